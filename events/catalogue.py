@@ -1,0 +1,36 @@
+"""Topics and event types (ARCHITECTURE.md §3). Schemas per (type, version) live in ``events.schemas``."""
+
+from __future__ import annotations
+
+TOPICS: dict[str, tuple[str, ...]] = {
+    "listings": ("listing.submitted", "listing.approved", "listing.rejected", "listing.updated", "listing.sold_out"),
+    "orders": (
+        "order.placed",
+        "order.paid",
+        "order.payment_failed",
+        "order.cancelled",
+        "order.shipped",
+        "order.delivered",
+        "order.refunded",
+    ),
+    "payments": ("payment.intent_created", "payment.succeeded", "payment.failed", "payment.refunded"),
+    "payouts": ("payout.scheduled", "payout.paid", "payout.failed"),
+    "promotions": ("promotion.posted", "promotion.failed"),
+}
+
+_TYPE_TO_TOPIC = {event_type: topic for topic, types in TOPICS.items() for event_type in types}
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+def topic_for(event_type: str) -> str:
+    try:
+        return _TYPE_TO_TOPIC[event_type]
+    except KeyError:
+        raise UnknownEventType(f"unknown event type {event_type!r}") from None
+
+
+def dlq_topic(topic: str) -> str:
+    return f"{topic}.dlq"

@@ -1,0 +1,54 @@
+"""Publishing an event = adding an outbox row in the caller's transaction.
+
+Nothing in a web request talks to Kafka: ``record`` only adds a row to the session; the relay
+(``events/relay.py``) publishes committed rows in order. A rolled-back transaction therefore never
+publishes its events.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from events.models import OutboxEvent
+from marketplace.db import utcnow
+
+
+def topic_for(event_type: str) -> str:
+    """``order.paid`` → ``orders``; ``listing.approved`` → ``listings`` (ARCHITECTURE.md §3)."""
+    from events.catalogue import topic_for as _topic_for
+
+    return _topic_for(event_type)
+
+
+def record(
+    session: Session,
+    event_type: str,
+    key: str | int,
+    data: dict[str, Any],
+    *,
+    version: int = 1,
+    correlation_id: str | None = None,
+) -> OutboxEvent:
+    """Validate ``data`` against the event's schema and add the envelope to the outbox (no commit)."""
+    from events.envelope import build_envelope
+
+    envelope = build_envelope(event_type, key, data, version=version, correlation_id=correlation_id)
+    row = OutboxEvent(
+        event_id=envelope["id"],
+        type=event_type,
+        version=version,
+        topic=topic_for(event_type),
+        key=str(key),
+        payload=json.dumps(envelope, separators=(",", ":"), ensure_ascii=False),
+        occurred_at=utcnow(),
+    )
+    session.add(row)
+    return row
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())

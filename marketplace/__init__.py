@@ -1,0 +1,115 @@
+"""Pasar Kreatif: the Flask application factory."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, jsonify, request
+from flask_smorest import Api
+
+from marketplace.config import Settings
+from marketplace.db import Database
+from marketplace.errors import BadRequest, UnsupportedMediaType, register_error_handlers
+from marketplace.extensions import csrf, limiter
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app from ``settings`` (default: the environment). Nothing here runs at import time."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.effective_secret_key(),
+        DATABASE_URL=settings.database_url,
+        TESTING=settings.testing,
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(days=14),
+        MAX_CONTENT_LENGTH=settings.max_image_bytes + 256 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_HEADERS_ENABLED=True,
+        LOGIN_RATE_LIMIT=settings.login_rate_limit,
+        API_TOKEN_TTL_HOURS=settings.api_token_ttl_hours,
+        API_TITLE="Pasar Kreatif API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            },
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    Database().init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from marketplace import i18n
+    from marketplace.accounts import security
+
+    i18n.init_app(app)
+    security.init_app(app)
+
+    api = Api(app)
+    app.extensions["api"] = api
+    _register_blueprints(app, api)
+    register_error_handlers(app)
+    _register_api_guards(app)
+    _register_health(app)
+    return app
+
+
+def _register_blueprints(app: Flask, api: Api) -> None:
+    from marketplace import blueprints
+
+    for bp in blueprints.api_blueprints():
+        api.register_blueprint(bp)
+        csrf.exempt(bp)  # the API authenticates with bearer tokens, not cookies
+    for bp in blueprints.page_blueprints():
+        app.register_blueprint(bp)
+
+
+def _register_api_guards(app: Flask) -> None:
+    @app.before_request
+    def _require_json_body() -> None:
+        """A body sent to the JSON API must be JSON (uploads are multipart)."""
+        if not request.path.startswith(API_PREFIX) or request.method not in ("POST", "PUT", "PATCH"):
+            return
+        if request.mimetype == "multipart/form-data":
+            return
+        if not request.content_length and not request.get_data(cache=True):
+            return
+        if not request.is_json:
+            raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
+        if request.get_json(silent=True) is None:
+            raise BadRequest("The body is not valid JSON.", code="invalid_json")
+
+
+def _register_health(app: Flask) -> None:
+    from marketplace import health
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        """The process is alive."""
+        return jsonify({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        """The database and the broker are reachable."""
+        checks = health.readiness(app)
+        ok = all(c["ok"] for c in checks.values())
+        return jsonify({"status": "ok" if ok else "unavailable", "checks": checks}), (200 if ok else 503)
+
+    csrf.exempt(healthz)
+    csrf.exempt(readyz)
+
+

@@ -1,0 +1,57 @@
+"""Accounts JSON API: register, tokens, me."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from marketplace.accounts import schemas, services
+from marketplace.accounts.security import api_auth, current_token, require_user
+from marketplace.db import get_session
+from marketplace.extensions import limiter
+
+bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Accounts and tokens")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/auth/register", methods=["POST"])
+@bp.arguments(schemas.RegisterIn)
+@bp.response(201, schemas.UserOut)
+def register(body: dict[str, Any]) -> Any:
+    """Create a buyer or artisan account."""
+    return services.register(get_session(), **body)
+
+
+@bp.route("/auth/token", methods=["POST"])
+@limiter.limit(_login_limit)
+@bp.arguments(schemas.TokenIn)
+@bp.response(200, schemas.TokenOut)
+def token(body: dict[str, Any]) -> Any:
+    """Exchange e-mail and password for an expiring bearer token (rate-limited per client)."""
+    session = get_session()
+    user = services.authenticate(session, body["email"], body["password"])
+    raw, row = services.issue_token(session, user, current_app.config["API_TOKEN_TTL_HOURS"])
+    return {"access_token": raw, "token_type": "Bearer", "expires_at": row.expires_at}
+
+
+@bp.route("/auth/token", methods=["DELETE"])
+@api_auth()
+@bp.response(204)
+def revoke_token() -> None:
+    """Revoke the token this request was made with."""
+    token_row = current_token()
+    assert token_row is not None
+    services.revoke_token(get_session(), token_row)
+
+
+@bp.route("/me", methods=["GET"])
+@api_auth()
+@bp.response(200, schemas.UserOut)
+def me() -> Any:
+    """The calling user."""
+    return require_user()

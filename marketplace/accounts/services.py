@@ -1,0 +1,127 @@
+"""Account use cases: register, authenticate, issue and revoke API tokens, create admins."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import ApiToken, Role, User
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, Unauthorized, ValidationFailed
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# A hash to verify against when the e-mail is unknown, so timing does not reveal which e-mails exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            "Password too short.", fields={"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]}
+        )
+
+
+def register(session: Session, *, email: str, password: str, name: str, role: str) -> User:
+    if role not in (Role.BUYER.value, Role.ARTISAN.value):
+        raise ValidationFailed("Invalid role.", fields={"role": ["Must be one of: buyer, artisan."]})
+    check_password_strength(password)
+    email = normalise_email(email)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("An account with this e-mail already exists.", fields={"email": ["Already registered."]})
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password), role=role)
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("An account with this e-mail already exists.", fields={"email": ["Already registered."]})
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        raise Unauthorized("Wrong e-mail or password.")
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        raise Unauthorized("Wrong e-mail or password.")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.commit()
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, user: User, ttl_hours: int) -> tuple[str, ApiToken]:
+    token = "pk_" + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), expires_at=utcnow() + timedelta(hours=ttl_hours))
+    session.add(row)
+    session.commit()
+    return token, row
+
+
+def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> tuple[User, ApiToken] | None:
+    now = now or utcnow()
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    return user, row
+
+
+def revoke_token(session: Session, token_row: ApiToken) -> None:
+    token_row.revoked_at = utcnow()
+    session.commit()
+
+
+def revoke_all_tokens(session: Session, user: User) -> int:
+    count = 0
+    for row in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        row.revoked_at = utcnow()
+        count += 1
+    session.commit()
+    return count
+
+
+def create_admin(session: Session, *, email: str, password: str, name: str = "Admin") -> User:
+    """Create an admin, or promote and reset the password of an existing account with that e-mail."""
+    check_password_strength(password)
+    email = normalise_email(email)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, name=name, password_hash=hash_password(password), role=Role.ADMIN.value)
+        session.add(user)
+    else:
+        user.role = Role.ADMIN.value
+        user.password_hash = hash_password(password)
+    session.commit()
+    return user

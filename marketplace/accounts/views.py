@@ -1,0 +1,101 @@
+"""Account pages: log in, log out, register, language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+
+from marketplace.accounts import services
+from marketplace.accounts.forms import LoginForm, RegisterForm
+from marketplace.accounts.security import log_in, log_out
+from marketplace.db import get_session
+from marketplace.errors import DomainError
+from marketplace.extensions import limiter
+from marketplace.i18n import LOCALES
+from marketplace.i18n import gettext as _
+
+bp = Blueprint("accounts_pages", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative redirects after login (no open redirect)."""
+    if not target:
+        return url_for("catalog_pages.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("catalog_pages.home")
+    return target.rstrip("?") or "/"
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> Any:
+    """Log in with e-mail and password."""
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(get_session(), form.email.data or "", form.password.data or "")
+        except DomainError:
+            form.form_errors.append(_("Wrong e-mail or password."))
+            status = 401
+        else:
+            log_in(user)
+            return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Any:
+    """Log out (POST with CSRF token, so a link elsewhere cannot log you out)."""
+    log_out()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("catalog_pages.home"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Any:
+    """Create a buyer or artisan account, then log in."""
+    form = RegisterForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.register(
+                get_session(),
+                email=form.email.data or "",
+                password=form.password.data or "",
+                name=form.name.data or "",
+                role=form.role.data or "",
+            )
+        except DomainError as err:
+            for name, messages in err.fields.items():
+                if name in form:
+                    form[name].errors = list(form[name].errors) + [_(m) for m in messages]
+            if not err.fields:
+                form.form_errors.append(_(err.message))
+            status = err.status
+        else:
+            log_in(user)
+            if user.is_artisan:
+                return redirect(url_for("shops_pages.new_shop"))
+            return redirect(url_for("catalog_pages.home"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/lang/<code>")
+def set_language(code: str) -> Any:
+    """Switch the interface language (Bahasa Indonesia or English)."""
+    resp = make_response(redirect(_safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path)))
+    if code in LOCALES:
+        resp.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return resp

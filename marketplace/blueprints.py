@@ -1,0 +1,23 @@
+"""The one list of blueprints (each feature's ``api.bp`` and ``views.bp``)."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+API_MODULES = (
+    "marketplace.accounts.api",
+)
+PAGE_MODULES = (
+    "marketplace.accounts.views",
+    "marketplace.catalog.views",
+    "marketplace.shops.views",
+)
+
+
+def api_blueprints() -> list[Any]:
+    return [import_module(m).bp for m in API_MODULES]
+
+
+def page_blueprints() -> list[Any]:
+    return [import_module(m).bp for m in PAGE_MODULES]

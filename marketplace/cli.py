@@ -1,0 +1,109 @@
+"""The ``marketplace`` command: the parts of the system one at a time, or all of it with ``run``."""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+from pathlib import Path
+
+import click
+
+from marketplace.config import Settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+# Feature modules that contribute commands: each exposes ``register(cli_group)``.
+COMMAND_MODULES = (
+    "marketplace.seed",
+    "events.cli",
+    "workers.cli",
+    "marketplace.runner",
+)
+
+
+def alembic_config(database_url: str):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["database_url"] = database_url
+    return cfg
+
+
+def upgrade_database(database_url: str, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(database_url), revision)
+
+
+@click.group()
+def main() -> None:
+    """Pasar Kreatif: creative products from Indonesia's kelurahan, sold everywhere."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    settings = Settings.from_env()
+    upgrade_database(settings.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (e.g. ``base``)."""
+    from alembic import command
+
+    command.downgrade(alembic_config(Settings.from_env().database_url), revision)
+    click.echo(f"database at {revision}")
+
+
+@main.command("create-admin")
+@click.argument("email")
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--name", default="Admin", show_default=True)
+def create_admin(email: str, password: str, name: str) -> None:
+    """Create an admin account (or promote an existing one and reset its password)."""
+    from marketplace.accounts import services
+    from marketplace.db import Database
+    from marketplace.errors import DomainError
+
+    database = Database(Settings.from_env().database_url)
+    with database.new_session() as session:
+        try:
+            user = services.create_admin(session, email=email, password=password, name=name)
+        except DomainError as err:
+            raise click.ClickException(err.message) from err
+    click.echo(f"admin {user.email} ready")
+
+
+@main.command("web")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def web(host: str, port: int, workers: int) -> None:
+    """Serve the storefront under gunicorn."""
+    import os
+
+    os.execvp(
+        sys.executable,
+        [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+         "--access-logfile", "-", "marketplace.wsgi:app"],
+    )
+
+
+for _module in COMMAND_MODULES:
+    try:
+        _mod = import_module(_module)
+    except ModuleNotFoundError as _exc:
+        if _exc.name != _module:
+            raise
+        continue
+    _mod.register(main)

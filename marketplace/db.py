@@ -1,0 +1,171 @@
+"""Database plumbing: the declarative base, engines, and the unit of work.
+
+Engines and session factories are built by :func:`make_engine` / :class:`Database` at app start-up,
+never at import time. A use case runs inside one :class:`UnitOfWork`: it changes state, adds its events
+to the outbox (``events.outbox.record``) and commits once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import DateTime, TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # Foreign keys on, WAL so the relay and workers can read while the web app writes.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # pysqlite's implicit transactions are off (above); take the write lock up front so two
+            # writers serialise instead of failing with "database is locked" on upgrade.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def is_sqlite(session_or_engine: Session | Engine) -> bool:
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    return bind.dialect.name == "sqlite"
+
+
+class UnitOfWork:
+    """One transaction for one use case: ``with uow: ...; uow.commit()``; leaving without commit rolls back."""
+
+    def __init__(self, session_factory: sessionmaker[Session]):
+        self._factory = session_factory
+        self.session: Session | None = None
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self._factory()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        assert self.session is not None
+        self.session.rollback()
+        self.session.close()
+        self.session = None
+
+    def commit(self) -> None:
+        assert self.session is not None
+        self.session.commit()
+
+
+class Database:
+    """Flask extension holding the engine and session factory (``app.extensions['db']``)."""
+
+    def __init__(self, url: str | None = None):
+        self.engine: Engine | None = None
+        self.session_factory: sessionmaker[Session] | None = None
+        if url is not None:
+            self.connect(url)
+
+    def connect(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    def init_app(self, app: Any) -> None:
+        self.connect(app.config["DATABASE_URL"])
+        app.extensions["db"] = self
+
+        @app.teardown_appcontext
+        def _close_session(_exc: BaseException | None) -> None:
+            from flask import g
+
+            session = g.pop("db_session", None)
+            if session is not None:
+                session.rollback()
+                session.close()
+
+    def new_session(self) -> Session:
+        assert self.session_factory is not None
+        return self.session_factory()
+
+    def uow(self) -> UnitOfWork:
+        assert self.session_factory is not None
+        return UnitOfWork(self.session_factory)
+
+
+def get_db() -> Database:
+    from flask import current_app
+
+    return current_app.extensions["db"]
+
+
+def get_session() -> Session:
+    """The request's session (opened lazily, rolled back and closed at teardown)."""
+    from flask import g
+
+    session = g.get("db_session")
+    if session is None:
+        session = get_db().new_session()
+        g.db_session = session
+    return session

@@ -1,0 +1,98 @@
+"""Listings (an artisan's products) and their photos."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Base, UTCDateTime, utcnow
+from marketplace.shops.models import Shop
+
+
+class ListingStatus(str, enum.Enum):
+    DRAFT = "draft"
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+CATEGORIES = (
+    "batik",
+    "tenun",
+    "fashion",
+    "kriya",
+    "keramik",
+    "anyaman",
+    "aksesoris",
+    "dekorasi",
+    "kuliner",
+    "lukisan",
+    "mainan",
+    "lainnya",
+)
+
+FULFILMENT_KINDS = ("ready_to_ship", "made_to_order")
+
+MAX_IMAGES_PER_LISTING = 8
+
+
+class Listing(Base):
+    __tablename__ = "listings"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('draft', 'pending_review', 'approved', 'rejected', 'withdrawn')", name="status_valid"
+        ),
+        CheckConstraint("price_idr > 0", name="price_positive"),
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("weight_grams > 0", name="weight_positive"),
+        CheckConstraint("fulfilment IN ('ready_to_ship', 'made_to_order')", name="fulfilment_valid"),
+        CheckConstraint("processing_days >= 0", name="processing_days_not_negative"),
+        Index("ix_listings_status_created_at", "status", "created_at"),
+        Index("ix_listings_shop_id", "shop_id"),
+        Index("ix_listings_status_price_idr", "status", "price_idr"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(140))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(40))
+    price_idr: Mapped[int] = mapped_column(BigInteger)
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    weight_grams: Mapped[int] = mapped_column(Integer)
+    fulfilment: Mapped[str] = mapped_column(String(20), default="ready_to_ship")
+    processing_days: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default=ListingStatus.PENDING_REVIEW.value)
+    rejection_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    shop: Mapped[Shop] = relationship()
+    images: Mapped[list["ListingImage"]] = relationship(
+        back_populates="listing", cascade="all, delete-orphan", order_by="ListingImage.position"
+    )
+
+
+class ListingImage(Base):
+    """One photo; ``key``/``thumb_key`` are media-storage keys of the re-encoded image and its thumbnail."""
+
+    __tablename__ = "listing_images"
+    __table_args__ = (Index("ix_listing_images_listing_id", "listing_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    key: Mapped[str] = mapped_column(String(255))
+    thumb_key: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    listing: Mapped[Listing] = relationship(back_populates="images")

@@ -1,0 +1,7 @@
+"""Imports every model module so ``Base.metadata`` is complete (Alembic and tests rely on it)."""
+
+from events.models import OutboxEvent, ProcessedEvent  # noqa: F401
+from marketplace.accounts.models import ApiToken, User  # noqa: F401
+from marketplace.listings.models import Listing, ListingImage  # noqa: F401
+from marketplace.moderation.models import ModerationDecision  # noqa: F401
+from marketplace.shops.models import Shop  # noqa: F401

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The test command (`make test`): set up the virtual environment, find PostgreSQL, run pytest.
+#
+# PostgreSQL: TEST_DATABASE_URL if set; else 127.0.0.1:5432 (database `test`); else a throwaway server
+# when PostgreSQL's binaries are installed; else SQLite only, loudly — except under CI=true, where a
+# missing PostgreSQL fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/venv.sh
+
+pg_answers() {
+  "$PY" - "$1" <<'PYEOF'
+import sys
+from sqlalchemy import create_engine, text
+from marketplace.db import normalise_url
+try:
+    e = create_engine(normalise_url(sys.argv[1]), connect_args={"connect_timeout": 3})
+    with e.connect() as c:
+        c.execute(text("SELECT 1"))
+except Exception as exc:
+    print(f"  ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})", file=sys.stderr)
+    sys.exit(1)
+PYEOF
+}
+
+THROWAWAY=""
+cleanup() { if [ -n "$THROWAWAY" ]; then "$PG_BIN/pg_ctl" -D "$THROWAWAY/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$THROWAWAY"; fi; }
+trap cleanup EXIT
+
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  for candidate in "postgresql://postgres@127.0.0.1:5432/test" "postgresql://${USER:-$(id -un)}@127.0.0.1:5432/test"; do
+    if pg_answers "$candidate" 2>/dev/null; then export TEST_DATABASE_URL="$candidate"; break; fi
+  done
+fi
+
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+  [ -n "$PG_BIN" ] || PG_BIN="$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/initdb)")"
+  if [ -x "$PG_BIN/initdb" ] && [ "$(id -u)" != "0" ]; then
+    THROWAWAY="$(mktemp -d)"
+    PORT="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    "$PG_BIN/initdb" -D "$THROWAWAY/data" -U postgres -A trust >/dev/null
+    "$PG_BIN/pg_ctl" -D "$THROWAWAY/data" -o "-p $PORT -k $THROWAWAY -h 127.0.0.1" -l "$THROWAWAY/log" -w start >/dev/null
+    "$PG_BIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres test
+    export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/test"
+    echo "test.sh: started a throwaway PostgreSQL on port $PORT"
+  elif [ -x "$PG_BIN/initdb" ] && command -v runuser >/dev/null; then
+    THROWAWAY="$(mktemp -d)"; chmod 777 "$THROWAWAY"
+    PORT="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    runuser -u postgres -- "$PG_BIN/initdb" -D "$THROWAWAY/data" -U postgres -A trust >/dev/null
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$THROWAWAY/data" -o "-p $PORT -k $THROWAWAY -h 127.0.0.1" -l "$THROWAWAY/log" -w start >/dev/null
+    runuser -u postgres -- "$PG_BIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres test
+    export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/test"
+    echo "test.sh: started a throwaway PostgreSQL on port $PORT"
+  fi
+fi
+
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "test.sh: FAIL — CI=true and no PostgreSQL answers (set TEST_DATABASE_URL or install PostgreSQL)" >&2
+    exit 3
+  fi
+  echo "######################################################################" >&2
+  echo "# test.sh: NO POSTGRESQL FOUND — running on SQLITE ONLY.             #" >&2
+  echo "# Production runs PostgreSQL: set TEST_DATABASE_URL to test it too.  #" >&2
+  echo "######################################################################" >&2
+else
+  echo "test.sh: PostgreSQL at ${TEST_DATABASE_URL##*@}"
+fi
+
+"$PY" -m pytest "$@"

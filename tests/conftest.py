@@ -1,0 +1,241 @@
+"""Shared fixtures.
+
+Every test that touches the database runs twice: on SQLite (the embedded default) and on PostgreSQL
+(production). PostgreSQL comes from ``TEST_DATABASE_URL`` (``scripts/test.sh`` finds or starts one); each
+run works in its own schema, so parallel runs on one server do not collide. Under CI a missing
+PostgreSQL is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from marketplace import create_app, models  # noqa: F401
+from marketplace.config import Settings
+from marketplace.db import Base, make_engine, normalise_url
+
+PG_URL_ENV = "TEST_DATABASE_URL"
+
+
+def _pg_base_url() -> str | None:
+    url = os.environ.get(PG_URL_ENV, "").strip()
+    return normalise_url(url) if url else None
+
+
+def _require_pg_or_fail() -> str | None:
+    url = _pg_base_url()
+    ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    if url is None:
+        if ci:
+            pytest.exit("CI=true but TEST_DATABASE_URL is not set: PostgreSQL is required under CI", returncode=3)
+        return None
+    try:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001
+        pytest.exit(f"PostgreSQL at {PG_URL_ENV} is unreachable: {exc}", returncode=3)
+    return url
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config._pk_pg_url = _require_pg_or_fail()  # type: ignore[attr-defined]
+
+
+def _backends(config: pytest.Config) -> list[str]:
+    return ["sqlite", "postgresql"] if getattr(config, "_pk_pg_url", None) else ["sqlite"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", _backends(metafunc.config), scope="session")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    pg = getattr(config, "_pk_pg_url", None)
+    if pg:
+        return f"databases: sqlite + postgresql ({pg.split('@')[-1]})"
+    return "databases: SQLITE ONLY — PostgreSQL was not found; set TEST_DATABASE_URL to test production's database"
+
+
+def with_search_path(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture(scope="session")
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema of this test run (dropped at the end)."""
+    base = request.config._pk_pg_url  # type: ignore[attr-defined]
+    if not base:
+        pytest.skip("PostgreSQL not available (allowed outside CI only)")
+    schema = f"pk_test_{uuid.uuid4().hex[:10]}"
+    engine = make_engine(base)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield with_search_path(base, schema)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> str:
+    """The database of this backend, with every table created."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
+def clean_database(url: str) -> None:
+    engine = make_engine(url)
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(t.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Any) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key",
+        var_dir=str(tmp_path / "var"),
+        media_root=str(tmp_path / "media"),
+        session_cookie_secure=False,
+        testing=True,
+        login_rate_limit="1000 per minute",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, database_url: str) -> Iterator[Any]:
+    application = create_app(settings)
+    yield application
+    application.extensions["db"].engine.dispose()
+    clean_database(database_url)
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Any) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db_session(app: Any) -> Iterator[Session]:
+    """A session on the app's database, for arranging and checking state."""
+    session = app.extensions["db"].new_session()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@dataclass
+class ApiUser:
+    id: int
+    email: str
+    password: str
+    role: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class Api:
+    """Helper to call the JSON API as a given user (``api.get(path, as_=user)``)."""
+
+    def __init__(self, client: Any, app: Any):
+        self.client = client
+        self.app = app
+        self._n = 0
+
+    def make_user(self, role: str = "buyer", *, email: str | None = None, password: str = "correct horse battery") -> ApiUser:
+        from marketplace.accounts import services
+
+        self._n += 1
+        email = email or f"{role}{self._n}-{uuid.uuid4().hex[:6]}@example.id"
+        with self.app.extensions["db"].new_session() as session:
+            if role == "admin":
+                user = services.create_admin(session, email=email, password=password)
+            else:
+                user = services.register(session, email=email, password=password, name=f"{role.title()} {self._n}", role=role)
+            token, _ = services.issue_token(session, user, 24)
+            return ApiUser(id=user.id, email=user.email, password=password, role=role, token=token)
+
+    def _call(self, method: str, path: str, as_: ApiUser | None = None, **kw: Any) -> Any:
+        headers = dict(kw.pop("headers", {}) or {})
+        if as_ is not None:
+            headers.update(as_.headers)
+        return getattr(self.client, method)(path, headers=headers, **kw)
+
+    def get(self, path: str, as_: ApiUser | None = None, **kw: Any) -> Any:
+        return self._call("get", path, as_, **kw)
+
+    def post(self, path: str, as_: ApiUser | None = None, **kw: Any) -> Any:
+        return self._call("post", path, as_, **kw)
+
+    def patch(self, path: str, as_: ApiUser | None = None, **kw: Any) -> Any:
+        return self._call("patch", path, as_, **kw)
+
+    def delete(self, path: str, as_: ApiUser | None = None, **kw: Any) -> Any:
+        return self._call("delete", path, as_, **kw)
+
+
+@pytest.fixture
+def api(client: Any, app: Any) -> Api:
+    return Api(client, app)
+
+
+class PageAuth:
+    """Log in through the real login form (CSRF included) as the flask tutorial's ``auth`` helper does."""
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    def csrf_token(self, path: str) -> str:
+        import re
+
+        html = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, email: str, password: str) -> Any:
+        token = self.csrf_token("/login")
+        return self.client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+    def logout(self) -> Any:
+        return self.client.post("/logout", data={"csrf_token": self.csrf_token("/")})
+
+
+@pytest.fixture
+def auth(client: Any) -> PageAuth:
+    return PageAuth(client)
