@@ -7,11 +7,20 @@ from typing import Any
 
 API_MODULES = (
     "marketplace.accounts.api",
+    "marketplace.shops.api",
+    "marketplace.catalog.api",
+    "marketplace.listings.api",
+    "marketplace.moderation.api",
+    "marketplace.ops.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
     "marketplace.catalog.views",
     "marketplace.shops.views",
+    "marketplace.listings.views",
+    "marketplace.moderation.views",
+    "marketplace.media.views",
+    "marketplace.ops.views",
 )
 
 

@@ -1,6 +1,7 @@
 """User-facing text: Bahasa Indonesia first, English on request.
 
-Message ids are English; ``translations/id.json`` holds the Indonesian text. The locale comes from the
+Message ids are English; ``translations/<locale>/*.json`` (one file per feature, merged) hold the
+translations. The locale comes from the
 ``lang`` cookie (set by ``/lang/<code>``), else ``id``. A test checks that every message used in the
 templates and code has an Indonesian translation.
 """
@@ -20,10 +21,10 @@ _DIR = Path(__file__).parent / "translations"
 
 @lru_cache(maxsize=None)
 def catalog(locale: str) -> dict[str, str]:
-    path = _DIR / f"{locale}.json"
-    if not path.exists():
-        return {}
-    return json.loads(path.read_text(encoding="utf-8"))
+    merged: dict[str, str] = {}
+    for path in sorted((_DIR / locale).glob("*.json")):
+        merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
 
 
 def current_locale() -> str:

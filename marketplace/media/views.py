@@ -1,0 +1,7 @@
+"""Pages. PLACEHOLDER: to be filled in."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("media_pages", __name__)
