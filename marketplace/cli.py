@@ -75,8 +75,7 @@ def create_admin(email: str, password: str, name: str) -> None:
     from marketplace.db import Database
     from marketplace.errors import DomainError
 
-    database = Database(Settings.from_env().database_url)
-    with database.new_session() as session:
+    with Database(Settings.from_env().database_url) as database, database.new_session() as session:
         try:
             user = services.create_admin(session, email=email, password=password, name=name)
         except DomainError as err:

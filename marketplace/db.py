@@ -83,9 +83,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # pysqlite's implicit transactions are off (above); take the write lock up front so two
-            # writers serialise instead of failing with "database is locked" on upgrade.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # pysqlite's own implicit transaction handling is off (above) so SQLAlchemy's transaction
+            # boundaries are real ones (reads and writes of a use case see one snapshot). Deferred, not
+            # IMMEDIATE: an open read must not block the other processes; writers wait on busy_timeout.
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -144,6 +145,16 @@ class Database:
             if session is not None:
                 session.rollback()
                 session.close()
+
+    def dispose(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.dispose()
 
     def new_session(self) -> Session:
         assert self.session_factory is not None
