@@ -21,8 +21,16 @@ TOPICS: dict[str, tuple[str, ...]] = {
 _TYPE_TO_TOPIC = {event_type: topic for topic, types in TOPICS.items() for event_type in types}
 
 
-class UnknownEventType(ValueError):
-    pass
+class InvalidEvent(ValueError):
+    """An event (envelope or data) that does not match its contract; ``messages`` says why, per field."""
+
+    def __init__(self, message: str, messages: dict | None = None):
+        super().__init__(message)
+        self.messages = messages or {}
+
+
+class UnknownEventType(InvalidEvent):
+    """The type is not in the catalogue (a typo in a producer, or a consumer older than the producer)."""
 
 
 def topic_for(event_type: str) -> str:
@@ -33,4 +41,9 @@ def topic_for(event_type: str) -> str:
 
 
 def dlq_topic(topic: str) -> str:
+    """Where a consumer parks what it cannot process: ``orders`` → ``orders.dlq``."""
     return f"{topic}.dlq"
+
+
+def all_event_types() -> tuple[str, ...]:
+    return tuple(_TYPE_TO_TOPIC)

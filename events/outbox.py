@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from events.models import OutboxEvent
@@ -52,3 +54,17 @@ def record(
 
 def new_event_id() -> str:
     return str(uuid.uuid4())
+
+
+def mark_for_replay(session: Session, since: datetime, event_type: str | None = None) -> int:
+    """Queue sent events that occurred at or after ``since`` for re-publishing; return how many (no commit).
+
+    Replay goes through the relay (``sent_at`` back to NULL) so re-sent events keep their ids and their
+    order; consumers have already seen most of them and skip them by id.
+    """
+    stmt = update(OutboxEvent).where(OutboxEvent.occurred_at >= since, OutboxEvent.sent_at.is_not(None))
+    if event_type:
+        topic_for(event_type)  # unknown types are an error, not "0 events"
+        stmt = stmt.where(OutboxEvent.type == event_type)
+    result = session.execute(stmt.values(sent_at=None), execution_options={"synchronize_session": False})
+    return int(result.rowcount or 0)

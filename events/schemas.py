@@ -1,9 +1,296 @@
-"""Versioned marshmallow schemas, one per (event type, version). PLACEHOLDER until the events issue."""
+"""Versioned marshmallow schemas: the data contract of every ``(event type, version)``.
+
+Producers validate before writing to the outbox (``events.outbox.record``) so a malformed event never
+leaves the building; consumers validate again (``validate_envelope``) because a topic may carry events
+from an older or newer producer, and what does not validate goes to the DLQ instead of crashing a
+handler halfway. Unknown fields are rejected (``RAISE``): adding a field is a new version, not a
+silent change. Money is integer rupiah (``*_idr``), ids are integers, keys are strings.
+
+Schemas are classes; instances are built on first use (never at import time) and cached.
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from events.catalogue import InvalidEvent, UnknownEventType, all_event_types
+
+
+class StrictInt(fields.Integer):
+    """An integer that is really an integer: no ``"12"``, no ``12.0``, no ``True``."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+def _id() -> StrictInt:
+    return StrictInt(required=True, validate=validate.Range(min=1))
+
+
+def _idr() -> StrictInt:
+    return StrictInt(required=True, validate=validate.Range(min=0))
+
+
+def _text(max_len: int = 500) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=max_len))
+
+
+class EventData(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+# --- listings (contracts fixed with the listings engineer) -------------------------------------------
+
+
+class ListingSubmittedV1(EventData):
+    listing_id = _id()
+    shop_id = _id()
+    title = _text(140)
+    price_idr = _idr()
+    category = _text(40)
+
+
+class ListingApprovedV1(ListingSubmittedV1):
+    city = _text(100)
+    kelurahan = _text(100)
+    path = fields.String(required=True, validate=validate.Regexp(r"^/listings/\d+$"))
+
+
+class ListingRejectedV1(EventData):
+    listing_id = _id()
+    shop_id = _id()
+    reason = _text(1000)
+
+
+class ListingUpdatedV1(EventData):
+    listing_id = _id()
+    shop_id = _id()
+    changed_fields = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True)
+    status = _text(32)
+
+
+class ListingSoldOutV1(EventData):
+    listing_id = _id()
+    shop_id = _id()
+
+
+# --- orders ------------------------------------------------------------------------------------------
+
+
+class SellerOrderLine(EventData):
+    seller_order_id = _id()
+    shop_id = _id()
+    subtotal_idr = _idr()
+    shipping_idr = _idr()
+
+
+class OrderPlacedV1(EventData):
+    order_id = _id()
+    buyer_id = _id()
+    subtotal_idr = _idr()
+    shipping_idr = _idr()
+    total_idr = _idr()
+    seller_orders = fields.List(fields.Nested(SellerOrderLine), required=True, validate=validate.Length(min=1))
+
+
+class OrderPaidV1(EventData):
+    order_id = _id()
+    buyer_id = _id()
+    total_idr = _idr()
+    seller_order_ids = fields.List(StrictInt(validate=validate.Range(min=1)), required=True)
+
+
+class OrderPaymentFailedV1(EventData):
+    order_id = _id()
+    reason = _text()
+
+
+class OrderCancelledV1(EventData):
+    order_id = _id()
+    reason = _text()
+
+
+class OrderShippedV1(EventData):
+    order_id = _id()
+    seller_order_id = _id()
+    shop_id = _id()
+    courier = _text(64)
+    tracking_number = _text(64)
+
+
+class OrderDeliveredV1(EventData):
+    order_id = _id()
+    seller_order_id = _id()
+    shop_id = _id()
+
+
+class OrderRefundedV1(EventData):
+    order_id = _id()
+    amount_idr = _idr()
+    reason = _text()
+
+
+# --- payments (key: order id) ------------------------------------------------------------------------
+
+
+class PaymentIntentCreatedV1(EventData):
+    order_id = _id()
+    payment_id = _id()
+    provider_ref = _text(255)
+    amount_idr = _idr()
+
+
+class PaymentSucceededV1(PaymentIntentCreatedV1):
+    pass
+
+
+class PaymentFailedV1(EventData):
+    order_id = _id()
+    payment_id = _id()
+    provider_ref = _text(255)
+    reason = _text()
+
+
+class PaymentRefundedV1(PaymentIntentCreatedV1):
+    pass
+
+
+# --- payouts (key: seller id) ------------------------------------------------------------------------
+
+
+class PayoutScheduledV1(EventData):
+    payout_id = _id()
+    seller_order_id = _id()
+    shop_id = _id()
+    seller_id = _id()
+    amount_idr = _idr()
+    commission_idr = _idr()
+    due_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class PayoutPaidV1(EventData):
+    payout_id = _id()
+    seller_id = _id()
+    amount_idr = _idr()
+    transfer_id = _text(255)
+
+
+class PayoutFailedV1(EventData):
+    payout_id = _id()
+    seller_id = _id()
+    reason = _text()
+
+
+# --- promotions (key: listing id) --------------------------------------------------------------------
+
+
+class PromotionPostedV1(EventData):
+    promotion_id = _id()
+    listing_id = _id()
+    channel = _text(32)
+    external_id = _text(255)
+    url = fields.Url(required=True)
+
+
+class PromotionFailedV1(EventData):
+    promotion_id = _id()
+    listing_id = _id()
+    channel = _text(32)
+    error = _text(2000)
+    attempts = StrictInt(required=True, validate=validate.Range(min=1))
+
+
+SCHEMAS: dict[tuple[str, int], type[Schema]] = {
+    ("listing.submitted", 1): ListingSubmittedV1,
+    ("listing.approved", 1): ListingApprovedV1,
+    ("listing.rejected", 1): ListingRejectedV1,
+    ("listing.updated", 1): ListingUpdatedV1,
+    ("listing.sold_out", 1): ListingSoldOutV1,
+    ("order.placed", 1): OrderPlacedV1,
+    ("order.paid", 1): OrderPaidV1,
+    ("order.payment_failed", 1): OrderPaymentFailedV1,
+    ("order.cancelled", 1): OrderCancelledV1,
+    ("order.shipped", 1): OrderShippedV1,
+    ("order.delivered", 1): OrderDeliveredV1,
+    ("order.refunded", 1): OrderRefundedV1,
+    ("payment.intent_created", 1): PaymentIntentCreatedV1,
+    ("payment.succeeded", 1): PaymentSucceededV1,
+    ("payment.failed", 1): PaymentFailedV1,
+    ("payment.refunded", 1): PaymentRefundedV1,
+    ("payout.scheduled", 1): PayoutScheduledV1,
+    ("payout.paid", 1): PayoutPaidV1,
+    ("payout.failed", 1): PayoutFailedV1,
+    ("promotion.posted", 1): PromotionPostedV1,
+    ("promotion.failed", 1): PromotionFailedV1,
+}
+
+
+@lru_cache(maxsize=None)
+def schema_for(event_type: str, version: int) -> Schema:
+    """The (cached) schema instance of ``(event_type, version)``; ``InvalidEvent`` if there is none."""
+    if event_type not in all_event_types():
+        raise UnknownEventType(f"unknown event type {event_type!r}")
+    cls = SCHEMAS.get((event_type, version))
+    if cls is None:
+        known = sorted(v for t, v in SCHEMAS if t == event_type)
+        raise InvalidEvent(f"{event_type} has no version {version!r} (known: {known})", {"version": ["unknown"]})
+    return cls()
 
 
 def validate_data(event_type: str, version: int, data: dict[str, Any]) -> dict[str, Any]:
-    return dict(data)
+    """Check ``data`` against its schema and return it in its JSON form (load, then dump).
+
+    Raises ``UnknownEventType`` / ``InvalidEvent`` (both ``ValueError``) with per-field messages.
+    """
+    schema = schema_for(event_type, version)
+    if not isinstance(data, dict):
+        raise InvalidEvent(f"{event_type} v{version}: data must be an object", {"data": ["not an object"]})
+    try:
+        loaded = schema.load(data)
+    except ValidationError as err:
+        raise InvalidEvent(f"{event_type} v{version}: invalid data: {err.messages}", {"data": err.messages}) from err
+    return schema.dump(loaded)
+
+
+class EnvelopeSchema(Schema):
+    """The envelope of ARCHITECTURE.md §3; ``data`` is checked by the event's own schema afterwards."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.UUID(required=True)
+    type = _text(64)
+    version = StrictInt(required=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True)
+    key = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    correlation_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    data = fields.Dict(required=True)
+
+
+@lru_cache(maxsize=1)
+def _envelope_schema() -> EnvelopeSchema:
+    return EnvelopeSchema()
+
+
+def validate_envelope(envelope: Any) -> dict[str, Any]:
+    """Validate a decoded envelope (shape, type, version, data) for a consumer; return it unchanged.
+
+    Raises ``InvalidEvent`` (a ``ValueError``) saying what is wrong, so the runner can park it in the DLQ.
+    """
+    if not isinstance(envelope, dict):
+        raise InvalidEvent("the envelope must be a JSON object", {"_schema": ["not an object"]})
+    try:
+        _envelope_schema().load(envelope)
+    except ValidationError as err:
+        raise InvalidEvent(f"invalid envelope: {err.messages}", dict(err.messages)) from err
+    validate_data(envelope["type"], envelope["version"], envelope["data"])
+    return envelope

@@ -10,7 +10,7 @@ from flask_smorest import Api
 
 from marketplace.config import Settings
 from marketplace.db import Database
-from marketplace.errors import BadRequest, UnsupportedMediaType, register_error_handlers
+from marketplace.errors import BadRequest, UnsupportedMediaType, ValidationFailed, register_error_handlers
 from marketplace.extensions import csrf, limiter
 
 API_PREFIX = "/api/v1"
@@ -78,7 +78,35 @@ def _register_blueprints(app: Flask, api: Api) -> None:
         app.register_blueprint(bp)
 
 
+def _nul_fields(value: Any, path: str = "") -> list[str]:
+    """Names (dotted paths) of the fields whose text holds a NUL character."""
+    if isinstance(value, str):
+        return [path or "_schema"] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = [path or "_schema"] if any(isinstance(k, str) and "\x00" in k for k in value) else []
+        for k, v in value.items():
+            found += _nul_fields(v, f"{path}.{k}" if path else str(k))
+        return found
+    if isinstance(value, list):
+        return [f for i, v in enumerate(value) for f in _nul_fields(v, f"{path}.{i}" if path else str(i))]
+    return []
+
+
 def _register_api_guards(app: Flask) -> None:
+    @app.before_request
+    def _reject_nul_characters() -> None:
+        """NUL is never valid text here, and PostgreSQL cannot store it: refuse it up front, naming the field."""
+        bad = _nul_fields(request.args.to_dict(flat=False))
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            bad += _nul_fields(request.form.to_dict(flat=False))
+        elif request.is_json:
+            bad += _nul_fields(request.get_json(silent=True))
+        if bad:
+            names = sorted({b.split(".")[0] if b.split(".")[-1].isdigit() and b.count(".") == 1 else b for b in bad})
+            raise ValidationFailed(
+                "NUL characters are not allowed.", fields={n: ["NUL characters are not allowed."] for n in names}
+            )
+
     @app.before_request
     def _require_json_body() -> None:
         """A body sent to the JSON API must be JSON (uploads are multipart)."""

@@ -98,11 +98,17 @@ def web(host: str, port: int, workers: int) -> None:
     )
 
 
-for _module in COMMAND_MODULES:
-    try:
-        _mod = import_module(_module)
-    except ModuleNotFoundError as _exc:
-        if _exc.name != _module:
-            raise
-        continue
-    _mod.register(main)
+def _register_command_modules() -> None:
+    for module in COMMAND_MODULES:
+        import_module(module).register(main)
+
+
+if __name__ == "__main__":
+    # ``python -m marketplace.cli`` (how ``marketplace run`` starts its children, no PATH needed): run the
+    # group of the importable ``marketplace.cli`` module, which the command modules register on, rather
+    # than this ``__main__`` copy of it.
+    from marketplace.cli import main as _main
+
+    _main(prog_name="marketplace")
+else:
+    _register_command_modules()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, flash, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 
@@ -155,6 +156,17 @@ def register_error_handlers(app: Flask) -> None:
                         if name == header:
                             resp.headers[name] = value
         return resp
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(err: OperationalError):  # type: ignore[no-untyped-def]
+        # SQLite (the embedded default) refuses a write whose read snapshot went stale while another
+        # process wrote; nothing was written, so the honest answer is "busy, try again".
+        if "database is locked" in str(err.orig):
+            resp = _respond(503, "database_busy", "The database is busy; please try again.")
+            if isinstance(resp, Response):
+                resp.headers["Retry-After"] = "1"
+            return resp
+        return _unexpected(err)
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):  # type: ignore[no-untyped-def]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 from flask import Flask
@@ -22,14 +21,11 @@ def check_broker(app: Flask) -> dict[str, Any]:
     servers = app.config["SETTINGS"].kafka_bootstrap_servers
     if not servers:
         return {"ok": False, "error": "KAFKA_BOOTSTRAP_SERVERS is not set"}
-    for server in servers.split(","):
-        host, _, port = server.strip().rpartition(":")
-        try:
-            with socket.create_connection((host or "127.0.0.1", int(port or 9092)), timeout=1.0):
-                return {"ok": True}
-        except (OSError, ValueError):
-            continue
-    return {"ok": False, "error": "no bootstrap server answered"}
+    from events.kafka import broker_reachable
+
+    if broker_reachable(servers, timeout=1.0):
+        return {"ok": True}
+    return {"ok": False, "error": "no Kafka broker answered"}
 
 
 def readiness(app: Flask) -> dict[str, dict[str, Any]]:

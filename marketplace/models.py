@@ -5,3 +5,4 @@ from marketplace.accounts.models import ApiToken, User  # noqa: F401
 from marketplace.listings.models import Listing, ListingImage  # noqa: F401
 from marketplace.moderation.models import ModerationDecision  # noqa: F401
 from marketplace.shops.models import Shop  # noqa: F401
+import marketplace.catalog.fts  # noqa: F401,E402  (search structures on create_all)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from marketplace import models  # noqa: F401 - fills Base.metadata
+from marketplace.catalog.fts import include_object
 from marketplace.config import Settings
 from marketplace.db import Base, make_engine
 
@@ -17,7 +18,10 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+    context.configure(
+        url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True,
+        include_object=include_object,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -40,6 +44,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
         transaction_per_migration=False,
     )
     with context.begin_transaction():

@@ -1,7 +1,157 @@
-"""Pages. PLACEHOLDER: to be filled in."""
+"""Seller pages: add a product, edit it, manage its photos, withdraw or resubmit it.
+
+Each view parses its form, calls one service and renders or redirects. Domain errors are shown on the
+form they belong to, with the error's own 4xx status (never a 500). The seller's list is a partial,
+``listings/_seller_listings.html`` (context: ``seller_listings``), that the seller dashboard includes.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from wtforms import Form
+
+from marketplace.accounts.models import Role
+from marketplace.accounts.security import login_required, require_user
+from marketplace.db import get_session
+from marketplace.errors import Conflict, DomainError
+from marketplace.i18n import gettext as _
+from marketplace.listings import services
+from marketplace.listings.forms import ActionForm, ListingForm, PhotoForm
+from marketplace.listings.models import Listing
+from marketplace.media.storage import get_storage
 
 bp = Blueprint("listings_pages", __name__)
+
+ARTISAN = Role.ARTISAN.value
+
+
+def show_errors(form: Form, err: DomainError) -> int:
+    """Put a domain error's messages on the form's fields (or on the form) and return its status."""
+    placed = False
+    for name, messages in err.fields.items():
+        if name in form:
+            form[name].errors = list(form[name].errors) + [_(m) for m in messages]
+            placed = True
+    if not placed:
+        form.form_errors.append(_(err.message))
+    return err.status
+
+
+def _edit_page(listing: Listing, *, form: ListingForm | None = None, photo_form: PhotoForm | None = None,
+               status: int = 200) -> Any:
+    return render_template(
+        "listings/edit.html",
+        listing=listing,
+        form=form or ListingForm(obj=listing),
+        photo_form=photo_form or PhotoForm(),
+        action_form=ActionForm(),
+    ), status
+
+
+@bp.route("/seller/listings")
+@login_required(ARTISAN)
+def index() -> Any:
+    """The seller's products with their review status."""
+    return render_template(
+        "listings/seller_index.html", seller_listings=services.list_for_seller(get_session(), require_user().id)
+    )
+
+
+@bp.route("/seller/listings/new", methods=["GET", "POST"])
+@login_required(ARTISAN)
+def new_listing() -> Any:
+    """Add a product; it is sent for review at once."""
+    form = ListingForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            listing = services.create_listing(get_session(), require_user(), form.values())
+        except Conflict as err:
+            if err.code != "no_shop":
+                raise
+            flash(_("Open your shop before adding products."), "error")
+            return redirect(url_for("shops_pages.new_shop"))
+        except DomainError as err:
+            status = show_errors(form, err)
+        else:
+            flash(_("Your product was sent for review."), "info")
+            return redirect(url_for(".edit_listing", listing_id=listing.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("listings/new.html", form=form), status
+
+
+@bp.route("/seller/listings/<int:listing_id>/edit", methods=["GET", "POST"])
+@login_required(ARTISAN)
+def edit_listing(listing_id: int) -> Any:
+    """Edit a product (changing name, description or price of an approved one sends it back to review)."""
+    session, user = get_session(), require_user()
+    if request.method == "GET":
+        return _edit_page(services.get_owned(session, user, listing_id))
+    form = ListingForm()
+    if form.validate_on_submit():
+        try:
+            services.update_listing(session, user, listing_id, form.values())
+        except DomainError as err:
+            status = show_errors(form, err)
+        else:
+            flash(_("Your changes are saved."), "info")
+            return redirect(url_for(".edit_listing", listing_id=listing_id))
+    else:
+        status = 400
+    session.rollback()
+    return _edit_page(services.get_owned(session, user, listing_id), form=form, status=status)
+
+
+@bp.route("/seller/listings/<int:listing_id>/images", methods=["POST"])
+@login_required(ARTISAN)
+def upload_image(listing_id: int) -> Any:
+    """Add a photo to a product."""
+    session, user = get_session(), require_user()
+    form = PhotoForm()
+    if form.validate_on_submit():
+        try:
+            services.add_image(
+                session, get_storage(), user, listing_id, form.file.data.read(),
+                max_bytes=current_app.config["SETTINGS"].max_image_bytes,
+            )
+        except DomainError as err:
+            status = show_errors(form, err)
+        else:
+            flash(_("The photo was added."), "info")
+            return redirect(url_for(".edit_listing", listing_id=listing_id))
+    else:
+        status = 400
+    return _edit_page(services.get_owned(session, user, listing_id), photo_form=form, status=status)
+
+
+@bp.route("/seller/listings/<int:listing_id>/images/<int:image_id>/delete", methods=["POST"])
+@login_required(ARTISAN)
+def delete_image(listing_id: int, image_id: int) -> Any:
+    """Remove a photo."""
+    if ActionForm().validate_on_submit():
+        services.delete_image(get_session(), get_storage(), require_user(), listing_id, image_id)
+        flash(_("The photo was removed."), "info")
+    return redirect(url_for(".edit_listing", listing_id=listing_id))
+
+
+@bp.route("/seller/listings/<int:listing_id>/withdraw", methods=["POST"])
+@login_required(ARTISAN)
+def withdraw(listing_id: int) -> Any:
+    """Take a product off the market."""
+    if ActionForm().validate_on_submit():
+        services.withdraw_listing(get_session(), require_user(), listing_id)
+        flash(_("The product was withdrawn."), "info")
+    return redirect(url_for(".edit_listing", listing_id=listing_id))
+
+
+@bp.route("/seller/listings/<int:listing_id>/submit", methods=["POST"])
+@login_required(ARTISAN)
+def resubmit(listing_id: int) -> Any:
+    """Send a withdrawn or rejected product back to review."""
+    if ActionForm().validate_on_submit():
+        services.resubmit_listing(get_session(), require_user(), listing_id)
+        flash(_("Your product was sent for review."), "info")
+    return redirect(url_for(".edit_listing", listing_id=listing_id))

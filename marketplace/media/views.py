@@ -1,7 +1,42 @@
-"""Pages. PLACEHOLDER: to be filled in."""
+"""Serving locally stored media (``MEDIA_STORAGE=local``) and the ``media_url`` template helper.
+
+With S3 the bucket (or a CDN in front of it) serves the photos and this route answers 404. Keys are
+content-unique, so responses are cacheable for a year.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, abort, send_from_directory
+
+from marketplace.media.storage import CACHE_CONTROL, LocalStorage, check_key, get_storage
 
 bp = Blueprint("media_pages", __name__)
+
+_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+@bp.route("/media/<path:key>")
+def serve(key: str) -> Any:
+    """A stored photo, by key (only our own image types; no path tricks)."""
+    storage = get_storage()
+    if not isinstance(storage, LocalStorage):
+        abort(404)
+    try:
+        check_key(key)
+    except ValueError:
+        abort(404)
+    mimetype = _TYPES.get(key.rsplit(".", 1)[-1].lower())
+    if mimetype is None:
+        abort(404)
+    resp = send_from_directory(storage.root, key, mimetype=mimetype, max_age=31536000, conditional=True)
+    resp.headers["Cache-Control"] = CACHE_CONTROL
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.app_template_global("media_url")
+def media_url(key: str | None) -> str:
+    """``{{ media_url(image.thumb_key) }}`` in any template: the configured storage's public URL."""
+    return get_storage().url(key) if key else ""

@@ -1,7 +1,53 @@
-"""Moderation JSON API. PLACEHOLDER: to be filled in."""
+"""Moderation JSON API (admins only): the queue, approve, reject, and each listing's decision history."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Blueprint
 
+from marketplace.accounts.models import Role
+from marketplace.accounts.security import api_auth, require_user
+from marketplace.db import get_session
+from marketplace.media.storage import get_storage
+from marketplace.moderation import schemas, services
+
 bp = Blueprint("moderation_api", __name__, url_prefix="/api/v1", description="Moderation")
+
+ADMIN = Role.ADMIN.value
+
+
+@bp.route("/admin/moderation/queue", methods=["GET"])
+@api_auth(ADMIN)
+@bp.response(200, schemas.QueueOut)
+def moderation_queue() -> Any:
+    """Listings waiting for review, oldest submission first."""
+    url = get_storage().url
+    return {"items": [services.present_queue_item(item, url) for item in services.queue(get_session())]}
+
+
+@bp.route("/admin/listings/<int:listing_id>/approve", methods=["POST"])
+@api_auth(ADMIN)
+@bp.response(200, schemas.DecisionOut)
+def approve(listing_id: int) -> Any:
+    """Publish a pending listing (409 if it is not pending)."""
+    listing = services.approve(get_session(), require_user(ADMIN), listing_id)
+    return {"status": listing.status}
+
+
+@bp.route("/admin/listings/<int:listing_id>/reject", methods=["POST"])
+@api_auth(ADMIN)
+@bp.arguments(schemas.RejectIn)
+@bp.response(200, schemas.DecisionOut)
+def reject(body: dict[str, Any], listing_id: int) -> Any:
+    """Refuse a pending listing with a reason the seller sees (409 if it is not pending)."""
+    listing = services.reject(get_session(), require_user(ADMIN), listing_id, body["reason"])
+    return {"status": listing.status, "reason": listing.rejection_reason}
+
+
+@bp.route("/admin/listings/<int:listing_id>/history", methods=["GET"])
+@api_auth(ADMIN)
+@bp.response(200, schemas.HistoryOut)
+def history(listing_id: int) -> Any:
+    """Every moderation decision on the listing: who, when, what and why."""
+    return services.present_history(*services.history(get_session(), listing_id))

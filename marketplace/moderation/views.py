@@ -1,13 +1,78 @@
-"""Pages. PLACEHOLDER: to be filled in."""
+"""Moderation pages (admins): the queue with photos, approve and reject buttons, and each listing's history.
+
+A rejected form (reason too short) or a listing someone else already decided re-renders the queue with
+the message next to that listing and a 4xx status.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+
+from marketplace.accounts.models import Role
+from marketplace.accounts.security import login_required, require_user
+from marketplace.db import get_session
+from marketplace.errors import DomainError
+from marketplace.i18n import gettext as _
+from marketplace.listings.views import show_errors
+from marketplace.moderation import services
+from marketplace.moderation.forms import ApproveForm, RejectForm
 
 bp = Blueprint("moderation_pages", __name__)
 
+ADMIN = Role.ADMIN.value
+
+
+def _queue_page(*, failed_id: int | None = None, form: Any = None, status: int = 200) -> Any:
+    session = get_session()
+    session.rollback()
+    return render_template(
+        "moderation/queue.html", items=services.queue(session), failed_id=failed_id, failed_form=form,
+        approve_form=ApproveForm(), reject_form=RejectForm(formdata=None),
+    ), status
+
 
 @bp.route("/admin/moderation")
-def queue():  # type: ignore[no-untyped-def]
-    """The moderation queue. PLACEHOLDER."""
-    return "todo"
+@login_required(ADMIN)
+def queue() -> Any:
+    """Listings waiting for review, oldest first."""
+    return _queue_page()
+
+
+@bp.route("/admin/moderation/<int:listing_id>/approve", methods=["POST"])
+@login_required(ADMIN)
+def approve(listing_id: int) -> Any:
+    """Publish a listing."""
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        return _queue_page(failed_id=listing_id, form=form, status=400)
+    try:
+        services.approve(get_session(), require_user(ADMIN), listing_id)
+    except DomainError as err:
+        return _queue_page(failed_id=listing_id, form=form, status=show_errors(form, err))
+    flash(_("The listing is approved and now public."), "info")
+    return redirect(url_for(".queue"))
+
+
+@bp.route("/admin/moderation/<int:listing_id>/reject", methods=["POST"])
+@login_required(ADMIN)
+def reject(listing_id: int) -> Any:
+    """Refuse a listing with a reason for the seller."""
+    form = RejectForm()
+    if not form.validate_on_submit():
+        return _queue_page(failed_id=listing_id, form=form, status=400)
+    try:
+        services.reject(get_session(), require_user(ADMIN), listing_id, form.reason.data or "")
+    except DomainError as err:
+        return _queue_page(failed_id=listing_id, form=form, status=show_errors(form, err))
+    flash(_("The listing is rejected; the seller sees your reason."), "info")
+    return redirect(url_for(".queue"))
+
+
+@bp.route("/admin/moderation/listings/<int:listing_id>")
+@login_required(ADMIN)
+def history(listing_id: int) -> Any:
+    """A listing and every decision taken on it."""
+    listing, decisions = services.history(get_session(), listing_id)
+    return render_template("moderation/history.html", listing=listing, decisions=decisions)

@@ -1,7 +1,21 @@
-"""Pages. PLACEHOLDER: to be filled in."""
+"""Operations pages: what an operator on call looks at first."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, current_app, render_template
+
+from marketplace.accounts.security import login_required
+from marketplace.db import get_session
+from marketplace.ops import services
 
 bp = Blueprint("ops_pages", __name__)
+
+
+@bp.route("/admin/events")
+@login_required("admin")
+def events() -> Any:
+    """The event pipeline: outbox backlog, consumer lag, dead letters; the outbox part even without Kafka."""
+    status = services.events_status(get_session(), current_app.config["SETTINGS"])
+    return render_template("ops/events.html", status=status)

@@ -1,7 +1,55 @@
-"""Shops JSON API. PLACEHOLDER: to be filled in."""
+"""Shops JSON API: open a shop, see and edit your own, view anyone's."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Blueprint
 
+from marketplace.accounts.models import Role
+from marketplace.accounts.security import api_auth, require_user
+from marketplace.db import get_session
+from marketplace.shops import schemas, services
+
 bp = Blueprint("shops_api", __name__, url_prefix="/api/v1", description="Shops")
+
+ARTISAN = Role.ARTISAN.value
+
+
+@bp.route("/shops", methods=["POST"])
+@api_auth(ARTISAN)
+@bp.arguments(schemas.ShopIn)
+@bp.response(201, schemas.ShopOut)
+def create_shop(body: dict[str, Any]) -> Any:
+    """Open the calling artisan's shop (one per artisan: a second one is 409)."""
+    session = get_session()
+    shop = services.create_shop(session, require_user(ARTISAN), **body)
+    return services.shop_with_count(session, shop)
+
+
+@bp.route("/shops/me", methods=["GET"])
+@api_auth(ARTISAN)
+@bp.response(200, schemas.ShopOut)
+def my_shop() -> Any:
+    """The calling artisan's shop (404 before they open one)."""
+    session = get_session()
+    return services.shop_with_count(session, services.require_shop_for_owner(session, require_user().id))
+
+
+@bp.route("/shops/me", methods=["PATCH"])
+@api_auth(ARTISAN)
+@bp.arguments(schemas.ShopPatch)
+@bp.response(200, schemas.ShopOut)
+def update_my_shop(body: dict[str, Any]) -> Any:
+    """Edit the calling artisan's shop; only the fields sent change."""
+    session = get_session()
+    shop = services.update_shop(session, services.require_shop_for_owner(session, require_user().id), body)
+    return services.shop_with_count(session, shop)
+
+
+@bp.route("/shops/<int:shop_id>", methods=["GET"])
+@bp.response(200, schemas.ShopOut)
+def get_shop(shop_id: int) -> Any:
+    """Any shop, public, with the number of its approved listings."""
+    session = get_session()
+    return services.shop_with_count(session, services.get_shop(session, shop_id))

@@ -59,3 +59,12 @@ def test_every_user_facing_message_has_an_indonesian_translation():
         catalog.update(json.loads(path.read_text(encoding="utf-8")))
     missing = sorted(m for m in _message_ids() if m not in catalog)
     assert missing == [], f"add these to marketplace/translations/id/*.json: {missing}"
+
+
+def test_nul_characters_are_refused_everywhere(api, client, auth):
+    resp = api.post("/api/v1/auth/register", json={"email": "a@b.id", "password": "x" * 12, "name": "A\u0000B", "role": "buyer"})
+    assert resp.status_code == 422 and resp.json["error"]["fields"] == {"name": ["NUL characters are not allowed."]}
+    resp = client.get("/api/v1/listings?q=a%00b")
+    assert resp.status_code == 422 and "q" in resp.json["error"]["fields"]
+    token = auth.csrf_token("/login")
+    assert client.post("/login", data={"email": "a\x00@b.id", "password": "x", "csrf_token": token}).status_code == 422

@@ -1,0 +1,129 @@
+"""``marketplace relay`` and ``marketplace events replay|status``: the event pipeline from a shell."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+
+from marketplace.config import Settings
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+
+
+def require_bootstrap(settings: Settings) -> str:
+    """The broker address, or a clear error: these commands are pointless without one."""
+    if not settings.kafka_bootstrap_servers.strip():
+        raise click.ClickException(
+            "KAFKA_BOOTSTRAP_SERVERS is not set (e.g. KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092); "
+            "`marketplace run` sets it for its embedded broker."
+        )
+    return settings.kafka_bootstrap_servers
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT, so a loop can finish its current step and exit cleanly."""
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        logging.getLogger(__name__).info("signal %d received: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    return stop
+
+
+@click.command("relay")
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--poll-interval", default=0.5, show_default=True, type=float, help="Seconds between idle polls.")
+def relay(batch_size: int, poll_interval: float) -> None:
+    """Publish committed outbox events to Kafka, in order, until stopped (SIGTERM/Ctrl-C)."""
+    from events.kafka import relay_producer_factory
+    from events.relay import Relay
+    from marketplace.db import Database
+
+    settings = Settings.from_env()
+    bootstrap = require_bootstrap(settings)
+    configure_logging()
+    stop = stop_on_signals()
+    with Database(settings.database_url) as database:
+        assert database.session_factory is not None
+        Relay(database.session_factory, relay_producer_factory(bootstrap), batch_size, poll_interval).run_forever(stop)
+
+
+@click.group("events")
+def events_group() -> None:
+    """The event log: replay from the outbox, pipeline status."""
+
+
+def _parse_since(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO-8601 time: {value!r}") from exc
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+@events_group.command("replay")
+@click.option("--since", "since", required=True, help="ISO-8601 time (UTC unless an offset is given).")
+@click.option("--type", "event_type", default=None, help="Only this event type, e.g. listing.approved.")
+def replay(since: str, event_type: str | None) -> None:
+    """Re-publish events recorded since a time; the relay sends them again and consumers skip duplicates."""
+    from events.catalogue import UnknownEventType
+    from events.outbox import mark_for_replay
+    from marketplace.db import Database
+
+    when = _parse_since(since)
+    with Database(Settings.from_env().database_url) as database, database.new_session() as session:
+        try:
+            count = mark_for_replay(session, when, event_type)
+        except UnknownEventType as exc:
+            raise click.BadParameter(str(exc), param_hint="--type") from exc
+        session.commit()
+    click.echo(f"{count} events queued for re-publishing (the relay sends them)")
+
+
+@events_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(as_json: bool) -> None:
+    """Outbox backlog, consumer lag per group and partition, dead-lettered messages."""
+    from events.status import collect_status
+    from marketplace.db import Database
+
+    settings = Settings.from_env()
+    with Database(settings.database_url) as database, database.new_session() as session:
+        data = collect_status(session, settings.kafka_bootstrap_servers)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    out = data["outbox"]
+    click.echo(f"outbox: {out['unsent']} unsent", nl=False)
+    if out["oldest_unsent_age_seconds"] is not None:
+        click.echo(f", oldest {out['oldest_unsent_age_seconds']:.0f}s old", nl=False)
+    click.echo(f", {out['failing']} failing" + (f" (last error: {out['last_error']})" if out["last_error"] else ""))
+    broker = data["broker"]
+    if not broker["reachable"]:
+        click.echo(f"broker: unreachable ({broker['error']})")
+        return
+    for group in broker["groups"]:
+        click.echo(f"group {group['group']}: lag {group['lag']}")
+        for p in group["partitions"]:
+            click.echo(f"  {p['topic']}[{p['partition']}] committed {p['committed']} end {p['end']} lag {p['lag']}")
+    if not broker["groups"]:
+        click.echo("no consumer groups yet")
+    for dlq in broker["dlq"]:
+        click.echo(f"dlq {dlq['topic']}: {dlq['messages']} messages")
+
+
+def register(main: click.Group) -> None:
+    main.add_command(relay)
+    main.add_command(events_group)

@@ -1,0 +1,217 @@
+"""Kafka clients, built by factories when a process needs them (never at import time).
+
+One place decides the delivery settings so the relay, the workers' DLQ producer and the tools agree:
+
+- producers wait for every in-sync replica (``acks="all"``), retry, and keep at most one request in
+  flight with idempotence on, so a retry can neither duplicate nor reorder within a partition;
+- consumers never auto-commit: the runner commits an offset only after the handler's transaction;
+- topics are created explicitly with their ``.dlq`` twin (brokers may have auto-creation off).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from events.catalogue import dlq_topic
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PARTITIONS = 3
+
+
+def _servers(bootstrap: str) -> list[str]:
+    servers = [s.strip() for s in bootstrap.split(",") if s.strip()]
+    if not servers:
+        raise ValueError("KAFKA_BOOTSTRAP_SERVERS is empty")
+    return servers
+
+
+def _build(cls: Any, config: dict[str, Any]) -> Any:
+    """Construct a kafka-python client, closing its network client if the constructor fails.
+
+    kafka-python 3 bootstraps inside the constructors; when that fails (broker down) the exception
+    leaves the half-built network client — and its I/O thread — running for ever. The relay and the
+    status page retry during outages, so without this every retry would leak a thread.
+    """
+    from kafka.net.compat import KafkaNetClient
+
+    created: list[Any] = []
+
+    def tracked_client(**kwargs: Any) -> Any:
+        client = KafkaNetClient(**kwargs)
+        created.append(client)
+        return client
+
+    try:
+        return cls(**config, kafka_client=tracked_client)
+    except BaseException:
+        for client in created:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - best effort on an already failed client
+                log.debug("closing a half-built kafka client raised", exc_info=True)
+        raise
+
+
+def make_producer(bootstrap: str, **overrides: Any) -> Any:
+    """A producer for at-least-once, in-order publishing; ``send(...).get()`` raises when not acked.
+
+    ``max_block_ms`` bounds how long ``send`` waits for metadata when the broker is away, so the relay
+    notices an outage in seconds rather than a minute.
+    """
+    from kafka import KafkaProducer
+
+    config: dict[str, Any] = {
+        "bootstrap_servers": _servers(bootstrap),
+        "client_id": "pasar-kreatif",
+        "acks": "all",
+        "enable_idempotence": True,
+        "retries": 5,
+        "max_in_flight_requests_per_connection": 1,
+        "linger_ms": 5,
+        "retry_backoff_ms": 200,
+        "request_timeout_ms": 10_000,
+        "delivery_timeout_ms": 30_000,
+        "max_block_ms": 10_000,
+        "bootstrap_timeout_ms": 10_000,
+        "reconnect_backoff_max_ms": 2_000,
+        "allow_auto_create_topics": False,
+    }
+    config.update(overrides)
+    return _build(KafkaProducer, config)
+
+
+def make_consumer(
+    bootstrap: str,
+    group_id: str,
+    topics: Iterable[str] = (),
+    *,
+    session_timeout_ms: int = 10_000,
+    **overrides: Any,
+) -> Any:
+    """A group consumer that reads from the beginning of a new group and commits only when told to."""
+    from kafka import KafkaConsumer
+
+    config: dict[str, Any] = {
+        "bootstrap_servers": _servers(bootstrap),
+        "client_id": f"pasar-kreatif-{group_id}",
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "session_timeout_ms": session_timeout_ms,
+        "heartbeat_interval_ms": max(500, session_timeout_ms // 3),
+        "max_poll_records": 50,
+        "request_timeout_ms": max(30_000, session_timeout_ms + 5_000),
+        "bootstrap_timeout_ms": 10_000,
+        "reconnect_backoff_max_ms": 2_000,
+        "allow_auto_create_topics": False,
+    }
+    config.update(overrides)
+    consumer = _build(KafkaConsumer, config)
+    topics = list(topics)
+    if topics:
+        consumer.subscribe(topics)
+    return consumer
+
+
+def make_admin(bootstrap: str, timeout: float = 10.0) -> Any:
+    from kafka import KafkaAdminClient
+
+    ms = int(timeout * 1000)
+    return _build(KafkaAdminClient, {
+        "bootstrap_servers": _servers(bootstrap), "client_id": "pasar-kreatif-admin",
+        "bootstrap_timeout_ms": ms, "request_timeout_ms": ms,
+    })
+
+
+def ensure_topics(
+    bootstrap: str, topics: Iterable[str], *, partitions: int = DEFAULT_PARTITIONS, with_dlq: bool = True,
+    timeout: float = 10.0,
+) -> list[str]:
+    """Create each topic (and ``<topic>.dlq``) if missing; return the names that were created.
+
+    "Already exists" is success: several workers start at once and race to create the same topics.
+    """
+    wanted: list[str] = []
+    for topic in topics:
+        wanted.append(topic)
+        if with_dlq and not topic.endswith(".dlq"):
+            wanted.append(dlq_topic(topic))
+    admin = make_admin(bootstrap, timeout)
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in dict.fromkeys(wanted) if t not in existing]
+        if not missing:
+            return []
+        spec = {t: {"num_partitions": 1 if t.endswith(".dlq") else partitions, "replication_factor": 1} for t in missing}
+        result = admin.create_topics(spec, raise_errors=False)
+        created = []
+        for item in result.get("topics", []):
+            code = item.get("error_code", 0)
+            if code == 0:
+                created.append(item["name"])
+            elif code != 36:  # 36 = TOPIC_ALREADY_EXISTS: someone else won the race
+                from kafka.errors import KafkaError
+
+                raise KafkaError(f"could not create topic {item['name']}: {item.get('error_message') or code}")
+        admin.wait_for_topics(missing, timeout_ms=int(timeout * 1000))
+        if created:
+            log.info("created topics %s", created)
+        return created
+    finally:
+        admin.close()
+
+
+def relay_producer_factory(
+    bootstrap: str, topics: Iterable[str] | None = None, *, timeout: float = 10.0, **overrides: Any
+) -> Any:
+    """A factory for the relay: make sure the topics exist, then build the producer.
+
+    The relay calls it again after every broker failure, so topics lost with a restarted in-memory
+    broker are re-created before publishing resumes.
+    """
+    from events.catalogue import TOPICS
+
+    wanted = list(topics) if topics is not None else list(TOPICS)
+
+    def factory() -> Any:
+        ensure_topics(bootstrap, wanted, timeout=timeout)
+        return make_producer(bootstrap, **overrides)
+
+    return factory
+
+
+def _any_port_open(servers: list[str], timeout: float) -> bool:
+    import socket
+
+    for server in servers:
+        host, _, port = server.rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port or 9092)), timeout=timeout):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False
+
+
+def broker_reachable(bootstrap: str, timeout: float = 2.0) -> bool:
+    """True when a Kafka client can bootstrap and list topics within ``timeout`` (for ``/readyz``)."""
+    if not bootstrap or not bootstrap.strip():
+        return False
+    if not _any_port_open(_servers(bootstrap), timeout):
+        return False  # refused or silent: answer at once instead of waiting for a Kafka bootstrap
+    from kafka.errors import KafkaError
+
+    try:
+        admin = make_admin(bootstrap, timeout)
+    except (KafkaError, OSError, ValueError):
+        return False
+    try:
+        admin.list_topics()
+        return True
+    except (KafkaError, OSError):
+        return False
+    finally:
+        admin.close()

@@ -1,0 +1,198 @@
+"""The relay: publishes committed outbox rows to Kafka, in id order, and stamps them ``sent_at``.
+
+Delivery is at-least-once. A row is stamped only after the broker acknowledged it (``acks=all``); a
+relay that dies between the ack and the stamp re-sends the row on its next run, and consumers dedupe
+by event id (``processed_events``). Only the contiguous acknowledged prefix of a batch is stamped, so
+what follows a failed row is re-sent after it, never before it (per-partition order holds).
+
+Outages: a broker error is recorded on the row (``attempts``, ``last_error``), the producer is dropped
+(a restarted in-memory broker has forgotten its producer ids) and the loop backs off exponentially
+(0.5 s → 30 s by default). The sleep happens with no transaction open: on SQLite a transaction is the
+write lock the web app needs, on PostgreSQL it would pin row locks and a snapshot for nothing.
+
+Several relays on PostgreSQL: rows are claimed with ``FOR UPDATE SKIP LOCKED`` so no row is published
+by two relays at once, and a transaction-scoped advisory lock lets one relay publish at a time, so a
+later batch cannot overtake an earlier one (the others are hot standbys). SQLite runs a single relay:
+it reads in one short transaction and stamps in another, never holding a lock while talking to Kafka.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from events.models import OutboxEvent
+from marketplace.db import is_sqlite, utcnow
+
+log = logging.getLogger(__name__)
+
+RELAY_LOCK_ID = 0x5041_5352  # "PASR": the advisory lock the PostgreSQL relays share
+
+
+class PublishFailed(RuntimeError):
+    """The broker did not acknowledge a row; the row is untouched apart from its attempt counter."""
+
+
+@dataclass(frozen=True)
+class _Pending:
+    id: int
+    topic: str
+    key: str
+    payload: str
+
+
+class Backoff:
+    """Exponential backoff with a cap: 0.5, 1, 2, 4 … 30 seconds."""
+
+    def __init__(self, initial: float = 0.5, maximum: float = 30.0):
+        self.initial = initial
+        self.maximum = maximum
+        self.current = initial
+
+    def next(self) -> float:
+        delay = self.current
+        self.current = min(self.maximum, self.current * 2)
+        return delay
+
+    def reset(self) -> None:
+        self.current = self.initial
+
+
+class Relay:
+    """Outbox → Kafka. ``publish_batch()`` once (tests, tools) or ``run_forever(stop_event)``."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session] | Callable[[], Session],
+        producer_factory: Callable[[], Any],
+        batch_size: int = 100,
+        poll_interval: float = 0.5,
+        *,
+        send_timeout: float = 15.0,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 30.0,
+    ):
+        self._session_factory = session_factory
+        self._producer_factory = producer_factory
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.send_timeout = send_timeout
+        self.backoff = Backoff(backoff_initial, backoff_max)
+        self._producer: Any = None
+
+    # --- one batch -----------------------------------------------------------------------------------
+
+    def publish_batch(self) -> int:
+        """Publish up to ``batch_size`` unsent rows; return how many were acknowledged and stamped.
+
+        Raises ``PublishFailed`` (after stamping what was acknowledged) when the broker failed.
+        """
+        session = self._session_factory()
+        try:
+            sqlite = is_sqlite(session)
+            pending = self._claim(session, sqlite)
+            if not pending:
+                session.rollback()
+                return 0
+            if sqlite:
+                session.rollback()  # no snapshot or lock held while talking to the broker
+            sent, failure = self._send(pending)
+            now = utcnow()
+            if sent:
+                session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(sent)).values(sent_at=now))
+            if failure is not None:
+                row_id, exc = failure
+                session.execute(
+                    update(OutboxEvent).where(OutboxEvent.id == row_id)
+                    .values(attempts=OutboxEvent.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+                )
+            session.commit()
+        finally:
+            session.close()
+        if failure is not None:
+            self._drop_producer()
+            raise PublishFailed(f"outbox row {failure[0]} not acknowledged: {failure[1]!r}") from failure[1]
+        log.debug("published %d outbox rows", len(sent))
+        return len(sent)
+
+    def _claim(self, session: Session, sqlite: bool) -> list[_Pending]:
+        stmt = (
+            select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.key, OutboxEvent.payload)
+            .where(OutboxEvent.sent_at.is_(None))
+            .order_by(OutboxEvent.id)
+            .limit(self.batch_size)
+        )
+        if not sqlite:
+            got_lock = session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": RELAY_LOCK_ID}).scalar()
+            if not got_lock:
+                return []  # another relay is publishing; it holds the order
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [_Pending(*row) for row in session.execute(stmt).all()]
+
+    def _send(self, pending: list[_Pending]) -> tuple[list[int], tuple[int, BaseException] | None]:
+        """Send all, then wait for acks in order; return the acked prefix and the first failure."""
+        from kafka.errors import KafkaError
+
+        futures: list[tuple[int, Any]] = []
+        failure: tuple[int, BaseException] | None = None
+        try:
+            producer = self._get_producer()
+            for row in pending:
+                futures.append((row.id, producer.send(row.topic, key=row.key.encode(), value=row.payload.encode())))
+        except (KafkaError, OSError) as exc:
+            failure = (pending[len(futures)].id, exc)
+        sent: list[int] = []
+        for row_id, future in futures:
+            try:
+                future.get(timeout=self.send_timeout)
+            except (KafkaError, OSError) as exc:
+                failure = (row_id, exc)
+                break
+            sent.append(row_id)
+        return sent, failure
+
+    def _get_producer(self) -> Any:
+        if self._producer is None:
+            self._producer = self._producer_factory()
+        return self._producer
+
+    def _drop_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                producer.close(timeout=1)
+            except Exception:  # noqa: BLE001 - a broken producer may fail to close; it is discarded anyway
+                log.debug("closing a failed producer raised", exc_info=True)
+
+    # --- the loop ------------------------------------------------------------------------------------
+
+    def run_forever(self, stop_event: threading.Event) -> None:
+        """Publish until ``stop_event`` is set; back off on broker or database errors, never busy-loop."""
+        log.info("relay started (batch %d, poll every %.1fs)", self.batch_size, self.poll_interval)
+        try:
+            while not stop_event.is_set():
+                try:
+                    count = self.publish_batch()
+                except (PublishFailed, SQLAlchemyError) as exc:
+                    delay = self.backoff.next()
+                    log.warning("relay: %s; retrying in %.1fs", exc, delay)
+                    stop_event.wait(delay)
+                    continue
+                self.backoff.reset()
+                if count < self.batch_size:
+                    stop_event.wait(self.poll_interval)
+        finally:
+            self.close()
+            log.info("relay stopped")
+
+    def close(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.close(timeout=5)

@@ -1,0 +1,137 @@
+"""Full-text search DDL for the catalogue, per dialect.
+
+PostgreSQL: a GIN *expression* index ``ix_listings_fts`` on
+``to_tsvector('simple', title || ' ' || description)``; the query in ``catalog.services`` repeats the
+exact expression (:func:`pg_document`) so the planner uses the index. The ``simple`` configuration
+(no stemming) because titles mix Indonesian, English and regional words, and an English or
+Indonesian stemmer would mangle the other languages' words.
+
+SQLite: an FTS5 external-content table ``listings_fts`` (title, description; rowid = listings.id)
+kept in sync by triggers, so no code path can forget to index a listing.
+
+``install(connection)`` / ``uninstall(connection)`` are idempotent and are called by the Alembic
+migration and, through ``Base.metadata``'s ``after_create`` event registered here, by every
+``create_all`` (tests, throwaway benchmark databases).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String, bindparam, event, func, literal_column, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from marketplace.db import Base
+
+FTS_TABLE = "listings_fts"
+PG_INDEX = "ix_listings_fts"
+PG_CONFIG = "simple"
+
+_SQLITE_DDL = (
+    f"""CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
+        title, description, content='listings', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2')""",
+    f"""CREATE TRIGGER IF NOT EXISTS listings_fts_ai AFTER INSERT ON listings BEGIN
+        INSERT INTO {FTS_TABLE}(rowid, title, description) VALUES (new.id, new.title, new.description);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS listings_fts_ad AFTER DELETE ON listings BEGIN
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, description)
+        VALUES ('delete', old.id, old.title, old.description);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS listings_fts_au AFTER UPDATE OF title, description ON listings BEGIN
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, description)
+        VALUES ('delete', old.id, old.title, old.description);
+        INSERT INTO {FTS_TABLE}(rowid, title, description) VALUES (new.id, new.title, new.description);
+    END""",
+    # Index rows that existed before the table (a migration on a populated database).
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')",
+)
+
+_SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS listings_fts_ai",
+    "DROP TRIGGER IF EXISTS listings_fts_ad",
+    "DROP TRIGGER IF EXISTS listings_fts_au",
+    f"DROP TABLE IF EXISTS {FTS_TABLE}",
+)
+
+_PG_DOCUMENT_SQL = f"to_tsvector('{PG_CONFIG}', coalesce(title, '') || ' ' || coalesce(description, ''))"
+_PG_QUERY_DOCUMENT_SQL = (
+    f"to_tsvector('{PG_CONFIG}', coalesce(listings.title, '') || ' ' || coalesce(listings.description, ''))"
+)
+_PG_DDL = (f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON listings USING gin ({_PG_DOCUMENT_SQL})",)
+_PG_DROP = (f"DROP INDEX IF EXISTS {PG_INDEX}",)
+
+
+def install(connection: Connection) -> None:
+    """Create the search structures for this connection's dialect (no-op on others)."""
+    for statement in _statements(connection, _SQLITE_DDL, _PG_DDL):
+        connection.execute(text(statement))
+
+
+def uninstall(connection: Connection) -> None:
+    """Drop what :func:`install` created."""
+    for statement in _statements(connection, _SQLITE_DROP, _PG_DROP):
+        connection.execute(text(statement))
+
+
+def _statements(connection: Connection, sqlite: tuple[str, ...], pg: tuple[str, ...]) -> tuple[str, ...]:
+    name = connection.dialect.name
+    if name == "sqlite":
+        return sqlite
+    if name == "postgresql":
+        return pg
+    return ()
+
+
+def pg_document() -> ColumnElement[Any]:
+    """The indexed expression, qualified with the table name (``shops`` also has a ``description``).
+
+    Kept as literal SQL identical to the index definition so the planner matches it to
+    ``ix_listings_fts``; a bound ``'simple'`` parameter would not match under a generic plan.
+    """
+    return literal_column(_PG_QUERY_DOCUMENT_SQL)
+
+
+def pg_query(q: str) -> ColumnElement[Any]:
+    """``websearch_to_tsquery('simple', :q)``: quotes, ``or`` and ``-word`` work; it never raises on syntax."""
+    return func.websearch_to_tsquery(literal_column(f"'{PG_CONFIG}'"), bindparam("fts_q", q, type_=String()))
+
+
+def _touches_listings(kw: dict[str, Any]) -> bool:
+    tables = kw.get("tables")
+    return tables is None or "listings" in {t.name for t in tables}
+
+
+def _after_create(target: Any, connection: Connection, **kw: Any) -> None:
+    if _touches_listings(kw):
+        install(connection)
+
+
+def _before_drop(target: Any, connection: Connection, **kw: Any) -> None:
+    if _touches_listings(kw):
+        uninstall(connection)
+
+
+def register_events() -> None:
+    """Hook :func:`install` into ``create_all`` (idempotent: safe to call more than once)."""
+    if not event.contains(Base.metadata, "after_create", _after_create):
+        event.listen(Base.metadata, "after_create", _after_create)
+    if not event.contains(Base.metadata, "before_drop", _before_drop):
+        event.listen(Base.metadata, "before_drop", _before_drop)
+
+
+register_events()
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic ``include_object`` hook: autogenerate must not see the search structures as drift.
+
+    They are not in ``Base.metadata`` (FTS5 tables and an expression index are outside what SQLAlchemy
+    models), so without this hook every autogenerate would propose dropping them.
+    """
+    if type_ == "table" and name is not None and name.startswith(FTS_TABLE):
+        return False
+    if type_ == "index" and name == PG_INDEX:
+        return False
+    return True

@@ -1,0 +1,79 @@
+"""Query and output schemas of the catalogue search (shared by the JSON API and the search page)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from marketplace.listings.models import CATEGORIES
+from marketplace.shops import places
+
+SORTS = ("relevance", "newest", "price_asc", "price_desc")
+DEFAULT_PER_PAGE = 24
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000  # deeper offsets are a crawler, not a shopper; keeps OFFSET scans bounded
+MAX_PRICE_IDR = 10**12
+
+
+class SearchQuery(Schema):
+    """``GET /api/v1/listings`` and ``/search`` parameters; empty values count as absent (GET forms send them)."""
+
+    q = fields.String(validate=validate.Length(max=200))
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    city = fields.String(validate=validate.Length(max=80))
+    kelurahan = fields.String(validate=validate.Length(max=80))
+    min_price = fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_PRICE_IDR))
+    max_price = fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_PRICE_IDR))
+    sort = fields.String(validate=validate.OneOf(SORTS))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = fields.Integer(load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+    @pre_load
+    def _drop_empty(self, data: Any, **_kw: Any) -> Any:
+        if hasattr(data, "items"):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and v.strip() == "")}
+        return data
+
+    @validates_schema
+    def _check(self, data: dict[str, Any], **_kw: Any) -> None:
+        low, high = data.get("min_price"), data.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise ValidationError("Must not be above max_price.", field_name="min_price")
+        if data.get("city"):
+            city = places.canonical_city(data["city"])
+            if city is None:
+                raise ValidationError("Choose Tangerang Selatan or Bekasi.", field_name="city")
+            data["city"] = city
+        if data.get("kelurahan"):
+            found = places.city_of_kelurahan(data["kelurahan"])
+            if found is None or (data.get("city") and found[0] != data["city"]):
+                raise ValidationError("This kelurahan is not in the chosen city.", field_name="kelurahan")
+            data["kelurahan"] = found[1]
+
+
+class ShopBrief(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    slug = fields.String()
+    city = fields.String()
+    kelurahan = fields.String()
+    sentra = fields.String(allow_none=True)
+
+
+class ListingCard(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    price_idr = fields.Integer()
+    category = fields.String()
+    shop = fields.Nested(ShopBrief)
+    thumb_url = fields.String(allow_none=True)
+    fulfilment = fields.String()
+    processing_days = fields.Integer()
+
+
+class SearchPage(Schema):
+    items = fields.List(fields.Nested(ListingCard))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()

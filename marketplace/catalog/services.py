@@ -1,0 +1,262 @@
+"""Catalogue use cases: search approved listings, the home page's selections, one listing's page.
+
+Only ``approved`` listings are ever public (ARCHITECTURE.md §4); the one exception is the listing
+page, where the listing's own artisan and admins may preview other statuses (the rule lives in
+``listings.services.get_for_viewer``, shared with ``GET /api/v1/listings/<id>``).
+
+Word search uses each backend's own full-text engine (see ``catalog.fts``). User text never reaches
+SQL or the FTS5 query language unescaped: on PostgreSQL it is a bound argument of
+``websearch_to_tsquery`` (which never raises on syntax); on SQLite it is reduced to word tokens, each
+quoted as an FTS5 string and prefix-matched.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, func, literal_column, select, table
+from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.sql.elements import ColumnElement
+
+from marketplace.accounts.models import User
+from marketplace.catalog import fts
+from marketplace.catalog.schemas import DEFAULT_PER_PAGE
+from marketplace.listings import services as listings_services
+from marketplace.listings.models import Listing, ListingImage, ListingStatus
+from marketplace.shops.models import Shop
+
+MediaUrl = Callable[[str], str]
+
+_TERM = re.compile(r"[^\W_]+")
+MAX_TERMS = 12
+APPROVED = ListingStatus.APPROVED.value
+
+
+def search_terms(q: str | None) -> list[str]:
+    """The word tokens of ``q`` (punctuation and FTS operators dropped), at most ``MAX_TERMS``."""
+    return _TERM.findall(q or "")[:MAX_TERMS]
+
+
+def fts5_match_expression(terms: list[str]) -> str:
+    """``['batik', 'tulis']`` → ``"batik"* "tulis"*`` (every term required, each as a prefix).
+
+    Terms are alphanumeric tokens, but quoting (with ``"`` doubled) keeps words like ``AND``/``NEAR``
+    from being read as operators.
+    """
+    return " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    q: str | None = None
+    category: str | None = None
+    city: str | None = None
+    kelurahan: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    sort: str | None = None
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+    shop_id: int | None = None
+
+    @classmethod
+    def from_query(cls, data: dict[str, Any], **extra: Any) -> "SearchParams":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**{**known, **extra})
+
+
+def _word_filter(session: Session, q: str | None) -> tuple[ColumnElement[bool] | None, ColumnElement[Any] | None, Any]:
+    """(where clause, relevance ordering, FTS subquery to join on SQLite) for ``q``; Nones without words."""
+    terms = search_terms(q)
+    if not terms:
+        return None, None, None
+    if session.get_bind().dialect.name == "postgresql":
+        tsquery = fts.pg_query((q or "").replace("\x00", " "))  # PostgreSQL text cannot hold NUL
+        return fts.pg_document().op("@@")(tsquery), func.ts_rank(fts.pg_document(), tsquery).desc(), None
+    fts_table = table(fts.FTS_TABLE)
+    matches = (
+        select(literal_column("rowid").label("listing_id"), literal_column("rank").label("rank"))
+        .select_from(fts_table)
+        .where(literal_column(fts.FTS_TABLE).op("MATCH")(fts5_match_expression(terms)))
+        .subquery("fts_match")
+    )
+    return None, matches.c.rank.asc(), matches
+
+
+def _ordering(sort: str, relevance: ColumnElement[Any] | None) -> list[ColumnElement[Any]]:
+    newest = [Listing.created_at.desc(), Listing.id.desc()]
+    if sort == "price_asc":
+        return [Listing.price_idr.asc(), Listing.id.asc()]
+    if sort == "price_desc":
+        return [Listing.price_idr.desc(), Listing.id.desc()]
+    if sort == "relevance" and relevance is not None:
+        return [relevance, *newest]
+    return newest
+
+
+def _filtered(stmt: Select[Any], params: SearchParams, word_where: Any, fts_match: Any) -> Select[Any]:
+    stmt = stmt.join(Shop, Shop.id == Listing.shop_id)
+    if fts_match is not None:
+        stmt = stmt.join(fts_match, fts_match.c.listing_id == Listing.id)
+    conditions: list[Any] = [Listing.status == APPROVED]
+    if word_where is not None:
+        conditions.append(word_where)
+    if params.category:
+        conditions.append(Listing.category == params.category)
+    if params.city:
+        conditions.append(Shop.city == params.city)
+    if params.kelurahan:
+        conditions.append(Shop.kelurahan == params.kelurahan)
+    if params.min_price is not None:
+        conditions.append(Listing.price_idr >= params.min_price)
+    if params.max_price is not None:
+        conditions.append(Listing.price_idr <= params.max_price)
+    if params.shop_id is not None:
+        conditions.append(Listing.shop_id == params.shop_id)
+    return stmt.where(and_(*conditions))
+
+
+def search(session: Session, params: SearchParams, *, media_url: MediaUrl) -> dict[str, Any]:
+    """One page of approved listings matching ``params`` → ``{items, page, per_page, total, sort}``.
+
+    ``sort`` defaults to relevance when there are search words, else newest; relevance without
+    words falls back to newest (a search form keeps its sort when the words are cleared).
+    """
+    word_where, relevance, fts_match = _word_filter(session, params.q)
+    sort = params.sort or ("relevance" if relevance is not None else "newest")
+    if sort == "relevance" and relevance is None:
+        sort = "newest"
+    total = session.scalar(_filtered(select(func.count(Listing.id)), params, word_where, fts_match)) or 0
+    stmt = (
+        _filtered(select(Listing), params, word_where, fts_match)
+        .options(contains_eager(Listing.shop), selectinload(Listing.images))
+        .order_by(*_ordering(sort, relevance))
+        .limit(params.per_page)
+        .offset((params.page - 1) * params.per_page)
+    )
+    listings = session.scalars(stmt).unique().all() if total else []
+    return {
+        "items": [card(listing, media_url) for listing in listings],
+        "page": params.page,
+        "per_page": params.per_page,
+        "total": total,
+        "sort": sort,
+    }
+
+
+def first_image(listing: Listing) -> ListingImage | None:
+    return min(listing.images, key=lambda i: (i.position, i.id)) if listing.images else None
+
+
+def card(listing: Listing, media_url: MediaUrl) -> dict[str, Any]:
+    """What a search result shows of a listing (the API's item shape)."""
+    image = first_image(listing)
+    shop = listing.shop
+    return {
+        "id": listing.id,
+        "title": listing.title,
+        "price_idr": listing.price_idr,
+        "category": listing.category,
+        "shop": {
+            "id": shop.id,
+            "name": shop.name,
+            "slug": shop.slug,
+            "city": shop.city,
+            "kelurahan": shop.kelurahan,
+            "sentra": shop.sentra,
+        },
+        "thumb_url": media_url(image.thumb_key) if image is not None else None,
+        "fulfilment": listing.fulfilment,
+        "processing_days": listing.processing_days,
+    }
+
+
+def newest(session: Session, *, media_url: MediaUrl, limit: int = 12) -> list[dict[str, Any]]:
+    return search(session, SearchParams(sort="newest", per_page=limit), media_url=media_url)["items"]
+
+
+def browse_counts(session: Session) -> dict[str, Any]:
+    """Approved listings per city → kelurahan (with sentra names) and per category, for the home page."""
+    rows = session.execute(
+        select(Shop.city, Shop.kelurahan, Shop.sentra, func.count(Listing.id))
+        .join(Listing, Listing.shop_id == Shop.id)
+        .where(Listing.status == APPROVED)
+        .group_by(Shop.city, Shop.kelurahan, Shop.sentra)
+        .order_by(Shop.city, Shop.kelurahan)
+    ).all()
+    places: dict[str, dict[str, dict[str, Any]]] = {}
+    for city, kelurahan, sentra, count in rows:
+        entry = places.setdefault(city, {}).setdefault(kelurahan, {"count": 0, "sentra": set()})
+        entry["count"] += count
+        if sentra:
+            entry["sentra"].add(sentra)
+    categories = session.execute(
+        select(Listing.category, func.count(Listing.id))
+        .where(Listing.status == APPROVED)
+        .group_by(Listing.category)
+        .order_by(func.count(Listing.id).desc(), Listing.category)
+    ).all()
+    return {
+        "places": {
+            city: [{"kelurahan": k, "count": v["count"], "sentra": sorted(v["sentra"])} for k, v in kels.items()]
+            for city, kels in places.items()
+        },
+        "categories": [{"category": c, "count": n} for c, n in categories],
+    }
+
+
+def absolute_url(base_url: str, url: str) -> str:
+    """``/media/x.jpg`` → ``https://pasar.example/media/x.jpg``; absolute URLs (S3, CDN) unchanged.
+
+    Open Graph consumers (WhatsApp, Facebook) ignore relative image URLs.
+    """
+    if urlsplit(url).scheme:
+        return url
+    return base_url.rstrip("/") + "/" + url.lstrip("/")
+
+
+def home_page(session: Session, *, media_url: MediaUrl) -> dict[str, Any]:
+    """The newest approved listings and what there is to browse by place and category."""
+    return {"newest": newest(session, media_url=media_url), **browse_counts(session)}
+
+
+def listing_page(
+    session: Session, listing_id: int, user: User | None, *, media_url: MediaUrl, public_base_url: str, path: str
+) -> dict[str, Any]:
+    """Everything the listing page shows, including its Open Graph card for social sharing."""
+    listing = listings_services.get_for_viewer(session, listing_id, user)
+    images = [
+        {"url": media_url(img.key), "thumb_url": media_url(img.thumb_key), "width": img.width, "height": img.height}
+        for img in sorted(listing.images, key=lambda i: (i.position, i.id))
+    ]
+    summary = " ".join(listing.description.split())
+    og = {
+        "og:type": "product",
+        "og:title": listing.title,
+        "og:description": summary[:197] + "…" if len(summary) > 200 else summary,
+        "og:url": absolute_url(public_base_url, path),
+        "og:site_name": "Pasar Kreatif",
+        "product:price:amount": str(listing.price_idr),
+        "product:price:currency": "IDR",
+    }
+    if images:
+        og["og:image"] = absolute_url(public_base_url, images[0]["url"])
+    return {
+        "listing": listing,
+        "shop": listing.shop,
+        "images": images,
+        "og": og,
+        "preview": listing.status != APPROVED,
+    }
+
+
+
+def media_url_from_app() -> MediaUrl:
+    """The configured media storage's public URL function (entry points pass it to the services above)."""
+    from marketplace.media.storage import get_storage
+
+    return get_storage().url

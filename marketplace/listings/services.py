@@ -1,0 +1,327 @@
+"""Listing use cases: create, edit, withdraw, resubmit, add and delete photos, and who may see what.
+
+Each use case is one transaction: the state change and its outbox events (``events.outbox.record``) are
+committed together. Review rule (ARCHITECTURE.md §4): an edit of title, description, price or photos of
+an *approved* listing sends it back to ``pending_review``; any edit of a *rejected* listing resubmits it
+(the seller is fixing what the moderator asked for). A withdrawn listing stays withdrawn until resubmitted.
+
+Access: only ``approved`` listings are public. A seller editing someone else's listing gets 403 when the
+listing is public anyway and 404 otherwise, so nobody learns that a hidden listing exists.
+
+Photos: files are written to media storage *before* the commit and deleted again if the commit fails;
+if a file cannot be written, nothing is committed. Deleting a photo commits first and removes the files
+after, so a failure there leaves at most an orphaned file, never a row pointing at nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from events.outbox import record
+from marketplace.accounts.models import User
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from marketplace.listings.models import MAX_IMAGES_PER_LISTING, Listing, ListingImage, ListingStatus
+from marketplace.media import images
+from marketplace.media.storage import MediaStorage, StorageError
+from marketplace.shops.models import Shop
+from marketplace.shops.services import get_shop_for_owner
+
+log = logging.getLogger(__name__)
+
+MediaUrl = Callable[[str], str]
+APPROVED = ListingStatus.APPROVED.value
+PENDING = ListingStatus.PENDING_REVIEW.value
+REJECTED = ListingStatus.REJECTED.value
+WITHDRAWN = ListingStatus.WITHDRAWN.value
+EDITABLE_FIELDS = (
+    "title", "description", "category", "price_idr", "stock", "weight_grams", "fulfilment", "processing_days",
+)
+#: Changes that a moderator must see again before an approved listing is public.
+REVIEWED_FIELDS = frozenset({"title", "description", "price_idr", "images"})
+
+
+class MediaUnavailable(DomainError):
+    """The photo could not be stored right now; try again."""
+
+    status = 503
+    code = "media_unavailable"
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def _load(session: Session, listing_id: int, *, for_update: bool = False) -> Listing | None:
+    stmt = select(Listing).where(Listing.id == listing_id).options(selectinload(Listing.images))
+    if for_update:
+        stmt = stmt.with_for_update(of=Listing)
+    return session.scalar(stmt)
+
+
+def is_owner(listing: Listing, user: User | None) -> bool:
+    return user is not None and listing.shop.owner_id == user.id
+
+
+def get_for_viewer(session: Session, listing_id: int, viewer: User | None) -> Listing:
+    """Approved listings for anyone; any status for its owner and for admins; otherwise 404."""
+    listing = _load(session, listing_id)
+    if listing is None:
+        raise NotFound("Listing not found.")
+    if listing.status == APPROVED or is_owner(listing, viewer) or (viewer is not None and viewer.is_admin):
+        return listing
+    raise NotFound("Listing not found.")
+
+
+def get_owned(session: Session, user: User, listing_id: int, *, for_update: bool = False) -> Listing:
+    """The caller's own listing; someone else's is 403 if public and 404 if not (no leak)."""
+    listing = _load(session, listing_id, for_update=for_update)
+    if listing is None:
+        raise NotFound("Listing not found.")
+    if not is_owner(listing, user):
+        if listing.status == APPROVED:
+            raise Forbidden("Only the shop's owner can change this listing.")
+        raise NotFound("Listing not found.")
+    return listing
+
+
+def list_for_seller(session: Session, user_id: int) -> list[Listing]:
+    """The seller's listings, newest first, any status (with rejection reasons), photos preloaded."""
+    stmt = (
+        select(Listing)
+        .join(Shop, Shop.id == Listing.shop_id)
+        .where(Shop.owner_id == user_id)
+        .options(selectinload(Listing.images))
+        .order_by(Listing.created_at.desc(), Listing.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def require_shop(session: Session, user: User) -> Shop:
+    """The artisan's shop; without one a listing cannot be created (409 ``no_shop``: open a shop first)."""
+    shop = get_shop_for_owner(session, user.id)
+    if shop is None:
+        raise Conflict("Open your shop before adding products.", code="no_shop")
+    return shop
+
+
+# --- events ------------------------------------------------------------------------------------------
+
+
+def _record_submitted(session: Session, listing: Listing) -> None:
+    record(session, "listing.submitted", key=listing.id, data={
+        "listing_id": listing.id, "shop_id": listing.shop_id, "title": listing.title,
+        "price_idr": listing.price_idr, "category": listing.category,
+    })
+
+
+def _record_updated(session: Session, listing: Listing, changed: list[str]) -> None:
+    record(session, "listing.updated", key=listing.id, data={
+        "listing_id": listing.id, "shop_id": listing.shop_id, "changed_fields": changed, "status": listing.status,
+    })
+
+
+def _submit(listing: Listing) -> None:
+    listing.status = PENDING
+    listing.submitted_at = utcnow()
+    listing.rejection_reason = None
+
+
+def _after_change(session: Session, listing: Listing, changed: set[str]) -> None:
+    """Apply the review rule to a changed listing and record its events (no commit)."""
+    if not changed:
+        return
+    resubmit = (listing.status == APPROVED and changed & REVIEWED_FIELDS) or listing.status == REJECTED
+    if resubmit:
+        _submit(listing)
+    listing.updated_at = utcnow()
+    session.flush()
+    _record_updated(session, listing, sorted(changed))
+    if resubmit:
+        _record_submitted(session, listing)
+
+
+def _clean_text(values: dict[str, Any]) -> dict[str, Any]:
+    """Trim title and description; the title must still have 3 to 140 characters (pages and API alike)."""
+    out = dict(values)
+    if "description" in out:
+        out["description"] = (out["description"] or "").strip()
+    if "title" in out:
+        out["title"] = " ".join(str(out["title"] or "").split())
+        if not 3 <= len(out["title"]) <= 140:
+            raise ValidationFailed("Invalid title.", fields={"title": ["Use 3 to 140 characters."]})
+    return out
+
+
+def _check_fulfilment(fulfilment: str, processing_days: int) -> None:
+    if fulfilment == "made_to_order" and processing_days < 1:
+        raise ValidationFailed(
+            "Made-to-order needs at least 1 processing day.",
+            fields={"processing_days": ["Made-to-order needs at least 1 processing day."]},
+        )
+
+
+# --- use cases ---------------------------------------------------------------------------------------
+
+
+def create_listing(session: Session, user: User, values: dict[str, Any]) -> Listing:
+    """Create a listing in the artisan's shop and submit it for review (``listing.submitted``)."""
+    shop = require_shop(session, user)
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed("Unknown fields.", fields={f: ["Unknown field."] for f in sorted(unknown)})
+    values = _clean_text(values)
+    fulfilment = values.get("fulfilment") or "ready_to_ship"
+    processing_days = values.get("processing_days") or 0
+    _check_fulfilment(fulfilment, processing_days)
+    listing = Listing(
+        shop_id=shop.id,
+        **{**values, "fulfilment": fulfilment, "processing_days": processing_days},
+    )
+    _submit(listing)
+    session.add(listing)
+    session.flush()
+    _record_submitted(session, listing)
+    session.commit()
+    return listing
+
+
+def update_listing(session: Session, user: User, listing_id: int, changes: dict[str, Any]) -> Listing:
+    """Change some fields; only real changes count, and they follow the review rule."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed("Unknown fields.", fields={f: ["Unknown field."] for f in sorted(unknown)})
+    changes = _clean_text(changes)
+    listing = get_owned(session, user, listing_id, for_update=True)
+    _check_fulfilment(changes.get("fulfilment", listing.fulfilment), changes.get("processing_days", listing.processing_days))
+    was_public_with_stock = listing.status == APPROVED and listing.stock > 0
+    changed = {name for name, value in changes.items() if getattr(listing, name) != value}
+    for name in changed:
+        setattr(listing, name, changes[name])
+    _after_change(session, listing, changed)
+    if was_public_with_stock and listing.stock == 0:
+        record(session, "listing.sold_out", key=listing.id, data={"listing_id": listing.id, "shop_id": listing.shop_id})
+    session.commit()
+    return listing
+
+
+def withdraw_listing(session: Session, user: User, listing_id: int) -> Listing:
+    """Take a listing off the market (and out of the review queue); 409 if already withdrawn."""
+    listing = get_owned(session, user, listing_id, for_update=True)
+    if listing.status == WITHDRAWN:
+        raise Conflict("The listing is already withdrawn.", code="already_withdrawn")
+    listing.status = WITHDRAWN
+    listing.updated_at = utcnow()
+    session.flush()
+    _record_updated(session, listing, ["status"])
+    session.commit()
+    return listing
+
+
+def resubmit_listing(session: Session, user: User, listing_id: int) -> Listing:
+    """Send a withdrawn or rejected listing back to review; 409 if it is pending or approved."""
+    listing = get_owned(session, user, listing_id, for_update=True)
+    if listing.status in (PENDING, APPROVED):
+        raise Conflict("The listing is already submitted.", code="already_submitted")
+    _submit(listing)
+    listing.updated_at = utcnow()
+    session.flush()
+    _record_updated(session, listing, ["status"])
+    _record_submitted(session, listing)
+    session.commit()
+    return listing
+
+
+def add_image(
+    session: Session, storage: MediaStorage, user: User, listing_id: int, data: bytes, *, max_bytes: int
+) -> ListingImage:
+    """Verify and re-encode a photo, store it and its thumbnail, then commit the row and events.
+
+    Decoding a photo takes a while, so it happens between two checks of access and room, holding no
+    snapshot or row lock; the second check runs under the listing's row lock, so the cap of
+    ``MAX_IMAGES_PER_LISTING`` holds even when two uploads race.
+    """
+    _check_room(session, get_owned(session, user, listing_id))
+    session.rollback()
+    processed = images.process_upload(data, max_bytes=max_bytes)
+    listing = get_owned(session, user, listing_id, for_update=True)
+    _check_room(session, listing)
+    stem = f"listings/{listing.id}/{uuid.uuid4().hex}"
+    key, thumb_key = f"{stem}.{processed.full.extension}", f"{stem}-thumb.{processed.thumb.extension}"
+    written: list[str] = []
+    try:
+        for k, encoded in ((key, processed.full), (thumb_key, processed.thumb)):
+            storage.save(k, encoded.data, encoded.content_type)
+            written.append(k)
+        position = session.scalar(
+            select(func.coalesce(func.max(ListingImage.position), -1)).where(ListingImage.listing_id == listing.id)
+        )
+        image = ListingImage(
+            listing_id=listing.id, position=(position if position is not None else -1) + 1, key=key,
+            thumb_key=thumb_key, content_type=processed.full.content_type,
+            width=processed.full.width, height=processed.full.height,
+        )
+        session.add(image)
+        _after_change(session, listing, {"images"})
+        session.commit()
+    except BaseException as exc:
+        session.rollback()
+        _delete_files(storage, written)
+        if isinstance(exc, StorageError):
+            raise MediaUnavailable() from exc
+        raise
+    return image
+
+
+def _check_room(session: Session, listing: Listing) -> None:
+    count = session.scalar(select(func.count(ListingImage.id)).where(ListingImage.listing_id == listing.id)) or 0
+    if count >= MAX_IMAGES_PER_LISTING:
+        message = f"A listing can have at most {MAX_IMAGES_PER_LISTING} photos."
+        raise Conflict(message, code="too_many_images", fields={"file": [message]})
+
+
+def delete_image(session: Session, storage: MediaStorage, user: User, listing_id: int, image_id: int) -> None:
+    """Remove a photo: the row (and events) first, then its files."""
+    listing = get_owned(session, user, listing_id, for_update=True)
+    image = next((img for img in listing.images if img.id == image_id), None)
+    if image is None:
+        raise NotFound("Photo not found.")
+    keys = [image.key, image.thumb_key]
+    listing.images.remove(image)
+    _after_change(session, listing, {"images"})
+    session.commit()
+    _delete_files(storage, keys)
+
+
+def _delete_files(storage: MediaStorage, keys: list[str]) -> None:
+    for key in keys:
+        try:
+            storage.delete(key)
+        except StorageError:
+            log.exception("could not delete media %s (left orphaned)", key)
+
+
+# --- presentation ------------------------------------------------------------------------------------
+
+
+def present_image(image: ListingImage, media_url: MediaUrl) -> dict[str, Any]:
+    return {
+        "id": image.id, "url": media_url(image.key), "thumb_url": media_url(image.thumb_key),
+        "width": image.width, "height": image.height, "position": image.position,
+    }
+
+
+def present(listing: Listing, media_url: MediaUrl) -> dict[str, Any]:
+    """The listing as the API shows it, with photo URLs from the configured storage."""
+    out = {name: getattr(listing, name) for name in (
+        "id", "shop_id", *EDITABLE_FIELDS, "status", "rejection_reason",
+        "created_at", "updated_at", "submitted_at", "approved_at",
+    )}
+    out["path"] = f"/listings/{listing.id}"
+    out["images"] = [present_image(img, media_url) for img in listing.images]
+    return out

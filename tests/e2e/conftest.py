@@ -1,0 +1,173 @@
+"""End-to-end fixtures: the whole system started by ``marketplace run``, as a user would start it.
+
+``marketplace run`` is started in a new session (``start_new_session``), so every process it starts —
+broker, gunicorn and its workers, relay, workers — shares that session id. "Nothing survived" is then a
+precise question: does any process in that session still exist? It works even after the runner has
+exited and its orphans have been reparented, which a walk of the parent-pid tree would miss.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+READY_TIMEOUT = 120.0  # generous for a loaded CI machine; a laptop is ready in ~10 s
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def session_processes(sid: int) -> dict[int, str]:
+    """pid → command line of every process (zombies included) whose session id is ``sid``."""
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state ppid pgrp session …
+            if int(fields[3]) != sid:
+                continue
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            found[int(entry.name)] = f"[{fields[0]}] {cmdline}"
+        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
+            continue  # exited while we looked
+    return found
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.25) -> Any:
+    """Poll ``check`` until it returns something truthy (returned), or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+def http(method: str, url: str, *, json_body: Any = None, token: str | None = None, timeout: float = 10.0) -> Response:
+    """A tiny stdlib HTTP client (no extra test dependency); HTTP errors are returned, not raised."""
+    data = None if json_body is None else json.dumps(json_body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - loopback URL
+            return Response(resp.status, resp.read(), dict(resp.headers))
+    except urllib.error.HTTPError as err:
+        with err:
+            return Response(err.code, err.read(), dict(err.headers))
+    except OSError as err:
+        return Response(0, str(err).encode())
+
+
+@dataclass
+class RunningSystem:
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    var_dir: Path
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def tail(self, lines: int = 60) -> str:
+        return "\n".join(self.output().splitlines()[-lines:])
+
+    def processes(self) -> dict[int, str]:
+        return session_processes(self.proc.pid)
+
+    def logins(self) -> dict[str, tuple[str, str]]:
+        """role → (e-mail, password), as printed in the banner."""
+        found = re.findall(r"^\[run\]\s+(admin|artisan|buyer)\s+(\S+@\S+)\s+password: (.+)$", self.output(), re.M)
+        return {role: (email, password.strip()) for role, email, password in found}
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    """``marketplace run`` on a free port with the embedded defaults (SQLite, embedded broker), ready."""
+    var_dir = tmp_path_factory.mktemp("run") / "var"
+    log_path = var_dir.parent / "run.log"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {
+        "DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "SECRET_KEY", "SESSION_COOKIE_SECURE", "PUBLIC_BASE_URL",
+        "MEDIA_STORAGE", "MEDIA_ROOT", "RATELIMIT_STORAGE_URI", "PROMOTION_CHANNELS", "PAYMENT_GATEWAY",
+    }}
+    env["VAR_DIR"] = str(var_dir)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "marketplace.cli", "run", "--port", str(port)],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    running = RunningSystem(proc, log_path, var_dir, port)
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while "Ctrl-C stops everything." not in running.output():
+            if proc.poll() is not None:
+                pytest.fail(f"marketplace run exited with {proc.returncode}:\n{running.tail()}"
+                            + ("\n(no output: does `python -m marketplace.cli` call main()?)" if not running.output() else ""))
+            if time.monotonic() > deadline:
+                pytest.fail(f"marketplace run was not ready within {READY_TIMEOUT:.0f}s:\n{running.tail()}")
+            time.sleep(0.25)
+        yield running
+    finally:
+        _stop_for_good(running)
+
+
+def _stop_for_good(running: RunningSystem) -> None:
+    """Safety net (the tests stop the system themselves): nothing of this run may outlive the module."""
+    if running.proc.poll() is None:
+        running.proc.send_signal(signal.SIGTERM)
+        try:
+            running.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+    for pid in running.processes():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if running.proc.poll() is None:
+        running.proc.kill()
+    running.proc.wait(timeout=10)

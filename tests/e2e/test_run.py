@@ -1,0 +1,136 @@
+"""``marketplace run`` end to end: one command brings up the whole system, Ctrl-C/SIGTERM takes it down.
+
+The system is started once for the module (``conftest.system``) on the embedded defaults — SQLite under a
+temporary ``VAR_DIR``, the embedded broker, gunicorn, the relay and the three workers — and checked the
+way a newcomer would: the printed URL and logins work, the demo catalogue is on the home page, events
+flow from the outbox through Kafka to a worker, a crashed worker comes back, and SIGTERM leaves nothing
+behind. The last test stops the system, so it stays last in this file.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import time
+from contextlib import closing
+
+import pytest
+
+from tests.e2e.conftest import RunningSystem, http, wait_for
+
+EXPECTED_CHILDREN = {
+    "broker": "tansu",
+    "web": "gunicorn",
+    "relay": "marketplace.cli relay",
+    "payments": "marketplace.cli worker payments",
+    "promotion": "marketplace.cli worker promotion",
+    "payouts": "marketplace.cli worker payouts",
+}
+
+
+def _query(system: RunningSystem, sql: str) -> list[tuple]:
+    """Read the run's SQLite database directly (read-only: the system owns it)."""
+    uri = f"file:{system.var_dir / 'pasar-kreatif.db'}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _admin_token(system: RunningSystem) -> str:
+    email, password = system.logins()["admin"]
+    resp = http("POST", f"{system.base_url}/api/v1/auth/token", json_body={"email": email, "password": password})
+    assert resp.status == 200, resp.text
+    return resp.json()["access_token"]
+
+
+def test_banner_prints_the_url_and_the_demo_logins(system: RunningSystem) -> None:
+    out = system.output()
+    assert f"Pasar Kreatif is ready at http://127.0.0.1:{system.port}/" in out
+    logins = system.logins()
+    assert set(logins) == {"admin", "artisan", "buyer"}, out
+    assert all(password and " " not in password for _, password in logins.values())
+    assert http("GET", f"{system.base_url}/readyz").status == 200
+
+
+def test_every_part_runs_in_its_own_process_with_prefixed_output(system: RunningSystem) -> None:
+    commands = list(system.processes().values())
+    for part, needle in EXPECTED_CHILDREN.items():
+        assert any(needle in c for c in commands), f"no {part} process ({needle!r}) in {commands}"
+    for prefix in ("[web]", "[relay]", "[payments]", "[promotion]", "[payouts]"):
+        pattern = re.compile(rf"^{re.escape(prefix)} +\S", re.M)
+        wait_for(lambda: pattern.search(system.output()), 30, f"output prefixed {prefix}")
+    assert (system.var_dir / "broker.log").exists()
+    assert (system.var_dir / "secret_key").stat().st_mode & 0o077 == 0  # the key is private
+
+
+def test_home_page_shows_the_demo_catalogue(system: RunningSystem) -> None:
+    listings = http("GET", f"{system.base_url}/api/v1/listings?per_page=50").json()
+    assert listings["total"] >= 50  # the seed approves most of its 60 products
+    home = http("GET", f"{system.base_url}/")
+    assert home.status == 200
+    titles = [item["title"] for item in listings["items"]]
+    shown = [t for t in titles if html.escape(t, quote=False) in home.text or t in home.text]
+    assert shown, "none of the approved demo listings is on the home page"
+
+
+def test_the_printed_admin_and_buyer_logins_work(system: RunningSystem) -> None:
+    me = http("GET", f"{system.base_url}/api/v1/me", token=_admin_token(system))
+    assert me.status == 200 and me.json()["role"] == "admin"
+    email, password = system.logins()["buyer"]
+    resp = http("POST", f"{system.base_url}/api/v1/auth/token", json_body={"email": email, "password": password})
+    assert resp.status == 200, resp.text
+
+
+def test_events_flow_from_the_outbox_through_kafka_to_the_workers(system: RunningSystem) -> None:
+    def drained() -> bool:
+        ((total, unsent),) = _query(system, "SELECT count(*), count(*) - count(sent_at) FROM outbox")
+        return total > 0 and unsent == 0
+
+    wait_for(drained, 45, "the relay to publish every outbox row")
+    ((approved,),) = _query(system, "SELECT count(*) FROM outbox WHERE type = 'listing.approved'")
+    assert approved >= 50
+
+    def promoted() -> bool:
+        ((seen,),) = _query(system, "SELECT count(*) FROM processed_events WHERE consumer = 'promotion'")
+        return seen == approved
+
+    wait_for(promoted, 45, "the promotion worker to handle every listing.approved event")
+
+    status = http("GET", f"{system.base_url}/api/v1/admin/events/status", token=_admin_token(system))
+    if status.status != 404:  # the ops endpoint reports the same backlog
+        assert status.status == 200, status.text
+        assert status.json()["outbox"]["unsent"] == 0
+
+
+def test_a_crashed_worker_is_restarted(system: RunningSystem) -> None:
+    def relay_pid() -> int | None:
+        pids = [pid for pid, cmd in system.processes().items() if "marketplace.cli relay" in cmd and "[Z]" not in cmd]
+        return pids[0] if len(pids) == 1 else None
+
+    old = wait_for(relay_pid, 10, "the relay process")
+    os.kill(old, signal.SIGKILL)
+    wait_for(lambda: "relay exited with code -9; restarting in 1s" in system.output(), 10, "the restart notice")
+    new = wait_for(lambda: (p := relay_pid()) not in (None, old) and p, 15, "a new relay process")
+    time.sleep(2)
+    assert relay_pid() == new, "the restarted relay did not keep running"
+
+
+def test_sigterm_stops_everything_and_exits_0(system: RunningSystem) -> None:
+    children = system.processes()
+    assert len(children) >= 1 + len(EXPECTED_CHILDREN)  # the runner itself, and its children
+
+    system.proc.send_signal(signal.SIGTERM)
+    try:
+        code = system.proc.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"marketplace run did not exit within 40s of SIGTERM:\n{system.tail()}")
+    assert code == 0, system.tail()
+    assert re.search(r"^\[run\]\s+stopped$", system.output(), re.M), system.tail()
+    deadline = time.monotonic() + 5  # SIGKILLed grandchildren may take a moment to be reaped
+    while (survivors := system.processes()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not survivors, f"still running after marketplace run exited: {survivors}"
+    assert "did not stop in time" not in system.output()  # stopped by SIGTERM, not by SIGKILL

@@ -1,0 +1,181 @@
+"""The consumer runtime against a real broker and database: effects once, poison to the DLQ, clean stops."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from events.envelope import build_envelope, encode
+from events.kafka import ensure_topics, make_producer, relay_producer_factory
+from events.models import ProcessedEvent
+from events.relay import Relay
+from tests.integration.helpers import (
+    committed_offsets,
+    consume_all,
+    effect_count,
+    record_on,
+    unique,
+    wait_for,
+    write_effect,
+)
+from workers.runner import ConsumerRunner
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@contextmanager
+def running(runner: ConsumerRunner) -> Iterator[threading.Event]:
+    """Run the worker loop in a thread; stop it like SIGTERM would and check it really stopped."""
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+    assert not thread.is_alive(), "the worker did not stop within 20s"
+
+
+def make_runner(session_factory: Any, bootstrap: str, topic: str, handlers: dict[str, Any], **kw: Any) -> ConsumerRunner:
+    consumer = kw.pop("consumer", unique("test-consumer"))
+    return ConsumerRunner(
+        consumer=consumer, topics=[topic], handlers=handlers, session_factory=session_factory,
+        bootstrap_servers=bootstrap, session_timeout_ms=6_000, poll_timeout_ms=200,
+        retry_backoff=0.05, retry_backoff_max=0.2, **kw,
+    )
+
+
+def publish_outbox(session_factory: Any, bootstrap: str, topic: str) -> int:
+    relay = Relay(session_factory, relay_producer_factory(bootstrap, [topic]))
+    try:
+        return relay.publish_batch()
+    finally:
+        relay.close()
+
+
+def fully_committed(bootstrap: str, group: str, topic: str, total: int) -> bool:
+    """The group committed past all ``total`` messages of ``topic`` (counted, not read from ListOffsets:
+    Tansu reports the end of a multi-record batch as its base offset + 1)."""
+    committed = committed_offsets(bootstrap, group)
+    return sum(o for tp, o in committed.items() if tp.topic == topic) == total
+
+
+def test_committed_event_reaches_its_consumer(session_factory, bootstrap):
+    topic, consumer = unique("work-b"), unique("promotion")
+    with session_factory() as session:
+        event_id = record_on(session, topic, key=21).event_id
+        session.commit()
+    runner = make_runner(session_factory, bootstrap, topic, {"listing.approved": write_effect(consumer)},
+                         consumer=consumer, group_id=consumer)
+    with running(runner):
+        assert publish_outbox(session_factory, bootstrap, topic) == 1
+        wait_for(lambda: effect_count(session_factory, event_id) == 1, 30, "the handler's effect")
+        wait_for(lambda: fully_committed(bootstrap, consumer, topic, 1), 15, "the offset commit")
+    with session_factory() as session:
+        inbox = session.scalars(select(ProcessedEvent).where(ProcessedEvent.event_id == event_id)).all()
+    assert [row.consumer for row in inbox] == [consumer]
+
+
+def _spawn_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as out:
+        return subprocess.Popen(  # noqa: S603 - our own test module
+            [sys.executable, "-m", "tests.integration.workers.worker_proc"],
+            cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+        )
+
+
+def test_worker_killed_between_effect_and_offset_commit_applies_the_effect_once(
+    session_factory, database_url, bootstrap, tmp_path
+):
+    topic, consumer = unique("work-c"), unique("crashy")
+    with session_factory() as session:
+        before = record_on(session, topic, key=31).event_id
+        victim = record_on(session, topic, key=31).event_id
+        after = record_on(session, topic, key=31).event_id
+        session.commit()
+    ensure_topics(bootstrap, [topic])
+    assert publish_outbox(session_factory, bootstrap, topic) == 3
+    env = {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "TOPIC": topic,
+           "GROUP": consumer, "CONSUMER": consumer}
+    log = tmp_path / "worker.log"
+
+    first = _spawn_worker({**env, "CRASH_AFTER_EVENT": victim}, log)
+    try:
+        assert first.wait(timeout=60) == -signal.SIGKILL, log.read_text()
+    finally:
+        first.kill()
+    assert effect_count(session_factory, before) == 1
+    assert effect_count(session_factory, victim) == 1  # committed in the DB…
+    assert effect_count(session_factory, after) == 0
+    assert not fully_committed(bootstrap, consumer, topic, 3)  # …but not in Kafka
+
+    second = _spawn_worker(env, log)
+    try:
+        wait_for(lambda: fully_committed(bootstrap, consumer, topic, 3), 60, "the restarted worker to catch up")
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=20) == 0, log.read_text()  # graceful shutdown
+    finally:
+        second.kill()
+    # Redelivered, recognised by the inbox, skipped: every effect exactly once.
+    assert [effect_count(session_factory, e) for e in (before, victim, after)] == [1, 1, 1]
+    assert f"already processed {victim}" in log.read_text()
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(ProcessedEvent)) == 3
+
+
+def test_poison_events_go_to_the_dlq_and_the_partition_moves_on(session_factory, bootstrap):
+    topic, consumer = unique("work-d"), unique("poisoned")
+    dlq = f"{topic}.dlq"
+    ensure_topics(bootstrap, [topic])
+    attempts: list[str] = []
+
+    def always_fails(_session: Any, envelope: dict[str, Any]) -> None:
+        attempts.append(envelope["id"])
+        raise RuntimeError("boom: the social API said no")
+
+    broken = build_envelope("listing.sold_out", 41, {"listing_id": 41, "shop_id": 3})
+    good = build_envelope("listing.approved", 41, {
+        "listing_id": 41, "shop_id": 3, "title": "Tenun", "price_idr": 90_000, "category": "tenun",
+        "city": "Bekasi", "kelurahan": "Jatiasih", "path": "/listings/41",
+    })
+    invalid = dict(good, id="not-a-uuid")
+    producer = make_producer(bootstrap)
+    try:  # one key → one partition: the good event is queued behind both poison ones
+        for value in (b"{this is not json", encode(invalid), encode(broken), encode(good)):
+            producer.send(topic, key=b"41", value=value).get(timeout=10)
+    finally:
+        producer.close()
+
+    handlers = {"listing.sold_out": always_fails, "listing.approved": write_effect(consumer)}
+    with running(make_runner(session_factory, bootstrap, topic, handlers, consumer=consumer, max_attempts=3)):
+        wait_for(lambda: effect_count(session_factory, good["id"]) == 1, 30, "the event behind the poison")
+        wait_for(lambda: fully_committed(bootstrap, consumer, topic, 4), 15, "offsets past the poison")
+
+    assert attempts == [broken["id"]] * 3  # retried, then given up
+    parked = consume_all(bootstrap, dlq, expect=3)
+    headers = [{k: v.decode() for k, v in m.headers} for m in parked]
+    assert [h["dlq.reason"] for h in headers] == ["invalid_event", "invalid_event", "handler_failed"]
+    assert "not UTF-8 JSON" in headers[0]["dlq.error"]
+    assert "id" in headers[1]["dlq.error"]
+    assert headers[2]["dlq.error"] == "RuntimeError: boom: the social API said no"
+    assert headers[2]["dlq.attempts"] == "3" and headers[2]["dlq.consumer"] == consumer
+    assert {h["dlq.source_topic"] for h in headers} == {topic}
+    assert json.loads(parked[2].value)["id"] == broken["id"]  # the original, untouched, for replay
+    with session_factory() as session:  # the failed handler left no inbox row: a replay will retry it
+        assert session.scalar(select(func.count()).select_from(ProcessedEvent)
+                              .where(ProcessedEvent.event_id == broken["id"])) == 0
+

@@ -1,0 +1,56 @@
+"""Arrange catalogue state straight through the ORM (independent of the listings API)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.listings.models import Listing, ListingImage
+from marketplace.shops.models import Shop
+
+_seq = itertools.count(1)
+BASE_TIME = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+class Catalog:
+    """``catalog.shop(...)``, ``catalog.listing(shop, ...)``: committed rows with sensible defaults."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def user(self, role: str = "artisan", **kw: Any) -> User:
+        n = next(_seq)
+        user = User(email=kw.pop("email", f"{role}{n}@example.id"), name=kw.pop("name", f"User {n}"),
+                    password_hash="x", role=role, **kw)
+        self.session.add(user)
+        self.session.commit()
+        return user
+
+    def shop(self, owner: User | None = None, *, city: str = "Tangerang Selatan", kelurahan: str = "Cipayung",
+             sentra: str | None = "Sentra Batik Ciputat", name: str | None = None) -> Shop:
+        n = next(_seq)
+        owner = owner or self.user("artisan")
+        shop = Shop(owner_id=owner.id, name=name or f"Toko {n}", slug=f"toko-{n}", description="Toko perajin",
+                    city=city, kelurahan=kelurahan, sentra=sentra)
+        self.session.add(shop)
+        self.session.commit()
+        return shop
+
+    def listing(self, shop: Shop, *, title: str = "Kain batik", description: str = "Dibuat dengan tangan",
+                price_idr: int = 100_000, category: str = "batik", status: str = "approved",
+                age_days: int = 0, images: int = 0, **kw: Any) -> Listing:
+        created = BASE_TIME + timedelta(days=365 - age_days, seconds=next(_seq))
+        listing = Listing(shop_id=shop.id, title=title, description=description, price_idr=price_idr,
+                          category=category, status=status, stock=kw.pop("stock", 5),
+                          weight_grams=kw.pop("weight_grams", 300), created_at=created, **kw)
+        for pos in range(images):
+            listing.images.append(ListingImage(position=pos, key=f"listings/{title}-{pos}.jpg",
+                                               thumb_key=f"listings/{title}-{pos}-thumb.jpg",
+                                               content_type="image/jpeg", width=800, height=800))
+        self.session.add(listing)
+        self.session.commit()
+        return listing

@@ -1,0 +1,94 @@
+"""catalog.fts: install/uninstall are idempotent and index rows that existed before (a migration)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import inspect, text
+
+from marketplace.catalog import fts
+from marketplace.catalog.services import fts5_match_expression, search_terms
+from marketplace.db import Base, make_engine
+from tests.conftest import with_search_path
+
+
+@pytest.fixture
+def fresh_url(backend: str, tmp_path, request) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fts.db'}"
+        return
+    base = request.config._pk_pg_url
+    schema = f"pk_fts_{uuid.uuid4().hex[:10]}"
+    engine = make_engine(base)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield with_search_path(base, schema)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def _structures(engine) -> set[str]:
+    insp = inspect(engine)
+    names = {t for t in insp.get_table_names() if t.startswith(fts.FTS_TABLE)}
+    names |= {i["name"] for i in insp.get_indexes("listings") if i["name"] == fts.PG_INDEX}
+    return names
+
+
+def _matches(conn, word: str) -> list[int]:
+    if conn.dialect.name == "sqlite":
+        sql = f"SELECT rowid FROM {fts.FTS_TABLE} WHERE {fts.FTS_TABLE} MATCH :m"
+        return list(conn.execute(text(sql), {"m": fts5_match_expression([word])}).scalars())
+    sql = f"SELECT id FROM listings WHERE {fts._PG_QUERY_DOCUMENT_SQL} @@ websearch_to_tsquery('simple', :m)"
+    return list(conn.execute(text(sql), {"m": word}).scalars())
+
+
+def test_install_uninstall_round_trip_and_backfill(fresh_url):
+    engine = make_engine(fresh_url)
+    try:
+        Base.metadata.create_all(engine)  # the after_create hook installs
+        assert _structures(engine)
+        with engine.begin() as conn:
+            fts.install(conn)  # idempotent
+            fts.uninstall(conn)
+        assert _structures(engine) == set()
+        with engine.begin() as conn:
+            fts.uninstall(conn)  # idempotent too
+            conn.execute(text("INSERT INTO users (id, email, name, password_hash, role, is_active, created_at) "
+                              "VALUES (1, 'a@x.id', 'A', 'x', 'artisan', true, CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO shops (id, owner_id, name, slug, description, city, kelurahan, created_at) "
+                              "VALUES (1, 1, 'T', 't', '', 'Bekasi', 'Margahayu', CURRENT_TIMESTAMP)"))
+            conn.execute(text(
+                "INSERT INTO listings (id, shop_id, title, description, category, price_idr, stock, weight_grams, "
+                "fulfilment, processing_days, status, created_at, updated_at) VALUES (7, 1, 'Tas rotan', "
+                "'anyaman halus', 'anyaman', 1000, 1, 100, 'ready_to_ship', 0, 'approved', "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            fts.install(conn)  # a migration on a populated database
+        with engine.connect() as conn:
+            assert _matches(conn, "rotan") == [7] and _matches(conn, "halus") == [7]
+        Base.metadata.drop_all(engine)  # the before_drop hook uninstalls first
+        assert not inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_include_object_hides_search_structures_from_autogenerate():
+    assert fts.include_object(None, "listings_fts_data", "table", True, None) is False
+    assert fts.include_object(None, "ix_listings_fts", "index", True, None) is False
+    assert fts.include_object(None, "listings", "table", True, None) is True
+
+
+@pytest.mark.parametrize("q, terms", [
+    ("Tas anyaman!", ["Tas", "anyaman"]),
+    ('"batik" OR -tulis*', ["batik", "OR", "tulis"]),
+    ("!!! ---", []),
+    ("kain_tenun", ["kain", "tenun"]),
+    ("Batik Ça va", ["Batik", "Ça", "va"]),
+])
+def test_search_terms_and_fts5_expression(q, terms):
+    assert search_terms(q) == terms
+    assert fts5_match_expression(["a", "OR"]) == '"a"* "OR"*'

@@ -1,0 +1,105 @@
+"""Moderation pages: queue with photos, approve/reject through forms with CSRF, history, access."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace.listings.models import Listing
+from marketplace.moderation.models import ModerationDecision
+
+
+@pytest.fixture
+def admin(market, auth):
+    assert auth.login(market.admin.email, market.admin.password).status_code == 302
+    return market.admin
+
+
+def status_of(db, listing_id: int) -> Listing:
+    db.rollback()
+    return db.get(Listing, listing_id)
+
+
+def decision_count(db) -> int:
+    db.rollback()
+    return db.scalar(select(func.count()).select_from(ModerationDecision))
+
+
+def test_queue_page_shows_pending_with_photos(client, admin, market):
+    seller = market.seller()
+    listing = market.listing(seller, title="Tenun Baduy")
+    photo = market.add_image(seller, listing["id"]).json
+    market.approved_listing(seller, title="Sudah tayang")
+    resp = client.get("/admin/moderation")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Tenun Baduy" in html and "Sudah tayang" not in html
+    assert photo["thumb_url"] in html and "Setujui" in html and "Tolak" in html
+
+
+def test_approve_through_form(client, auth, admin, market, db_session):
+    listing = market.listing(market.seller())
+    resp = client.post(f"/admin/moderation/{listing['id']}/approve", data={"csrf_token": auth.csrf_token("/admin/moderation")})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/admin/moderation"
+    assert status_of(db_session, listing["id"]).status == "approved"
+    assert "Produk disetujui dan kini tampil untuk umum." in client.get("/admin/moderation").get_data(as_text=True)
+    assert [e["type"] for e in market.events(key=listing["id"])][-1] == "listing.approved"
+    again = client.post(f"/admin/moderation/{listing['id']}/approve", data={"csrf_token": auth.csrf_token("/admin/moderation")})
+    assert again.status_code == 409
+    assert "Hanya produk yang menunggu tinjauan yang dapat diputuskan." in again.get_data(as_text=True)
+    assert decision_count(db_session) == 1
+
+
+def test_reject_through_form(client, auth, admin, market, db_session):
+    listing = market.listing(market.seller())
+    token = auth.csrf_token("/admin/moderation")
+    resp = client.post(f"/admin/moderation/{listing['id']}/reject", data={"csrf_token": token, "reason": "Foto buram"})
+    assert resp.status_code == 302
+    row = status_of(db_session, listing["id"])
+    assert row.status == "rejected" and row.rejection_reason == "Foto buram"
+    assert market.events("listing.rejected")[0]["data"]["reason"] == "Foto buram"
+
+
+@pytest.mark.parametrize("reason", ["", "ab", "   a  ", "x" * 1001])
+def test_reject_form_error_is_shown_with_4xx(client, auth, admin, market, db_session, reason):
+    listing = market.listing(market.seller())
+    resp = client.post(f"/admin/moderation/{listing['id']}/reject",
+                       data={"csrf_token": auth.csrf_token("/admin/moderation"), "reason": reason})
+    assert resp.status_code in (400, 422)
+    html = resp.get_data(as_text=True)
+    assert 'class="field-error"' in html and f'id="listing-{listing["id"]}"' in html
+    assert status_of(db_session, listing["id"]).status == "pending_review" and decision_count(db_session) == 0
+
+
+def test_forms_without_csrf_change_nothing(client, admin, market, db_session):
+    listing = market.listing(market.seller())
+    assert client.post(f"/admin/moderation/{listing['id']}/approve").status_code == 400
+    assert client.post(f"/admin/moderation/{listing['id']}/reject", data={"reason": "Tidak pantas"}).status_code == 400
+    assert status_of(db_session, listing["id"]).status == "pending_review" and decision_count(db_session) == 0
+
+
+def test_history_page(client, auth, admin, market, api):
+    seller = market.seller()
+    listing = market.listing(seller)
+    token = auth.csrf_token("/admin/moderation")
+    client.post(f"/admin/moderation/{listing['id']}/reject", data={"csrf_token": token, "reason": "Kategori salah"})
+    api.patch(f"/api/v1/listings/{listing['id']}", as_=seller, json={"category": "tenun"})
+    client.post(f"/admin/moderation/{listing['id']}/approve", data={"csrf_token": token})
+    html = client.get(f"/admin/moderation/listings/{listing['id']}").get_data(as_text=True)
+    assert "Kategori salah" in html and html.count("status-rejected") == 1 and html.count("status-approved") == 2
+    assert client.get("/admin/moderation/listings/999999").status_code == 404
+
+
+def test_moderation_pages_access(client, auth, api, market):
+    listing = market.listing(market.seller())
+    paths = ["/admin/moderation", f"/admin/moderation/listings/{listing['id']}"]
+    for path in paths:
+        resp = client.get(path)
+        assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+    for role in ("buyer", "artisan"):
+        user = api.make_user(role)
+        auth.login(user.email, user.password)
+        for path in paths:
+            assert client.get(path).status_code == 403, (role, path)
+        token = auth.csrf_token("/login")
+        assert client.post(f"/admin/moderation/{listing['id']}/approve", data={"csrf_token": token}).status_code == 403
+        auth.logout()

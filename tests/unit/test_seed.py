@@ -1,0 +1,71 @@
+"""``marketplace seed-demo``: a realistic catalogue in both cities, searchable, and safe to run twice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+import marketplace.catalog.fts  # noqa: F401  (FTS DDL on create_all)
+from marketplace.accounts.models import User
+from marketplace.listings.models import Listing, ListingImage
+from marketplace.moderation.models import ModerationDecision
+from marketplace.seed import seed_demo
+from marketplace.shops.models import Shop
+
+
+def count(session, column, *where):
+    return session.scalar(select(func.count(column)).where(*where))
+
+
+def test_seed_demo_builds_a_searchable_catalogue_once(app, api, settings, db_session):
+    logins = seed_demo(settings, app.extensions["db"].session_factory, admin_password="admin-demo-1234")
+    assert logins["created"] == {"users": 13, "shops": 12, "listings": 60} and not logins["already_seeded"]
+    assert logins["admin"] == {"email": "admin@demo.pasarkreatif.id", "password": "admin-demo-1234"}
+
+    assert count(db_session, Listing.id) == 60
+    places = db_session.execute(select(Shop.city, func.count(func.distinct(Shop.kelurahan))).group_by(Shop.city)).all()
+    assert dict(places).keys() == {"Tangerang Selatan", "Bekasi"} and min(n for _, n in places) >= 4
+    approved = count(db_session, Listing.id, Listing.status == "approved")
+    assert approved >= 50 and count(db_session, Listing.id, Listing.status == "pending_review") >= 1
+    assert count(db_session, Listing.id, Listing.status == "rejected") >= 1
+    assert count(db_session, Listing.id, Listing.fulfilment == "made_to_order") >= 5
+    assert count(db_session, ModerationDecision.id) == approved + count(db_session, Listing.id, Listing.status == "rejected")
+
+    # Photos went through the pipeline: every listing has a stored full image and thumbnail.
+    thumbs = db_session.scalars(select(ListingImage.thumb_key)).all()
+    assert len(thumbs) >= 60
+    assert all((Path(settings.media_root) / key).is_file() for key in thumbs)
+
+    everything = api.get("/api/v1/listings", query_string={"per_page": 100}).json
+    assert everything["total"] == approved and all(item["thumb_url"] for item in everything["items"])
+    batik = api.get("/api/v1/listings", query_string={"q": "batik"}).json
+    assert batik["total"] >= 3
+    bekasi = api.get("/api/v1/listings", query_string={"city": "Bekasi", "q": "tenun"}).json
+    assert bekasi["total"] >= 1 and all(i["shop"]["city"] == "Bekasi" for i in bekasi["items"])
+
+    # Demo logins work.
+    assert api.post("/api/v1/auth/token", json={"email": logins["buyer"]["email"], "password": logins["buyer"]["password"]}).status_code == 200
+    assert api.post("/api/v1/auth/token", json={"email": logins["admin"]["email"], "password": "admin-demo-1234"}).status_code == 200
+
+    again = seed_demo(settings, app.extensions["db"].session_factory)
+    assert again["already_seeded"] and again["admin"]["password"] is None
+    db_session.expire_all()
+    assert count(db_session, Listing.id) == 60 and count(db_session, Shop.id) == 12
+    assert count(db_session, User.id) == 14
+
+
+def test_seed_demo_command(app, settings, database_url, db_session, tmp_path):
+    env = {"DATABASE_URL": database_url, "MEDIA_ROOT": settings.media_root, "VAR_DIR": str(tmp_path)}
+    from marketplace.cli import main
+
+    runner = CliRunner()
+    first = runner.invoke(main, ["seed-demo"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "60 listings" in first.output and "admin@demo.pasarkreatif.id  password: " in first.output
+    second = runner.invoke(main, ["seed-demo"], env=env)
+    assert second.exit_code == 0 and "already present" in second.output and "unchanged" in second.output
+    assert count(db_session, Listing.id) == 60
+    short = runner.invoke(main, ["seed-demo", "--admin-password", "short"], env=env)
+    assert short.exit_code != 0 and "10 characters" in short.output

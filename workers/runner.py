@@ -1,0 +1,260 @@
+"""The consumer loop every worker runs: poll → validate → handle (with the inbox) → commit → offset.
+
+Guarantees (ARCHITECTURE.md §1, STYLE habit 5):
+
+- **Effects exactly once.** The handler's effect and the inbox row commit in one DB transaction; the
+  Kafka offset is committed afterwards. A crash in between redelivers the event, the inbox row is
+  found, the event is skipped and its offset committed.
+- **Poison never blocks a partition.** An envelope that does not validate goes to ``<topic>.dlq`` at
+  once; a handler that keeps raising is retried ``max_attempts`` times with backoff, then its event goes
+  to the DLQ with the error in the headers. The offset is committed only once the DLQ acknowledged, so
+  nothing is dropped; ``marketplace events replay`` sends it again once the bug is fixed.
+- **Database outages are not poison.** ``OperationalError`` (database away, locked) is retried with
+  capped backoff until it succeeds or the worker is asked to stop; it is not counted as an attempt.
+- **Graceful shutdown.** When ``stop_event`` is set the current event is finished, or, if it is waiting
+  between retries, abandoned uncommitted (it is redelivered to whoever owns the partition next).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from events.catalogue import InvalidEvent, dlq_topic
+from events.envelope import decode
+from events.relay import Backoff
+from marketplace.db import utcnow
+from workers import inbox
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, dict[str, Any]], None]
+
+
+class Outcome(enum.Enum):
+    DONE = "done"  # effect committed now
+    DUPLICATE = "duplicate"  # effect committed earlier (inbox row found)
+    IGNORED = "ignored"  # no handler for this type in this worker
+    DEAD_LETTERED = "dead_lettered"  # parked in <topic>.dlq
+    ABANDONED = "abandoned"  # stopping: not handled, offset not committed
+
+
+class ConsumerRunner:
+    """One worker process's consumer-group loop; everything it needs comes in through the constructor."""
+
+    def __init__(
+        self,
+        *,
+        consumer: str,
+        topics: Sequence[str],
+        handlers: Mapping[str, Handler],
+        session_factory: Callable[[], Session],
+        bootstrap_servers: str,
+        group_id: str | None = None,
+        max_attempts: int = 3,
+        retry_backoff: float = 0.5,
+        retry_backoff_max: float = 10.0,
+        session_timeout_ms: int = 10_000,
+        poll_timeout_ms: int = 500,
+        create_topics: bool = True,
+        after_effect: Callable[[dict[str, Any]], None] | None = None,
+        consumer_overrides: Mapping[str, Any] | None = None,
+    ):
+        if not bootstrap_servers:
+            raise ValueError("KAFKA_BOOTSTRAP_SERVERS is not set")
+        self.consumer = consumer
+        self.topics = list(topics)
+        self.handlers = dict(handlers)
+        self.session_factory = session_factory
+        self.bootstrap_servers = bootstrap_servers
+        self.group_id = group_id or consumer
+        self.max_attempts = max(1, max_attempts)
+        self.retry_backoff = retry_backoff
+        self.retry_backoff_max = retry_backoff_max
+        self.session_timeout_ms = session_timeout_ms
+        self.poll_timeout_ms = poll_timeout_ms
+        self.create_topics = create_topics
+        # Test seam: runs after the DB commit and before the offset commit (the crash window).
+        self.after_effect = after_effect
+        self.consumer_overrides = dict(consumer_overrides or {})
+        self._stop = threading.Event()
+        self._dlq_producer: Any = None
+
+    # --- the loop ------------------------------------------------------------------------------------
+
+    def run(self, stop_event: threading.Event | None = None) -> None:
+        """Consume until ``stop_event`` is set (or for ever); closes the consumer on the way out."""
+        from kafka.errors import KafkaError
+
+        from events.kafka import ensure_topics, make_consumer
+
+        self._stop = stop_event or threading.Event()
+        if self.create_topics and not self._ensure_topics(ensure_topics):
+            return
+        kafka_consumer = make_consumer(
+            self.bootstrap_servers, self.group_id, self.topics,
+            session_timeout_ms=self.session_timeout_ms, **self.consumer_overrides,
+        )
+        log.info("worker %s consuming %s as group %s", self.consumer, self.topics, self.group_id)
+        backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
+        try:
+            while not self._stop.is_set():
+                try:
+                    batch = kafka_consumer.poll(timeout_ms=self.poll_timeout_ms)
+                except KafkaError as exc:  # broker away or group coordinator moving: wait, poll again
+                    delay = backoff.next()
+                    log.warning("poll failed (%r); retrying in %.1fs", exc, delay)
+                    self._stop.wait(delay)
+                    continue
+                backoff.reset()
+                for tp, messages in batch.items():
+                    if not self._run_partition(kafka_consumer, tp, messages):
+                        return
+        finally:
+            kafka_consumer.close(autocommit=False)
+            self._close_dlq_producer()
+            log.info("worker %s stopped", self.consumer)
+
+    def _ensure_topics(self, ensure: Callable[..., Any]) -> bool:
+        """Create the topics, waiting (with backoff) for a broker that is still starting; False if stopped."""
+        from kafka.errors import KafkaError
+
+        backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
+        while True:
+            try:
+                ensure(self.bootstrap_servers, self.topics)
+                return True
+            except (KafkaError, OSError) as exc:
+                delay = backoff.next()
+                log.warning("cannot create topics %s yet (%r); retrying in %.1fs", self.topics, exc, delay)
+                if self._stop.wait(delay):
+                    return False
+
+    def _run_partition(self, kafka_consumer: Any, tp: Any, messages: list[Any]) -> bool:
+        """Handle one partition's messages in order; False when the worker must stop now."""
+        from kafka import OffsetAndMetadata
+        from kafka.errors import CommitFailedError, KafkaError
+
+        for msg in messages:
+            if self._stop.is_set():
+                return False
+            outcome = self.handle_message(msg)
+            if outcome is Outcome.ABANDONED:
+                return False
+            try:
+                kafka_consumer.commit({tp: OffsetAndMetadata(msg.offset + 1, None, -1)})
+            except (CommitFailedError, KafkaError) as exc:
+                # Rebalanced away (or broker hiccup): the event's effect is in the inbox, so whoever
+                # gets the partition next skips it. Rewind so nothing fetched after it is skipped.
+                log.warning("offset commit failed on %s@%d: %r", tp, msg.offset, exc)
+                try:
+                    kafka_consumer.seek(tp, msg.offset)
+                except (KafkaError, AssertionError, ValueError):
+                    log.debug("seek after failed commit not possible", exc_info=True)
+                return True
+        return True
+
+    # --- one message ---------------------------------------------------------------------------------
+
+    def handle_message(self, msg: Any) -> Outcome:
+        """Validate, dedupe, apply (with retries), or dead-letter one Kafka message."""
+        try:
+            envelope = decode(msg.value)
+        except InvalidEvent as exc:
+            log.warning("invalid event at %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, exc)
+            return self._dead_letter(msg, "invalid_event", str(exc), attempts=0)
+        handler = self.handlers.get(envelope["type"])
+        if handler is None:
+            return Outcome.IGNORED
+        backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
+        db_backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
+        attempt = 0
+        while True:
+            try:
+                return self._apply(handler, envelope)
+            except OperationalError as exc:
+                delay = db_backoff.next()
+                log.warning("database unavailable handling %s (%s); retrying in %.1fs", envelope["id"], exc, delay)
+                if self._stop.wait(delay):
+                    return Outcome.ABANDONED
+            except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+                attempt += 1
+                log.warning(
+                    "handler for %s %s failed (attempt %d/%d): %r",
+                    envelope["type"], envelope["id"], attempt, self.max_attempts, exc,
+                    exc_info=attempt == self.max_attempts,
+                )
+                if attempt >= self.max_attempts:
+                    return self._dead_letter(msg, "handler_failed", f"{type(exc).__name__}: {exc}", attempt)
+                if self._stop.wait(backoff.next()):
+                    return Outcome.ABANDONED
+
+    def _apply(self, handler: Handler, envelope: dict[str, Any]) -> Outcome:
+        session = self.session_factory()
+        try:
+            try:
+                inbox.claim(session, self.consumer, envelope["id"])
+            except inbox.AlreadyProcessed:
+                session.rollback()
+                log.info("%s already processed %s; skipping", self.consumer, envelope["id"])
+                return Outcome.DUPLICATE
+            handler(session, envelope)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        if self.after_effect is not None:
+            self.after_effect(envelope)
+        return Outcome.DONE
+
+    # --- the dead-letter queue -----------------------------------------------------------------------
+
+    def _dead_letter(self, msg: Any, reason: str, error: str, attempts: int) -> Outcome:
+        """Publish the original message to ``<topic>.dlq`` with the error; retry until acked or stopping."""
+        from kafka.errors import KafkaError
+
+        from events.kafka import make_producer
+
+        headers = [
+            ("dlq.reason", reason.encode()),
+            ("dlq.error", error[:4000].encode("utf-8", "replace")),
+            ("dlq.consumer", self.consumer.encode()),
+            ("dlq.source_topic", msg.topic.encode()),
+            ("dlq.source_partition", str(msg.partition).encode()),
+            ("dlq.source_offset", str(msg.offset).encode()),
+            ("dlq.attempts", str(attempts).encode()),
+            ("dlq.failed_at", utcnow().isoformat().encode()),
+        ]
+        backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
+        while True:
+            try:
+                if self._dlq_producer is None:
+                    self._dlq_producer = make_producer(self.bootstrap_servers)
+                self._dlq_producer.send(dlq_topic(msg.topic), key=msg.key, value=msg.value, headers=headers).get(
+                    timeout=15
+                )
+                log.error("dead-lettered %s[%d]@%d (%s): %s", msg.topic, msg.partition, msg.offset, reason, error)
+                return Outcome.DEAD_LETTERED
+            except (KafkaError, OSError) as exc:
+                self._close_dlq_producer()
+                delay = backoff.next()
+                log.warning("could not publish to the DLQ (%r); retrying in %.1fs", exc, delay)
+                if self._stop.wait(delay):
+                    return Outcome.ABANDONED
+
+    def _close_dlq_producer(self) -> None:
+        producer, self._dlq_producer = self._dlq_producer, None
+        if producer is not None:
+            try:
+                producer.close(timeout=2)
+            except Exception:  # noqa: BLE001 - discarding a broken producer
+                log.debug("closing the DLQ producer raised", exc_info=True)
+
