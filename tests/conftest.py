@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -73,13 +74,10 @@ def with_search_path(url: str, schema: str) -> str:
     return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
-@pytest.fixture(scope="session")
-def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema of this test run (dropped at the end)."""
-    base = request.config._pk_pg_url  # type: ignore[attr-defined]
-    if not base:
-        pytest.skip("PostgreSQL not available (allowed outside CI only)")
-    schema = f"pk_test_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def fresh_pg_schema(base: str, prefix: str = "pk_test") -> Iterator[str]:
+    """A URL on ``base`` whose search_path is a new, empty schema (dropped afterwards)."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     engine = make_engine(base)
     with engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -89,6 +87,26 @@ def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+@contextmanager
+def empty_database(backend: str, tmp_path: Any, config: pytest.Config) -> Iterator[str]:
+    """An empty database of ``backend`` with no tables (for migration and DDL tests)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / f'empty-{uuid.uuid4().hex[:6]}.db'}"
+        return
+    with fresh_pg_schema(config._pk_pg_url, "pk_empty") as url:  # type: ignore[attr-defined]
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema of this test run (dropped at the end)."""
+    base = request.config._pk_pg_url  # type: ignore[attr-defined]
+    if not base:
+        pytest.skip("PostgreSQL not available (allowed outside CI only)")
+    with fresh_pg_schema(base) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

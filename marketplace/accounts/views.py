@@ -13,6 +13,7 @@ from marketplace.accounts.security import log_in, log_out
 from marketplace.db import get_session
 from marketplace.errors import DomainError
 from marketplace.extensions import limiter
+from marketplace.forms import show_errors
 from marketplace.i18n import LOCALES
 from marketplace.i18n import gettext as _
 
@@ -43,7 +44,7 @@ def login() -> Any:
         try:
             user = services.authenticate(get_session(), form.email.data or "", form.password.data or "")
         except DomainError:
-            form.form_errors.append(_("Wrong e-mail or password."))
+            form.form_errors.append("Wrong e-mail or password.")
             status = 401
         else:
             log_in(user)
@@ -76,12 +77,7 @@ def register() -> Any:
                 role=form.role.data or "",
             )
         except DomainError as err:
-            for name, messages in err.fields.items():
-                if name in form:
-                    form[name].errors = list(form[name].errors) + [_(m) for m in messages]
-            if not err.fields:
-                form.form_errors.append(_(err.message))
-            status = err.status
+            status = show_errors(form, err)
         else:
             log_in(user)
             if user.is_artisan:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from wtforms import Form
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import login_required, require_user
 from marketplace.db import get_session
+from marketplace.forms import show_errors
 from marketplace.errors import Conflict, DomainError
 from marketplace.i18n import gettext as _
 from marketplace.listings import services
@@ -25,18 +25,6 @@ from marketplace.media.storage import get_storage
 bp = Blueprint("listings_pages", __name__)
 
 ARTISAN = Role.ARTISAN.value
-
-
-def show_errors(form: Form, err: DomainError) -> int:
-    """Put a domain error's messages on the form's fields (or on the form) and return its status."""
-    placed = False
-    for name, messages in err.fields.items():
-        if name in form:
-            form[name].errors = list(form[name].errors) + [_(m) for m in messages]
-            placed = True
-    if not placed:
-        form.form_errors.append(_(err.message))
-    return err.status
 
 
 def _edit_page(listing: Listing, *, form: ListingForm | None = None, photo_form: PhotoForm | None = None,

@@ -15,7 +15,7 @@ from marketplace.accounts.security import login_required, require_user
 from marketplace.db import get_session
 from marketplace.errors import DomainError
 from marketplace.i18n import gettext as _
-from marketplace.listings.views import show_errors
+from marketplace.forms import show_errors
 from marketplace.moderation import services
 from marketplace.moderation.forms import ApproveForm, RejectForm
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import login_required, require_user
@@ -13,21 +12,13 @@ from marketplace.catalog.schemas import MAX_PAGE
 from marketplace.catalog.services import media_url_from_app
 from marketplace.db import get_session
 from marketplace.errors import DomainError
+from marketplace.forms import show_errors
 from marketplace.shops import services
 from marketplace.shops.forms import ShopForm
 
 bp = Blueprint("shops_pages", __name__)
 
 ARTISAN = Role.ARTISAN.value
-
-
-def _apply_errors(form: FlaskForm, err: DomainError) -> None:
-    """Show a service's field errors next to the fields (and the rest above the form)."""
-    for name, messages in err.fields.items():
-        if name in form:
-            form[name].errors = list(form[name].errors) + list(messages)
-    if not any(name in form for name in err.fields):
-        form.form_errors.append(err.message)
 
 
 @bp.route("/seller/shop/new", methods=["GET", "POST"])
@@ -44,8 +35,7 @@ def new_shop() -> Any:
         try:
             services.create_shop(session, user, **form.values())
         except DomainError as err:
-            _apply_errors(form, err)
-            status = err.status
+            status = show_errors(form, err)
         else:
             return redirect(url_for("shops_pages.dashboard"))
     elif request.method == "POST":
@@ -67,8 +57,7 @@ def edit_shop() -> Any:
         try:
             services.update_shop(session, shop, form.values())
         except DomainError as err:
-            _apply_errors(form, err)
-            status = err.status
+            status = show_errors(form, err)
         else:
             return redirect(url_for("shops_pages.dashboard"))
     elif request.method == "POST":

@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from marketplace import models  # noqa: F401
 from marketplace.catalog.fts import include_object
 from marketplace.cli import alembic_config
 from marketplace.db import Base, make_engine
-from tests.conftest import with_search_path
+from tests.conftest import empty_database
 
 
 @pytest.fixture
 def empty_database_url(backend: str, tmp_path, request) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    base = request.config._pk_pg_url
-    schema = f"pk_mig_{uuid.uuid4().hex[:10]}"
-    engine = make_engine(base)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield with_search_path(base, schema)
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    with empty_database(backend, tmp_path, request.config) as url:
+        yield url
 
 
 def _tables(url: str) -> set[str]:

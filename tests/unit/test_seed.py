@@ -7,7 +7,6 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-import marketplace.catalog.fts  # noqa: F401  (FTS DDL on create_all)
 from marketplace.accounts.models import User
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.moderation.models import ModerationDecision

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -11,25 +10,13 @@ from sqlalchemy import inspect, text
 from marketplace.catalog import fts
 from marketplace.catalog.services import fts5_match_expression, search_terms
 from marketplace.db import Base, make_engine
-from tests.conftest import with_search_path
+from tests.conftest import empty_database
 
 
 @pytest.fixture
 def fresh_url(backend: str, tmp_path, request) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fts.db'}"
-        return
-    base = request.config._pk_pg_url
-    schema = f"pk_fts_{uuid.uuid4().hex[:10]}"
-    engine = make_engine(base)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield with_search_path(base, schema)
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    with empty_database(backend, tmp_path, request.config) as url:
+        yield url
 
 
 def _structures(engine) -> set[str]:
