@@ -55,7 +55,7 @@ def relay(batch_size: int, poll_interval: float) -> None:
     bootstrap = require_bootstrap(settings)
     configure_logging()
     stop = stop_on_signals()
-    with Database(settings.database_url) as database:
+    with Database(settings.database_url, writer=True) as database:
         assert database.session_factory is not None
         Relay(database.session_factory, relay_producer_factory(bootstrap), batch_size, poll_interval).run_forever(stop)
 

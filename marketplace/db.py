@@ -63,7 +63,10 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
+    """An engine for ``url``. On SQLite, ``immediate=True`` makes every transaction take the write lock
+    when it begins (``BEGIN IMMEDIATE``): for sessions that will write, so two writers queue on
+    ``busy_timeout`` instead of one failing with "database is locked" when its read snapshot went stale."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -81,12 +84,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             # pysqlite's own implicit transaction handling is off (above) so SQLAlchemy's transaction
-            # boundaries are real ones (reads and writes of a use case see one snapshot). Deferred, not
-            # IMMEDIATE: an open read must not block the other processes; writers wait on busy_timeout.
-            conn.exec_driver_sql("BEGIN")
+            # boundaries are real ones (reads and writes of a use case see one snapshot). Read-only
+            # sessions stay deferred, so an open read never blocks the other processes.
+            conn.exec_driver_sql(begin)
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -121,17 +126,29 @@ class UnitOfWork:
 
 
 class Database:
-    """Flask extension holding the engine and session factory (``app.extensions['db']``)."""
+    """Flask extension holding the engines and session factories (``app.extensions['db']``).
 
-    def __init__(self, url: str | None = None):
+    ``session_factory`` is for reading; ``write_session_factory`` for use cases that write. They are the
+    same on PostgreSQL; on SQLite the writer's transactions take the write lock up front (see
+    :func:`make_engine`). ``writer=True`` makes ``session_factory`` itself the writer's (relay, workers).
+    """
+
+    def __init__(self, url: str | None = None, *, writer: bool = False):
         self.engine: Engine | None = None
+        self.write_engine: Engine | None = None
         self.session_factory: sessionmaker[Session] | None = None
+        self.write_session_factory: sessionmaker[Session] | None = None
+        self.writer = writer
         if url is not None:
             self.connect(url)
 
     def connect(self, url: str) -> None:
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, immediate=self.writer)
+        self.write_engine = self.engine
+        if self.engine.dialect.name == "sqlite" and not self.writer:
+            self.write_engine = make_engine(url, immediate=True)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.write_session_factory = sessionmaker(bind=self.write_engine, expire_on_commit=False)
 
     def init_app(self, app: Any) -> None:
         self.connect(app.config["DATABASE_URL"])
@@ -147,8 +164,9 @@ class Database:
                 session.close()
 
     def dispose(self) -> None:
-        if self.engine is not None:
-            self.engine.dispose()
+        for engine in {self.engine, self.write_engine}:
+            if engine is not None:
+                engine.dispose()
 
     def __enter__(self) -> "Database":
         return self
@@ -172,11 +190,19 @@ def get_db() -> Database:
 
 
 def get_session() -> Session:
-    """The request's session (opened lazily, rolled back and closed at teardown)."""
-    from flask import g
+    """The request's session (opened lazily, rolled back and closed at teardown).
+
+    Requests that may change state (POST, PUT, PATCH, DELETE) get the writer's session; see ``Database``.
+    """
+    from flask import g, request
 
     session = g.get("db_session")
     if session is None:
-        session = get_db().new_session()
+        database = get_db()
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            assert database.write_session_factory is not None
+            session = database.write_session_factory()
+        else:
+            session = database.new_session()
         g.db_session = session
     return session

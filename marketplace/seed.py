@@ -359,7 +359,7 @@ def seed_demo(
 
     database = None
     if session_factory is None:
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, writer=True)
         session_factory = database.session_factory
     assert session_factory is not None
     storage = storage or storage_from_settings(settings)
@@ -393,8 +393,8 @@ def seed_demo(
             _, new = _get_or_create_user(session, BUYER_EMAIL, "Pembeli Demo", "buyer", shared_hash)
             created["users"] += new
     finally:
-        if database is not None and database.engine is not None:
-            database.engine.dispose()
+        if database is not None:
+            database.dispose()
     return {
         "admin": {"email": ADMIN_EMAIL, "password": password},
         "buyer": {"email": BUYER_EMAIL, "password": DEMO_PASSWORD},

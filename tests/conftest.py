@@ -151,7 +151,7 @@ def settings(database_url: str, tmp_path: Any) -> Settings:
 def app(settings: Settings, database_url: str) -> Iterator[Any]:
     application = create_app(settings)
     yield application
-    application.extensions["db"].engine.dispose()
+    application.extensions["db"].dispose()
     clean_database(database_url)
 
 

@@ -31,7 +31,7 @@ def worker(name: str, max_attempts: int, session_timeout_ms: int) -> None:
     configure_logging()
     module = import_module(WORKERS[name])
     stop = stop_on_signals()
-    with Database(settings.database_url) as database:
+    with Database(settings.database_url, writer=True) as database:
         assert database.session_factory is not None
         ConsumerRunner(
             consumer=module.CONSUMER,

@@ -171,3 +171,57 @@ def _stop_for_good(running: RunningSystem) -> None:
     if running.proc.poll() is None:
         running.proc.kill()
     running.proc.wait(timeout=10)
+
+
+# --- Browser tests (Playwright driving Debian's Chromium; `playwright install` is never needed) ---------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-proxy-server",
+    # Belt and braces with loopback_only(): no host name resolves, so nothing but 127.0.0.1 is reachable.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+
+
+def _browser_unavailable(reason: str) -> None:
+    """Skip loudly — or fail, when the run demands browser tests (``REQUIRE_BROWSER_TESTS=1``, e.g. in CI)."""
+    if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
+        pytest.fail(f"REQUIRE_BROWSER_TESTS=1 but {reason}")
+    pytest.skip(f"BROWSER TEST NOT RUN: {reason}")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """A headless Chromium (``playwright.sync_api.Browser``) for the module; skipped when none is installed."""
+    if not os.access(CHROMIUM, os.X_OK):
+        _browser_unavailable(f"no Chromium at {CHROMIUM}; install Debian's chromium to run the browser test "
+                             "(apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _browser_unavailable("playwright is not installed; `.venv/bin/pip install -e '.[test]'` "
+                             "(never `playwright install`: the test uses the system Chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def loopback_only(context: Any, base_url: str, blocked: list[str] | None = None) -> list[str]:
+    """Abort every request of ``context`` that is not for ``base_url``; they are appended to ``blocked``
+    (a new list unless given, so several contexts can share one), which is returned."""
+    blocked = [] if blocked is None else blocked
+
+    def guard(route: Any) -> None:
+        url = route.request.url
+        if url == base_url or url.startswith(base_url + "/"):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort("blockedbyclient")
+
+    context.route("**/*", guard)
+    return blocked

@@ -54,4 +54,4 @@ def test_two_app_processes_share_one_login_limit(settings, empty_redis_db):
         assert codes == [401, 401, 401, 429, 429]
     finally:
         for a in apps:
-            a.extensions["db"].engine.dispose()
+            a.extensions["db"].dispose()

@@ -95,7 +95,7 @@ def test_secure_cookie_flag_on_by_default(settings):
     assert Settings.from_env({}).session_cookie_secure is True
     app = create_app(settings.with_overrides(session_cookie_secure=True))
     assert app.config["SESSION_COOKIE_SECURE"] is True
-    app.extensions["db"].engine.dispose()
+    app.extensions["db"].dispose()
 
 
 def test_language_switch_to_english_and_back(client):

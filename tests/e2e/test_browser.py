@@ -1,0 +1,273 @@
+"""The marketplace in a real browser, as its people use it, on the system started by ``marketplace run``.
+
+One scenario on a phone-sized screen (most of our artisans and buyers are on mobile), in the default
+Bahasa Indonesia interface, with three people in three separate browser contexts (own cookies each):
+
+1. a new artisan registers, opens a shop, logs out and in again, adds two products, puts a photo on
+   the first, and sees both "waiting for review" on the seller dashboard;
+2. the admin approves the first in the moderation queue and rejects the second with a reason;
+3. an anonymous visitor finds the first through the header search box and sees its title, price in
+   rupiah, photo and the shop's kelurahan, then switches the interface to English;
+4. the artisan sees the first approved, the second rejected, and the moderator's reason.
+
+Chromium is Debian's (``/usr/bin/chromium``; see ``conftest.chromium``): without it the test is
+skipped, loudly, unless ``REQUIRE_BROWSER_TESTS=1``. The browser reaches only the system's loopback URL.
+Screenshots of every step (and of every page on failure) are written to the test's ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageDraw
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # conftest.chromium skips the test (or fails it under REQUIRE_BROWSER_TESTS=1)
+    expect = None
+
+from tests.e2e.conftest import RunningSystem, loopback_only
+
+TIMEOUT_MS = 15_000
+PHONE = {"viewport": {"width": 412, "height": 915}, "is_mobile": True, "has_touch": True, "locale": "id-ID"}
+
+ARTISAN = {"name": "Dewi Lestari", "email": "dewi.anyaman@contoh.id", "password": "eceng-gondok-2024"}
+SHOP = {"name": "Anyaman Dewi", "city": "Bekasi", "kelurahan": "Jatiasih", "sentra": "Sentra Anyaman Jatiasih"}
+APPROVED = {
+    "title": "Tas Anyaman Eceng Gondok Zamrud", "description": "Tas tangan dari eceng gondok, dianyam rapat.",
+    "category": "Anyaman", "price": "123000", "stock": "5", "weight": "350",
+}
+REJECTED = {
+    "title": "Gantungan Kunci Wayang Uji Coba", "description": "Gantungan kunci kayu bergambar wayang.",
+    "category": "Kriya", "price": "15000", "stock": "20", "weight": "40",
+}
+REASON = "Foto produk belum ada; tambahkan foto yang jelas lalu kirim ulang."
+
+
+class People:
+    """The scenario's people, each in a browser context of their own, every request confined to the system."""
+
+    def __init__(self, browser: Any, system: RunningSystem, shots: Path):
+        self.browser, self.system, self.shots = browser, system, shots
+        self.pages: dict[str, Any] = {}
+        self.blocked: list[str] = []  # requests for anything but the system (aborted)
+        self.problems: list[str] = []  # script errors and failed requests, on any page
+
+    def open(self, who: str) -> Any:
+        """A new phone-sized context for ``who`` and its page."""
+        context = self.browser.new_context(base_url=self.system.base_url, **PHONE)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(TIMEOUT_MS)
+        loopback_only(context, self.system.base_url, self.blocked)
+        page = context.new_page()
+        page.on("pageerror", lambda err: self.problems.append(f"{who}: script error: {err}"))
+        page.on("response", lambda resp: self._check(who, resp))
+        self.pages[who] = page
+        return page
+
+    def _check(self, who: str, resp: Any) -> None:
+        if resp.status >= 400:
+            self.problems.append(f"{who}: HTTP {resp.status} for {resp.request.method} {resp.url}")
+
+    def shoot(self, who: str, name: str) -> None:
+        self.pages[who].screenshot(path=self.shots / f"{name}.png", full_page=True, timeout=TIMEOUT_MS)
+
+    def shoot_all_on_failure(self) -> None:
+        for who, page in self.pages.items():
+            try:
+                page.screenshot(path=self.shots / f"failure-{who}.png", full_page=True, timeout=5_000)
+            except Exception as err:  # noqa: BLE001 - the original failure matters more than a screenshot
+                print(f"no failure screenshot of {who}: {err}")
+
+    def close(self) -> None:
+        for page in self.pages.values():
+            page.context.close()
+
+
+@pytest.fixture
+def people(chromium: Any, system: RunningSystem, tmp_path: Path) -> Iterator[People]:
+    crowd = People(chromium, system, tmp_path)
+    try:
+        yield crowd
+    finally:
+        crowd.close()
+
+
+def product_photo(path: Path) -> Path:
+    """A small JPEG that looks like a product photo (a woven bag on a plain background)."""
+    image = Image.new("RGB", (640, 480), (236, 226, 208))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((170, 150, 470, 420), radius=30, fill=(134, 96, 52))
+    for y in range(160, 420, 18):
+        draw.line((175, y, 465, y), fill=(104, 72, 38), width=6)
+    draw.arc((240, 60, 400, 240), start=180, end=360, fill=(90, 60, 30), width=14)
+    image.save(path, "JPEG", quality=85)
+    return path
+
+
+def loaded_image_width(page: Any, img: Any) -> int:
+    """Scroll to ``img`` as a person would (lazy images load only near the screen), wait until it has
+    loaded or failed (up to the timeout), and return its natural width: 0 means a broken image."""
+    img.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete", arg=img.element_handle(), timeout=TIMEOUT_MS)
+    return int(img.evaluate("img => img.naturalWidth"))
+
+
+def add_listing(page: Any, product: dict[str, str]) -> None:
+    """Fill the add-a-product form by its labels and send it for review; lands on the product's edit page."""
+    expect(page.get_by_role("heading", name="Tambah produk")).to_be_visible()
+    page.get_by_label("Nama produk").fill(product["title"])
+    page.get_by_label("Deskripsi").fill(product["description"])
+    page.get_by_label("Kategori").select_option(label=product["category"])
+    page.get_by_label("Harga (Rp)").fill(product["price"])
+    page.get_by_label("Stok").fill(product["stock"])
+    page.get_by_label("Berat (gram)").fill(product["weight"])
+    page.get_by_label("Cara pemenuhan").select_option(label="Siap kirim")
+    page.get_by_role("button", name="Kirim untuk ditinjau").click()
+    expect(page.get_by_role("status")).to_contain_text("Produk Anda sudah dikirim untuk ditinjau.")
+    expect(page.get_by_role("heading", level=1)).to_have_text(product["title"])
+    expect(page).to_have_url(re.compile(r"/seller/listings/\d+/edit$"))
+
+
+def seller_row(page: Any, title: str) -> Any:
+    return page.get_by_role("row").filter(has=page.get_by_role("link", name=title, exact=True))
+
+
+def moderation_item(page: Any, title: str) -> Any:
+    return page.locator("article").filter(has=page.get_by_role("heading", name=title, exact=True))
+
+
+def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: RunningSystem, people: People) -> None:
+    # `chromium` comes first: without a browser the test is skipped before the system is started.
+    expect.set_options(timeout=TIMEOUT_MS)
+    admin_email, admin_password = system.logins()["admin"]
+    try:
+        # 1. A new artisan registers, opens a shop, logs in again and adds two products.
+        artisan = people.open("artisan")
+        artisan.goto("/")
+        artisan.get_by_role("link", name="Daftar", exact=True).first.click()
+        artisan.get_by_label("Nama", exact=True).fill(ARTISAN["name"])
+        artisan.get_by_label("E-mail").fill(ARTISAN["email"])
+        artisan.get_by_label("Kata sandi").fill(ARTISAN["password"])
+        artisan.get_by_label("Saya ingin").select_option(label="berjualan")
+        artisan.get_by_role("button", name="Buat akun").click()
+
+        expect(artisan.get_by_role("heading", name="Buka toko Anda")).to_be_visible()
+        artisan.get_by_label("Nama toko").fill(SHOP["name"])
+        artisan.get_by_label("Tentang toko Anda").fill("Tas dan keranjang anyaman eceng gondok dari Jatiasih.")
+        artisan.get_by_label("Kota").select_option(label=SHOP["city"])
+        artisan.get_by_label("Kelurahan").select_option(label=SHOP["kelurahan"])
+        artisan.get_by_label("Sentra (pusat ekonomi kreatif), jika ada").fill(SHOP["sentra"])
+        artisan.get_by_role("button", name="Buka toko").click()
+        expect(artisan).to_have_url(re.compile(r"/seller$"))
+        expect(artisan.get_by_role("heading", level=1)).to_have_text(SHOP["name"])
+        expect(artisan.locator(".shop-info")).to_contain_text(f"Kelurahan {SHOP['kelurahan']}, {SHOP['city']}")
+
+        artisan.get_by_role("button", name="Keluar").click()
+        expect(artisan.get_by_role("status")).to_contain_text("Anda telah keluar.")
+        artisan.get_by_role("link", name="Masuk", exact=True).click()
+        artisan.get_by_label("E-mail").fill(ARTISAN["email"])
+        artisan.get_by_label("Kata sandi").fill(ARTISAN["password"])
+        artisan.get_by_role("button", name="Masuk").click()
+        artisan.get_by_role("link", name="Toko saya").click()
+        artisan.get_by_role("link", name="Tambah produk baru").click()
+        expect(artisan).to_have_url(re.compile(r"/seller/listings/new$"))
+        add_listing(artisan, APPROVED)
+
+        artisan.get_by_label("Foto (JPEG, PNG, atau WebP)").set_input_files(product_photo(people.shots / "tas.jpg"))
+        artisan.get_by_role("button", name="Unggah foto").click()
+        expect(artisan.get_by_role("status")).to_contain_text("Foto sudah ditambahkan.")
+        thumb = artisan.get_by_role("img", name="Foto produk")
+        expect(thumb).to_have_count(1)
+        expect(thumb).to_have_attribute("src", re.compile(r"/media/"))
+        assert loaded_image_width(artisan, thumb) > 0, "the uploaded photo's thumbnail does not load"
+
+        artisan.get_by_role("link", name="Toko saya").click()
+        artisan.get_by_role("link", name="Tambah produk baru").click()
+        add_listing(artisan, REJECTED)
+        artisan.get_by_role("link", name="Toko saya").click()
+        expect(artisan).to_have_url(re.compile(r"/seller$"))
+        for product in (APPROVED, REJECTED):
+            expect(seller_row(artisan, product["title"])).to_contain_text("Menunggu tinjauan")
+        expect(seller_row(artisan, APPROVED["title"])).to_contain_text("Rp 123.000")
+        people.shoot("artisan", "1-artisan-waiting-for-review")
+
+        # 2. The admin approves the first product and rejects the second with a reason.
+        admin = people.open("admin")
+        admin.goto("/login")
+        admin.get_by_label("E-mail").fill(admin_email)
+        admin.get_by_label("Kata sandi").fill(admin_password)
+        admin.get_by_role("button", name="Masuk").click()
+        admin.get_by_role("link", name="Moderasi").click()
+        expect(admin).to_have_url(re.compile(r"/admin/moderation$"))
+        item = moderation_item(admin, APPROVED["title"])
+        expect(item).to_contain_text(f"{SHOP['name']} · {SHOP['kelurahan']}, {SHOP['city']}")
+        expect(item).to_contain_text("Rp 123.000")
+        assert loaded_image_width(admin, item.get_by_role("img")) > 0, "the photo does not load in the queue"
+        people.shoot("admin", "2a-admin-queue")
+        item.get_by_role("button", name="Setujui").click()
+        expect(admin.get_by_role("status")).to_contain_text("Produk disetujui dan kini tampil untuk umum.")
+        expect(moderation_item(admin, APPROVED["title"])).to_have_count(0)
+
+        item = moderation_item(admin, REJECTED["title"])
+        expect(item.get_by_text("Alasan (dapat dilihat penjual)")).to_be_visible()
+        # By role, not by label: every item's reason field has the same id ("reason"), so each label
+        # points at the first item's field (reported); the item's one text box is its own.
+        item.get_by_role("textbox").fill(REASON)
+        item.get_by_role("button", name="Tolak").click()
+        expect(admin.get_by_role("status")).to_contain_text("Produk ditolak; penjual dapat melihat alasan Anda.")
+        expect(moderation_item(admin, REJECTED["title"])).to_have_count(0)
+        people.shoot("admin", "2b-admin-decided")
+
+        # 3. A visitor finds the approved product with the header search box and opens it.
+        visitor = people.open("visitor")
+        visitor.goto("/")
+        search_box = visitor.get_by_role("searchbox", name="Cari")
+        search_box.fill("anyaman zamrud")
+        search_box.press("Enter")
+        expect(visitor).to_have_url(re.compile(r"/search\?q=anyaman\+zamrud"))
+        result = visitor.locator("a.product").filter(has_text=APPROVED["title"])
+        expect(result).to_have_count(1)
+        expect(result).to_contain_text("Rp 123.000")
+        expect(visitor.locator("a.product").filter(has_text=REJECTED["title"])).to_have_count(0)
+        result.click()
+
+        expect(visitor.get_by_role("heading", level=1)).to_have_text(APPROVED["title"])
+        expect(visitor.locator(".price.big")).to_have_text("Rp 123.000")
+        photo = visitor.locator(".gallery img").first
+        expect(photo).to_have_attribute("src", re.compile(r"/media/"))
+        assert loaded_image_width(visitor, photo) > 0, "the product photo does not load on the listing page"
+        expect(visitor.locator(".shop-info")).to_contain_text(f"Kelurahan {SHOP['kelurahan']}, {SHOP['city']}")
+        expect(visitor.locator(".shop-info")).to_contain_text(SHOP["name"])
+        expect(visitor.get_by_text("Siap kirim")).to_be_visible()
+        people.shoot("visitor", "3a-visitor-listing-id")
+
+        visitor.get_by_role("link", name="English").click()
+        expect(visitor.locator("html")).to_have_attribute("lang", "en")
+        expect(visitor.get_by_role("heading", level=1)).to_have_text(APPROVED["title"])
+        expect(visitor.get_by_role("heading", name="Description")).to_be_visible()
+        expect(visitor.get_by_text("Ready to ship")).to_be_visible()
+        expect(visitor.get_by_role("link", name="Log in")).to_be_visible()
+        expect(visitor.get_by_role("link", name="Bahasa Indonesia")).to_be_visible()
+        people.shoot("visitor", "3b-visitor-listing-en")
+
+        # 4. The artisan sees the decisions, and the moderator's reason for the rejection.
+        artisan.reload()
+        expect(seller_row(artisan, APPROVED["title"])).to_contain_text("Disetujui")
+        rejected = seller_row(artisan, REJECTED["title"])
+        expect(rejected).to_contain_text("Ditolak")
+        expect(rejected).to_contain_text(f"Alasan penolakan: {REASON}")
+        expect(artisan.locator(".shop-info")).to_contain_text("1 produk disetujui")
+        people.shoot("artisan", "4-artisan-decisions")
+    except BaseException:
+        people.shoot_all_on_failure()
+        web_log = [line for line in system.output().splitlines() if line.startswith(("[web]", "[run]"))]
+        print(f"screenshots in {people.shots}\n--- web output (tail) ---\n" + "\n".join(web_log[-40:]))
+        raise
+
+    assert not people.blocked, f"the pages asked for something other than the system: {people.blocked}"
+    assert not people.problems, "errors while browsing:\n" + "\n".join(people.problems)
