@@ -44,7 +44,7 @@ EVENT = "listing.submitted"
 def fresh_database(kind: str) -> Iterator[Database]:
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
-            db = Database(f"sqlite:///{tmp}/bench.db")
+            db = Database(f"sqlite:///{tmp}/bench.db", writer=True)  # as the relay and workers run
             Base.metadata.create_all(db.engine)
             yield db
             db.dispose()
@@ -54,7 +54,7 @@ def fresh_database(kind: str) -> Iterator[Database]:
     admin = Database(base)
     with admin.engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    db = Database(f"{base}?options=-csearch_path%3D{schema}")
+    db = Database(f"{base}?options=-csearch_path%3D{schema}", writer=True)
     try:
         Base.metadata.create_all(db.engine)
         yield db
@@ -137,6 +137,9 @@ def run(kind: str, bootstrap: str, n: int, samples: int) -> dict[str, float]:
         unsent = count(db, select(func.count()).select_from(OutboxEvent).where(OutboxEvent.sent_at.is_(None)))
         if unsent or relay_thread.is_alive() or worker.is_alive():
             print(f"  note: {unsent} rows unsent, relay alive={relay_thread.is_alive()}, worker alive={worker.is_alive()}")
+            with db.new_session() as session:
+                for row in session.scalars(select(OutboxEvent).where(OutboxEvent.sent_at.is_(None)).limit(3)):
+                    print("   ", row.id, row.attempts, row.last_error)
         return {
             "relay events/s": relay_rate,
             "worker events/s": worker_rate,

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from marketplace.i18n import gettext as _
@@ -21,11 +22,14 @@ class ShopForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Built per request: the placeholder follows the visitor's language; kelurahan grouped by city.
-        self.city.choices = [("", _("Choose…"))] + [(c, c) for c in places.CITIES]
-        self.kelurahan.choices = {"": [("", _("Choose…"))]} | {
-            city: [(k, k) for k in places.kelurahan_of(city)] for city in places.CITIES
-        }
+        # Built per request: the placeholder follows the visitor's language. Kelurahan are grouped
+        # in one <optgroup> per city (the label is the city's value, which static/shop-form.js uses to
+        # show only the chosen city's group); the placeholder stays outside every group.
+        choose = SelectChoice("", _("Choose…"))
+        self.city.choices = [choose] + [SelectChoice(c) for c in places.CITIES]
+        self.kelurahan.choices = [choose] + [
+            SelectChoice(k, optgroup=city) for city in places.CITIES for k in places.kelurahan_of(city)
+        ]
 
     def values(self) -> dict[str, Any]:
         return {
