@@ -104,3 +104,11 @@ def test_unapproved_listing_is_404_for_others_and_previewable_by_owner_and_admin
     admin = api.make_user("admin")
     auth.login(admin.email, admin.password)
     assert client.get(f"/listings/{pending.id}").status_code == 200
+
+
+def test_category_labels_are_translated_on_listing_home_and_search(client, catalog, shop):
+    listing = catalog.listing(shop, title="Tas Eceng Gondok", category="anyaman")
+    for path in (f"/listings/{listing.id}", "/", "/search"):
+        page = html(client.get(path))
+        assert ">Anyaman<" in page.replace("> ", ">").replace(" <", "<"), path
+    assert "Basketry (anyaman)" in html(client.get(f"/listings/{listing.id}?lang=en"))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.listings.models import Listing, ListingImage
+from marketplace.listings.models import CATEGORIES, Listing, ListingImage
 from tests.unit.listings.helpers import image_bytes
 
 
@@ -171,3 +172,25 @@ def test_seller_list_shows_status_and_rejection_reason(client, seller, market, a
     api.post(f"/api/v1/admin/listings/{listing['id']}/reject", as_=market.admin, json={"reason": "Foto terlalu gelap"})
     html = client.get("/seller/listings").get_data(as_text=True)
     assert "Keramik gerabah" in html and "Ditolak" in html and "Foto terlalu gelap" in html
+
+
+def _category_options(page: str) -> dict[str, str]:
+    select = re.search(r'<select id="category" name="category"[^>]*>(.*?)</select>', page, re.S)
+    assert select, "no category select"
+    return dict(re.findall(r'<option[^>]*value="([^"]*)"[^>]*>([^<]*)</option>', select.group(1)))
+
+
+def test_category_options_are_translated_labels_not_codes(client, seller):
+    options = _category_options(client.get("/seller/listings/new").get_data(as_text=True))
+    assert options["anyaman"] == "Anyaman" and options["tenun"] == "Tenun" and options["kuliner"] == "Kuliner"
+    assert options["dekorasi"] == "Dekorasi rumah" and options["lainnya"] == "Lainnya"
+    english = _category_options(client.get("/seller/listings/new?lang=en").get_data(as_text=True))
+    assert english["anyaman"] == "Basketry (anyaman)" and english["kuliner"] == "Food and snacks"
+    assert set(options) == set(english) == set(CATEGORIES)
+
+
+def test_seller_list_has_one_add_button_and_prices_that_do_not_wrap(client, seller, market):
+    market.listing(seller, title="Keramik gerabah", price_idr=15_000)
+    html = client.get("/seller/listings").get_data(as_text=True)
+    assert html.count('href="/seller/listings/new"') == 1 and 'class="button" href="/seller/listings/new"' in html
+    assert '<td class="price">Rp 15.000</td>' in html

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from html.parser import HTMLParser
+
 import pytest
 from sqlalchemy import func, select
 
@@ -103,3 +106,48 @@ def test_moderation_pages_access(client, auth, api, market):
         token = auth.csrf_token("/login")
         assert client.post(f"/admin/moderation/{listing['id']}/approve", data={"csrf_token": token}).status_code == 403
         auth.logout()
+
+
+class _IdsAndLabels(HTMLParser):
+    """Every element id on a page, every label's ``for``, and the textareas' ids."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.label_fors: list[str] = []
+        self.textarea_ids: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = dict(attrs)
+        if attr.get("id"):
+            self.ids.append(attr["id"])
+        if tag == "label" and "for" in attr:
+            self.label_fors.append(attr["for"] or "")
+        if tag == "textarea":
+            self.textarea_ids.append(attr.get("id") or "")
+
+
+def test_queue_ids_are_unique_and_every_label_points_at_its_own_field(client, auth, admin, market):
+    seller = market.seller()
+    first, second = market.listing(seller, title="Tas Pandan"), market.listing(seller, title="Tikar Mendong")
+    for page in (client.get("/admin/moderation").get_data(as_text=True),
+                 # The page shown again after a failed reject keeps the ids unique too.
+                 client.post(f"/admin/moderation/{second['id']}/reject",
+                             data={"csrf_token": auth.csrf_token("/admin/moderation"), "reason": ""}).get_data(as_text=True)):
+        parsed = _IdsAndLabels()
+        parsed.feed(page)
+        duplicates = [i for i, n in Counter(parsed.ids).items() if n > 1]
+        assert duplicates == []
+        assert parsed.label_fors and all(f in parsed.ids for f in parsed.label_fors), parsed.label_fors
+        assert sorted(parsed.textarea_ids) == sorted([f"reason-{first['id']}", f"reason-{second['id']}"])
+        assert sorted(parsed.textarea_ids) == sorted(f for f in parsed.label_fors if f.startswith("reason-"))
+
+
+def test_queue_shows_the_translated_category_and_approve_as_the_main_action(client, admin, market):
+    market.listing(market.seller(), category="anyaman")
+    page = client.get("/admin/moderation").get_data(as_text=True)
+    assert "· Anyaman ·" in " ".join(page.split()) and "· anyaman ·" not in " ".join(page.split())
+    # Approve is the filled (primary) button, reject the outlined (secondary) one.
+    assert '<button type="submit">Setujui</button>' in page
+    assert '<button type="submit" class="secondary">Tolak</button>' in page
+    assert page.index("Setujui") < page.index("Tolak")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from marketplace.accounts.models import User
+from marketplace.shops import places
 from marketplace.shops.models import Shop
 
 FORM = {"name": "Anyaman Pandan Margahayu", "description": "Tas dan tikar pandan", "city": "Bekasi",
@@ -105,3 +108,29 @@ def test_public_shop_page(client, catalog):
     assert client.get(f"/shops/{shop.slug}?page=abc").status_code == 200
     assert client.get("/shops/tidak-ada").status_code == 404
     assert client.get("/shops/toko%00x").status_code == 404
+
+
+def test_kelurahan_are_grouped_by_city_with_the_placeholder_outside_every_group(api, auth, client):
+    login_artisan(api, auth)
+    page = html(client.get("/seller/shop/new"))
+    select = re.search(r'<select id="kelurahan" name="kelurahan"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert select.startswith('<option selected value="">Pilih…</option><optgroup') or \
+        select.startswith('<option value="">Pilih…</option><optgroup'), select[:120]
+    groups = dict(re.findall(r'<optgroup label="([^"]*)">(.*?)</optgroup>', select, re.S))
+    assert list(groups) == list(places.CITIES)
+    for city, options in groups.items():
+        assert re.findall(r'value="([^"]*)"', options) == list(places.kelurahan_of(city))
+    assert 'value="Margahayu"' in groups["Bekasi"] and 'value="Margahayu"' not in groups["Tangerang Selatan"]
+    # The script that shows only the chosen city's group is an enhancement: the form works without it.
+    assert "shop-form.js" in page and "data-places" in page
+    assert client.get("/static/shop-form.js").status_code == 200
+
+
+def test_dashboard_has_one_add_button(api, auth, client, catalog, db_session):
+    user = login_artisan(api, auth)
+    shop = catalog.shop(owner=db_session.get(User, user.id))
+    catalog.listing(shop, title="Tikar Pandan", price_idr=15_000)
+    page = html(client.get("/seller"))
+    assert page.count('href="/seller/listings/new"') == 1
+    assert '<a class="button" href="/seller/listings/new">Tambah produk baru</a>' in page
+    assert '<td class="price">Rp 15.000</td>' in page
