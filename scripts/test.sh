@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 source scripts/venv.sh
 
 pg_answers() {
+  # Probe URLs can be overridden (PG_PROBE_URLS, space-separated) to exercise the fallbacks.
   "$PY" - "$1" <<'PYEOF'
 import sys
 from sqlalchemy import create_engine, text
@@ -24,11 +25,17 @@ PYEOF
 }
 
 THROWAWAY=""
-cleanup() { if [ -n "$THROWAWAY" ]; then "$PG_BIN/pg_ctl" -D "$THROWAWAY/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$THROWAWAY"; fi; }
+PG_AS=()  # PostgreSQL refuses to run as root: as root, run its binaries as the postgres user
+cleanup() {
+  if [ -n "$THROWAWAY" ]; then
+    "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$THROWAWAY/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$THROWAWAY"
+  fi
+}
 trap cleanup EXIT
 
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
-  for candidate in "postgresql://postgres@127.0.0.1:5432/test" "postgresql://${USER:-$(id -un)}@127.0.0.1:5432/test"; do
+  for candidate in ${PG_PROBE_URLS:-"postgresql://postgres@127.0.0.1:5432/test" "postgresql://${USER:-$(id -un)}@127.0.0.1:5432/test"}; do
     if pg_answers "$candidate" 2>/dev/null; then export TEST_DATABASE_URL="$candidate"; break; fi
   done
 fi
@@ -36,20 +43,13 @@ fi
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
   [ -n "$PG_BIN" ] || PG_BIN="$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/initdb)")"
-  if [ -x "$PG_BIN/initdb" ] && [ "$(id -u)" != "0" ]; then
-    THROWAWAY="$(mktemp -d)"
-    PORT="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-    "$PG_BIN/initdb" -D "$THROWAWAY/data" -U postgres -A trust >/dev/null
-    "$PG_BIN/pg_ctl" -D "$THROWAWAY/data" -o "-p $PORT -k $THROWAWAY -h 127.0.0.1" -l "$THROWAWAY/log" -w start >/dev/null
-    "$PG_BIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres test
-    export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/test"
-    echo "test.sh: started a throwaway PostgreSQL on port $PORT"
-  elif [ -x "$PG_BIN/initdb" ] && command -v runuser >/dev/null; then
+  if [ -x "$PG_BIN/initdb" ]; then
+    if [ "$(id -u)" = "0" ]; then PG_AS=(runuser -u postgres --); fi
     THROWAWAY="$(mktemp -d)"; chmod 777 "$THROWAWAY"
     PORT="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-    runuser -u postgres -- "$PG_BIN/initdb" -D "$THROWAWAY/data" -U postgres -A trust >/dev/null
-    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$THROWAWAY/data" -o "-p $PORT -k $THROWAWAY -h 127.0.0.1" -l "$THROWAWAY/log" -w start >/dev/null
-    runuser -u postgres -- "$PG_BIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres test
+    "${PG_AS[@]}" "$PG_BIN/initdb" -D "$THROWAWAY/data" -U postgres -A trust >/dev/null
+    "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$THROWAWAY/data" -o "-p $PORT -k $THROWAWAY -h 127.0.0.1" -l "$THROWAWAY/log" -w start >/dev/null
+    "${PG_AS[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres test
     export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/test"
     echo "test.sh: started a throwaway PostgreSQL on port $PORT"
   fi
