@@ -16,27 +16,16 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from marketplace.fields import StrictInteger
 from events.catalogue import InvalidEvent, UnknownEventType, all_event_types
 
 
-class StrictInt(fields.Integer):
-    """An integer that is really an integer: no ``"12"``, no ``12.0``, no ``True``."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(strict=True, **kwargs)
-
-    def _validated(self, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return super()._validated(value)
+def _id() -> StrictInteger:
+    return StrictInteger(required=True, validate=validate.Range(min=1))
 
 
-def _id() -> StrictInt:
-    return StrictInt(required=True, validate=validate.Range(min=1))
-
-
-def _idr() -> StrictInt:
-    return StrictInt(required=True, validate=validate.Range(min=0))
+def _idr() -> StrictInteger:
+    return StrictInteger(required=True, validate=validate.Range(min=0))
 
 
 def _text(max_len: int = 500) -> fields.String:
@@ -106,7 +95,7 @@ class OrderPaidV1(EventData):
     order_id = _id()
     buyer_id = _id()
     total_idr = _idr()
-    seller_order_ids = fields.List(StrictInt(validate=validate.Range(min=1)), required=True)
+    seller_order_ids = fields.List(StrictInteger(validate=validate.Range(min=1)), required=True)
 
 
 class OrderPaymentFailedV1(EventData):
@@ -206,7 +195,7 @@ class PromotionFailedV1(EventData):
     listing_id = _id()
     channel = _text(32)
     error = _text(2000)
-    attempts = StrictInt(required=True, validate=validate.Range(min=1))
+    attempts = StrictInteger(required=True, validate=validate.Range(min=1))
 
 
 SCHEMAS: dict[tuple[str, int], type[Schema]] = {
@@ -269,7 +258,7 @@ class EnvelopeSchema(Schema):
 
     id = fields.UUID(required=True)
     type = _text(64)
-    version = StrictInt(required=True, validate=validate.Range(min=1))
+    version = StrictInteger(required=True, validate=validate.Range(min=1))
     occurred_at = fields.AwareDateTime(required=True)
     key = fields.String(required=True, validate=validate.Length(min=1, max=64))
     correlation_id = fields.String(required=True, validate=validate.Length(min=1, max=64))

@@ -7,11 +7,11 @@ rejected (marshmallow's default ``RAISE``).
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from marketplace.fields import StrictInteger, TrimmedString
 from marketplace.listings.models import CATEGORIES, FULFILMENT_KINDS, ListingStatus
 
 TITLE_LENGTH = (3, 140)
@@ -21,25 +21,6 @@ STOCK_RANGE = (0, 100_000)
 WEIGHT_RANGE = (1, 50_000)
 PROCESSING_DAYS_RANGE = (0, 90)
 REASON_LENGTH = (3, 1000)
-
-
-class StrictInteger(fields.Integer):
-    """An integer that must arrive as a JSON integer (not a string, a float or a boolean)."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(strict=True, **kwargs)
-
-    def _validated(self, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise self.make_error("invalid", input=value)
-        return super()._validated(value)
-
-
-class TrimmedString(fields.String):
-    """A string with surrounding whitespace removed before length checks."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 def _range(bounds: tuple[int, int]) -> validate.Range:

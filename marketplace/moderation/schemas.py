@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from marketplace.listings.schemas import REASON_LENGTH, ListingOut, TrimmedString
+from marketplace.fields import TrimmedString
+from marketplace.listings.schemas import REASON_LENGTH, ListingOut
 
 
 class RejectIn(Schema):
