@@ -27,7 +27,7 @@ class ListingForm(FlaskForm):
         InputRequired(), Length(*schemas.TITLE_LENGTH, message="Use 3 to 140 characters.")])
     description = TextAreaField("Description", validators=[
         Optional(), Length(max=schemas.DESCRIPTION_MAX, message="Use at most 5000 characters.")])
-    category = SelectField("Category", validators=[InputRequired()])
+    category = SelectField("Category", validators=[InputRequired("Choose a category.")])
     price_idr = IntegerField("Price (Rp)", validators=[
         InputRequired(NOT_A_NUMBER), NumberRange(*schemas.PRICE_RANGE, message="From Rp 1.000 to Rp 1.000.000.000.")])
     stock = IntegerField("Stock", validators=[
@@ -43,7 +43,10 @@ class ListingForm(FlaskForm):
         # Built per request so the option labels follow the visitor's language. Category labels come
         # from the one macro every page uses (templates/_labels.html), so the form and pages agree.
         category_label = get_template_attribute("_labels.html", "category_label")
-        self.category.choices = [SelectChoice(c, str(category_label(c))) for c in CATEGORIES]
+        # No category is preselected: a seller must choose one, not get "Batik" by accident.
+        self.category.choices = [SelectChoice("", _("Choose a category…"))] + [
+            SelectChoice(c, str(category_label(c))) for c in CATEGORIES
+        ]
         self.fulfilment.choices = [
             SelectChoice("ready_to_ship", _("Ready to ship")),
             SelectChoice("made_to_order", _("Made to order")),

@@ -29,7 +29,7 @@ def _queue_page(*, failed_id: int | None = None, form: Any = None, status: int =
     session.rollback()
     return render_template(
         "moderation/queue.html", items=services.queue(session), failed_id=failed_id, failed_form=form,
-        approve_form=ApproveForm(), reject_form=RejectForm(formdata=None),
+        reject_form=RejectForm(formdata=None),
     ), status
 
 

@@ -184,34 +184,17 @@ def shop_with_count(session: Session, shop: Shop) -> dict[str, Any]:
     }
 
 
-def listings_for_shop(session: Session, shop_id: int, *, approved_only: bool = False) -> list[Listing]:
-    """The shop's listings, newest first (the seller dashboard's fallback and the public shop page)."""
-    stmt = select(Listing).where(Listing.shop_id == shop_id).order_by(Listing.created_at.desc(), Listing.id.desc())
-    if approved_only:
-        stmt = stmt.where(Listing.status == ListingStatus.APPROVED.value)
-    return list(session.scalars(stmt))
-
-
 def seller_dashboard(session: Session, user_id: int, *, media_url: Callable[[str], str]) -> dict[str, Any] | None:
-    """The artisan's shop and all their listings (any status); None before they open a shop.
+    """The artisan's shop and all their listings (any status, as the listings feature's
+    ``_seller_listings.html`` partial shows them); None before they open a shop."""
+    from marketplace.listings.services import list_for_seller
 
-    The listings come from ``marketplace.listings.services.list_for_seller`` when the listings
-    feature provides it (its ``_seller_listings.html`` partial expects that shape, as ``seller_listings``),
-    else from here.
-    """
     shop = get_shop_for_owner(session, user_id)
     if shop is None:
         return None
-    try:
-        from marketplace.listings.services import list_for_seller  # type: ignore[attr-defined]
-    except ImportError:
-        listings: Any = listings_for_shop(session, shop.id)
-    else:
-        listings = list_for_seller(session, user_id)
     return {
         "shop": shop,
-        "seller_listings": listings,
-        "listings": listings,
+        "seller_listings": list_for_seller(session, user_id),
         "approved_count": approved_listing_count(session, shop.id),
         "media_url": media_url,
     }

@@ -14,8 +14,8 @@
       var chosen = kelurahan.value;
       groups.forEach(function (group) {
         var show = !city.value || group.label === city.value;
-        if (show && group.parentNode !== kelurahan) { kelurahan.appendChild(group); }
-        if (!show && group.parentNode === kelurahan) { kelurahan.removeChild(group); }
+        if (show) { kelurahan.appendChild(group); }  /* (re)appended in the server's order */
+        else if (group.parentNode === kelurahan) { kelurahan.removeChild(group); }
       });
       kelurahan.value = chosen;
       if (kelurahan.value !== chosen) { kelurahan.value = ""; }

@@ -215,9 +215,8 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
 
         item = moderation_item(admin, REJECTED["title"])
         expect(item.get_by_text("Alasan (dapat dilihat penjual)")).to_be_visible()
-        # By role, not by label: every item's reason field has the same id ("reason"), so each label
-        # points at the first item's field (reported); the item's one text box is its own.
-        item.get_by_role("textbox").fill(REASON)
+        # By its label, within the item: each item's reason box has its own id (reason-<listing id>).
+        item.get_by_label("Alasan (dapat dilihat penjual)").fill(REASON)
         item.get_by_role("button", name="Tolak").click()
         expect(admin.get_by_role("status")).to_contain_text("Produk ditolak; penjual dapat melihat alasan Anda.")
         expect(moderation_item(admin, REJECTED["title"])).to_have_count(0)

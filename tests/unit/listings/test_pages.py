@@ -186,7 +186,16 @@ def test_category_options_are_translated_labels_not_codes(client, seller):
     assert options["dekorasi"] == "Dekorasi rumah" and options["lainnya"] == "Lainnya"
     english = _category_options(client.get("/seller/listings/new?lang=en").get_data(as_text=True))
     assert english["anyaman"] == "Basketry (anyaman)" and english["kuliner"] == "Food and snacks"
-    assert set(options) == set(english) == set(CATEGORIES)
+    assert set(options) == set(english) == set(CATEGORIES) | {""}
+    assert options[""] == "Pilih kategori…"  # nothing preselected
+
+
+def test_category_must_be_chosen(client, auth, seller):
+    token = auth.csrf_token("/seller/listings/new")
+    resp = client.post("/seller/listings/new", data={
+        "title": "Tas anyaman pandan", "description": "", "category": "", "price_idr": "85000",
+        "stock": "3", "weight_grams": "300", "fulfilment": "ready_to_ship", "csrf_token": token})
+    assert resp.status_code == 400 and "Pilih kategori." in resp.get_data(as_text=True)
 
 
 def test_seller_list_has_one_add_button_and_prices_that_do_not_wrap(client, seller, market):
