@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_blueprints(app, api)
     register_error_handlers(app)
     _register_api_guards(app)
+    _register_security_headers(app)
     _register_health(app)
     return app
 
@@ -120,6 +121,18 @@ def _register_api_guards(app: Flask) -> None:
             raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
         if request.get_json(silent=True) is None:
             raise BadRequest("The body is not valid JSON.", code="invalid_json")
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _security_headers(resp: Any) -> Any:
+        """No sniffing, no framing (clickjacking of the seller and admin forms), no full-URL referrers."""
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if resp.mimetype == "text/html":
+            resp.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'; object-src 'none'; base-uri 'self'")
+        return resp
 
 
 def _register_health(app: Flask) -> None:

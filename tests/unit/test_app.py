@@ -83,3 +83,11 @@ def test_nul_characters_are_refused_everywhere(api, client, auth):
     assert resp.status_code == 422 and "q" in resp.json["error"]["fields"]
     token = auth.csrf_token("/login")
     assert client.post("/login", data={"email": "a\x00@b.id", "password": "x", "csrf_token": token}).status_code == 422
+
+
+def test_pages_and_api_send_security_headers(client):
+    page = client.get("/login")
+    assert page.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    api = client.get("/api/v1/listings")
+    assert api.headers["X-Content-Type-Options"] == "nosniff"
+    assert api.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
