@@ -10,7 +10,8 @@ from flask_smorest import Api
 
 from marketplace.config import Settings
 from marketplace.db import Database
-from marketplace.errors import BadRequest, UnsupportedMediaType, ValidationFailed, register_error_handlers
+from marketplace.errors import BadRequest, UnsupportedMediaType, ValidationFailed
+from marketplace.web import MarketplaceFlask, register_error_handlers
 from marketplace.extensions import csrf, limiter
 
 API_PREFIX = "/api/v1"
@@ -19,7 +20,7 @@ API_PREFIX = "/api/v1"
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app from ``settings`` (default: the environment). Nothing here runs at import time."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = MarketplaceFlask(__name__)
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.effective_secret_key(),

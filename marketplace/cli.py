@@ -75,9 +75,10 @@ def create_admin(email: str, password: str, name: str) -> None:
     from marketplace.db import Database
     from marketplace.errors import DomainError
 
-    with Database(Settings.from_env().database_url) as database, database.new_session() as session:
+    with Database(Settings.from_env().database_url) as database:
         try:
-            user = services.create_admin(session, email=email, password=password, name=name)
+            with database.transaction() as session:
+                user = services.create_admin(session, email=email, password=password, name=name)
         except DomainError as err:
             raise click.ClickException(err.message) from err
     click.echo(f"admin {user.email} ready")

@@ -1,12 +1,21 @@
-"""Database plumbing: the declarative base, engines, and the unit of work.
+"""Database plumbing: the declarative base, engines, sessions, and who commits.
 
 Engines and session factories are built by :func:`make_engine` / :class:`Database` at app start-up,
-never at import time. A use case runs inside one :class:`UnitOfWork`: it changes state, adds its events
-to the outbox (``events.outbox.record``) and commits once.
+never at import time.
+
+**The entry point owns the transaction** (ARCHITECTURE.md §8). A use case (a service function) takes
+the session, changes rows and records its outbox events (``events.outbox.record``); it never commits
+or rolls back. Its caller commits once or rolls back: the request (``marketplace.web``), a CLI command
+or script (:func:`transaction`), the relay, or the worker runner. Work that must follow the outcome and
+is not in the database (deleting stored files) is hooked with :func:`after_commit` /
+:func:`after_rollback`, so a service can say "delete these photos once this is committed" without
+knowing when that is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -103,26 +112,48 @@ def is_sqlite(session_or_engine: Session | Engine) -> bool:
     return bind.dialect.name == "sqlite"
 
 
-class UnitOfWork:
-    """One transaction for one use case: ``with uow: ...; uow.commit()``; leaving without commit rolls back."""
+_ON_COMMIT = "pk_after_commit"
+_ON_ROLLBACK = "pk_after_rollback"
 
-    def __init__(self, session_factory: sessionmaker[Session]):
-        self._factory = session_factory
-        self.session: Session | None = None
 
-    def __enter__(self) -> "UnitOfWork":
-        self.session = self._factory()
-        return self
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once the session's current transaction commits (dropped if it rolls back)."""
+    session.info.setdefault(_ON_COMMIT, []).append(action)
 
-    def __exit__(self, *exc: Any) -> None:
-        assert self.session is not None
-        self.session.rollback()
-        self.session.close()
-        self.session = None
 
-    def commit(self) -> None:
-        assert self.session is not None
-        self.session.commit()
+def after_rollback(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` if the session's current transaction ends without committing (rollback, close)."""
+    session.info.setdefault(_ON_ROLLBACK, []).append(action)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    session.info.pop(_ON_ROLLBACK, None)
+    for action in session.info.pop(_ON_COMMIT, []):
+        action()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _run_after_rollback(session: Session, transaction: Any) -> None:
+    if transaction.parent is not None or transaction.nested:
+        return  # a savepoint: the outer transaction decides
+    session.info.pop(_ON_COMMIT, None)  # empty after a commit; discarded after a rollback
+    for action in session.info.pop(_ON_ROLLBACK, []):
+        action()
+
+
+@contextmanager
+def transaction(session_factory: Callable[[], Session]) -> Iterator[Session]:
+    """One use case outside a request (CLI commands, scripts, tests): commit on success, else roll back."""
+    session = session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 class Database:
@@ -178,9 +209,10 @@ class Database:
         assert self.session_factory is not None
         return self.session_factory()
 
-    def uow(self) -> UnitOfWork:
-        assert self.session_factory is not None
-        return UnitOfWork(self.session_factory)
+    def transaction(self) -> AbstractContextManager[Session]:
+        """``with database.transaction() as session:`` one use case, committed on success (see module doc)."""
+        assert self.write_session_factory is not None
+        return transaction(self.write_session_factory)
 
 
 def get_db() -> Database:

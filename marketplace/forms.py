@@ -5,6 +5,7 @@ from __future__ import annotations
 from wtforms import Form
 
 from marketplace.errors import DomainError
+from marketplace.web import status_for
 
 
 def show_errors(form: Form, err: DomainError) -> int:
@@ -19,4 +20,4 @@ def show_errors(form: Form, err: DomainError) -> int:
             placed = True
     if not placed:
         form.form_errors.append(err.message)
-    return err.status
+    return status_for(err)

@@ -300,7 +300,7 @@ def _get_or_create_user(session: Session, email: str, name: str, role: str, pass
         return user, False
     user = User(email=email, name=name, password_hash=password_hash, role=role)
     session.add(user)
-    session.commit()
+    session.flush()
     return user, True
 
 
@@ -366,8 +366,12 @@ def seed_demo(
     created = {"users": 0, "shops": 0, "listings": 0}
     shared_hash = accounts.hash_password(DEMO_PASSWORD)  # one argon2 hash for every demo account: fast
     try:
+        # This is an entry point, so it owns the transactions: one per step (the admin, each artisan's
+        # account and shop, each product with its photos and decision, the buyer). A failure keeps
+        # what was seeded before it, and seeding again carries on from there.
         with session_factory() as session:
             admin, password = _admin(session, admin_password)
+            session.commit()
             todo: list[tuple[Any, Artisan]] = []
             for artisan in ARTISANS:
                 user, new = _get_or_create_user(session, f"{artisan.key}@{DEMO_DOMAIN}", artisan.name, "artisan", shared_hash)
@@ -378,6 +382,7 @@ def seed_demo(
                                       kelurahan=artisan.kelurahan, sentra=artisan.sentra)
                     created["shops"] += 1
                     shop = shops.get_shop_for_owner(session, user.id)
+                session.commit()
                 has_listings = session.scalar(select(func.count(Listing.id)).where(Listing.shop_id == shop.id))
                 if not has_listings:
                     todo.append((user, artisan))
@@ -389,8 +394,10 @@ def seed_demo(
                         outcome = "pending" if key in PENDING else REJECTED.get(key)
                         _add_product(session, storage, settings, user, admin, artisan.products[index],
                                      2 if index == 0 else 1, outcome)
+                        session.commit()
                         created["listings"] += 1
             _, new = _get_or_create_user(session, BUYER_EMAIL, "Pembeli Demo", "buyer", shared_hash)
+            session.commit()
             created["users"] += new
     finally:
         if database is not None:

@@ -200,7 +200,7 @@ class Api:
 
         self._n += 1
         email = email or f"{role}{self._n}-{uuid.uuid4().hex[:6]}@example.id"
-        with self.app.extensions["db"].new_session() as session:
+        with self.app.extensions["db"].transaction() as session:
             if role == "admin":
                 user = services.create_admin(session, email=email, password=password)
             else:

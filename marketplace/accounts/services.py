@@ -1,4 +1,7 @@
-"""Account use cases: register, authenticate, issue and revoke API tokens, create admins."""
+"""Account use cases: register, authenticate, issue and revoke API tokens, create admins.
+
+Like every service, these never commit: the request or CLI command that calls them does (ARCHITECTURE.md §8).
+"""
 
 from __future__ import annotations
 
@@ -53,12 +56,11 @@ def register(session: Session, *, email: str, password: str, name: str, role: st
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("An account with this e-mail already exists.", fields={"email": ["Already registered."]})
     user = User(email=email, name=name.strip(), password_hash=hash_password(password), role=role)
-    session.add(user)
     try:
-        session.commit()
+        with session.begin_nested():  # a savepoint: another registration may win the race for the e-mail
+            session.add(user)
     except IntegrityError:
-        session.rollback()
-        raise Conflict("An account with this e-mail already exists.", fields={"email": ["Already registered."]})
+        raise Conflict("An account with this e-mail already exists.", fields={"email": ["Already registered."]}) from None
     return user
 
 
@@ -71,7 +73,6 @@ def authenticate(session: Session, email: str, password: str) -> User:
         raise Unauthorized("Wrong e-mail or password.")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-        session.commit()
     return user
 
 
@@ -83,7 +84,7 @@ def issue_token(session: Session, user: User, ttl_hours: int) -> tuple[str, ApiT
     token = "pk_" + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, token_hash=_token_hash(token), expires_at=utcnow() + timedelta(hours=ttl_hours))
     session.add(row)
-    session.commit()
+    session.flush()
     return token, row
 
 
@@ -100,16 +101,6 @@ def user_for_token(session: Session, token: str, *, now: datetime | None = None)
 
 def revoke_token(session: Session, token_row: ApiToken) -> None:
     token_row.revoked_at = utcnow()
-    session.commit()
-
-
-def revoke_all_tokens(session: Session, user: User) -> int:
-    count = 0
-    for row in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
-        row.revoked_at = utcnow()
-        count += 1
-    session.commit()
-    return count
 
 
 def create_admin(session: Session, *, email: str, password: str, name: str = "Admin") -> User:
@@ -123,5 +114,5 @@ def create_admin(session: Session, *, email: str, password: str, name: str = "Ad
     else:
         user.role = Role.ADMIN.value
         user.password_hash = hash_password(password)
-    session.commit()
+    session.flush()
     return user

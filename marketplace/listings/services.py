@@ -1,16 +1,19 @@
 """Listing use cases: create, edit, withdraw, resubmit, add and delete photos, and who may see what.
 
-Each use case is one transaction: the state change and its outbox events (``events.outbox.record``) are
-committed together. Review rule (ARCHITECTURE.md §4): an edit of title, description, price or photos of
+Each use case changes rows and records its outbox events (``events.outbox.record``) in the caller's
+transaction; the entry point commits them together (ARCHITECTURE.md §8).
+
+Review rule (ARCHITECTURE.md §4): an edit of title, description, price or photos of
 an *approved* listing sends it back to ``pending_review``; any edit of a *rejected* listing resubmits it
 (the seller is fixing what the moderator asked for). A withdrawn listing stays withdrawn until resubmitted.
 
 Access: only ``approved`` listings are public. A seller editing someone else's listing gets 403 when the
 listing is public anyway and 404 otherwise, so nobody learns that a hidden listing exists.
 
-Photos: files are written to media storage *before* the commit and deleted again if the commit fails;
-if a file cannot be written, nothing is committed. Deleting a photo commits first and removes the files
-after, so a failure there leaves at most an orphaned file, never a row pointing at nothing.
+Photos: files are written to media storage *before* the commit and deleted again if the transaction
+does not commit (``db.after_rollback``); if a file cannot be written, the use case fails and nothing is
+committed. Deleting a photo removes its files only once the transaction committed (``db.after_commit``),
+so a failure leaves at most an orphaned file, never a row pointing at nothing.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from events.outbox import record
 from marketplace.accounts.models import User
-from marketplace.db import utcnow
-from marketplace.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from marketplace.db import after_commit, after_rollback, utcnow
+from marketplace.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 from marketplace.listings.models import MAX_IMAGES_PER_LISTING, Listing, ListingImage, ListingStatus
 from marketplace.media import images
 from marketplace.media.storage import MediaStorage, StorageError
@@ -47,10 +50,9 @@ EDITABLE_FIELDS = (
 REVIEWED_FIELDS = frozenset({"title", "description", "price_idr", "images"})
 
 
-class MediaUnavailable(DomainError):
+class MediaUnavailable(Unavailable):
     """The photo could not be stored right now; try again."""
 
-    status = 503
     code = "media_unavailable"
 
 
@@ -187,7 +189,6 @@ def create_listing(session: Session, user: User, values: dict[str, Any]) -> List
     session.add(listing)
     session.flush()
     _record_submitted(session, listing)
-    session.commit()
     return listing
 
 
@@ -206,7 +207,6 @@ def update_listing(session: Session, user: User, listing_id: int, changes: dict[
     _after_change(session, listing, changed)
     if was_public_with_stock and listing.stock == 0:
         record(session, "listing.sold_out", key=listing.id, data={"listing_id": listing.id, "shop_id": listing.shop_id})
-    session.commit()
     return listing
 
 
@@ -219,7 +219,6 @@ def withdraw_listing(session: Session, user: User, listing_id: int) -> Listing:
     listing.updated_at = utcnow()
     session.flush()
     _record_updated(session, listing, ["status"])
-    session.commit()
     return listing
 
 
@@ -233,48 +232,43 @@ def resubmit_listing(session: Session, user: User, listing_id: int) -> Listing:
     session.flush()
     _record_updated(session, listing, ["status"])
     _record_submitted(session, listing)
-    session.commit()
     return listing
 
 
 def add_image(
     session: Session, storage: MediaStorage, user: User, listing_id: int, data: bytes, *, max_bytes: int
 ) -> ListingImage:
-    """Verify and re-encode a photo, store it and its thumbnail, then commit the row and events.
+    """Verify and re-encode a photo, store it and its thumbnail, and add the row and events.
 
-    Decoding a photo takes a while, so it happens between two checks of access and room, holding no
-    snapshot or row lock; the second check runs under the listing's row lock, so the cap of
-    ``MAX_IMAGES_PER_LISTING`` holds even when two uploads race.
+    Access and room are checked before the (slow) decoding, so nobody makes us decode for a listing
+    that is not theirs, and again under the listing's row lock, so the cap of
+    ``MAX_IMAGES_PER_LISTING`` holds even when two uploads race. The stored files are deleted again
+    if the transaction does not commit.
     """
     _check_room(session, get_owned(session, user, listing_id))
-    session.rollback()
     processed = images.process_upload(data, max_bytes=max_bytes)
     listing = get_owned(session, user, listing_id, for_update=True)
     _check_room(session, listing)
     stem = f"listings/{listing.id}/{uuid.uuid4().hex}"
     key, thumb_key = f"{stem}.{processed.full.extension}", f"{stem}-thumb.{processed.thumb.extension}"
     written: list[str] = []
-    try:
-        for k, encoded in ((key, processed.full), (thumb_key, processed.thumb)):
+    after_rollback(session, lambda: _delete_files(storage, written))
+    for k, encoded in ((key, processed.full), (thumb_key, processed.thumb)):
+        try:
             storage.save(k, encoded.data, encoded.content_type)
-            written.append(k)
-        position = session.scalar(
-            select(func.coalesce(func.max(ListingImage.position), -1)).where(ListingImage.listing_id == listing.id)
-        )
-        image = ListingImage(
-            listing_id=listing.id, position=(position if position is not None else -1) + 1, key=key,
-            thumb_key=thumb_key, content_type=processed.full.content_type,
-            width=processed.full.width, height=processed.full.height,
-        )
-        session.add(image)
-        _after_change(session, listing, {"images"})
-        session.commit()
-    except BaseException as exc:
-        session.rollback()
-        _delete_files(storage, written)
-        if isinstance(exc, StorageError):
+        except StorageError as exc:
             raise MediaUnavailable() from exc
-        raise
+        written.append(k)
+    position = session.scalar(
+        select(func.coalesce(func.max(ListingImage.position), -1)).where(ListingImage.listing_id == listing.id)
+    )
+    image = ListingImage(
+        listing_id=listing.id, position=(position if position is not None else -1) + 1, key=key,
+        thumb_key=thumb_key, content_type=processed.full.content_type,
+        width=processed.full.width, height=processed.full.height,
+    )
+    session.add(image)
+    _after_change(session, listing, {"images"})
     return image
 
 
@@ -286,7 +280,7 @@ def _check_room(session: Session, listing: Listing) -> None:
 
 
 def delete_image(session: Session, storage: MediaStorage, user: User, listing_id: int, image_id: int) -> None:
-    """Remove a photo: the row (and events) first, then its files."""
+    """Remove a photo: the row (and events) now, its files once that is committed."""
     listing = get_owned(session, user, listing_id, for_update=True)
     image = next((img for img in listing.images if img.id == image_id), None)
     if image is None:
@@ -294,8 +288,7 @@ def delete_image(session: Session, storage: MediaStorage, user: User, listing_id
     keys = [image.key, image.thumb_key]
     listing.images.remove(image)
     _after_change(session, listing, {"images"})
-    session.commit()
-    _delete_files(storage, keys)
+    after_commit(session, lambda: _delete_files(storage, keys))
 
 
 def _delete_files(storage: MediaStorage, keys: list[str]) -> None:

@@ -59,6 +59,7 @@ def new_listing() -> Any:
         except Conflict as err:
             if err.code != "no_shop":
                 raise
+            get_session().rollback()  # answering with a redirect: make sure nothing of it is committed
             flash(_("Open your shop before adding products."), "error")
             return redirect(url_for("shops_pages.new_shop"))
         except DomainError as err:

@@ -66,7 +66,6 @@ def approve(session: Session, moderator: User, listing_id: int) -> Listing:
         "price_idr": listing.price_idr, "category": listing.category, "city": shop.city,
         "kelurahan": shop.kelurahan, "path": f"/listings/{listing.id}",
     })
-    session.commit()
     return listing
 
 
@@ -86,7 +85,6 @@ def reject(session: Session, moderator: User, listing_id: int, reason: str) -> L
     record(session, "listing.rejected", key=listing.id, data={
         "listing_id": listing.id, "shop_id": listing.shop_id, "reason": reason,
     })
-    session.commit()
     return listing
 
 

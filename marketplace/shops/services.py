@@ -98,12 +98,11 @@ def create_shop(
     values = _clean_text({"name": name, "description": description, "sentra": sentra})
     city, kelurahan = _clean_place(city, kelurahan)
     shop = Shop(owner_id=owner.id, slug=_unique_slug(session, values["name"]), city=city, kelurahan=kelurahan, **values)
-    session.add(shop)
     try:
-        session.commit()
+        with session.begin_nested():  # a savepoint: a lost race undoes only this insert
+            session.add(shop)
     except IntegrityError:
         # Lost a race: either this owner opened a shop meanwhile, or another shop took the slug.
-        session.rollback()
         if get_shop_for_owner(session, owner.id) is not None:
             raise Conflict("You already have a shop.", code="shop_exists") from None
         shop = Shop(
@@ -114,7 +113,7 @@ def create_shop(
             **values,
         )
         session.add(shop)
-        session.commit()
+        session.flush()
     return shop
 
 
@@ -130,7 +129,7 @@ def update_shop(session: Session, shop: Shop, changes: dict[str, Any]) -> Shop:
         )
     for field, value in values.items():
         setattr(shop, field, value)
-    session.commit()
+    session.flush()
     return shop
 
 

@@ -1,0 +1,163 @@
+"""The web layer's two jobs that no view repeats: the request's transaction, and errors → HTTP.
+
+**The request owns the transaction** (ARCHITECTURE.md §8). Services never commit; a view calls one
+service and returns. :class:`MarketplaceFlask` commits the request's session once, after the view
+returned a response below 400, and rolls it back on any exception or error status: a use case is
+written whole or not at all. A failing commit (a lost race on a unique key, SQLite busy) is an
+exception like any other and goes to the error handlers below, with nothing written. A view that
+catches a domain error and still answers 2xx/3xx must roll back itself.
+
+**Errors in one place** (STYLE habit 8). Domain errors (:mod:`marketplace.errors`) carry no status;
+:data:`STATUS` maps each kind to one. The API answers
+``{"error": {"code": ..., "message": ..., "fields": {...}}}``; pages render ``error.html`` with the
+same status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, flash, g, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from marketplace import errors
+
+#: The HTTP status of each kind of domain error (a subclass takes its nearest listed ancestor's).
+STATUS: dict[type[errors.DomainError], int] = {
+    errors.BadRequest: 400,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.PayloadTooLarge: 413,
+    errors.UnsupportedMediaType: 415,
+    errors.ValidationFailed: 422,
+    errors.Unavailable: 503,
+    errors.DomainError: 400,
+}
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def status_for(err: errors.DomainError) -> int:
+    for kind in type(err).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]  # type: ignore[index]
+    return 400
+
+
+class MarketplaceFlask(Flask):
+    """Flask whose every view runs as one unit of work on the request's session (see module doc)."""
+
+    def dispatch_request(self) -> Any:  # type: ignore[override]
+        try:
+            rv = super().dispatch_request()
+            response = self.make_response(rv)
+            if response.status_code < 400:
+                _end_transaction(commit=True)
+            else:
+                _end_transaction(commit=False)
+            return response
+        except BaseException:
+            _end_transaction(commit=False)
+            raise
+
+
+def _end_transaction(*, commit: bool) -> None:
+    session = g.get("db_session")
+    if session is None:
+        return
+    if commit:
+        session.commit()
+    else:
+        session.rollback()
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
+
+
+def _flatten_webargs_messages(messages: Any) -> dict[str, Any]:
+    """webargs nests messages by location (``{"json": {...}}``); the contract names fields only."""
+    if isinstance(messages, dict):
+        out: dict[str, Any] = {}
+        for location, inner in messages.items():
+            if location in {"json", "query", "form", "files", "headers", "view_args", "json_or_form", "querystring"} and isinstance(inner, dict):
+                out.update(inner)
+            else:
+                out[location] = inner
+        return out
+    return {"_schema": messages}
+
+
+def _respond(status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> Response | tuple[Any, int]:
+    if is_api_request():
+        resp = jsonify(error_body(code, message, fields))
+        resp.status_code = status
+        return resp
+    flash(message, "error")
+    return render_template("error.html", status=status, message=message, fields=fields or {}), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(errors.DomainError)
+    def _domain(err: errors.DomainError):  # type: ignore[no-untyped-def]
+        return _respond(status_for(err), err.code, err.message, err.fields)
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):  # type: ignore[no-untyped-def]
+        status = err.code or 500
+        data = getattr(err, "data", None) or {}
+        fields = None
+        message = err.description or err.name
+        if status in (400, 422) and "messages" in data:
+            fields = _flatten_webargs_messages(data["messages"])
+            message = "The request has invalid fields." if status == 422 else message
+        code = _HTTP_CODES.get(status, "error")
+        if status == 400 and fields is None and "JSON" in (message or ""):
+            code = "invalid_json"
+        if status == 429:
+            message = "Too many requests; slow down and try again shortly."
+        resp = _respond(status, code, message, fields)
+        if isinstance(resp, Response):
+            for header in ("Retry-After", "Allow", "WWW-Authenticate"):
+                if hasattr(err, "get_headers"):
+                    for name, value in err.get_headers():
+                        if name == header:
+                            resp.headers[name] = value
+        return resp
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(err: OperationalError):  # type: ignore[no-untyped-def]
+        # SQLite (the embedded default) refuses a write whose read snapshot went stale while another
+        # process wrote; nothing was written, so the honest answer is "busy, try again".
+        if "database is locked" in str(err.orig):
+            resp = _respond(503, "database_busy", "The database is busy; please try again.")
+            if isinstance(resp, Response):
+                resp.headers["Retry-After"] = "1"
+            return resp
+        return _unexpected(err)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):  # type: ignore[no-untyped-def]
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _respond(500, "internal_error", "Something went wrong on our side; it has been logged.")
