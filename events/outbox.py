@@ -8,7 +8,6 @@ publishes its events.
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -50,10 +49,6 @@ def record(
     )
     session.add(row)
     return row
-
-
-def new_event_id() -> str:
-    return str(uuid.uuid4())
 
 
 def mark_for_replay(session: Session, since: datetime, event_type: str | None = None) -> int:

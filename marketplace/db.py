@@ -118,12 +118,18 @@ _ON_ROLLBACK = "pk_after_rollback"
 
 def after_commit(session: Session, action: Callable[[], None]) -> None:
     """Run ``action`` once the session's current transaction commits (dropped if it rolls back)."""
-    session.info.setdefault(_ON_COMMIT, []).append(action)
+    _hooks(session, _ON_COMMIT).append(action)
 
 
 def after_rollback(session: Session, action: Callable[[], None]) -> None:
     """Run ``action`` if the session's current transaction ends without committing (rollback, close)."""
-    session.info.setdefault(_ON_ROLLBACK, []).append(action)
+    _hooks(session, _ON_ROLLBACK).append(action)
+
+
+def _hooks(session: Session, kind: str) -> list[Callable[[], None]]:
+    if not session.in_transaction():
+        session.begin()  # the hook belongs to a transaction: start it now, so its end is seen
+    return session.info.setdefault(kind, [])
 
 
 @event.listens_for(Session, "after_commit")

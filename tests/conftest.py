@@ -134,6 +134,33 @@ def clean_database(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def service_engine(database_url: str) -> Iterator[Any]:
+    engine = make_engine(database_url, immediate=True)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def tx(service_engine: Any) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test: for service tests.
+
+    Services never commit (the entry point does), so a test can call them, look at what they wrote
+    and leave nothing behind, without an app, an HTTP client or a table truncation. A ``commit()``
+    in the test only releases a savepoint (``join_transaction_mode``), so after-commit hooks can be
+    tested too.
+    """
+    connection = service_engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Any) -> Settings:
     return Settings(

@@ -263,11 +263,11 @@ def add_image(
         select(func.coalesce(func.max(ListingImage.position), -1)).where(ListingImage.listing_id == listing.id)
     )
     image = ListingImage(
-        listing_id=listing.id, position=(position if position is not None else -1) + 1, key=key,
+        position=(position if position is not None else -1) + 1, key=key,
         thumb_key=thumb_key, content_type=processed.full.content_type,
         width=processed.full.width, height=processed.full.height,
     )
-    session.add(image)
+    listing.images.append(image)  # through the relationship, so the loaded listing shows its new photo
     _after_change(session, listing, {"images"})
     return image
 
