@@ -20,6 +20,7 @@ from events.envelope import build_envelope, encode
 from events.kafka import ensure_topics, make_producer, relay_producer_factory
 from events.models import ProcessedEvent
 from events.relay import Relay
+from marketplace.config import Settings
 from tests.integration.helpers import (
     committed_offsets,
     consume_all,
@@ -30,10 +31,15 @@ from tests.integration.helpers import (
     write_effect,
 )
 from workers.runner import ConsumerRunner
+from workers.worker import HandlerContext
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
+
+# Short timeouts and backoffs so retries and rebalances take a fraction of a second.
+FAST: dict[str, Any] = {"session_timeout_ms": 6_000, "poll_timeout_ms": 200, "retry_backoff": 0.05,
+                        "retry_backoff_max": 0.2}
 
 
 @contextmanager
@@ -52,10 +58,10 @@ def running(runner: ConsumerRunner) -> Iterator[threading.Event]:
 
 def make_runner(session_factory: Any, bootstrap: str, topic: str, handlers: dict[str, Any], **kw: Any) -> ConsumerRunner:
     consumer = kw.pop("consumer", unique("test-consumer"))
+    settings = kw.pop("settings", Settings(testing=True))
     return ConsumerRunner(
         consumer=consumer, topics=[topic], handlers=handlers, session_factory=session_factory,
-        bootstrap_servers=bootstrap, session_timeout_ms=6_000, poll_timeout_ms=200,
-        retry_backoff=0.05, retry_backoff_max=0.2, **kw,
+        bootstrap_servers=bootstrap, settings=settings, **{**FAST, **kw},
     )
 
 
@@ -143,7 +149,7 @@ def test_poison_events_go_to_the_dlq_and_the_partition_moves_on(session_factory,
     ensure_topics(bootstrap, [topic])
     attempts: list[str] = []
 
-    def always_fails(_session: Any, envelope: dict[str, Any]) -> None:
+    def always_fails(_ctx: HandlerContext, envelope: dict[str, Any]) -> None:
         attempts.append(envelope["id"])
         raise RuntimeError("boom: the social API said no")
 
