@@ -14,7 +14,9 @@ Guarantees (ARCHITECTURE.md §1, STYLE habit 5):
 - **Graceful shutdown.** When ``stop_event`` is set the current event is finished, or, if it is waiting
   between retries, abandoned uncommitted (it is redelivered to whoever owns the partition next).
 - **One commit per event, the runner's.** Each handler gets a ``HandlerContext`` (this attempt's
-  session, the settings, the clock and the gateways built once by the worker's factory).
+  session, the settings, the clock and the gateways built once by the worker's factory). A handler that
+  commits or rolls back the session itself fails that attempt, so an effect never commits without its
+  inbox row, nor an inbox row without the whole effect.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -39,7 +43,11 @@ from workers.worker import Clock, Dependencies, Handler, HandlerContext, Worker
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ConsumerRunner", "Handler", "Outcome"]
+__all__ = ["ConsumerRunner", "Handler", "HandlerCommitted", "Outcome"]
+
+
+class HandlerCommitted(RuntimeError):
+    """A handler committed or rolled back the runner's session (only the runner ends the transaction)."""
 
 
 class Outcome(enum.Enum):
@@ -245,7 +253,8 @@ class ConsumerRunner:
                 session.rollback()
                 log.info("%s already processed %s; skipping", self.consumer, envelope["id"])
                 return Outcome.DUPLICATE
-            handler(self.context(session, attempt), envelope)
+            with _runner_owns_the_transaction(session):
+                handler(self.context(session, attempt), envelope)
             session.commit()
         except BaseException:
             session.rollback()
@@ -299,3 +308,25 @@ class ConsumerRunner:
             except Exception:  # noqa: BLE001 - discarding a broken producer
                 log.debug("closing the DLQ producer raised", exc_info=True)
 
+
+@contextmanager
+def _runner_owns_the_transaction(session: Session) -> Iterator[None]:
+    """While the handler runs, refuse its commits and notice its rollbacks (savepoints stay allowed).
+
+    A commit from inside a handler would commit the inbox row with half an effect (the rest then never
+    happens: the retry finds the row); a rollback would drop the inbox row and let the rest of the effect
+    commit without it (applied again on redelivery). Either way the attempt fails and nothing commits.
+    """
+    transaction = session.get_transaction()
+
+    def refuse_commit(s: Session) -> None:
+        if not s.in_nested_transaction():
+            raise HandlerCommitted("a handler must not commit: the runner commits its effect with the inbox row")
+
+    event.listen(session, "before_commit", refuse_commit)
+    try:
+        yield
+    finally:
+        event.remove(session, "before_commit", refuse_commit)
+    if session.get_transaction() is not transaction:
+        raise HandlerCommitted("a handler must not end the transaction (commit or rollback): the runner does")
