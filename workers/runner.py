@@ -13,6 +13,10 @@ Guarantees (ARCHITECTURE.md §1, STYLE habit 5):
   capped backoff until it succeeds or the worker is asked to stop; it is not counted as an attempt.
 - **Graceful shutdown.** When ``stop_event`` is set the current event is finished, or, if it is waiting
   between retries, abandoned uncommitted (it is redelivered to whoever owns the partition next).
+- **One commit per event, the runner's.** Each handler gets a ``HandlerContext`` (this attempt's
+  session, the settings, the clock and the gateways built once by the worker's factory). A handler that
+  commits or rolls back the session itself fails that attempt, so an effect never commits without its
+  inbox row, nor an inbox row without the whole effect.
 """
 
 from __future__ import annotations
@@ -20,21 +24,30 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from types import MappingProxyType
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from events.catalogue import InvalidEvent, dlq_topic
 from events.envelope import decode
 from events.relay import Backoff
+from marketplace.config import Settings
 from marketplace.db import utcnow
 from workers import inbox
+from workers.worker import Clock, Dependencies, Handler, HandlerContext, Worker
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Session, dict[str, Any]], None]
+__all__ = ["ConsumerRunner", "Handler", "HandlerCommitted", "Outcome"]
+
+
+class HandlerCommitted(RuntimeError):
+    """A handler committed or rolled back the runner's session (only the runner ends the transaction)."""
 
 
 class Outcome(enum.Enum):
@@ -56,6 +69,9 @@ class ConsumerRunner:
         handlers: Mapping[str, Handler],
         session_factory: Callable[[], Session],
         bootstrap_servers: str,
+        settings: Settings,
+        dependencies: Dependencies | None = None,
+        clock: Clock = utcnow,
         group_id: str | None = None,
         max_attempts: int = 3,
         retry_backoff: float = 0.5,
@@ -73,6 +89,10 @@ class ConsumerRunner:
         self.handlers = dict(handlers)
         self.session_factory = session_factory
         self.bootstrap_servers = bootstrap_servers
+        self.settings = settings
+        # Built once per process (``for_worker``, or a test's fakes) and shared by every context.
+        self.dependencies: Dependencies = MappingProxyType(dict(dependencies or {}))
+        self.clock = clock
         self.group_id = group_id or consumer
         self.max_attempts = max(1, max_attempts)
         self.retry_backoff = retry_backoff
@@ -85,6 +105,35 @@ class ConsumerRunner:
         self.consumer_overrides = dict(consumer_overrides or {})
         self._stop = threading.Event()
         self._dlq_producer: Any = None
+
+    @classmethod
+    def for_worker(
+        cls,
+        worker: Worker,
+        *,
+        settings: Settings,
+        session_factory: Callable[[], Session],
+        bootstrap_servers: str,
+        **options: Any,
+    ) -> "ConsumerRunner":
+        """The runner of a declared worker: its gateways are built here, once, from ``settings``."""
+        return cls(
+            consumer=worker.name,
+            topics=worker.topics,
+            handlers=worker.handlers,
+            session_factory=session_factory,
+            bootstrap_servers=bootstrap_servers,
+            settings=settings,
+            dependencies=worker.build_dependencies(settings),
+            **options,
+        )
+
+    def context(self, session: Session, attempt: int = 1) -> HandlerContext:
+        """What a handler receives for one attempt: this session plus the process-wide dependencies."""
+        return HandlerContext(
+            session=session, settings=self.settings, clock=self.clock, gateways=self.dependencies,
+            consumer=self.consumer, attempt=attempt,
+        )
 
     # --- the loop ------------------------------------------------------------------------------------
 
@@ -177,7 +226,7 @@ class ConsumerRunner:
         attempt = 0
         while True:
             try:
-                return self._apply(handler, envelope)
+                return self._apply(handler, envelope, attempt + 1)
             except OperationalError as exc:
                 delay = db_backoff.next()
                 log.warning("database unavailable handling %s (%s); retrying in %.1fs", envelope["id"], exc, delay)
@@ -195,7 +244,7 @@ class ConsumerRunner:
                 if self._stop.wait(backoff.next()):
                     return Outcome.ABANDONED
 
-    def _apply(self, handler: Handler, envelope: dict[str, Any]) -> Outcome:
+    def _apply(self, handler: Handler, envelope: dict[str, Any], attempt: int) -> Outcome:
         session = self.session_factory()
         try:
             try:
@@ -204,7 +253,8 @@ class ConsumerRunner:
                 session.rollback()
                 log.info("%s already processed %s; skipping", self.consumer, envelope["id"])
                 return Outcome.DUPLICATE
-            handler(session, envelope)
+            with _runner_owns_the_transaction(session):
+                handler(self.context(session, attempt), envelope)
             session.commit()
         except BaseException:
             session.rollback()
@@ -231,7 +281,7 @@ class ConsumerRunner:
             ("dlq.source_partition", str(msg.partition).encode()),
             ("dlq.source_offset", str(msg.offset).encode()),
             ("dlq.attempts", str(attempts).encode()),
-            ("dlq.failed_at", utcnow().isoformat().encode()),
+            ("dlq.failed_at", self.clock().isoformat().encode()),
         ]
         backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
         while True:
@@ -258,3 +308,25 @@ class ConsumerRunner:
             except Exception:  # noqa: BLE001 - discarding a broken producer
                 log.debug("closing the DLQ producer raised", exc_info=True)
 
+
+@contextmanager
+def _runner_owns_the_transaction(session: Session) -> Iterator[None]:
+    """While the handler runs, refuse its commits and notice its rollbacks (savepoints stay allowed).
+
+    A commit from inside a handler would commit the inbox row with half an effect (the rest then never
+    happens: the retry finds the row); a rollback would drop the inbox row and let the rest of the effect
+    commit without it (applied again on redelivery). Either way the attempt fails and nothing commits.
+    """
+    transaction = session.get_transaction()
+
+    def refuse_commit(s: Session) -> None:
+        if not s.in_nested_transaction():
+            raise HandlerCommitted("a handler must not commit: the runner commits its effect with the inbox row")
+
+    event.listen(session, "before_commit", refuse_commit)
+    try:
+        yield
+    finally:
+        event.remove(session, "before_commit", refuse_commit)
+    if session.get_transaction() is not transaction:
+        raise HandlerCommitted("a handler must not end the transaction (commit or rollback): the runner does")

@@ -27,9 +27,13 @@ effects = Table(
 )
 
 
-def write_effect(consumer: str) -> Callable[[Session, dict[str, Any]], None]:
-    def handler(session: Session, envelope: dict[str, Any]) -> None:
-        session.execute(insert(effects).values(consumer=consumer, event_id=envelope["id"], event_type=envelope["type"]))
+def write_effect(consumer: str) -> Callable[[Any, dict[str, Any]], None]:
+    """A worker handler (``handler(ctx, event)``) whose effect is one ``test_effects`` row."""
+
+    def handler(ctx: Any, envelope: dict[str, Any]) -> None:
+        ctx.session.execute(
+            insert(effects).values(consumer=consumer, event_id=envelope["id"], event_type=envelope["type"])
+        )
 
     return handler
 

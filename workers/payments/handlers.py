@@ -6,8 +6,17 @@ handles nothing (events of other types are acknowledged and skipped by the runne
 
 from __future__ import annotations
 
-from workers.runner import Handler
+from typing import Any
+
+from marketplace.config import Settings
+from workers.worker import Handler
 
 CONSUMER = "payments"
 TOPICS: tuple[str, ...] = ("orders",)
 HANDLERS: dict[str, Handler] = {}
+
+
+def build_dependencies(settings: Settings) -> dict[str, Any]:
+    """Called once per process. The payments issue adds ``"payment_gateway"`` here: the
+    ``PaymentGateway`` chosen by ``PAYMENT_GATEWAY`` (ARCHITECTURE.md §7); nothing is needed yet."""
+    return {}

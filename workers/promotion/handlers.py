@@ -9,14 +9,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from workers.runner import Handler
+from marketplace.config import Settings
+from workers.worker import Handler, HandlerContext
 
 log = logging.getLogger(__name__)
 
 
-def on_listing_approved(session: Session, event: dict[str, Any]) -> None:
+def on_listing_approved(ctx: HandlerContext, event: dict[str, Any]) -> None:
     """Placeholder: the promotion issue creates one promotion per (listing, channel) here."""
     data = event["data"]
     log.info("listing %s approved (%s): promotion not implemented yet", data["listing_id"], data["path"])
@@ -27,3 +26,9 @@ TOPICS: tuple[str, ...] = ("listings",)
 HANDLERS: dict[str, Handler] = {
     "listing.approved": on_listing_approved,
 }
+
+
+def build_dependencies(settings: Settings) -> dict[str, Any]:
+    """Called once per process. The promotion issue adds ``"channels"`` here: one social channel
+    client per name in ``PROMOTION_CHANNELS``, each with its credentials; nothing is needed yet."""
+    return {}

@@ -1,4 +1,5 @@
-"""The consumer runtime against a real broker and database: effects once, poison to the DLQ, clean stops."""
+"""The consumer runtime against a real broker and database: effects once, poison to the DLQ, clean stops,
+handlers given their context, and a failing use case leaving nothing behind."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,10 @@ from sqlalchemy import func, select
 
 from events.envelope import build_envelope, encode
 from events.kafka import ensure_topics, make_producer, relay_producer_factory
-from events.models import ProcessedEvent
+from events.models import OutboxEvent, ProcessedEvent
+from events.outbox import record
 from events.relay import Relay
+from marketplace.config import Settings
 from tests.integration.helpers import (
     committed_offsets,
     consume_all,
@@ -30,10 +34,15 @@ from tests.integration.helpers import (
     write_effect,
 )
 from workers.runner import ConsumerRunner
+from workers.worker import HandlerContext, Worker
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
+
+# Short timeouts and backoffs so retries and rebalances take a fraction of a second.
+FAST: dict[str, Any] = {"session_timeout_ms": 6_000, "poll_timeout_ms": 200, "retry_backoff": 0.05,
+                        "retry_backoff_max": 0.2}
 
 
 @contextmanager
@@ -52,10 +61,10 @@ def running(runner: ConsumerRunner) -> Iterator[threading.Event]:
 
 def make_runner(session_factory: Any, bootstrap: str, topic: str, handlers: dict[str, Any], **kw: Any) -> ConsumerRunner:
     consumer = kw.pop("consumer", unique("test-consumer"))
+    settings = kw.pop("settings", Settings(testing=True))
     return ConsumerRunner(
         consumer=consumer, topics=[topic], handlers=handlers, session_factory=session_factory,
-        bootstrap_servers=bootstrap, session_timeout_ms=6_000, poll_timeout_ms=200,
-        retry_backoff=0.05, retry_backoff_max=0.2, **kw,
+        bootstrap_servers=bootstrap, settings=settings, **{**FAST, **kw},
     )
 
 
@@ -143,7 +152,7 @@ def test_poison_events_go_to_the_dlq_and_the_partition_moves_on(session_factory,
     ensure_topics(bootstrap, [topic])
     attempts: list[str] = []
 
-    def always_fails(_session: Any, envelope: dict[str, Any]) -> None:
+    def always_fails(_ctx: HandlerContext, envelope: dict[str, Any]) -> None:
         attempts.append(envelope["id"])
         raise RuntimeError("boom: the social API said no")
 
@@ -178,4 +187,153 @@ def test_poison_events_go_to_the_dlq_and_the_partition_moves_on(session_factory,
     with session_factory() as session:  # the failed handler left no inbox row: a replay will retry it
         assert session.scalar(select(func.count()).select_from(ProcessedEvent)
                               .where(ProcessedEvent.event_id == broken["id"])) == 0
+
+
+# --- the handler's context ---------------------------------------------------------------------------
+
+
+class FakeChannel:
+    """A social channel double built by the worker's factory: it remembers what it was asked to post."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.posts: list[tuple[str, datetime]] = []
+
+    def post(self, url: str, *, at: datetime) -> str:
+        self.posts.append((url, at))
+        return f"fake-post-{len(self.posts)}"
+
+
+def test_handlers_get_the_gateways_their_worker_declared_and_the_injected_clock(session_factory, bootstrap, settings):
+    topic, consumer = unique("work-ctx"), unique("promotion")
+    now = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
+    built: list[Settings] = []
+    contexts: list[HandlerContext] = []
+
+    def build_dependencies(s: Settings) -> dict[str, Any]:
+        built.append(s)
+        return {"channel": FakeChannel(s.public_base_url)}
+
+    def on_listing_approved(ctx: HandlerContext, event: dict[str, Any]) -> None:
+        contexts.append(ctx)
+        channel = ctx.gateway("channel")
+        channel.post(channel.base_url + event["data"]["path"], at=ctx.clock())
+        write_effect(consumer)(ctx, event)
+
+    worker = Worker(name=consumer, topics=(topic,), handlers={"listing.approved": on_listing_approved},
+                    build_dependencies=build_dependencies)
+    runner = ConsumerRunner.for_worker(worker, settings=settings, session_factory=session_factory,
+                                       bootstrap_servers=bootstrap, clock=lambda: now, **FAST)
+    with session_factory() as session:
+        events = [record_on(session, topic, key=51).event_id for _ in range(2)]
+        session.commit()
+    with running(runner):
+        assert publish_outbox(session_factory, bootstrap, topic) == 2
+        wait_for(lambda: effect_count(session_factory) == 2, 30, "both effects")
+        wait_for(lambda: fully_committed(bootstrap, consumer, topic, 2), 15, "the offset commits")
+
+    assert built == [settings]  # the factory ran once for the process, not once per event
+    channel = runner.dependencies["channel"]
+    assert channel.posts == [(f"{settings.public_base_url}/listings/51", now)] * 2
+    assert [effect_count(session_factory, e) for e in events] == [1, 1]
+    assert all(ctx.settings is settings and ctx.gateway("channel") is channel for ctx in contexts)
+    assert [(ctx.consumer, ctx.attempt) for ctx in contexts] == [(consumer, 1)] * 2
+    assert contexts[0].session is not contexts[1].session  # one unit of work per event
+
+
+# --- a use case that fails after its effect ----------------------------------------------------------
+
+
+def promotion_failed(listing_id: int, attempts: int) -> dict[str, Any]:
+    return {"promotion_id": 7, "listing_id": listing_id, "channel": "instagram", "error": "timeout",
+            "attempts": attempts}
+
+
+def effect_and_event(consumer: str, ctx: HandlerContext, event: dict[str, Any]) -> None:
+    """What a use case does before it fails: a row of its own and an event in the outbox, flushed so
+    both really reached the database inside the transaction."""
+    write_effect(consumer)(ctx, event)
+    record(ctx.session, "promotion.failed", event["key"], promotion_failed(int(event["key"]), ctx.attempt))
+    ctx.session.flush()
+
+
+def outbox_types(session_factory: Any) -> list[str]:
+    with session_factory() as session:
+        return list(session.scalars(select(OutboxEvent.type).order_by(OutboxEvent.id)))
+
+
+def inbox_rows(session_factory: Any, event_id: str) -> int:
+    with session_factory() as session:
+        return int(session.scalar(select(func.count()).select_from(ProcessedEvent)
+                                  .where(ProcessedEvent.event_id == event_id)) or 0)
+
+
+@pytest.mark.parametrize("misstep", ["raises", "commits", "rolls back"])
+def test_a_handler_that_fails_after_its_effect_leaves_no_row_no_event_and_no_inbox_row(
+    session_factory, bootstrap, misstep
+):
+    topic, consumer = unique("work-fail"), unique("promotion")
+    attempts: list[int] = []
+
+    def fails_after_its_effect(ctx: HandlerContext, event: dict[str, Any]) -> None:
+        attempts.append(ctx.attempt)
+        effect_and_event(consumer, ctx, event)
+        if misstep == "raises":
+            raise RuntimeError("the channel timed out after the promotion was saved")
+        if misstep == "commits":
+            ctx.session.commit()  # refused: only the runner commits
+        else:
+            ctx.session.rollback()  # drops the inbox row with the effect…
+            write_effect(consumer)(ctx, event)  # …so this must not commit on its own either
+
+    with session_factory() as session:
+        event_id = record_on(session, topic, key=61).event_id
+        session.commit()
+    runner = make_runner(session_factory, bootstrap, topic, {"listing.approved": fails_after_its_effect},
+                         consumer=consumer, max_attempts=3)
+    with running(runner):
+        assert publish_outbox(session_factory, bootstrap, topic) == 1
+        wait_for(lambda: fully_committed(bootstrap, consumer, topic, 1), 30, "the offset past the failed event")
+
+    assert attempts == [1, 2, 3]
+    assert effect_count(session_factory, event_id) == 0  # no row…
+    assert outbox_types(session_factory) == ["listing.approved"]  # …no event (only the one consumed)…
+    assert inbox_rows(session_factory, event_id) == 0  # …and no inbox row: a replay will try again
+    (parked,) = consume_all(bootstrap, f"{topic}.dlq", expect=1)
+    headers = {k: v.decode() for k, v in parked.headers}
+    assert headers["dlq.reason"] == "handler_failed" and headers["dlq.attempts"] == "3"
+    expected = {"raises": "RuntimeError: the channel timed out", "commits": "HandlerCommitted: a handler must not commit",
+                "rolls back": "HandlerCommitted: a handler must not end the transaction"}[misstep]
+    assert headers["dlq.error"].startswith(expected), headers["dlq.error"]
+    assert json.loads(parked.value)["id"] == event_id
+
+
+def test_a_handler_that_succeeds_on_a_retry_applies_its_effect_once(session_factory, bootstrap):
+    topic, consumer = unique("work-retry"), unique("promotion")
+    ensure_topics(bootstrap, [topic, f"{topic}.dlq"])
+    attempts: list[int] = []
+
+    def fails_twice_after_its_effect(ctx: HandlerContext, event: dict[str, Any]) -> None:
+        attempts.append(ctx.attempt)
+        effect_and_event(consumer, ctx, event)
+        if ctx.attempt < 3:
+            raise RuntimeError("the channel is still warming up")
+
+    with session_factory() as session:
+        event_id = record_on(session, topic, key=71).event_id
+        session.commit()
+    runner = make_runner(session_factory, bootstrap, topic, {"listing.approved": fails_twice_after_its_effect},
+                         consumer=consumer, max_attempts=3)
+    with running(runner):
+        assert publish_outbox(session_factory, bootstrap, topic) == 1
+        wait_for(lambda: fully_committed(bootstrap, consumer, topic, 1), 30, "the offset commit")
+
+    assert attempts == [1, 2, 3]
+    assert effect_count(session_factory, event_id) == 1  # exactly one effect…
+    assert outbox_types(session_factory) == ["listing.approved", "promotion.failed"]  # …one event…
+    with session_factory() as session:
+        (row,) = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "promotion.failed"))
+        assert json.loads(row.payload)["data"]["attempts"] == 3  # …the one of the attempt that committed
+    assert inbox_rows(session_factory, event_id) == 1
+    assert consume_all(bootstrap, f"{topic}.dlq", expect=0) == []
 

@@ -13,6 +13,7 @@ import signal
 from typing import Any
 
 from events.cli import stop_on_signals
+from marketplace.config import Settings
 from marketplace.db import Database
 from tests.integration.helpers import write_effect
 from workers.runner import ConsumerRunner
@@ -37,6 +38,7 @@ def main() -> None:
             handlers={"listing.approved": write_effect(consumer)},
             session_factory=database.session_factory,
             bootstrap_servers=os.environ["KAFKA_BOOTSTRAP_SERVERS"],
+            settings=Settings.from_env(),
             group_id=os.environ["GROUP"],
             session_timeout_ms=6_000,
             poll_timeout_ms=200,

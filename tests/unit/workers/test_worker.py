@@ -1,0 +1,127 @@
+"""The worker registry and the handler's context, without a broker or a database."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import threading
+from datetime import datetime, timezone
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from events.catalogue import all_event_types
+from marketplace.config import Settings
+from workers.cli import WORKERS, build_runner, worker
+from workers.runner import ConsumerRunner
+from workers.worker import HandlerContext, Worker
+
+WORKERS_DIR = Path(__file__).resolve().parents[3] / "workers"
+NOWHERE = "127.0.0.1:1"  # a broker address nothing listens on: building a runner must not connect
+
+
+def no_session() -> Any:
+    pytest.fail("building a runner or a context must not open a session")
+
+
+class CountingFactory:
+    """A worker's ``build_dependencies`` that returns a fake gateway and counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[Settings] = []
+        self.built = {"channel": object()}
+
+    def __call__(self, settings: Settings) -> dict[str, Any]:
+        self.calls.append(settings)
+        return self.built
+
+
+@pytest.mark.parametrize("name", sorted(WORKERS))
+def test_every_worker_declares_subscriptions_handlers_and_a_dependency_factory(name):
+    declared = Worker.from_module(import_module(WORKERS[name]))
+    assert declared.name == name and declared.topics
+    assert set(declared.handlers) <= set(all_event_types())
+    assert all(callable(h) for h in declared.handlers.values())
+    assert dict(declared.build_dependencies(Settings())) == {}  # the gateways arrive with their issues
+
+
+def test_the_factory_runs_once_and_every_context_shares_its_gateways(monkeypatch):
+    factory = CountingFactory()
+    monkeypatch.setattr(import_module(WORKERS["promotion"]), "build_dependencies", factory)
+    settings = Settings(public_base_url="https://pasar.test")
+    now = datetime(2025, 1, 2, 3, 4, tzinfo=timezone.utc)
+
+    runner = build_runner("promotion", settings, no_session, NOWHERE, clock=lambda: now)
+    session = object()
+    first = runner.context(session, attempt=1)  # type: ignore[arg-type]
+    retry = runner.context(object(), attempt=2)  # type: ignore[arg-type]
+
+    assert factory.calls == [settings]
+    assert runner.consumer == "promotion" and "listing.approved" in runner.handlers
+    assert first.session is session and first.settings is settings and first.clock() == now
+    assert first.gateway("channel") is retry.gateway("channel") is runner.dependencies["channel"]
+    assert (first.consumer, first.attempt, retry.attempt) == ("promotion", 1, 2)
+
+
+def test_a_context_is_read_only_and_names_what_its_worker_did_not_declare():
+    runner = ConsumerRunner(consumer="payouts", topics=["orders"], handlers={}, session_factory=no_session,
+                            bootstrap_servers=NOWHERE, settings=Settings(), dependencies={"payout_provider": object()})
+    ctx = runner.context(object())  # type: ignore[arg-type]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ctx.clock = datetime.now  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        ctx.gateways["payment_gateway"] = object()  # type: ignore[index]
+    with pytest.raises(LookupError, match=r"payouts has no gateway 'payment_gateway' \(declared: payout_provider\)"):
+        ctx.gateway("payment_gateway")
+
+
+def test_the_default_clock_is_aware_utc():
+    ctx = HandlerContext(session=object(), settings=Settings())  # type: ignore[arg-type]
+    assert ctx.clock().utcoffset() == timezone.utc.utcoffset(None)
+    assert dict(ctx.gateways) == {}
+
+
+def test_the_worker_command_builds_the_dependencies_once_from_the_environment(monkeypatch, tmp_path):
+    factory = CountingFactory()
+    monkeypatch.setattr(import_module(WORKERS["payouts"]), "build_dependencies", factory)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'worker.db'}")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", NOWHERE)
+    monkeypatch.setattr("events.cli.stop_on_signals", threading.Event)  # leave pytest's signal handlers alone
+    monkeypatch.setattr("events.cli.configure_logging", lambda: None)
+    ran: list[ConsumerRunner] = []
+    monkeypatch.setattr(ConsumerRunner, "run", lambda self, stop=None: ran.append(self))
+
+    result = CliRunner().invoke(worker, ["payouts", "--max-attempts", "5"])
+
+    assert result.exit_code == 0, result.output
+    (runner,) = ran
+    assert [s.kafka_bootstrap_servers for s in factory.calls] == [NOWHERE]
+    assert runner.settings is factory.calls[0] and dict(runner.dependencies) == factory.built
+    assert (runner.consumer, runner.topics, runner.max_attempts) == ("payouts", ["orders"], 5)
+
+
+def _python_files() -> list[Path]:
+    return sorted(WORKERS_DIR.rglob("*.py"))
+
+
+def test_no_worker_module_imports_flask():
+    offenders = []
+    for path in _python_files():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0].startswith("flask")]
+    assert offenders == []
+
+
+def test_handlers_never_commit_or_roll_back():
+    """The runner's one commit covers effect + inbox row (it also refuses a handler's commit at run time)."""
+    calls = []
+    for path in sorted(WORKERS_DIR.glob("*/handlers.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Attribute) and node.attr in ("commit", "rollback"):
+                calls.append(f"{path.parent.name}/handlers.py:{node.lineno}")
+    assert calls == []
