@@ -1,157 +1,23 @@
-"""Pasar Kreatif: the Flask application factory."""
+"""Pasar Kreatif: the storefront and the domain.
+
+Importing the package loads nothing of the web layer, so workers and CLI commands that reuse the
+domain (``marketplace.db``, the services) stay free of Flask; :func:`create_app` lives in
+:mod:`marketplace.app` and is imported when first called.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
-from flask import Flask, jsonify, request
-from flask_smorest import Api
+if TYPE_CHECKING:
+    from flask import Flask
 
-from marketplace.config import Settings
-from marketplace.db import Database
-from marketplace.errors import BadRequest, UnsupportedMediaType, ValidationFailed
-from marketplace.web import MarketplaceFlask, register_error_handlers
-from marketplace.extensions import csrf, limiter
-
-API_PREFIX = "/api/v1"
+    from marketplace.config import Settings
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app from ``settings`` (default: the environment). Nothing here runs at import time."""
-    settings = settings or Settings.from_env()
-    app = MarketplaceFlask(__name__)
-    app.config.update(
-        SETTINGS=settings,
-        SECRET_KEY=settings.effective_secret_key(),
-        DATABASE_URL=settings.database_url,
-        TESTING=settings.testing,
-        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(days=14),
-        MAX_CONTENT_LENGTH=settings.max_image_bytes + 256 * 1024,
-        WTF_CSRF_TIME_LIMIT=None,
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
-        RATELIMIT_HEADERS_ENABLED=True,
-        LOGIN_RATE_LIMIT=settings.login_rate_limit,
-        API_TOKEN_TTL_HOURS=settings.api_token_ttl_hours,
-        API_TITLE="Pasar Kreatif API",
-        API_VERSION="v1",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX=API_PREFIX,
-        OPENAPI_JSON_PATH="openapi.json",
-        API_SPEC_OPTIONS={
-            "components": {
-                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-            },
-            "security": [{"bearerAuth": []}],
-        },
-    )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+def create_app(settings: "Settings | None" = None) -> "Flask":
+    """Build the Flask app (see :func:`marketplace.app.create_app`)."""
+    from marketplace.app import create_app as _create_app
 
-    Database().init_app(app)
-    csrf.init_app(app)
-    limiter.init_app(app)
-
-    from marketplace import i18n
-    from marketplace.accounts import security
-
-    i18n.init_app(app)
-    security.init_app(app)
-
-    api = Api(app)
-    app.extensions["api"] = api
-    _register_blueprints(app, api)
-    register_error_handlers(app)
-    _register_api_guards(app)
-    _register_security_headers(app)
-    _register_health(app)
-    return app
-
-
-def _register_blueprints(app: Flask, api: Api) -> None:
-    from marketplace import blueprints
-
-    for bp in blueprints.api_blueprints():
-        api.register_blueprint(bp)
-        csrf.exempt(bp)  # the API authenticates with bearer tokens, not cookies
-    for bp in blueprints.page_blueprints():
-        app.register_blueprint(bp)
-
-
-def _nul_fields(value: Any, path: str = "") -> list[str]:
-    """Names (dotted paths) of the fields whose text holds a NUL character."""
-    if isinstance(value, str):
-        return [path or "_schema"] if "\x00" in value else []
-    if isinstance(value, dict):
-        found = [path or "_schema"] if any(isinstance(k, str) and "\x00" in k for k in value) else []
-        for k, v in value.items():
-            found += _nul_fields(v, f"{path}.{k}" if path else str(k))
-        return found
-    if isinstance(value, list):
-        return [f for i, v in enumerate(value) for f in _nul_fields(v, f"{path}.{i}" if path else str(i))]
-    return []
-
-
-def _register_api_guards(app: Flask) -> None:
-    @app.before_request
-    def _reject_nul_characters() -> None:
-        """NUL is never valid text here, and PostgreSQL cannot store it: refuse it up front, naming the field."""
-        bad = _nul_fields(request.args.to_dict(flat=False))
-        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            bad += _nul_fields(request.form.to_dict(flat=False))
-        elif request.is_json:
-            bad += _nul_fields(request.get_json(silent=True))
-        if bad:
-            names = sorted({b.split(".")[0] if b.split(".")[-1].isdigit() and b.count(".") == 1 else b for b in bad})
-            raise ValidationFailed(
-                "NUL characters are not allowed.", fields={n: ["NUL characters are not allowed."] for n in names}
-            )
-
-    @app.before_request
-    def _require_json_body() -> None:
-        """A body sent to the JSON API must be JSON (uploads are multipart)."""
-        if not request.path.startswith(API_PREFIX) or request.method not in ("POST", "PUT", "PATCH"):
-            return
-        if request.mimetype == "multipart/form-data":
-            return
-        if not request.content_length and not request.get_data(cache=True):
-            return
-        if not request.is_json:
-            raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
-        if request.get_json(silent=True) is None:
-            raise BadRequest("The body is not valid JSON.", code="invalid_json")
-
-
-def _register_security_headers(app: Flask) -> None:
-    @app.after_request
-    def _security_headers(resp: Any) -> Any:
-        """No sniffing, no framing (clickjacking of the seller and admin forms), no full-URL referrers."""
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if resp.mimetype == "text/html":
-            resp.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'; object-src 'none'; base-uri 'self'")
-        return resp
-
-
-def _register_health(app: Flask) -> None:
-    from marketplace import health
-
-    @app.get("/healthz")
-    def healthz() -> Any:
-        """The process is alive."""
-        return jsonify({"status": "ok"})
-
-    @app.get("/readyz")
-    def readyz() -> Any:
-        """The database and the broker are reachable."""
-        checks = health.readiness(app)
-        ok = all(c["ok"] for c in checks.values())
-        return jsonify({"status": "ok" if ok else "unavailable", "checks": checks}), (200 if ok else 503)
-
-    csrf.exempt(healthz)
-    csrf.exempt(readyz)
-
+    return _create_app(settings)
 

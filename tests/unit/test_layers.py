@@ -1,0 +1,31 @@
+"""The domain stays below the web layer (ARCHITECTURE.md §8): services and workers load no Flask.
+
+A worker process reuses the services; if importing them pulled in Flask (or anything of the web
+layer), the layers would only be separate on paper.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_services_and_workers_import_without_flask():
+    modules = sorted(
+        ".".join(p.relative_to(ROOT).with_suffix("").parts)
+        for p in [*ROOT.glob("marketplace/*/services.py"), *ROOT.glob("workers/**/*.py")]
+        if p.name != "__init__.py"
+    )
+    assert "marketplace.listings.services" in modules and "workers.runner" in modules
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "web = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_smorest', 'flask_wtf', 'werkzeug')"
+        " or m in ('marketplace.app', 'marketplace.web'))\n"
+        "print(','.join(web))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"the web layer was imported: {out.stdout.strip()}"
