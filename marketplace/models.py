@@ -6,3 +6,5 @@ from marketplace.listings.models import Listing, ListingImage  # noqa: F401
 from marketplace.moderation.models import ModerationDecision  # noqa: F401
 from marketplace.shops.models import Shop  # noqa: F401
 import marketplace.catalog.fts  # noqa: F401,E402  (search structures on create_all)
+from marketplace.cart.models import CartItem  # noqa: F401,E402
+from marketplace.orders.models import Order, OrderItem, SellerOrder  # noqa: F401,E402

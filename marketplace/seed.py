@@ -326,7 +326,7 @@ def _add_product(session: Session, storage: Any, settings: Settings, user: Any, 
         "description": product.description,
         "category": product.category,
         "price_idr": product.price_idr,
-        "stock": 0 if product.days else 3 + product.price_idr % 17,
+        "stock": 3 + product.price_idr % 17,  # made to order: how many the artisan takes on at once
         "weight_grams": 200 + product.price_idr % 1500,
         "fulfilment": "made_to_order" if product.days else "ready_to_ship",
         "processing_days": product.days,

@@ -1,0 +1,131 @@
+"""Orders: one per checkout, one seller order per shop in it, and the items with the price paid.
+
+States (ARCHITECTURE.md §4). Order: ``pending_payment → paid → completed``, ``pending_payment →
+cancelled`` (payment failed or expired; stock returned), ``paid → refunded``. Seller order:
+``pending_payment`` until the order is paid, then ``awaiting_shipment → shipped → delivered``, or
+``cancelled`` (by the artisan before shipping, or with its order). Money is integer rupiah; each
+seller order carries its own shipping fee, since each artisan ships their part.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import User
+from marketplace.db import Base, UTCDateTime, utcnow
+from marketplace.shops.models import Shop
+
+
+class OrderStatus(str, enum.Enum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class SellerOrderStatus(str, enum.Enum):
+    PENDING_PAYMENT = "pending_payment"
+    AWAITING_SHIPMENT = "awaiting_shipment"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+def _one_of(column: str, enum_cls: type[enum.Enum]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{s.value}'" for s in enum_cls) + ")"
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", OrderStatus), name="status_valid"),
+        CheckConstraint("total_idr = subtotal_idr + shipping_idr", name="total_adds_up"),
+        CheckConstraint("subtotal_idr > 0 AND shipping_idr >= 0", name="amounts_valid"),
+        Index("ix_orders_buyer_id_created_at", "buyer_id", "created_at"),
+        Index("ix_orders_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING_PAYMENT.value)
+    subtotal_idr: Mapped[int] = mapped_column(BigInteger)
+    shipping_idr: Mapped[int] = mapped_column(BigInteger)
+    total_idr: Mapped[int] = mapped_column(BigInteger)
+    recipient: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20))
+    line1: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(80))
+    province: Mapped[str] = mapped_column(String(60))
+    postal_code: Mapped[str] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    payment_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    cancel_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+
+    buyer: Mapped[User] = relationship()
+    seller_orders: Mapped[list["SellerOrder"]] = relationship(
+        back_populates="order", order_by="SellerOrder.id", cascade="all, delete-orphan"
+    )
+
+
+class SellerOrder(Base):
+    __tablename__ = "seller_orders"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", SellerOrderStatus), name="status_valid"),
+        CheckConstraint("subtotal_idr > 0 AND shipping_idr >= 0", name="amounts_valid"),
+        Index("ix_seller_orders_shop_id_status", "shop_id", "status"),
+        Index("ix_seller_orders_order_id", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(20), default=SellerOrderStatus.PENDING_PAYMENT.value)
+    subtotal_idr: Mapped[int] = mapped_column(BigInteger)
+    shipping_idr: Mapped[int] = mapped_column(BigInteger)
+    shipping_zone: Mapped[str] = mapped_column(String(20))
+    weight_grams: Mapped[int] = mapped_column(Integer)
+    processing_days: Mapped[int] = mapped_column(Integer, default=0)
+    courier: Mapped[str | None] = mapped_column(String(64), default=None)
+    tracking_number: Mapped[str | None] = mapped_column(String(64), default=None)
+    ship_by: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    cancel_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+
+    order: Mapped[Order] = relationship(back_populates="seller_orders")
+    shop: Mapped[Shop] = relationship()
+    items: Mapped[list["OrderItem"]] = relationship(
+        back_populates="seller_order", order_by="OrderItem.id", cascade="all, delete-orphan"
+    )
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+    __table_args__ = (
+        CheckConstraint("quantity > 0 AND unit_price_idr > 0", name="line_valid"),
+        Index("ix_order_items_seller_order_id", "seller_order_id"),
+        Index("ix_order_items_listing_id", "listing_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_order_id: Mapped[int] = mapped_column(ForeignKey("seller_orders.id", ondelete="CASCADE"))
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="RESTRICT"))
+    title: Mapped[str] = mapped_column(String(140))
+    unit_price_idr: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+    weight_grams: Mapped[int] = mapped_column(Integer)
+
+    seller_order: Mapped[SellerOrder] = relationship(back_populates="items")
+
+    @property
+    def line_total_idr(self) -> int:
+        return self.unit_price_idr * self.quantity
