@@ -75,11 +75,19 @@ class ListingSoldOutV1(EventData):
 # --- orders ------------------------------------------------------------------------------------------
 
 
+class OrderItemLine(EventData):
+    listing_id = _id()
+    title = _text(140)
+    quantity = StrictInteger(required=True, validate=validate.Range(min=1))
+    unit_price_idr = _idr()
+
+
 class SellerOrderLine(EventData):
     seller_order_id = _id()
     shop_id = _id()
     subtotal_idr = _idr()
     shipping_idr = _idr()
+    items = fields.List(fields.Nested(OrderItemLine), required=True, validate=validate.Length(min=1))
 
 
 class OrderPlacedV1(EventData):

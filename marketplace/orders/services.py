@@ -1,0 +1,111 @@
+"""Order use cases: read a buyer's orders, and move an order when its payment succeeds or fails.
+
+Checkout (creating orders) is in :mod:`marketplace.orders.checkout`. Every function here takes the
+session and never commits (ARCHITECTURE.md §8). A transition locks the order row first
+(``SELECT … FOR UPDATE``) so two transactions never interleave events of one order (§1), and checks
+the state it starts from: a late or repeated payment outcome never moves an order backwards, it is
+reported as ``False`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from events.outbox import record
+from marketplace.accounts.models import User
+from marketplace.errors import NotFound
+from marketplace.listings.models import Listing
+from marketplace.orders.models import Order, OrderStatus, SellerOrder, SellerOrderStatus
+
+PENDING = OrderStatus.PENDING_PAYMENT.value
+#: Working days an artisan gets to hand a ready-to-ship parcel to the courier once the order is paid.
+HANDLING_DAYS = 2
+
+
+def _load(session: Session, order_id: int, *, for_update: bool = False) -> Order | None:
+    stmt = (
+        select(Order)
+        .where(Order.id == order_id)
+        .options(selectinload(Order.seller_orders).selectinload(SellerOrder.items))
+    )
+    if for_update:
+        stmt = stmt.with_for_update(of=Order)
+    return session.scalar(stmt)
+
+
+def lock_order(session: Session, order_id: int) -> Order:
+    """The order, locked for this transaction (404 if there is none)."""
+    order = _load(session, order_id, for_update=True)
+    if order is None:
+        raise NotFound("Order not found.")
+    return order
+
+
+def get_for_buyer(session: Session, buyer: User, order_id: int) -> Order:
+    """The buyer's own order; anyone else's is 404 (we do not say that it exists)."""
+    order = _load(session, order_id)
+    if order is None or order.buyer_id != buyer.id:
+        raise NotFound("Order not found.")
+    return order
+
+
+def list_for_buyer(session: Session, buyer: User) -> list[Order]:
+    stmt = (
+        select(Order)
+        .where(Order.buyer_id == buyer.id)
+        .options(selectinload(Order.seller_orders).selectinload(SellerOrder.items))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def mark_paid(session: Session, order_id: int, *, now: datetime) -> bool:
+    """``pending_payment → paid`` (``order.paid``); each seller order now awaits shipment, with the
+    date to ship by. False, and nothing changed, if the order is no longer pending."""
+    order = lock_order(session, order_id)
+    if order.status != PENDING:
+        return False
+    order.status = OrderStatus.PAID.value
+    order.paid_at = now
+    for seller_order in order.seller_orders:
+        seller_order.status = SellerOrderStatus.AWAITING_SHIPMENT.value
+        seller_order.ship_by = now + timedelta(days=seller_order.processing_days + HANDLING_DAYS)
+    session.flush()
+    record(session, "order.paid", key=order.id, data={
+        "order_id": order.id, "buyer_id": order.buyer_id, "total_idr": order.total_idr,
+        "seller_order_ids": [so.id for so in order.seller_orders],
+    })
+    return True
+
+
+def cancel_unpaid(session: Session, order_id: int, reason: str, *, now: datetime, payment_failed: bool) -> bool:
+    """``pending_payment → cancelled`` with the stock returned (``order.payment_failed`` first when the
+    payment was declined, then ``order.cancelled``). False, and nothing changed, if not pending."""
+    order = lock_order(session, order_id)
+    if order.status != PENDING:
+        return False
+    order.status = OrderStatus.CANCELLED.value
+    order.cancelled_at = now
+    order.cancel_reason = reason[:200]
+    for seller_order in order.seller_orders:
+        seller_order.status = SellerOrderStatus.CANCELLED.value
+        seller_order.cancelled_at = now
+        seller_order.cancel_reason = order.cancel_reason
+        return_stock(session, seller_order)
+    session.flush()
+    if payment_failed:
+        record(session, "order.payment_failed", key=order.id, data={"order_id": order.id, "reason": reason[:500]})
+    record(session, "order.cancelled", key=order.id, data={"order_id": order.id, "reason": reason[:500]})
+    return True
+
+
+def return_stock(session: Session, seller_order: SellerOrder) -> None:
+    """Put a cancelled seller order's quantities back on its listings."""
+    for item in seller_order.items:
+        session.execute(
+            update(Listing).where(Listing.id == item.listing_id).values(stock=Listing.stock + item.quantity),
+            execution_options={"synchronize_session": False},
+        )
