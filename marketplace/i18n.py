@@ -1,9 +1,21 @@
 """User-facing text: Bahasa Indonesia first, English on request.
 
 Message ids are English; ``translations/<locale>/*.json`` (one file per feature, merged) hold the
-translations. The locale comes from the
-``lang`` cookie (set by ``/lang/<code>``), else ``id``. A test checks that every message used in the
+translations. The locale comes from the ``lang`` cookie (set by ``/lang/<code>``), else ``id``.
+English has no catalogue: its text is the message id. A test checks that every message used in the
 templates and code has an Indonesian translation.
+
+A message with a count goes through ``ngettext(singular, plural, n)``. Its catalogue entry is keyed
+by the singular id and maps CLDR plural categories to text, e.g.
+``"{count} product": {"other": "{count} produk"}`` (Indonesian has the one category ``other``;
+a locale with more adds ``one``, ``few``... as Babel's plural rules name them). ``{count}`` is ``n``
+with the locale's grouping (``1.234``) unless the caller passes ``count=`` itself.
+
+Why JSON and not Flask-Babel with ``.po`` files: ``.po`` needs a compile step (``.mo``) that the
+install would have to run or the repo would have to carry, and extraction tooling we do not need for
+two locales; JSON is read as it is, per feature, and the completeness test reads it directly. Babel
+is used for what is hard to hand-write: plural rules here, money, numbers and WIB dates in
+``marketplace.formatting``. Moving to ``.po`` later only changes ``catalog()``.
 """
 
 from __future__ import annotations
@@ -12,19 +24,35 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
 from flask import Flask, g, has_request_context, request
+
+from marketplace import formatting
 
 LOCALES = ("id", "en")
 DEFAULT_LOCALE = "id"
+SOURCE_LOCALE = "en"  # the language of the message ids, and so of their plural forms
 _DIR = Path(__file__).parent / "translations"
+
+Entry = str | dict[str, str]
 
 
 @lru_cache(maxsize=None)
-def catalog(locale: str) -> dict[str, str]:
-    merged: dict[str, str] = {}
+def catalog(locale: str) -> dict[str, Entry]:
+    merged: dict[str, Entry] = {}
     for path in sorted((_DIR / locale).glob("*.json")):
         merged.update(json.loads(path.read_text(encoding="utf-8")))
     return merged
+
+
+@lru_cache(maxsize=None)
+def _babel_locale(locale: str) -> Locale:
+    return Locale.parse(locale)
+
+
+def plural_category(n: int, locale: str) -> str:
+    """The CLDR plural category of ``n`` in ``locale``: ``other`` always in id; ``one``/``other`` in en."""
+    return _babel_locale(locale).plural_form(n)
 
 
 def current_locale() -> str:
@@ -38,20 +66,31 @@ def current_locale() -> str:
 
 def gettext(message: str, **params: object) -> str:
     text = catalog(current_locale()).get(message, message)
+    if not isinstance(text, str):  # a plural entry used through _(): the completeness test forbids it
+        text = message
     return text.format(**params) if params else text
 
 
 _ = gettext
 
 
-def format_idr(amount: int | None) -> str:
-    """``Rp 125.000`` — Indonesian thousands separator, no decimals."""
-    if amount is None:
-        return ""
-    return "Rp " + f"{int(amount):,}".replace(",", ".")
+def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
+    """The form of the message for ``n`` by the locale's plural rules, formatted with ``params``."""
+    locale = current_locale()
+    params.setdefault("count", formatting.format_number(n, locale))
+    entry = catalog(locale).get(singular)
+    if isinstance(entry, dict):
+        text = entry.get(plural_category(n, locale), entry.get("other", plural))
+    else:
+        text = singular if plural_category(n, SOURCE_LOCALE) == "one" else plural
+    return text.format(**params)
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["_"] = gettext
+    app.jinja_env.globals["ngettext"] = ngettext
     app.jinja_env.globals["current_locale"] = current_locale
-    app.jinja_env.filters["idr"] = format_idr
+    app.jinja_env.filters["idr"] = formatting.format_idr
+    app.jinja_env.filters["number"] = lambda value: formatting.format_number(value, current_locale())
+    app.jinja_env.filters["date"] = lambda value: formatting.format_date(value, current_locale())
+    app.jinja_env.filters["datetime"] = lambda value: formatting.format_datetime(value, current_locale())

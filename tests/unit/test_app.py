@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from pathlib import Path
+
+from babel import Locale
 
 ROOT = Path(__file__).resolve().parents[2] / "marketplace"
 
@@ -59,21 +62,52 @@ def test_unknown_page_is_html_404(client):
     assert resp.status_code == 404 and "<html" in resp.get_data(as_text=True)
 
 
+def _sources() -> list[str]:
+    return [path.read_text(encoding="utf-8") for path in list(ROOT.rglob("*.html")) + list(ROOT.rglob("*.py"))]
+
+
 def _message_ids() -> set[str]:
-    ids: set[str] = set()
     pattern = re.compile(r"""\b_\(\s*(['"])(.+?)(?<!\\)\1\s*[,)]""")
-    for path in list(ROOT.rglob("*.html")) + list(ROOT.rglob("*.py")):
-        for match in pattern.finditer(path.read_text(encoding="utf-8")):
-            ids.add(match.group(2))
-    return ids
+    return {match.group(2) for text in _sources() for match in pattern.finditer(text)}
+
+
+def _plural_ids() -> dict[str, str]:
+    """``ngettext('singular', 'plural', n)`` calls → {singular: plural}."""
+    pattern = re.compile(r"""\bngettext\(\s*(['"])(.+?)(?<!\\)\1\s*,\s*(['"])(.+?)(?<!\\)\3\s*,""")
+    return {match.group(2): match.group(4) for text in _sources() for match in pattern.finditer(text)}
+
+
+def _indonesian_catalog() -> dict[str, object]:
+    catalog: dict[str, object] = {}
+    for path in (ROOT / "translations" / "id").glob("*.json"):
+        catalog.update(json.loads(path.read_text(encoding="utf-8")))
+    return catalog
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
 def test_every_user_facing_message_has_an_indonesian_translation():
-    catalog: dict[str, str] = {}
-    for path in (ROOT / "translations" / "id").glob("*.json"):
-        catalog.update(json.loads(path.read_text(encoding="utf-8")))
-    missing = sorted(m for m in _message_ids() if m not in catalog)
+    catalog = _indonesian_catalog()
+    missing = sorted(m for m in _message_ids() if not isinstance(catalog.get(m), str))
     assert missing == [], f"add these to marketplace/translations/id/*.json: {missing}"
+
+
+def test_every_plural_message_has_the_indonesian_plural_forms():
+    """A plural entry maps each CLDR category Indonesian uses (just ``other``) to text with the same fields."""
+    catalog = _indonesian_catalog()
+    plurals = _plural_ids()
+    assert "{count} product" in plurals, "the ngettext pattern no longer finds the calls"
+    needed = Locale.parse("id").plural_form.tags | {"other"}
+    bad = {}
+    for singular, plural in plurals.items():
+        forms = catalog.get(singular)
+        if not isinstance(forms, dict) or set(forms) != needed:
+            bad[singular] = forms
+        elif any(_fields(text) - _fields(plural) for text in forms.values()):
+            bad[singular] = forms
+    assert bad == {}, f'write these as {{"other": "..."}} in marketplace/translations/id/*.json, with the fields of the message: {bad}'
 
 
 def test_nul_characters_are_refused_everywhere(api, client, auth):

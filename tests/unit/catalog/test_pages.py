@@ -112,3 +112,20 @@ def test_category_labels_are_translated_on_listing_home_and_search(client, catal
         page = html(client.get(path))
         assert ">Anyaman<" in page.replace("> ", ">").replace(" <", "<"), path
     assert "Basketry (anyaman)" in html(client.get(f"/listings/{listing.id}?lang=en"))
+
+
+def test_counts_take_the_plural_of_the_visitors_language(client, catalog, shop):
+    catalog.listing(shop, title="Kain Sasirangan", category="tenun")
+    assert "1 product<" in html(client.get("/search?category=tenun&lang=en"))
+    catalog.listing(shop, title="Kain Songket", category="tenun")
+    assert "2 products<" in html(client.get("/search?category=tenun&lang=en"))
+    assert "2 produk<" in html(client.get("/search?category=tenun"))
+
+
+def test_listing_page_counts_days_and_stock_in_the_visitors_language(client, catalog, shop):
+    made = catalog.listing(shop, title="Tas Rotan", fulfilment="made_to_order", processing_days=1)
+    assert "Ready to ship in 1 day" in html(client.get(f"/listings/{made.id}?lang=en"))
+    assert "Siap dikirim dalam 1 hari" in html(client.get(f"/listings/{made.id}"))
+    stocked = catalog.listing(shop, title="Gelang Manik", stock=1_250)
+    assert "Stok 1.250" in html(client.get(f"/listings/{stocked.id}"))
+    assert "1,250 in stock" in html(client.get(f"/listings/{stocked.id}?lang=en"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timezone
 from html.parser import HTMLParser
 
 import pytest
@@ -151,3 +152,19 @@ def test_queue_shows_the_translated_category_and_approve_as_the_main_action(clie
     assert '<button type="submit">Setujui</button>' in page
     assert '<button type="submit" class="secondary">Tolak</button>' in page
     assert page.index("Setujui") < page.index("Tolak")
+
+
+def test_queue_and_history_show_times_in_wib(client, auth, admin, market, db_session):
+    listing = market.listing(market.seller())
+    db_session.rollback()
+    db_session.get(Listing, listing["id"]).submitted_at = datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)
+    db_session.commit()
+    queue = " ".join(client.get("/admin/moderation").get_data(as_text=True).split())
+    assert "Dikirim 1 Des 2026 16.30 WIB" in queue and "UTC" not in queue
+    client.post(f"/admin/moderation/{listing['id']}/approve", data={"csrf_token": auth.csrf_token("/admin/moderation")})
+    db_session.rollback()
+    decision = db_session.scalars(select(ModerationDecision).where(ModerationDecision.listing_id == listing["id"])).one()
+    decision.decided_at = datetime(2026, 11, 30, 20, 5, tzinfo=timezone.utc)
+    db_session.commit()
+    history = client.get(f"/admin/moderation/listings/{listing['id']}?lang=en").get_data(as_text=True)
+    assert "<th>When</th>" in history and "<td>Dec 1, 2026, 3:05\u202fAM WIB</td>" in history
