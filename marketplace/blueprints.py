@@ -12,6 +12,7 @@ API_MODULES = (
     "marketplace.listings.api",
     "marketplace.moderation.api",
     "marketplace.ops.api",
+    "marketplace.cart.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",

@@ -10,7 +10,7 @@ import pytest
 
 from tests.unit.listings.helpers import Market
 
-PUBLIC, USER, ARTISAN, ADMIN = "public", "user", "artisan", "admin"
+PUBLIC, USER, BUYER, ARTISAN, ADMIN = "public", "user", "buyer", "artisan", "admin"
 
 # (method, rule) -> who may call it
 ROUTES: dict[tuple[str, str], str] = {
@@ -37,6 +37,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/listings/<int:listing_id>/reject"): ADMIN,
     ("GET", "/api/v1/admin/listings/<int:listing_id>/history"): ADMIN,
     ("GET", "/api/v1/admin/events/status"): ADMIN,
+    ("GET", "/api/v1/cart"): BUYER,
+    ("POST", "/api/v1/cart/items"): BUYER,
+    ("PATCH", "/api/v1/cart/items/<int:listing_id>"): BUYER,
+    ("DELETE", "/api/v1/cart/items/<int:listing_id>"): BUYER,
 }
 
 JUNK_BODIES = [
@@ -97,7 +101,7 @@ def test_wrong_role_gets_403_or_404(api, world):
     for (method, rule), who in ROUTES.items():
         if who in (PUBLIC, USER):
             continue
-        callers = {ADMIN: ["buyer", "other_artisan"], ARTISAN: ["buyer", "admin"]}[who]
+        callers = {ADMIN: ["buyer", "other_artisan"], ARTISAN: ["buyer", "admin"], BUYER: ["other_artisan", "admin"]}[who]
         for caller in callers:
             resp = getattr(api, method.lower())(_path(rule, world["listing_id"]), as_=world[caller], json={})
             assert resp.status_code in (403, 404), (caller, method, rule, resp.status_code, resp.json)
@@ -124,7 +128,8 @@ def _takes_json_body(openapi: dict, method: str, rule: str) -> bool:
 
 
 def test_junk_bodies_are_4xx_never_500(api, world):
-    roles = {ADMIN: world["admin"], ARTISAN: world["other_artisan"], USER: world["buyer"], PUBLIC: None}
+    roles = {ADMIN: world["admin"], ARTISAN: world["other_artisan"], USER: world["buyer"], BUYER: world["buyer"],
+             PUBLIC: None}
     openapi = api.get("/api/v1/openapi.json").json
     with_body = [(m, r) for (m, r) in ROUTES if _takes_json_body(openapi, m, r)]
     assert len(with_body) >= 6, with_body  # register, token, shops, listings, patch listing, reject, ...

@@ -1,0 +1,58 @@
+"""Cart JSON API (ARCHITECTURE.md §5): a buyer's cart, grouped by shop, with each line's problems.
+
+Buyers only (anonymous 401; artisans and admins 403): a visitor's cart lives in the page session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from marketplace.accounts.models import Role
+from marketplace.accounts.security import api_auth, require_user
+from marketplace.cart import schemas, services
+from marketplace.db import get_session
+from marketplace.media.storage import get_storage
+
+bp = Blueprint("cart_api", __name__, url_prefix="/api/v1", description="Cart")
+
+BUYER = Role.BUYER.value
+
+
+def _out(cart: services.Cart) -> dict[str, Any]:
+    return schemas.cart_out(cart, get_storage().url)
+
+
+@bp.route("/cart", methods=["GET"])
+@api_auth(BUYER)
+@bp.response(200, schemas.CartOut)
+def get_cart() -> Any:
+    """The caller's cart, grouped by shop, with problems (sold out, withdrawn, price changed)."""
+    return _out(services.get_cart(get_session(), require_user()))
+
+
+@bp.route("/cart/items", methods=["POST"])
+@api_auth(BUYER)
+@bp.arguments(schemas.CartItemIn)
+@bp.response(200, schemas.CartOut)
+def add_item(body: dict[str, Any]) -> Any:
+    """Add a product (to the quantity already in the cart); 409 when there is not enough stock."""
+    return _out(services.add_item(get_session(), require_user(), body["listing_id"], body["quantity"]))
+
+
+@bp.route("/cart/items/<int:listing_id>", methods=["PATCH"])
+@api_auth(BUYER)
+@bp.arguments(schemas.CartQuantityIn)
+@bp.response(200, schemas.CartOut)
+def set_quantity(body: dict[str, Any], listing_id: int) -> Any:
+    """Change a line's quantity; this also accepts the product's current price."""
+    return _out(services.set_quantity(get_session(), require_user(), listing_id, body["quantity"]))
+
+
+@bp.route("/cart/items/<int:listing_id>", methods=["DELETE"])
+@api_auth(BUYER)
+@bp.response(200, schemas.CartOut)
+def remove_item(listing_id: int) -> Any:
+    """Take a product out of the cart."""
+    return _out(services.remove_item(get_session(), require_user(), listing_id))

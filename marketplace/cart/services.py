@@ -1,0 +1,243 @@
+"""Cart use cases: add, change, remove, read (grouped by shop, with what stands in the way of buying).
+
+A signed-in buyer's cart is rows (:class:`CartItem`); a visitor's is a plain mapping kept by the page
+layer in the Flask session (``{listing_id: {"quantity": n, "seen_price_idr": p}}``) and merged into
+the account at login by :func:`merge`. Reading a cart never changes it: a sold-out or withdrawn
+listing stays in it, shown with its problem, until the buyer removes it — the buyer decides.
+
+Problems, per line: ``unavailable`` (no longer approved: withdrawn, back in review, rejected),
+``sold_out`` (no stock left), ``insufficient_stock`` (fewer left than wanted) and ``price_changed``
+(the price is not the one the buyer saw when adding it; changing the quantity or adding again accepts
+the new price). Checkout refuses a cart with any problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.accounts.models import User
+from marketplace.cart.models import CartItem
+from marketplace.errors import Conflict, NotFound
+from marketplace.listings.models import Listing, ListingStatus
+from marketplace.shops.models import Shop
+
+APPROVED = ListingStatus.APPROVED.value
+MAX_QUANTITY = 100
+MAX_LINES = 50
+
+
+@dataclass
+class CartLine:
+    listing: Listing
+    quantity: int
+    seen_price_idr: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def line_total_idr(self) -> int:
+        return self.listing.price_idr * self.quantity
+
+    @property
+    def weight_grams(self) -> int:
+        return self.listing.weight_grams * self.quantity
+
+
+@dataclass
+class ShopGroup:
+    shop: Shop
+    lines: list[CartLine]
+
+    @property
+    def subtotal_idr(self) -> int:
+        return sum(line.line_total_idr for line in self.lines)
+
+    @property
+    def weight_grams(self) -> int:
+        return sum(line.weight_grams for line in self.lines)
+
+
+@dataclass
+class Cart:
+    groups: list[ShopGroup]
+
+    @property
+    def lines(self) -> list[CartLine]:
+        return [line for group in self.groups for line in group.lines]
+
+    @property
+    def subtotal_idr(self) -> int:
+        return sum(group.subtotal_idr for group in self.groups)
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def has_problems(self) -> bool:
+        return any(line.problems for line in self.lines)
+
+
+def problems_of(listing: Listing, quantity: int, seen_price_idr: int) -> list[str]:
+    """What stops ``quantity`` of ``listing`` from being bought at ``seen_price_idr`` now."""
+    if listing.status != APPROVED:
+        return ["unavailable"]
+    found: list[str] = []
+    if listing.stock == 0:
+        found.append("sold_out")
+    elif quantity > listing.stock:
+        found.append("insufficient_stock")
+    if listing.price_idr != seen_price_idr:
+        found.append("price_changed")
+    return found
+
+
+def group(entries: list[tuple[Listing, int, int]]) -> Cart:
+    """(listing, quantity, seen price) entries → a cart grouped by shop, shops in the order first added."""
+    groups: dict[int, ShopGroup] = {}
+    for listing, quantity, seen in entries:
+        line = CartLine(listing, quantity, seen, problems_of(listing, quantity, seen))
+        groups.setdefault(listing.shop_id, ShopGroup(listing.shop, [])).lines.append(line)
+    return Cart(list(groups.values()))
+
+
+def _listing(session: Session, listing_id: int) -> Listing:
+    """A listing a buyer can put in the cart: approved (others are 404, as on the listing page)."""
+    listing = session.scalar(
+        select(Listing).where(Listing.id == listing_id).options(selectinload(Listing.shop), selectinload(Listing.images))
+    )
+    if listing is None or listing.status != APPROVED:
+        raise NotFound("Listing not found.", fields={"listing_id": ["This product is not for sale."]})
+    return listing
+
+
+def _check_quantity(listing: Listing, quantity: int) -> None:
+    if listing.stock == 0:
+        raise Conflict("This product is sold out.", code="sold_out", fields={"quantity": ["Sold out."]})
+    if quantity > listing.stock:
+        message = "Only {stock} left.".format(stock=listing.stock)
+        raise Conflict(message, code="insufficient_stock", fields={"quantity": [message]})
+
+
+def _items(session: Session, user_id: int, *, for_update: bool = False) -> list[CartItem]:
+    stmt = (
+        select(CartItem)
+        .where(CartItem.user_id == user_id)
+        .options(selectinload(CartItem.listing).selectinload(Listing.shop),
+                 selectinload(CartItem.listing).selectinload(Listing.images))
+        .order_by(CartItem.added_at, CartItem.id)
+    )
+    if for_update:
+        stmt = stmt.with_for_update(of=CartItem)
+    return list(session.scalars(stmt))
+
+
+def _item(session: Session, user_id: int, listing_id: int) -> CartItem | None:
+    return session.scalar(select(CartItem).where(CartItem.user_id == user_id, CartItem.listing_id == listing_id))
+
+
+def get_cart(session: Session, buyer: User) -> Cart:
+    return group([(item.listing, item.quantity, item.seen_price_idr) for item in _items(session, buyer.id)])
+
+
+def add_item(session: Session, buyer: User, listing_id: int, quantity: int) -> Cart:
+    """Add ``quantity`` (to what is already in the cart); the buyer accepts the current price."""
+    listing = _listing(session, listing_id)
+    item = _item(session, buyer.id, listing_id)
+    total = quantity + (item.quantity if item else 0)
+    if total > MAX_QUANTITY:
+        message = f"At most {MAX_QUANTITY} of one product per order."
+        raise Conflict(message, code="quantity_limit", fields={"quantity": [message]})
+    _check_quantity(listing, total)
+    if item is None:
+        if len(_items(session, buyer.id)) >= MAX_LINES:
+            raise Conflict(f"A cart holds at most {MAX_LINES} products.", code="cart_full")
+        session.add(CartItem(user_id=buyer.id, listing_id=listing_id, quantity=total, seen_price_idr=listing.price_idr))
+    else:
+        item.quantity, item.seen_price_idr = total, listing.price_idr
+    session.flush()
+    return get_cart(session, buyer)
+
+
+def set_quantity(session: Session, buyer: User, listing_id: int, quantity: int) -> Cart:
+    """Change a line's quantity (and accept the current price); 404 if it is not in the cart."""
+    item = _item(session, buyer.id, listing_id)
+    if item is None:
+        raise NotFound("This product is not in your cart.")
+    listing = _listing(session, listing_id)
+    _check_quantity(listing, quantity)
+    item.quantity, item.seen_price_idr = quantity, listing.price_idr
+    session.flush()
+    return get_cart(session, buyer)
+
+
+def remove_item(session: Session, buyer: User, listing_id: int) -> Cart:
+    """Take a line out of the cart (whatever state its listing is in); 404 if it is not there."""
+    item = _item(session, buyer.id, listing_id)
+    if item is None:
+        raise NotFound("This product is not in your cart.")
+    session.delete(item)
+    session.flush()
+    return get_cart(session, buyer)
+
+
+def lock_items(session: Session, buyer: User) -> list[CartItem]:
+    """The buyer's cart rows, locked for a checkout (two checkouts of one cart cannot both win)."""
+    return _items(session, buyer.id, for_update=True)
+
+
+def clear(session: Session, buyer: User) -> None:
+    session.execute(delete(CartItem).where(CartItem.user_id == buyer.id), execution_options={"synchronize_session": False})
+
+
+def visitor_cart(session: Session, stored: Mapping[str, Any]) -> Cart:
+    """A visitor's session cart, read like an account's (listings that no longer exist are left out)."""
+    entries = _visitor_entries(stored)
+    if not entries:
+        return Cart([])
+    listings = {
+        listing.id: listing
+        for listing in session.scalars(
+            select(Listing).where(Listing.id.in_(entries)).options(selectinload(Listing.shop), selectinload(Listing.images))
+        )
+    }
+    return group([(listings[i], q, p) for i, (q, p) in entries.items() if i in listings])
+
+
+def _visitor_entries(stored: Mapping[str, Any]) -> dict[int, tuple[int, int]]:
+    """Only well-formed entries of a session cart (it is the client's cookie: trust nothing in it)."""
+    out: dict[int, tuple[int, int]] = {}
+    for key, value in list(stored.items())[:MAX_LINES]:
+        try:
+            listing_id, quantity, price = int(key), int(value["quantity"]), int(value["seen_price_idr"])
+        except (TypeError, ValueError, KeyError):
+            continue
+        if listing_id > 0 and 0 < quantity <= MAX_QUANTITY and price > 0:
+            out[listing_id] = (quantity, price)
+    return out
+
+
+def merge(session: Session, buyer: User, stored: Mapping[str, Any]) -> int:
+    """Fold a visitor's session cart into the account at login; returns how many lines were merged.
+
+    A product in both keeps the larger quantity (the buyer meant one purchase, not two), capped by
+    the stock; a product no longer for sale is dropped. Nothing here refuses: a merge never blocks a login.
+    """
+    merged = 0
+    for listing_id, (quantity, seen) in _visitor_entries(stored).items():
+        listing = session.get(Listing, listing_id)
+        if listing is None or listing.status != APPROVED or listing.stock == 0:
+            continue
+        item = _item(session, buyer.id, listing_id)
+        wanted = min(max(quantity, item.quantity if item else 0), listing.stock, MAX_QUANTITY)
+        if item is None:
+            session.add(CartItem(user_id=buyer.id, listing_id=listing_id, quantity=wanted, seen_price_idr=seen))
+        else:
+            item.quantity = wanted
+        merged += 1
+    session.flush()
+    return merged
