@@ -1,0 +1,118 @@
+"""Checkout: the buyer's cart becomes one order with one seller order per shop, in one transaction.
+
+In the caller's transaction (ARCHITECTURE.md §4, §8): the cart rows are locked (two checkouts of one
+cart cannot both win); every line must be buyable as shown (no problem in the cart: sold out,
+unavailable, not enough stock, price changed); stock is reserved line by line, in listing-id order
+(so concurrent checkouts lock rows in the same order and cannot deadlock), with a **conditional
+update** — ``stock = stock - q WHERE stock >= q AND status = 'approved' AND price_idr = <price shown>``
+— so no interleaving of buyers can oversell; the order, its seller orders (each with its shipping fee
+from the shop's city to the address) and items with the price paid are written; the cart is emptied;
+``order.placed`` and, for listings that reached 0, ``listing.sold_out`` are recorded. Any refusal
+raises, and the entry point rolls all of it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from events.outbox import record
+from marketplace.accounts.models import User
+from marketplace.cart import services as cart_services
+from marketplace.errors import Conflict
+from marketplace.listings.models import Listing, ListingStatus
+from marketplace.orders.models import Order, OrderItem, SellerOrder
+from marketplace.shops.models import Shop
+
+
+@dataclass(frozen=True)
+class ShippingQuote:
+    zone: str
+    shipping_idr: int
+
+
+#: (shop, total weight in grams of its items, destination city, destination province) → its fee.
+QuoteShipping = Callable[[Shop, int, str, str], ShippingQuote]
+
+
+def place_order(
+    session: Session,
+    buyer: User,
+    address: dict[str, str],
+    *,
+    quote_shipping: QuoteShipping,
+    now: datetime,
+    payment_ttl: timedelta,
+) -> Order:
+    """Turn the buyer's cart into an order awaiting payment (see the module doc); raises on any problem."""
+    items = cart_services.lock_items(session, buyer)
+    if not items:
+        raise Conflict("Your cart is empty.", code="cart_empty")
+    cart = cart_services.group([(i.listing, i.quantity, i.seen_price_idr) for i in items])
+    problems = {str(line.listing.id): line.problems for line in cart.lines if line.problems}
+    if problems:
+        raise Conflict("Some products in your cart cannot be bought as they are; check your cart.",
+                       code="cart_has_problems", fields=problems)
+    for line in sorted(cart.lines, key=lambda entry: entry.listing.id):
+        _reserve(session, line.listing, line.quantity, line.seen_price_idr)
+
+    order = Order(buyer_id=buyer.id, created_at=now, payment_due_at=now + payment_ttl, subtotal_idr=0,
+                  shipping_idr=0, total_idr=0, **address)
+    for group in cart.groups:
+        quote = quote_shipping(group.shop, group.weight_grams, address["city"], address["province"])
+        order.seller_orders.append(SellerOrder(
+            shop_id=group.shop.id, subtotal_idr=group.subtotal_idr, shipping_idr=quote.shipping_idr,
+            shipping_zone=quote.zone, weight_grams=group.weight_grams,
+            processing_days=max((line.listing.processing_days for line in group.lines
+                                 if line.listing.fulfilment == "made_to_order"), default=0),
+            items=[OrderItem(listing_id=line.listing.id, title=line.listing.title, unit_price_idr=line.seen_price_idr,
+                             quantity=line.quantity, weight_grams=line.listing.weight_grams) for line in group.lines],
+        ))
+    order.subtotal_idr = sum(so.subtotal_idr for so in order.seller_orders)
+    order.shipping_idr = sum(so.shipping_idr for so in order.seller_orders)
+    order.total_idr = order.subtotal_idr + order.shipping_idr
+    session.add(order)
+    cart_services.clear(session, buyer)
+    session.flush()
+    record(session, "order.placed", key=order.id, data=placed_event(order))
+    return order
+
+
+def _reserve(session: Session, listing: Listing, quantity: int, price_idr: int) -> None:
+    """Take ``quantity`` off the listing's stock if it is still there at that price; else 409."""
+    remaining = session.execute(
+        update(Listing)
+        .where(Listing.id == listing.id, Listing.status == ListingStatus.APPROVED.value,
+               Listing.stock >= quantity, Listing.price_idr == price_idr)
+        .values(stock=Listing.stock - quantity)
+        .returning(Listing.stock),
+        execution_options={"synchronize_session": False},
+    ).scalar()
+    if remaining is None:
+        message = "Someone else just bought this; check your cart."
+        raise Conflict(message, code="out_of_stock", fields={str(listing.id): ["insufficient_stock"]})
+    if remaining == 0:
+        record(session, "listing.sold_out", key=listing.id, data={"listing_id": listing.id, "shop_id": listing.shop_id})
+    session.expire(listing, ["stock"])
+
+
+def placed_event(order: Order) -> dict[str, Any]:
+    """``order.placed`` data: what the payments worker and, later, a notifier need."""
+    return {
+        "order_id": order.id, "buyer_id": order.buyer_id, "subtotal_idr": order.subtotal_idr,
+        "shipping_idr": order.shipping_idr, "total_idr": order.total_idr,
+        "seller_orders": [
+            {
+                "seller_order_id": so.id, "shop_id": so.shop_id, "subtotal_idr": so.subtotal_idr,
+                "shipping_idr": so.shipping_idr,
+                "items": [{"listing_id": i.listing_id, "title": i.title, "quantity": i.quantity,
+                           "unit_price_idr": i.unit_price_idr} for i in so.items],
+            }
+            for so in order.seller_orders
+        ],
+    }
