@@ -13,6 +13,7 @@ API_MODULES = (
     "marketplace.moderation.api",
     "marketplace.ops.api",
     "marketplace.cart.api",
+    "marketplace.orders.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",

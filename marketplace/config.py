@@ -60,6 +60,8 @@ class Settings:
     session_cookie_secure: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
     testing: bool = False
+    order_payment_ttl_minutes: int = 60
+    auto_confirm_days: int = 7
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -88,6 +90,8 @@ class Settings:
             api_token_ttl_hours=_int(env, "API_TOKEN_TTL_HOURS", 24 * 30),
             session_cookie_secure=_bool(env, "SESSION_COOKIE_SECURE", True),
             public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+            order_payment_ttl_minutes=_int(env, "ORDER_PAYMENT_TTL_MINUTES", 60),
+            auto_confirm_days=_int(env, "AUTO_CONFIRM_DAYS", 7),
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":

@@ -116,3 +116,17 @@ def placed_event(order: Order) -> dict[str, Any]:
             for so in order.seller_orders
         ],
     }
+
+
+def shipping_quoter(settings: Any) -> QuoteShipping:
+    """The checkout's shipping: each shop's parcel priced from the rate table the settings name."""
+    from marketplace.shipping.rates import rates_for
+    from marketplace.shipping.services import quote_for_shop
+
+    rates = rates_for(settings)
+
+    def quote(shop: Shop, weight_grams: int, city: str, province: str) -> ShippingQuote:
+        found = quote_for_shop(shop.city, weight_grams, city, province, rates)
+        return ShippingQuote(zone=found.zone, shipping_idr=found.shipping_idr)
+
+    return quote

@@ -109,3 +109,20 @@ def return_stock(session: Session, seller_order: SellerOrder) -> None:
             update(Listing).where(Listing.id == item.listing_id).values(stock=Listing.stock + item.quantity),
             execution_options={"synchronize_session": False},
         )
+
+
+def timeline(session: Session, viewer: User, order_id: int) -> list[tuple[str, datetime]]:
+    """The order's events, oldest first, for its buyer, the artisans of its shops, and admins (404 for
+    anyone else). The outbox is the record: what was decided, in order, with its time."""
+    from events.models import OutboxEvent
+
+    order = _load(session, order_id)
+    shop_owners = {so.shop.owner_id for so in order.seller_orders} if order is not None else set()
+    if order is None or not (viewer.is_admin or viewer.id == order.buyer_id or viewer.id in shop_owners):
+        raise NotFound("Order not found.")
+    rows = session.execute(
+        select(OutboxEvent.type, OutboxEvent.occurred_at)
+        .where(OutboxEvent.topic == "orders", OutboxEvent.key == str(order.id))
+        .order_by(OutboxEvent.id)
+    )
+    return [(row.type, row.occurred_at) for row in rows]

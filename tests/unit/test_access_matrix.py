@@ -41,6 +41,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/cart/items"): BUYER,
     ("PATCH", "/api/v1/cart/items/<int:listing_id>"): BUYER,
     ("DELETE", "/api/v1/cart/items/<int:listing_id>"): BUYER,
+    ("POST", "/api/v1/checkout"): BUYER,
+    ("GET", "/api/v1/orders"): BUYER,
+    ("GET", "/api/v1/orders/<int:order_id>"): BUYER,
+    ("GET", "/api/v1/orders/<int:order_id>/events"): USER,
 }
 
 JUNK_BODIES = [
@@ -68,7 +72,8 @@ def _api_rules(app) -> set[tuple[str, str]]:
 def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
     return (rule.replace("<int:listing_id>", str(listing_id))
                 .replace("<int:image_id>", str(image_id))
-                .replace("<int:shop_id>", "1"))
+                .replace("<int:shop_id>", "1")
+                .replace("<int:order_id>", "1"))
 
 
 @pytest.fixture

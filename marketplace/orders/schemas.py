@@ -1,0 +1,119 @@
+"""Orders input and output: the shipping address's rules (once, for the API and the checkout page),
+and an order as its buyer sees it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates
+
+from marketplace.fields import TrimmedString
+from marketplace.orders.models import OrderStatus, SellerOrderStatus
+
+PHONE_MESSAGE = "Enter an Indonesian phone number, e.g. 0812 3456 7890."
+POSTAL_CODE_MESSAGE = "Enter the 5-digit postal code."
+PROVINCE_MESSAGE = "Choose one of Indonesia's 38 provinces."
+_PHONE = re.compile(r"(?:\+62|62|0)\d{8,13}")
+
+
+class AddressIn(Schema):
+    recipient = TrimmedString(required=True, validate=validate.Length(2, 120, error="Use 2 to 120 characters."))
+    phone = TrimmedString(required=True, validate=validate.Length(max=20, error=PHONE_MESSAGE))
+    line1 = TrimmedString(required=True, validate=validate.Length(5, 200, error="Use 5 to 200 characters."))
+    city = TrimmedString(required=True, validate=validate.Length(2, 80, error="Use 2 to 80 characters."))
+    province = TrimmedString(required=True)
+    postal_code = TrimmedString(required=True, validate=validate.Regexp(r"^\d{5}$", error=POSTAL_CODE_MESSAGE))
+
+    @pre_load
+    def _phone_digits(self, data: Any, **_kw: Any) -> Any:
+        """Spaces, dots and dashes are how people write numbers; the number is the digits."""
+        if isinstance(data, dict) and isinstance(data.get("phone"), str):
+            data = {**data, "phone": re.sub(r"[\s.\-()]", "", data["phone"])}
+        return data
+
+    @validates("phone")
+    def _indonesian_phone(self, value: str, **_kw: Any) -> None:
+        if not _PHONE.fullmatch(value):
+            raise ValidationError(PHONE_MESSAGE)
+
+    @validates("province")
+    def _known_province(self, value: str, **_kw: Any) -> None:
+        from marketplace.shipping.provinces import canonical_province
+
+        if canonical_province(value) is None:
+            raise ValidationError(PROVINCE_MESSAGE)
+
+    @post_load
+    def _canonical(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
+        from marketplace.shipping.provinces import canonical_province
+
+        return {**data, "province": canonical_province(data["province"]), "city": " ".join(data["city"].split())}
+
+
+class CheckoutIn(Schema):
+    shipping_address = fields.Nested(AddressIn, required=True)
+
+
+class OrderItemOut(Schema):
+    listing_id = fields.Integer()
+    title = fields.String()
+    quantity = fields.Integer()
+    unit_price_idr = fields.Integer()
+    line_total_idr = fields.Integer()
+
+
+class SellerOrderOut(Schema):
+    id = fields.Integer()
+    order_id = fields.Integer()
+    shop_id = fields.Integer()
+    shop_name = fields.Function(lambda so: so.shop.name)
+    status = fields.String(metadata={"enum": [s.value for s in SellerOrderStatus]})
+    subtotal_idr = fields.Integer()
+    shipping_idr = fields.Integer()
+    shipping_zone = fields.String()
+    weight_grams = fields.Integer()
+    processing_days = fields.Integer()
+    courier = fields.String(allow_none=True)
+    tracking_number = fields.String(allow_none=True)
+    ship_by = fields.DateTime(allow_none=True)
+    shipped_at = fields.DateTime(allow_none=True)
+    delivered_at = fields.DateTime(allow_none=True)
+    items = fields.List(fields.Nested(OrderItemOut))
+
+
+class AddressOut(Schema):
+    recipient = fields.String()
+    phone = fields.String()
+    line1 = fields.String()
+    city = fields.String()
+    province = fields.String()
+    postal_code = fields.String()
+
+
+class OrderOut(Schema):
+    id = fields.Integer()
+    status = fields.String(metadata={"enum": [s.value for s in OrderStatus]})
+    subtotal_idr = fields.Integer()
+    shipping_idr = fields.Integer()
+    total_idr = fields.Integer()
+    created_at = fields.DateTime()
+    payment_due_at = fields.DateTime()
+    paid_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    shipping_address = fields.Function(lambda o: AddressOut().dump(o))
+    seller_orders = fields.List(fields.Nested(SellerOrderOut))
+
+
+class OrderList(Schema):
+    items = fields.List(fields.Nested(OrderOut))
+
+
+class TimelineItem(Schema):
+    type = fields.String()
+    occurred_at = fields.DateTime()
+
+
+class TimelineOut(Schema):
+    items = fields.List(fields.Nested(TimelineItem))
