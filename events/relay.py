@@ -28,6 +28,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from events.backoff import Backoff
 from events.models import OutboxEvent
 from marketplace.db import is_sqlite, utcnow
 
@@ -46,23 +47,6 @@ class _Pending:
     topic: str
     key: str
     payload: str
-
-
-class Backoff:
-    """Exponential backoff with a cap: 0.5, 1, 2, 4 … 30 seconds."""
-
-    def __init__(self, initial: float = 0.5, maximum: float = 30.0):
-        self.initial = initial
-        self.maximum = maximum
-        self.current = initial
-
-    def next(self) -> float:
-        delay = self.current
-        self.current = min(self.maximum, self.current * 2)
-        return delay
-
-    def reset(self) -> None:
-        self.current = self.initial
 
 
 class Relay:

@@ -17,7 +17,7 @@ COMMAND_MODULES = (
     "marketplace.seed",
     "events.cli",
     "workers.cli",
-    "marketplace.runner",
+    "marketplace.local.run",
 )
 
 

@@ -4,6 +4,11 @@
 # PostgreSQL: TEST_DATABASE_URL if set; else 127.0.0.1:5432 (database `test`); else a throwaway server
 # when PostgreSQL's binaries are installed; else SQLite only, loudly — except under CI=true, where a
 # missing PostgreSQL fails the run.
+#
+# Chromium (the browser test): Debian's `chromium` at /usr/bin/chromium, installed here when it is missing
+# and we can (root with apt-get); never a browser build downloaded from elsewhere (no `playwright install`).
+# CHROMIUM_PATH points the test at another binary (and skips the install). A browser test that cannot run
+# is skipped loudly — except under CI=true, where it fails the run (tests/e2e/conftest.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
@@ -66,6 +71,34 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
   echo "######################################################################" >&2
 else
   echo "test.sh: PostgreSQL at ${TEST_DATABASE_URL##*@}"
+fi
+
+DEBIAN_CHROMIUM=/usr/bin/chromium
+install_chromium() {
+  # One `apt-get update`, then Debian's package; returns non-zero (never exits) when either step fails.
+  echo "test.sh: no Chromium at $DEBIAN_CHROMIUM: installing Debian's chromium with apt-get"
+  apt-get update -q >/dev/null || return 1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null || return 1
+  [ -x "$DEBIAN_CHROMIUM" ]
+}
+
+BROWSER="${CHROMIUM_PATH:-$DEBIAN_CHROMIUM}"
+if [ ! -x "$BROWSER" ]; then
+  if [ "$BROWSER" != "$DEBIAN_CHROMIUM" ]; then
+    echo "test.sh: CHROMIUM_PATH=$BROWSER is not an executable; not installing anything" >&2
+  elif [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: no Chromium at $DEBIAN_CHROMIUM, and installing it needs root and apt-get" \
+         "(run: sudo apt-get install chromium)" >&2
+  elif ! install_chromium; then
+    echo "test.sh: installing chromium failed (see apt-get's messages above)" >&2
+  fi
+fi
+if [ -x "$BROWSER" ]; then
+  echo "test.sh: browser test on $("$BROWSER" --version 2>/dev/null || echo "$BROWSER")"
+elif [ "${CI:-}" = "true" ]; then
+  echo "test.sh: no usable Chromium at $BROWSER: under CI=true the browser test will FAIL" >&2
+else
+  echo "test.sh: no usable Chromium at $BROWSER: the browser test will be SKIPPED" >&2
 fi
 
 "$PY" -m pytest "$@"

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from events.catalogue import InvalidEvent, dlq_topic
 from events.envelope import decode
-from events.relay import Backoff
+from events.backoff import Backoff
 from marketplace.config import Settings
 from marketplace.db import utcnow
 from workers import inbox

@@ -175,7 +175,7 @@ def _stop_for_good(running: RunningSystem) -> None:
 
 # --- Browser tests (Playwright driving Debian's Chromium; `playwright install` is never needed) ---------
 
-CHROMIUM = Path("/usr/bin/chromium")
+DEBIAN_CHROMIUM = "/usr/bin/chromium"  # scripts/test.sh installs Debian's `chromium` there when it can
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-proxy-server",
@@ -184,8 +184,16 @@ CHROMIUM_ARGS = [
 ]
 
 
+def chromium_path() -> Path:
+    """The browser binary: Debian's, unless ``CHROMIUM_PATH`` names another (or, in a test, a missing one)."""
+    return Path(os.environ.get("CHROMIUM_PATH") or DEBIAN_CHROMIUM)
+
+
 def _browser_unavailable(reason: str) -> None:
-    """Skip loudly — or fail, when the run demands browser tests (``REQUIRE_BROWSER_TESTS=1``, e.g. in CI)."""
+    """Skip loudly — or fail, when the run must include the browser test: under CI (``CI=true``), where a
+    green run without it would be a lie, or when asked to (``REQUIRE_BROWSER_TESTS=1``)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but the browser test cannot run: {reason}")
     if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
         pytest.fail(f"REQUIRE_BROWSER_TESTS=1 but {reason}")
     pytest.skip(f"BROWSER TEST NOT RUN: {reason}")
@@ -193,17 +201,19 @@ def _browser_unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """A headless Chromium (``playwright.sync_api.Browser``) for the module; skipped when none is installed."""
-    if not os.access(CHROMIUM, os.X_OK):
-        _browser_unavailable(f"no Chromium at {CHROMIUM}; install Debian's chromium to run the browser test "
-                             "(apt-get install chromium)")
+    """A headless Chromium (``playwright.sync_api.Browser``) for the module; skipped when none is installed
+    (failed under CI)."""
+    executable = chromium_path()
+    if not os.access(executable, os.X_OK):
+        _browser_unavailable(f"no Chromium at {executable}; install Debian's chromium to run the browser test "
+                             "(apt-get install chromium; `make test` does it when run as root)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _browser_unavailable("playwright is not installed; `.venv/bin/pip install -e '.[test]'` "
                              "(never `playwright install`: the test uses the system Chromium)")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
+        browser = p.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS, timeout=30_000)
         try:
             yield browser
         finally:

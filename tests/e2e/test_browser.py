@@ -10,8 +10,9 @@ Bahasa Indonesia interface, with three people in three separate browser contexts
    rupiah, photo and the shop's kelurahan, then switches the interface to English;
 4. the artisan sees the first approved, the second rejected, and the moderator's reason.
 
-Chromium is Debian's (``/usr/bin/chromium``; see ``conftest.chromium``): without it the test is
-skipped, loudly, unless ``REQUIRE_BROWSER_TESTS=1``. The browser reaches only the system's loopback URL.
+Chromium is Debian's (``/usr/bin/chromium``, which ``scripts/test.sh`` installs when it can, or
+``CHROMIUM_PATH``; see ``conftest.chromium``): without it the test is skipped, loudly, and fails instead
+under ``CI=true`` or ``REQUIRE_BROWSER_TESTS=1``. The browser reaches only the system's loopback URL.
 Screenshots of every step (and of every page on failure) are written to the test's ``tmp_path``.
 """
 
@@ -27,7 +28,7 @@ from PIL import Image, ImageDraw
 
 try:
     from playwright.sync_api import expect
-except ImportError:  # conftest.chromium skips the test (or fails it under REQUIRE_BROWSER_TESTS=1)
+except ImportError:  # conftest.chromium skips the test (or fails it under CI=true)
     expect = None
 
 from tests.e2e.conftest import RunningSystem, loopback_only

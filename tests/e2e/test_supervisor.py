@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from marketplace import runner
-from marketplace.runner import ChildSpec, Supervisor
+from marketplace.local import supervisor
+from marketplace.local.supervisor import ChildSpec, Supervisor
 from tests.e2e.conftest import REPO, free_port, session_processes, wait_for
 
 PY = sys.executable
@@ -93,7 +93,7 @@ def test_a_crashing_child_is_restarted_with_growing_backoff(web_ok: tuple[ChildS
 def test_a_child_ignoring_sigterm_is_killed_with_its_whole_process_group(
     web_ok: tuple[ChildSpec, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(runner, "GRACE_SECONDS", 1.0)
+    monkeypatch.setattr(supervisor, "GRACE_SECONDS", 1.0)
     pid_file = tmp_path / "grandchild.pid"
     stubborn = ChildSpec("stubborn", [PY, "-c", textwrap.dedent(f"""
         import signal, subprocess, sys, time
@@ -123,7 +123,7 @@ def test_children_do_not_outlive_a_sigkilled_runner(web_ok: tuple[ChildSpec, str
     web, url = web_ok
     script = textwrap.dedent(f"""
         import os, sys
-        from marketplace.runner import ChildSpec, Supervisor
+        from marketplace.local.supervisor import ChildSpec, Supervisor
         sup = Supervisor([ChildSpec("web", {web.argv!r}),
                           ChildSpec("sleeper", [sys.executable, "-c", "import time; time.sleep(600)"])],
                          {url!r}, sys.stdout)

@@ -1,0 +1,57 @@
+"""``make bench``: every benchmark in bench/, one after the other, small enough to finish in a minute or two.
+
+Each benchmark stays a script of its own (run by hand with its own options for a recorded run, see
+bench/README.md); this only runs them in sequence, each in its own process (its own engine, broker and
+temporary files, and a crash in one does not hide the other's figures), with small sizes by default, and
+prints their results as they come. ``--full`` uses each script's own defaults, the sizes of the recorded
+runs. ``TEST_DATABASE_URL`` set: both benchmarks also run on PostgreSQL, as they do by hand.
+
+    .venv/bin/python bench/run.py                 # small: a quick look, and proof they still run
+    .venv/bin/python bench/run.py --full          # the recorded runs' sizes (several minutes)
+    .venv/bin/python bench/run.py --only search
+
+A benchmark, not a test: nothing asserts on the numbers. The exit code is 1 if a benchmark failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+
+# name → (script, arguments for the small default run). ``--full`` drops the arguments.
+BENCHMARKS: dict[str, tuple[str, list[str]]] = {
+    "search": ("search_bench.py", ["--n", "1000", "--repeat", "10"]),
+    "pipeline": ("pipeline_bench.py", ["--n", "300", "--samples", "10"]),
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="each benchmark's own (recorded-run) sizes")
+    parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append",
+                        help="run only this benchmark (repeatable)")
+    args = parser.parse_args()
+    failed: list[str] = []
+    summary: list[str] = []
+    for name in args.only or list(BENCHMARKS):
+        script, small = BENCHMARKS[name]
+        argv = [sys.executable, str(BENCH / script), *([] if args.full else small)]
+        print(f"=== {name}: {' '.join([f'bench/{script}', *argv[2:]])}", flush=True)
+        started = time.monotonic()
+        code = subprocess.call(argv, cwd=BENCH.parent)  # noqa: S603 - our own scripts, fixed arguments
+        took = time.monotonic() - started
+        summary.append(f"{name:<9} {'ok' if code == 0 else f'FAILED (exit code {code})'}  {took:.0f}s")
+        if code != 0:
+            failed.append(name)
+        print(flush=True)
+    print("=== summary\n" + "\n".join(summary))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

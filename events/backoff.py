@@ -1,0 +1,29 @@
+"""Capped exponential backoff, shared by everything that retries: the relay, the workers' consumer loop
+and the ``marketplace run`` supervisor.
+
+It lives on its own because those three have nothing else in common: the relay and the consumer loop
+wait between attempts at the broker or the database, the supervisor between restarts of a child. One
+small class keeps their waits the same shape (double each time, never past the cap, back to the start
+after a success) without the supervisor importing the relay, or the workers the relay.
+"""
+
+from __future__ import annotations
+
+
+class Backoff:
+    """Exponential backoff with a cap: by default 0.5, 1, 2, 4 … 30 seconds; ``reset()`` after a success."""
+
+    def __init__(self, initial: float = 0.5, maximum: float = 30.0):
+        self.initial = initial
+        self.maximum = maximum
+        self.current = initial
+
+    def next(self) -> float:
+        """The delay to wait now; the following one is twice as long, up to ``maximum``."""
+        delay = self.current
+        self.current = min(self.maximum, self.current * 2)
+        return delay
+
+    def reset(self) -> None:
+        """Start again from ``initial`` (call it once the retried thing has worked)."""
+        self.current = self.initial
