@@ -33,9 +33,9 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from events.backoff import Backoff
 from events.catalogue import InvalidEvent, dlq_topic
 from events.envelope import decode
-from events.backoff import Backoff
 from marketplace.config import Settings
 from marketplace.db import utcnow
 from workers import inbox

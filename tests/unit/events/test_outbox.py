@@ -10,7 +10,7 @@ from sqlalchemy import select
 from events.catalogue import InvalidEvent
 from events.models import OutboxEvent
 from events.outbox import mark_for_replay, record
-from events.relay import Backoff
+from events.backoff import Backoff
 from marketplace.cli import main
 from marketplace.db import utcnow
 
