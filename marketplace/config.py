@@ -59,6 +59,7 @@ class Settings:
     api_token_ttl_hours: int = 24 * 30
     session_cookie_secure: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
+    shipping_rates_file: str = ""
     testing: bool = False
 
     @classmethod
@@ -88,6 +89,7 @@ class Settings:
             api_token_ttl_hours=_int(env, "API_TOKEN_TTL_HOURS", 24 * 30),
             session_cookie_secure=_bool(env, "SESSION_COOKIE_SECURE", True),
             public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+            shipping_rates_file=env.get("SHIPPING_RATES_FILE", ""),
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":
