@@ -11,6 +11,7 @@ API_MODULES = (
     "marketplace.catalog.api",
     "marketplace.listings.api",
     "marketplace.moderation.api",
+    "marketplace.shipping.api",
     "marketplace.ops.api",
     "marketplace.cart.api",
     "marketplace.orders.api",

@@ -59,6 +59,7 @@ class Settings:
     api_token_ttl_hours: int = 24 * 30
     session_cookie_secure: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
+    shipping_rates_file: str = ""
     testing: bool = False
     order_payment_ttl_minutes: int = 60
     auto_confirm_days: int = 7
@@ -92,6 +93,7 @@ class Settings:
             public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
             order_payment_ttl_minutes=_int(env, "ORDER_PAYMENT_TTL_MINUTES", 60),
             auto_confirm_days=_int(env, "AUTO_CONFIRM_DAYS", 7),
+            shipping_rates_file=env.get("SHIPPING_RATES_FILE", ""),
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":

@@ -11,6 +11,8 @@ from marketplace.accounts.security import current_user
 from marketplace.catalog import schemas, services
 from marketplace.db import get_session
 from marketplace.listings.models import CATEGORIES
+from marketplace.shipping.estimate import estimate_for_listing
+from marketplace.shipping.rates import rates_for
 from marketplace.shops import places
 
 bp = Blueprint("catalog_pages", __name__)
@@ -61,7 +63,11 @@ def _page_url(args: dict[str, str]) -> Any:
 
 @bp.route("/listings/<int:listing_id>")
 def listing(listing_id: int) -> Any:
-    """One listing: public when approved; its artisan and admins may preview other statuses."""
+    """One listing: public when approved; its artisan and admins may preview other statuses.
+
+    ``?ship_city=&ship_province=`` (the "Estimate shipping" form) adds a shipping estimate; bad input
+    there is shown on the form with status 400, like the search page's filters.
+    """
     settings = current_app.config["SETTINGS"]
     data = services.listing_page(
         get_session(),
@@ -71,4 +77,6 @@ def listing(listing_id: int) -> Any:
         public_base_url=settings.public_base_url,
         path=url_for("catalog_pages.listing", listing_id=listing_id),
     )
-    return render_template("catalog/listing.html", **data)
+    shipping = estimate_for_listing(data["listing"], request.args, rates_for(settings))
+    status = 400 if shipping.errors else 200
+    return render_template("catalog/listing.html", shipping=shipping, **data), status

@@ -10,10 +10,10 @@ from marshmallow import Schema, ValidationError, fields, post_load, pre_load, va
 
 from marketplace.fields import TrimmedString
 from marketplace.orders.models import OrderStatus, SellerOrderStatus
+from marketplace.shipping.provinces import PROVINCE_MESSAGE, canonical_province
 
 PHONE_MESSAGE = "Enter an Indonesian phone number, e.g. 0812 3456 7890."
 POSTAL_CODE_MESSAGE = "Enter the 5-digit postal code."
-PROVINCE_MESSAGE = "Choose one of Indonesia's 38 provinces."
 _PHONE = re.compile(r"(?:\+62|62|0)\d{8,13}")
 
 
@@ -39,15 +39,11 @@ class AddressIn(Schema):
 
     @validates("province")
     def _known_province(self, value: str, **_kw: Any) -> None:
-        from marketplace.shipping.provinces import canonical_province
-
         if canonical_province(value) is None:
             raise ValidationError(PROVINCE_MESSAGE)
 
     @post_load
     def _canonical(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
-        from marketplace.shipping.provinces import canonical_province
-
         return {**data, "province": canonical_province(data["province"]), "city": " ".join(data["city"].split())}
 
 

@@ -20,6 +20,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/listings"): PUBLIC,
     ("GET", "/api/v1/listings/<int:listing_id>"): PUBLIC,
     ("GET", "/api/v1/shops/<int:shop_id>"): PUBLIC,
+    ("GET", "/api/v1/shipping/quote"): PUBLIC,
     ("DELETE", "/api/v1/auth/token"): USER,
     ("GET", "/api/v1/me"): USER,
     ("POST", "/api/v1/shops"): ARTISAN,
