@@ -62,7 +62,7 @@ def reject(listing_id: int) -> Any:
     form = RejectForm()
     values, status = load_form(form, schemas.RejectIn())
     if values is None:
-        return _queue_page(failed_id=listing_id, form=form, status=400 if status == 200 else status)
+        return _queue_page(failed_id=listing_id, form=form, status=status)
     try:
         services.reject(get_session(), require_user(ADMIN), listing_id, values["reason"])
     except DomainError as err:
