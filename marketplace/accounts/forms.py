@@ -1,29 +1,36 @@
-"""Page forms (Flask-WTF: CSRF token on every form)."""
+"""Account page forms (Flask-WTF: CSRF token on every form).
+
+Fields, labels and choices only: the rules and their messages are the schemas' (``RegisterIn``,
+``TokenIn``), applied by :func:`marketplace.forms.load_form`.
+"""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from typing import Any
 
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length
 
+from marketplace.accounts.schemas import REGISTER_ROLES
+from marketplace.forms import SchemaForm
 from marketplace.i18n import gettext as _
 
-
-class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+#: How the register form words each role (the roles themselves are the schema's).
+ROLE_LABELS = {"buyer": "buy", "artisan": "sell"}
 
 
-class RegisterForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=10, max=200)])
-    role = SelectField("I want to", validators=[DataRequired()])
+class LoginForm(SchemaForm):
+    email = EmailField("Email")
+    password = PasswordField("Password")
+
+
+class RegisterForm(SchemaForm):
+    name = StringField("Name")
+    email = EmailField("Email")
+    password = PasswordField("Password")
+    role = SelectField("I want to", validate_choice=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Built per request so the option labels follow the visitor's language.
-        self.role.choices = [SelectChoice("buyer", _("buy")), SelectChoice("artisan", _("sell"))]
+        self.role.choices = [SelectChoice(role, _(ROLE_LABELS[role])) for role in REGISTER_ROLES]

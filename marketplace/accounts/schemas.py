@@ -1,20 +1,58 @@
-"""Input and output schemas of the accounts API."""
+"""Accounts input rules (the one definition, for the API and the register/login pages) and output schemas."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from marketplace.accounts.models import Role
+from marketplace.fields import INVALID_CHOICE, REQUIRED, OneLine, Text
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
+EMAIL_MAX = 254
+NAME_MAX = 120
+#: Who may sign up by themselves (admins are made with ``marketplace create-admin``).
+REGISTER_ROLES = (Role.BUYER.value, Role.ARTISAN.value)
+
+PASSWORD_SHORT_MESSAGE = "Use at least 10 characters."
+PASSWORD_LONG_MESSAGE = "Use at most 200 characters."
+EMAIL_MESSAGE = "Invalid email address."
+EMAIL_LONG_MESSAGE = "Use at most 254 characters."
+NAME_LONG_MESSAGE = "Use at most 120 characters."
+
+
+def password_error(password: str) -> str | None:
+    """The password rule, for inputs that have no schema (``create-admin`` on the command line)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return PASSWORD_SHORT_MESSAGE
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return PASSWORD_LONG_MESSAGE
+    return None
+
+
+def _password_rule(value: str) -> None:
+    message = password_error(value)
+    if message:
+        raise validate.ValidationError(message)
+
 
 class RegisterIn(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=200))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    role = fields.String(required=True, validate=validate.OneOf(["buyer", "artisan"]))
+    email = fields.Email(required=True, validate=validate.Length(max=EMAIL_MAX, error=EMAIL_LONG_MESSAGE),
+                         error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": EMAIL_MESSAGE})
+    password = Text(required=True, load_only=True, validate=_password_rule)
+    name = OneLine(required=True, validate=[validate.Length(min=1, error=REQUIRED),
+                                            validate.Length(max=NAME_MAX, error=NAME_LONG_MESSAGE)])
+    role = fields.String(required=True, validate=validate.OneOf(REGISTER_ROLES, error=INVALID_CHOICE),
+                         error_messages={"required": REQUIRED, "null": REQUIRED})
 
 
 class TokenIn(Schema):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+    """E-mail and password to log in with (any text: a wrong one is simply "wrong e-mail or password")."""
+
+    email = Text(required=True, validate=[validate.Length(min=1, error=REQUIRED),
+                                          validate.Length(max=EMAIL_MAX, error=EMAIL_LONG_MESSAGE)])
+    password = Text(required=True, load_only=True, validate=[
+        validate.Length(min=1, error=REQUIRED), validate.Length(max=MAX_PASSWORD_LENGTH, error=PASSWORD_LONG_MESSAGE)])
 
 
 class TokenOut(Schema):

@@ -16,14 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import ApiToken, Role, User
+from marketplace.accounts.schemas import MIN_PASSWORD_LENGTH, password_error
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Unauthorized, ValidationFailed
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # A hash to verify against when the e-mail is unknown, so timing does not reveal which e-mails exist.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-
-MIN_PASSWORD_LENGTH = 10
 
 
 def hash_password(password: str) -> str:
@@ -42,20 +41,20 @@ def normalise_email(email: str) -> str:
 
 
 def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            "Password too short.", fields={"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]}
-        )
+    """The schema's password rule, for callers without a schema (``create-admin``)."""
+    message = password_error(password)
+    if message:
+        raise ValidationFailed("Password too short." if len(password) < MIN_PASSWORD_LENGTH else message,
+                               fields={"password": [message]})
 
 
 def register(session: Session, *, email: str, password: str, name: str, role: str) -> User:
-    if role not in (Role.BUYER.value, Role.ARTISAN.value):
-        raise ValidationFailed("Invalid role.", fields={"role": ["Must be one of: buyer, artisan."]})
-    check_password_strength(password)
+    """Create a buyer or artisan account from a loaded :class:`~marketplace.accounts.schemas.RegisterIn`
+    (409 when the e-mail is taken, also when another registration wins the race for it)."""
     email = normalise_email(email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("An account with this e-mail already exists.", fields={"email": ["Already registered."]})
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password), role=role)
+    user = User(email=email, name=name, password_hash=hash_password(password), role=role)
     try:
         with session.begin_nested():  # a savepoint: another registration may win the race for the e-mail
             session.add(user)

@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 
-from marketplace.accounts import services
+from marketplace.accounts import schemas, services
 from marketplace.accounts.forms import LoginForm, RegisterForm
 from marketplace.accounts.security import log_in, log_out
 from marketplace.db import get_session
 from marketplace.errors import DomainError
 from marketplace.extensions import limiter
-from marketplace.forms import show_errors
+from marketplace.forms import load_form, show_errors
 from marketplace.i18n import LOCALES
 from marketplace.i18n import gettext as _
 
@@ -39,18 +39,16 @@ def _login_limit() -> str:
 def login() -> Any:
     """Log in with e-mail and password."""
     form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
+    values, status = load_form(form, schemas.TokenIn())
+    if values is not None:
         try:
-            user = services.authenticate(get_session(), form.email.data or "", form.password.data or "")
+            user = services.authenticate(get_session(), values["email"], values["password"])
         except DomainError:
             form.form_errors.append("Wrong e-mail or password.")
             status = 401
         else:
             log_in(user)
             return redirect(_safe_next(request.args.get("next")))
-    elif request.method == "POST":
-        status = 400
     return render_template("accounts/login.html", form=form), status
 
 
@@ -66,16 +64,10 @@ def logout() -> Any:
 def register() -> Any:
     """Create a buyer or artisan account, then log in."""
     form = RegisterForm()
-    status = 200
-    if form.validate_on_submit():
+    values, status = load_form(form, schemas.RegisterIn())
+    if values is not None:
         try:
-            user = services.register(
-                get_session(),
-                email=form.email.data or "",
-                password=form.password.data or "",
-                name=form.name.data or "",
-                role=form.role.data or "",
-            )
+            user = services.register(get_session(), **values)
         except DomainError as err:
             status = show_errors(form, err)
         else:
@@ -83,8 +75,6 @@ def register() -> Any:
             if user.is_artisan:
                 return redirect(url_for("shops_pages.new_shop"))
             return redirect(url_for("catalog_pages.home"))
-    elif request.method == "POST":
-        status = 400
     return render_template("accounts/register.html", form=form), status
 
 

@@ -17,6 +17,4 @@ bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1", description="Catal
 @bp.response(200, schemas.SearchPage)
 def search(query: dict[str, Any]) -> Any:
     """Search approved listings by words, category, place and price; paged, sorted."""
-    return services.search(
-        get_session(), services.SearchParams.from_query(query), media_url=services.media_url_from_app()
-    )
+    return services.search(get_session(), services.SearchParams.from_query(query))

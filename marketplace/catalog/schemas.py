@@ -1,4 +1,8 @@
-"""Query and output schemas of the catalogue search (shared by the JSON API and the search page)."""
+"""Query and output schemas of the catalogue search (shared by the JSON API and the search page).
+
+The output schemas dump the ``Listing`` rows the catalogue queries return; the pages use them too, so
+a search result card shows what the API's item holds.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from marketplace.listings.models import CATEGORIES
+from marketplace.listings.models import CATEGORIES, Listing, ListingImage
+from marketplace.media.storage import public_url
 from marketplace.shops import places
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc")
@@ -43,12 +48,12 @@ class SearchQuery(Schema):
         if data.get("city"):
             city = places.canonical_city(data["city"])
             if city is None:
-                raise ValidationError("Choose Tangerang Selatan or Bekasi.", field_name="city")
+                raise ValidationError(places.CITY_MESSAGE, field_name="city")
             data["city"] = city
         if data.get("kelurahan"):
             found = places.city_of_kelurahan(data["kelurahan"])
             if found is None or (data.get("city") and found[0] != data["city"]):
-                raise ValidationError("This kelurahan is not in the chosen city.", field_name="kelurahan")
+                raise ValidationError(places.KELURAHAN_MESSAGE, field_name="kelurahan")
             data["kelurahan"] = found[1]
 
 
@@ -61,13 +66,24 @@ class ShopBrief(Schema):
     sentra = fields.String(allow_none=True)
 
 
+def first_image(listing: Listing) -> ListingImage | None:
+    return min(listing.images, key=lambda i: (i.position, i.id)) if listing.images else None
+
+
+def _thumb_url(listing: Listing) -> str | None:
+    image = first_image(listing)
+    return public_url(image.thumb_key) if image is not None else None
+
+
 class ListingCard(Schema):
+    """What a search result shows of a listing (the API's item; the pages' product card)."""
+
     id = fields.Integer()
     title = fields.String()
     price_idr = fields.Integer()
     category = fields.String()
     shop = fields.Nested(ShopBrief)
-    thumb_url = fields.String(allow_none=True)
+    thumb_url = fields.Function(_thumb_url, allow_none=True, metadata={"type": "string"})
     fulfilment = fields.String()
     processing_days = fields.Integer()
 

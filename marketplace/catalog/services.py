@@ -1,8 +1,11 @@
-"""Catalogue use cases: search approved listings, the home page's selections, one listing's page.
+"""Catalogue read queries: search approved listings, the newest ones, what there is to browse.
 
 Only ``approved`` listings are ever public (ARCHITECTURE.md §4); the one exception is the listing
 page, where the listing's own artisan and admins may preview other statuses (the rule lives in
 ``listings.services.get_for_viewer``, shared with ``GET /api/v1/listings/<id>``).
+
+These return rows (``Listing`` with its shop and photos preloaded); the output schemas
+(:mod:`marketplace.catalog.schemas`) and the page views shape them for the API and the templates.
 
 Word search uses each backend's own full-text engine (see ``catalog.fts``). User text never reaches
 SQL or the FTS5 query language unescaped: on PostgreSQL it is a bound argument of
@@ -13,8 +16,6 @@ quoted as an FTS5 string and prefix-matched.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,14 +23,10 @@ from sqlalchemy import Select, and_, func, literal_column, select, table
 from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from marketplace.accounts.models import User
 from marketplace.catalog import fts
 from marketplace.catalog.schemas import DEFAULT_PER_PAGE
-from marketplace.listings import services as listings_services
-from marketplace.listings.models import Listing, ListingImage, ListingStatus
+from marketplace.listings.models import Listing, ListingStatus
 from marketplace.shops.models import Shop
-
-MediaUrl = Callable[[str], str]
 
 _TERM = re.compile(r"[^\W_]+")
 MAX_TERMS = 12
@@ -120,8 +117,22 @@ def _filtered(stmt: Select[Any], params: SearchParams, word_where: Any, fts_matc
     return stmt.where(and_(*conditions))
 
 
-def search(session: Session, params: SearchParams, *, media_url: MediaUrl) -> dict[str, Any]:
-    """One page of approved listings matching ``params`` → ``{items, page, per_page, total, sort}``.
+@dataclass(frozen=True)
+class SearchResult:
+    """One page of a search: the listings (shop and photos loaded) and where the page lies."""
+
+    items: list[Listing]
+    page: int
+    per_page: int
+    total: int
+    sort: str
+
+    def page_info(self) -> dict[str, Any]:
+        return {"page": self.page, "per_page": self.per_page, "total": self.total, "sort": self.sort}
+
+
+def search(session: Session, params: SearchParams) -> SearchResult:
+    """One page of approved listings matching ``params``.
 
     ``sort`` defaults to relevance when there are search words, else newest; relevance without
     words falls back to newest (a search form keeps its sort when the words are cleared).
@@ -138,45 +149,12 @@ def search(session: Session, params: SearchParams, *, media_url: MediaUrl) -> di
         .limit(params.per_page)
         .offset((params.page - 1) * params.per_page)
     )
-    listings = session.scalars(stmt).unique().all() if total else []
-    return {
-        "items": [card(listing, media_url) for listing in listings],
-        "page": params.page,
-        "per_page": params.per_page,
-        "total": total,
-        "sort": sort,
-    }
+    listings = list(session.scalars(stmt).unique().all()) if total else []
+    return SearchResult(items=listings, page=params.page, per_page=params.per_page, total=total, sort=sort)
 
 
-def first_image(listing: Listing) -> ListingImage | None:
-    return min(listing.images, key=lambda i: (i.position, i.id)) if listing.images else None
-
-
-def card(listing: Listing, media_url: MediaUrl) -> dict[str, Any]:
-    """What a search result shows of a listing (the API's item shape)."""
-    image = first_image(listing)
-    shop = listing.shop
-    return {
-        "id": listing.id,
-        "title": listing.title,
-        "price_idr": listing.price_idr,
-        "category": listing.category,
-        "shop": {
-            "id": shop.id,
-            "name": shop.name,
-            "slug": shop.slug,
-            "city": shop.city,
-            "kelurahan": shop.kelurahan,
-            "sentra": shop.sentra,
-        },
-        "thumb_url": media_url(image.thumb_key) if image is not None else None,
-        "fulfilment": listing.fulfilment,
-        "processing_days": listing.processing_days,
-    }
-
-
-def newest(session: Session, *, media_url: MediaUrl, limit: int = 12) -> list[dict[str, Any]]:
-    return search(session, SearchParams(sort="newest", per_page=limit), media_url=media_url)["items"]
+def newest(session: Session, *, limit: int = 12) -> list[Listing]:
+    return search(session, SearchParams(sort="newest", per_page=limit)).items
 
 
 def browse_counts(session: Session) -> dict[str, Any]:
@@ -207,56 +185,3 @@ def browse_counts(session: Session) -> dict[str, Any]:
         },
         "categories": [{"category": c, "count": n} for c, n in categories],
     }
-
-
-def absolute_url(base_url: str, url: str) -> str:
-    """``/media/x.jpg`` → ``https://pasar.example/media/x.jpg``; absolute URLs (S3, CDN) unchanged.
-
-    Open Graph consumers (WhatsApp, Facebook) ignore relative image URLs.
-    """
-    if urlsplit(url).scheme:
-        return url
-    return base_url.rstrip("/") + "/" + url.lstrip("/")
-
-
-def home_page(session: Session, *, media_url: MediaUrl) -> dict[str, Any]:
-    """The newest approved listings and what there is to browse by place and category."""
-    return {"newest": newest(session, media_url=media_url), **browse_counts(session)}
-
-
-def listing_page(
-    session: Session, listing_id: int, user: User | None, *, media_url: MediaUrl, public_base_url: str, path: str
-) -> dict[str, Any]:
-    """Everything the listing page shows, including its Open Graph card for social sharing."""
-    listing = listings_services.get_for_viewer(session, listing_id, user)
-    images = [
-        {"url": media_url(img.key), "thumb_url": media_url(img.thumb_key), "width": img.width, "height": img.height}
-        for img in sorted(listing.images, key=lambda i: (i.position, i.id))
-    ]
-    summary = " ".join(listing.description.split())
-    og = {
-        "og:type": "product",
-        "og:title": listing.title,
-        "og:description": summary[:197] + "…" if len(summary) > 200 else summary,
-        "og:url": absolute_url(public_base_url, path),
-        "og:site_name": "Pasar Kreatif",
-        "product:price:amount": str(listing.price_idr),
-        "product:price:currency": "IDR",
-    }
-    if images:
-        og["og:image"] = absolute_url(public_base_url, images[0]["url"])
-    return {
-        "listing": listing,
-        "shop": listing.shop,
-        "images": images,
-        "og": og,
-        "preview": listing.status != APPROVED,
-    }
-
-
-
-def media_url_from_app() -> MediaUrl:
-    """The configured media storage's public URL function (entry points pass it to the services above)."""
-    from marketplace.media.storage import get_storage
-
-    return get_storage().url

@@ -1,8 +1,13 @@
-"""Public pages: home, search, one listing (server-rendered, mobile-first)."""
+"""Public pages: home, search, one listing (server-rendered, mobile-first).
+
+The views compose each page from read-only queries and shape the rows with the output schemas
+(search cards are the API's items) or here (the listing page's photos and Open Graph card).
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from marshmallow import EXCLUDE, ValidationError
@@ -10,7 +15,9 @@ from marshmallow import EXCLUDE, ValidationError
 from marketplace.accounts.security import current_user
 from marketplace.catalog import schemas, services
 from marketplace.db import get_session
-from marketplace.listings.models import CATEGORIES
+from marketplace.listings import services as listings
+from marketplace.listings.models import CATEGORIES, ListingStatus
+from marketplace.media.storage import public_url
 from marketplace.shipping.estimate import estimate_for_listing
 from marketplace.shipping.rates import rates_for
 from marketplace.shops import places
@@ -36,8 +43,18 @@ def _filter_choices() -> dict[str, Any]:
 @bp.route("/")
 def home() -> Any:
     """The programme, the newest approved listings, and ways to browse by place and category."""
-    data = services.home_page(get_session(), media_url=services.media_url_from_app())
-    return render_template("catalog/home.html", **data)
+    session = get_session()
+    return render_template(
+        "catalog/home.html", newest=_cards(services.newest(session)), **services.browse_counts(session)
+    )
+
+
+def _cards(items: list[Any]) -> list[dict[str, Any]]:
+    return schemas.ListingCard(many=True).dump(items)
+
+
+def _result(result: services.SearchResult) -> dict[str, Any]:
+    return {**result.page_info(), "items": _cards(result.items)}
 
 
 @bp.route("/search")
@@ -49,7 +66,7 @@ def search() -> Any:
     except ValidationError as err:
         errors = err.normalized_messages()
         return render_template("catalog/search.html", args=args, errors=errors, result=None, **_filter_choices()), 400
-    result = services.search(get_session(), services.SearchParams.from_query(query), media_url=services.media_url_from_app())
+    result = _result(services.search(get_session(), services.SearchParams.from_query(query)))
     return render_template("catalog/search.html", args=args, errors={}, result=result, page_url=_page_url(args),
                            **_filter_choices())
 
@@ -69,14 +86,36 @@ def listing(listing_id: int) -> Any:
     there is shown on the form with status 400, like the search page's filters.
     """
     settings = current_app.config["SETTINGS"]
-    data = services.listing_page(
-        get_session(),
-        listing_id,
-        current_user(),
-        media_url=services.media_url_from_app(),
-        public_base_url=settings.public_base_url,
-        path=url_for("catalog_pages.listing", listing_id=listing_id),
-    )
-    shipping = estimate_for_listing(data["listing"], request.args, rates_for(settings))
-    status = 400 if shipping.errors else 200
-    return render_template("catalog/listing.html", shipping=shipping, **data), status
+    item = listings.get_for_viewer(get_session(), listing_id, current_user())
+    images = [
+        {"url": public_url(img.key), "thumb_url": public_url(img.thumb_key), "width": img.width, "height": img.height}
+        for img in sorted(item.images, key=lambda i: (i.position, i.id))
+    ]
+    base_url = settings.public_base_url
+    summary = " ".join(item.description.split())
+    og = {
+        "og:type": "product",
+        "og:title": item.title,
+        "og:description": summary[:197] + "…" if len(summary) > 200 else summary,
+        "og:url": absolute_url(base_url, url_for("catalog_pages.listing", listing_id=listing_id)),
+        "og:site_name": "Pasar Kreatif",
+        "product:price:amount": str(item.price_idr),
+        "product:price:currency": "IDR",
+    }
+    if images:
+        og["og:image"] = absolute_url(base_url, images[0]["url"])
+    shipping = estimate_for_listing(item, request.args, rates_for(settings))
+    return render_template(
+        "catalog/listing.html", listing=item, shop=item.shop, images=images, og=og,
+        preview=item.status != ListingStatus.APPROVED.value, shipping=shipping,
+    ), (400 if shipping.errors else 200)
+
+
+def absolute_url(base_url: str, url: str) -> str:
+    """``/media/x.jpg`` → ``https://pasar.example/media/x.jpg``; absolute URLs (S3, CDN) unchanged.
+
+    Open Graph consumers (WhatsApp, Facebook) ignore relative image URLs.
+    """
+    if urlsplit(url).scheme:
+        return url
+    return base_url.rstrip("/") + "/" + url.lstrip("/")

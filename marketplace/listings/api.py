@@ -3,6 +3,7 @@
 Writes are for artisans only (anonymous 401, buyers and admins 403); someone else's listing is 403 when
 it is public and 404 when it is not. ``POST /listings`` without a shop is 409 ``no_shop``: the request is
 fine, the account is not ready for it yet. The public search (``GET /listings``) lives in ``catalog``.
+Services return ORM rows; the output schemas shape them (photo URLs from the configured storage).
 """
 
 from __future__ import annotations
@@ -23,24 +24,20 @@ bp = Blueprint("listings_api", __name__, url_prefix="/api/v1", description="List
 ARTISAN = Role.ARTISAN.value
 
 
-def _out(listing: Any) -> dict[str, Any]:
-    return services.present(listing, get_storage().url)
-
-
 @bp.route("/listings", methods=["POST"])
 @api_auth(ARTISAN)
 @bp.arguments(schemas.ListingIn)
 @bp.response(201, schemas.ListingOut)
 def create_listing(body: dict[str, Any]) -> Any:
     """Add a product to the caller's shop; it waits for moderation (409 ``no_shop`` without a shop)."""
-    return _out(services.create_listing(get_session(), require_user(), body))
+    return services.create_listing(get_session(), require_user(), body)
 
 
 @bp.route("/listings/<int:listing_id>", methods=["GET"])
 @bp.response(200, schemas.ListingOut)
 def get_listing(listing_id: int) -> Any:
     """An approved listing; its owner and admins also see it in any other status."""
-    return _out(services.get_for_viewer(get_session(), listing_id, current_user()))
+    return services.get_for_viewer(get_session(), listing_id, current_user())
 
 
 @bp.route("/listings/<int:listing_id>", methods=["PATCH"])
@@ -49,7 +46,7 @@ def get_listing(listing_id: int) -> Any:
 @bp.response(200, schemas.ListingOut)
 def update_listing(body: dict[str, Any], listing_id: int) -> Any:
     """Change some fields; editing title, description or price of an approved listing re-submits it."""
-    return _out(services.update_listing(get_session(), require_user(), listing_id, body))
+    return services.update_listing(get_session(), require_user(), listing_id, body)
 
 
 @bp.route("/listings/<int:listing_id>/withdraw", methods=["POST"])
@@ -57,7 +54,7 @@ def update_listing(body: dict[str, Any], listing_id: int) -> Any:
 @bp.response(200, schemas.ListingOut)
 def withdraw_listing(listing_id: int) -> Any:
     """Take the listing off the market."""
-    return _out(services.withdraw_listing(get_session(), require_user(), listing_id))
+    return services.withdraw_listing(get_session(), require_user(), listing_id)
 
 
 @bp.route("/listings/<int:listing_id>/submit", methods=["POST"])
@@ -65,7 +62,7 @@ def withdraw_listing(listing_id: int) -> Any:
 @bp.response(200, schemas.ListingOut)
 def resubmit_listing(listing_id: int) -> Any:
     """Send a withdrawn or rejected listing back to moderation."""
-    return _out(services.resubmit_listing(get_session(), require_user(), listing_id))
+    return services.resubmit_listing(get_session(), require_user(), listing_id)
 
 
 @bp.route("/listings/<int:listing_id>/images", methods=["POST"])
@@ -74,12 +71,10 @@ def resubmit_listing(listing_id: int) -> Any:
 @bp.response(201, schemas.ImageOut)
 def add_image(files: dict[str, Any], listing_id: int) -> Any:
     """Upload a JPEG, PNG or WebP photo (multipart field ``file``); at most 8 per listing."""
-    storage = get_storage()
-    image = services.add_image(
-        get_session(), storage, require_user(), listing_id, files["file"].read(),
+    return services.add_image(
+        get_session(), get_storage(), require_user(), listing_id, files["file"].read(),
         max_bytes=current_app.config["SETTINGS"].max_image_bytes,
     )
-    return services.present_image(image, storage.url)
 
 
 @bp.route("/listings/<int:listing_id>/images/<int:image_id>", methods=["DELETE"])
@@ -95,4 +90,4 @@ def delete_image(listing_id: int, image_id: int) -> None:
 @bp.response(200, schemas.ListingList)
 def my_listings() -> Any:
     """The caller's listings in every status, with the rejection reason where there is one."""
-    return {"items": [_out(item) for item in services.list_for_seller(get_session(), require_user().id)]}
+    return {"items": services.list_for_seller(get_session(), require_user().id)}

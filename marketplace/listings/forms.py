@@ -1,7 +1,7 @@
 """Seller page forms (Flask-WTF: every form carries a CSRF token).
 
-The limits mirror :mod:`marketplace.listings.schemas`; the services check the cross-field rule
-(made-to-order needs processing days) for both the API and the pages.
+Fields, labels and choices only: the rules and their messages are :class:`~marketplace.listings.schemas.ListingIn`'s,
+applied by :func:`marketplace.forms.load_form`, so the page and the API say the same thing.
 """
 
 from __future__ import annotations
@@ -11,32 +11,23 @@ from typing import Any
 from flask import get_template_attribute
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from marketplace.forms import SchemaForm, WholeNumberField
 from marketplace.i18n import gettext as _
-from marketplace.listings import schemas
 from marketplace.listings.models import CATEGORIES
 
-NOT_A_NUMBER = "Enter a whole number."
 
-
-class ListingForm(FlaskForm):
-    title = StringField("Product name", validators=[
-        InputRequired(), Length(*schemas.TITLE_LENGTH, message="Use 3 to 140 characters.")])
-    description = TextAreaField("Description", validators=[
-        Optional(), Length(max=schemas.DESCRIPTION_MAX, message="Use at most 5000 characters.")])
-    category = SelectField("Category", validators=[InputRequired("Choose a category.")])
-    price_idr = IntegerField("Price (Rp)", validators=[
-        InputRequired(NOT_A_NUMBER), NumberRange(*schemas.PRICE_RANGE, message="From Rp 1.000 to Rp 1.000.000.000.")])
-    stock = IntegerField("Stock", validators=[
-        InputRequired(NOT_A_NUMBER), NumberRange(*schemas.STOCK_RANGE, message="From 0 to 100.000.")])
-    weight_grams = IntegerField("Weight (grams)", validators=[
-        InputRequired(NOT_A_NUMBER), NumberRange(*schemas.WEIGHT_RANGE, message="From 1 to 50.000 grams.")])
-    fulfilment = SelectField("Fulfilment", validators=[InputRequired()])
-    processing_days = IntegerField("Processing days", default=0, validators=[
-        Optional(), NumberRange(*schemas.PROCESSING_DAYS_RANGE, message="From 0 to 90 days.")])
+class ListingForm(SchemaForm):
+    title = StringField("Product name")
+    description = TextAreaField("Description")
+    category = SelectField("Category", validate_choice=False)
+    price_idr = WholeNumberField("Price (Rp)")
+    stock = WholeNumberField("Stock")
+    weight_grams = WholeNumberField("Weight (grams)")
+    fulfilment = SelectField("Fulfilment", validate_choice=False)
+    processing_days = WholeNumberField("Processing days", default=0)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,21 +42,6 @@ class ListingForm(FlaskForm):
             SelectChoice("ready_to_ship", _("Ready to ship")),
             SelectChoice("made_to_order", _("Made to order")),
         ]
-        for field in (self.price_idr, self.stock, self.weight_grams, self.processing_days):
-            field.render_kw = {"inputmode": "numeric"}
-
-    def values(self) -> dict[str, Any]:
-        """The fields as the listings service takes them."""
-        return {
-            "title": (self.title.data or "").strip(),
-            "description": (self.description.data or "").strip(),
-            "category": self.category.data,
-            "price_idr": self.price_idr.data,
-            "stock": self.stock.data,
-            "weight_grams": self.weight_grams.data,
-            "fulfilment": self.fulfilment.data,
-            "processing_days": self.processing_days.data or 0,
-        }
 
 
 class PhotoForm(FlaskForm):

@@ -1,8 +1,13 @@
-"""Input and output schemas of the listings API.
+"""Listings input rules (the one definition, for the API and the seller pages) and output schemas.
 
-Money and quantities are strict integers: ``"150000"``, ``150000.0`` and ``true`` are all rejected
-rather than coerced, because a client that sends them has a bug we want it to see. Unknown fields are
-rejected (marshmallow's default ``RAISE``).
+Each rule carries its own user-readable message id, so ``POST /api/v1/listings`` and the add-product
+page say the same thing (:func:`marketplace.forms.load_form`). Input shaping happens here too: titles
+are trimmed with whitespace collapsed, descriptions trimmed. Money and quantities are strict integers:
+``"150000"``, ``150000.0`` and ``true`` are all rejected rather than coerced, because a client that
+sends them has a bug we want it to see. Unknown fields are rejected (marshmallow's default ``RAISE``).
+The services keep only what needs the database (ownership, state, the merged result of a PATCH).
+
+Output schemas dump the ORM rows the services return; photo URLs come from the configured storage.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from marketplace.fields import StrictInteger, TrimmedString
+from marketplace.fields import INVALID_CHOICE, REQUIRED, OneLine, TrimmedString, WholeNumber
 from marketplace.listings.models import CATEGORIES, FULFILMENT_KINDS, ListingStatus
+from marketplace.media.storage import public_url
 
 TITLE_LENGTH = (3, 140)
 DESCRIPTION_MAX = 5000
@@ -20,41 +26,61 @@ PRICE_RANGE = (1_000, 1_000_000_000)
 STOCK_RANGE = (0, 100_000)
 WEIGHT_RANGE = (1, 50_000)
 PROCESSING_DAYS_RANGE = (0, 90)
-REASON_LENGTH = (3, 1000)
+
+TITLE_MESSAGE = "Use 3 to 140 characters."
+DESCRIPTION_MESSAGE = "Use at most 5000 characters."
+CATEGORY_MESSAGE = "Choose a category."
+PRICE_MESSAGE = "From Rp 1.000 to Rp 1.000.000.000."
+STOCK_MESSAGE = "From 0 to 100.000."
+WEIGHT_MESSAGE = "From 1 to 50.000 grams."
+PROCESSING_DAYS_MESSAGE = "From 0 to 90 days."
+MADE_TO_ORDER_MESSAGE = "Made-to-order needs at least 1 processing day."
 
 
-def _range(bounds: tuple[int, int]) -> validate.Range:
-    return validate.Range(min=bounds[0], max=bounds[1])
+def _range(bounds: tuple[int, int], message: str) -> validate.Range:
+    return validate.Range(min=bounds[0], max=bounds[1], error=message)
+
+
+def made_to_order_error(fulfilment: str | None, processing_days: int | None) -> str | None:
+    """The one cross-field rule of a listing: made-to-order needs at least one processing day.
+
+    The schema applies it to a whole listing; a PATCH is checked by the service on the listing as it
+    will be (the sent fields merged over the stored row), with this same function.
+    """
+    if fulfilment == "made_to_order" and not processing_days:
+        return MADE_TO_ORDER_MESSAGE
+    return None
 
 
 class ListingIn(Schema):
-    title = TrimmedString(required=True, validate=validate.Length(*TITLE_LENGTH))
-    description = TrimmedString(required=True, validate=validate.Length(max=DESCRIPTION_MAX))
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    price_idr = StrictInteger(required=True, validate=_range(PRICE_RANGE))
-    stock = StrictInteger(required=True, validate=_range(STOCK_RANGE))
-    weight_grams = StrictInteger(required=True, validate=_range(WEIGHT_RANGE))
-    fulfilment = fields.String(load_default="ready_to_ship", validate=validate.OneOf(FULFILMENT_KINDS))
-    processing_days = StrictInteger(validate=_range(PROCESSING_DAYS_RANGE))
+    """A whole listing, as ``POST /api/v1/listings`` and the add/edit pages send it."""
+
+    title = OneLine(required=True, validate=validate.Length(*TITLE_LENGTH, error=TITLE_MESSAGE))
+    description = TrimmedString(required=True, validate=validate.Length(max=DESCRIPTION_MAX, error=DESCRIPTION_MESSAGE))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES, error=CATEGORY_MESSAGE),
+                             error_messages={"required": CATEGORY_MESSAGE, "null": CATEGORY_MESSAGE})
+    price_idr = WholeNumber(required=True, validate=_range(PRICE_RANGE, PRICE_MESSAGE))
+    stock = WholeNumber(required=True, validate=_range(STOCK_RANGE, STOCK_MESSAGE))
+    weight_grams = WholeNumber(required=True, validate=_range(WEIGHT_RANGE, WEIGHT_MESSAGE))
+    fulfilment = fields.String(load_default="ready_to_ship", validate=validate.OneOf(FULFILMENT_KINDS, error=INVALID_CHOICE),
+                               error_messages={"null": REQUIRED})
+    processing_days = WholeNumber(load_default=0, validate=_range(PROCESSING_DAYS_RANGE, PROCESSING_DAYS_MESSAGE))
 
     @validates_schema
     def _made_to_order_needs_days(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("fulfilment") == "made_to_order" and not data.get("processing_days"):
-            raise ValidationError("Made-to-order needs at least 1 processing day.", field_name="processing_days")
+        if self.partial:
+            return  # a PATCH: the service checks the merged listing (see made_to_order_error)
+        message = made_to_order_error(data.get("fulfilment"), data.get("processing_days"))
+        if message:
+            raise ValidationError(message, field_name="processing_days")
 
 
 class ListingPatch(ListingIn):
-    """Any subset of :class:`ListingIn`; the made-to-order rule is checked on the merged result by the service."""
-
-    fulfilment = fields.String(validate=validate.OneOf(FULFILMENT_KINDS))
+    """Any subset of :class:`ListingIn` (no defaults are filled in: only the fields sent change)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["partial"] = True
         super().__init__(*args, **kwargs)
-
-    @validates_schema
-    def _made_to_order_needs_days(self, data: dict[str, Any], **kwargs: Any) -> None:
-        return None
 
 
 class ImageUploadIn(Schema):
@@ -62,15 +88,19 @@ class ImageUploadIn(Schema):
 
 
 class ImageOut(Schema):
+    """A :class:`~marketplace.listings.models.ListingImage`, with URLs from the configured media storage."""
+
     id = fields.Integer()
-    url = fields.String()
-    thumb_url = fields.String()
+    url = fields.Function(lambda image: public_url(image.key), metadata={"type": "string"})
+    thumb_url = fields.Function(lambda image: public_url(image.thumb_key), metadata={"type": "string"})
     width = fields.Integer()
     height = fields.Integer()
     position = fields.Integer()
 
 
 class ListingOut(Schema):
+    """A :class:`~marketplace.listings.models.Listing` as the API shows it (any status, to whoever may see it)."""
+
     id = fields.Integer()
     shop_id = fields.Integer()
     title = fields.String()
@@ -83,7 +113,7 @@ class ListingOut(Schema):
     processing_days = fields.Integer()
     status = fields.String(metadata={"enum": [s.value for s in ListingStatus]})
     rejection_reason = fields.String(allow_none=True)
-    path = fields.String()
+    path = fields.Function(lambda listing: f"/listings/{listing.id}", metadata={"type": "string"})
     images = fields.List(fields.Nested(ImageOut))
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

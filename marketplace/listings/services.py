@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,6 +30,7 @@ from marketplace.accounts.models import User
 from marketplace.db import after_commit, after_rollback, utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 from marketplace.listings.models import MAX_IMAGES_PER_LISTING, Listing, ListingImage, ListingStatus
+from marketplace.listings.schemas import made_to_order_error
 from marketplace.media import images
 from marketplace.media.storage import MediaStorage, StorageError
 from marketplace.shops.models import Shop
@@ -38,14 +38,10 @@ from marketplace.shops.services import get_shop_for_owner
 
 log = logging.getLogger(__name__)
 
-MediaUrl = Callable[[str], str]
 APPROVED = ListingStatus.APPROVED.value
 PENDING = ListingStatus.PENDING_REVIEW.value
 REJECTED = ListingStatus.REJECTED.value
 WITHDRAWN = ListingStatus.WITHDRAWN.value
-EDITABLE_FIELDS = (
-    "title", "description", "category", "price_idr", "stock", "weight_grams", "fulfilment", "processing_days",
-)
 #: Changes that a moderator must see again before an approved listing is public.
 REVIEWED_FIELDS = frozenset({"title", "description", "price_idr", "images"})
 
@@ -148,43 +144,23 @@ def _after_change(session: Session, listing: Listing, changed: set[str]) -> None
         _record_submitted(session, listing)
 
 
-def _clean_text(values: dict[str, Any]) -> dict[str, Any]:
-    """Trim title and description; the title must still have 3 to 140 characters (pages and API alike)."""
-    out = dict(values)
-    if "description" in out:
-        out["description"] = (out["description"] or "").strip()
-    if "title" in out:
-        out["title"] = " ".join(str(out["title"] or "").split())
-        if not 3 <= len(out["title"]) <= 140:
-            raise ValidationFailed("Invalid title.", fields={"title": ["Use 3 to 140 characters."]})
-    return out
-
-
-def _check_fulfilment(fulfilment: str, processing_days: int) -> None:
-    if fulfilment == "made_to_order" and processing_days < 1:
-        raise ValidationFailed(
-            "Made-to-order needs at least 1 processing day.",
-            fields={"processing_days": ["Made-to-order needs at least 1 processing day."]},
-        )
+def _check_merged(listing: Listing) -> None:
+    """The made-to-order rule on the listing as a PATCH leaves it (the schema saw only the sent fields)."""
+    message = made_to_order_error(listing.fulfilment, listing.processing_days)
+    if message:
+        raise ValidationFailed(message, fields={"processing_days": [message]})
 
 
 # --- use cases ---------------------------------------------------------------------------------------
 
 
 def create_listing(session: Session, user: User, values: dict[str, Any]) -> Listing:
-    """Create a listing in the artisan's shop and submit it for review (``listing.submitted``)."""
+    """Create a listing in the artisan's shop and submit it for review (``listing.submitted``).
+
+    ``values`` are a loaded :class:`~marketplace.listings.schemas.ListingIn` (its rules are not checked again).
+    """
     shop = require_shop(session, user)
-    unknown = set(values) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationFailed("Unknown fields.", fields={f: ["Unknown field."] for f in sorted(unknown)})
-    values = _clean_text(values)
-    fulfilment = values.get("fulfilment") or "ready_to_ship"
-    processing_days = values.get("processing_days") or 0
-    _check_fulfilment(fulfilment, processing_days)
-    listing = Listing(
-        shop_id=shop.id,
-        **{**values, "fulfilment": fulfilment, "processing_days": processing_days},
-    )
+    listing = Listing(shop_id=shop.id, **values)
     _submit(listing)
     session.add(listing)
     session.flush()
@@ -193,17 +169,14 @@ def create_listing(session: Session, user: User, values: dict[str, Any]) -> List
 
 
 def update_listing(session: Session, user: User, listing_id: int, changes: dict[str, Any]) -> Listing:
-    """Change some fields; only real changes count, and they follow the review rule."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationFailed("Unknown fields.", fields={f: ["Unknown field."] for f in sorted(unknown)})
-    changes = _clean_text(changes)
+    """Change some fields (a loaded :class:`~marketplace.listings.schemas.ListingPatch`); only real
+    changes count, and they follow the review rule. Made-to-order is checked on the merged listing."""
     listing = get_owned(session, user, listing_id, for_update=True)
-    _check_fulfilment(changes.get("fulfilment", listing.fulfilment), changes.get("processing_days", listing.processing_days))
     was_public_with_stock = listing.status == APPROVED and listing.stock > 0
     changed = {name for name, value in changes.items() if getattr(listing, name) != value}
     for name in changed:
         setattr(listing, name, changes[name])
+    _check_merged(listing)
     _after_change(session, listing, changed)
     if was_public_with_stock and listing.stock == 0:
         record(session, "listing.sold_out", key=listing.id, data={"listing_id": listing.id, "shop_id": listing.shop_id})
@@ -297,24 +270,3 @@ def _delete_files(storage: MediaStorage, keys: list[str]) -> None:
             storage.delete(key)
         except StorageError:
             log.exception("could not delete media %s (left orphaned)", key)
-
-
-# --- presentation ------------------------------------------------------------------------------------
-
-
-def present_image(image: ListingImage, media_url: MediaUrl) -> dict[str, Any]:
-    return {
-        "id": image.id, "url": media_url(image.key), "thumb_url": media_url(image.thumb_key),
-        "width": image.width, "height": image.height, "position": image.position,
-    }
-
-
-def present(listing: Listing, media_url: MediaUrl) -> dict[str, Any]:
-    """The listing as the API shows it, with photo URLs from the configured storage."""
-    out = {name: getattr(listing, name) for name in (
-        "id", "shop_id", *EDITABLE_FIELDS, "status", "rejection_reason",
-        "created_at", "updated_at", "submitted_at", "approved_at",
-    )}
-    out["path"] = f"/listings/{listing.id}"
-    out["images"] = [present_image(img, media_url) for img in listing.images]
-    return out

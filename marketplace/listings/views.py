@@ -14,10 +14,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import login_required, require_user
 from marketplace.db import get_session
-from marketplace.forms import show_errors
 from marketplace.errors import Conflict, DomainError
+from marketplace.forms import load_form, show_errors
 from marketplace.i18n import gettext as _
-from marketplace.listings import services
+from marketplace.listings import schemas, services
 from marketplace.listings.forms import ActionForm, ListingForm, PhotoForm
 from marketplace.listings.models import Listing
 from marketplace.media.storage import get_storage
@@ -52,10 +52,10 @@ def index() -> Any:
 def new_listing() -> Any:
     """Add a product; it is sent for review at once."""
     form = ListingForm()
-    status = 200
-    if form.validate_on_submit():
+    values, status = load_form(form, schemas.ListingIn())
+    if values is not None:
         try:
-            listing = services.create_listing(get_session(), require_user(), form.values())
+            listing = services.create_listing(get_session(), require_user(), values)
         except Conflict as err:
             if err.code != "no_shop":
                 raise
@@ -67,8 +67,6 @@ def new_listing() -> Any:
         else:
             flash(_("Your product was sent for review."), "info")
             return redirect(url_for(".edit_listing", listing_id=listing.id))
-    elif request.method == "POST":
-        status = 400
     return render_template("listings/new.html", form=form), status
 
 
@@ -80,16 +78,16 @@ def edit_listing(listing_id: int) -> Any:
     if request.method == "GET":
         return _edit_page(services.get_owned(session, user, listing_id))
     form = ListingForm()
-    if form.validate_on_submit():
+    # The page sends every field, so the whole-listing rules apply (made-to-order included).
+    values, status = load_form(form, schemas.ListingIn())
+    if values is not None:
         try:
-            services.update_listing(session, user, listing_id, form.values())
+            services.update_listing(session, user, listing_id, values)
         except DomainError as err:
             status = show_errors(form, err)
         else:
             flash(_("Your changes are saved."), "info")
             return redirect(url_for(".edit_listing", listing_id=listing_id))
-    else:
-        status = 400
     session.rollback()
     return _edit_page(services.get_owned(session, user, listing_id), form=form, status=status)
 

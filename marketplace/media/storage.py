@@ -190,3 +190,8 @@ def get_storage(settings: Settings | None = None) -> MediaStorage:
         storage = storage_from_settings(settings or app.config["SETTINGS"])
         app.extensions["media_storage"] = storage
     return storage
+
+
+def public_url(key: str) -> str:
+    """The current app's public URL of a stored file (output schemas and templates use it)."""
+    return get_storage().url(key)

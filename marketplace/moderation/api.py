@@ -9,7 +9,6 @@ from flask_smorest import Blueprint
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
 from marketplace.db import get_session
-from marketplace.media.storage import get_storage
 from marketplace.moderation import schemas, services
 
 bp = Blueprint("moderation_api", __name__, url_prefix="/api/v1", description="Moderation")
@@ -22,8 +21,7 @@ ADMIN = Role.ADMIN.value
 @bp.response(200, schemas.QueueOut)
 def moderation_queue() -> Any:
     """Listings waiting for review, oldest submission first."""
-    url = get_storage().url
-    return {"items": [services.present_queue_item(item, url) for item in services.queue(get_session())]}
+    return {"items": services.queue(get_session())}
 
 
 @bp.route("/admin/listings/<int:listing_id>/approve", methods=["POST"])
@@ -50,4 +48,5 @@ def reject(body: dict[str, Any], listing_id: int) -> Any:
 @bp.response(200, schemas.HistoryOut)
 def history(listing_id: int) -> Any:
     """Every moderation decision on the listing: who, when, what and why."""
-    return services.present_history(*services.history(get_session(), listing_id))
+    listing, decisions = services.history(get_session(), listing_id)
+    return {"listing_id": listing.id, "status": listing.status, "items": decisions}

@@ -1,21 +1,29 @@
-"""Input and output schemas of the moderation API."""
+"""Moderation input rules (the one definition, for the API and the queue page) and output schemas."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
 from marketplace.fields import TrimmedString
-from marketplace.listings.schemas import REASON_LENGTH, ListingOut
+from marketplace.listings.schemas import ListingOut
+
+REASON_LENGTH = (3, 1000)
+REASON_MESSAGE = "Give a reason of 3 to 1000 characters."
 
 
 class RejectIn(Schema):
-    reason = TrimmedString(required=True, validate=validate.Length(*REASON_LENGTH))
+    """Why a listing is refused (the seller sees it): trimmed, 3 to 1000 characters."""
+
+    reason = TrimmedString(required=True, validate=validate.Length(*REASON_LENGTH, error=REASON_MESSAGE),
+                           error_messages={"required": REASON_MESSAGE, "null": REASON_MESSAGE})
 
 
 class QueueItem(ListingOut):
-    shop_name = fields.String()
-    city = fields.String()
-    kelurahan = fields.String()
+    """A pending listing with where its shop is."""
+
+    shop_name = fields.Function(lambda listing: listing.shop.name, metadata={"type": "string"})
+    city = fields.Function(lambda listing: listing.shop.city, metadata={"type": "string"})
+    kelurahan = fields.Function(lambda listing: listing.shop.kelurahan, metadata={"type": "string"})
 
 
 class QueueOut(Schema):
@@ -28,11 +36,13 @@ class DecisionOut(Schema):
 
 
 class HistoryItem(Schema):
+    """A :class:`~marketplace.moderation.models.ModerationDecision` with its moderator's name."""
+
     id = fields.Integer()
     decision = fields.String()
     reason = fields.String(allow_none=True)
     moderator_id = fields.Integer()
-    moderator_name = fields.String()
+    moderator_name = fields.Function(lambda decision: decision.moderator.name, metadata={"type": "string"})
     decided_at = fields.DateTime()
 
 

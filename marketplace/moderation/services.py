@@ -15,10 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, NotFound, ValidationFailed
+from marketplace.errors import Conflict, NotFound
 from marketplace.listings.models import Listing, ListingStatus
-from marketplace.listings.schemas import REASON_LENGTH
-from marketplace.listings.services import MediaUrl, present
 from marketplace.moderation.models import ModerationDecision
 
 PENDING = ListingStatus.PENDING_REVIEW.value
@@ -69,18 +67,11 @@ def approve(session: Session, moderator: User, listing_id: int) -> Listing:
     return listing
 
 
-def clean_reason(reason: Any) -> str:
-    text = reason.strip() if isinstance(reason, str) else ""
-    low, high = REASON_LENGTH
-    if not low <= len(text) <= high:
-        message = f"Give a reason of {low} to {high} characters."
-        raise ValidationFailed(message, fields={"reason": [message]})
-    return text
-
-
 def reject(session: Session, moderator: User, listing_id: int, reason: str) -> Listing:
-    """Refuse a pending listing with a reason the seller will see (``listing.rejected``)."""
-    reason = clean_reason(reason)
+    """Refuse a pending listing with a reason the seller will see (``listing.rejected``).
+
+    ``reason`` is a loaded :class:`~marketplace.moderation.schemas.RejectIn` reason (trimmed, of a valid length).
+    """
     listing = _decide(session, moderator, listing_id, REJECTED, reason)
     record(session, "listing.rejected", key=listing.id, data={
         "listing_id": listing.id, "shop_id": listing.shop_id, "reason": reason,
@@ -100,23 +91,3 @@ def history(session: Session, listing_id: int) -> tuple[Listing, list[Moderation
         .order_by(ModerationDecision.decided_at.asc(), ModerationDecision.id.asc())
     )
     return listing, list(decisions)
-
-
-def present_queue_item(listing: Listing, media_url: MediaUrl) -> dict[str, Any]:
-    out = present(listing, media_url)
-    out.update(shop_name=listing.shop.name, city=listing.shop.city, kelurahan=listing.shop.kelurahan)
-    return out
-
-
-def present_history(listing: Listing, decisions: list[ModerationDecision]) -> dict[str, Any]:
-    return {
-        "listing_id": listing.id,
-        "status": listing.status,
-        "items": [
-            {
-                "id": d.id, "decision": d.decision, "reason": d.reason, "moderator_id": d.moderator_id,
-                "moderator_name": d.moderator.name, "decided_at": d.decided_at,
-            }
-            for d in decisions
-        ],
-    }

@@ -15,8 +15,8 @@ from marketplace.accounts.security import login_required, require_user
 from marketplace.db import get_session
 from marketplace.errors import DomainError
 from marketplace.i18n import gettext as _
-from marketplace.forms import show_errors
-from marketplace.moderation import services
+from marketplace.forms import load_form, show_errors
+from marketplace.moderation import schemas, services
 from marketplace.moderation.forms import ApproveForm, RejectForm
 
 bp = Blueprint("moderation_pages", __name__)
@@ -60,10 +60,11 @@ def approve(listing_id: int) -> Any:
 def reject(listing_id: int) -> Any:
     """Refuse a listing with a reason for the seller."""
     form = RejectForm()
-    if not form.validate_on_submit():
-        return _queue_page(failed_id=listing_id, form=form, status=400)
+    values, status = load_form(form, schemas.RejectIn())
+    if values is None:
+        return _queue_page(failed_id=listing_id, form=form, status=status)
     try:
-        services.reject(get_session(), require_user(ADMIN), listing_id, form.reason.data or "")
+        services.reject(get_session(), require_user(ADMIN), listing_id, values["reason"])
     except DomainError as err:
         return _queue_page(failed_id=listing_id, form=form, status=show_errors(form, err))
     flash(_("The listing is rejected; the seller sees your reason."), "info")

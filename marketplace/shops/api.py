@@ -5,15 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
 from marketplace.db import get_session
 from marketplace.shops import schemas, services
+from marketplace.shops.models import Shop
 
 bp = Blueprint("shops_api", __name__, url_prefix="/api/v1", description="Shops")
 
 ARTISAN = Role.ARTISAN.value
+
+
+def _out(session: Session, shop: Shop) -> dict[str, Any]:
+    """What :class:`~marketplace.shops.schemas.ShopOut` dumps: the shop and its number of public listings."""
+    return {"shop": shop, "approved_listings_count": services.approved_listing_count(session, shop.id)}
 
 
 @bp.route("/shops", methods=["POST"])
@@ -24,7 +31,7 @@ def create_shop(body: dict[str, Any]) -> Any:
     """Open the calling artisan's shop (one per artisan: a second one is 409)."""
     session = get_session()
     shop = services.create_shop(session, require_user(ARTISAN), **body)
-    return services.shop_with_count(session, shop)
+    return _out(session, shop)
 
 
 @bp.route("/shops/me", methods=["GET"])
@@ -33,7 +40,7 @@ def create_shop(body: dict[str, Any]) -> Any:
 def my_shop() -> Any:
     """The calling artisan's shop (404 before they open one)."""
     session = get_session()
-    return services.shop_with_count(session, services.require_shop_for_owner(session, require_user().id))
+    return _out(session, services.require_shop_for_owner(session, require_user().id))
 
 
 @bp.route("/shops/me", methods=["PATCH"])
@@ -44,7 +51,7 @@ def update_my_shop(body: dict[str, Any]) -> Any:
     """Edit the calling artisan's shop; only the fields sent change."""
     session = get_session()
     shop = services.update_shop(session, services.require_shop_for_owner(session, require_user().id), body)
-    return services.shop_with_count(session, shop)
+    return _out(session, shop)
 
 
 @bp.route("/shops/<int:shop_id>", methods=["GET"])
@@ -52,4 +59,4 @@ def update_my_shop(body: dict[str, Any]) -> Any:
 def get_shop(shop_id: int) -> Any:
     """Any shop, public, with the number of its approved listings."""
     session = get_session()
-    return services.shop_with_count(session, services.get_shop(session, shop_id))
+    return _out(session, services.get_shop(session, shop_id))

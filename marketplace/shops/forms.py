@@ -1,24 +1,27 @@
-"""The open-shop / edit-shop form (Flask-WTF: CSRF token included)."""
+"""The open-shop / edit-shop form (Flask-WTF: CSRF token included).
+
+Fields, labels and choices only: the rules and their messages are :class:`~marketplace.shops.schemas.ShopIn`'s,
+applied by :func:`marketplace.forms.load_form`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
 
+from marketplace.forms import SchemaForm
 from marketplace.i18n import gettext as _
 from marketplace.shops import places
 
 
-class ShopForm(FlaskForm):
-    name = StringField("Shop name", validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField("About your shop", validators=[Optional(), Length(max=4000)])
-    city = SelectField("City", validators=[DataRequired()])
-    kelurahan = SelectField("Kelurahan", validators=[DataRequired()])
-    sentra = StringField("Sentra (creative centre), if any", validators=[Optional(), Length(max=120)])
+class ShopForm(SchemaForm):
+    name = StringField("Shop name")
+    description = TextAreaField("About your shop")
+    city = SelectField("City", validate_choice=False)
+    kelurahan = SelectField("Kelurahan", validate_choice=False)
+    sentra = StringField("Sentra (creative centre), if any")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -30,12 +33,3 @@ class ShopForm(FlaskForm):
         self.kelurahan.choices = [choose] + [
             SelectChoice(k, optgroup=city) for city in places.CITIES for k in places.kelurahan_of(city)
         ]
-
-    def values(self) -> dict[str, Any]:
-        return {
-            "name": self.name.data or "",
-            "description": self.description.data or "",
-            "city": self.city.data or "",
-            "kelurahan": self.kelurahan.data or "",
-            "sentra": self.sentra.data or None,
-        }

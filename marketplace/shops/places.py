@@ -54,6 +54,33 @@ PLACES: dict[str, dict[str, tuple[str, ...]]] = {
 
 CITIES: tuple[str, ...] = tuple(PLACES)
 
+CITY_MESSAGE = "Choose Tangerang Selatan or Bekasi."
+KELURAHAN_MESSAGE = "This kelurahan is not in the chosen city."
+
+
+class PlaceError(ValueError):
+    """A place outside the programme; ``field`` names the input at fault (``city`` or ``kelurahan``)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def clean_place(city: object, kelurahan: object) -> tuple[str, str]:
+    """The one place rule: canonical ``(city, kelurahan)``, or :class:`PlaceError` naming the field.
+
+    The shop schemas apply it to what a request sends; a shop PATCH that sends only one of the two
+    is checked by the service against the stored other one, with this same function.
+    """
+    canonical = canonical_city(city if isinstance(city, str) else None)
+    if canonical is None:
+        raise PlaceError("city", CITY_MESSAGE)
+    found = canonical_kelurahan(canonical, kelurahan if isinstance(kelurahan, str) else None)
+    if found is None:
+        raise PlaceError("kelurahan", KELURAHAN_MESSAGE)
+    return canonical, found
+
 
 def _key(name: str) -> str:
     return " ".join(name.split()).casefold()

@@ -1,37 +1,96 @@
-"""Input and output schemas of the shops API (unknown fields are rejected: marshmallow's RAISE)."""
+"""Shop input rules (the one definition, for the API and the shop pages) and output schemas.
+
+Unknown fields are rejected (marshmallow's RAISE). Input shaping happens here: names and sentra
+trimmed with whitespace collapsed, an empty sentra is none, and the place is spelled the canonical way
+(:func:`marketplace.shops.places.clean_place`, the one place rule). A PATCH that sends only the city
+or only the kelurahan is checked by the service against the stored other half, with that same rule.
+"""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from marketplace.fields import REQUIRED, OneLine, Text, TrimmedString
+from marketplace.shops import places
+
+NAME_MAX = 120
+DESCRIPTION_MAX = 4000
+SENTRA_MAX = 120
+NAME_MESSAGE = "Use at most 120 characters."
+DESCRIPTION_MESSAGE = "Use at most 4000 characters."
+SENTRA_MESSAGE = "Use at most 120 characters."
 
 
 class ShopIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    description = fields.String(load_default="", validate=validate.Length(max=4000))
-    city = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    kelurahan = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    sentra = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    """A whole shop, as ``POST /api/v1/shops`` and the open-shop and edit-shop pages send it."""
+
+    name = OneLine(required=True, validate=[validate.Length(min=1, error=REQUIRED),
+                                            validate.Length(max=NAME_MAX, error=NAME_MESSAGE)])
+    description = TrimmedString(load_default="", validate=validate.Length(max=DESCRIPTION_MAX, error=DESCRIPTION_MESSAGE))
+    city = Text(required=True, error_messages={"required": places.CITY_MESSAGE, "null": places.CITY_MESSAGE})
+    kelurahan = Text(required=True, error_messages={"required": places.KELURAHAN_MESSAGE,
+                                                    "null": places.KELURAHAN_MESSAGE})
+    sentra = OneLine(load_default=None, allow_none=True, validate=validate.Length(max=SENTRA_MAX, error=SENTRA_MESSAGE))
+
+    @validates_schema
+    def _place(self, data: dict[str, Any], **_kw: Any) -> None:
+        if "city" in data and "kelurahan" in data:
+            _check_place(data["city"], data["kelurahan"])
+        elif "city" in data and places.canonical_city(data["city"]) is None:  # a PATCH of the city alone
+            raise ValidationError(places.CITY_MESSAGE, field_name="city")
+
+    @post_load
+    def _shape(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
+        if "sentra" in data and not data["sentra"]:
+            data["sentra"] = None
+        if "city" in data and "kelurahan" in data:
+            data["city"], data["kelurahan"] = places.clean_place(data["city"], data["kelurahan"])
+        elif "city" in data:
+            data["city"] = places.canonical_city(data["city"])
+        return data
 
 
-class ShopPatch(Schema):
+def _check_place(city: str, kelurahan: str) -> None:
+    try:
+        places.clean_place(city, kelurahan)
+    except places.PlaceError as err:
+        raise ValidationError(err.message, field_name=err.field) from None
+
+
+class ShopPatch(ShopIn):
     """Every field optional; only the ones sent change."""
 
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    description = fields.String(validate=validate.Length(max=4000))
-    city = fields.String(validate=validate.Length(min=1, max=80))
-    kelurahan = fields.String(validate=validate.Length(min=1, max=80))
-    sentra = fields.String(allow_none=True, validate=validate.Length(max=120))
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)
 
 
 class ShopOut(Schema):
+    """A :class:`~marketplace.shops.models.Shop` as the API shows it.
+
+    Dumps ``{"shop": Shop, "approved_listings_count": int}``: the count is a read query the entry
+    point runs (a dict, not a tuple: a view's tuple would be read as ``(body, status)``).
+    """
+
     id = fields.Integer()
     name = fields.String()
     slug = fields.String()
     description = fields.String()
     city = fields.String()
-    kecamatan = fields.String(allow_none=True)
+    kecamatan = fields.Method("_kecamatan", allow_none=True, metadata={"type": "string"})
     kelurahan = fields.String()
     sentra = fields.String(allow_none=True)
     owner_id = fields.Integer()
     created_at = fields.DateTime()
     approved_listings_count = fields.Integer()
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        if attr == "approved_listings_count":
+            return obj["approved_listings_count"]
+        return super().get_attribute(obj["shop"], attr, default)
+
+    def _kecamatan(self, obj: Any) -> str | None:
+        shop = obj["shop"]
+        return places.kecamatan_of(shop.city, shop.kelurahan)

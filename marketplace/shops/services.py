@@ -1,8 +1,14 @@
 """Shop use cases: open a shop, edit it, look it up.
 
-An artisan has exactly one shop (``shops.owner_id`` is unique); the shop's place is validated against
-:mod:`marketplace.shops.places` here, not in the schemas, so the API and the pages reject the same
-inputs with the same field-named messages.
+An artisan has exactly one shop (``shops.owner_id`` is unique). The input rules (lengths, the
+canonical city and kelurahan) are :mod:`marketplace.shops.schemas`'; the use cases take loaded values.
+The one rule checked here is the place of a PATCH that changes only the city or only the kelurahan:
+it needs the stored other half, and it is checked with the schemas' own rule
+(:func:`marketplace.shops.places.clean_place`).
+
+Pages that combine a shop with its listings (the seller dashboard, the public shop page) are composed
+by the entry points (``shops/views.py``) from read-only queries, so this module imports no other
+feature's services.
 """
 
 from __future__ import annotations
@@ -10,7 +16,6 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,7 +28,6 @@ from marketplace.listings.models import Listing, ListingStatus
 from marketplace.shops import places
 from marketplace.shops.models import Shop
 
-EDITABLE_FIELDS = ("name", "description", "city", "kelurahan", "sentra")
 MAX_SLUG_LENGTH = 120
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -46,40 +50,6 @@ def _unique_slug(session: Session, name: str) -> str:
     return f"{base}-{n}"
 
 
-def _clean_place(city: Any, kelurahan: Any) -> tuple[str, str]:
-    """Canonical (city, kelurahan) or a 422 naming the offending field."""
-    canonical_city = places.canonical_city(city if isinstance(city, str) else None)
-    if canonical_city is None:
-        raise ValidationFailed(
-            "The city is not part of the programme.",
-            fields={"city": ["Choose Tangerang Selatan or Bekasi."]},
-        )
-    canonical_kel = places.canonical_kelurahan(canonical_city, kelurahan if isinstance(kelurahan, str) else None)
-    if canonical_kel is None:
-        raise ValidationFailed(
-            "The kelurahan is not in this city.",
-            fields={"kelurahan": ["This kelurahan is not in the chosen city."]},
-        )
-    return canonical_city, canonical_kel
-
-
-def _clean_text(values: dict[str, Any]) -> dict[str, Any]:
-    out = dict(values)
-    for field, value in out.items():
-        # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the driver (a 500).
-        if isinstance(value, str) and "\x00" in value:
-            raise ValidationFailed("The text contains invalid characters.", fields={field: ["Invalid characters."]})
-    if "name" in out:
-        out["name"] = " ".join(str(out["name"]).split())
-        if not out["name"]:
-            raise ValidationFailed("The shop needs a name.", fields={"name": ["This field is required."]})
-    if "description" in out:
-        out["description"] = (out["description"] or "").strip()
-    if "sentra" in out:
-        out["sentra"] = " ".join((out["sentra"] or "").split()) or None
-    return out
-
-
 def create_shop(
     session: Session,
     owner: User,
@@ -90,13 +60,12 @@ def create_shop(
     description: str = "",
     sentra: str | None = None,
 ) -> Shop:
-    """Open the artisan's one shop (409 if they already have one)."""
+    """Open the artisan's one shop (409 if they already have one) from a loaded :class:`~marketplace.shops.schemas.ShopIn`."""
     if owner.role != Role.ARTISAN.value:
         raise Forbidden("Only artisans can open a shop.")
     if get_shop_for_owner(session, owner.id) is not None:
         raise Conflict("You already have a shop.", code="shop_exists")
-    values = _clean_text({"name": name, "description": description, "sentra": sentra})
-    city, kelurahan = _clean_place(city, kelurahan)
+    values = {"name": name, "description": description, "sentra": sentra}
     shop = Shop(owner_id=owner.id, slug=_unique_slug(session, values["name"]), city=city, kelurahan=kelurahan, **values)
     try:
         with session.begin_nested():  # a savepoint: a lost race undoes only this insert
@@ -118,15 +87,18 @@ def create_shop(
 
 
 def update_shop(session: Session, shop: Shop, changes: dict[str, Any]) -> Shop:
-    """Edit name, description, place or sentra. The slug stays: links already shared keep working."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationFailed("Unknown fields.", fields={f: ["Unknown field."] for f in sorted(unknown)})
-    values = _clean_text(changes)
+    """Edit name, description, place or sentra (a loaded :class:`~marketplace.shops.schemas.ShopPatch`).
+
+    The slug stays: links already shared keep working. A new city or kelurahan must fit the stored other half.
+    """
+    values = dict(changes)
     if "city" in values or "kelurahan" in values:
-        values["city"], values["kelurahan"] = _clean_place(
-            values.get("city", shop.city), values.get("kelurahan", shop.kelurahan)
-        )
+        try:
+            values["city"], values["kelurahan"] = places.clean_place(
+                values.get("city", shop.city), values.get("kelurahan", shop.kelurahan)
+            )
+        except places.PlaceError as err:
+            raise ValidationFailed(err.message, fields={err.field: [err.message]}) from None
     for field, value in values.items():
         setattr(shop, field, value)
     session.flush()
@@ -164,45 +136,3 @@ def approved_listing_count(session: Session, shop_id: int) -> int:
     return session.scalar(
         select(func.count(Listing.id)).where(Listing.shop_id == shop_id, Listing.status == ListingStatus.APPROVED.value)
     ) or 0
-
-
-def shop_with_count(session: Session, shop: Shop) -> dict[str, Any]:
-    """The shop as the API shows it, with its number of public listings."""
-    return {
-        "id": shop.id,
-        "name": shop.name,
-        "slug": shop.slug,
-        "description": shop.description,
-        "city": shop.city,
-        "kelurahan": shop.kelurahan,
-        "kecamatan": places.kecamatan_of(shop.city, shop.kelurahan),
-        "sentra": shop.sentra,
-        "owner_id": shop.owner_id,
-        "created_at": shop.created_at,
-        "approved_listings_count": approved_listing_count(session, shop.id),
-    }
-
-
-def seller_dashboard(session: Session, user_id: int, *, media_url: Callable[[str], str]) -> dict[str, Any] | None:
-    """The artisan's shop and all their listings (any status, as the listings feature's
-    ``_seller_listings.html`` partial shows them); None before they open a shop."""
-    from marketplace.listings.services import list_for_seller
-
-    shop = get_shop_for_owner(session, user_id)
-    if shop is None:
-        return None
-    return {
-        "shop": shop,
-        "seller_listings": list_for_seller(session, user_id),
-        "approved_count": approved_listing_count(session, shop.id),
-        "media_url": media_url,
-    }
-
-
-def shop_page(session: Session, slug: str, *, page: int, media_url: Callable[[str], str]) -> dict[str, Any]:
-    """A shop and one page of its approved listings (the catalogue search, narrowed to the shop)."""
-    from marketplace.catalog.services import SearchParams, search
-
-    shop = get_shop_by_slug(session, slug)
-    result = search(session, SearchParams(shop_id=shop.id, sort="newest", page=page), media_url=media_url)
-    return {"shop": shop, "result": result, "kecamatan": places.kecamatan_of(shop.city, shop.kelurahan)}

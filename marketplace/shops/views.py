@@ -1,4 +1,9 @@
-"""Shop pages: the public shop page, and the artisan's open-shop form, dashboard and edit form."""
+"""Shop pages: the public shop page, and the artisan's open-shop form, dashboard and edit form.
+
+The dashboard (the shop, the seller's listings, the count of public ones) and the public shop page
+(the shop and the catalogue search narrowed to it) are composed here from read-only queries of the
+shops, listings and catalog features, so no service module needs another feature's services.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,13 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import login_required, require_user
-from marketplace.catalog.schemas import MAX_PAGE
-from marketplace.catalog.services import media_url_from_app
+from marketplace.catalog import services as catalog
+from marketplace.catalog.schemas import MAX_PAGE, ListingCard
 from marketplace.db import get_session
 from marketplace.errors import DomainError
-from marketplace.forms import show_errors
-from marketplace.shops import services
+from marketplace.forms import load_form, show_errors
+from marketplace.listings import services as listings
+from marketplace.shops import places, schemas, services
 from marketplace.shops.forms import ShopForm
 
 bp = Blueprint("shops_pages", __name__)
@@ -30,16 +36,14 @@ def new_shop() -> Any:
     if services.get_shop_for_owner(session, user.id) is not None:
         return redirect(url_for("shops_pages.dashboard"))
     form = ShopForm()
-    status = 200
-    if form.validate_on_submit():
+    values, status = load_form(form, schemas.ShopIn())
+    if values is not None:
         try:
-            services.create_shop(session, user, **form.values())
+            services.create_shop(session, user, **values)
         except DomainError as err:
             status = show_errors(form, err)
         else:
             return redirect(url_for("shops_pages.dashboard"))
-    elif request.method == "POST":
-        status = 400
     return render_template("shops/form.html", form=form, editing=False), status
 
 
@@ -52,16 +56,15 @@ def edit_shop() -> Any:
     if shop is None:
         return redirect(url_for("shops_pages.new_shop"))
     form = ShopForm(obj=shop)
-    status = 200
-    if form.validate_on_submit():
+    # The page sends every field, so the whole-shop rules apply (city and kelurahan checked together).
+    values, status = load_form(form, schemas.ShopIn())
+    if values is not None:
         try:
-            services.update_shop(session, shop, form.values())
+            services.update_shop(session, shop, values)
         except DomainError as err:
             status = show_errors(form, err)
         else:
             return redirect(url_for("shops_pages.dashboard"))
-    elif request.method == "POST":
-        status = 400
     return render_template("shops/form.html", form=form, editing=True, shop=shop), status
 
 
@@ -69,10 +72,16 @@ def edit_shop() -> Any:
 @login_required(ARTISAN)
 def dashboard() -> Any:
     """The artisan's shop and listings, with the way to add a listing."""
-    data = services.seller_dashboard(get_session(), require_user(ARTISAN).id, media_url=media_url_from_app())
-    if data is None:
+    session, user = get_session(), require_user(ARTISAN)
+    shop = services.get_shop_for_owner(session, user.id)
+    if shop is None:
         return redirect(url_for("shops_pages.new_shop"))
-    return render_template("shops/dashboard.html", **data)
+    return render_template(
+        "shops/dashboard.html",
+        shop=shop,
+        seller_listings=listings.list_for_seller(session, user.id),  # the listings partial's context
+        approved_count=services.approved_listing_count(session, shop.id),
+    )
 
 
 @bp.route("/shops/<slug>")
@@ -80,5 +89,10 @@ def show(slug: str) -> Any:
     """A shop's public page: who and where they are, and their approved listings."""
     raw_page = request.args.get("page", "1")
     page = min(int(raw_page), MAX_PAGE) if raw_page.isdigit() and int(raw_page) > 0 else 1
-    data = services.shop_page(get_session(), slug, page=page, media_url=media_url_from_app())
-    return render_template("shops/show.html", **data)
+    session = get_session()
+    shop = services.get_shop_by_slug(session, slug)
+    result = catalog.search(session, catalog.SearchParams(shop_id=shop.id, sort="newest", page=page))
+    return render_template(
+        "shops/show.html", shop=shop, kecamatan=places.kecamatan_of(shop.city, shop.kelurahan),
+        result={**result.page_info(), "items": ListingCard(many=True).dump(result.items)},
+    )

@@ -27,9 +27,11 @@ def test_register_form_errors_are_shown_not_500(client, auth, db_session):
 
     token = auth.csrf_token("/register")
     resp = client.post("/register", data={"name": "", "email": "nope", "password": "short", "role": "buyer", "csrf_token": token})
-    assert resp.status_code == 400
+    assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     assert 'class="field-error"' in html
+    for message in ("Wajib diisi.", "Alamat e-mail tidak valid.", "Gunakan minimal 10 karakter."):
+        assert message in html
     assert db_session.scalars(select(User)).all() == []
 
 

@@ -44,22 +44,22 @@ def test_create_form_happy_path(client, auth, seller, market, db_session):
     assert "Menunggu tinjauan" in edit and "Produk Anda sudah dikirim untuk ditinjau." in edit
 
 
-@pytest.mark.parametrize("overrides,field_message", [
-    ({"title": "ab"}, "Gunakan 3 sampai 140 karakter."),
-    ({"price_idr": "abc"}, "Bukan bilangan bulat yang valid."),
-    ({"price_idr": "5"}, "Antara Rp 1.000 dan Rp 1.000.000.000."),
-    ({"stock": ""}, "Masukkan bilangan bulat."),
-    ({"category": "senjata"}, "Pilihan tidak valid."),
+@pytest.mark.parametrize("overrides,status,field_message", [
+    ({"title": "ab"}, 422, "Gunakan 3 sampai 140 karakter."),
+    ({"price_idr": "abc"}, 400, "Masukkan bilangan bulat."),  # not even a number: the request is unusable
+    ({"price_idr": "5"}, 422, "Antara Rp 1.000 dan Rp 1.000.000.000."),
+    ({"stock": ""}, 422, "Wajib diisi."),
+    ({"category": "senjata"}, 422, "Pilih kategori."),
 ])
-def test_create_form_errors_are_shown_with_400(client, auth, seller, db_session, overrides, field_message):
+def test_create_form_errors_are_shown_with_4xx(client, auth, seller, db_session, overrides, status, field_message):
     resp = client.post("/seller/listings/new", data=form_data(auth.csrf_token("/seller/listings/new"), **overrides))
-    assert resp.status_code == 400
+    assert resp.status_code == status
     html = resp.get_data(as_text=True)
     assert 'class="field-error"' in html and field_message in html
     assert listings(db_session) == []
 
 
-def test_create_form_service_error_is_422(client, auth, seller, db_session):
+def test_create_form_made_to_order_error_is_422(client, auth, seller, db_session):
     token = auth.csrf_token("/seller/listings/new")
     resp = client.post("/seller/listings/new", data=form_data(token, fulfilment="made_to_order", processing_days="0"))
     assert resp.status_code == 422
@@ -112,11 +112,11 @@ def test_edit_approved_listing_goes_back_to_review(client, auth, seller, market,
     assert updated["changed_fields"] == ["price_idr"]
 
 
-def test_edit_form_error_is_400_and_nothing_changes(client, auth, seller, market, db_session):
+def test_edit_form_error_is_422_and_nothing_changes(client, auth, seller, market, db_session):
     listing = market.listing(seller)
     path = f"/seller/listings/{listing['id']}/edit"
     resp = client.post(path, data=form_data(auth.csrf_token(path), weight_grams="0"))
-    assert resp.status_code == 400 and "Antara 1 dan 50.000 gram." in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Antara 1 dan 50.000 gram." in resp.get_data(as_text=True)
     assert listings(db_session)[0].weight_grams == 400
 
 
@@ -195,7 +195,7 @@ def test_category_must_be_chosen(client, auth, seller):
     resp = client.post("/seller/listings/new", data={
         "title": "Tas anyaman pandan", "description": "", "category": "", "price_idr": "85000",
         "stock": "3", "weight_grams": "300", "fulfilment": "ready_to_ship", "csrf_token": token})
-    assert resp.status_code == 400 and "Pilih kategori." in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Pilih kategori." in resp.get_data(as_text=True)
 
 
 def test_seller_list_has_one_add_button_and_prices_that_do_not_wrap(client, seller, market):

@@ -50,9 +50,9 @@ def test_open_shop_form_errors_are_4xx_and_keep_input(api, auth, client, db_sess
     assert "Kelurahan ini tidak berada di kota yang dipilih." in html(resp)
     assert "Anyaman Pandan Margahayu" in html(resp)
     resp = post_form(client, auth, "/seller/shop/new", {**FORM, "name": ""})
-    assert resp.status_code == 400 and "Wajib diisi." in html(resp)
+    assert resp.status_code == 422 and "Wajib diisi." in html(resp)
     resp = post_form(client, auth, "/seller/shop/new", {**FORM, "city": "Jakarta"})
-    assert resp.status_code == 400 and "Pilihan tidak valid." in html(resp)
+    assert resp.status_code == 422 and "Pilih Tangerang Selatan atau Bekasi." in html(resp)
     resp = client.post("/seller/shop/new", data=FORM)  # no CSRF token
     assert resp.status_code == 400
     assert db_session.scalars(select(Shop)).all() == []
