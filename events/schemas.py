@@ -112,8 +112,14 @@ class OrderPaymentFailedV1(EventData):
 
 
 class OrderCancelledV1(EventData):
+    """The whole order (no ``seller_order_id``: payment failed or expired), or one artisan's part of a
+    paid order (``seller_order_id``, with the ``refund_idr`` the buyer is owed for it)."""
+
     order_id = _id()
     reason = _text()
+    seller_order_id = StrictInteger(validate=validate.Range(min=1))
+    shop_id = StrictInteger(validate=validate.Range(min=1))
+    refund_idr = StrictInteger(validate=validate.Range(min=0))
 
 
 class OrderShippedV1(EventData):

@@ -15,6 +15,7 @@ API_MODULES = (
     "marketplace.ops.api",
     "marketplace.cart.api",
     "marketplace.orders.api",
+    "marketplace.orders.fulfilment_api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",

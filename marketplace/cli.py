@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "events.cli",
     "workers.cli",
     "marketplace.local.run",
+    "marketplace.orders.scheduler",
 )
 
 

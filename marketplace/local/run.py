@@ -44,6 +44,7 @@ def child_specs(host: str, port: int, var_dir: Path) -> list[ChildSpec]:
     return [
         ChildSpec("web", [*web, "marketplace.wsgi:app"]),
         ChildSpec("relay", [*cli, "relay"], "relay"),
+        ChildSpec("scheduler", [*cli, "scheduler", "--interval", "10"], "scheduler"),
         *(ChildSpec(w, [*cli, "worker", w], "worker") for w in WORKERS),
     ]
 

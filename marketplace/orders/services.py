@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from events.outbox import record
@@ -126,3 +126,25 @@ def timeline(session: Session, viewer: User, order_id: int) -> list[tuple[str, d
         .order_by(OutboxEvent.id)
     )
     return [(row.type, row.occurred_at) for row in rows]
+
+
+def search(session: Session, *, status: str | None = None, q: str | None = None, limit: int = 100) -> list[Order]:
+    """Orders for admins, newest first: by status, and by order number, buyer name or e-mail, or recipient."""
+    stmt = (
+        select(Order)
+        .join(User, User.id == Order.buyer_id)
+        .options(selectinload(Order.seller_orders).selectinload(SellerOrder.items))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    if status:
+        stmt = stmt.where(Order.status == status)
+    if q:
+        text = q.strip().lstrip("#")
+        like = f"%{text.lower()}%"
+        conditions = [func.lower(User.name).like(like), func.lower(User.email).like(like),
+                      func.lower(Order.recipient).like(like)]
+        if text.isdigit():
+            conditions.append(Order.id == int(text))
+        stmt = stmt.where(or_(*conditions))
+    return list(session.scalars(stmt))

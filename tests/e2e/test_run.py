@@ -26,6 +26,7 @@ EXPECTED_CHILDREN = {
     "broker": "tansu",
     "web": "gunicorn",
     "relay": "marketplace.cli relay",
+    "scheduler": "marketplace.cli scheduler",
     "payments": "marketplace.cli worker payments",
     "promotion": "marketplace.cli worker promotion",
     "payouts": "marketplace.cli worker payouts",

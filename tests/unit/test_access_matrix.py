@@ -46,6 +46,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/orders"): BUYER,
     ("GET", "/api/v1/orders/<int:order_id>"): BUYER,
     ("GET", "/api/v1/orders/<int:order_id>/events"): USER,
+    ("GET", "/api/v1/seller/orders"): ARTISAN,
+    ("POST", "/api/v1/seller/orders/<int:seller_order_id>/ship"): ARTISAN,
+    ("POST", "/api/v1/seller/orders/<int:seller_order_id>/cancel"): ARTISAN,
+    ("POST", "/api/v1/seller-orders/<int:seller_order_id>/confirm-delivery"): BUYER,
+    ("GET", "/api/v1/admin/orders"): ADMIN,
 }
 
 JUNK_BODIES = [
@@ -74,7 +79,8 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
     return (rule.replace("<int:listing_id>", str(listing_id))
                 .replace("<int:image_id>", str(image_id))
                 .replace("<int:shop_id>", "1")
-                .replace("<int:order_id>", "1"))
+                .replace("<int:order_id>", "1")
+                .replace("<int:seller_order_id>", "1"))
 
 
 @pytest.fixture
