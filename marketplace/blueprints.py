@@ -25,6 +25,7 @@ PAGE_MODULES = (
     "marketplace.moderation.views",
     "marketplace.media.views",
     "marketplace.ops.views",
+    "marketplace.orders.fulfilment_views",
 )
 
 

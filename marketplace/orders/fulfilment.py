@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.errors import Conflict, NotFound
-from marketplace.orders.models import Order, OrderStatus, SellerOrder, SellerOrderStatus
+from marketplace.orders.models import VISIBLE_TO_SELLER, Order, OrderStatus, SellerOrder, SellerOrderStatus
 from marketplace.orders.services import cancel_unpaid, lock_order, return_stock
 from marketplace.shops.models import Shop
 
@@ -25,8 +25,6 @@ AWAITING = SellerOrderStatus.AWAITING_SHIPMENT.value
 SHIPPED = SellerOrderStatus.SHIPPED.value
 DELIVERED = SellerOrderStatus.DELIVERED.value
 CANCELLED = SellerOrderStatus.CANCELLED.value
-#: What an artisan's order list shows: parts that were paid for (unpaid ones are not theirs to act on yet).
-VISIBLE_TO_SELLER = (AWAITING, SHIPPED, DELIVERED, CANCELLED)
 
 
 def _seller_order(session: Session, seller_order_id: int) -> SellerOrder | None:

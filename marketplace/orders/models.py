@@ -36,6 +36,10 @@ class SellerOrderStatus(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
+#: What an artisan's order list shows: the parts that were paid for (unpaid ones are not theirs to act on).
+VISIBLE_TO_SELLER = tuple(s.value for s in SellerOrderStatus if s is not SellerOrderStatus.PENDING_PAYMENT)
+
+
 def _one_of(column: str, enum_cls: type[enum.Enum]) -> str:
     return f"{column} IN (" + ", ".join(f"'{s.value}'" for s in enum_cls) + ")"
 

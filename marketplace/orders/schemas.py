@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates
 
 from marketplace.fields import TrimmedString
-from marketplace.orders.models import OrderStatus, SellerOrderStatus
+from marketplace.orders.models import VISIBLE_TO_SELLER, OrderStatus, SellerOrderStatus
 from marketplace.shipping.provinces import PROVINCE_MESSAGE, canonical_province
 
 PHONE_MESSAGE = "Enter an Indonesian phone number, e.g. 0812 3456 7890."
@@ -113,3 +113,33 @@ class TimelineItem(Schema):
 
 class TimelineOut(Schema):
     items = fields.List(fields.Nested(TimelineItem))
+
+
+# --- fulfilment ----------------------------------------------------------------------------------
+
+class SellerOrdersQuery(Schema):
+    status = fields.String(validate=validate.OneOf(list(VISIBLE_TO_SELLER)))
+
+
+class ShipIn(Schema):
+    courier = TrimmedString(required=True, validate=validate.Length(2, 64, error="Use 2 to 64 characters."))
+    tracking_number = TrimmedString(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9\-]{4,64}$", error="Use 4 to 64 letters, digits or dashes."))
+
+
+class CancelIn(Schema):
+    reason = TrimmedString(required=True, validate=validate.Length(3, 500, error="Give a reason of 3 to 500 characters."))
+
+
+class AdminOrdersQuery(Schema):
+    status = fields.String(validate=validate.OneOf([s.value for s in OrderStatus]))
+    q = TrimmedString(validate=validate.Length(max=120))
+
+
+class SellerOrderDetail(SellerOrderOut):
+    shipping_address = fields.Function(lambda so: AddressOut().dump(so.order))
+    buyer_name = fields.Function(lambda so: so.order.recipient)
+
+
+class SellerOrderList(Schema):
+    items = fields.List(fields.Nested(SellerOrderDetail))

@@ -1,0 +1,101 @@
+"""Fulfilment pages: the artisan's orders to ship (ship with courier and tracking, or cancel before
+shipping), and the admins' order search. Thin: parse the form with its schema, call one service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from wtforms import StringField, TextAreaField
+
+from marketplace.accounts.models import Role
+from marketplace.accounts.security import login_required, require_user
+from marketplace.db import get_session, utcnow
+from marketplace.errors import DomainError
+from marketplace.forms import SchemaForm, load_form, show_errors
+from marketplace.i18n import gettext as _
+from marketplace.orders import fulfilment, labels, schemas, services
+from marketplace.orders.models import OrderStatus
+
+bp = Blueprint("fulfilment_pages", __name__)
+
+ARTISAN, ADMIN = Role.ARTISAN.value, Role.ADMIN.value
+
+
+@bp.app_context_processor
+def _status_labels() -> dict[str, Any]:
+    return {"status_labels": labels.SELLER_ORDER_STATUS, "order_status_labels": labels.ORDER_STATUS}
+
+
+class ShipForm(SchemaForm):
+    courier = StringField("Courier")
+    tracking_number = StringField("Tracking number")
+
+
+class CancelForm(SchemaForm):
+    reason = TextAreaField("Why you cannot send it (the buyer sees this)")
+
+
+def _seller_page(*, failed_id: int | None = None, form: Any = None, status: int = 200) -> Any:
+    parts = fulfilment.seller_orders(get_session(), require_user(ARTISAN))
+    return render_template(
+        "fulfilment/seller_orders.html", parts=parts, failed_id=failed_id, failed_form=form,
+        ship_form=ShipForm(formdata=None), cancel_form=CancelForm(formdata=None),
+    ), status
+
+
+@bp.route("/seller/orders")
+@login_required(ARTISAN)
+def seller_orders() -> Any:
+    """Paid orders of the artisan's shop: those to ship first, by the date to ship by."""
+    return _seller_page()
+
+
+@bp.route("/seller/orders/<int:seller_order_id>/ship", methods=["POST"])
+@login_required(ARTISAN)
+def ship(seller_order_id: int) -> Any:
+    """Mark a parcel shipped with its courier and tracking number."""
+    form = ShipForm()
+    values, status = load_form(form, schemas.ShipIn())
+    if values is None:
+        return _seller_page(failed_id=seller_order_id, form=form, status=status)
+    try:
+        fulfilment.ship(get_session(), require_user(ARTISAN), seller_order_id, now=utcnow(), **values)
+    except DomainError as err:
+        return _seller_page(failed_id=seller_order_id, form=form, status=show_errors(form, err))
+    flash(_("Marked as shipped; the buyer can follow the parcel."), "info")
+    return redirect(url_for(".seller_orders"))
+
+
+@bp.route("/seller/orders/<int:seller_order_id>/cancel", methods=["POST"])
+@login_required(ARTISAN)
+def cancel(seller_order_id: int) -> Any:
+    """Cancel a paid order before shipping: its stock goes back and the buyer is refunded for it."""
+    form = CancelForm()
+    values, status = load_form(form, schemas.CancelIn())
+    if values is None:
+        return _seller_page(failed_id=seller_order_id, form=form, status=status)
+    try:
+        fulfilment.cancel_part(get_session(), require_user(ARTISAN), seller_order_id, reason=values["reason"],
+                               now=utcnow())
+    except DomainError as err:
+        return _seller_page(failed_id=seller_order_id, form=form, status=show_errors(form, err))
+    flash(_("The order is cancelled and its stock is back on sale."), "info")
+    return redirect(url_for(".seller_orders"))
+
+
+@bp.route("/admin/orders")
+@login_required(ADMIN)
+def admin_orders() -> Any:
+    """Find orders by status, order number, buyer name or e-mail, or recipient."""
+    errors: dict[str, Any] = {}
+    try:
+        query = schemas.AdminOrdersQuery().load({k: v for k, v in request.args.items() if v.strip()})
+    except ValidationError as err:  # shown above the results, which then are unfiltered
+        errors, query = err.normalized_messages(), {}
+    found = services.search(get_session(), status=query.get("status"), q=query.get("q"))
+    return render_template(
+        "fulfilment/admin_orders.html", orders=found, statuses=[s.value for s in OrderStatus],
+        args=request.args, errors=errors,
+    ), (400 if errors else 200)
