@@ -12,6 +12,7 @@ API_MODULES = (
     "marketplace.listings.api",
     "marketplace.moderation.api",
     "marketplace.ops.api",
+    "marketplace.payments.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -21,6 +22,8 @@ PAGE_MODULES = (
     "marketplace.moderation.views",
     "marketplace.media.views",
     "marketplace.ops.views",
+    "marketplace.payments.views",
+    "marketplace.payments.webhooks",
 )
 
 

@@ -22,6 +22,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/shops/<int:shop_id>"): PUBLIC,
     ("DELETE", "/api/v1/auth/token"): USER,
     ("GET", "/api/v1/me"): USER,
+    ("POST", "/api/v1/orders/<int:order_id>/sandbox-pay"): USER,  # the order's buyer; anyone else 404
     ("POST", "/api/v1/shops"): ARTISAN,
     ("GET", "/api/v1/shops/me"): ARTISAN,
     ("PATCH", "/api/v1/shops/me"): ARTISAN,
@@ -64,7 +65,8 @@ def _api_rules(app) -> set[tuple[str, str]]:
 def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
     return (rule.replace("<int:listing_id>", str(listing_id))
                 .replace("<int:image_id>", str(image_id))
-                .replace("<int:shop_id>", "1"))
+                .replace("<int:shop_id>", "1")
+                .replace("<int:order_id>", "999999"))
 
 
 @pytest.fixture
