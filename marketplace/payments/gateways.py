@@ -181,7 +181,7 @@ class StripeGateway:
         pi = self._call(
             "create the payment", self._client.v1.payment_intents.create,
             params=params, options={"idempotency_key": idempotency_key},
-        )
+        ).to_dict()
         qr_payload, qr_image = _qr_from_next_action(pi.get("next_action"))
         return Intent(intent_id=pi["id"], client_secret=pi["client_secret"], status=pi["status"],
                       qr_payload=qr_payload, qr_image_url=qr_image)
@@ -216,7 +216,7 @@ def _qr_from_next_action(next_action: Any) -> tuple[str | None, str | None]:
     """The QR code Stripe returns for a QR wallet (``<method>_display_qr_code``: ``data``, image URLs)."""
     if not next_action:
         return None, None
-    for key, value in dict(next_action).items():
+    for key, value in next_action.items():
         if key.endswith("display_qr_code") and value:
             return value.get("data"), value.get("image_url_svg") or value.get("image_url_png")
     return None, None
