@@ -16,6 +16,7 @@ API_MODULES = (
     "marketplace.cart.api",
     "marketplace.orders.api",
     "marketplace.orders.fulfilment_api",
+    "marketplace.payments.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -26,6 +27,8 @@ PAGE_MODULES = (
     "marketplace.media.views",
     "marketplace.ops.views",
     "marketplace.orders.fulfilment_views",
+    "marketplace.payments.views",
+    "marketplace.payments.webhooks",
 )
 
 

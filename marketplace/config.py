@@ -43,6 +43,9 @@ class Settings:
     payment_gateway: str = "sandbox"
     stripe_api_key: str = ""
     stripe_webhook_secret: str = ""
+    stripe_publishable_key: str = ""
+    stripe_payment_methods: str = "card,qris,gopay"
+    stripe_api_base: str = ""  # empty: Stripe's own; tests point the library at a loopback server
     media_storage: str = "local"
     media_root: str = "var/media"
     media_url_prefix: str = "/media"
@@ -76,6 +79,9 @@ class Settings:
             payment_gateway=env.get("PAYMENT_GATEWAY", "sandbox"),
             stripe_api_key=env.get("STRIPE_API_KEY", ""),
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
+            stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
+            stripe_payment_methods=env.get("STRIPE_PAYMENT_METHODS") or "card,qris,gopay",
+            stripe_api_base=env.get("STRIPE_API_BASE", ""),
             media_storage=env.get("MEDIA_STORAGE", "local"),
             media_root=env.get("MEDIA_ROOT") or str(Path(var_dir) / "media"),
             s3_bucket=env.get("S3_BUCKET", ""),

@@ -23,6 +23,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/shipping/quote"): PUBLIC,
     ("DELETE", "/api/v1/auth/token"): USER,
     ("GET", "/api/v1/me"): USER,
+    ("POST", "/api/v1/orders/<int:order_id>/sandbox-pay"): USER,  # the order's buyer; anyone else 404
     ("POST", "/api/v1/shops"): ARTISAN,
     ("GET", "/api/v1/shops/me"): ARTISAN,
     ("PATCH", "/api/v1/shops/me"): ARTISAN,
@@ -79,8 +80,8 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
     return (rule.replace("<int:listing_id>", str(listing_id))
                 .replace("<int:image_id>", str(image_id))
                 .replace("<int:shop_id>", "1")
-                .replace("<int:order_id>", "1")
-                .replace("<int:seller_order_id>", "1"))
+                .replace("<int:order_id>", "999999")
+                .replace("<int:seller_order_id>", "999999"))
 
 
 @pytest.fixture

@@ -1,7 +1,13 @@
 """Payments worker: what happens to money when an order changes (subscriptions in one screen).
 
-Its use cases arrive with the orders/payments issue; until then it subscribes to ``orders`` and
-handles nothing (events of other types are acknowledged and skipped by the runner).
+- ``order.placed`` → the order's one payment intent at the gateway (``payment.intent_created``). The
+  ``payments`` row, committed with this event's inbox row, is the local idempotency record; the key
+  ``order-<id>-intent`` is the remote one, so a retry after a gateway error or timeout (the runner's,
+  or the ``stripe`` library's) gets the same intent back and never makes a second.
+- ``order.cancelled`` → the intent is cancelled at the gateway when there is one and it is not final,
+  so a cancelled (expired, declined) order can take no money.
+
+Payment outcomes do not come through here: the gateway's webhook moves the order (``/webhooks/stripe``).
 """
 
 from __future__ import annotations
@@ -9,14 +15,29 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace.config import Settings
-from workers.worker import Handler
+from marketplace.payments import services
+from marketplace.payments.gateways import gateway_from_settings
+from workers.worker import Handler, HandlerContext
 
 CONSUMER = "payments"
 TOPICS: tuple[str, ...] = ("orders",)
-HANDLERS: dict[str, Handler] = {}
+GATEWAY = "payment_gateway"
+
+
+def create_intent(ctx: HandlerContext, event: dict[str, Any]) -> None:
+    services.create_intent(ctx.session, ctx.gateway(GATEWAY), event["data"]["order_id"], now=ctx.clock())
+
+
+def cancel_intent(ctx: HandlerContext, event: dict[str, Any]) -> None:
+    services.cancel_intent(ctx.session, ctx.gateway(GATEWAY), event["data"]["order_id"], now=ctx.clock())
+
+
+HANDLERS: dict[str, Handler] = {
+    "order.placed": create_intent,
+    "order.cancelled": cancel_intent,
+}
 
 
 def build_dependencies(settings: Settings) -> dict[str, Any]:
-    """Called once per process. The payments issue adds ``"payment_gateway"`` here: the
-    ``PaymentGateway`` chosen by ``PAYMENT_GATEWAY`` (ARCHITECTURE.md §7); nothing is needed yet."""
-    return {}
+    """Called once per process: the ``PaymentGateway`` chosen by ``PAYMENT_GATEWAY`` (ARCHITECTURE.md §7)."""
+    return {GATEWAY: gateway_from_settings(settings)}

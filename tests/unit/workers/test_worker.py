@@ -45,7 +45,13 @@ def test_every_worker_declares_subscriptions_handlers_and_a_dependency_factory(n
     assert declared.name == name and declared.topics
     assert set(declared.handlers) <= set(all_event_types())
     assert all(callable(h) for h in declared.handlers.values())
-    assert dict(declared.build_dependencies(Settings())) == {}  # the gateways arrive with their issues
+    built = dict(declared.build_dependencies(Settings()))
+    if name == "payments":  # the PaymentGateway chosen by PAYMENT_GATEWAY (sandbox by default)
+        from marketplace.payments.gateways import SandboxGateway
+
+        assert set(built) == {"payment_gateway"} and isinstance(built["payment_gateway"], SandboxGateway)
+    else:
+        assert built == {}  # the gateways arrive with their issues
 
 
 def test_the_factory_runs_once_and_every_context_shares_its_gateways(monkeypatch):

@@ -1,0 +1,35 @@
+"""Payments JSON API: the sandbox's pay call (``POST /api/v1/orders/<id>/sandbox-pay``, §5).
+
+Only on the sandbox gateway and only for the order's buyer (404 otherwise, as for any order that is
+not yours); 409 when the order is not waiting for payment or its intent is not made yet. 202: the
+payment event was delivered (through the webhook handler, signature checked) and the order moved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from marketplace.accounts.security import api_auth, require_user
+from marketplace.db import get_session, utcnow
+from marketplace.payments import schemas, services
+from marketplace.payments.webhooks import current_gateway
+
+bp = Blueprint("payments_api", __name__, url_prefix="/api/v1", description="Payments")
+
+
+@bp.route("/orders/<int:order_id>/sandbox-pay", methods=["POST"])
+@api_auth()
+@bp.arguments(schemas.SandboxPayIn)
+@bp.response(202, schemas.SandboxPayOut)
+def sandbox_pay(body: dict[str, Any], order_id: int) -> Any:
+    """Pay with a test card (4242… succeeds, 4000…0002 is declined) or by QRIS (succeeds)."""
+    session = get_session()
+    order, outcome = services.sandbox_pay(
+        session, current_gateway(), require_user(), order_id,
+        card_number=body.get("card_number"), method=body.get("method"), now=utcnow(),
+    )
+    payment = services.payment_for_order(session, order.id)
+    return {"order_id": order.id, "status": order.status, "outcome": outcome,
+            "payment": services.present_payment(payment)}

@@ -1,0 +1,18 @@
+"""Payment page forms (CSRF on each): the sandbox's test card and its QRIS "simulate scan" button."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import InputRequired, Regexp
+
+from marketplace.payments.schemas import CARD_NUMBER
+
+
+class TestCardForm(FlaskForm):
+    card_number = StringField("Card number (test)", validators=[
+        InputRequired("Enter the card number as digits."), Regexp(CARD_NUMBER.regex, message=CARD_NUMBER.error)])
+
+
+class QrisScanForm(FlaskForm):
+    """Simulate a scan: only the CSRF token."""

@@ -1,0 +1,299 @@
+"""The payment gateway interface (ARCHITECTURE.md §7) and its two implementations.
+
+``PAYMENT_GATEWAY`` picks one through :func:`gateway_from_settings`, called once per process (the
+payments worker's ``build_dependencies``, the web app on first use); nothing is built at import time.
+
+- ``stripe``: the real ``stripe`` library through one ``StripeClient`` per process. Stripe counts IDR in
+  hundredths, so amounts are rupiah × 100 here and nowhere else. Every call that creates something
+  carries the caller's idempotency key, so the worker's retry after a timeout or a 500 (or the
+  library's own retry) gets the same intent back instead of a second one.
+- ``sandbox`` (the offline default): no outside system. An intent is a deterministic id derived from
+  the idempotency key (the same key always gives the same intent, as at Stripe), stored in the
+  ``payments`` row by the caller: that row is the sandbox's only store. Its QRIS payload is an
+  EMVCo/QRIS-formatted text, so the page can draw a real QR code of it.
+
+Both verify webhooks with Stripe's own algorithm (``stripe.WebhookSignature.verify_header``: HMAC-SHA256
+over ``"<t>.<payload>"``, 300 s tolerance), the sandbox with ``STRIPE_WEBHOOK_SECRET`` or, when unset, a
+secret derived from ``SECRET_KEY``; so the one ``/webhooks/stripe`` handler serves both.
+
+``refund`` takes the intent id as well as the amount and key (§7 names only the latter two: a refund
+has to say what it refunds). The refund *flow* (admin action, ``charge.refunded``) is not built yet.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from marketplace.errors import BadRequest, Unavailable
+
+if TYPE_CHECKING:
+    from marketplace.config import Settings
+    from marketplace.orders.models import Order
+
+log = logging.getLogger(__name__)
+
+#: Stripe's default tolerance for a webhook's timestamp, in seconds.
+WEBHOOK_TOLERANCE_SECONDS = 300
+#: Stripe's minor units per rupiah (IDR is not zero-decimal at Stripe).
+STRIPE_IDR_FACTOR = 100
+SIGNATURE_HEADER = "Stripe-Signature"
+
+
+class InvalidSignature(BadRequest):
+    """The webhook signature is missing, forged or too old."""
+
+    code = "invalid_signature"
+
+
+class InvalidPayload(BadRequest):
+    """The webhook body is not a Stripe event."""
+
+    code = "invalid_payload"
+
+
+class PaymentGatewayError(Unavailable):
+    """The payment gateway could not be reached or refused the call; nothing was changed, try again."""
+
+    code = "payment_gateway_unavailable"
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a gateway says about one payment intent."""
+
+    intent_id: str
+    client_secret: str
+    status: str
+    qr_payload: str | None = None  # QRIS text (drawn locally as a QR code)
+    qr_image_url: str | None = None  # an image the gateway hosts, when it gives one
+
+
+@dataclass(frozen=True)
+class Refund:
+    refund_id: str
+    status: str
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    def create_intent(self, order: Order, idempotency_key: str) -> Intent: ...
+
+    def cancel_intent(self, intent_id: str, idempotency_key: str) -> str:
+        """Cancel the intent; returns its status afterwards (``canceled``, or a final status it had)."""
+        ...
+
+    def refund(self, intent_id: str, amount_idr: int, idempotency_key: str) -> Refund: ...
+
+    def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]: ...
+
+
+# --- Stripe's webhook signature scheme (used by both gateways) ----------------------------------------
+
+
+def sign_payload(payload: bytes, secret: str, timestamp: int) -> str:
+    """A ``Stripe-Signature`` header for ``payload``, computed as Stripe computes it (``t=…,v1=…``)."""
+    signed = f"{timestamp}.".encode() + payload
+    digest = hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify_stripe_signature(payload: bytes, headers: Mapping[str, str], secret: str) -> dict[str, Any]:
+    """Check the signature with the ``stripe`` library's own verifier; the event as a plain dict."""
+    import stripe
+
+    header = headers.get(SIGNATURE_HEADER)
+    try:
+        stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS)
+    except stripe.SignatureVerificationError as exc:
+        raise InvalidSignature("The webhook signature is missing, forged or too old.") from exc
+    try:
+        event = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidPayload("The webhook body is not JSON.") from exc
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise InvalidPayload("The webhook body is not a Stripe event (no id or type).")
+    obj = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
+    if not isinstance(obj, dict):
+        raise InvalidPayload("The webhook event has no data.object.")
+    return event
+
+
+# --- stripe --------------------------------------------------------------------------------------------
+
+
+class StripeGateway:
+    """PaymentIntents through the real ``stripe`` library (one client per process)."""
+
+    name = "stripe"
+
+    def __init__(
+        self,
+        api_key: str,
+        webhook_secret: str,
+        payment_methods: list[str],
+        *,
+        api_base: str = "",
+        timeout: float = 20.0,
+        max_network_retries: int = 2,
+    ):
+        import stripe
+
+        if not api_key:
+            raise ValueError("PAYMENT_GATEWAY=stripe needs STRIPE_API_KEY")
+        if not webhook_secret:
+            raise ValueError("PAYMENT_GATEWAY=stripe needs STRIPE_WEBHOOK_SECRET")
+        self.webhook_secret = webhook_secret
+        self.payment_methods = payment_methods
+        base_addresses: dict[str, str] = {"api": api_base.rstrip("/")} if api_base else {}
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses=base_addresses,  # type: ignore[arg-type]
+            max_network_retries=max_network_retries,
+            http_client=stripe.RequestsClient(timeout=timeout),
+        )
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        import stripe
+
+        try:
+            return fn(*args, **kwargs)
+        except stripe.StripeError as exc:
+            log.warning("stripe %s failed: %r", what, exc)
+            raise PaymentGatewayError(f"Stripe could not {what}: {exc.user_message or exc}") from exc
+
+    def create_intent(self, order: Order, idempotency_key: str) -> Intent:
+        params = {
+            "amount": order.total_idr * STRIPE_IDR_FACTOR,
+            "currency": "idr",
+            "payment_method_types": list(self.payment_methods),
+            "transfer_group": f"order-{order.id}",
+            "metadata": {"order_id": str(order.id)},
+            "description": f"Pasar Kreatif order {order.id}",
+        }
+        pi = self._call(
+            "create the payment", self._client.v1.payment_intents.create,
+            params=params, options={"idempotency_key": idempotency_key},
+        ).to_dict()
+        qr_payload, qr_image = _qr_from_next_action(pi.get("next_action"))
+        return Intent(intent_id=pi["id"], client_secret=pi["client_secret"], status=pi["status"],
+                      qr_payload=qr_payload, qr_image_url=qr_image)
+
+    def cancel_intent(self, intent_id: str, idempotency_key: str) -> str:
+        import stripe
+
+        try:
+            pi = self._client.v1.payment_intents.cancel(intent_id, options={"idempotency_key": idempotency_key})
+        except stripe.InvalidRequestError as exc:
+            if exc.code != "payment_intent_unexpected_state":
+                raise PaymentGatewayError(f"Stripe could not cancel the payment: {exc}") from exc
+            # Already succeeded or cancelled: say what it is (the webhook for it moves the order).
+            pi = self._call("read the payment", self._client.v1.payment_intents.retrieve, intent_id)
+        except stripe.StripeError as exc:
+            raise PaymentGatewayError(f"Stripe could not cancel the payment: {exc}") from exc
+        return str(pi["status"])
+
+    def refund(self, intent_id: str, amount_idr: int, idempotency_key: str) -> Refund:
+        refund = self._call(
+            "refund the payment", self._client.v1.refunds.create,
+            params={"payment_intent": intent_id, "amount": amount_idr * STRIPE_IDR_FACTOR},
+            options={"idempotency_key": idempotency_key},
+        )
+        return Refund(refund_id=refund["id"], status=refund["status"])
+
+    def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+        return verify_stripe_signature(payload, headers, self.webhook_secret)
+
+
+def _qr_from_next_action(next_action: Any) -> tuple[str | None, str | None]:
+    """The QR code Stripe returns for a QR wallet (``<method>_display_qr_code``: ``data``, image URLs)."""
+    if not next_action:
+        return None, None
+    for key, value in next_action.items():
+        if key.endswith("display_qr_code") and value:
+            return value.get("data"), value.get("image_url_svg") or value.get("image_url_png")
+    return None, None
+
+
+# --- sandbox -------------------------------------------------------------------------------------------
+
+
+class SandboxGateway:
+    """The offline gateway: deterministic intents, a QRIS payload, Stripe-signed webhooks."""
+
+    name = "sandbox"
+
+    def __init__(self, secret_key: str, webhook_secret: str = ""):
+        self._key = secret_key.encode("utf-8")
+        self.webhook_secret = webhook_secret or "whsec_sandbox_" + self._mac("sandbox-webhook")[:32]
+
+    def _mac(self, text: str) -> str:
+        return hmac.new(self._key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def create_intent(self, order: Order, idempotency_key: str) -> Intent:
+        intent_id = "pi_sbx_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+        return Intent(
+            intent_id=intent_id,
+            client_secret=f"{intent_id}_secret_{self._mac(intent_id)[:24]}",
+            status="requires_payment_method",
+            qr_payload=qris_payload(amount_idr=order.total_idr, reference=f"ORDER{order.id}"),
+        )
+
+    def cancel_intent(self, intent_id: str, idempotency_key: str) -> str:
+        return "canceled"
+
+    def refund(self, intent_id: str, amount_idr: int, idempotency_key: str) -> Refund:
+        return Refund(refund_id="re_sbx_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24], status="succeeded")
+
+    def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+        return verify_stripe_signature(payload, headers, self.webhook_secret)
+
+    def sign(self, payload: bytes, timestamp: int) -> dict[str, str]:
+        """The headers Stripe would send with ``payload`` (for the sandbox's own deliveries)."""
+        return {SIGNATURE_HEADER: sign_payload(payload, self.webhook_secret, timestamp),
+                "Content-Type": "application/json"}
+
+
+def _tlv(tag: str, value: str) -> str:
+    return f"{tag}{len(value):02d}{value}"
+
+
+def qris_payload(*, amount_idr: int, reference: str, merchant: str = "PASAR KREATIF", city: str = "JAKARTA") -> str:
+    """A dynamic QRIS (EMVCo merchant-presented) text with the amount and a CRC, as a wallet scans it."""
+    body = (
+        _tlv("00", "01")  # payload format
+        + _tlv("01", "12")  # dynamic: one payment
+        + _tlv("26", _tlv("00", "ID.PASARKREATIF.SANDBOX") + _tlv("01", reference[:25]))
+        + _tlv("52", "5999")  # merchant category: miscellaneous retail
+        + _tlv("53", "360")  # IDR
+        + _tlv("54", str(amount_idr))
+        + _tlv("58", "ID")
+        + _tlv("59", merchant[:25])
+        + _tlv("60", city[:15])
+        + _tlv("62", _tlv("01", reference[:25]))
+        + "6304"
+    )
+    return body + f"{binascii.crc_hqx(body.encode('ascii'), 0xFFFF):04X}"
+
+
+# --- the factory ---------------------------------------------------------------------------------------
+
+
+def gateway_from_settings(settings: Settings) -> PaymentGateway:
+    """The gateway ``PAYMENT_GATEWAY`` names (``sandbox`` by default)."""
+    if settings.payment_gateway == "stripe":
+        methods = [m.strip() for m in settings.stripe_payment_methods.split(",") if m.strip()]
+        return StripeGateway(
+            settings.stripe_api_key, settings.stripe_webhook_secret, methods or ["card"],
+            api_base=settings.stripe_api_base,
+        )
+    if settings.payment_gateway == "sandbox":
+        return SandboxGateway(settings.effective_secret_key(), settings.stripe_webhook_secret)
+    raise ValueError(f"PAYMENT_GATEWAY must be sandbox or stripe, not {settings.payment_gateway!r}")

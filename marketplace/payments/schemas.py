@@ -1,0 +1,38 @@
+"""Input and output schemas of the payments API (the sandbox's pay call)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from marketplace.fields import TrimmedString
+
+#: A card number as typed: 12 to 19 digits, spaces allowed between groups.
+CARD_NUMBER = validate.Regexp(r"^[0-9 ]{12,23}$", error="Enter the card number as digits.")
+METHODS = ("qris",)
+
+
+class SandboxPayIn(Schema):
+    """``{card_number}`` or ``{method: "qris"}``, exactly one of them."""
+
+    card_number = TrimmedString(validate=CARD_NUMBER)
+    method = fields.String(validate=validate.OneOf(METHODS))
+
+    @validates_schema
+    def _one_way_to_pay(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("card_number" in data) == ("method" in data):
+            raise ValidationError("Send either card_number or method.", field_name="card_number")
+
+
+class PaymentOut(Schema):
+    status = fields.String()
+    client_secret = fields.String()
+    gateway = fields.String()
+
+
+class SandboxPayOut(Schema):
+    order_id = fields.Integer()
+    status = fields.String(metadata={"description": "the order's status after the payment event"})
+    outcome = fields.String(metadata={"description": "paid, cancelled, unchanged or duplicate"})
+    payment = fields.Nested(PaymentOut, allow_none=True)

@@ -1,0 +1,272 @@
+"""Payment use cases: create and cancel an order's intent (payments worker), apply a gateway webhook,
+and the sandbox's "pay" button. They take the session and the gateway, never commit, and load no Flask.
+
+**Webhooks** (ARCHITECTURE.md §7). :func:`handle_webhook` verifies the signature (Stripe's scheme, for
+both gateways), finds the payment by its intent id (unknown: 400, nothing written), records the event
+id once in ``processed_webhooks`` (a replay is a no-op), then, with the order locked, moves it through
+``orders.services``: succeeded → ``mark_paid`` (+ ``payment.succeeded``); failed or cancelled →
+``cancel_unpaid(payment_failed=True)`` (+ ``payment.failed``). All of it is the caller's one transaction.
+The transitions refuse to go backwards, so a failure that arrives after the success changes nothing.
+
+**Sandbox delivery: synchronous, through the same verify-and-handle function.** ``sandbox-pay`` (API
+and the payment page) builds a Stripe-format event, signs it with the sandbox webhook secret exactly as
+Stripe signs (``t=…,v1=HMAC-SHA256``) and passes the bytes and headers to :func:`handle_webhook`, the
+function behind ``POST /webhooks/stripe``, inside the request's transaction. Why not an asynchronous
+delivery row POSTed by the worker to ``PUBLIC_BASE_URL`` as Stripe does: the behaviours worth
+simulating (signature check, event-id dedupe, out-of-order outcomes) all live in that function and run
+on this path too; an HTTP loop would add a process that must reach the web server and share its
+webhook secret (derived per process from ``SECRET_KEY`` when unset), for no behaviour the sandbox needs.
+One commit also means a failing delivery leaves nothing behind, and the buyer sees the outcome at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import datetime
+from typing import Any, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from events.outbox import record
+from marketplace.accounts.models import User
+from marketplace.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from marketplace.orders import services as orders
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.payments.gateways import STRIPE_IDR_FACTOR, PaymentGateway, SandboxGateway
+from marketplace.payments.models import FINAL, Payment, PaymentStatus, ProcessedWebhook
+
+log = logging.getLogger(__name__)
+
+SUCCEEDED = "payment_intent.succeeded"
+FAILED = "payment_intent.payment_failed"
+CANCELED = "payment_intent.canceled"
+HANDLED_EVENTS = (SUCCEEDED, FAILED, CANCELED)
+
+#: The sandbox's test cards, as Stripe's: the first succeeds, the second is declined.
+CARD_SUCCEEDS = "4242424242424242"
+CARD_DECLINED = "4000000000000002"
+TEST_CARDS = {CARD_SUCCEEDS: True, CARD_DECLINED: False}
+
+
+class UnknownIntent(BadRequest):
+    """The webhook names a payment intent we did not create."""
+
+    code = "unknown_intent"
+
+
+def intent_idempotency_key(order_id: int) -> str:
+    """The gateway idempotency key of an order's one intent (a retry gets the same intent back)."""
+    return f"order-{order_id}-intent"
+
+
+def payment_for_order(session: Session, order_id: int, *, for_update: bool = False) -> Payment | None:
+    stmt = select(Payment).where(Payment.order_id == order_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(stmt)
+
+
+def present_payment(payment: Payment | None) -> dict[str, Any] | None:
+    """``payment: {status, client_secret}`` of the order API (§5); None while the intent is not made."""
+    if payment is None:
+        return None
+    return {"status": payment.status, "client_secret": payment.client_secret, "gateway": payment.gateway}
+
+
+# --- the payments worker's use cases -------------------------------------------------------------------
+
+
+def create_intent(session: Session, gateway: PaymentGateway, order_id: int, *, now: datetime) -> Payment | None:
+    """The order's payment intent, created once (``payment.intent_created``).
+
+    The order is locked first, so two deliveries of ``order.placed`` in two processes queue here; the
+    second finds the payment row and calls the gateway no more. An order that is no longer pending
+    (cancelled before the worker got to it) gets no intent: None.
+    """
+    order = orders.lock_order(session, order_id)
+    existing = payment_for_order(session, order_id)
+    if existing is not None:
+        return existing
+    if order.status != OrderStatus.PENDING_PAYMENT.value:
+        return None
+    intent = gateway.create_intent(order, intent_idempotency_key(order.id))
+    payment = Payment(
+        order_id=order.id, gateway=gateway.name, provider_intent_id=intent.intent_id,
+        client_secret=intent.client_secret, status=PaymentStatus.REQUIRES_PAYMENT.value,
+        amount_idr=order.total_idr, qr_payload=intent.qr_payload, qr_image_url=intent.qr_image_url,
+        created_at=now, updated_at=now,
+    )
+    session.add(payment)
+    session.flush()
+    record(session, "payment.intent_created", key=order.id, data={
+        "order_id": order.id, "payment_id": payment.id, "provider_ref": intent.intent_id,
+        "amount_idr": order.total_idr,
+    })
+    return payment
+
+
+def cancel_intent(session: Session, gateway: PaymentGateway, order_id: int, *, now: datetime) -> bool:
+    """Cancel the cancelled order's intent at the gateway so it can take no money (True if cancelled).
+
+    Nothing to do without an intent or when it is final. A declined intent is *not* final at Stripe
+    (the buyer could retry it on the Stripe.js page), so it is cancelled too.
+    """
+    orders.lock_order(session, order_id)
+    payment = payment_for_order(session, order_id, for_update=True)
+    if payment is None or payment.status in FINAL:
+        return False
+    status = gateway.cancel_intent(payment.provider_intent_id, f"{intent_idempotency_key(order_id)}-cancel")
+    if status != "canceled":
+        log.warning("intent %s of cancelled order %s is %s at the gateway", payment.provider_intent_id, order_id, status)
+        return False
+    payment.status = PaymentStatus.CANCELED.value
+    payment.updated_at = now
+    return True
+
+
+# --- webhooks ------------------------------------------------------------------------------------------
+
+
+def handle_webhook(
+    session: Session, gateway: PaymentGateway, payload: bytes, headers: Mapping[str, str], *, now: datetime
+) -> str:
+    """Verify a gateway webhook and apply it (see the module doc); returns what it did, for the log."""
+    event = gateway.verify_webhook(payload, headers)
+    return apply_event(session, event, now=now)
+
+
+def apply_event(session: Session, event: dict[str, Any], *, now: datetime) -> str:
+    """Apply a verified Stripe-format event once. Returns ``paid``, ``cancelled``, ``duplicate``,
+    ``ignored`` (a type we do not act on) or ``unchanged`` (a late outcome the order is past)."""
+    event_type = event["type"]
+    obj = event["data"]["object"]
+    if event_type not in HANDLED_EVENTS:
+        return "ignored"
+    payment = session.scalar(select(Payment).where(Payment.provider_intent_id == str(obj.get("id", ""))))
+    if payment is None:
+        raise UnknownIntent("The webhook names a payment intent we did not create.")
+    metadata_order = (obj.get("metadata") or {}).get("order_id")
+    if metadata_order is not None and str(metadata_order) != str(payment.order_id):
+        raise UnknownIntent("The webhook's intent belongs to another order.")
+    if not _claim(session, event, now):
+        return "duplicate"
+    orders.lock_order(session, payment.order_id)
+    payment = payment_for_order(session, payment.order_id, for_update=True)
+    assert payment is not None
+    if event_type == SUCCEEDED:
+        return _succeeded(session, payment, now)
+    return _failed(session, payment, event_type, obj, now)
+
+
+def _claim(session: Session, event: dict[str, Any], now: datetime) -> bool:
+    """Record the event id (flushed now, committed with the effect); False if it was seen before."""
+    event_id = str(event["id"])[:255]
+    if session.get(ProcessedWebhook, event_id) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(ProcessedWebhook(event_id=event_id, type=str(event["type"])[:100], received_at=now))
+    except IntegrityError:  # the same event, delivered twice at once: the other delivery applies it
+        return False
+    return True
+
+
+def _succeeded(session: Session, payment: Payment, now: datetime) -> str:
+    if payment.status == PaymentStatus.SUCCEEDED.value:
+        return "unchanged"
+    payment.status = PaymentStatus.SUCCEEDED.value
+    payment.failure_reason = None
+    payment.updated_at = now
+    moved = orders.mark_paid(session, payment.order_id, now=now)
+    record(session, "payment.succeeded", key=payment.order_id, data={
+        "order_id": payment.order_id, "payment_id": payment.id, "provider_ref": payment.provider_intent_id,
+        "amount_idr": payment.amount_idr,
+    })
+    if not moved:  # money taken for an order already cancelled (expired): the refund flow handles it
+        log.warning("payment %s succeeded but order %s is no longer pending; it needs a refund",
+                    payment.provider_intent_id, payment.order_id)
+        return "unchanged"
+    return "paid"
+
+
+def _failed(session: Session, payment: Payment, event_type: str, obj: dict[str, Any], now: datetime) -> str:
+    if payment.status == PaymentStatus.SUCCEEDED.value:
+        return "unchanged"  # a late failure after the success: never backwards
+    error = obj.get("last_payment_error") or {}
+    if event_type == CANCELED:
+        reason = f"payment cancelled ({obj.get('cancellation_reason') or 'at the gateway'})"
+    else:
+        reason = str(error.get("decline_code") or error.get("code") or "payment_failed")
+    if payment.status != PaymentStatus.CANCELED.value:
+        payment.status = (PaymentStatus.CANCELED if event_type == CANCELED else PaymentStatus.FAILED).value
+    payment.failure_reason = (str(error.get("message") or reason))[:500]
+    payment.updated_at = now
+    if not orders.cancel_unpaid(session, payment.order_id, reason, now=now, payment_failed=True):
+        return "unchanged"
+    record(session, "payment.failed", key=payment.order_id, data={
+        "order_id": payment.order_id, "payment_id": payment.id, "provider_ref": payment.provider_intent_id,
+        "reason": reason[:500],
+    })
+    return "cancelled"
+
+
+# --- the sandbox's pay button --------------------------------------------------------------------------
+
+
+def sandbox_pay(
+    session: Session, gateway: PaymentGateway, buyer: User, order_id: int, *,
+    card_number: str | None = None, method: str | None = None, now: datetime,
+) -> tuple[Order, str]:
+    """Pay the buyer's order on the sandbox: the Stripe-format event it causes goes through
+    :func:`handle_webhook` (signature checked). 404 off the sandbox or for someone else's order."""
+    if not isinstance(gateway, SandboxGateway):
+        raise NotFound("Not found.")
+    order = orders.get_for_buyer(session, buyer, order_id)
+    if order.status != OrderStatus.PENDING_PAYMENT.value:
+        raise Conflict("This order is no longer waiting for payment.", code="not_pending")
+    payment = payment_for_order(session, order_id)
+    if payment is None:
+        raise Conflict("The payment is still being prepared; try again in a moment.", code="payment_not_ready")
+    if payment.gateway != gateway.name:
+        raise NotFound("Not found.")
+    if method == "qris":
+        succeeds, method_type = True, "qris"
+    else:
+        number = "".join((card_number or "").split())
+        if number not in TEST_CARDS:
+            raise ValidationFailed(fields={"card_number": [
+                "Use test card 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002 (declined)."]})
+        succeeds, method_type = TEST_CARDS[number], "card"
+    event = sandbox_event(payment, succeeds=succeeds, method_type=method_type, now=now)
+    payload = json.dumps(event, separators=(",", ":")).encode("utf-8")
+    outcome = handle_webhook(session, gateway, payload, gateway.sign(payload, int(now.timestamp())), now=now)
+    return order, outcome
+
+
+def sandbox_event(payment: Payment, *, succeeds: bool, method_type: str, now: datetime) -> dict[str, Any]:
+    """A Stripe ``event`` around a ``payment_intent`` (the shapes of Stripe's fixtures), amounts × 100."""
+    created = int(now.timestamp())
+    amount = payment.amount_idr * STRIPE_IDR_FACTOR
+    declined = None if succeeds else {
+        "type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
+        "message": "Your card was declined.",
+    }
+    intent = {
+        "id": payment.provider_intent_id, "object": "payment_intent", "amount": amount,
+        "amount_received": amount if succeeds else 0, "currency": "idr", "created": created,
+        "client_secret": payment.client_secret, "livemode": False, "capture_method": "automatic",
+        "status": "succeeded" if succeeds else "requires_payment_method",
+        "last_payment_error": declined, "payment_method_types": [method_type],
+        "metadata": {"order_id": str(payment.order_id)}, "transfer_group": f"order-{payment.order_id}",
+        "cancellation_reason": None,
+    }
+    return {
+        "id": "evt_sbx_" + uuid.uuid4().hex[:24], "object": "event", "api_version": None, "created": created,
+        "data": {"object": intent}, "livemode": False, "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": SUCCEEDED if succeeds else FAILED,
+    }

@@ -1,0 +1,95 @@
+"""The payment page ``/orders/<id>/pay`` (the order's buyer only; anyone else gets 404).
+
+Stripe: the Stripe.js Payment Element mounted with the intent's client secret (card, QRIS, GoPay as
+Stripe offers them). Sandbox: a clearly marked test card form and a QRIS code drawn here (segno, SVG)
+with a "simulate scan" button; both forms call :func:`marketplace.payments.services.sandbox_pay`, the
+service behind the API's ``sandbox-pay``. Until the payments worker has made the intent the page says so
+and refreshes itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+
+from marketplace.accounts.security import login_required, require_user
+from marketplace.db import get_session, utcnow
+from marketplace.errors import DomainError, NotFound
+from marketplace.forms import show_errors
+from marketplace.i18n import gettext as _
+from marketplace.orders import services as orders
+from marketplace.payments import services
+from marketplace.payments.forms import QrisScanForm, TestCardForm
+from marketplace.payments.webhooks import current_gateway
+from marketplace.web import status_for
+
+bp = Blueprint("payments_pages", __name__)
+
+
+def _qr_image(payload: str | None) -> str | None:
+    """A ``data:`` URI of the QR code of ``payload`` (drawn locally: nothing leaves the server)."""
+    if not payload:
+        return None
+    import segno
+
+    return segno.make(payload, error="m").svg_data_uri(scale=5, border=2)
+
+
+def _page(order_id: int, *, card_form: Any = None, status: int = 200) -> Any:
+    session = get_session()
+    order = orders.get_for_buyer(session, require_user(), order_id)
+    payment = services.payment_for_order(session, order.id)
+    settings = current_app.config["SETTINGS"]
+    return render_template(
+        "payments/pay.html", order=order, payment=payment,
+        card_form=card_form or TestCardForm(formdata=None), qris_form=QrisScanForm(formdata=None),
+        qr_image=_qr_image(payment.qr_payload) if payment else None,
+        stripe_publishable_key=settings.stripe_publishable_key,
+    ), status
+
+
+@bp.route("/orders/<int:order_id>/pay")
+@login_required()
+def pay(order_id: int) -> Any:
+    """The order's total and the ways to pay it."""
+    return _page(order_id)
+
+
+def _pay(order_id: int, form: Any, **how: str | None) -> Any:
+    try:
+        _order, outcome = services.sandbox_pay(get_session(), current_gateway(), require_user(), order_id,
+                                               now=utcnow(), **how)
+    except NotFound:
+        raise
+    except DomainError as err:
+        get_session().rollback()
+        if isinstance(form, TestCardForm):
+            return _page(order_id, card_form=form, status=show_errors(form, err))
+        flash(_(err.message), "error")
+        return _page(order_id, status=status_for(err))
+    if outcome == "paid":
+        flash(_("Payment received. Thank you!"), "info")
+    elif outcome == "cancelled":
+        flash(_("The payment was declined: the order is cancelled and its items are back in stock."), "error")
+    return redirect(url_for(".pay", order_id=order_id))
+
+
+@bp.route("/orders/<int:order_id>/pay/card", methods=["POST"])
+@login_required()
+def pay_card(order_id: int) -> Any:
+    """Pay on the sandbox with a test card."""
+    form = TestCardForm()
+    if not form.validate_on_submit():
+        return _page(order_id, card_form=form, status=422)
+    return _pay(order_id, form, card_number=form.card_number.data)
+
+
+@bp.route("/orders/<int:order_id>/pay/qris", methods=["POST"])
+@login_required()
+def pay_qris(order_id: int) -> Any:
+    """Simulate the buyer's wallet scanning the sandbox QRIS code."""
+    form = QrisScanForm()
+    if not form.validate_on_submit():
+        return _page(order_id, status=400)
+    return _pay(order_id, form, method="qris")

@@ -1,0 +1,38 @@
+"""``POST /webhooks/stripe``: Stripe's (and the sandbox's) events about payment intents.
+
+Thin: the raw body and headers go to :func:`marketplace.payments.services.handle_webhook`, which checks
+the signature and moves the order; the request's one commit writes the webhook row, the order's new
+state and its events together (a 4xx commits nothing). CSRF-exempt: Stripe signs, it has no cookie.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from marketplace.db import get_session, utcnow
+from marketplace.extensions import csrf
+from marketplace.payments import services
+from marketplace.payments.gateways import PaymentGateway, gateway_from_settings
+
+bp = Blueprint("payments_webhooks", __name__)
+
+
+def current_gateway() -> PaymentGateway:
+    """This process's gateway (``PAYMENT_GATEWAY``), built on first use and kept on the app."""
+    gateway = current_app.extensions.get("payment_gateway")
+    if gateway is None:
+        gateway = gateway_from_settings(current_app.config["SETTINGS"])
+        current_app.extensions["payment_gateway"] = gateway
+    return gateway
+
+
+@bp.route("/webhooks/stripe", methods=["POST"])
+@csrf.exempt
+def stripe_webhook() -> Any:
+    """A signed Stripe event: 200 once applied (or a replay), 400 if forged, stale or for an unknown intent."""
+    outcome = services.handle_webhook(
+        get_session(), current_gateway(), request.get_data(cache=False), request.headers, now=utcnow()
+    )
+    return jsonify({"received": True, "outcome": outcome})

@@ -1,0 +1,133 @@
+"""The sandbox path end to end through the real broker, relay and payments worker:
+order.placed → intent → sandbox-pay → paid; decline → cancelled, restocked, intent cancelled; a
+redelivered (or repeated) order.placed makes no second intent."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from events.kafka import make_producer, relay_producer_factory
+from events.models import OutboxEvent, ProcessedEvent
+from events.outbox import record
+from events.relay import Relay
+from marketplace.listings.models import Listing
+from marketplace.orders.models import Order
+from marketplace.payments.models import Payment
+from tests.integration.helpers import unique, wait_for
+from tests.unit.payments.factories import place_order
+from workers.payments import handlers
+from workers.runner import ConsumerRunner
+from workers.worker import Worker
+
+pytestmark = pytest.mark.integration
+
+FAST: dict[str, Any] = {"session_timeout_ms": 6_000, "poll_timeout_ms": 200, "retry_backoff": 0.05,
+                        "retry_backoff_max": 0.2}
+
+
+@contextmanager
+def payments_worker(app: Any, settings: Any, bootstrap: str, topic: str) -> Iterator[None]:
+    """The payments worker as declared (its handlers and gateway factory), on this test's own topic."""
+    worker = Worker(name=unique("payments"), topics=(topic,), handlers=handlers.HANDLERS,
+                    build_dependencies=handlers.build_dependencies)
+    runner = ConsumerRunner.for_worker(worker, settings=settings, bootstrap_servers=bootstrap,
+                                       session_factory=app.extensions["db"].write_session_factory, **FAST)
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+    assert not thread.is_alive()
+
+
+def relay_orders(app: Any, bootstrap: str, topic: str) -> int:
+    """Publish the outbox, the ``orders`` events onto this test's topic (isolation on the shared broker)."""
+    database = app.extensions["db"]
+    with database.transaction() as session:
+        session.execute(update(OutboxEvent).where(OutboxEvent.topic == "orders", OutboxEvent.sent_at.is_(None))
+                        .values(topic=topic))
+    relay = Relay(database.write_session_factory, relay_producer_factory(bootstrap, [topic, "payments"]))
+    try:
+        return relay.publish_batch()
+    finally:
+        relay.close()
+
+
+def _read(app: Any, fn: Any) -> Any:
+    with app.extensions["db"].new_session() as session:
+        return fn(session)
+
+
+def payment(app: Any, order_id: int) -> Payment | None:
+    return _read(app, lambda s: s.scalar(select(Payment).where(Payment.order_id == order_id)))
+
+
+def count(app: Any, model: Any, *where: Any) -> int:
+    return _read(app, lambda s: s.scalar(select(func.count()).select_from(model).where(*where)))
+
+
+def test_order_to_intent_to_paid_and_decline_to_cancelled(app, api, db_session, settings, bootstrap):
+    topic = unique("orders")
+    buyer = api.make_user("buyer")
+    paid_order, _ = place_order(db_session, buyer.id, price_idr=100_000, quantity=1)
+    declined_order, listing = place_order(db_session, buyer.id, price_idr=80_000, quantity=2, stock=5)
+
+    with payments_worker(app, settings, bootstrap, topic):
+        assert relay_orders(app, bootstrap, topic) == 2
+        wait_for(lambda: payment(app, paid_order.id) and payment(app, declined_order.id), 30, "both intents")
+        assert count(app, OutboxEvent, OutboxEvent.type == "payment.intent_created") == 2
+
+        resp = api.post(f"/api/v1/orders/{paid_order.id}/sandbox-pay", as_=buyer, json={"method": "qris"})
+        assert resp.status_code == 202 and resp.json["status"] == "paid"
+        resp = api.post(f"/api/v1/orders/{declined_order.id}/sandbox-pay", as_=buyer,
+                        json={"card_number": "4000000000000002"})
+        assert resp.status_code == 202 and resp.json["status"] == "cancelled"
+
+        # order.cancelled reaches the worker, which cancels the declined intent at the gateway.
+        relay_orders(app, bootstrap, topic)
+        wait_for(lambda: payment(app, declined_order.id).status == "canceled", 30, "the intent cancelled")
+
+    assert _read(app, lambda s: s.get(Order, paid_order.id).status) == "paid"
+    assert payment(app, paid_order.id).status == "succeeded"
+    assert _read(app, lambda s: (s.get(Order, declined_order.id).status, s.get(Listing, listing.id).stock)) == ("cancelled", 5)
+    types = _read(app, lambda s: list(s.scalars(select(OutboxEvent.type).where(OutboxEvent.key == str(declined_order.id))
+                                                .order_by(OutboxEvent.id))))
+    assert types == ["order.placed", "payment.intent_created", "order.payment_failed", "order.cancelled", "payment.failed"]
+
+
+def test_a_redelivered_or_repeated_order_placed_makes_no_second_intent(app, api, db_session, settings, bootstrap):
+    topic = unique("orders")
+    buyer = api.make_user("buyer")
+    order, _ = place_order(db_session, buyer.id)
+
+    with payments_worker(app, settings, bootstrap, topic):
+        relay_orders(app, bootstrap, topic)
+        first = wait_for(lambda: payment(app, order.id), 30, "the intent")
+        placed = _read(app, lambda s: s.scalar(select(OutboxEvent).where(OutboxEvent.type == "order.placed",
+                                                                          OutboxEvent.key == str(order.id))))
+        producer = make_producer(bootstrap)
+        try:  # the same event again (a relay re-send or a replay): the inbox skips it
+            producer.send(topic, key=str(order.id).encode(), value=placed.payload.encode()).get(timeout=10)
+        finally:
+            producer.close()
+        with app.extensions["db"].transaction() as session:  # a second event for the same order: the row stops it
+            data = json.loads(placed.payload)["data"]
+            record(session, "order.placed", key=order.id, data=data)
+        relay_orders(app, bootstrap, topic)
+        wait_for(lambda: count(app, OutboxEvent, OutboxEvent.type == "order.placed", OutboxEvent.sent_at.is_not(None)) == 2,
+                 15, "the repeat published")
+        wait_for(lambda: count(app, ProcessedEvent) == 2, 30, "both order.placed events handled")
+
+    assert count(app, Payment, Payment.order_id == order.id) == 1
+    assert payment(app, order.id).provider_intent_id == first.provider_intent_id
+    assert count(app, OutboxEvent, OutboxEvent.type == "payment.intent_created") == 1
