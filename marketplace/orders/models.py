@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,6 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.accounts.models import User
 from marketplace.db import Base, UTCDateTime, utcnow
 from marketplace.shops.models import Shop
+
+if TYPE_CHECKING:
+    from marketplace.payments.models import Payment
 
 
 class OrderStatus(str, enum.Enum):
@@ -74,6 +78,8 @@ class Order(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(200), default=None)
 
     buyer: Mapped[User] = relationship()
+    #: The order's payment at the gateway (``marketplace.payments``); None until the worker created it.
+    payment: Mapped["Payment | None"] = relationship("Payment", uselist=False, viewonly=True)
     seller_orders: Mapped[list["SellerOrder"]] = relationship(
         back_populates="order", order_by="SellerOrder.id", cascade="all, delete-orphan"
     )

@@ -87,6 +87,12 @@ class AddressOut(Schema):
     postal_code = fields.String()
 
 
+class PaymentSummary(Schema):
+    status = fields.String()
+    client_secret = fields.String(allow_none=True)
+    gateway = fields.String()
+
+
 class OrderOut(Schema):
     id = fields.Integer()
     status = fields.String(metadata={"enum": [s.value for s in OrderStatus]})
@@ -100,6 +106,7 @@ class OrderOut(Schema):
     cancel_reason = fields.String(allow_none=True)
     shipping_address = fields.Function(lambda o: AddressOut().dump(o))
     seller_orders = fields.List(fields.Nested(SellerOrderOut))
+    payment = fields.Nested(PaymentSummary, allow_none=True)
 
 
 class OrderList(Schema):
