@@ -139,3 +139,8 @@ class OrderItem(Base):
     @property
     def line_total_idr(self) -> int:
         return self.unit_price_idr * self.quantity
+
+
+# ``Order.payment`` names a class of the payments feature: load it wherever orders are, so the mappers
+# configure in every process (the relay and workers import only what they use).
+from marketplace.payments import models as _payments_models  # noqa: E402,F401

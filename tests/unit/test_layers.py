@@ -29,3 +29,19 @@ def test_services_and_workers_import_without_flask():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"the web layer was imported: {out.stdout.strip()}"
+
+
+def test_each_model_module_alone_configures_its_mappers():
+    """A relay or worker process imports only the models it uses; a relationship to another feature's
+    class must not leave the mappers unconfigurable there (it did: Order.payment in the relay)."""
+    modules = sorted(".".join(p.relative_to(ROOT).with_suffix("").parts)
+                     for p in [*ROOT.glob("marketplace/*/models.py"), ROOT / "events" / "models.py"])
+    code = (
+        "import importlib, sys\n"
+        "from sqlalchemy.orm import configure_mappers\n"
+        "importlib.import_module(sys.argv[1])\n"
+        "configure_mappers()\n"
+    )
+    for module in modules:
+        out = subprocess.run([sys.executable, "-c", code, module], cwd=ROOT, capture_output=True, text=True)
+        assert out.returncode == 0, f"{module}: {out.stderr.strip().splitlines()[-1:]}"

@@ -1,0 +1,289 @@
+"""Benchmark: checkouts under gunicorn, and how long a buyer waits from "order placed" to "paid".
+
+On PostgreSQL (``TEST_DATABASE_URL``, a schema of its own, dropped afterwards) or, without it, SQLite:
+
+1. **Checkout throughput and latency.** ``--n`` buyers, each with a cart of two products from two shops
+   (``--listings`` products over ``--shops`` shops, plenty of stock), call ``POST /api/v1/checkout``
+   through gunicorn (2 sync workers, as the storefront runs) from ``--concurrency`` client threads with
+   keep-alive connections. Reported: checkouts/s, p50 and p99 of the response time.
+2. **Order committed → paid, through the sandbox.** With the embedded broker, the relay and the
+   payments worker running as processes, ``--samples`` buyers check out one at a time; each polls the
+   order until the worker's payment intent is there, pays by QRIS (``sandbox-pay``) and the order is
+   ``paid``. Reported: p50/p99 of checkout-response → intent ready, and → paid.
+
+A benchmark, not a test: nothing asserts on the numbers. Record runs in bench/README.md.
+
+    .venv/bin/python bench/checkout_bench.py                     # SQLite
+    TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/checkout_bench.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+
+from marketplace import models  # noqa: E402,F401
+from marketplace.db import Base, Database, normalise_url, transaction  # noqa: E402
+
+ADDRESS = {"recipient": "Rina Wulandari", "phone": "081234567890", "line1": "Jl. Melati No. 3",
+           "city": "Makassar", "province": "Sulawesi Selatan", "postal_code": "90111"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def database_url() -> Iterator[str]:
+    base = os.environ.get("TEST_DATABASE_URL", "").strip()
+    if not base:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{tmp}/bench.db"
+            _create(url)
+            yield url
+        return
+    base = normalise_url(base)
+    schema = f"pk_bench_{uuid.uuid4().hex[:8]}"
+    admin = Database(base)
+    with admin.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{base}?options=-csearch_path%3D{schema}"
+    try:
+        _create(url)
+        yield url
+    finally:
+        with admin.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _create(url: str) -> None:
+    db = Database(url)
+    Base.metadata.create_all(db.engine)
+    db.dispose()
+
+
+def seed(url: str, *, shops: int, listings: int, buyers: int) -> list[str]:
+    """Shops with approved listings and buyers with a two-shop cart each; returns the buyers' tokens."""
+    from marketplace.accounts import services as accounts
+    from marketplace.accounts.models import User
+    from marketplace.cart import services as cart
+    from marketplace.listings.models import Listing
+    from marketplace.shops.models import Shop
+
+    rng = random.Random(7)
+    db = Database(url, writer=True)
+    password_hash = accounts.hash_password("bench password 1")
+    kelurahan = ["Cipayung", "Pamulang Barat", "Serua", "Pondok Benda"]
+    by_shop: dict[int, list[int]] = {}
+    with transaction(db.session_factory) as session:
+        for s in range(shops):
+            owner = User(email=f"artisan{s}@bench.id", name=f"Artisan {s}", password_hash=password_hash, role="artisan")
+            session.add(owner)
+            session.flush()
+            shop = Shop(owner_id=owner.id, name=f"Toko {s}", slug=f"toko-{s}", city="Tangerang Selatan",
+                        kelurahan=kelurahan[s % len(kelurahan)])
+            session.add(shop)
+            session.flush()
+            for i in range(listings // shops):
+                listing = Listing(shop_id=shop.id, title=f"Batik tulis {s}-{i}", description="", category="batik",
+                                  price_idr=100_000 + 5_000 * i, stock=1_000_000, weight_grams=300 + 50 * i,
+                                  status="approved")
+                session.add(listing)
+                session.flush()
+                by_shop.setdefault(shop.id, []).append(listing.id)
+    tokens: list[str] = []
+    shop_ids = list(by_shop)
+    for start in range(0, buyers, 200):
+        with transaction(db.session_factory) as session:
+            for b in range(start, min(buyers, start + 200)):
+                buyer = User(email=f"buyer{b}@bench.id", name=f"Buyer {b}", password_hash=password_hash, role="buyer")
+                session.add(buyer)
+                session.flush()
+                first, second = rng.sample(shop_ids, 2)
+                cart.add_item(session, buyer, rng.choice(by_shop[first]), 1)
+                cart.add_item(session, buyer, rng.choice(by_shop[second]), 2)
+                tokens.append(accounts.issue_token(session, buyer, 24)[0])
+    db.dispose()
+    return tokens
+
+
+@contextmanager
+def process(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def wait_http(port: int, path: str = "/healthz", timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the web server on port {port} did not come up")
+
+
+class Client:
+    """One keep-alive connection, as one phone's browser would hold."""
+
+    def __init__(self, port: int):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def call(self, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {token}"}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=payload, headers=headers)
+        resp = self.conn.getresponse()
+        data = resp.read()
+        return resp.status, (json.loads(data) if data else None)
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def bench_checkouts(port: int, tokens: list[str], concurrency: int) -> dict[str, Any]:
+    queue = list(tokens)
+    lock = threading.Lock()
+    latencies: list[float] = []
+    failures: list[int] = []
+
+    def work() -> None:
+        client = Client(port)
+        while True:
+            with lock:
+                if not queue:
+                    return
+                token = queue.pop()
+            t0 = time.perf_counter()
+            status, _ = client.call("POST", "/api/v1/checkout", token, {"shipping_address": ADDRESS})
+            took = time.perf_counter() - t0
+            with lock:
+                (latencies if status == 201 else failures).append(took if status == 201 else status)
+
+    threads = [threading.Thread(target=work) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return {
+        "checkouts": len(latencies), "failed": len(failures), "per_second": len(latencies) / wall,
+        "p50_ms": pct(latencies, 50) * 1000, "p99_ms": pct(latencies, 99) * 1000,
+    }
+
+
+def bench_paid_latency(port: int, tokens: list[str]) -> dict[str, Any]:
+    to_intent: list[float] = []
+    to_paid: list[float] = []
+    client = Client(port)
+    for token in tokens:
+        status, order = client.call("POST", "/api/v1/checkout", token, {"shipping_address": ADDRESS})
+        assert status == 201, order
+        t0 = time.perf_counter()
+        while True:
+            _, seen = client.call("GET", f"/api/v1/orders/{order['id']}", token)
+            if seen.get("payment"):
+                break
+            if time.perf_counter() - t0 > 30:
+                raise SystemExit("no payment intent after 30 s: is the payments worker running?")
+            time.sleep(0.005)
+        to_intent.append(time.perf_counter() - t0)
+        status, paid = client.call("POST", f"/api/v1/orders/{order['id']}/sandbox-pay", token, {"method": "qris"})
+        assert status == 202 and paid["status"] == "paid", paid
+        to_paid.append(time.perf_counter() - t0)
+    return {
+        "samples": len(to_paid),
+        "intent_p50_ms": pct(to_intent, 50) * 1000, "intent_p99_ms": pct(to_intent, 99) * 1000,
+        "paid_p50_ms": pct(to_paid, 50) * 1000, "paid_p99_ms": pct(to_paid, 99) * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="checkouts in the throughput run")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--shops", type=int, default=10)
+    parser.add_argument("--listings", type=int, default=100)
+    parser.add_argument("--samples", type=int, default=50, help="orders in the committed → paid run")
+    args = parser.parse_args()
+
+    from events.broker import EmbeddedBroker
+
+    kind = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
+    with database_url() as url, tempfile.TemporaryDirectory() as tmp:
+        tokens = seed(url, shops=args.shops, listings=args.listings, buyers=args.n + args.samples)
+        broker = EmbeddedBroker(log_path=f"{tmp}/broker.log")
+        broker.start(timeout=30)
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret", "PAYMENT_GATEWAY": "sandbox",
+               "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers, "VAR_DIR": tmp, "SESSION_COOKIE_SECURE": "0",
+               "RATELIMIT_STORAGE_URI": "memory://"}
+        cli = [sys.executable, "-m", "marketplace.cli"]
+        web = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+               "marketplace.wsgi:app"]
+        try:
+            with process(web, env, Path(tmp) / "web.log"):
+                wait_http(port)
+                checkout = bench_checkouts(port, tokens[: args.n], args.concurrency)
+                print(f"[{kind}] checkout: {checkout['checkouts']} in {checkout['checkouts'] / checkout['per_second']:.1f}s "
+                      f"= {checkout['per_second']:.0f}/s with {args.concurrency} clients; "
+                      f"p50 {checkout['p50_ms']:.0f} ms, p99 {checkout['p99_ms']:.0f} ms; failed {checkout['failed']}",
+                      flush=True)
+                with process([*cli, "relay"], env, Path(tmp) / "relay.log"), \
+                        process([*cli, "worker", "payments"], env, Path(tmp) / "payments.log"):
+                    time.sleep(8)  # the worker joins its consumer group
+                    try:
+                        paid = bench_paid_latency(port, tokens[args.n:])
+                    except SystemExit:
+                        for name in ("relay", "payments"):
+                            print(f"--- {name}.log\n" + (Path(tmp) / f"{name}.log").read_text()[-3000:], file=sys.stderr)
+                        raise
+                print(f"[{kind}] committed → intent ready: p50 {paid['intent_p50_ms']:.0f} ms, "
+                      f"p99 {paid['intent_p99_ms']:.0f} ms; → paid: p50 {paid['paid_p50_ms']:.0f} ms, "
+                      f"p99 {paid['paid_p99_ms']:.0f} ms ({paid['samples']} orders)", flush=True)
+        finally:
+            broker.stop()
+
+
+if __name__ == "__main__":
+    main()
