@@ -212,6 +212,25 @@ def bench_checkouts(port: int, tokens: list[str], concurrency: int) -> dict[str,
     }
 
 
+def drain(url: str, n: int, timeout: float = 600) -> float:
+    """Seconds until ``n`` orders have their payment intent (the relay and worker catching up)."""
+    from sqlalchemy import func, select
+
+    from marketplace.payments.models import Payment
+
+    db = Database(url)
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < timeout:
+            with db.new_session() as session:
+                if (session.scalar(select(func.count(Payment.id))) or 0) >= n:
+                    return time.perf_counter() - started
+            time.sleep(0.2)
+        raise SystemExit(f"the payments worker did not catch up with {n} orders in {timeout:.0f}s")
+    finally:
+        db.dispose()
+
+
 def bench_paid_latency(port: int, tokens: list[str]) -> dict[str, Any]:
     to_intent: list[float] = []
     to_paid: list[float] = []
@@ -271,7 +290,9 @@ def main() -> None:
                       flush=True)
                 with process([*cli, "relay"], env, Path(tmp) / "relay.log"), \
                         process([*cli, "worker", "payments"], env, Path(tmp) / "payments.log"):
-                    time.sleep(8)  # the worker joins its consumer group
+                    drained = drain(url, args.n)  # the throughput run's orders get their intents first
+                    print(f"[{kind}] backlog: intents for the {args.n} orders above made in {drained:.1f}s "
+                          f"({args.n / drained:.0f}/s, relay and payments worker started cold)", flush=True)
                     try:
                         paid = bench_paid_latency(port, tokens[args.n:])
                     except SystemExit:
