@@ -24,6 +24,8 @@ PAGE_MODULES = (
     "marketplace.moderation.views",
     "marketplace.media.views",
     "marketplace.ops.views",
+    "marketplace.cart.views",
+    "marketplace.orders.views",
 )
 
 
