@@ -29,6 +29,8 @@ PAGE_MODULES = (
     "marketplace.orders.fulfilment_views",
     "marketplace.payments.views",
     "marketplace.payments.webhooks",
+    "marketplace.cart.views",
+    "marketplace.orders.views",
 )
 
 

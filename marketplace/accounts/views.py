@@ -1,4 +1,8 @@
-"""Account pages: log in, log out, register, language switch."""
+"""Account pages: log in, log out, register, language switch.
+
+Logging in (or registering as a buyer) folds the visitor's session cart into the account
+(:func:`marketplace.cart.session_cart.take_out_for`) before the session is renewed.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from marketplace.accounts import schemas, services
 from marketplace.accounts.forms import LoginForm, RegisterForm
 from marketplace.accounts.security import log_in, log_out
+from marketplace.cart import session_cart
 from marketplace.db import get_session
 from marketplace.errors import DomainError
 from marketplace.extensions import limiter
@@ -47,6 +52,7 @@ def login() -> Any:
             form.form_errors.append("Wrong e-mail or password.")
             status = 401
         else:
+            session_cart.take_out_for(get_session(), user)
             log_in(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form), status
@@ -71,10 +77,11 @@ def register() -> Any:
         except DomainError as err:
             status = show_errors(form, err)
         else:
+            session_cart.take_out_for(get_session(), user)
             log_in(user)
             if user.is_artisan:
                 return redirect(url_for("shops_pages.new_shop"))
-            return redirect(url_for("catalog_pages.home"))
+            return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/register.html", form=form), status
 
 

@@ -164,22 +164,33 @@ PAGES = {
     "/admin/moderation": ADMIN,
     "/admin/moderation/listings/{listing_id}": ADMIN,
     "/admin/events": ADMIN,
+    "/checkout": BUYER,
+    "/orders": BUYER,
+    "/orders/{order_id}": BUYER,
 }
 
 
 def test_pages_send_anonymous_visitors_to_login_and_refuse_wrong_roles(client, auth, world):
+    def path(page: str) -> str:
+        return page.format(listing_id=world["listing_id"], order_id=999_999)
+
     for page in PAGES:
-        resp = client.get(page.format(listing_id=world["listing_id"]))
+        resp = client.get(path(page))
         assert resp.status_code == 302 and "/login" in resp.headers["Location"], page
     auth.login(world["buyer"].email, world["buyer"].password)
-    for page in PAGES:
-        resp = client.get(page.format(listing_id=world["listing_id"]))
-        assert resp.status_code == 403, (page, resp.status_code)
+    for page, who in PAGES.items():
+        resp = client.get(path(page))
+        if who != BUYER:
+            assert resp.status_code == 403, (page, resp.status_code)
+        elif "{order_id}" in page:
+            assert resp.status_code == 404, page  # no such order of theirs
+        else:
+            assert resp.status_code in (200, 302), page
     auth.logout()
     auth.login(world["other_artisan"].email, world["other_artisan"].password)
     for page, who in PAGES.items():
-        resp = client.get(page.format(listing_id=world["listing_id"]))
-        if who == ADMIN:
+        resp = client.get(path(page))
+        if who in (ADMIN, BUYER):
             assert resp.status_code == 403, page
         elif "{listing_id}" in page:
             assert resp.status_code == 404, page  # someone else's listing

@@ -1,0 +1,107 @@
+"""Buyer pages: checkout (address, shipping per shop, totals, place the order), order history and detail.
+
+Buyers only (visitors go to the login page, which brings them back here with their cart; artisans
+and admins get 403). Checkout reads the address with :class:`~marketplace.orders.schemas.AddressIn`,
+the API's rules; "Calculate shipping" prices each shop's parcel with the checkout's own quoter and
+changes nothing; "Place order" calls :func:`~marketplace.orders.checkout.place_order` and goes to the
+order's payment page. A refusal (a cart problem 409, a bad address 422) is shown on the page with its
+status, and the request wrapper rolls everything back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from marketplace.accounts.models import Role
+from marketplace.accounts.security import login_required, require_user
+from marketplace.cart import schemas as cart_schemas
+from marketplace.cart import services as cart_services
+from marketplace.db import get_session, utcnow
+from marketplace.errors import DomainError
+from marketplace.forms import load_form, show_errors
+from marketplace.media.storage import get_storage
+from marketplace.orders import services
+from marketplace.orders.checkout import ShippingQuote, place_order, shipping_quoter
+from marketplace.orders.forms import AddressForm
+from marketplace.orders.schemas import AddressIn
+
+bp = Blueprint("orders_pages", __name__)
+
+BUYER = Role.BUYER.value
+
+
+@dataclass
+class Preview:
+    """Shipping per shop (by shop id) for the address typed, and the order's totals with it."""
+
+    shipping: dict[int, ShippingQuote]
+    subtotal_idr: int
+
+    @property
+    def shipping_idr(self) -> int:
+        return sum(quote.shipping_idr for quote in self.shipping.values())
+
+    @property
+    def total_idr(self) -> int:
+        return self.subtotal_idr + self.shipping_idr
+
+
+def _preview(cart: cart_services.Cart, address: dict[str, str]) -> Preview:
+    """What :func:`place_order` would charge for this cart and address (read-only)."""
+    quote = shipping_quoter(current_app.config["SETTINGS"])
+    return Preview(
+        shipping={g.shop.id: quote(g.shop, g.weight_grams, address["city"], address["province"]) for g in cart.groups},
+        subtotal_idr=cart.subtotal_idr,
+    )
+
+
+def _checkout_page(form: AddressForm, status: int, preview: Preview | None = None) -> Any:
+    cart = cart_services.get_cart(get_session(), require_user(BUYER))
+    return render_template(
+        "orders/checkout.html", form=form, preview=preview, cart=cart_schemas.cart_out(cart, get_storage().url),
+    ), status
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+@login_required(BUYER)
+def checkout() -> Any:
+    """The address, shipping per shop and totals; "Place order" creates the order and opens its payment."""
+    session, buyer = get_session(), require_user(BUYER)
+    form = AddressForm() if request.method == "POST" else AddressForm(recipient=buyer.name)
+    if request.method == "GET" and not cart_services.get_cart(session, buyer).lines:
+        return redirect(url_for("cart_pages.cart"))
+    address, status = load_form(form, AddressIn())
+    if address is None:
+        return _checkout_page(form, status)
+    try:
+        if request.form.get("action") == "place":
+            settings = current_app.config["SETTINGS"]
+            order = place_order(session, buyer, address, quote_shipping=shipping_quoter(settings), now=utcnow(),
+                                payment_ttl=timedelta(minutes=settings.order_payment_ttl_minutes))
+            return redirect(f"/orders/{order.id}/pay")  # the payments feature's page
+        preview = _preview(cart_services.get_cart(session, buyer), address)
+    except DomainError as err:
+        status = show_errors(form, err)
+        session.rollback()  # show the cart as it is, not as the refused checkout left it in this session
+        return _checkout_page(form, status)
+    return _checkout_page(form, 200, preview)
+
+
+@bp.route("/orders")
+@login_required(BUYER)
+def my_orders() -> Any:
+    """The buyer's orders, newest first."""
+    return render_template("orders/index.html", orders=services.list_for_buyer(get_session(), require_user(BUYER)))
+
+
+@bp.route("/orders/<int:order_id>")
+@login_required(BUYER)
+def order(order_id: int) -> Any:
+    """One of the buyer's orders (anyone else's is 404): each shop's part, totals, and its timeline."""
+    session, buyer = get_session(), require_user(BUYER)
+    found = services.get_for_buyer(session, buyer, order_id)
+    return render_template("orders/show.html", order=found, timeline=services.timeline(session, buyer, order_id))
