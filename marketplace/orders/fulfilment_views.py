@@ -15,17 +15,12 @@ from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError
 from marketplace.forms import SchemaForm, load_form, show_errors
 from marketplace.i18n import gettext as _
-from marketplace.orders import fulfilment, labels, schemas, services
+from marketplace.orders import fulfilment, schemas, services
 from marketplace.orders.models import OrderStatus
 
 bp = Blueprint("fulfilment_pages", __name__)
 
 ARTISAN, ADMIN = Role.ARTISAN.value, Role.ADMIN.value
-
-
-@bp.app_context_processor
-def _status_labels() -> dict[str, Any]:
-    return {"status_labels": labels.SELLER_ORDER_STATUS, "order_status_labels": labels.ORDER_STATUS}
 
 
 class ShipForm(SchemaForm):

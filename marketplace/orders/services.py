@@ -129,7 +129,8 @@ def timeline(session: Session, viewer: User, order_id: int) -> list[tuple[str, d
 
 
 def search(session: Session, *, status: str | None = None, q: str | None = None, limit: int = 100) -> list[Order]:
-    """Orders for admins, newest first: by status, and by order number, buyer name or e-mail, or recipient."""
+    """Orders for admins, newest first: by status, and by order number (``#123`` is that order only),
+    buyer name or e-mail, or recipient."""
     stmt = (
         select(Order)
         .join(User, User.id == Order.buyer_id)
@@ -140,7 +141,9 @@ def search(session: Session, *, status: str | None = None, q: str | None = None,
     if status:
         stmt = stmt.where(Order.status == status)
     if q:
-        text = q.strip().lstrip("#")
+        text = q.strip()
+        if text.startswith("#") and text[1:].isdigit():  # "#123": that order, nothing else
+            return list(session.scalars(stmt.where(Order.id == int(text[1:]))))
         like = f"%{text.lower()}%"
         conditions = [func.lower(User.name).like(like), func.lower(User.email).like(like),
                       func.lower(Order.recipient).like(like)]

@@ -82,7 +82,7 @@ def checkout() -> Any:
             settings = current_app.config["SETTINGS"]
             order = place_order(session, buyer, address, quote_shipping=shipping_quoter(settings), now=utcnow(),
                                 payment_ttl=timedelta(minutes=settings.order_payment_ttl_minutes))
-            return redirect(f"/orders/{order.id}/pay")  # the payments feature's page
+            return redirect(url_for("payments_pages.pay", order_id=order.id))
         preview = _preview(cart_services.get_cart(session, buyer), address)
     except DomainError as err:
         status = show_errors(form, err)
