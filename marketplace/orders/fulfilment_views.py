@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
+from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
 from marketplace.accounts.models import Role
@@ -26,6 +27,10 @@ ARTISAN, ADMIN = Role.ARTISAN.value, Role.ADMIN.value
 class ShipForm(SchemaForm):
     courier = StringField("Courier")
     tracking_number = StringField("Tracking number")
+
+
+class CsrfOnly(FlaskForm):
+    """A button that changes state: only the CSRF token."""
 
 
 class CancelForm(SchemaForm):
@@ -78,6 +83,17 @@ def cancel(seller_order_id: int) -> Any:
         return _seller_page(failed_id=seller_order_id, form=form, status=show_errors(form, err))
     flash(_("The order is cancelled and its stock is back on sale."), "info")
     return redirect(url_for(".seller_orders"))
+
+
+@bp.route("/seller-orders/<int:seller_order_id>/received", methods=["POST"])
+@login_required(Role.BUYER.value)
+def confirm_delivery(seller_order_id: int) -> Any:
+    """The buyer got the parcel: the artisan's part is delivered (and the order complete once all are)."""
+    if not CsrfOnly().validate_on_submit():
+        return redirect(url_for("orders_pages.my_orders"))
+    part = fulfilment.confirm_delivery(get_session(), require_user(Role.BUYER.value), seller_order_id, now=utcnow())
+    flash(_("Thank you! The artisan is told that the parcel arrived."), "info")
+    return redirect(url_for("orders_pages.order", order_id=part.order_id))
 
 
 @bp.route("/admin/orders")

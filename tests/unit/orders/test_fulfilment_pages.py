@@ -76,3 +76,19 @@ def test_who_may_open_these_pages(client, auth, api, app, market):
     auth.login(buyer.email, buyer.password)
     assert client.get("/seller/orders").status_code == 403
     assert client.get("/admin/orders").status_code == 403
+
+
+def test_buyer_confirms_a_shipped_parcel_from_the_order_page(client, auth, api, app, market):
+    order, seller, buyer, _ = _order(api, app, market)
+    part_id = order["seller_orders"][0]["id"]
+    auth.login(buyer.email, buyer.password)
+    page = client.get(f"/orders/{order['id']}").get_data(as_text=True)
+    assert "Paket ini sudah saya terima" not in page  # not shipped yet
+    api.post(f"/api/v1/seller/orders/{part_id}/ship", as_=seller, json={"courier": "JNE", "tracking_number": "JNE-4242"})
+    page = client.get(f"/orders/{order['id']}").get_data(as_text=True)
+    assert "JNE-4242" in page and "Paket ini sudah saya terima" in page
+    token = auth.csrf_token(f"/orders/{order['id']}")
+    resp = client.post(f"/seller-orders/{part_id}/received", data={"csrf_token": token})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/orders/{order['id']}")
+    assert api.get(f"/api/v1/orders/{order['id']}", as_=buyer).json["status"] == "completed"
+    assert client.post(f"/seller-orders/{part_id}/received", data={"csrf_token": token}).status_code == 409
