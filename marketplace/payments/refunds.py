@@ -84,17 +84,7 @@ def open_refund(session: Session, order: Order, part: SellerOrder | None, *, rea
                 requested_by: int | None, now: datetime) -> Refund:
     """A pending refund of ``part`` (or the whole ``order``, locked by the caller) and
     ``order.refund_requested``; 409 when the order was not paid or this money is already coming back."""
-    if order.status not in REFUNDABLE:
-        raise Conflict("Only a paid order can be refunded.", code="not_paid")
-    live = live_refunds(session, order.id)
-    if part is None and live:
-        raise Conflict("This order already has a refund; refund its remaining seller orders one by one.",
-                       code="already_refunded")
-    if part is not None and any(r.seller_order_id in (None, part.id) for r in live):
-        raise Conflict("This part of the order is already refunded.", code="already_refunded")
-    amount = order.total_idr if part is None else part.subtotal_idr + part.shipping_idr
-    if sum(r.amount_idr for r in live) + amount > order.total_idr:
-        raise Conflict("That is more than the buyer paid.", code="refund_exceeds_payment")
+    amount = refundable_amount(session, order, part)
     refund = Refund(order_id=order.id, seller_order_id=part.id if part else None, amount_idr=amount,
                     reason=reason[:500], status=PENDING, requested_by=requested_by, created_at=now, updated_at=now)
     session.add(refund)
@@ -106,21 +96,36 @@ def open_refund(session: Session, order: Order, part: SellerOrder | None, *, rea
     return refund
 
 
+def refundable_amount(session: Session, order: Order, part: SellerOrder | None) -> int:
+    """What refunding ``part`` (or the whole order) gives back; 409 if it may not be refunded."""
+    if order.status not in REFUNDABLE:
+        raise Conflict("Only a paid order can be refunded.", code="not_paid")
+    live = live_refunds(session, order.id)
+    if part is None and live:
+        raise Conflict("This order already has a refund; refund its remaining seller orders one by one.",
+                       code="already_refunded")
+    if part is not None and any(r.seller_order_id in (None, part.id) for r in live):
+        raise Conflict("This part of the order is already refunded.", code="already_refunded")
+    amount = order.total_idr if part is None else part.subtotal_idr + part.shipping_idr
+    if sum(r.amount_idr for r in live) + amount > order.total_idr:
+        raise Conflict("That is more than the buyer paid.", code="refund_exceeds_payment")
+    return amount
+
+
 def request_refund(session: Session, admin: User, order_id: int, *, seller_order_id: int | None, reason: str,
                    now: datetime) -> Refund:
     """An admin refunds the whole order or one of its seller orders (see the module doc). Unshipped
     parts it covers are cancelled first, their stock returned, so nobody ships what was refunded."""
     order = orders.lock_order(session, order_id)
-    if order.status not in REFUNDABLE:  # before cancelling anything
-        raise Conflict("Only a paid order can be refunded.", code="not_paid")
     awaiting = SellerOrderStatus.AWAITING_SHIPMENT.value
     part = None
     if seller_order_id is not None:
         part = next((so for so in order.seller_orders if so.id == seller_order_id), None)
         if part is None:
             raise ValidationFailed(fields={"seller_order_id": ["This seller order is not part of the order."]})
+    refundable_amount(session, order, part)  # refused before anything is cancelled
     covered = [part] if part is not None else list(order.seller_orders)
-    for so in covered:  # a refusal below rolls these back with the rest of the request
+    for so in covered:
         if so.status == awaiting:
             orders.cancel_paid_part(session, order, so, reason, now=now)
     return open_refund(session, order, part, reason=reason, requested_by=admin.id, now=now)
@@ -258,13 +263,13 @@ def _succeeded(session: Session, order: Order, payment: Payment, refund: Refund,
         return "unchanged"  # told twice (charge.refunded and refund.updated), or after a failure
     refund.status, refund.succeeded_at, refund.updated_at = SUCCEEDED, now, now
     session.flush()
-    record(session, "payment.refunded", key=order.id, data={
-        "order_id": order.id, "payment_id": payment.id, "provider_ref": refund.provider_refund_id or payment.provider_intent_id,
-        "amount_idr": refund.amount_idr,
-    })
     record(session, "order.refunded", key=order.id, data={
         "order_id": order.id, "amount_idr": refund.amount_idr, "reason": refund.reason, "refund_id": refund.id,
         "seller_order_id": refund.seller_order_id,
+    })
+    record(session, "payment.refunded", key=order.id, data={
+        "order_id": order.id, "payment_id": payment.id, "provider_ref": refund.provider_refund_id or payment.provider_intent_id,
+        "amount_idr": refund.amount_idr,
     })
     refunded = sum(r.amount_idr for r in live_refunds(session, order.id) if r.status == SUCCEEDED)
     if refunded >= order.total_idr and order.status in REFUNDABLE:
