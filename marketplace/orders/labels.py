@@ -17,3 +17,9 @@ SELLER_ORDER_STATUS = {
     "delivered": "Delivered",
     "cancelled": "Cancelled",
 }
+
+REFUND_STATUS = {
+    "pending": "Refund pending",
+    "succeeded": "Refunded",
+    "failed": "Refund failed",
+}

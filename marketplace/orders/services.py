@@ -159,7 +159,7 @@ def search(session: Session, *, status: str | None = None, q: str | None = None,
     stmt = (
         select(Order)
         .join(User, User.id == Order.buyer_id)
-        .options(selectinload(Order.seller_orders).selectinload(SellerOrder.items))
+        .options(selectinload(Order.seller_orders).selectinload(SellerOrder.items), selectinload(Order.refunds))
         .order_by(Order.created_at.desc(), Order.id.desc())
         .limit(limit)
     )
