@@ -98,7 +98,8 @@ class Refund(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
-    seller_order_id: Mapped[int | None] = mapped_column(ForeignKey("seller_orders.id", ondelete="RESTRICT"), default=None)
+    seller_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("seller_orders.id", ondelete="RESTRICT"), default=None)  # None: the whole order
     amount_idr: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default=RefundStatus.PENDING.value)

@@ -268,8 +268,8 @@ def _succeeded(session: Session, order: Order, payment: Payment, refund: Refund,
         "seller_order_id": refund.seller_order_id,
     })
     record(session, "payment.refunded", key=order.id, data={
-        "order_id": order.id, "payment_id": payment.id, "provider_ref": refund.provider_refund_id or payment.provider_intent_id,
-        "amount_idr": refund.amount_idr,
+        "order_id": order.id, "payment_id": payment.id, "amount_idr": refund.amount_idr,
+        "provider_ref": refund.provider_refund_id or payment.provider_intent_id,
     })
     refunded = sum(r.amount_idr for r in live_refunds(session, order.id) if r.status == SUCCEEDED)
     if refunded >= order.total_idr and order.status in REFUNDABLE:

@@ -17,6 +17,9 @@ simulating (signature check, event-id dedupe, out-of-order outcomes) all live in
 on this path too; an HTTP loop would add a process that must reach the web server and share its
 webhook secret (derived per process from ``SECRET_KEY`` when unset), for no behaviour the sandbox needs.
 One commit also means a failing delivery leaves nothing behind, and the buyer sees the outcome at once.
+
+**Refund events** (``charge.refunded``, ``refund.updated``, ``refund.failed``) go through the same
+:func:`handle_webhook` and are applied by :mod:`marketplace.payments.refunds` (see there).
 """
 
 from __future__ import annotations
