@@ -11,6 +11,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "order.cancelled",
         "order.shipped",
         "order.delivered",
+        "order.refund_requested",
         "order.refunded",
     ),
     "payments": ("payment.intent_created", "payment.succeeded", "payment.failed", "payment.refunded"),

@@ -136,10 +136,27 @@ class OrderDeliveredV1(EventData):
     shop_id = _id()
 
 
+class OrderRefundRequestedV1(EventData):
+    """A refund was asked for (an admin, or an artisan cancelling their part before shipping): the
+    whole order (``seller_order_id`` null) or one seller order. The payments worker sends it to the
+    gateway; ``order.refunded`` follows once the gateway confirms the money moved."""
+
+    order_id = _id()
+    refund_id = _id()
+    seller_order_id = StrictInteger(required=True, allow_none=True, validate=validate.Range(min=1))
+    amount_idr = StrictInteger(required=True, validate=validate.Range(min=1))
+    reason = _text()
+
+
 class OrderRefundedV1(EventData):
+    """The gateway confirmed a refund. ``refund_id`` and ``seller_order_id`` (null: the whole order) say
+    which one, for the ledger and the notifier; optional, as the first contract named only the rest."""
+
     order_id = _id()
     amount_idr = _idr()
     reason = _text()
+    refund_id = StrictInteger(validate=validate.Range(min=1))
+    seller_order_id = StrictInteger(allow_none=True, validate=validate.Range(min=1))
 
 
 # --- payments (key: order id) ------------------------------------------------------------------------
@@ -224,6 +241,7 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("order.cancelled", 1): OrderCancelledV1,
     ("order.shipped", 1): OrderShippedV1,
     ("order.delivered", 1): OrderDeliveredV1,
+    ("order.refund_requested", 1): OrderRefundRequestedV1,
     ("order.refunded", 1): OrderRefundedV1,
     ("payment.intent_created", 1): PaymentIntentCreatedV1,
     ("payment.succeeded", 1): PaymentSucceededV1,

@@ -18,7 +18,8 @@ from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.errors import Conflict, NotFound
 from marketplace.orders.models import VISIBLE_TO_SELLER, Order, OrderStatus, SellerOrder, SellerOrderStatus
-from marketplace.orders.services import cancel_unpaid, lock_order, return_stock
+from marketplace.orders.services import cancel_paid_part, cancel_unpaid, complete_if_done, lock_order
+from marketplace.payments import refunds
 from marketplace.shops.models import Shop
 
 AWAITING = SellerOrderStatus.AWAITING_SHIPMENT.value
@@ -78,19 +79,14 @@ def ship(session: Session, artisan: User, seller_order_id: int, *, courier: str,
 
 
 def cancel_part(session: Session, artisan: User, seller_order_id: int, *, reason: str, now: datetime) -> SellerOrder:
-    """The artisan cannot fulfil their part before shipping: it is cancelled, its stock returned, and
-    ``order.cancelled`` names the part and what the buyer is owed for it (items and shipping)."""
+    """The artisan cannot fulfil their part before shipping: it is cancelled, its stock returned,
+    ``order.cancelled`` names the part and what the buyer is owed for it (items and shipping), and that
+    amount is refunded (a pending refund and ``order.refund_requested``, sent by the payments worker)."""
     order, part = _locked_part(session, seller_order_id, owner=artisan)
     if part.status != AWAITING:
         raise Conflict("Only an order that awaits shipment can be cancelled.", code="not_awaiting_shipment")
-    part.status, part.cancelled_at, part.cancel_reason = CANCELLED, now, reason[:200]
-    return_stock(session, part)
-    session.flush()
-    record(session, "order.cancelled", key=order.id, data={
-        "order_id": order.id, "seller_order_id": part.id, "shop_id": part.shop_id, "reason": reason[:500],
-        "refund_idr": part.subtotal_idr + part.shipping_idr,
-    })
-    _complete_if_done(session, order, now)
+    cancel_paid_part(session, order, part, reason, now=now)
+    refunds.open_refund(session, order, part, reason=reason, requested_by=artisan.id, now=now)
     return part
 
 
@@ -107,15 +103,8 @@ def confirm_delivery(session: Session, buyer: User | None, seller_order_id: int,
     record(session, "order.delivered", key=order.id, data={
         "order_id": order.id, "seller_order_id": part.id, "shop_id": part.shop_id,
     })
-    _complete_if_done(session, order, now)
+    complete_if_done(session, order, now)
     return part
-
-
-def _complete_if_done(session: Session, order: Order, now: datetime) -> None:
-    statuses = {so.status for so in order.seller_orders}
-    if order.status == OrderStatus.PAID.value and statuses <= {DELIVERED, CANCELLED} and DELIVERED in statuses:
-        order.status = OrderStatus.COMPLETED.value
-        session.flush()
 
 
 # --- the scheduler's jobs: each takes one item per transaction, so several copies can run ------------

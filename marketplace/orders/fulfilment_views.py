@@ -1,5 +1,6 @@
 """Fulfilment pages: the artisan's orders to ship (ship with courier and tracking, or cancel before
-shipping), and the admins' order search. Thin: parse the form with its schema, call one service."""
+shipping), and the admins' order search with its refund button. Thin: parse the form with its
+schema, call one service."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.security import login_required, require_user
 from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError
-from marketplace.forms import SchemaForm, load_form, show_errors
+from marketplace.forms import SchemaForm, WholeNumberField, load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.orders import fulfilment, schemas, services
 from marketplace.orders.models import OrderStatus
+from marketplace.payments import refunds
+from marketplace.payments import schemas as payment_schemas
 
 bp = Blueprint("fulfilment_pages", __name__)
 
@@ -35,6 +38,11 @@ class CsrfOnly(FlaskForm):
 
 class CancelForm(SchemaForm):
     reason = TextAreaField("Why you cannot send it (the buyer sees this)")
+
+
+class RefundForm(SchemaForm):
+    seller_order_id = WholeNumberField("What to refund")  # blank: the whole order
+    reason = TextAreaField("Reason for the refund (the buyer sees this)")
 
 
 def _seller_page(*, failed_id: int | None = None, form: Any = None, status: int = 200) -> Any:
@@ -99,7 +107,11 @@ def confirm_delivery(seller_order_id: int) -> Any:
 @bp.route("/admin/orders")
 @login_required(ADMIN)
 def admin_orders() -> Any:
-    """Find orders by status, order number, buyer name or e-mail, or recipient."""
+    """Find orders by status, order number, buyer name or e-mail, or recipient; refund a paid one."""
+    return _admin_page()
+
+
+def _admin_page(*, failed_id: int | None = None, form: Any = None, status: int = 200) -> Any:
     errors: dict[str, Any] = {}
     try:
         query = schemas.AdminOrdersQuery().load({k: v for k, v in request.args.items() if v.strip()})
@@ -108,5 +120,23 @@ def admin_orders() -> Any:
     found = services.search(get_session(), status=query.get("status"), q=query.get("q"))
     return render_template(
         "fulfilment/admin_orders.html", orders=found, statuses=[s.value for s in OrderStatus],
-        args=request.args, errors=errors,
-    ), (400 if errors else 200)
+        args=request.args, errors=errors, refundable=refunds.REFUNDABLE, failed_id=failed_id,
+        failed_form=form, refund_form=RefundForm(formdata=None),
+    ), (400 if errors else status)
+
+
+@bp.route("/admin/orders/<int:order_id>/refund", methods=["POST"])
+@login_required(ADMIN)
+def refund(order_id: int) -> Any:
+    """Refund a paid order in full or one seller order; the payment provider confirms it later."""
+    form = RefundForm()
+    values, status = load_form(form, payment_schemas.RefundIn())
+    if values is None:
+        return _admin_page(failed_id=order_id, form=form, status=status)
+    try:
+        refunds.request_refund(get_session(), require_user(ADMIN), order_id,
+                               seller_order_id=values["seller_order_id"], reason=values["reason"], now=utcnow())
+    except DomainError as err:
+        return _admin_page(failed_id=order_id, form=form, status=show_errors(form, err))
+    flash(_("Refund requested; the order shows Refunded once the payment provider confirms it."), "info")
+    return redirect(url_for(".admin_orders", q=str(order_id)))

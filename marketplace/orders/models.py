@@ -21,7 +21,7 @@ from marketplace.db import Base, UTCDateTime, utcnow
 from marketplace.shops.models import Shop
 
 if TYPE_CHECKING:
-    from marketplace.payments.models import Payment
+    from marketplace.payments.models import Payment, Refund
 
 
 class OrderStatus(str, enum.Enum):
@@ -80,6 +80,8 @@ class Order(Base):
     buyer: Mapped[User] = relationship()
     #: The order's payment at the gateway (``marketplace.payments``); None until the worker created it.
     payment: Mapped["Payment | None"] = relationship("Payment", uselist=False, viewonly=True)
+    #: Refunds asked for on this order (``marketplace.payments``), oldest first.
+    refunds: Mapped[list["Refund"]] = relationship("Refund", viewonly=True, order_by="Refund.id")
     seller_orders: Mapped[list["SellerOrder"]] = relationship(
         back_populates="order", order_by="SellerOrder.id", cascade="all, delete-orphan"
     )

@@ -102,6 +102,32 @@ def cancel_unpaid(session: Session, order_id: int, reason: str, *, now: datetime
     return True
 
 
+def cancel_paid_part(session: Session, order: Order, part: SellerOrder, reason: str, *, now: datetime) -> None:
+    """Cancel one awaiting-shipment seller order of the (locked) paid order: its stock goes back and
+    ``order.cancelled`` names the part and what the buyer is owed for it. The refund of that amount is
+    the caller's (``marketplace.payments.refunds``): the artisan's cancel and an admin's part refund
+    both come through here."""
+    part.status = SellerOrderStatus.CANCELLED.value
+    part.cancelled_at, part.cancel_reason = now, reason[:200]
+    return_stock(session, part)
+    session.flush()
+    record(session, "order.cancelled", key=order.id, data={
+        "order_id": order.id, "seller_order_id": part.id, "shop_id": part.shop_id, "reason": reason[:500],
+        "refund_idr": part.subtotal_idr + part.shipping_idr,
+    })
+    complete_if_done(session, order, now)
+
+
+def complete_if_done(session: Session, order: Order, now: datetime) -> None:
+    """``paid → completed`` once every seller order is delivered or cancelled (and one delivered)."""
+    done = {SellerOrderStatus.DELIVERED.value, SellerOrderStatus.CANCELLED.value}
+    statuses = {so.status for so in order.seller_orders}
+    if (order.status == OrderStatus.PAID.value and statuses <= done
+            and SellerOrderStatus.DELIVERED.value in statuses):
+        order.status = OrderStatus.COMPLETED.value
+        session.flush()
+
+
 def return_stock(session: Session, seller_order: SellerOrder) -> None:
     """Put a cancelled seller order's quantities back on its listings."""
     for item in seller_order.items:
@@ -134,7 +160,7 @@ def search(session: Session, *, status: str | None = None, q: str | None = None,
     stmt = (
         select(Order)
         .join(User, User.id == Order.buyer_id)
-        .options(selectinload(Order.seller_orders).selectinload(SellerOrder.items))
+        .options(selectinload(Order.seller_orders).selectinload(SellerOrder.items), selectinload(Order.refunds))
         .order_by(Order.created_at.desc(), Order.id.desc())
         .limit(limit)
     )

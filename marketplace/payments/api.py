@@ -1,4 +1,6 @@
-"""Payments JSON API: the sandbox's pay call (``POST /api/v1/orders/<id>/sandbox-pay``, §5).
+"""Payments JSON API (§5): the sandbox's pay call (``POST /api/v1/orders/<id>/sandbox-pay``) and an
+admin's refund (``POST /api/v1/admin/orders/<id>/refund``: 200 ``refund_pending``; the payments worker
+sends it and the gateway's webhook confirms it; 409 when not paid or already refunded).
 
 Only on the sandbox gateway and only for the order's buyer (404 otherwise, as for any order that is
 not yours); 409 when the order is not waiting for payment or its intent is not made yet. 202: the
@@ -11,9 +13,10 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
 from marketplace.db import get_session, utcnow
-from marketplace.payments import schemas, services
+from marketplace.payments import refunds, schemas, services
 from marketplace.payments.webhooks import current_gateway
 
 bp = Blueprint("payments_api", __name__, url_prefix="/api/v1", description="Payments")
@@ -33,3 +36,14 @@ def sandbox_pay(body: dict[str, Any], order_id: int) -> Any:
     payment = services.payment_for_order(session, order.id)
     return {"order_id": order.id, "status": order.status, "outcome": outcome,
             "payment": services.present_payment(payment)}
+
+
+@bp.route("/admin/orders/<int:order_id>/refund", methods=["POST"])
+@api_auth(Role.ADMIN.value)
+@bp.arguments(schemas.RefundIn)
+@bp.response(200, schemas.RefundOut)
+def refund(body: dict[str, Any], order_id: int) -> Any:
+    """Refund a paid order in full, or one seller order of it (unshipped parts are cancelled, stock returned)."""
+    made = refunds.request_refund(get_session(), require_user(), order_id, seller_order_id=body["seller_order_id"],
+                                  reason=body["reason"], now=utcnow())
+    return refunds.present(made)

@@ -17,7 +17,9 @@ over ``"<t>.<payload>"``, 300 s tolerance), the sandbox with ``STRIPE_WEBHOOK_SE
 secret derived from ``SECRET_KEY``; so the one ``/webhooks/stripe`` handler serves both.
 
 ``refund`` takes the intent id as well as the amount and key (§7 names only the latter two: a refund
-has to say what it refunds). The refund *flow* (admin action, ``charge.refunded``) is not built yet.
+has to say what it refunds), and metadata (our order and refund ids, so a webhook about the refund can
+be matched to our row by our own id). The refund flow is in ``marketplace.payments.refunds``; Stripe
+confirms a refund by webhook, and the sandbox's confirmation is built and delivered there too.
 """
 
 from __future__ import annotations
@@ -90,7 +92,8 @@ class PaymentGateway(Protocol):
         """Cancel the intent; returns its status afterwards (``canceled``, or a final status it had)."""
         ...
 
-    def refund(self, intent_id: str, amount_idr: int, idempotency_key: str) -> Refund: ...
+    def refund(self, intent_id: str, amount_idr: int, idempotency_key: str,
+               metadata: Mapping[str, str] | None = None) -> Refund: ...
 
     def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]: ...
 
@@ -200,11 +203,14 @@ class StripeGateway:
             raise PaymentGatewayError(f"Stripe could not cancel the payment: {exc}") from exc
         return str(pi["status"])
 
-    def refund(self, intent_id: str, amount_idr: int, idempotency_key: str) -> Refund:
+    def refund(self, intent_id: str, amount_idr: int, idempotency_key: str,
+               metadata: Mapping[str, str] | None = None) -> Refund:
+        params: dict[str, Any] = {"payment_intent": intent_id, "amount": amount_idr * STRIPE_IDR_FACTOR}
+        if metadata:
+            params["metadata"] = dict(metadata)
         refund = self._call(
             "refund the payment", self._client.v1.refunds.create,
-            params={"payment_intent": intent_id, "amount": amount_idr * STRIPE_IDR_FACTOR},
-            options={"idempotency_key": idempotency_key},
+            params=params, options={"idempotency_key": idempotency_key},
         )
         return Refund(refund_id=refund["id"], status=refund["status"])
 
@@ -249,7 +255,10 @@ class SandboxGateway:
     def cancel_intent(self, intent_id: str, idempotency_key: str) -> str:
         return "canceled"
 
-    def refund(self, intent_id: str, amount_idr: int, idempotency_key: str) -> Refund:
+    def refund(self, intent_id: str, amount_idr: int, idempotency_key: str,
+               metadata: Mapping[str, str] | None = None) -> Refund:
+        """A deterministic refund id from the key (the same key, the same refund, as at Stripe); its
+        ``charge.refunded`` is built from our rows and delivered by ``refunds.send_refund``."""
         return Refund(refund_id="re_sbx_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24], status="succeeded")
 
     def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]:

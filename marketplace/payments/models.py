@@ -9,6 +9,13 @@ intents in the database"): it has no other store.
 
 ``processed_webhooks`` holds each gateway event id once; it is inserted in the transaction that moves
 the order, so "the row exists" is exactly "the event took effect" and a replay is a 200 with no effect.
+
+``refunds`` holds each refund an admin (or an artisan's cancel before shipping) asked for: the whole
+order (``seller_order_id`` NULL) or one seller order, ``pending`` until the gateway's webhook says
+``succeeded`` or ``failed``. Two partial unique indexes say "once": one live (not failed) refund per
+seller order, and one live whole-order refund per order; the service (with the order locked) also
+refuses a whole refund beside a part refund and vice versa, and never refunds more than was paid. A
+failed refund does not count, so it can be asked for again (a new row, a new idempotency key).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, UTCDateTime, utcnow
@@ -64,3 +71,41 @@ class ProcessedWebhook(Base):
     event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RefundStatus(str, enum.Enum):
+    PENDING = "pending"  # asked for; the payments worker sends it, the gateway's webhook confirms it
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+#: Refunds that count: asked for or done (a failed one can be asked for again).
+LIVE_REFUND = "status <> 'failed'"
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", RefundStatus), name="status_valid"),
+        CheckConstraint("amount_idr > 0", name="amount_positive"),
+        Index("ix_refunds_order_id", "order_id"),
+        Index("uq_refunds_seller_order_id_live", "seller_order_id", unique=True,
+              sqlite_where=text(LIVE_REFUND), postgresql_where=text(LIVE_REFUND)),
+        Index("uq_refunds_order_id_whole_live", "order_id", unique=True,
+              sqlite_where=text(f"seller_order_id IS NULL AND {LIVE_REFUND}"),
+              postgresql_where=text(f"seller_order_id IS NULL AND {LIVE_REFUND}")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
+    seller_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("seller_orders.id", ondelete="RESTRICT"), default=None)  # None: the whole order
+    amount_idr: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default=RefundStatus.PENDING.value)
+    provider_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True, default=None)
+    failure_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -1,4 +1,4 @@
-"""Input and output schemas of the payments API (the sandbox's pay call)."""
+"""Input and output schemas of the payments API (the sandbox's pay call, an admin's refund)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from marketplace.fields import TrimmedString
+from marketplace.fields import StrictInteger, TrimmedString
 
 #: A card number as typed: 12 to 19 digits, spaces allowed between groups.
 CARD_NUMBER = validate.Regexp(r"^[0-9 ]{12,23}$", error="Enter the card number as digits.")
@@ -36,3 +36,24 @@ class SandboxPayOut(Schema):
     status = fields.String(metadata={"description": "the order's status after the payment event"})
     outcome = fields.String(metadata={"description": "paid, cancelled, unchanged or duplicate"})
     payment = fields.Nested(PaymentOut, allow_none=True)
+
+
+REFUND_REASON_MESSAGE = "Give a reason of 3 to 500 characters."
+
+
+class RefundIn(Schema):
+    """``{seller_order_id?, reason}``: one seller order of the order, or (absent or null) all of it."""
+
+    seller_order_id = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(min=1))
+    reason = TrimmedString(required=True, validate=validate.Length(3, 500, error=REFUND_REASON_MESSAGE))
+
+
+class RefundOut(Schema):
+    refund_id = fields.Integer()
+    order_id = fields.Integer()
+    seller_order_id = fields.Integer(allow_none=True)
+    amount_idr = fields.Integer()
+    status = fields.String(metadata={
+        "enum": ["refund_pending", "refunded", "refund_failed"],
+        "description": "refund_pending until the gateway confirms, then refunded (or refund_failed)",
+    })

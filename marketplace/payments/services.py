@@ -17,6 +17,9 @@ simulating (signature check, event-id dedupe, out-of-order outcomes) all live in
 on this path too; an HTTP loop would add a process that must reach the web server and share its
 webhook secret (derived per process from ``SECRET_KEY`` when unset), for no behaviour the sandbox needs.
 One commit also means a failing delivery leaves nothing behind, and the buyer sees the outcome at once.
+
+**Refund events** (``charge.refunded``, ``refund.updated``, ``refund.failed``) go through the same
+:func:`handle_webhook` and are applied by :mod:`marketplace.payments.refunds` (see there).
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ SUCCEEDED = "payment_intent.succeeded"
 FAILED = "payment_intent.payment_failed"
 CANCELED = "payment_intent.canceled"
 HANDLED_EVENTS = (SUCCEEDED, FAILED, CANCELED)
+#: Refund outcomes (applied by ``marketplace.payments.refunds``): a charge object, or a refund object.
+CHARGE_REFUNDED = "charge.refunded"
+REFUND_UPDATED = "refund.updated"
+REFUND_FAILED = "refund.failed"
+REFUND_EVENTS = (CHARGE_REFUNDED, REFUND_UPDATED, REFUND_FAILED)
 
 #: The sandbox's test cards, as Stripe's: the first succeeds, the second is declined.
 CARD_SUCCEEDS = "4242424242424242"
@@ -140,10 +148,15 @@ def handle_webhook(
 
 
 def apply_event(session: Session, event: dict[str, Any], *, now: datetime) -> str:
-    """Apply a verified Stripe-format event once. Returns ``paid``, ``cancelled``, ``duplicate``,
-    ``ignored`` (a type we do not act on) or ``unchanged`` (a late outcome the order is past)."""
+    """Apply a verified Stripe-format event once. Returns ``paid``, ``cancelled``, ``refunded``,
+    ``refund_failed``, ``duplicate``, ``ignored`` (a type we do not act on) or ``unchanged`` (a late
+    outcome the order is past)."""
     event_type = event["type"]
     obj = event["data"]["object"]
+    if event_type in REFUND_EVENTS:
+        from marketplace.payments import refunds  # it builds on this module (claim_event, handle_webhook)
+
+        return refunds.apply_refund_event(session, event, now=now)
     if event_type not in HANDLED_EVENTS:
         return "ignored"
     payment = session.scalar(select(Payment).where(Payment.provider_intent_id == str(obj.get("id", ""))))
@@ -152,7 +165,7 @@ def apply_event(session: Session, event: dict[str, Any], *, now: datetime) -> st
     metadata_order = (obj.get("metadata") or {}).get("order_id")
     if metadata_order is not None and str(metadata_order) != str(payment.order_id):
         raise UnknownIntent("The webhook's intent belongs to another order.")
-    if not _claim(session, event, now):
+    if not claim_event(session, event, now):
         return "duplicate"
     orders.lock_order(session, payment.order_id)
     payment = payment_for_order(session, payment.order_id, for_update=True)
@@ -162,7 +175,7 @@ def apply_event(session: Session, event: dict[str, Any], *, now: datetime) -> st
     return _failed(session, payment, event_type, obj, now)
 
 
-def _claim(session: Session, event: dict[str, Any], now: datetime) -> bool:
+def claim_event(session: Session, event: dict[str, Any], now: datetime) -> bool:
     """Record the event id (flushed now, committed with the effect); False if it was seen before."""
     event_id = str(event["id"])[:255]
     if session.get(ProcessedWebhook, event_id) is not None:

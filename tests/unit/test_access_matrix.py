@@ -52,6 +52,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/seller/orders/<int:seller_order_id>/cancel"): ARTISAN,
     ("POST", "/api/v1/seller-orders/<int:seller_order_id>/confirm-delivery"): BUYER,
     ("GET", "/api/v1/admin/orders"): ADMIN,
+    ("POST", "/api/v1/admin/orders/<int:order_id>/refund"): ADMIN,
 }
 
 JUNK_BODIES = [

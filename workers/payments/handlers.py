@@ -6,8 +6,11 @@
   or the ``stripe`` library's) gets the same intent back and never makes a second.
 - ``order.cancelled`` → the intent is cancelled at the gateway when there is one and it is not final,
   so a cancelled (expired, declined) order can take no money.
+- ``order.refund_requested`` → the refund at the gateway, key ``refund-<refund id>`` (a redelivery or a
+  retry never refunds twice); the row keeps the provider's refund id. Stripe confirms by webhook; the
+  sandbox's ``charge.refunded`` goes through the same webhook handler in this transaction.
 
-Payment outcomes do not come through here: the gateway's webhook moves the order (``/webhooks/stripe``).
+Payment and refund outcomes do not come through here: the gateway's webhook moves the order (``/webhooks/stripe``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace.config import Settings
-from marketplace.payments import services
+from marketplace.payments import refunds, services
 from marketplace.payments.gateways import gateway_from_settings
 from workers.worker import Handler, HandlerContext
 
@@ -32,9 +35,14 @@ def cancel_intent(ctx: HandlerContext, event: dict[str, Any]) -> None:
     services.cancel_intent(ctx.session, ctx.gateway(GATEWAY), event["data"]["order_id"], now=ctx.clock())
 
 
+def send_refund(ctx: HandlerContext, event: dict[str, Any]) -> None:
+    refunds.send_refund(ctx.session, ctx.gateway(GATEWAY), event["data"]["refund_id"], now=ctx.clock())
+
+
 HANDLERS: dict[str, Handler] = {
     "order.placed": create_intent,
     "order.cancelled": cancel_intent,
+    "order.refund_requested": send_refund,
 }
 
 

@@ -33,6 +33,8 @@ EXAMPLES = {
     "order.cancelled": {"order_id": 7, "reason": "payment expired"},
     "order.shipped": {"order_id": 7, "seller_order_id": 9, "shop_id": 3, "courier": "JNE", "tracking_number": "JNE123"},
     "order.delivered": {"order_id": 7, "seller_order_id": 9, "shop_id": 3},
+    "order.refund_requested": {"order_id": 7, "refund_id": 3, "seller_order_id": None, "amount_idr": 270_000,
+                               "reason": "damaged"},
     "order.refunded": {"order_id": 7, "amount_idr": 270_000, "reason": "damaged"},
     "payment.intent_created": {"order_id": 7, "payment_id": 4, "provider_ref": "pi_123", "amount_idr": 270_000},
     "payment.succeeded": {"order_id": 7, "payment_id": 4, "provider_ref": "pi_123", "amount_idr": 270_000},
