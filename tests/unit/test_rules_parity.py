@@ -11,7 +11,7 @@ import html
 
 import pytest
 
-from tests.unit.listings.helpers import Market, listing_body
+from tests.unit.listings.helpers import listing_body
 
 LISTING_FORM = {"title": "Tas anyaman pandan", "description": "Dianyam tangan.", "category": "anyaman",
                 "price_idr": "185000", "stock": "4", "weight_grams": "350", "fulfilment": "ready_to_ship",
@@ -33,11 +33,6 @@ def same_message(api_resp, page_resp, field: str) -> str:
     [api_message] = api_resp.json["error"]["fields"][field]
     assert field_errors(page_resp, field) == [api_message]
     return api_message
-
-
-@pytest.fixture
-def market(api, db_session) -> Market:
-    return Market(api, db_session)
 
 
 @pytest.mark.parametrize("api_change,form_change,field,message", [

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from events.models import OutboxEvent
@@ -17,16 +16,11 @@ from marketplace.listings import services as listings
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.moderation import services as moderation
 from marketplace.moderation.models import ModerationDecision
-from tests.unit.listings.helpers import Market, image_bytes, upload
+from tests.unit.listings.helpers import image_bytes, upload
 
 
 class Boom(RuntimeError):
     pass
-
-
-@pytest.fixture
-def market(api, db_session) -> Market:
-    return Market(api, db_session)
 
 
 def _files(root: str) -> list[Path]:

@@ -4,18 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.listings.helpers import Market
-
-
-@pytest.fixture
-def market(api, db_session) -> Market:
-    return Market(api, db_session)
-
-
-@pytest.fixture
-def buyer(api):
-    return api.make_user("buyer")
-
 
 def _lines(cart) -> dict[int, dict]:
     return {item["listing_id"]: item for group in cart["shops"] for item in group["items"]}

@@ -10,21 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.cart.models import CartItem
-from tests.unit.listings.helpers import Market
 
 
 def text(resp) -> str:
     return unescape(resp.get_data(as_text=True))
-
-
-@pytest.fixture
-def market(api, db_session) -> Market:
-    return Market(api, db_session)
-
-
-@pytest.fixture
-def buyer(api):
-    return api.make_user("buyer")
 
 
 def add(client, auth, listing_id: int, quantity: int = 1):

@@ -6,20 +6,9 @@ from __future__ import annotations
 import pytest
 
 from marketplace.shipping.rates import load_rates
-from tests.unit.listings.helpers import Market
 
 ADDRESS = {"recipient": "Rina Wulandari", "phone": "0812-3456-7890", "line1": "Jl. Melati No. 3, RT 02/RW 05",
            "city": "Makassar", "province": "sulawesi selatan", "postal_code": "90111"}
-
-
-@pytest.fixture
-def market(api, db_session) -> Market:
-    return Market(api, db_session)
-
-
-@pytest.fixture
-def buyer(api):
-    return api.make_user("buyer")
 
 
 def fee(zone: str, kg: int) -> int:

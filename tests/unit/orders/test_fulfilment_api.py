@@ -8,13 +8,7 @@ import pytest
 
 from marketplace.db import utcnow
 from marketplace.orders import scheduler, services as orders
-from tests.unit.listings.helpers import Market
 from tests.unit.orders.test_api import ADDRESS
-
-
-@pytest.fixture
-def market(api, db_session) -> Market:
-    return Market(api, db_session)
 
 
 def _order(api, app, market, *, paid=True):

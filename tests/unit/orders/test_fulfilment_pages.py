@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
 
-from tests.unit.listings.helpers import Market
 from tests.unit.orders.test_fulfilment_api import _order
-
-
-@pytest.fixture
-def market(api, db_session) -> Market:
-    return Market(api, db_session)
 
 
 def _csrf(auth, path):

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from marketplace.orders.models import Order
 from marketplace.shipping.rates import load_rates
-from tests.unit.listings.helpers import Market
 
 ADDRESS = {"recipient": "Rina Wulandari", "phone": "0812 3456 7890", "line1": "Jl. Melati No. 3, RT 02/RW 05",
            "city": "Makassar", "province": "Sulawesi Selatan", "postal_code": "90111"}
@@ -33,16 +32,6 @@ def fee(zone: str, kg: int) -> int:
 
 def rupiah(amount: int) -> str:
     return "Rp " + f"{amount:,}".replace(",", ".")
-
-
-@pytest.fixture
-def market(api, db_session) -> Market:
-    return Market(api, db_session)
-
-
-@pytest.fixture
-def buyer(api):
-    return api.make_user("buyer")
 
 
 @pytest.fixture

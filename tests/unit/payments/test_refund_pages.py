@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from marketplace.payments.models import Refund
-from tests.unit.listings.helpers import Market
 from tests.unit.orders.test_fulfilment_api import _order
-
-
-@pytest.fixture
-def market(api, db_session) -> Market:
-    return Market(api, db_session)
 
 
 def test_admin_refunds_one_part_from_the_order_search(client, auth, api, app, db_session, market):

@@ -8,14 +8,8 @@ import pytest
 
 from marketplace import create_app
 from marketplace.shipping.rates import RateTableError
-from tests.unit.listings.helpers import Market
 
 QUOTE = "/api/v1/shipping/quote"
-
-
-@pytest.fixture
-def market(api, db_session) -> Market:
-    return Market(api, db_session)
 
 
 @pytest.fixture
