@@ -33,6 +33,7 @@ class SearchQuery(Schema):
     sort = fields.String(validate=validate.OneOf(SORTS))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    available = fields.Boolean(metadata={"description": "only listings in stock (sold-out ones left out)"})
 
     @pre_load
     def _drop_empty(self, data: Any, **_kw: Any) -> Any:
@@ -86,6 +87,7 @@ class ListingCard(Schema):
     thumb_url = fields.Function(_thumb_url, allow_none=True, metadata={"type": "string"})
     fulfilment = fields.String()
     processing_days = fields.Integer()
+    sold_out = fields.Function(lambda listing: listing.stock == 0, metadata={"type": "boolean"})
 
 
 class SearchPage(Schema):

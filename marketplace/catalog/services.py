@@ -59,6 +59,7 @@ class SearchParams:
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     shop_id: int | None = None
+    available: bool = False
 
     @classmethod
     def from_query(cls, data: dict[str, Any], **extra: Any) -> "SearchParams":
@@ -114,6 +115,8 @@ def _filtered(stmt: Select[Any], params: SearchParams, word_where: Any, fts_matc
         conditions.append(Listing.price_idr <= params.max_price)
     if params.shop_id is not None:
         conditions.append(Listing.shop_id == params.shop_id)
+    if params.available:
+        conditions.append(Listing.stock > 0)
     return stmt.where(and_(*conditions))
 
 

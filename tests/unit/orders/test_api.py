@@ -82,7 +82,7 @@ def test_empty_cart_and_cart_problems_are_409_and_change_nothing(api, market, bu
     assert resp.json["error"]["fields"] == {str(listing["id"]): ["insufficient_stock"]}
     assert api.get("/api/v1/orders", as_=buyer).json["items"] == []
     assert api.get("/api/v1/cart", as_=buyer).json["item_count"] == 2
-    assert market.types(listing["id"])[-1] != "listing.sold_out"
+    assert market.events("listing.sold_out", key=listing["id"]) == []
 
 
 @pytest.mark.parametrize("change, field", [
