@@ -4,7 +4,7 @@ Each benchmark stays a script of its own (run by hand with its own options for a
 bench/README.md); this only runs them in sequence, each in its own process (its own engine, broker and
 temporary files, and a crash in one does not hide the other's figures), with small sizes by default, and
 prints their results as they come. ``--full`` uses each script's own defaults, the sizes of the recorded
-runs. ``TEST_DATABASE_URL`` set: both benchmarks also run on PostgreSQL, as they do by hand.
+runs. ``TEST_DATABASE_URL`` set: the benchmarks run on PostgreSQL too (checkout: on PostgreSQL only), as by hand.
 
     .venv/bin/python bench/run.py                 # small: a quick look, and proof they still run
     .venv/bin/python bench/run.py --full          # the recorded runs' sizes (several minutes)
@@ -27,6 +27,7 @@ BENCH = Path(__file__).resolve().parent
 BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "search": ("search_bench.py", ["--n", "1000", "--repeat", "10"]),
     "pipeline": ("pipeline_bench.py", ["--n", "300", "--samples", "10"]),
+    "checkout": ("checkout_bench.py", ["--n", "200", "--samples", "10"]),
 }
 
 
