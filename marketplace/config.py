@@ -66,6 +66,7 @@ class Settings:
     testing: bool = False
     order_payment_ttl_minutes: int = 60
     auto_confirm_days: int = 7
+    password_hash_profile: str = "default"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -99,6 +100,7 @@ class Settings:
             public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
             order_payment_ttl_minutes=_int(env, "ORDER_PAYMENT_TTL_MINUTES", 60),
             auto_confirm_days=_int(env, "AUTO_CONFIRM_DAYS", 7),
+            password_hash_profile=env.get("PASSWORD_HASH_PROFILE", "default"),
             shipping_rates_file=env.get("SHIPPING_RATES_FILE", ""),
         )
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import os
 import uuid
+
+# Tests store no real password: argon2-cffi's cheapest profile instead of ~0.3 s per hash (inherited by
+# the processes the e2e tests start). Production keeps the default; tests/unit/accounts checks that.
+os.environ.setdefault("PASSWORD_HASH_PROFILE", "cheapest")
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass

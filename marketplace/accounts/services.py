@@ -8,30 +8,49 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import ApiToken, Role, User
+from marketplace.config import Settings
 from marketplace.accounts.schemas import MIN_PASSWORD_LENGTH, password_error
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Unauthorized, ValidationFailed
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# A hash to verify against when the e-mail is unknown, so timing does not reveal which e-mails exist.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@lru_cache(maxsize=None)
+def _hasher_for(profile: str) -> PasswordHasher:
+    """argon2id with the library's recommended parameters; ``cheapest`` (argon2-cffi's profile for test
+    suites, set with ``PASSWORD_HASH_PROFILE=cheapest``) only where no real password is ever stored."""
+    if profile == "cheapest":
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    return PasswordHasher()
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    return _hasher_for(Settings.from_env().password_hash_profile)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to verify against when the e-mail is unknown, so timing does not reveal which e-mails exist."""
+    return _hasher().hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -66,11 +85,11 @@ def register(session: Session, *, email: str, password: str, name: str, role: st
 def authenticate(session: Session, email: str, password: str) -> User:
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         raise Unauthorized("Wrong e-mail or password.")
     if not verify_password(user.password_hash, password) or not user.is_active:
         raise Unauthorized("Wrong e-mail or password.")
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 

@@ -41,3 +41,15 @@ def test_create_admin_promotes_an_existing_account(tx):
     user = services.register(tx, email="admin@example.id", password=PASSWORD, name="A", role="buyer")
     assert services.create_admin(tx, email="admin@example.id", password="another password") is user
     assert user.is_admin and services.authenticate(tx, "admin@example.id", "another password") is user
+
+
+def test_passwords_are_hashed_with_argon2id_at_the_recommended_cost_unless_configured_otherwise():
+    from argon2 import Type
+
+    from marketplace.config import Settings
+
+    assert Settings.from_env({}).password_hash_profile == "default"
+    strong = services._hasher_for("default")
+    assert strong.type is Type.ID and strong.time_cost >= 2 and strong.memory_cost >= 19_456  # OWASP minimum
+    assert services._hasher_for("cheapest").time_cost == 1  # the test suite's (conftest.py)
+    assert strong.verify(services._hasher_for("cheapest").hash("x" * 12), "x" * 12)  # old hashes still verify
