@@ -58,6 +58,8 @@ REFUND_EVENTS = (CHARGE_REFUNDED, REFUND_UPDATED, REFUND_FAILED)
 CARD_SUCCEEDS = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 TEST_CARDS = {CARD_SUCCEEDS: True, CARD_DECLINED: False}
+#: What ``sandbox_pay`` answers: the event is on its way; the order moves when the webhook arrives.
+PROCESSING = "processing"
 
 
 class UnknownIntent(BadRequest):
@@ -263,10 +265,6 @@ def sandbox_pay(
     event = sandbox_event(payment, succeeds=succeeds, method_type=method_type, now=now)
     delivery.queue_event(session, event, order_id=order_id, now=now)
     return order, PROCESSING
-
-
-#: What ``sandbox_pay`` answers: the event is on its way; the order moves when the webhook arrives.
-PROCESSING = "processing"
 
 
 def payment_processing(session: Session, order_id: int) -> bool:

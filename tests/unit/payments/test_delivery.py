@@ -5,6 +5,7 @@ loop delivers by itself and stops with its stop event."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -22,7 +23,7 @@ from marketplace.orders.models import Order
 from marketplace.payments import delivery, services
 from marketplace.payments.gateways import SIGNATURE_HEADER, StripeGateway
 from marketplace.payments.models import ProcessedWebhook, SandboxWebhookDelivery
-from tests.unit.payments.webhook_server import serve
+from tests.unit.payments.webhook_server import client_poster, serve
 from workers.payments import handlers
 
 CARD_OK, CARD_DECLINED = "4242424242424242", "4000000000000002"
@@ -182,6 +183,35 @@ def test_a_claimed_row_is_leased_so_a_second_sender_does_not_take_it(app, api, d
     assert first is not None and first[2] == 1
     assert delivery._claim(factory, now) is None  # another loop, at the same moment: nothing due
     assert delivery._claim(factory, now + delivery.LEASE) is not None  # the first sender died: it goes again
+
+
+def test_two_senders_at_once_send_each_webhook_once(app, api, db_session, shop_order, sandbox):
+    buyer, first, _ = shop_order()
+    orders = [first] + [shop_order(buyer=buyer)[1] for _ in range(3)]
+    for order in orders:
+        _pay(api, buyer, order.id, {"method": "qris"})
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    def sender() -> None:
+        forward = client_poster(app.test_client())  # one client per thread
+
+        def post(url, body, headers):
+            with lock:
+                sent.append(json.loads(body)["id"])
+            time.sleep(0.02)  # slow enough for the other sender to look for work meanwhile
+            return forward(url, body, headers)
+
+        delivery.deliver_due(app.extensions["db"].write_session_factory, post, utcnow(), gateway=sandbox,
+                             url="http://localhost/webhooks/stripe")
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(sent) == sorted({r.event_id for r in _rows(db_session)}) and len(sent) == len(orders)
+    assert {_order(db_session, o.id).status for o in orders} == {"paid"}
 
 
 def test_the_workers_loop_delivers_by_itself_and_stops_with_its_stop_event(app, api, db_session, shop_order,
