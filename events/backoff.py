@@ -4,7 +4,9 @@ and the ``marketplace run`` supervisor.
 It lives on its own because those three have nothing else in common: the relay and the consumer loop
 wait between attempts at the broker or the database, the supervisor between restarts of a child. One
 small class keeps their waits the same shape (double each time, never past the cap, back to the start
-after a success) without the supervisor importing the relay, or the workers the relay.
+after a success) without the supervisor importing the relay, or the workers the relay. The sandbox's
+webhook deliveries keep their failure count in the database, so they ask for the delay after ``n``
+failures (:meth:`Backoff.after`) instead of keeping one object per delivery.
 """
 
 from __future__ import annotations
@@ -27,3 +29,10 @@ class Backoff:
     def reset(self) -> None:
         """Start again from ``initial`` (call it once the retried thing has worked)."""
         self.current = self.initial
+
+    def after(self, failures: int) -> float:
+        """The delay after ``failures`` failures in a row (1 → ``initial``), for a retry whose count is
+        stored elsewhere (a database row) rather than in this object; does not change ``current``."""
+        if failures < 1:
+            return 0.0
+        return min(self.maximum, self.initial * 2 ** min(failures - 1, 62))

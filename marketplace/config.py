@@ -62,6 +62,9 @@ class Settings:
     api_token_ttl_hours: int = 24 * 30
     session_cookie_secure: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
+    # Where the sandbox gateway POSTs its webhooks; empty: PUBLIC_BASE_URL + /webhooks/stripe (set it
+    # when the payments worker reaches the web app by another name, as in docker-compose).
+    sandbox_webhook_url: str = ""
     shipping_rates_file: str = ""
     testing: bool = False
     order_payment_ttl_minutes: int = 60
@@ -98,6 +101,7 @@ class Settings:
             api_token_ttl_hours=_int(env, "API_TOKEN_TTL_HOURS", 24 * 30),
             session_cookie_secure=_bool(env, "SESSION_COOKIE_SECURE", True),
             public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+            sandbox_webhook_url=env.get("SANDBOX_WEBHOOK_URL", ""),
             order_payment_ttl_minutes=_int(env, "ORDER_PAYMENT_TTL_MINUTES", 60),
             auto_confirm_days=_int(env, "AUTO_CONFIRM_DAYS", 7),
             password_hash_profile=env.get("PASSWORD_HASH_PROFILE", "default"),
@@ -110,6 +114,10 @@ class Settings:
         if unknown:
             raise TypeError(f"unknown settings: {sorted(unknown)}")
         return replace(self, **changes)
+
+    def sandbox_webhook_endpoint(self) -> str:
+        """The URL the sandbox gateway delivers its Stripe-format webhooks to (our own endpoint)."""
+        return self.sandbox_webhook_url or self.public_base_url.rstrip("/") + "/webhooks/stripe"
 
     def effective_secret_key(self) -> str:
         """The configured key, or a per-process random one (sessions then do not survive a restart)."""

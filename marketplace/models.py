@@ -8,4 +8,4 @@ from marketplace.shops.models import Shop  # noqa: F401
 import marketplace.catalog.fts  # noqa: F401,E402  (search structures on create_all)
 from marketplace.cart.models import CartItem  # noqa: F401,E402
 from marketplace.orders.models import Order, OrderItem, SellerOrder  # noqa: F401,E402
-from marketplace.payments.models import Payment, ProcessedWebhook, Refund  # noqa: F401,E402
+from marketplace.payments.models import Payment, ProcessedWebhook, Refund, SandboxWebhookDelivery  # noqa: F401,E402

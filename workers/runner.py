@@ -13,6 +13,9 @@ Guarantees (ARCHITECTURE.md §1, STYLE habit 5):
   capped backoff until it succeeds or the worker is asked to stop; it is not counted as an attempt.
 - **Graceful shutdown.** When ``stop_event`` is set the current event is finished, or, if it is waiting
   between retries, abandoned uncommitted (it is redelivered to whoever owns the partition next).
+- **Background tasks** a worker declares (``Worker.background_tasks``, e.g. the sandbox's webhook
+  delivery) run in threads beside the consumer from ``run()`` until it returns; they share its stop
+  event, so SIGTERM stops them too, and ``run()`` waits for them before it returns.
 - **One commit per event, the runner's.** Each handler gets a ``HandlerContext`` (this attempt's
   session, the settings, the clock and the gateways built once by the worker's factory). A handler that
   commits or rolls back the session itself fails that attempt, so an effect never commits without its
@@ -39,7 +42,7 @@ from events.envelope import decode
 from marketplace.config import Settings
 from marketplace.db import utcnow
 from workers import inbox
-from workers.worker import Clock, Dependencies, Handler, HandlerContext, Worker
+from workers.worker import BackgroundTask, Clock, Dependencies, Handler, HandlerContext, Worker
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,7 @@ class ConsumerRunner:
         create_topics: bool = True,
         after_effect: Callable[[dict[str, Any]], None] | None = None,
         consumer_overrides: Mapping[str, Any] | None = None,
+        background: Sequence[BackgroundTask] = (),
     ):
         if not bootstrap_servers:
             raise ValueError("KAFKA_BOOTSTRAP_SERVERS is not set")
@@ -103,6 +107,7 @@ class ConsumerRunner:
         # Test seam: runs after the DB commit and before the offset commit (the crash window).
         self.after_effect = after_effect
         self.consumer_overrides = dict(consumer_overrides or {})
+        self.background = list(background)
         self._stop = threading.Event()
         self._dlq_producer: Any = None
 
@@ -116,7 +121,9 @@ class ConsumerRunner:
         bootstrap_servers: str,
         **options: Any,
     ) -> "ConsumerRunner":
-        """The runner of a declared worker: its gateways are built here, once, from ``settings``."""
+        """The runner of a declared worker: its gateways (and background tasks) are built here, once,
+        from ``settings``."""
+        dependencies = worker.build_dependencies(settings)
         return cls(
             consumer=worker.name,
             topics=worker.topics,
@@ -124,7 +131,8 @@ class ConsumerRunner:
             session_factory=session_factory,
             bootstrap_servers=bootstrap_servers,
             settings=settings,
-            dependencies=worker.build_dependencies(settings),
+            dependencies=dependencies,
+            background=worker.background_tasks(settings, dependencies),
             **options,
         )
 
@@ -138,12 +146,33 @@ class ConsumerRunner:
     # --- the loop ------------------------------------------------------------------------------------
 
     def run(self, stop_event: threading.Event | None = None) -> None:
-        """Consume until ``stop_event`` is set (or for ever); closes the consumer on the way out."""
+        """Consume until ``stop_event`` is set (or for ever); closes the consumer on the way out. The
+        background tasks run meanwhile; when this returns the event is set and they have stopped."""
+        self._stop = stop_event or threading.Event()
+        threads = self._start_background()
+        try:
+            self._consume()
+        finally:
+            self._stop.set()  # the worker is stopping, for whatever reason: so are its background tasks
+            for thread in threads:
+                thread.join(timeout=15)
+                if thread.is_alive():
+                    log.warning("background task %s did not stop in time", thread.name)
+
+    def _start_background(self) -> list[threading.Thread]:
+        threads = []
+        for task in self.background:
+            name = f"{self.consumer}-{getattr(task, 'name', type(task).__name__)}"
+            thread = threading.Thread(target=task, args=(self.session_factory, self._stop), name=name, daemon=True)
+            thread.start()
+            threads.append(thread)
+        return threads
+
+    def _consume(self) -> None:
         from kafka.errors import KafkaError
 
         from events.kafka import ensure_topics, make_consumer
 
-        self._stop = stop_event or threading.Event()
         if self.create_topics and not self._ensure_topics(ensure_topics):
             return
         kafka_consumer = make_consumer(

@@ -3,7 +3,10 @@
 A worker module (``workers/<name>/handlers.py``) declares, in one screen: its ``CONSUMER`` name (the
 consumer group and the inbox's ``consumer``), the ``TOPICS`` it reads, its ``HANDLERS`` (event type →
 ``handler(ctx, event)``) and ``build_dependencies(settings)``, the factory of the outside systems its
-handlers need (payment gateway, payout provider, social channels…), keyed by name.
+handlers need (payment gateway, payout provider, social channels…), keyed by name; and, when it has
+work that no event starts, ``background_tasks(settings, dependencies)``: loops the runner runs beside
+its consumer, in threads of the same process, until the worker stops (the payments worker's sandbox
+gateway delivers its webhooks so).
 
 ``workers/cli.py`` calls that factory once per process with ``Settings.from_env()``; tests pass fakes
 through the same ``ConsumerRunner(dependencies=...)`` argument (ARCHITECTURE.md §8). The runner builds a
@@ -13,7 +16,8 @@ the services it calls) changes rows and records outbox events, nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType, ModuleType
@@ -52,11 +56,18 @@ class HandlerContext:
 
 
 Handler = Callable[[HandlerContext, dict[str, Any]], None]
+#: ``task(session_factory, stop)``: runs until ``stop`` is set (the worker's SIGTERM sets it).
+BackgroundTask = Callable[[Callable[[], Session], threading.Event], None]
 
 
 def no_dependencies(_settings: Settings) -> dict[str, Any]:
     """For a worker whose handlers need only the session, settings and clock."""
     return {}
+
+
+def no_background_tasks(_settings: Settings, _dependencies: Dependencies) -> list[BackgroundTask]:
+    """For a worker that only handles events."""
+    return []
 
 
 @dataclass(frozen=True)
@@ -67,13 +78,16 @@ class Worker:
     topics: tuple[str, ...]
     handlers: Mapping[str, Handler]
     build_dependencies: Callable[[Settings], Dependencies] = no_dependencies
+    background_tasks: Callable[[Settings, Dependencies], Sequence[BackgroundTask]] = no_background_tasks
 
     @classmethod
     def from_module(cls, module: ModuleType) -> "Worker":
-        """Read ``CONSUMER``, ``TOPICS``, ``HANDLERS`` and ``build_dependencies`` from a handlers module."""
+        """Read ``CONSUMER``, ``TOPICS``, ``HANDLERS``, ``build_dependencies`` and (if it has any)
+        ``background_tasks`` from a handlers module."""
         return cls(
             name=module.CONSUMER,
             topics=tuple(module.TOPICS),
             handlers=MappingProxyType(dict(module.HANDLERS)),
             build_dependencies=module.build_dependencies,
+            background_tasks=getattr(module, "background_tasks", no_background_tasks),
         )

@@ -3,8 +3,10 @@ admin's refund (``POST /api/v1/admin/orders/<id>/refund``: 200 ``refund_pending`
 sends it and the gateway's webhook confirms it; 409 when not paid or already refunded).
 
 Only on the sandbox gateway and only for the order's buyer (404 otherwise, as for any order that is
-not yours); 409 when the order is not waiting for payment or its intent is not made yet. 202: the
-payment event was delivered (through the webhook handler, signature checked) and the order moved.
+not yours); 409 when the order is not waiting for payment, its intent is not made yet, or an earlier
+payment is still on its way. 202 ``processing``: the payment event is queued and the sandbox delivers
+it to ``/webhooks/stripe`` as Stripe would, by signed HTTP POST from the payments worker; the order is
+``paid`` (or ``cancelled``) once that webhook is applied: poll ``GET /api/v1/orders/<id>``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,11 @@ secret derived from ``SECRET_KEY``; so the one ``/webhooks/stripe`` handler serv
 ``refund`` takes the intent id as well as the amount and key (§7 names only the latter two: a refund
 has to say what it refunds), and metadata (our order and refund ids, so a webhook about the refund can
 be matched to our row by our own id). The refund flow is in ``marketplace.payments.refunds``; Stripe
-confirms a refund by webhook, and the sandbox's confirmation is built and delivered there too.
+confirms a refund by webhook, and the sandbox's confirmation is built there too.
+
+The sandbox's webhooks are sent as Stripe sends them: queued in the transaction that caused them and
+POSTed later, signed with :meth:`SandboxGateway.sign` at send time, to our own ``/webhooks/stripe`` by
+the payments worker (``marketplace.payments.delivery``).
 """
 
 from __future__ import annotations
@@ -258,7 +262,7 @@ class SandboxGateway:
     def refund(self, intent_id: str, amount_idr: int, idempotency_key: str,
                metadata: Mapping[str, str] | None = None) -> Refund:
         """A deterministic refund id from the key (the same key, the same refund, as at Stripe); its
-        ``charge.refunded`` is built from our rows and delivered by ``refunds.send_refund``."""
+        ``charge.refunded`` is built from our rows and queued by ``refunds.send_refund``."""
         return Refund(refund_id="re_sbx_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24], status="succeeded")
 
     def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]:

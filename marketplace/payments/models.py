@@ -16,6 +16,12 @@ order (``seller_order_id`` NULL) or one seller order, ``pending`` until the gate
 seller order, and one live whole-order refund per order; the service (with the order locked) also
 refuses a whole refund beside a part refund and vice versa, and never refunds more than was paid. A
 failed refund does not count, so it can be asked for again (a new row, a new idempotency key).
+
+``sandbox_webhook_deliveries`` is the sandbox gateway's outgoing webhook queue (Stripe's "pending
+webhooks"): one row per event, written in the transaction that caused it, POSTed later to our own
+``/webhooks/stripe`` by the payments worker (``marketplace.payments.delivery``). ``next_attempt_at`` is
+set while the row still has to go (due, or leased to a sender, or waiting to retry) and NULL once it is
+delivered (``delivered_at``) or given up (``last_error`` says why).
 """
 
 from __future__ import annotations
@@ -109,3 +115,25 @@ class Refund(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class SandboxWebhookDelivery(Base):
+    """One Stripe-format event the sandbox gateway owes ``/webhooks/stripe`` (see the module doc)."""
+
+    __tablename__ = "sandbox_webhook_deliveries"
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index("ix_sandbox_webhook_deliveries_next_attempt_at", "next_attempt_at"),
+        Index("ix_sandbox_webhook_deliveries_order_id", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    event_type: Mapped[str] = mapped_column(String(100))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
+    payload: Mapped[str] = mapped_column(Text)  # the exact JSON that is signed and sent
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_error: Mapped[str | None] = mapped_column(String(500), default=None)

@@ -19,17 +19,15 @@ shipping refunds that part. Money moves only through the payments worker and the
    everything paid has come back. A replay is a no-op (``processed_webhooks``).
 
 **The sandbox's confirmation** is built here from our rows (as ``sandbox_pay`` builds its event) and
-signed with the sandbox webhook secret as Stripe signs; :func:`send_refund` hands the bytes and headers
-to ``handle_webhook`` in the worker's own transaction. So the signature check and the event-id dedupe
-run on the sandbox too, the refund, its confirmation and the inbox row commit together, and no
-process has to reach the web server by HTTP.
+queued (``marketplace.payments.delivery``) in the worker's transaction, with the refund id it stores:
+the payments worker's delivery loop then POSTs it, signed as Stripe signs, to ``/webhooks/stripe``, as
+Stripe confirms a refund. So the refund stays ``pending`` until the endpoint has applied the webhook,
+on both gateways, and a handler that fails queues nothing.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -42,13 +40,13 @@ from marketplace.accounts.models import User
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus, SellerOrder, SellerOrderStatus
+from marketplace.payments import delivery
 from marketplace.payments.gateways import STRIPE_IDR_FACTOR, PaymentGateway, SandboxGateway
 from marketplace.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from marketplace.payments.services import (
     CHARGE_REFUNDED,
     UnknownIntent,
     claim_event,
-    handle_webhook,
     payment_for_order,
 )
 
@@ -136,7 +134,7 @@ def request_refund(session: Session, admin: User, order_id: int, *, seller_order
 
 def send_refund(session: Session, gateway: PaymentGateway, refund_id: int, *, now: datetime) -> Refund:
     """Ask the gateway for the refund once (``order.refund_requested``); the sandbox's confirmation is
-    delivered through the webhook handler in this same transaction."""
+    queued in this same transaction, for delivery to ``/webhooks/stripe``."""
     found = session.get(Refund, refund_id)
     if found is None:
         raise LookupError(f"refund {refund_id} does not exist")
@@ -155,18 +153,18 @@ def send_refund(session: Session, gateway: PaymentGateway, refund_id: int, *, no
     refund.updated_at = now
     session.flush()
     if isinstance(gateway, SandboxGateway):
-        event = sandbox_refund_event(session, payment, refund, now=now)
-        payload = json.dumps(event, separators=(",", ":")).encode("utf-8")
-        # Signed at the wall clock's time, as Stripe signs: the verifier's tolerance is against it.
-        handle_webhook(session, gateway, payload, gateway.sign(payload, int(time.time())), now=now)
+        delivery.queue_event(session, sandbox_refund_event(session, payment, refund, now=now),
+                             order_id=refund.order_id, now=now)
     return refund
 
 
 def sandbox_refund_event(session: Session, payment: Payment, refund: Refund, *, now: datetime) -> dict[str, Any]:
     """Stripe's ``charge.refunded`` for ``refund`` (the shapes of Stripe's fixtures), amounts × 100."""
     created = int(now.timestamp())
-    done = sum(r.amount_idr for r in live_refunds(session, payment.order_id) if r.status == SUCCEEDED)
-    refunded = (done + refund.amount_idr) * STRIPE_IDR_FACTOR
+    # What the gateway has refunded so far: every refund it was sent (the sandbox refunds at once),
+    # this one included, whether or not its confirmation has arrived here yet.
+    sent = [r for r in live_refunds(session, payment.order_id) if r.provider_refund_id or r.id == refund.id]
+    refunded = sum(r.amount_idr for r in sent) * STRIPE_IDR_FACTOR
     amount = payment.amount_idr * STRIPE_IDR_FACTOR
     metadata = {"order_id": str(refund.order_id), "refund_id": str(refund.id)}
     refund_obj = {

@@ -33,8 +33,13 @@ class PaymentOut(Schema):
 
 class SandboxPayOut(Schema):
     order_id = fields.Integer()
-    status = fields.String(metadata={"description": "the order's status after the payment event"})
-    outcome = fields.String(metadata={"description": "paid, cancelled, unchanged or duplicate"})
+    status = fields.String(metadata={"description": "the order's status now: pending_payment until the "
+                                                    "webhook arrives"})
+    outcome = fields.String(metadata={
+        "enum": ["processing"],
+        "description": "processing: the gateway's event is on its way to /webhooks/stripe; poll the order "
+                       "until it is paid or cancelled",
+    })
     payment = fields.Nested(PaymentOut, allow_none=True)
 
 

@@ -8,15 +8,15 @@ id once in ``processed_webhooks`` (a replay is a no-op), then, with the order lo
 ``cancel_unpaid(payment_failed=True)`` (+ ``payment.failed``). All of it is the caller's one transaction.
 The transitions refuse to go backwards, so a failure that arrives after the success changes nothing.
 
-**Sandbox delivery: synchronous, through the same verify-and-handle function.** ``sandbox-pay`` (API
-and the payment page) builds a Stripe-format event, signs it with the sandbox webhook secret exactly as
-Stripe signs (``t=…,v1=HMAC-SHA256``) and passes the bytes and headers to :func:`handle_webhook`, the
-function behind ``POST /webhooks/stripe``, inside the request's transaction. Why not an asynchronous
-delivery row POSTed by the worker to ``PUBLIC_BASE_URL`` as Stripe does: the behaviours worth
-simulating (signature check, event-id dedupe, out-of-order outcomes) all live in that function and run
-on this path too; an HTTP loop would add a process that must reach the web server and share its
-webhook secret (derived per process from ``SECRET_KEY`` when unset), for no behaviour the sandbox needs.
-One commit also means a failing delivery leaves nothing behind, and the buyer sees the outcome at once.
+**Sandbox delivery: asynchronous, by HTTP, as Stripe delivers.** ``sandbox-pay`` (API and the payment
+page) checks the order and the test card, builds the Stripe-format event and *queues* it
+(:func:`marketplace.payments.delivery.queue_event`) in the request's transaction; the answer is 202
+``processing``. The payments worker's delivery loop POSTs it, signed as Stripe signs, to
+``/webhooks/stripe``, whose handler (this module's :func:`handle_webhook`) moves the order. So the
+sandbox exercises the endpoint itself (signature, dedupe, out-of-order), a rolled-back request sends
+nothing, and a buyer waits for the outcome exactly as with Stripe. While an event is on its way a second
+pay is refused (409 ``payment_processing``): a declined card followed at once by a good one would
+otherwise reach a cancelled order as a success that needs a refund.
 
 **Refund events** (``charge.refunded``, ``refund.updated``, ``refund.failed``) go through the same
 :func:`handle_webhook` and are applied by :mod:`marketplace.payments.refunds` (see there).
@@ -24,7 +24,6 @@ One commit also means a failing delivery leaves nothing behind, and the buyer se
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from datetime import datetime
@@ -39,6 +38,7 @@ from marketplace.accounts.models import User
 from marketplace.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus
+from marketplace.payments import delivery
 from marketplace.payments.gateways import STRIPE_IDR_FACTOR, PaymentGateway, SandboxGateway
 from marketplace.payments.models import FINAL, Payment, PaymentStatus, ProcessedWebhook
 
@@ -58,6 +58,8 @@ REFUND_EVENTS = (CHARGE_REFUNDED, REFUND_UPDATED, REFUND_FAILED)
 CARD_SUCCEEDS = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 TEST_CARDS = {CARD_SUCCEEDS: True, CARD_DECLINED: False}
+#: What ``sandbox_pay`` answers: the event is on its way; the order moves when the webhook arrives.
+PROCESSING = "processing"
 
 
 class UnknownIntent(BadRequest):
@@ -234,11 +236,14 @@ def sandbox_pay(
     session: Session, gateway: PaymentGateway, buyer: User, order_id: int, *,
     card_number: str | None = None, method: str | None = None, now: datetime,
 ) -> tuple[Order, str]:
-    """Pay the buyer's order on the sandbox: the Stripe-format event it causes goes through
-    :func:`handle_webhook` (signature checked). 404 off the sandbox or for someone else's order."""
+    """Pay the buyer's order on the sandbox: the Stripe-format event it causes is queued for delivery
+    to ``/webhooks/stripe`` (see the module doc); returns the order, still pending, and ``processing``.
+    404 off the sandbox or for someone else's order; 409 when not pending, the intent is not made yet,
+    or an earlier payment of it is still on its way."""
     if not isinstance(gateway, SandboxGateway):
         raise NotFound("Not found.")
-    order = orders.get_for_buyer(session, buyer, order_id)
+    orders.lock_order(session, order_id)  # two pays at once queue here; the second sees the first's row
+    order = orders.get_for_buyer(session, buyer, order_id)  # someone else's: 404, rolled back
     if order.status != OrderStatus.PENDING_PAYMENT.value:
         raise Conflict("This order is no longer waiting for payment.", code="not_pending")
     payment = payment_for_order(session, order_id)
@@ -254,10 +259,18 @@ def sandbox_pay(
             raise ValidationFailed(fields={"card_number": [
                 "Use test card 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002 (declined)."]})
         succeeds, method_type = TEST_CARDS[number], "card"
+    if delivery.in_flight(session, order_id, HANDLED_EVENTS):
+        raise Conflict("Your payment is being processed; this page shows the result in a moment.",
+                       code="payment_processing")
     event = sandbox_event(payment, succeeds=succeeds, method_type=method_type, now=now)
-    payload = json.dumps(event, separators=(",", ":")).encode("utf-8")
-    outcome = handle_webhook(session, gateway, payload, gateway.sign(payload, int(now.timestamp())), now=now)
-    return order, outcome
+    delivery.queue_event(session, event, order_id=order_id, now=now)
+    return order, PROCESSING
+
+
+def payment_processing(session: Session, order_id: int) -> bool:
+    """Whether the sandbox still owes ``/webhooks/stripe`` a payment outcome of this order (the page
+    then says "processing" and refreshes itself)."""
+    return delivery.in_flight(session, order_id, HANDLED_EVENTS)
 
 
 def sandbox_event(payment: Payment, *, succeeds: bool, method_type: str, now: datetime) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 Stripe: the Stripe.js Payment Element mounted with the intent's client secret (card, QRIS, GoPay as
 Stripe offers them). Sandbox: a clearly marked test card form and a QRIS code drawn here (segno, SVG)
 with a "simulate scan" button; both forms call :func:`marketplace.payments.services.sandbox_pay`, the
-service behind the API's ``sandbox-pay``. Until the payments worker has made the intent the page says so
-and refreshes itself.
+service behind the API's ``sandbox-pay``, and come back here. The page refreshes itself while there is
+something to wait for: the payments worker making the intent ("preparing"), or the sandbox's webhook
+on its way to ``/webhooks/stripe`` ("processing", as after Stripe.js's redirect); then it shows the
+order paid, or cancelled with the decline.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ def _page(order_id: int, *, card_form: Any = None, status: int = 200) -> Any:
     order = orders.get_for_buyer(session, require_user(), order_id)
     payment = services.payment_for_order(session, order.id)
     settings = current_app.config["SETTINGS"]
+    processing = payment is not None and services.payment_processing(session, order.id)
     return render_template(
-        "payments/pay.html", order=order, payment=payment,
+        "payments/pay.html", order=order, payment=payment, processing=processing,
         card_form=card_form or TestCardForm(formdata=None), qris_form=QrisScanForm(formdata=None),
         qr_image=_qr_image(payment.qr_payload) if payment else None,
         stripe_publishable_key=settings.stripe_publishable_key,
@@ -58,8 +61,7 @@ def pay(order_id: int) -> Any:
 
 def _pay(order_id: int, form: Any, **how: str | None) -> Any:
     try:
-        _order, outcome = services.sandbox_pay(get_session(), current_gateway(), require_user(), order_id,
-                                               now=utcnow(), **how)
+        services.sandbox_pay(get_session(), current_gateway(), require_user(), order_id, now=utcnow(), **how)
     except NotFound:
         raise
     except DomainError as err:
@@ -68,10 +70,6 @@ def _pay(order_id: int, form: Any, **how: str | None) -> Any:
             return _page(order_id, card_form=form, status=show_errors(form, err))
         flash(_(err.message), "error")
         return _page(order_id, status=status_for(err))
-    if outcome == "paid":
-        flash(_("Payment received. Thank you!"), "info")
-    elif outcome == "cancelled":
-        flash(_("The payment was declined: the order is cancelled and its items are back in stock."), "error")
     return redirect(url_for(".pay", order_id=order_id))
 
 

@@ -12,7 +12,8 @@ Bahasa Indonesia interface, with three people in three separate browser contexts
 5. a shopper on a 390-px phone puts the artisan's bag and another shop's puzzle in the cart as a
    visitor, logs in as the demo buyer from the cart, finds the cart kept, enters a Makassar address,
    sees shipping per shop and the total, places the order, pays it by QRIS on the sandbox payment page
-   (a real QR code, then "simulate scan"), and finds it paid in "My orders" with its timeline in WIB;
+   (a real QR code, then "simulate scan"; the page waits until the payments worker's signed webhook
+   has reached the web app and shows it paid), and finds it paid in "My orders" with its timeline in WIB;
 6. the artisan sees the paid order with the buyer's address and ships it with a tracking number; the
    buyer sees the number on the order and confirms the parcel arrived.
 
@@ -336,7 +337,10 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         assert loaded_image_width(shopper, qris) > 0, "the QRIS code did not render"
         people.shoot("buyer", "5c-payment-page")
         shopper.get_by_role("button", name="Simulasikan pemindaian (uji)").click()
-        expect(shopper.locator('[data-payment-state="paid"]')).to_contain_text("Pembayaran diterima")
+        # The sandbox answers "processing" and the payments worker POSTs the signed webhook to the web
+        # app's /webhooks/stripe, as Stripe would; the page refreshes itself until the order is paid.
+        expect(shopper).to_have_url(re.compile(rf"/orders/{order_id}/pay$"))
+        expect(shopper.locator('[data-payment-state="paid"]')).to_contain_text("Pembayaran diterima", timeout=30_000)
         people.shoot("buyer", "5d-paid")
 
         shopper.locator(".account-menu summary").click()  # the buyer's menu: a <details>, no script

@@ -56,6 +56,14 @@ def test_banner_prints_the_url_and_the_demo_logins(system: RunningSystem) -> Non
     assert http("GET", f"{system.base_url}/readyz").status == 200
 
 
+def test_the_payments_worker_delivers_the_sandboxs_webhooks_to_the_web_app(system: RunningSystem) -> None:
+    """The sandbox gateway lives in the payments worker: it POSTs to the web child at PUBLIC_BASE_URL
+    (the browser journey pays an order through it)."""
+    said = f"sandbox gateway: delivering webhooks to http://127.0.0.1:{system.port}/webhooks/stripe"
+    wait_for(lambda: any(line.startswith("[payments]") and said in line for line in system.output().splitlines()),
+             30, "the delivery loop started")
+
+
 def test_every_part_runs_in_its_own_process_with_prefixed_output(system: RunningSystem) -> None:
     commands = list(system.processes().values())
     for part, needle in EXPECTED_CHILDREN.items():

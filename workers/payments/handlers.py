@@ -8,7 +8,12 @@
   so a cancelled (expired, declined) order can take no money.
 - ``order.refund_requested`` → the refund at the gateway, key ``refund-<refund id>`` (a redelivery or a
   retry never refunds twice); the row keeps the provider's refund id. Stripe confirms by webhook; the
-  sandbox's ``charge.refunded`` goes through the same webhook handler in this transaction.
+  sandbox queues its ``charge.refunded`` in this transaction, and delivers it as below.
+
+In the background (sandbox gateway only): the sandbox's webhook delivery
+(``marketplace.payments.delivery``): what ``sandbox-pay`` and the refunds queued is POSTed, signed as
+Stripe signs, to our own ``/webhooks/stripe`` (``SANDBOX_WEBHOOK_URL``, by default ``PUBLIC_BASE_URL``'s),
+and retried with backoff. This worker is the sandbox gateway's home, as Stripe's servers are Stripe's.
 
 Payment and refund outcomes do not come through here: the gateway's webhook moves the order (``/webhooks/stripe``).
 """
@@ -18,9 +23,9 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace.config import Settings
-from marketplace.payments import refunds, services
-from marketplace.payments.gateways import gateway_from_settings
-from workers.worker import Handler, HandlerContext
+from marketplace.payments import delivery, refunds, services
+from marketplace.payments.gateways import SandboxGateway, gateway_from_settings
+from workers.worker import BackgroundTask, Dependencies, Handler, HandlerContext
 
 CONSUMER = "payments"
 TOPICS: tuple[str, ...] = ("orders",)
@@ -49,3 +54,15 @@ HANDLERS: dict[str, Handler] = {
 def build_dependencies(settings: Settings) -> dict[str, Any]:
     """Called once per process: the ``PaymentGateway`` chosen by ``PAYMENT_GATEWAY`` (ARCHITECTURE.md §7)."""
     return {GATEWAY: gateway_from_settings(settings)}
+
+
+def background_tasks(settings: Settings, dependencies: Dependencies) -> list[BackgroundTask]:
+    """On the sandbox: its webhook delivery loop. Its signatures must verify in the web app, so the
+    secret must not be a per-process random one: refuse to start rather than send only 400s."""
+    gateway = dependencies[GATEWAY]
+    if not isinstance(gateway, SandboxGateway):
+        return []
+    if not (settings.stripe_webhook_secret or settings.secret_key):
+        raise ValueError("PAYMENT_GATEWAY=sandbox: set SECRET_KEY (or STRIPE_WEBHOOK_SECRET), the same as the "
+                         "web app's, so the webhooks this worker delivers verify there")
+    return [delivery.DeliveryLoop(gateway, settings.sandbox_webhook_endpoint())]

@@ -1,7 +1,8 @@
 """Refunds end to end through the real broker, relay and payments worker on the sandbox: a paid order,
-an admin's refund (``refund_pending``), the worker sends it, the sandbox's ``charge.refunded`` goes
-through the webhook handler, the order is ``refunded`` with ``order.refunded`` in the outbox and on
-its timeline; and an artisan's cancel before shipping refunds that part."""
+an admin's refund (``refund_pending``), the worker sends it and queues the sandbox's
+``charge.refunded``, its delivery loop POSTs that to the app's ``/webhooks/stripe`` (served on
+loopback), the order is ``refunded`` with ``order.refunded`` in the outbox and on its timeline; and an
+artisan's cancel before shipping refunds that part."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ from marketplace.orders import fulfilment
 from marketplace.orders.models import Order
 from marketplace.payments.models import Refund
 from tests.integration.helpers import unique, wait_for
-from tests.integration.payments.test_sandbox_flow import _read, count, payment, payments_worker, relay_orders
+from tests.integration.payments.test_sandbox_flow import (
+    _read,
+    count,
+    order_status,
+    pay,
+    payment,
+    payments_worker,
+    relay_orders,
+)
 from tests.unit.payments.factories import place_order
 
 pytestmark = pytest.mark.integration
@@ -50,8 +59,9 @@ def test_admin_refund_and_artisan_cancel_through_the_worker(app, api, db_session
         relay_orders(app, bootstrap, topic)
         wait_for(lambda: payment(app, refunded_order.id) and payment(app, cancelled_order.id), 30, "both intents")
         for order in (refunded_order, cancelled_order):
-            resp = api.post(f"/api/v1/orders/{order.id}/sandbox-pay", as_=buyer, json={"method": "qris"})
-            assert resp.status_code == 202 and resp.json["status"] == "paid"
+            pay(api, buyer, order.id, {"method": "qris"})
+        wait_for(lambda: all(order_status(app, o.id) == "paid" for o in (refunded_order, cancelled_order)), 30,
+                 "both payments delivered")
 
         resp = api.post(f"/api/v1/admin/orders/{refunded_order.id}/refund", as_=admin, json={"reason": "Pembeli batal"})
         assert resp.status_code == 200 and resp.json["status"] == "refund_pending"

@@ -1,5 +1,6 @@
 """The sandbox path end to end through the real broker, relay and payments worker:
-order.placed → intent → sandbox-pay → paid; decline → cancelled, restocked, intent cancelled; a
+order.placed → intent → sandbox-pay (202 processing) → the worker's delivery loop POSTs the signed
+webhook to the app, served on loopback → paid; decline → cancelled, restocked, intent cancelled; a
 redelivered (or repeated) order.placed makes no second intent."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from marketplace.orders.models import Order
 from marketplace.payments.models import Payment
 from tests.integration.helpers import unique, wait_for
 from tests.unit.payments.factories import place_order
+from tests.unit.payments.webhook_server import serve
 from workers.payments import handlers
 from workers.runner import ConsumerRunner
 from workers.worker import Worker
@@ -34,20 +36,34 @@ FAST: dict[str, Any] = {"session_timeout_ms": 6_000, "poll_timeout_ms": 200, "re
 
 @contextmanager
 def payments_worker(app: Any, settings: Any, bootstrap: str, topic: str) -> Iterator[None]:
-    """The payments worker as declared (its handlers and gateway factory), on this test's own topic."""
+    """The payments worker as declared (its handlers, gateway factory and the sandbox's webhook
+    delivery), on this test's own topic; the app is served on loopback as PUBLIC_BASE_URL, so the
+    worker's deliveries reach its real ``/webhooks/stripe``."""
     worker = Worker(name=unique("payments"), topics=(topic,), handlers=handlers.HANDLERS,
-                    build_dependencies=handlers.build_dependencies)
-    runner = ConsumerRunner.for_worker(worker, settings=settings, bootstrap_servers=bootstrap,
-                                       session_factory=app.extensions["db"].write_session_factory, **FAST)
-    stop = threading.Event()
-    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=20)
+                    build_dependencies=handlers.build_dependencies, background_tasks=handlers.background_tasks)
+    with serve(app) as base_url:
+        runner = ConsumerRunner.for_worker(worker, settings=settings.with_overrides(public_base_url=base_url),
+                                           bootstrap_servers=bootstrap,
+                                           session_factory=app.extensions["db"].write_session_factory, **FAST)
+        stop = threading.Event()
+        thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=20)
     assert not thread.is_alive()
+
+
+def order_status(app: Any, order_id: int) -> str:
+    return _read(app, lambda s: s.get(Order, order_id).status)
+
+
+def pay(api: Any, buyer: Any, order_id: int, body: dict[str, Any]) -> None:
+    """``sandbox-pay``: 202 processing, the order still pending (the webhook comes later)."""
+    resp = api.post(f"/api/v1/orders/{order_id}/sandbox-pay", as_=buyer, json=body)
+    assert resp.status_code == 202 and resp.json["outcome"] == "processing", resp.json
 
 
 def relay_orders(app: Any, bootstrap: str, topic: str) -> int:
@@ -87,11 +103,10 @@ def test_order_to_intent_to_paid_and_decline_to_cancelled(app, api, db_session, 
         wait_for(lambda: payment(app, paid_order.id) and payment(app, declined_order.id), 30, "both intents")
         assert count(app, OutboxEvent, OutboxEvent.type == "payment.intent_created") == 2
 
-        resp = api.post(f"/api/v1/orders/{paid_order.id}/sandbox-pay", as_=buyer, json={"method": "qris"})
-        assert resp.status_code == 202 and resp.json["status"] == "paid"
-        resp = api.post(f"/api/v1/orders/{declined_order.id}/sandbox-pay", as_=buyer,
-                        json={"card_number": "4000000000000002"})
-        assert resp.status_code == 202 and resp.json["status"] == "cancelled"
+        pay(api, buyer, paid_order.id, {"method": "qris"})
+        pay(api, buyer, declined_order.id, {"card_number": "4000000000000002"})
+        wait_for(lambda: order_status(app, paid_order.id) == "paid", 30, "the success webhook delivered")
+        wait_for(lambda: order_status(app, declined_order.id) == "cancelled", 30, "the decline webhook delivered")
 
         # order.cancelled reaches the worker, which cancels the declined intent at the gateway.
         relay_orders(app, bootstrap, topic)

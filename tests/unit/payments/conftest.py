@@ -8,6 +8,7 @@ from marketplace.db import utcnow
 from marketplace.payments import services
 from marketplace.payments.gateways import SandboxGateway, gateway_from_settings
 from tests.unit.payments.factories import place_order
+from tests.unit.payments.webhook_server import Deliverer
 
 
 @pytest.fixture
@@ -32,3 +33,9 @@ def shop_order(api, app, db_session, sandbox):
         return buyer, order, listing
 
     return make
+
+
+@pytest.fixture
+def deliver(app, sandbox) -> Deliverer:
+    """``deliver()``: what the payments worker's delivery loop does, once, through the test client."""
+    return Deliverer(app, sandbox)

@@ -12,10 +12,12 @@ from tests.unit.payments.factories import payment_of, signed
 from tests.unit.payments.test_webhooks import _post, _types
 
 
-def _paid(api, shop_order):
+def _paid(api, shop_order, deliver):
     buyer, order, listing = shop_order()
     resp = api.post(f"/api/v1/orders/{order.id}/sandbox-pay", as_=buyer, json={"method": "qris"})
-    assert resp.status_code == 202 and resp.json["status"] == "paid"
+    assert resp.status_code == 202 and resp.json["outcome"] == "processing"
+    assert deliver() == 1
+    assert api.get(f"/api/v1/orders/{order.id}", as_=buyer).json["status"] == "paid"
     return buyer, order, listing
 
 
@@ -25,8 +27,9 @@ def _refund(db_session, order_id: int) -> Refund:
     return db_session.scalars(select(Refund).where(Refund.order_id == order_id)).one()
 
 
-def test_an_admin_refunds_a_paid_order_and_it_is_pending_until_the_gateway_confirms(api, db_session, shop_order):
-    buyer, order, _ = _paid(api, shop_order)
+def test_an_admin_refunds_a_paid_order_and_it_is_pending_until_the_gateway_confirms(api, db_session, shop_order,
+                                                                                      deliver):
+    buyer, order, _ = _paid(api, shop_order, deliver)
     admin = api.make_user("admin")
     resp = api.post(f"/api/v1/admin/orders/{order.id}/refund", as_=admin, json={"reason": "Barang tidak sesuai"})
     assert resp.status_code == 200, resp.json
@@ -41,8 +44,8 @@ def test_an_admin_refunds_a_paid_order_and_it_is_pending_until_the_gateway_confi
     assert again.status_code == 409 and again.json["error"]["code"] == "already_refunded"
 
 
-def test_who_may_refund_and_what_is_refused(api, db_session, shop_order):
-    buyer, order, _ = _paid(api, shop_order)
+def test_who_may_refund_and_what_is_refused(api, db_session, shop_order, deliver):
+    buyer, order, _ = _paid(api, shop_order, deliver)
     _, unpaid, _ = shop_order()
     admin = api.make_user("admin")
     body = {"reason": "Dibatalkan"}
@@ -70,8 +73,9 @@ def _charge_refunded(db_session, sandbox, order_id: int) -> tuple[bytes, dict[st
     return signed(sandbox, event)
 
 
-def test_charge_refunded_completes_the_refund_once_and_a_forgery_is_400(api, client, db_session, sandbox, shop_order):
-    buyer, order, _ = _paid(api, shop_order)
+def test_charge_refunded_completes_the_refund_once_and_a_forgery_is_400(api, client, db_session, sandbox, shop_order,
+                                                                          deliver):
+    buyer, order, _ = _paid(api, shop_order, deliver)
     admin = api.make_user("admin")
     assert api.post(f"/api/v1/admin/orders/{order.id}/refund", as_=admin, json={"reason": "Rusak"}).status_code == 200
     payload, headers = _charge_refunded(db_session, sandbox, order.id)

@@ -1,10 +1,13 @@
 """Refund use cases, called directly in a rolled-back transaction (``tx``): asked for by an admin (whole
 order or one seller order) or by an artisan's cancel, sent by the payments worker (sandbox, and Stripe
-through the real library on loopback), confirmed by the gateway's webhook."""
+through the real library on loopback), confirmed by the gateway's webhook. The sandbox queues its
+confirmation; :func:`_deliver_queued` hands the queued bytes, signed, to the webhook handler as the
+delivery loop's POST would (the loop itself is tested over HTTP in test_delivery.py)."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +20,7 @@ from marketplace.errors import Conflict, ValidationFailed
 from marketplace.orders import fulfilment
 from marketplace.payments import refunds, services
 from marketplace.payments.gateways import SandboxGateway, StripeGateway, gateway_from_settings
-from marketplace.payments.models import Payment, Refund
+from marketplace.payments.models import Payment, Refund, SandboxWebhookDelivery
 from tests import factories
 from marketplace.cart import services as cart
 from tests.unit.orders.test_checkout import NOW, checkout
@@ -44,6 +47,18 @@ class CountingGateway(SandboxGateway):
     def refund(self, intent_id: str, amount_idr: int, idempotency_key: str, metadata: Any = None) -> Any:
         self.calls.append((intent_id, amount_idr, idempotency_key))
         return super().refund(intent_id, amount_idr, idempotency_key, metadata)
+
+
+def _deliver_queued(tx, gateway: SandboxGateway) -> list[str]:
+    """What the endpoint answers to each webhook the sandbox still owes (then marked delivered)."""
+    outcomes = []
+    due = select(SandboxWebhookDelivery).where(SandboxWebhookDelivery.next_attempt_at.is_not(None))
+    for row in tx.scalars(due.order_by(SandboxWebhookDelivery.id)).all():
+        payload = row.payload.encode()
+        outcomes.append(services.handle_webhook(tx, gateway, payload, gateway.sign(payload, int(time.time())), now=NOW))
+        row.next_attempt_at, row.delivered_at = None, NOW
+    tx.flush()
+    return outcomes
 
 
 @pytest.fixture
@@ -83,8 +98,13 @@ def test_a_whole_refund_cancels_the_unshipped_parts_and_completes_through_the_sa
 
     refunds.send_refund(tx, sandbox, refund.id, now=NOW)
     assert sandbox.calls == [(payment.provider_intent_id, order.total_idr, f"refund-{refund.id}")]
-    assert refund.status == "succeeded" and refund.provider_refund_id.startswith("re_sbx_")
-    assert order.status == "refunded"
+    assert refund.status == "pending" and refund.provider_refund_id.startswith("re_sbx_")  # sent, not confirmed
+    assert order.status == "paid" and _events(tx, "order.refunded") == []
+    [queued] = tx.scalars(select(SandboxWebhookDelivery)).all()
+    assert (queued.event_type, queued.order_id) == ("charge.refunded", order.id)
+
+    assert _deliver_queued(tx, sandbox) == ["refunded"]
+    assert refund.status == "succeeded" and order.status == "refunded"
     assert _events(tx, "order.refunded") == [{"order_id": order.id, "amount_idr": order.total_idr,
                                               "reason": "Pembeli minta batal", "refund_id": refund.id,
                                               "seller_order_id": None}]
@@ -93,7 +113,8 @@ def test_a_whole_refund_cancels_the_unshipped_parts_and_completes_through_the_sa
                                          "payment.refunded"]
 
     refunds.send_refund(tx, sandbox, refund.id, now=NOW)  # the event redelivered: nothing sent again
-    assert len(sandbox.calls) == 1 and len(_events(tx, "order.refunded")) == 1
+    assert len(sandbox.calls) == 1 and _deliver_queued(tx, sandbox) == []
+    assert len(_events(tx, "order.refunded")) == 1
 
 
 def test_one_seller_order_then_the_artisans_cancel_refund_everything(tx, paid, admin, sandbox):  # noqa: F811
@@ -103,6 +124,7 @@ def test_one_seller_order_then_the_artisans_cancel_refund_everything(tx, paid, a
     assert part.amount_idr == first.subtotal_idr + first.shipping_idr and first.status == "cancelled"
     assert second.status == "awaiting_shipment"
     refunds.send_refund(tx, sandbox, part.id, now=NOW)
+    assert _deliver_queued(tx, sandbox) == ["refunded"]
     assert part.status == "succeeded" and order.status == "paid"  # half of it is still owed to budi's parcel
 
     fulfilment.cancel_part(tx, budi, second.id, reason="Stok habis di gudang", now=NOW)
@@ -110,6 +132,7 @@ def test_one_seller_order_then_the_artisans_cancel_refund_everything(tx, paid, a
     assert theirs.status == "pending" and theirs.requested_by == budi.id
     assert theirs.amount_idr == second.subtotal_idr + second.shipping_idr
     refunds.send_refund(tx, sandbox, theirs.id, now=NOW)
+    assert _deliver_queued(tx, sandbox) == ["refunded"]
     assert order.status == "refunded"
     assert [e["amount_idr"] for e in _events(tx, "order.refunded")] == [part.amount_idr, theirs.amount_idr]
     assert sum(e["amount_idr"] for e in _events(tx, "order.refunded")) == order.total_idr
@@ -193,6 +216,7 @@ def test_stripe_refund_sends_hundredths_our_key_and_the_intent_once(tx, paid, ad
     assert sent.form["amount"] == str((first.subtotal_idr + first.shipping_idr) * 100)  # IDR in hundredths
     assert sent.form["metadata[refund_id]"] == str(refund.id) and sent.form["metadata[order_id]"] == str(order.id)
     assert refund.provider_refund_id.startswith("re_") and refund.status == "pending"  # Stripe confirms by webhook
+    assert tx.scalars(select(SandboxWebhookDelivery)).all() == []  # and only the sandbox queues its own
 
     # Stripe's charge.refunded of newer API versions has no refunds list: the cumulative amount says it.
     charge = {"id": "ch_1", "object": "charge", "payment_intent": payment.provider_intent_id,

@@ -1,4 +1,7 @@
-"""``POST /api/v1/orders/<id>/sandbox-pay`` and the payment page: the buyer's own order only, sandbox only."""
+"""``POST /api/v1/orders/<id>/sandbox-pay`` and the payment page: the buyer's own order only, sandbox only.
+The pay call answers 202 ``processing``; the order moves when the queued webhook is delivered
+(``deliver()``: the payments worker's loop, once, through the test client; see test_delivery.py for
+real HTTP)."""
 
 from __future__ import annotations
 
@@ -25,19 +28,23 @@ def _order(db_session, order_id):
 
 
 @pytest.mark.parametrize("body", [{"card_number": CARD_OK}, {"card_number": "4242 4242 4242 4242"}, {"method": "qris"}])
-def test_a_good_card_or_qris_pays_the_order(api, db_session, shop_order, body):
+def test_a_good_card_or_qris_pays_the_order_once_the_webhook_arrives(api, db_session, shop_order, deliver, body):
     buyer, order, _ = shop_order()
     resp = _pay(api, buyer, order.id, body)
     assert resp.status_code == 202, resp.json
-    assert resp.json["status"] == "paid" and resp.json["outcome"] == "paid"
-    assert resp.json["payment"]["status"] == "succeeded"
+    assert resp.json["status"] == "pending_payment" and resp.json["outcome"] == "processing"
+    assert resp.json["payment"]["status"] == "requires_payment"
+    assert _order(db_session, order.id).status == "pending_payment"  # nothing moves inside the request
+    assert deliver() == 1
     assert _order(db_session, order.id).status == "paid"
+    assert api.get(f"/api/v1/orders/{order.id}", as_=buyer).json["payment"]["status"] == "succeeded"
 
 
-def test_the_declined_card_cancels_the_order_and_restocks(api, db_session, shop_order):
+def test_the_declined_card_cancels_the_order_and_restocks(api, db_session, shop_order, deliver):
     buyer, order, listing = shop_order(quantity=2, stock=5)
     resp = _pay(api, buyer, order.id, {"card_number": CARD_DECLINED})
-    assert resp.status_code == 202 and resp.json["status"] == "cancelled"
+    assert resp.status_code == 202 and resp.json["status"] == "pending_payment"
+    assert deliver() == 1
     assert _order(db_session, order.id).status == "cancelled"
     assert db_session.get(Listing, listing.id).stock == 5
 
@@ -52,9 +59,12 @@ def test_someone_elses_order_is_404_and_unchanged(api, db_session, shop_order):
     assert _order(db_session, order.id).status == "pending_payment"
 
 
-def test_409_when_not_pending_or_no_intent_yet(api, shop_order):
+def test_409_while_processing_when_not_pending_or_no_intent_yet(api, shop_order, deliver):
     buyer, order, _ = shop_order()
     assert _pay(api, buyer, order.id, {"method": "qris"}).status_code == 202
+    resp = _pay(api, buyer, order.id, {"card_number": CARD_DECLINED})  # the first is still on its way
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "payment_processing"
+    assert deliver() == 1
     resp = _pay(api, buyer, order.id, {"card_number": CARD_DECLINED})
     assert resp.status_code == 409 and resp.json["error"]["code"] == "not_pending"
     buyer2, waiting, _ = shop_order(with_intent=False)
@@ -64,11 +74,12 @@ def test_409_when_not_pending_or_no_intent_yet(api, shop_order):
 
 @pytest.mark.parametrize("body", [{}, {"card_number": CARD_OK, "method": "qris"}, {"card_number": "abc"},
                                   {"method": "gopay"}, {"card_number": "5555555555554444"}, {"card_number": 4242}])
-def test_bad_bodies_are_422_and_change_nothing(api, db_session, shop_order, body):
+def test_bad_bodies_are_422_and_change_nothing(api, db_session, shop_order, deliver, body):
     buyer, order, _ = shop_order()
     resp = _pay(api, buyer, order.id, body)
     assert resp.status_code == 422 and resp.json["error"]["code"] == "validation_error"
     assert "card_number" in resp.json["error"]["fields"] or "method" in resp.json["error"]["fields"]
+    assert deliver() == 0  # nothing was queued
     assert _order(db_session, order.id).status == "pending_payment"
 
 
@@ -107,22 +118,27 @@ def test_the_qris_payload_is_a_qris_text_with_the_amount(db_session, shop_order)
     assert payload[-4:] == f"{binascii.crc_hqx(payload[:-4].encode(), 0xFFFF):04X}"
 
 
-def test_paying_on_the_page_by_card_and_by_qris(client, auth, db_session, shop_order):
+def test_paying_on_the_page_by_card_and_by_qris(client, auth, db_session, shop_order, deliver):
     buyer, order, _ = shop_order()
     auth.login(buyer.email, buyer.password)
     token = _csrf(client.get(f"/orders/{order.id}/pay").get_data(as_text=True))
     resp = client.post(f"/orders/{order.id}/pay/card", data={"card_number": "4242 4242 4242 4242", "csrf_token": token})
-    assert resp.status_code == 302
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/orders/{order.id}/pay")
+    page = client.get(f"/orders/{order.id}/pay").get_data(as_text=True)
+    assert 'data-payment-state="processing"' in page and "Kami sedang memproses pembayaran Anda" in page
+    assert 'http-equiv="refresh"' in page and "Simulasikan pemindaian" not in page  # no second pay meanwhile
+    assert deliver() == 1
     assert _order(db_session, order.id).status == "paid"
     page = client.get(f"/orders/{order.id}/pay").get_data(as_text=True)
-    assert "Pembayaran diterima" in page and 'data-payment-state="paid"' in page
+    assert "Pembayaran diterima" in page and 'data-payment-state="paid"' in page and 'http-equiv="refresh"' not in page
 
     _b, second, listing = shop_order(buyer=buyer, quantity=1, stock=3)
     resp = client.post(f"/orders/{second.id}/pay/qris", data={"csrf_token": token})
-    assert resp.status_code == 302 and _order(db_session, second.id).status == "paid"
+    assert resp.status_code == 302 and deliver() == 1 and _order(db_session, second.id).status == "paid"
 
 
-def test_a_declined_card_on_the_page_cancels_and_a_bad_card_is_shown_on_the_form(client, auth, db_session, shop_order):
+def test_a_declined_card_on_the_page_cancels_and_a_bad_card_is_shown_on_the_form(client, auth, db_session, shop_order,
+                                                                                  deliver):
     buyer, order, listing = shop_order(quantity=2, stock=5)
     auth.login(buyer.email, buyer.password)
     token = _csrf(client.get(f"/orders/{order.id}/pay").get_data(as_text=True))
@@ -130,8 +146,11 @@ def test_a_declined_card_on_the_page_cancels_and_a_bad_card_is_shown_on_the_form
     assert resp.status_code == 422 and "Gunakan kartu uji" in resp.get_data(as_text=True)
     assert _order(db_session, order.id).status == "pending_payment"
     resp = client.post(f"/orders/{order.id}/pay/card", data={"card_number": CARD_DECLINED, "csrf_token": token})
-    assert resp.status_code == 302 and _order(db_session, order.id).status == "cancelled"
+    assert resp.status_code == 302 and deliver() == 1
+    assert _order(db_session, order.id).status == "cancelled"
     assert db_session.get(Listing, listing.id).stock == 5
+    page = client.get(f"/orders/{order.id}/pay").get_data(as_text=True)
+    assert 'data-payment-state="cancelled"' in page and "Pembayaran ditolak" in page
     resp = client.post(f"/orders/{order.id}/pay/qris", data={"csrf_token": token})
     assert resp.status_code == 409  # no longer pending
 

@@ -84,6 +84,32 @@ def test_a_context_is_read_only_and_names_what_its_worker_did_not_declare():
         ctx.gateway("payment_gateway")
 
 
+def test_background_tasks_run_beside_the_consumer_and_stop_with_it(monkeypatch):
+    """The payments worker declares its sandbox webhook delivery; ``run()`` starts it and, on the way out
+    (stop event or not), stops it and waits for it."""
+    declared = Worker.from_module(import_module(WORKERS["payments"]))
+    settings = Settings(secret_key="shared-with-the-web-app", public_base_url="http://127.0.0.1:8123")
+    [loop] = declared.background_tasks(settings, declared.build_dependencies(settings))
+    assert loop.url == "http://127.0.0.1:8123/webhooks/stripe"
+    assert Worker.from_module(import_module(WORKERS["payouts"])).background_tasks(Settings(), {}) == []
+
+    seen: list[Any] = []
+    started = threading.Event()
+
+    def task(session_factory: Any, stop: threading.Event) -> None:
+        seen.append(session_factory)
+        started.set()
+        stop.wait(10)
+        seen.append("stopped")
+
+    runner = ConsumerRunner(consumer="payments", topics=["orders"], handlers={}, session_factory=no_session,
+                            bootstrap_servers=NOWHERE, settings=Settings(), background=[task])
+    monkeypatch.setattr(runner, "_consume", lambda: started.wait(5))  # the consumer "ends" (a crash, say)
+    stop = threading.Event()
+    runner.run(stop)
+    assert stop.is_set() and seen == [no_session, "stopped"]
+
+
 def test_the_default_clock_is_aware_utc():
     ctx = HandlerContext(session=object(), settings=Settings())  # type: ignore[arg-type]
     assert ctx.clock().utcoffset() == timezone.utc.utcoffset(None)

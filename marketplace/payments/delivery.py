@@ -1,0 +1,206 @@
+"""The sandbox gateway's webhooks, delivered as Stripe delivers them: later, by HTTP POST to our own
+``/webhooks/stripe``, signed at send time, retried with backoff until a 2xx.
+
+So the sandbox exercises the endpoint itself (signature check, event-id dedupe in
+``processed_webhooks``, out-of-order outcomes), not a function behind it, and a payment's outcome
+arrives asynchronously on both gateways: the buyer's page and API clients wait for it the same way.
+
+1. **Queued** (:func:`queue_event`) in the caller's transaction: ``sandbox_pay`` in the request,
+   ``refunds.send_refund`` in the payments worker's handler. A rolled-back request queues nothing.
+2. **Claimed** (:func:`deliver_due`), one row per short transaction: the due row is *leased* (its
+   ``next_attempt_at`` pushed ``LEASE`` ahead, ``attempts`` + 1) and committed before the POST, so no
+   transaction is open while the web app handles the webhook. That matters on SQLite, where the
+   worker's write transaction would hold the one write lock the webhook needs (a deadlock until
+   ``busy_timeout``); on PostgreSQL the claim's ``FOR UPDATE SKIP LOCKED`` lets several loops share the
+   queue without waiting on each other, and the lease keeps a row theirs while they send it. A sender
+   that dies mid-POST loses its lease and the row is sent again: at-least-once, like Stripe, and the
+   endpoint's ``processed_webhooks`` makes the second copy a no-op.
+3. **Sent**: the stored JSON bytes, signed with the sandbox webhook secret exactly as Stripe signs
+   (``Stripe-Signature: t=<now>,v1=HMAC-SHA256``) at the wall clock's time, so a retry an hour later
+   still falls inside the endpoint's 300 s tolerance.
+4. **Recorded**: a 2xx marks it delivered; a refused connection, a timeout or any other status keeps
+   ``last_error`` and schedules the next try (``events.backoff``: 1, 2, 4 … 60 s), up to
+   ``MAX_ATTEMPTS``, then it is given up (logged; the order then expires as an unpaid one would).
+
+The loop (:class:`DeliveryLoop`) runs as a thread of the payments worker (``workers/payments``), the
+sandbox gateway's home; its secret is the web app's because both derive it from the same settings
+(``STRIPE_WEBHOOK_SECRET``, else ``SECRET_KEY``, which ``marketplace run`` persists for every child).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from events.backoff import Backoff
+from marketplace.db import is_sqlite, transaction, utcnow
+from marketplace.payments.gateways import SandboxGateway
+from marketplace.payments.models import SandboxWebhookDelivery
+
+log = logging.getLogger(__name__)
+
+#: How long a claimed row stays the claimer's (longer than an HTTP attempt can take).
+LEASE = timedelta(seconds=60)
+HTTP_TIMEOUT_SECONDS = 10.0
+#: Retry delays after 1, 2, 3 … failures: 1, 2, 4 … seconds, never more than a minute.
+RETRY = Backoff(initial=1.0, maximum=60.0)
+#: Then the sandbox gives up (about 40 minutes of trying, inside the order's hour to pay).
+MAX_ATTEMPTS = 45
+
+#: ``http_post(url, body, headers)`` → ``(status, response text)``; raises ``OSError`` (refused, reset,
+#: timed out) when there was no answer.
+HttpPost = Callable[[str, bytes, Mapping[str, str]], tuple[int, str]]
+SessionFactory = Callable[[], Session]
+
+
+def queue_event(session: Session, event: dict[str, Any], *, order_id: int, now: datetime) -> SandboxWebhookDelivery:
+    """Owe ``/webhooks/stripe`` this event (committed, or not, with the caller's transaction)."""
+    delivery = SandboxWebhookDelivery(
+        event_id=str(event["id"]), event_type=str(event["type"]), order_id=order_id,
+        payload=json.dumps(event, separators=(",", ":")), created_at=now, attempts=0, next_attempt_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+def in_flight(session: Session, order_id: int, event_types: tuple[str, ...]) -> bool:
+    """Whether an event of these types about the order is still on its way (not delivered, not given up)."""
+    stmt = select(SandboxWebhookDelivery.id).where(
+        SandboxWebhookDelivery.order_id == order_id, SandboxWebhookDelivery.event_type.in_(event_types),
+        SandboxWebhookDelivery.next_attempt_at.is_not(None),
+    ).limit(1)
+    return session.scalar(stmt) is not None
+
+
+# --- sending -------------------------------------------------------------------------------------------
+
+
+def deliver_due(
+    session_factory: SessionFactory, http_post: HttpPost, now: datetime, *,
+    gateway: SandboxGateway, url: str, limit: int = 100, stop: threading.Event | None = None,
+) -> int:
+    """POST every delivery due at ``now`` (up to ``limit``) to ``url``; returns how many were delivered.
+
+    ``session_factory`` should give the writer's sessions (on SQLite they take the lock up front).
+    ``now`` decides what is due and when a retry is; the signature carries the wall clock's time,
+    because that is what the endpoint's tolerance compares it with.
+    """
+    delivered = 0
+    for _ in range(limit):
+        if stop is not None and stop.is_set():
+            break
+        claimed = _claim(session_factory, now)
+        if claimed is None:
+            break
+        delivery_id, payload, attempt = claimed
+        error = _send(http_post, url, gateway, payload.encode("utf-8"))
+        _record(session_factory, delivery_id, attempt, error, now)
+        delivered += error is None
+    return delivered
+
+
+def _claim(session_factory: SessionFactory, now: datetime) -> tuple[int, str, int] | None:
+    """Lease the next due row (one short transaction): its id, payload and this attempt's number."""
+    with transaction(session_factory) as session:
+        stmt = (select(SandboxWebhookDelivery)
+                .where(SandboxWebhookDelivery.next_attempt_at.is_not(None),
+                       SandboxWebhookDelivery.next_attempt_at <= now)
+                .order_by(SandboxWebhookDelivery.next_attempt_at, SandboxWebhookDelivery.id).limit(1))
+        if not is_sqlite(session):  # SQLite's writer already holds the only write lock
+            stmt = stmt.with_for_update(skip_locked=True)
+        delivery = session.scalar(stmt)
+        if delivery is None:
+            return None
+        delivery.attempts += 1
+        delivery.next_attempt_at = now + LEASE
+        return delivery.id, delivery.payload, delivery.attempts
+
+
+def _send(http_post: HttpPost, url: str, gateway: SandboxGateway, body: bytes) -> str | None:
+    """One POST, signed now; None on a 2xx, else what went wrong (for ``last_error``)."""
+    headers = gateway.sign(body, int(time.time()))
+    try:
+        status, text = http_post(url, body, headers)
+    except (OSError, http.client.HTTPException) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if 200 <= status < 300:
+        return None
+    return f"HTTP {status}: {text.strip()[:400]}"
+
+
+def _record(session_factory: SessionFactory, delivery_id: int, attempt: int, error: str | None, now: datetime) -> None:
+    with transaction(session_factory) as session:
+        delivery = session.get(SandboxWebhookDelivery, delivery_id)
+        assert delivery is not None
+        if error is None:
+            delivery.delivered_at, delivery.next_attempt_at, delivery.last_error = now, None, None
+            log.info("sandbox webhook %s (%s) delivered", delivery.event_id, delivery.event_type)
+            return
+        delivery.last_error = error[:500]
+        if attempt >= MAX_ATTEMPTS:
+            delivery.next_attempt_at = None
+            log.error("sandbox webhook %s (%s) given up after %d attempts: %s",
+                      delivery.event_id, delivery.event_type, attempt, error)
+            return
+        delay = RETRY.after(attempt)
+        delivery.next_attempt_at = now + timedelta(seconds=delay)
+        log.warning("sandbox webhook %s (%s) attempt %d failed (%s); next in %.0fs",
+                    delivery.event_id, delivery.event_type, attempt, error, delay)
+
+
+def post_over_http(url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
+    """The real poster (stdlib only: the worker loads no web framework). Never through a proxy: the
+    endpoint is our own server."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
+    try:
+        with opener.open(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
+            return response.status, response.read(2000).decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:  # a status outside 2xx/3xx: an answer, not a failure to connect
+        with exc:
+            return exc.code, exc.read(2000).decode("utf-8", "replace")
+
+
+# --- the loop ------------------------------------------------------------------------------------------
+
+
+class DeliveryLoop:
+    """``loop(session_factory, stop)``: deliver due rows every ``poll_interval`` until ``stop`` is set."""
+
+    name = "sandbox-webhooks"
+
+    def __init__(self, gateway: SandboxGateway, url: str, http_post: HttpPost = post_over_http, *,
+                 poll_interval: float = 0.5, clock: Callable[[], datetime] = utcnow):
+        self.gateway = gateway
+        self.url = url
+        self.http_post = http_post
+        self.poll_interval = poll_interval
+        self.clock = clock
+
+    def __call__(self, session_factory: SessionFactory, stop: threading.Event) -> None:
+        log.info("sandbox gateway: delivering webhooks to %s", self.url)
+        trouble = Backoff(self.poll_interval, 30.0)
+        while not stop.is_set():
+            try:
+                deliver_due(session_factory, self.http_post, self.clock(), gateway=self.gateway, url=self.url,
+                            stop=stop)
+            except Exception:  # noqa: BLE001 - database away or a bug: say so, wait, try again
+                delay = trouble.next()
+                log.exception("sandbox webhook delivery failed; retrying in %.1fs", delay)
+                stop.wait(delay)
+                continue
+            trouble.reset()
+            stop.wait(self.poll_interval)
+        log.info("sandbox gateway: webhook delivery stopped")
