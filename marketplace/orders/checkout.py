@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from events.outbox import record
 from marketplace.accounts.models import User
@@ -66,7 +67,7 @@ def place_order(
     for group in cart.groups:
         quote = quote_shipping(group.shop, group.weight_grams, address["city"], address["province"])
         order.seller_orders.append(SellerOrder(
-            shop_id=group.shop.id, subtotal_idr=group.subtotal_idr, shipping_idr=quote.shipping_idr,
+            shop=group.shop, subtotal_idr=group.subtotal_idr, shipping_idr=quote.shipping_idr,
             shipping_zone=quote.zone, weight_grams=group.weight_grams,
             processing_days=max((line.listing.processing_days for line in group.lines
                                  if line.listing.fulfilment == "made_to_order"), default=0),
@@ -79,6 +80,9 @@ def place_order(
     session.add(order)
     cart_services.clear(session, buyer)
     session.flush()
+    # The payments worker makes the order's payment once this is committed; there is none yet, so the
+    # response (``OrderOut.payment``) need not ask the database.
+    set_committed_value(order, "payment", None)
     record(session, "order.placed", key=order.id, data=placed_event(order))
     return order
 
