@@ -107,12 +107,17 @@ def issue_token(session: Session, user: User, ttl_hours: int) -> tuple[str, ApiT
 
 
 def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> tuple[User, ApiToken] | None:
+    """The user a live bearer token belongs to, with the token's row; None if unknown, expired or revoked.
+
+    Every API request asks this, so the token and its user come back in one statement."""
     now = now or utcnow()
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    found = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == _token_hash(token))
+    ).first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    row, user = found
+    if row.revoked_at is not None or row.expires_at <= now or not user.is_active:
         return None
     return user, row
 
