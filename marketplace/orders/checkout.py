@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Update, bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -87,14 +88,22 @@ def place_order(
     return order
 
 
+@cache
+def _reserve_statement() -> Update:
+    """The conditional stock update, built once (every checkout runs it once per line)."""
+    return (
+        update(Listing)
+        .where(Listing.id == bindparam("reserve_id"), Listing.status == ListingStatus.APPROVED.value,
+               Listing.stock >= bindparam("reserve_quantity"), Listing.price_idr == bindparam("reserve_price"))
+        .values(stock=Listing.stock - bindparam("reserve_quantity"))
+        .returning(Listing.stock)
+    )
+
+
 def _reserve(session: Session, listing: Listing, quantity: int, price_idr: int) -> None:
     """Take ``quantity`` off the listing's stock if it is still there at that price; else 409."""
     remaining = session.execute(
-        update(Listing)
-        .where(Listing.id == listing.id, Listing.status == ListingStatus.APPROVED.value,
-               Listing.stock >= quantity, Listing.price_idr == price_idr)
-        .values(stock=Listing.stock - quantity)
-        .returning(Listing.stock),
+        _reserve_statement(), {"reserve_id": listing.id, "reserve_quantity": quantity, "reserve_price": price_idr},
         execution_options={"synchronize_session": False},
     ).scalar()
     if remaining is None:
