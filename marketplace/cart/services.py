@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import User
@@ -190,14 +191,19 @@ def lock_items(session: Session, buyer: User) -> list[CartItem]:
     read), the lock on the cart rows only (``FOR UPDATE OF cart_items``; stock is taken by the
     checkout's conditional update). No images: only the cart page shows them.
     """
-    stmt = (
+    return list(session.scalars(_lock_statement(), {"buyer_id": buyer.id}))
+
+
+@cache
+def _lock_statement() -> Select[tuple[CartItem]]:
+    """:func:`lock_items`'s query, built once (every checkout runs it)."""
+    return (
         select(CartItem)
-        .where(CartItem.user_id == buyer.id)
+        .where(CartItem.user_id == bindparam("buyer_id"))
         .options(joinedload(CartItem.listing, innerjoin=True).joinedload(Listing.shop, innerjoin=True))
         .order_by(CartItem.added_at, CartItem.id)
         .with_for_update(of=CartItem)
     )
-    return list(session.scalars(stmt))
 
 
 def clear(session: Session, buyer: User) -> None:
