@@ -9,7 +9,12 @@ On PostgreSQL (``TEST_DATABASE_URL``, a schema of its own, dropped afterwards) o
 2. **Order committed → paid, through the sandbox.** With the embedded broker, the relay and the
    payments worker running as processes, ``--samples`` buyers check out one at a time; each polls the
    order until the worker's payment intent is there, pays by QRIS (``sandbox-pay``) and the order is
-   ``paid``. Reported: p50/p99 of checkout-response → intent ready, and → paid.
+   ``paid``. Reported: p50/p99 of checkout-response → intent ready, and → paid. ``--skip-paid`` stops
+   after the first phase (no broker is started).
+
+The client runs on the same machine as gunicorn and PostgreSQL, so the first phase also reports the
+CPU each checkout cost the gunicorn workers, this client's threads and the whole machine: a client
+that takes a large share of the cores is part of what is being measured.
 
 A benchmark, not a test: nothing asserts on the numbers. Record runs in bench/README.md.
 
@@ -180,7 +185,37 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def bench_checkouts(port: int, tokens: list[str], concurrency: int) -> dict[str, Any]:
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes ``pids`` have used so far (Linux ``/proc``; 0 elsewhere)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all cores; Linux ``/proc/stat``; 0 elsewhere)."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _with_children(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(int(c) for c in children)]
+
+
+def bench_checkouts(port: int, tokens: list[str], concurrency: int, server_pid: int | None = None) -> dict[str, Any]:
     queue = list(tokens)
     lock = threading.Lock()
     latencies: list[float] = []
@@ -200,15 +235,24 @@ def bench_checkouts(port: int, tokens: list[str], concurrency: int) -> dict[str,
                 (latencies if status == 201 else failures).append(took if status == 201 else status)
 
     threads = [threading.Thread(target=work) for _ in range(concurrency)]
+    server = _with_children(server_pid) if server_pid else []
+    cpu = (time.process_time(), _cpu_seconds(server), _machine_busy_seconds())
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
+    client_cpu, server_cpu, busy = (time.process_time() - cpu[0], _cpu_seconds(server) - cpu[1],
+                                    _machine_busy_seconds() - cpu[2])
+    n = max(1, len(latencies))
     return {
         "checkouts": len(latencies), "failed": len(failures), "per_second": len(latencies) / wall,
         "p50_ms": pct(latencies, 50) * 1000, "p99_ms": pct(latencies, 99) * 1000,
+        # CPU per checkout: this client's threads, the gunicorn workers, and the whole machine (which
+        # adds PostgreSQL and anything else running); and the client's share of the machine's busy time.
+        "client_cpu_ms": client_cpu / n * 1000, "server_cpu_ms": server_cpu / n * 1000,
+        "machine_cpu_ms": busy / n * 1000, "client_share": client_cpu / busy if busy else 0.0,
     }
 
 
@@ -264,30 +308,40 @@ def main() -> None:
     parser.add_argument("--shops", type=int, default=10)
     parser.add_argument("--listings", type=int, default=100)
     parser.add_argument("--samples", type=int, default=50, help="orders in the committed → paid run")
+    parser.add_argument("--skip-paid", action="store_true", help="only the throughput run (no broker, relay, worker)")
     args = parser.parse_args()
 
     from events.broker import EmbeddedBroker
 
     kind = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
     with database_url() as url, tempfile.TemporaryDirectory() as tmp:
-        tokens = seed(url, shops=args.shops, listings=args.listings, buyers=args.n + args.samples)
-        broker = EmbeddedBroker(log_path=f"{tmp}/broker.log")
-        broker.start(timeout=30)
+        samples = 0 if args.skip_paid else args.samples
+        tokens = seed(url, shops=args.shops, listings=args.listings, buyers=args.n + samples)
+        broker = None if args.skip_paid else EmbeddedBroker(log_path=f"{tmp}/broker.log")
+        if broker is not None:
+            broker.start(timeout=30)
         port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret", "PAYMENT_GATEWAY": "sandbox",
-               "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers, "VAR_DIR": tmp, "SESSION_COOKIE_SECURE": "0",
+               "VAR_DIR": tmp, "SESSION_COOKIE_SECURE": "0",
                "RATELIMIT_STORAGE_URI": "memory://"}
+        if broker is not None:
+            env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
         cli = [sys.executable, "-m", "marketplace.cli"]
         web = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
                "marketplace.wsgi:app"]
         try:
-            with process(web, env, Path(tmp) / "web.log"):
+            with process(web, env, Path(tmp) / "web.log") as server:
                 wait_http(port)
-                checkout = bench_checkouts(port, tokens[: args.n], args.concurrency)
+                checkout = bench_checkouts(port, tokens[: args.n], args.concurrency, server.pid)
                 print(f"[{kind}] checkout: {checkout['checkouts']} in {checkout['checkouts'] / checkout['per_second']:.1f}s "
                       f"= {checkout['per_second']:.0f}/s with {args.concurrency} clients; "
                       f"p50 {checkout['p50_ms']:.0f} ms, p99 {checkout['p99_ms']:.0f} ms; failed {checkout['failed']}",
                       flush=True)
+                print(f"[{kind}] CPU per checkout: gunicorn {checkout['server_cpu_ms']:.1f} ms, "
+                      f"bench client {checkout['client_cpu_ms']:.1f} ms, whole machine {checkout['machine_cpu_ms']:.1f} ms "
+                      f"(the client is {checkout['client_share']:.0%} of the machine's busy time)", flush=True)
+                if args.skip_paid:
+                    return
                 with process([*cli, "relay"], env, Path(tmp) / "relay.log"), \
                         process([*cli, "worker", "payments"], env, Path(tmp) / "payments.log"):
                     drained = drain(url, args.n)  # the throughput run's orders get their intents first
@@ -303,7 +357,8 @@ def main() -> None:
                       f"p99 {paid['intent_p99_ms']:.0f} ms; → paid: p50 {paid['paid_p50_ms']:.0f} ms, "
                       f"p99 {paid['paid_p99_ms']:.0f} ms ({paid['samples']} orders)", flush=True)
         finally:
-            broker.stop()
+            if broker is not None:
+                broker.stop()
 
 
 if __name__ == "__main__":

@@ -8,11 +8,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,13 +106,23 @@ def issue_token(session: Session, user: User, ttl_hours: int) -> tuple[str, ApiT
     return token, row
 
 
+@cache
+def _token_statement() -> Select[tuple[ApiToken, User]]:
+    """A token's row and its user, built once (every API request runs it)."""
+    return select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
+        ApiToken.token_hash == bindparam("token_hash"))
+
+
 def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> tuple[User, ApiToken] | None:
+    """The user a live bearer token belongs to, with the token's row; None if unknown, expired or revoked.
+
+    Every API request asks this, so the token and its user come back in one statement."""
     now = now or utcnow()
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    found = session.execute(_token_statement(), {"token_hash": _token_hash(token)}).first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    row, user = found
+    if row.revoked_at is not None or row.expires_at <= now or not user.is_active:
         return None
     return user, row
 

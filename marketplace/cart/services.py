@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.cart.models import CartItem
@@ -123,7 +124,7 @@ def _check_quantity(listing: Listing, quantity: int) -> None:
         raise Conflict(message, code="insufficient_stock", fields={"quantity": [message]})
 
 
-def _items(session: Session, user_id: int, *, for_update: bool = False) -> list[CartItem]:
+def _items(session: Session, user_id: int) -> list[CartItem]:
     stmt = (
         select(CartItem)
         .where(CartItem.user_id == user_id)
@@ -131,8 +132,6 @@ def _items(session: Session, user_id: int, *, for_update: bool = False) -> list[
                  selectinload(CartItem.listing).selectinload(Listing.images))
         .order_by(CartItem.added_at, CartItem.id)
     )
-    if for_update:
-        stmt = stmt.with_for_update(of=CartItem)
     return list(session.scalars(stmt))
 
 
@@ -186,8 +185,25 @@ def remove_item(session: Session, buyer: User, listing_id: int) -> Cart:
 
 
 def lock_items(session: Session, buyer: User) -> list[CartItem]:
-    """The buyer's cart rows, locked for a checkout (two checkouts of one cart cannot both win)."""
-    return _items(session, buyer.id, for_update=True)
+    """The buyer's cart rows, locked for a checkout (two checkouts of one cart cannot both win).
+
+    One statement: the rows with their listings and shops joined (what :func:`group` and the checkout
+    read), the lock on the cart rows only (``FOR UPDATE OF cart_items``; stock is taken by the
+    checkout's conditional update). No images: only the cart page shows them.
+    """
+    return list(session.scalars(_lock_statement(), {"buyer_id": buyer.id}))
+
+
+@cache
+def _lock_statement() -> Select[tuple[CartItem]]:
+    """:func:`lock_items`'s query, built once (every checkout runs it)."""
+    return (
+        select(CartItem)
+        .where(CartItem.user_id == bindparam("buyer_id"))
+        .options(joinedload(CartItem.listing, innerjoin=True).joinedload(Listing.shop, innerjoin=True))
+        .order_by(CartItem.added_at, CartItem.id)
+        .with_for_update(of=CartItem)
+    )
 
 
 def clear(session: Session, buyer: User) -> None:

@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Update, bindparam, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from events.outbox import record
 from marketplace.accounts.models import User
@@ -66,7 +68,7 @@ def place_order(
     for group in cart.groups:
         quote = quote_shipping(group.shop, group.weight_grams, address["city"], address["province"])
         order.seller_orders.append(SellerOrder(
-            shop_id=group.shop.id, subtotal_idr=group.subtotal_idr, shipping_idr=quote.shipping_idr,
+            shop=group.shop, subtotal_idr=group.subtotal_idr, shipping_idr=quote.shipping_idr,
             shipping_zone=quote.zone, weight_grams=group.weight_grams,
             processing_days=max((line.listing.processing_days for line in group.lines
                                  if line.listing.fulfilment == "made_to_order"), default=0),
@@ -79,18 +81,29 @@ def place_order(
     session.add(order)
     cart_services.clear(session, buyer)
     session.flush()
+    # The payments worker makes the order's payment once this is committed; there is none yet, so the
+    # response (``OrderOut.payment``) need not ask the database.
+    set_committed_value(order, "payment", None)
     record(session, "order.placed", key=order.id, data=placed_event(order))
     return order
+
+
+@cache
+def _reserve_statement() -> Update:
+    """The conditional stock update, built once (every checkout runs it once per line)."""
+    return (
+        update(Listing)
+        .where(Listing.id == bindparam("reserve_id"), Listing.status == ListingStatus.APPROVED.value,
+               Listing.stock >= bindparam("reserve_quantity"), Listing.price_idr == bindparam("reserve_price"))
+        .values(stock=Listing.stock - bindparam("reserve_quantity"))
+        .returning(Listing.stock)
+    )
 
 
 def _reserve(session: Session, listing: Listing, quantity: int, price_idr: int) -> None:
     """Take ``quantity`` off the listing's stock if it is still there at that price; else 409."""
     remaining = session.execute(
-        update(Listing)
-        .where(Listing.id == listing.id, Listing.status == ListingStatus.APPROVED.value,
-               Listing.stock >= quantity, Listing.price_idr == price_idr)
-        .values(stock=Listing.stock - quantity)
-        .returning(Listing.stock),
+        _reserve_statement(), {"reserve_id": listing.id, "reserve_quantity": quantity, "reserve_price": price_idr},
         execution_options={"synchronize_session": False},
     ).scalar()
     if remaining is None:
