@@ -14,6 +14,7 @@ knowing when that is.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
@@ -36,6 +37,11 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def one_of(column: str, values: type[enum.Enum]) -> str:
+    """A CHECK constraint's text: ``column`` holds one of the enum's values (``status IN ('a', 'b')``)."""
+    return f"{column} IN (" + ", ".join(f"'{v.value}'" for v in values) + ")"
 
 
 def utcnow() -> datetime:

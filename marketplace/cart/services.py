@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import User
@@ -106,7 +106,7 @@ def group(entries: list[tuple[Listing, int, int]]) -> Cart:
     return Cart(list(groups.values()))
 
 
-def _listing(session: Session, listing_id: int) -> Listing:
+def listing_for_sale(session: Session, listing_id: int) -> Listing:
     """A listing a buyer can put in the cart: approved (others are 404, as on the listing page)."""
     listing = session.scalar(
         select(Listing).where(Listing.id == listing_id).options(selectinload(Listing.shop), selectinload(Listing.images))
@@ -116,12 +116,24 @@ def _listing(session: Session, listing_id: int) -> Listing:
     return listing
 
 
-def _check_quantity(listing: Listing, quantity: int) -> None:
+def check_stock(listing: Listing, quantity: int) -> None:
     if listing.stock == 0:
         raise Conflict("This product is sold out.", code="sold_out", fields={"quantity": ["Sold out."]})
     if quantity > listing.stock:
         message = "Only {stock} left.".format(stock=listing.stock)
         raise Conflict(message, code="insufficient_stock", fields={"quantity": [message]})
+
+
+def check_addition(listing: Listing, total: int, *, new_line: bool, lines: int) -> None:
+    """The rules of putting ``total`` of a listing in a cart (an account's or a visitor's): at most
+    ``MAX_QUANTITY`` of one product, no more than its stock, at most ``MAX_LINES`` products (``lines``
+    is how many the cart holds; it counts only when ``new_line``)."""
+    if total > MAX_QUANTITY:
+        message = f"At most {MAX_QUANTITY} of one product per order."
+        raise Conflict(message, code="quantity_limit", fields={"quantity": [message]})
+    check_stock(listing, total)
+    if new_line and lines >= MAX_LINES:
+        raise Conflict(f"A cart holds at most {MAX_LINES} products.", code="cart_full")
 
 
 def _items(session: Session, user_id: int) -> list[CartItem]:
@@ -135,6 +147,10 @@ def _items(session: Session, user_id: int) -> list[CartItem]:
     return list(session.scalars(stmt))
 
 
+def _line_count(session: Session, user_id: int) -> int:
+    return session.scalar(select(func.count(CartItem.id)).where(CartItem.user_id == user_id)) or 0
+
+
 def _item(session: Session, user_id: int, listing_id: int) -> CartItem | None:
     return session.scalar(select(CartItem).where(CartItem.user_id == user_id, CartItem.listing_id == listing_id))
 
@@ -145,16 +161,11 @@ def get_cart(session: Session, buyer: User) -> Cart:
 
 def add_item(session: Session, buyer: User, listing_id: int, quantity: int) -> Cart:
     """Add ``quantity`` (to what is already in the cart); the buyer accepts the current price."""
-    listing = _listing(session, listing_id)
+    listing = listing_for_sale(session, listing_id)
     item = _item(session, buyer.id, listing_id)
     total = quantity + (item.quantity if item else 0)
-    if total > MAX_QUANTITY:
-        message = f"At most {MAX_QUANTITY} of one product per order."
-        raise Conflict(message, code="quantity_limit", fields={"quantity": [message]})
-    _check_quantity(listing, total)
+    check_addition(listing, total, new_line=item is None, lines=_line_count(session, buyer.id) if item is None else 0)
     if item is None:
-        if len(_items(session, buyer.id)) >= MAX_LINES:
-            raise Conflict(f"A cart holds at most {MAX_LINES} products.", code="cart_full")
         session.add(CartItem(user_id=buyer.id, listing_id=listing_id, quantity=total, seen_price_idr=listing.price_idr))
     else:
         item.quantity, item.seen_price_idr = total, listing.price_idr
@@ -167,8 +178,8 @@ def set_quantity(session: Session, buyer: User, listing_id: int, quantity: int) 
     item = _item(session, buyer.id, listing_id)
     if item is None:
         raise NotFound("This product is not in your cart.")
-    listing = _listing(session, listing_id)
-    _check_quantity(listing, quantity)
+    listing = listing_for_sale(session, listing_id)
+    check_stock(listing, quantity)
     item.quantity, item.seen_price_idr = quantity, listing.price_idr
     session.flush()
     return get_cart(session, buyer)
@@ -212,7 +223,7 @@ def clear(session: Session, buyer: User) -> None:
 
 def visitor_cart(session: Session, stored: Mapping[str, Any]) -> Cart:
     """A visitor's session cart, read like an account's (listings that no longer exist are left out)."""
-    entries = _visitor_entries(stored)
+    entries = visitor_entries(stored)
     if not entries:
         return Cart([])
     listings = {
@@ -224,7 +235,7 @@ def visitor_cart(session: Session, stored: Mapping[str, Any]) -> Cart:
     return group([(listings[i], q, p) for i, (q, p) in entries.items() if i in listings])
 
 
-def _visitor_entries(stored: Mapping[str, Any]) -> dict[int, tuple[int, int]]:
+def visitor_entries(stored: Mapping[str, Any]) -> dict[int, tuple[int, int]]:
     """Only well-formed entries of a session cart (it is the client's cookie: trust nothing in it)."""
     out: dict[int, tuple[int, int]] = {}
     for key, value in list(stored.items())[:MAX_LINES]:
@@ -244,7 +255,7 @@ def merge(session: Session, buyer: User, stored: Mapping[str, Any]) -> int:
     the stock; a product no longer for sale is dropped. Nothing here refuses: a merge never blocks a login.
     """
     merged = 0
-    for listing_id, (quantity, seen) in _visitor_entries(stored).items():
+    for listing_id, (quantity, seen) in visitor_entries(stored).items():
         listing = session.get(Listing, listing_id)
         if listing is None or listing.status != APPROVED or listing.stock == 0:
             continue

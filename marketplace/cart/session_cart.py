@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
 from marketplace.cart import services
-from marketplace.errors import Conflict, NotFound
+from marketplace.errors import NotFound
 
 KEY = "cart"
 
@@ -29,7 +29,7 @@ def stored() -> dict[str, Any]:
 
 
 def _entries() -> dict[int, tuple[int, int]]:
-    return services._visitor_entries(stored())
+    return services.visitor_entries(stored())
 
 
 def _save(entries: dict[int, tuple[int, int]]) -> None:
@@ -47,15 +47,10 @@ def read(db: Session) -> services.Cart:
 def add(db: Session, listing_id: int, quantity: int) -> None:
     """Add ``quantity`` to what the visitor's cart holds (the current price is accepted), as
     :func:`services.add_item` does for an account."""
-    listing = services._listing(db, listing_id)
+    listing = services.listing_for_sale(db, listing_id)
     entries = _entries()
     total = quantity + entries.get(listing_id, (0, 0))[0]
-    if total > services.MAX_QUANTITY:
-        message = f"At most {services.MAX_QUANTITY} of one product per order."
-        raise Conflict(message, code="quantity_limit", fields={"quantity": [message]})
-    services._check_quantity(listing, total)
-    if listing_id not in entries and len(entries) >= services.MAX_LINES:
-        raise Conflict(f"A cart holds at most {services.MAX_LINES} products.", code="cart_full")
+    services.check_addition(listing, total, new_line=listing_id not in entries, lines=len(entries))
     entries[listing_id] = (total, listing.price_idr)
     _save(entries)
 
@@ -65,8 +60,8 @@ def set_quantity(db: Session, listing_id: int, quantity: int) -> None:
     entries = _entries()
     if listing_id not in entries:
         raise NotFound("This product is not in your cart.")
-    listing = services._listing(db, listing_id)
-    services._check_quantity(listing, quantity)
+    listing = services.listing_for_sale(db, listing_id)
+    services.check_stock(listing, quantity)
     entries[listing_id] = (quantity, listing.price_idr)
     _save(entries)
 

@@ -17,7 +17,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
-from marketplace.db import Base, UTCDateTime, utcnow
+from marketplace.db import Base, UTCDateTime, one_of, utcnow
 from marketplace.shops.models import Shop
 
 if TYPE_CHECKING:
@@ -44,14 +44,10 @@ class SellerOrderStatus(str, enum.Enum):
 VISIBLE_TO_SELLER = tuple(s.value for s in SellerOrderStatus if s is not SellerOrderStatus.PENDING_PAYMENT)
 
 
-def _one_of(column: str, enum_cls: type[enum.Enum]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{s.value}'" for s in enum_cls) + ")"
-
-
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint(_one_of("status", OrderStatus), name="status_valid"),
+        CheckConstraint(one_of("status", OrderStatus), name="status_valid"),
         CheckConstraint("total_idr = subtotal_idr + shipping_idr", name="total_adds_up"),
         CheckConstraint("subtotal_idr > 0 AND shipping_idr >= 0", name="amounts_valid"),
         Index("ix_orders_buyer_id_created_at", "buyer_id", "created_at"),
@@ -90,7 +86,7 @@ class Order(Base):
 class SellerOrder(Base):
     __tablename__ = "seller_orders"
     __table_args__ = (
-        CheckConstraint(_one_of("status", SellerOrderStatus), name="status_valid"),
+        CheckConstraint(one_of("status", SellerOrderStatus), name="status_valid"),
         CheckConstraint("subtotal_idr > 0 AND shipping_idr >= 0", name="amounts_valid"),
         Index("ix_seller_orders_shop_id_status", "shop_id", "status"),
         Index("ix_seller_orders_order_id", "order_id"),

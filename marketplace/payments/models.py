@@ -32,7 +32,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import Base, UTCDateTime, utcnow
+from marketplace.db import Base, UTCDateTime, one_of, utcnow
 
 
 class PaymentStatus(str, enum.Enum):
@@ -46,14 +46,10 @@ class PaymentStatus(str, enum.Enum):
 FINAL = frozenset({PaymentStatus.SUCCEEDED.value, PaymentStatus.CANCELED.value})
 
 
-def _one_of(column: str, enum_cls: type[enum.Enum]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{s.value}'" for s in enum_cls) + ")"
-
-
 class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint(_one_of("status", PaymentStatus), name="status_valid"),
+        CheckConstraint(one_of("status", PaymentStatus), name="status_valid"),
         CheckConstraint("amount_idr > 0", name="amount_positive"),
     )
 
@@ -92,7 +88,7 @@ LIVE_REFUND = "status <> 'failed'"
 class Refund(Base):
     __tablename__ = "refunds"
     __table_args__ = (
-        CheckConstraint(_one_of("status", RefundStatus), name="status_valid"),
+        CheckConstraint(one_of("status", RefundStatus), name="status_valid"),
         CheckConstraint("amount_idr > 0", name="amount_positive"),
         Index("ix_refunds_order_id", "order_id"),
         Index("uq_refunds_seller_order_id_live", "seller_order_id", unique=True,
