@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import Schema, fields, pre_load
 
 #: Messages every input shares (each has an Indonesian translation).
 REQUIRED = "This field is required."
@@ -64,3 +64,14 @@ class OneLine(Text):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         return " ".join(super()._deserialize(value, attr, data, **kwargs).split())
+
+
+class QuerySchema(Schema):
+    """The parameters of a GET (a query string, a GET form): an empty value counts as absent, since a
+    form sends every field, filled in or not."""
+
+    @pre_load
+    def _drop_empty(self, data: Any, **_kw: Any) -> Any:
+        if hasattr(data, "items"):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and v.strip() == "")}
+        return data

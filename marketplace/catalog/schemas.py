@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from marketplace.fields import QuerySchema
 from marketplace.listings.models import CATEGORIES, Listing, ListingImage
 from marketplace.media.storage import public_url
 from marketplace.shops import places
@@ -21,7 +22,7 @@ MAX_PAGE = 1000  # deeper offsets are a crawler, not a shopper; keeps OFFSET sca
 MAX_PRICE_IDR = 10**12
 
 
-class SearchQuery(Schema):
+class SearchQuery(QuerySchema):
     """``GET /api/v1/listings`` and ``/search`` parameters; empty values count as absent (GET forms send them)."""
 
     q = fields.String(validate=validate.Length(max=200))
@@ -34,12 +35,6 @@ class SearchQuery(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1, max=MAX_PER_PAGE))
     available = fields.Boolean(metadata={"description": "only listings in stock (sold-out ones left out)"})
-
-    @pre_load
-    def _drop_empty(self, data: Any, **_kw: Any) -> Any:
-        if hasattr(data, "items"):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and v.strip() == "")}
-        return data
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_kw: Any) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from marketplace.fields import TrimmedString
+from marketplace.fields import QuerySchema, TrimmedString
 from marketplace.shipping import provinces
 from marketplace.shipping.provinces import PROVINCE_MESSAGE
 from marketplace.shipping.rates import ZONES
@@ -18,7 +18,7 @@ CITY_MESSAGE = "Enter the destination city (up to 80 characters)."
 LISTING_MESSAGE = "Give the listing's id as a whole number."
 
 
-class QuoteQuery(Schema):
+class QuoteQuery(QuerySchema):
     """``GET /api/v1/shipping/quote`` parameters; empty values count as absent (GET forms send them)."""
 
     listing_id = fields.Integer(
@@ -34,12 +34,6 @@ class QuoteQuery(Schema):
         error_messages={"required": CITY_MESSAGE},
     )
     province = fields.String(required=True, error_messages={"required": PROVINCE_MESSAGE})
-
-    @pre_load
-    def _drop_empty(self, data: Any, **_kw: Any) -> Any:
-        if hasattr(data, "items"):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and v.strip() == "")}
-        return data
 
     @validates("province")
     def _known_province(self, value: str, **_kw: Any) -> None:
