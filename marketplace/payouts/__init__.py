@@ -1,0 +1,1 @@
+"""Seller payouts: the payout provider interface, payout accounts, payouts and statements (issue #10)."""
