@@ -31,6 +31,7 @@ PAGE_MODULES = (
     "marketplace.payments.webhooks",
     "marketplace.cart.views",
     "marketplace.orders.views",
+    "marketplace.payouts.webhooks",
 )
 
 

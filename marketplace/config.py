@@ -70,6 +70,12 @@ class Settings:
     order_payment_ttl_minutes: int = 60
     auto_confirm_days: int = 7
     password_hash_profile: str = "default"
+    # Payout providers (marketplace/payouts/): Stripe Connect reuses STRIPE_API_KEY / STRIPE_API_BASE.
+    stripe_connect_webhook_secret: str = ""  # the Connect endpoint's own signing secret
+    stripe_connect_country: str = "SG"  # Express accounts' country: Stripe has no self-serve ID accounts
+    xendit_secret_key: str = ""
+    xendit_callback_token: str = ""
+    xendit_api_base: str = "https://api.xendit.co"  # tests point it at a loopback server
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -106,6 +112,11 @@ class Settings:
             auto_confirm_days=_int(env, "AUTO_CONFIRM_DAYS", 7),
             password_hash_profile=env.get("PASSWORD_HASH_PROFILE", "default"),
             shipping_rates_file=env.get("SHIPPING_RATES_FILE", ""),
+            stripe_connect_webhook_secret=env.get("STRIPE_CONNECT_WEBHOOK_SECRET", ""),
+            stripe_connect_country=env.get("STRIPE_CONNECT_COUNTRY") or "SG",
+            xendit_secret_key=env.get("XENDIT_SECRET_KEY", ""),
+            xendit_callback_token=env.get("XENDIT_CALLBACK_TOKEN", ""),
+            xendit_api_base=env.get("XENDIT_API_BASE") or "https://api.xendit.co",
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":

@@ -1,0 +1,71 @@
+"""``POST /webhooks/xendit`` and ``POST /webhooks/stripe/connect``: the payout providers' callbacks.
+
+Thin, as ``/webhooks/stripe`` is: the configured provider (``PAYOUT_PROVIDER``) checks the callback
+token or the signature and translates the body into a ``ProviderEvent``; a forged or malformed callback
+is a 400 before anything else happens. A verified event goes to
+:func:`marketplace.payouts.services.apply_provider_event`, which records its id once and settles the
+payout or the account; the request's one commit writes all of it. An ``ignored`` event (a kind that
+needs nothing from us) is answered 200 without touching the database, so the provider stops resending.
+
+Each endpoint answers 404 unless its provider is the configured one: with ``PAYOUT_PROVIDER=sandbox``
+there is no Xendit token to check a callback against, so there is nothing to accept.
+CSRF-exempt: providers authenticate by token or signature, they have no session cookie.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from marketplace.db import get_session, utcnow
+from marketplace.errors import BadRequest, NotFound
+from marketplace.extensions import csrf
+from marketplace.payouts.providers import InvalidWebhook, PayoutProvider, provider_from_settings
+
+bp = Blueprint("payouts_webhooks", __name__)
+
+
+class InvalidProviderWebhook(BadRequest):
+    """The callback's token or signature does not verify, or its body is not the provider's format."""
+
+    code = "invalid_webhook"
+
+
+def current_provider() -> PayoutProvider:
+    """This process's payout provider (``PAYOUT_PROVIDER``), built on first use and kept on the app."""
+    provider = current_app.extensions.get("payout_provider")
+    if provider is None:
+        provider = provider_from_settings(current_app.config["SETTINGS"])
+        current_app.extensions["payout_provider"] = provider
+    return provider
+
+
+def _receive(provider_name: str) -> Any:
+    provider = current_provider()
+    if provider.name != provider_name:
+        raise NotFound(f"Payouts do not go through {provider_name} here.")
+    try:
+        event = provider.verify_webhook(request.get_data(cache=False), request.headers)
+    except InvalidWebhook as exc:
+        raise InvalidProviderWebhook(str(exc)) from exc
+    if event.kind == "ignored":
+        return jsonify({"received": True, "kind": event.kind})
+    from marketplace.payouts import services  # the payout use cases (imported when first needed)
+
+    services.apply_provider_event(get_session(), event, utcnow)
+    return jsonify({"received": True, "kind": event.kind})
+
+
+@bp.route("/webhooks/xendit", methods=["POST"])
+@csrf.exempt
+def xendit_webhook() -> Any:
+    """A Xendit payout callback (``x-callback-token`` checked): 200 once applied, 400 if forged."""
+    return _receive("xendit")
+
+
+@bp.route("/webhooks/stripe/connect", methods=["POST"])
+@csrf.exempt
+def stripe_connect_webhook() -> Any:
+    """A Stripe Connect event (signed with the Connect endpoint's secret): 200 once applied, 400 if forged."""
+    return _receive("stripe_connect")
