@@ -203,7 +203,9 @@ def translate_error(what: str, exc: Exception) -> PayoutProviderError:
     """A ``stripe.StripeError`` as a ``PayoutProviderError``: transient when retrying can help."""
     import stripe
 
-    code = getattr(exc, "code", None) or ""
+    body = getattr(exc, "json_body", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    code = getattr(exc, "code", None) or (error.get("code") if isinstance(error, dict) else None) or ""
     status = getattr(exc, "http_status", None)
     message = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
     transient = (
