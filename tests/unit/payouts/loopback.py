@@ -1,6 +1,7 @@
 """A loopback HTTP server for the payout providers' real client code: it records every request (method,
 path, query, headers, body) for the tests to check, answers through a per-provider ``route`` function,
-and plays a ``script`` of failures first (``"500"``, ``"429"``, ``"timeout"``…), one per request."""
+and plays a ``script`` of failures first, one per request: ``"timeout"`` (nothing done, answered too late),
+``"slow"`` (done, answered too late: the lost answer), or a name the provider's ``failure`` answers."""
 
 from __future__ import annotations
 
@@ -63,11 +64,14 @@ def serve(route: Callable[[Loopback, Recorded], Answer],
             recorded = Recorded(self.command, parts.path, dict(parse_qsl(parts.query)),
                                 {k.lower(): v for k, v in self.headers.items()}, list(self.headers.items()), body)
             stub.requests.append(recorded)
-            if stub.script:
-                what = stub.script.pop(0)
-                if what == "timeout":
-                    time.sleep(stub.timeout_seconds)
-                    what = "500"
+            what = stub.script.pop(0) if stub.script else None
+            if what == "slow":  # done, but the answer comes too late: the client times out and retries
+                status, payload, headers = route(stub, recorded)
+                time.sleep(stub.timeout_seconds)
+            elif what == "timeout":  # nothing done, and too late
+                time.sleep(stub.timeout_seconds)
+                status, payload, headers = failure("500")
+            elif what:
                 status, payload, headers = failure(what)
             else:
                 status, payload, headers = route(stub, recorded)
