@@ -162,6 +162,9 @@ def account_status(account: Mapping[str, Any]) -> str:
 
 
 def can_receive(account: Mapping[str, Any]) -> bool:
+    """Whether a transfer to the account would be accepted: its ``transfers`` capability is ``active``.
+    Not ``payouts_enabled``: that is the account's own payouts to its bank, which Stripe runs on the
+    account's schedule; money we transfer waits in its balance until then, it is not lost."""
     capabilities = account.get("capabilities") or {}
     return capabilities.get("transfers") == "active"
 
