@@ -5,7 +5,9 @@ Bahasa Indonesia interface, with three people in three separate browser contexts
 
 1. a new artisan registers, opens a shop, logs out and in again, adds two products, puts a photo on
    the first, and sees both "waiting for review" on the seller dashboard;
-2. the admin approves the first in the moderation queue and rejects the second with a reason;
+2. the admin opens the moderation queue; the artisan edits the first meanwhile, so the admin's approval
+   is refused and the queue shows the new text; the admin approves that and rejects the second with a
+   reason;
 3. an anonymous visitor finds the first through the header search box and sees its title, price in
    rupiah, photo and the shop's kelurahan, then switches the interface to English;
 4. the artisan sees the first approved, the second rejected, and the moderator's reason;
@@ -53,6 +55,7 @@ REJECTED = {
     "title": "Gantungan Kunci Wayang Uji Coba", "description": "Gantungan kunci kayu bergambar wayang.",
     "category": "Kriya", "price": "15000", "stock": "20", "weight": "40",
 }
+EDITED_DESCRIPTION = "Tas tangan dari eceng gondok, dianyam rapat, dengan tali kulit sintetis."
 REASON = "Foto produk belum ada; tambahkan foto yang jelas lalu kirim ulang."
 OTHER_SHOP_PRODUCT = "Puzzle Kayu Peta Indonesia"  # a demo product of "Mainan Kayu Rudi" (marketplace.seed)
 ADDRESS = {"Nama penerima": "Rina Wulandari", "Nomor telepon": "0812 3456 7890",
@@ -237,6 +240,19 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(item).to_contain_text("Rp 123.000")
         assert loaded_image_width(admin, item.get_by_role("img")) > 0, "the photo does not load in the queue"
         people.shoot("admin", "2a-admin-queue")
+        # While the admin looks, the artisan rewrites the description (issue #9): approving what the
+        # admin saw is refused, the queue shows the new text, and the admin approves that instead.
+        seller_row(artisan, APPROVED["title"]).get_by_role("link", name=APPROVED["title"], exact=True).click()
+        artisan.get_by_label("Deskripsi", exact=True).fill(EDITED_DESCRIPTION)
+        artisan.get_by_role("button", name="Simpan perubahan").click()
+        expect(artisan.get_by_role("status")).to_contain_text("Perubahan Anda sudah disimpan.")
+        artisan.get_by_role("link", name="Toko saya").click()
+        expect(artisan).to_have_url(re.compile(r"/seller$"))
+        item.get_by_role("button", name="Setujui").click()
+        item = moderation_item(admin, APPROVED["title"])
+        expect(item).to_contain_text("Produk ini berubah sejak Anda membukanya.")
+        expect(item).to_contain_text(EDITED_DESCRIPTION)
+        people.shoot("admin", "2a-admin-listing-changed")
         item.get_by_role("button", name="Setujui").click()
         expect(admin.get_by_role("status")).to_contain_text("Produk disetujui dan kini tampil untuk umum.")
         expect(moderation_item(admin, APPROVED["title"])).to_have_count(0)
