@@ -71,6 +71,7 @@ class People:
         self.pages: dict[str, Any] = {}
         self.blocked: list[str] = []  # requests for anything but the system (aborted)
         self.problems: list[str] = []  # script errors and failed requests, on any page
+        self.refusals: list[tuple[str, int, str]] = []  # (who, status, URL pattern) the scenario provokes
 
     def open(self, who: str, **overrides: Any) -> Any:
         """A new phone-sized context for ``who`` (``overrides`` of :data:`PHONE`, e.g. a viewport) and its page."""
@@ -84,7 +85,16 @@ class People:
         self.pages[who] = page
         return page
 
+    def expect_refusal(self, who: str, status: int, url_pattern: str) -> None:
+        """The next response of ``status`` for ``who`` matching ``url_pattern`` is the point of a step,
+        not a problem; the scenario fails if it never comes."""
+        self.refusals.append((who, status, url_pattern))
+
     def _check(self, who: str, resp: Any) -> None:
+        for refusal in self.refusals:
+            if refusal[:2] == (who, resp.status) and re.search(refusal[2], resp.url):
+                self.refusals.remove(refusal)
+                return
         if resp.status >= 400:
             self.problems.append(f"{who}: HTTP {resp.status} for {resp.request.method} {resp.url}")
 
@@ -248,6 +258,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(artisan.get_by_role("status")).to_contain_text("Perubahan Anda sudah disimpan.")
         artisan.get_by_role("link", name="Toko saya").click()
         expect(artisan).to_have_url(re.compile(r"/seller$"))
+        people.expect_refusal("admin", 409, r"/admin/moderation/\d+/approve$")
         item.get_by_role("button", name="Setujui").click()
         item = moderation_item(admin, APPROVED["title"])
         expect(item).to_contain_text("Produk ini berubah sejak Anda membukanya.")
@@ -396,3 +407,4 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
 
     assert not people.blocked, f"the pages asked for something other than the system: {people.blocked}"
     assert not people.problems, "errors while browsing:\n" + "\n".join(people.problems)
+    assert not people.refusals, f"refusals the scenario expected but never saw: {people.refusals}"

@@ -59,6 +59,8 @@ def test_a_decision_on_an_edited_listing_shows_the_new_content_instead(client, a
     article = html[html.index(f'id="listing-{listing["id"]}"'):html.index("</article>")]
     assert CHANGED in article and "Barang lain sama sekali" in article and "Rp 999.000.000" in article
     assert "Kain batik tulis Ciputat" not in html
+    top = html[:html.index(f'id="listing-{listing["id"]}"')]  # said at the top too, linking to the listing
+    assert f'<a href="#listing-{listing["id"]}">Barang lain sama sekali</a>' in top
     assert hidden_revisions(html, listing["id"]) == {"2"}  # deciding again is on what is shown now
     if action == "reject":
         assert "Foto kurang jelas" in article  # the reason typed is kept
