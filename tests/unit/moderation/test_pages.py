@@ -88,7 +88,8 @@ def test_history_page(client, auth, admin, market, api):
     seller = market.seller()
     listing = market.listing(seller)
     token = auth.csrf_token("/admin/moderation")
-    client.post(f"/admin/moderation/{listing['id']}/reject", data={"csrf_token": token, "revision": 1, "reason": "Kategori salah"})
+    client.post(f"/admin/moderation/{listing['id']}/reject",
+                data={"csrf_token": token, "revision": 1, "reason": "Kategori salah"})
     api.patch(f"/api/v1/listings/{listing['id']}", as_=seller, json={"category": "tenun"})  # revision 2
     assert client.post(f"/admin/moderation/{listing['id']}/approve",
                        data={"csrf_token": token, "revision": 2}).status_code == 302
