@@ -334,10 +334,11 @@ def _add_product(session: Session, storage: Any, settings: Settings, user: Any, 
     for variant in range(photos):
         listings.add_image(session, storage, user, listing.id, product_photo(product.title, product.category, variant),
                            max_bytes=settings.max_image_bytes)
+    # The demo moderator decides on the listing as it stands now, photos included.
     if outcome is None:
-        moderation.approve(session, admin, listing.id)
+        moderation.approve(session, admin, listing.id, listing.revision)
     elif outcome != "pending":
-        moderation.reject(session, admin, listing.id, outcome)
+        moderation.reject(session, admin, listing.id, listing.revision, outcome)
 
 
 def seed_demo(

@@ -67,6 +67,9 @@ class Listing(Base):
     fulfilment: Mapped[str] = mapped_column(String(20), default="ready_to_ship")
     processing_days: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20), default=ListingStatus.PENDING_REVIEW.value)
+    #: Goes up by one with every change of what a buyer sees (``services.REVISED_FIELDS``); a moderator's
+    #: decision names the revision it was taken on, so an edit made meanwhile is never approved unseen.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     rejection_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -112,6 +112,8 @@ class ListingOut(Schema):
     fulfilment = fields.String()
     processing_days = fields.Integer()
     status = fields.String(metadata={"enum": [s.value for s in ListingStatus]})
+    revision = fields.Integer(metadata={"description": "goes up with every change a buyer would see; "
+                                                       "moderation decisions name the revision they were taken on"})
     rejection_reason = fields.String(allow_none=True)
     path = fields.Function(lambda listing: f"/listings/{listing.id}", metadata={"type": "string"})
     images = fields.List(fields.Nested(ImageOut))

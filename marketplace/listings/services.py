@@ -7,6 +7,14 @@ Review rule (ARCHITECTURE.md §4): an edit of title, description, price or photo
 an *approved* listing sends it back to ``pending_review``; any edit of a *rejected* listing resubmits it
 (the seller is fixing what the moderator asked for). A withdrawn listing stays withdrawn until resubmitted.
 
+Revision: every change of what a buyer sees (``REVISED_FIELDS``: the text, price, category, weight,
+how it is made and its photos) raises ``Listing.revision`` by one, in whatever status. A moderator's
+decision names the revision it was taken on and is refused if the listing has moved on since
+(:mod:`marketplace.moderation.services`), so an edit made while the moderator was looking is never
+published unseen. Stock is left out: it is inventory, not a claim to review, and checkout changes it
+all the time. Every edit holds the listing's row lock (``FOR UPDATE``; on SQLite writers are serial),
+so a decision's conditional update either runs before the edit or sees its new revision.
+
 Access: only ``approved`` listings are public. A seller editing someone else's listing gets 403 when the
 listing is public anyway and 404 otherwise, so nobody learns that a hidden listing exists.
 
@@ -44,6 +52,8 @@ REJECTED = ListingStatus.REJECTED.value
 WITHDRAWN = ListingStatus.WITHDRAWN.value
 #: Changes that a moderator must see again before an approved listing is public.
 REVIEWED_FIELDS = frozenset({"title", "description", "price_idr", "images"})
+#: Changes of what a buyer sees: each one makes a new revision, which a moderator must see before deciding.
+REVISED_FIELDS = REVIEWED_FIELDS | {"category", "weight_grams", "fulfilment", "processing_days"}
 
 
 class MediaUnavailable(Unavailable):
@@ -58,7 +68,9 @@ class MediaUnavailable(Unavailable):
 def _load(session: Session, listing_id: int, *, for_update: bool = False) -> Listing | None:
     stmt = select(Listing).where(Listing.id == listing_id).options(selectinload(Listing.images))
     if for_update:
-        stmt = stmt.with_for_update(of=Listing)
+        # Locked re-read: refresh a copy already in the session (loaded before the lock, e.g. by
+        # add_image's first check), or its revision and status could be those before a concurrent edit.
+        stmt = stmt.with_for_update(of=Listing).execution_options(populate_existing=True)
     return session.scalar(stmt)
 
 
@@ -137,6 +149,8 @@ def _after_change(session: Session, listing: Listing, changed: set[str]) -> None
     resubmit = (listing.status == APPROVED and changed & REVIEWED_FIELDS) or listing.status == REJECTED
     if resubmit:
         _submit(listing)
+    if changed & REVISED_FIELDS:
+        listing.revision += 1
     listing.updated_at = utcnow()
     session.flush()
     _record_updated(session, listing, sorted(changed))

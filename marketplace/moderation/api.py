@@ -20,16 +20,18 @@ ADMIN = Role.ADMIN.value
 @api_auth(ADMIN)
 @bp.response(200, schemas.QueueOut)
 def moderation_queue() -> Any:
-    """Listings waiting for review, oldest submission first."""
+    """Listings waiting for review, oldest submission first, each with the ``revision`` to decide on."""
     return {"items": services.queue(get_session())}
 
 
 @bp.route("/admin/listings/<int:listing_id>/approve", methods=["POST"])
 @api_auth(ADMIN)
+@bp.arguments(schemas.ApproveIn)
 @bp.response(200, schemas.DecisionOut)
-def approve(listing_id: int) -> Any:
-    """Publish a pending listing (409 if it is not pending)."""
-    listing = services.approve(get_session(), require_user(ADMIN), listing_id)
+def approve(body: dict[str, Any], listing_id: int) -> Any:
+    """Publish a pending listing as it was at ``revision`` (from the queue); 409 ``not_pending`` if it is
+    not pending, 409 ``listing_changed`` if it was edited since that revision."""
+    listing = services.approve(get_session(), require_user(ADMIN), listing_id, body["revision"])
     return {"status": listing.status}
 
 
@@ -38,8 +40,8 @@ def approve(listing_id: int) -> Any:
 @bp.arguments(schemas.RejectIn)
 @bp.response(200, schemas.DecisionOut)
 def reject(body: dict[str, Any], listing_id: int) -> Any:
-    """Refuse a pending listing with a reason the seller sees (409 if it is not pending)."""
-    listing = services.reject(get_session(), require_user(ADMIN), listing_id, body["reason"])
+    """Refuse a pending listing, as it was at ``revision``, with a reason the seller sees (the same 409s)."""
+    listing = services.reject(get_session(), require_user(ADMIN), listing_id, body["revision"], body["reason"])
     return {"status": listing.status, "reason": listing.rejection_reason}
 
 

@@ -1,16 +1,19 @@
-"""Moderation page forms (CSRF on each). The reject reason's rule is :class:`~marketplace.moderation.schemas.RejectIn`'s."""
+"""Moderation page forms (CSRF on each). Their rules are :mod:`marketplace.moderation.schemas`' (the
+revision seen, the reject reason): the same as the API's."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
-from marketplace.forms import SchemaForm
+from marketplace.forms import SchemaForm, WholeNumberField
 
 
-class ApproveForm(FlaskForm):
-    """Approve: only the CSRF token."""
+class ApproveForm(SchemaForm):
+    """Approve: the CSRF token and the revision the page showed (a hidden input)."""
+
+    revision = WholeNumberField()
 
 
 class RejectForm(SchemaForm):
+    revision = WholeNumberField()
     reason = TextAreaField("Reason (the seller sees it)")

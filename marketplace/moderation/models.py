@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -23,6 +23,9 @@ class ModerationDecision(Base):
     moderator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     decision: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text, default=None)
+    #: The listing's revision the moderator saw and decided on (NULL only for decisions from before
+    #: revisions existed).
+    revision: Mapped[int | None] = mapped_column(Integer, default=None)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     moderator: Mapped[User] = relationship()

@@ -4,14 +4,30 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from marketplace.fields import TrimmedString
+from marketplace.fields import TrimmedString, WholeNumber
 from marketplace.listings.schemas import ListingOut
 
 REASON_LENGTH = (3, 1000)
 REASON_MESSAGE = "Give a reason of 3 to 1000 characters."
+#: The queue page carries the revision in a hidden field, so a moderator only sees this with a page
+#: opened before revisions existed, or a client that does not send one.
+REVISION_MESSAGE = "Open the listing again: this form does not say which version of it you reviewed."
+_REVISION_MESSAGES = {"required": REVISION_MESSAGE, "null": REVISION_MESSAGE, "invalid": REVISION_MESSAGE}
 
 
-class RejectIn(Schema):
+class DecisionIn(Schema):
+    """What every decision names: the listing's ``revision`` the moderator saw (from the queue or the
+    page). Required: a decision without it could publish an edit nobody reviewed (issue #9)."""
+
+    revision = WholeNumber(required=True, validate=validate.Range(min=1, error=REVISION_MESSAGE),
+                           error_messages=_REVISION_MESSAGES)
+
+
+class ApproveIn(DecisionIn):
+    """Approve the revision the moderator saw."""
+
+
+class RejectIn(DecisionIn):
     """Why a listing is refused (the seller sees it): trimmed, 3 to 1000 characters."""
 
     reason = TrimmedString(required=True, validate=validate.Length(*REASON_LENGTH, error=REASON_MESSAGE),
@@ -41,6 +57,7 @@ class HistoryItem(Schema):
     id = fields.Integer()
     decision = fields.String()
     reason = fields.String(allow_none=True)
+    revision = fields.Integer(allow_none=True, metadata={"description": "the listing revision decided on"})
     moderator_id = fields.Integer()
     moderator_name = fields.Function(lambda decision: decision.moderator.name, metadata={"type": "string"})
     decided_at = fields.DateTime()

@@ -1,7 +1,10 @@
 """Moderation pages (admins): the queue with photos, approve and reject buttons, and each listing's history.
 
-A rejected form (reason too short) or a listing someone else already decided re-renders the queue with
-the message next to that listing and a 4xx status.
+Each decision form carries, in a hidden input, the revision of the listing the page showed. A rejected
+form (reason too short), a listing someone else already decided, or one its seller edited since the
+page was opened re-renders the queue with the message next to that listing and a 4xx status; the
+re-rendered queue shows the listing as it is now, with its new revision in the forms, so the moderator
+decides again on what they see.
 """
 
 from __future__ import annotations
@@ -24,13 +27,18 @@ bp = Blueprint("moderation_pages", __name__)
 ADMIN = Role.ADMIN.value
 
 
-def _queue_page(*, failed_id: int | None = None, form: Any = None, status: int = 200) -> Any:
+def _queue_page(*, failed_id: int | None = None, form: Any = None, status: int = 200, changed: bool = False) -> Any:
     session = get_session()
     session.rollback()
     return render_template(
         "moderation/queue.html", items=services.queue(session), failed_id=failed_id, failed_form=form,
-        reject_form=RejectForm(formdata=None),
+        reject_form=RejectForm(formdata=None), changed=changed,
     ), status
+
+
+def _refused(listing_id: int, form: Any, err: DomainError) -> Any:
+    return _queue_page(failed_id=listing_id, form=form, status=show_errors(form, err),
+                       changed=err.code == "listing_changed")
 
 
 @bp.route("/admin/moderation")
@@ -43,14 +51,15 @@ def queue() -> Any:
 @bp.route("/admin/moderation/<int:listing_id>/approve", methods=["POST"])
 @login_required(ADMIN)
 def approve(listing_id: int) -> Any:
-    """Publish a listing."""
+    """Publish a listing as the page showed it."""
     form = ApproveForm()
-    if not form.validate_on_submit():
-        return _queue_page(failed_id=listing_id, form=form, status=400)
+    values, status = load_form(form, schemas.ApproveIn())
+    if values is None:
+        return _queue_page(failed_id=listing_id, form=form, status=status)
     try:
-        services.approve(get_session(), require_user(ADMIN), listing_id)
+        services.approve(get_session(), require_user(ADMIN), listing_id, values["revision"])
     except DomainError as err:
-        return _queue_page(failed_id=listing_id, form=form, status=show_errors(form, err))
+        return _refused(listing_id, form, err)
     flash(_("The listing is approved and now public."), "info")
     return redirect(url_for(".queue"))
 
@@ -58,15 +67,15 @@ def approve(listing_id: int) -> Any:
 @bp.route("/admin/moderation/<int:listing_id>/reject", methods=["POST"])
 @login_required(ADMIN)
 def reject(listing_id: int) -> Any:
-    """Refuse a listing with a reason for the seller."""
+    """Refuse a listing, as the page showed it, with a reason for the seller."""
     form = RejectForm()
     values, status = load_form(form, schemas.RejectIn())
     if values is None:
         return _queue_page(failed_id=listing_id, form=form, status=status)
     try:
-        services.reject(get_session(), require_user(ADMIN), listing_id, values["reason"])
+        services.reject(get_session(), require_user(ADMIN), listing_id, values["revision"], values["reason"])
     except DomainError as err:
-        return _queue_page(failed_id=listing_id, form=form, status=show_errors(form, err))
+        return _refused(listing_id, form, err)
     flash(_("The listing is rejected; the seller sees your reason."), "info")
     return redirect(url_for(".queue"))
 

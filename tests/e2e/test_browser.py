@@ -5,7 +5,9 @@ Bahasa Indonesia interface, with three people in three separate browser contexts
 
 1. a new artisan registers, opens a shop, logs out and in again, adds two products, puts a photo on
    the first, and sees both "waiting for review" on the seller dashboard;
-2. the admin approves the first in the moderation queue and rejects the second with a reason;
+2. the admin opens the moderation queue; the artisan edits the first meanwhile, so the admin's approval
+   is refused and the queue shows the new text; the admin approves that and rejects the second with a
+   reason;
 3. an anonymous visitor finds the first through the header search box and sees its title, price in
    rupiah, photo and the shop's kelurahan, then switches the interface to English;
 4. the artisan sees the first approved, the second rejected, and the moderator's reason;
@@ -53,6 +55,7 @@ REJECTED = {
     "title": "Gantungan Kunci Wayang Uji Coba", "description": "Gantungan kunci kayu bergambar wayang.",
     "category": "Kriya", "price": "15000", "stock": "20", "weight": "40",
 }
+EDITED_DESCRIPTION = "Tas tangan dari eceng gondok, dianyam rapat, dengan tali kulit sintetis."
 REASON = "Foto produk belum ada; tambahkan foto yang jelas lalu kirim ulang."
 OTHER_SHOP_PRODUCT = "Puzzle Kayu Peta Indonesia"  # a demo product of "Mainan Kayu Rudi" (marketplace.seed)
 ADDRESS = {"Nama penerima": "Rina Wulandari", "Nomor telepon": "0812 3456 7890",
@@ -68,6 +71,7 @@ class People:
         self.pages: dict[str, Any] = {}
         self.blocked: list[str] = []  # requests for anything but the system (aborted)
         self.problems: list[str] = []  # script errors and failed requests, on any page
+        self.refusals: list[tuple[str, int, str]] = []  # (who, status, URL pattern) the scenario provokes
 
     def open(self, who: str, **overrides: Any) -> Any:
         """A new phone-sized context for ``who`` (``overrides`` of :data:`PHONE`, e.g. a viewport) and its page."""
@@ -81,7 +85,16 @@ class People:
         self.pages[who] = page
         return page
 
+    def expect_refusal(self, who: str, status: int, url_pattern: str) -> None:
+        """The next response of ``status`` for ``who`` matching ``url_pattern`` is the point of a step,
+        not a problem; the scenario fails if it never comes."""
+        self.refusals.append((who, status, url_pattern))
+
     def _check(self, who: str, resp: Any) -> None:
+        for refusal in self.refusals:
+            if refusal[:2] == (who, resp.status) and re.search(refusal[2], resp.url):
+                self.refusals.remove(refusal)
+                return
         if resp.status >= 400:
             self.problems.append(f"{who}: HTTP {resp.status} for {resp.request.method} {resp.url}")
 
@@ -237,6 +250,20 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(item).to_contain_text("Rp 123.000")
         assert loaded_image_width(admin, item.get_by_role("img")) > 0, "the photo does not load in the queue"
         people.shoot("admin", "2a-admin-queue")
+        # While the admin looks, the artisan rewrites the description (issue #9): approving what the
+        # admin saw is refused, the queue shows the new text, and the admin approves that instead.
+        seller_row(artisan, APPROVED["title"]).get_by_role("link", name=APPROVED["title"], exact=True).click()
+        artisan.get_by_label("Deskripsi", exact=True).fill(EDITED_DESCRIPTION)
+        artisan.get_by_role("button", name="Simpan perubahan").click()
+        expect(artisan.get_by_role("status")).to_contain_text("Perubahan Anda sudah disimpan.")
+        artisan.get_by_role("link", name="Toko saya").click()
+        expect(artisan).to_have_url(re.compile(r"/seller$"))
+        people.expect_refusal("admin", 409, r"/admin/moderation/\d+/approve$")
+        item.get_by_role("button", name="Setujui").click()
+        item = moderation_item(admin, APPROVED["title"])
+        expect(item).to_contain_text("Produk ini berubah sejak Anda membukanya.")
+        expect(item).to_contain_text(EDITED_DESCRIPTION)
+        people.shoot("admin", "2a-admin-listing-changed")
         item.get_by_role("button", name="Setujui").click()
         expect(admin.get_by_role("status")).to_contain_text("Produk disetujui dan kini tampil untuk umum.")
         expect(moderation_item(admin, APPROVED["title"])).to_have_count(0)
@@ -380,3 +407,4 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
 
     assert not people.blocked, f"the pages asked for something other than the system: {people.blocked}"
     assert not people.problems, "errors while browsing:\n" + "\n".join(people.problems)
+    assert not people.refusals, f"refusals the scenario expected but never saw: {people.refusals}"

@@ -88,8 +88,10 @@ def test_a_short_password_says_the_same_on_the_api_and_the_page(api, auth, clien
 
 def test_a_short_reject_reason_says_the_same_on_the_api_and_the_page(api, auth, client, market):
     listing = market.listing(market.seller())
-    api_resp = api.post(f"/api/v1/admin/listings/{listing['id']}/reject", as_=market.admin, json={"reason": " ab "})
+    api_resp = api.post(f"/api/v1/admin/listings/{listing['id']}/reject", as_=market.admin,
+                        json={"reason": " ab ", "revision": listing["revision"]})
     auth.login(market.admin.email, market.admin.password)
     page_resp = client.post(f"/admin/moderation/{listing['id']}/reject?lang=en",
-                            data={"reason": " ab ", "csrf_token": auth.csrf_token("/admin/moderation")})
+                            data={"reason": " ab ", "revision": listing["revision"],
+                                  "csrf_token": auth.csrf_token("/admin/moderation")})
     assert same_message(api_resp, page_resp, "reason") == "Give a reason of 3 to 1000 characters."

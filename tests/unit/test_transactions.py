@@ -77,7 +77,7 @@ def test_moderation_failing_after_the_decision_row_leaves_the_listing_pending(ap
         raise Boom("outbox unavailable")
 
     monkeypatch.setattr(moderation, "record", fail)  # runs after the status change and the decision row
-    resp = api.post(f"/api/v1/admin/listings/{listing['id']}/approve", as_=admin)
+    resp = api.post(f"/api/v1/admin/listings/{listing['id']}/approve", as_=admin, json={"revision": listing["revision"]})
     assert resp.status_code == 500
     db_session.rollback()
     assert db_session.get(Listing, listing["id"]).status == "pending_review"
@@ -85,7 +85,8 @@ def test_moderation_failing_after_the_decision_row_leaves_the_listing_pending(ap
     assert _count(db_session, OutboxEvent.id) == events_before
 
     monkeypatch.undo()
-    assert api.post(f"/api/v1/admin/listings/{listing['id']}/approve", as_=admin).status_code == 200
+    assert api.post(f"/api/v1/admin/listings/{listing['id']}/approve", as_=admin,
+                    json={"revision": listing["revision"]}).status_code == 200
     assert _count(db_session, ModerationDecision.id) == 1
     assert market.types(listing["id"])[-1] == "listing.approved"
 

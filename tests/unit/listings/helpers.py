@@ -57,7 +57,8 @@ def raw_multipart(data: bytes, name: str = "photo.jpg", field: str = "file") -> 
 
 
 class Market:
-    """``market.seller()``, ``market.listing(seller)``, ``market.approve(id)``, ``market.events(...)``."""
+    """``market.seller()``, ``market.listing(seller)``, ``market.approve(id)``, ``market.reject(id, reason)``,
+    ``market.events(...)``."""
 
     def __init__(self, api: Any, db_session: Any):
         self.api = api
@@ -89,8 +90,23 @@ class Market:
         self.approve(listing["id"])
         return listing
 
+    def revision(self, listing_id: int) -> int:
+        """The listing's current revision, as a moderator reads it (the admin sees any status)."""
+        resp = self.api.get(f"/api/v1/listings/{listing_id}", as_=self.admin)
+        assert resp.status_code == 200, resp.json
+        return resp.json["revision"]
+
     def approve(self, listing_id: int) -> Any:
-        resp = self.api.post(f"/api/v1/admin/listings/{listing_id}/approve", as_=self.admin)
+        """Approve the listing as it is now (its current revision)."""
+        resp = self.api.post(f"/api/v1/admin/listings/{listing_id}/approve", as_=self.admin,
+                             json={"revision": self.revision(listing_id)})
+        assert resp.status_code == 200, resp.json
+        return resp
+
+    def reject(self, listing_id: int, reason: str) -> Any:
+        """Reject the listing as it is now (its current revision)."""
+        resp = self.api.post(f"/api/v1/admin/listings/{listing_id}/reject", as_=self.admin,
+                             json={"revision": self.revision(listing_id), "reason": reason})
         assert resp.status_code == 200, resp.json
         return resp
 

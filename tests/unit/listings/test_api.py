@@ -132,7 +132,7 @@ def test_seller_listings_show_status_and_rejection_reason(api, market):
     seller = market.seller()
     first = market.listing(seller, title="Tenun ikat")
     second = market.listing(seller, title="Keramik Plered")
-    api.post(f"/api/v1/admin/listings/{first['id']}/reject", as_=market.admin, json={"reason": "Foto kurang jelas"})
+    market.reject(first["id"], "Foto kurang jelas")
     market.listing(market.seller(), title="Someone else's")
     resp = api.get("/api/v1/seller/listings", as_=seller)
     assert resp.status_code == 200
@@ -199,7 +199,7 @@ def test_stock_edit_of_approved_listing_stays_public_and_sold_out_is_recorded(ap
 def test_edit_of_rejected_listing_resubmits_it(api, market):
     seller = market.seller()
     listing = market.listing(seller)
-    api.post(f"/api/v1/admin/listings/{listing['id']}/reject", as_=market.admin, json={"reason": "Harga salah"})
+    market.reject(listing["id"], "Harga salah")
     resp = api.patch(f"/api/v1/listings/{listing['id']}", as_=seller, json={"stock": 5})
     assert resp.json["status"] == "pending_review" and resp.json["rejection_reason"] is None
     assert market.types(listing["id"])[-2:] == ["listing.updated", "listing.submitted"]

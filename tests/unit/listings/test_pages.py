@@ -169,7 +169,7 @@ def test_withdraw_and_resubmit_through_pages(client, auth, seller, market, db_se
 
 def test_seller_list_shows_status_and_rejection_reason(client, seller, market, api):
     listing = market.listing(seller, title="Keramik gerabah")
-    api.post(f"/api/v1/admin/listings/{listing['id']}/reject", as_=market.admin, json={"reason": "Foto terlalu gelap"})
+    market.reject(listing["id"], "Foto terlalu gelap")
     html = client.get("/seller/listings").get_data(as_text=True)
     assert "Keramik gerabah" in html and "Ditolak" in html and "Foto terlalu gelap" in html
 

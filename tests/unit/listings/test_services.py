@@ -66,6 +66,38 @@ def test_an_edit_that_changes_nothing_records_nothing(tx, seller):
     assert event_types(tx, listing.id) == ["listing.submitted"]
 
 
+@pytest.mark.parametrize("changes", [
+    {"title": "Kain tenun ikat Sumba"}, {"description": "Pewarna indigo."}, {"price_idr": 999_000_000},
+    {"category": "tenun"}, {"weight_grams": 900}, {"fulfilment": "made_to_order", "processing_days": 7},
+])
+@pytest.mark.parametrize("status", ["pending_review", "approved", "rejected", "withdrawn"])
+def test_every_change_a_buyer_sees_is_a_new_revision(tx, seller, status, changes):
+    listing = factories.listing(tx, seller, status=status)
+    assert listing.revision == 1
+    services.update_listing(tx, seller, listing.id, changes)
+    assert listing.revision == 2
+    services.update_listing(tx, seller, listing.id, changes)  # the same values again: no change, no revision
+    assert listing.revision == 2
+
+
+def test_stock_and_withdrawing_or_resubmitting_are_no_new_revision(tx, seller):
+    """Nothing a moderator reviews changes: a decision taken on the revision still holds."""
+    listing = factories.listing(tx, seller)
+    services.update_listing(tx, seller, listing.id, {"stock": 40})
+    services.withdraw_listing(tx, seller, listing.id)
+    services.resubmit_listing(tx, seller, listing.id)
+    assert listing.revision == 1
+
+
+def test_adding_and_removing_a_photo_are_new_revisions(tx, seller, tmp_path):
+    storage = LocalStorage(tmp_path / "media")
+    listing = factories.listing(tx, seller)
+    image = services.add_image(tx, storage, seller, listing.id, image_bytes(), max_bytes=1_000_000)
+    assert listing.revision == 2
+    services.delete_image(tx, storage, seller, listing.id, image.id)
+    assert listing.revision == 3
+
+
 def test_withdraw_then_resubmit(tx, seller):
     listing = factories.listing(tx, seller, status="approved")
     services.withdraw_listing(tx, seller, listing.id)

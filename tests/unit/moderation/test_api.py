@@ -1,4 +1,7 @@
-"""Moderation API: queue order, approve, reject, 409 on non-pending, history, access rules, events."""
+"""Moderation API: queue order, approve, reject, 409 on non-pending, history, access rules, events.
+
+The revision rules (409 ``listing_changed``, the edit between the queue read and the approve) are in
+``test_revisions.py``."""
 
 from __future__ import annotations
 
@@ -30,13 +33,15 @@ def test_queue_lists_pending_oldest_first(api, market, db_session):
     ids = [item["id"] for item in resp.json["items"]]
     assert ids == [older["id"], newer["id"]] and approved["id"] not in ids
     first = resp.json["items"][0]
+    assert first["revision"] == 1
     assert first["shop_name"] and first["city"] == "Tangerang Selatan" and first["kelurahan"] == "Cipayung"
 
 
 def test_approve_publishes_and_records_event_and_decision(api, market, db_session):
     seller = market.seller(city="Bekasi", kelurahan="Margahayu")
     listing = market.listing(seller)
-    resp = api.post(f"/api/v1/admin/listings/{listing['id']}/approve", as_=market.admin)
+    resp = api.post(f"/api/v1/admin/listings/{listing['id']}/approve", as_=market.admin,
+                    json={"revision": listing["revision"]})
     assert resp.status_code == 200 and resp.json == {"status": "approved"}
     assert api.get(f"/api/v1/listings/{listing['id']}").json["status"] == "approved"
     [event] = market.events("listing.approved")
@@ -47,7 +52,8 @@ def test_approve_publishes_and_records_event_and_decision(api, market, db_sessio
     }
     db_session.rollback()
     row = db_session.scalars(select(ModerationDecision)).one()
-    assert (row.listing_id, row.moderator_id, row.decision, row.reason) == (listing["id"], market.admin.id, "approved", None)
+    assert (row.listing_id, row.moderator_id, row.decision, row.reason, row.revision) == (
+        listing["id"], market.admin.id, "approved", None, 1)
     assert row.decided_at is not None
 
 
@@ -55,7 +61,7 @@ def test_reject_keeps_reason_and_records_event(api, market):
     seller = market.seller()
     listing = market.listing(seller)
     resp = api.post(f"/api/v1/admin/listings/{listing['id']}/reject", as_=market.admin,
-                    json={"reason": "  Foto produk buram, mohon unggah ulang.  "})
+                    json={"revision": listing["revision"], "reason": "  Foto produk buram, mohon unggah ulang.  "})
     assert resp.status_code == 200
     assert resp.json == {"status": "rejected", "reason": "Foto produk buram, mohon unggah ulang."}
     [event] = market.events("listing.rejected")
@@ -71,8 +77,9 @@ def test_reject_keeps_reason_and_records_event(api, market):
                                   {"reason": 123}, {"reason": None}, {"reason": "Alasan", "extra": 1}])
 def test_reject_needs_a_reason(api, market, db_session, body):
     listing = market.listing(market.seller())
-    resp = api.post(f"/api/v1/admin/listings/{listing['id']}/reject", as_=market.admin, json=body)
+    resp = api.post(f"/api/v1/admin/listings/{listing['id']}/reject", as_=market.admin, json={"revision": 1, **body})
     assert resp.status_code == 422 and resp.json["error"]["code"] == "validation_error"
+    assert "reason" in resp.json["error"]["fields"] or "extra" in resp.json["error"]["fields"]
     assert decisions(db_session) == 0 and market.types(listing["id"]) == ["listing.submitted"]
 
 
@@ -87,12 +94,12 @@ def test_deciding_a_non_pending_listing_is_409(api, market, db_session):
     seller = market.seller()
     approved = market.approved_listing(seller)
     rejected = market.listing(seller)
-    api.post(f"/api/v1/admin/listings/{rejected['id']}/reject", as_=market.admin, json={"reason": "Bukan produk"})
+    market.reject(rejected["id"], "Bukan produk")
     withdrawn = market.listing(seller)
     api.post(f"/api/v1/listings/{withdrawn['id']}/withdraw", as_=seller)
     before = decisions(db_session)
     for listing in (approved, rejected, withdrawn):
-        for action, body in (("approve", None), ("reject", {"reason": "Tidak sesuai"})):
+        for action, body in (("approve", {"revision": 1}), ("reject", {"revision": 1, "reason": "Tidak sesuai"})):
             resp = api.post(f"/api/v1/admin/listings/{listing['id']}/{action}", as_=market.admin, json=body)
             assert resp.status_code == 409 and resp.json["error"]["code"] == "not_pending", (listing, action)
     assert decisions(db_session) == before
@@ -100,7 +107,7 @@ def test_deciding_a_non_pending_listing_is_409(api, market, db_session):
 
 
 def test_unknown_listing_is_404(api, market):
-    for action, body in (("approve", None), ("reject", {"reason": "Tidak sesuai"})):
+    for action, body in (("approve", {"revision": 1}), ("reject", {"revision": 1, "reason": "Tidak sesuai"})):
         assert api.post(f"/api/v1/admin/listings/999999/{action}", as_=market.admin, json=body).status_code == 404
     assert api.get("/api/v1/admin/listings/999999/history", as_=market.admin).status_code == 404
 
@@ -110,8 +117,8 @@ def test_access_rules_for_every_role(api, market, db_session):
     listing = market.listing(seller)
     calls = [
         ("get", "/api/v1/admin/moderation/queue", None),
-        ("post", f"/api/v1/admin/listings/{listing['id']}/approve", None),
-        ("post", f"/api/v1/admin/listings/{listing['id']}/reject", {"reason": "Tidak sesuai"}),
+        ("post", f"/api/v1/admin/listings/{listing['id']}/approve", {"revision": 1}),
+        ("post", f"/api/v1/admin/listings/{listing['id']}/reject", {"revision": 1, "reason": "Tidak sesuai"}),
         ("get", f"/api/v1/admin/listings/{listing['id']}/history", None),
     ]
     for method, path, body in calls:
@@ -128,7 +135,7 @@ def test_full_flow_edit_after_approval_returns_to_queue_and_history_is_kept(api,
     admin = market.admin
     listing = market.listing(seller)
     lid = listing["id"]
-    api.post(f"/api/v1/admin/listings/{lid}/reject", as_=admin, json={"reason": "Harga belum termasuk ongkir?"})
+    market.reject(lid, "Harga belum termasuk ongkir?")
     api.patch(f"/api/v1/listings/{lid}", as_=seller, json={"description": "Harga sudah termasuk kemasan."})
     assert [i["id"] for i in api.get("/api/v1/admin/moderation/queue", as_=admin).json["items"]] == [lid]
     market.approve(lid)
@@ -141,8 +148,9 @@ def test_full_flow_edit_after_approval_returns_to_queue_and_history_is_kept(api,
     history = api.get(f"/api/v1/admin/listings/{lid}/history", as_=admin)
     assert history.status_code == 200 and history.json["status"] == "approved"
     items = history.json["items"]
-    assert [(i["decision"], i["reason"]) for i in items] == [
-        ("rejected", "Harga belum termasuk ongkir?"), ("approved", None), ("approved", None)]
+    # Each decision names the revision it was taken on: the description edit made 2, the price edit 3.
+    assert [(i["decision"], i["reason"], i["revision"]) for i in items] == [
+        ("rejected", "Harga belum termasuk ongkir?", 1), ("approved", None, 2), ("approved", None, 3)]
     assert all(i["moderator_id"] == admin.id and i["moderator_name"] and i["decided_at"] for i in items)
     assert market.types(lid) == [
         "listing.submitted", "listing.rejected",

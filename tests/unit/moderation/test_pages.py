@@ -42,12 +42,14 @@ def test_queue_page_shows_pending_with_photos(client, admin, market):
 
 def test_approve_through_form(client, auth, admin, market, db_session):
     listing = market.listing(market.seller())
-    resp = client.post(f"/admin/moderation/{listing['id']}/approve", data={"csrf_token": auth.csrf_token("/admin/moderation")})
+    form = {"csrf_token": auth.csrf_token("/admin/moderation"), "revision": listing["revision"]}
+    resp = client.post(f"/admin/moderation/{listing['id']}/approve", data=form)
     assert resp.status_code == 302 and resp.headers["Location"] == "/admin/moderation"
     assert status_of(db_session, listing["id"]).status == "approved"
     assert "Produk disetujui dan kini tampil untuk umum." in client.get("/admin/moderation").get_data(as_text=True)
     assert [e["type"] for e in market.events(key=listing["id"])][-1] == "listing.approved"
-    again = client.post(f"/admin/moderation/{listing['id']}/approve", data={"csrf_token": auth.csrf_token("/admin/moderation")})
+    again = client.post(f"/admin/moderation/{listing['id']}/approve",
+                        data={**form, "csrf_token": auth.csrf_token("/admin/moderation")})
     assert again.status_code == 409
     assert "Hanya produk yang menunggu tinjauan yang dapat diputuskan." in again.get_data(as_text=True)
     assert decision_count(db_session) == 1
@@ -56,7 +58,8 @@ def test_approve_through_form(client, auth, admin, market, db_session):
 def test_reject_through_form(client, auth, admin, market, db_session):
     listing = market.listing(market.seller())
     token = auth.csrf_token("/admin/moderation")
-    resp = client.post(f"/admin/moderation/{listing['id']}/reject", data={"csrf_token": token, "reason": "Foto buram"})
+    resp = client.post(f"/admin/moderation/{listing['id']}/reject",
+                       data={"csrf_token": token, "revision": listing["revision"], "reason": "Foto buram"})
     assert resp.status_code == 302
     row = status_of(db_session, listing["id"])
     assert row.status == "rejected" and row.rejection_reason == "Foto buram"
@@ -67,7 +70,7 @@ def test_reject_through_form(client, auth, admin, market, db_session):
 def test_reject_form_error_is_shown_with_4xx(client, auth, admin, market, db_session, reason):
     listing = market.listing(market.seller())
     resp = client.post(f"/admin/moderation/{listing['id']}/reject",
-                       data={"csrf_token": auth.csrf_token("/admin/moderation"), "reason": reason})
+                       data={"csrf_token": auth.csrf_token("/admin/moderation"), "revision": 1, "reason": reason})
     assert resp.status_code in (400, 422)
     html = resp.get_data(as_text=True)
     assert 'class="field-error"' in html and f'id="listing-{listing["id"]}"' in html
@@ -85,11 +88,15 @@ def test_history_page(client, auth, admin, market, api):
     seller = market.seller()
     listing = market.listing(seller)
     token = auth.csrf_token("/admin/moderation")
-    client.post(f"/admin/moderation/{listing['id']}/reject", data={"csrf_token": token, "reason": "Kategori salah"})
-    api.patch(f"/api/v1/listings/{listing['id']}", as_=seller, json={"category": "tenun"})
-    client.post(f"/admin/moderation/{listing['id']}/approve", data={"csrf_token": token})
-    html = client.get(f"/admin/moderation/listings/{listing['id']}").get_data(as_text=True)
+    client.post(f"/admin/moderation/{listing['id']}/reject",
+                data={"csrf_token": token, "revision": 1, "reason": "Kategori salah"})
+    api.patch(f"/api/v1/listings/{listing['id']}", as_=seller, json={"category": "tenun"})  # revision 2
+    assert client.post(f"/admin/moderation/{listing['id']}/approve",
+                       data={"csrf_token": token, "revision": 2}).status_code == 302
+    html = client.get(f"/admin/moderation/listings/{listing['id']}?lang=en").get_data(as_text=True)
     assert "Kategori salah" in html and html.count("status-rejected") == 1 and html.count("status-approved") == 2
+    rows = [" ".join(r.split()) for r in html.split("<tr>")[2:]]
+    assert "<td>Kategori salah</td> <td>1</td> </tr>" in rows[0] and "<td></td> <td>2</td> </tr>" in rows[1]
     assert client.get("/admin/moderation/listings/999999").status_code == 404
 
 
@@ -134,7 +141,8 @@ def test_queue_ids_are_unique_and_every_label_points_at_its_own_field(client, au
     for page in (client.get("/admin/moderation").get_data(as_text=True),
                  # The page shown again after a failed reject keeps the ids unique too.
                  client.post(f"/admin/moderation/{second['id']}/reject",
-                             data={"csrf_token": auth.csrf_token("/admin/moderation"), "reason": ""}).get_data(as_text=True)):
+                             data={"csrf_token": auth.csrf_token("/admin/moderation"), "revision": 1,
+                                   "reason": ""}).get_data(as_text=True)):
         parsed = _IdsAndLabels()
         parsed.feed(page)
         duplicates = [i for i, n in Counter(parsed.ids).items() if n > 1]
@@ -161,7 +169,8 @@ def test_queue_and_history_show_times_in_wib(client, auth, admin, market, db_ses
     db_session.commit()
     queue = " ".join(client.get("/admin/moderation").get_data(as_text=True).split())
     assert "Dikirim 1 Des 2026 16.30 WIB" in queue and "UTC" not in queue
-    client.post(f"/admin/moderation/{listing['id']}/approve", data={"csrf_token": auth.csrf_token("/admin/moderation")})
+    client.post(f"/admin/moderation/{listing['id']}/approve",
+                data={"csrf_token": auth.csrf_token("/admin/moderation"), "revision": 1})
     db_session.rollback()
     decision = db_session.scalars(select(ModerationDecision).where(ModerationDecision.listing_id == listing["id"])).one()
     decision.decided_at = datetime(2026, 11, 30, 20, 5, tzinfo=timezone.utc)
