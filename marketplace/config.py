@@ -70,6 +70,14 @@ class Settings:
     order_payment_ttl_minutes: int = 60
     auto_confirm_days: int = 7
     password_hash_profile: str = "default"
+    # Notifications (marketplace/notifications): SMTP_URL unset writes mail to MAIL_DIR (var/mail).
+    smtp_url: str = ""
+    smtp_ca_file: str = ""
+    smtp_timeout_seconds: int = 10
+    mail_from: str = "Pasar Kreatif <no-reply@pasarkreatif.id>"
+    mail_dir: str = ""
+    delivery_reminder_days: int = 3
+    password_reset_ttl_minutes: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -106,6 +114,13 @@ class Settings:
             auto_confirm_days=_int(env, "AUTO_CONFIRM_DAYS", 7),
             password_hash_profile=env.get("PASSWORD_HASH_PROFILE", "default"),
             shipping_rates_file=env.get("SHIPPING_RATES_FILE", ""),
+            smtp_url=env.get("SMTP_URL", ""),
+            smtp_ca_file=env.get("SMTP_CA_FILE", ""),
+            smtp_timeout_seconds=_int(env, "SMTP_TIMEOUT_SECONDS", 10),
+            mail_from=env.get("MAIL_FROM") or "Pasar Kreatif <no-reply@pasarkreatif.id>",
+            mail_dir=env.get("MAIL_DIR", ""),
+            delivery_reminder_days=_int(env, "DELIVERY_REMINDER_DAYS", 3),
+            password_reset_ttl_minutes=_int(env, "PASSWORD_RESET_TTL_MINUTES", 60),
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":
@@ -118,6 +133,10 @@ class Settings:
     def sandbox_webhook_endpoint(self) -> str:
         """The URL the sandbox gateway delivers its Stripe-format webhooks to (our own endpoint)."""
         return self.sandbox_webhook_url or self.public_base_url.rstrip("/") + "/webhooks/stripe"
+
+    def mail_directory(self) -> str:
+        """Where the embedded file mailer writes ``.eml`` files (``MAIL_DIR``, else ``VAR_DIR/mail``)."""
+        return self.mail_dir or str(Path(self.var_dir) / "mail")
 
     def effective_secret_key(self) -> str:
         """The configured key, or a per-process random one (sessions then do not survive a restart)."""
