@@ -11,6 +11,7 @@ a template that names something its context lacks fails its test instead of mail
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -68,7 +69,7 @@ def render(kind: str, language: str, context: dict[str, Any]) -> Rendered:
     env = environment()
     values = {**context, "lang": lang}
     text_module = env.get_template(f"{kind}.{lang}.txt").make_module(values)
-    subject = " ".join(str(getattr(text_module, "subject", "")).split())
+    subject = re.sub(r"[ \t\r\n]+", " ", str(getattr(text_module, "subject", ""))).strip()  # one line
     if not subject:
         raise ValueError(f"{kind}.{lang}.txt sets no subject")
     html = env.get_template(f"{kind}.{lang}.html").render({**values, "subject": subject})
