@@ -21,6 +21,7 @@ credentials: retry later). A connection dropped *after* the server accepted the 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import smtplib
@@ -90,6 +91,8 @@ def build_message(mail: Mail, sender: str) -> EmailMessage:
         msg["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
     msg.set_content(mail.text, charset="utf-8")
     msg.add_alternative(mail.html, subtype="html", charset="utf-8")
+    # A boundary of its own id, not a random one: every attempt sends byte-identical mail.
+    msg.set_boundary("=_pk_" + hashlib.sha256(mail.message_id.encode("utf-8")).hexdigest()[:32])
     return msg
 
 
