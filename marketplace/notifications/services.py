@@ -120,3 +120,12 @@ def queue(
 def recent(session: Session, limit: int = 200) -> list[Notification]:
     """The newest rows first (the admins' mail page)."""
     return list(session.scalars(select(Notification).order_by(Notification.id.desc()).limit(limit)))
+
+
+def preferences_of(session: Session, user: User) -> dict[str, Any]:
+    """What the settings page and the API show: language, the optional messages offered and wanted."""
+    pref = preference(session, user.id)
+    offered = [k.name for k in optional_kinds(user.role)]
+    off = opted_out(session, user.id)
+    return {"language": language_or_default(pref.language if pref else None), "offered": offered,
+            "wanted": [k for k in offered if k not in off], "bounced_email": pref.bounced_email if pref else None}
