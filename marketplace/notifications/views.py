@@ -18,7 +18,7 @@ from marketplace.i18n import gettext as _
 from marketplace.notifications import schemas, services
 from marketplace.notifications.kinds import optional_kinds
 from marketplace.notifications.forms import PreferencesForm
-from marketplace.notifications.mailer import FileMailer, mailer_from_settings
+from marketplace.notifications.mailer import FileMailer
 from marketplace.notifications.models import Notification
 
 bp = Blueprint("notifications_pages", __name__)
@@ -45,8 +45,9 @@ def preferences() -> Any:
 
 
 def _file_mailer() -> FileMailer | None:
-    mailer = mailer_from_settings(current_app.config["SETTINGS"])
-    return mailer if isinstance(mailer, FileMailer) else None
+    """The embedded mailer the worker writes with (the same settings), or None when mail goes by SMTP."""
+    settings = current_app.config["SETTINGS"]
+    return None if settings.smtp_url else FileMailer(settings.mail_directory(), settings.mail_from)
 
 
 @bp.route("/admin/mail")
