@@ -7,16 +7,23 @@ success, so it is not sent twice."""
 from __future__ import annotations
 
 import ssl
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from marketplace.config import Settings
+from marketplace.db import transaction
+from marketplace.notifications import delivery
 from marketplace.notifications.mailer import (
     AddressRejected, FileMailer, Mail, PermanentMailError, SmtpMailer, SmtpTarget, TemporaryMailError,
     mailer_from_settings,
 )
+from marketplace.notifications.models import Notification
+from tests.unit.notifications.conftest import NOW, envelope, place_paid_order
 from tests.unit.notifications.smtp_server import PASSWORD, USER, make_certificate, refused_port, silent_server, smtp_server
+from workers.notifications import handlers
+from workers.worker import HandlerContext
 
 SENDER = "Pasar Kreatif <halo@pasar.test>"
 
@@ -166,3 +173,21 @@ def test_the_file_mailer_writes_one_eml_per_message_id(tmp_path):
     written = mailer.read("<abc123.order_paid@pasar.test>")
     assert written["Subject"] == "Pembayaran pesanan #7 berhasil"
     assert written.get_body(("html",)).get_content().startswith("<p>Halo Siti,</p>")
+
+
+def test_the_mail_loop_retries_a_refused_server_later_and_the_message_arrives_with_its_queued_id(
+        cert, trust, factory, mail_settings):
+    with factory() as session:
+        placed = place_paid_order(session, shops=1, paid=False)
+    with transaction(factory) as session:
+        handlers.HANDLERS["order.placed"](HandlerContext(session=session, settings=mail_settings, clock=lambda: NOW),
+                                          envelope("order.placed", {"order_id": placed.order_id}))
+
+    assert delivery.deliver_due(factory, smtp(refused_port(), trust), NOW) == 0
+    with smtp_server(cert) as (port, inbox):
+        assert delivery.deliver_due(factory, smtp(port, trust), NOW + timedelta(seconds=30)) == 1
+    with factory() as session:
+        row = session.scalars(select(Notification)).one()
+    assert (row.status, row.attempts) == ("sent", 2) and "refused" not in (row.last_error or "")
+    assert [m["Message-ID"] for m in inbox.messages] == [row.message_id]
+    assert inbox.messages[0]["Subject"] == row.subject
