@@ -17,6 +17,7 @@ API_MODULES = (
     "marketplace.orders.api",
     "marketplace.orders.fulfilment_api",
     "marketplace.payments.api",
+    "marketplace.notifications.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -32,6 +33,8 @@ PAGE_MODULES = (
     "marketplace.cart.views",
     "marketplace.orders.views",
     "marketplace.payouts.webhooks",
+    "marketplace.notifications.views",
+    "marketplace.accounts.reset_views",
 )
 
 

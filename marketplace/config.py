@@ -76,6 +76,14 @@ class Settings:
     xendit_secret_key: str = ""
     xendit_callback_token: str = ""
     xendit_api_base: str = "https://api.xendit.co"  # tests point it at a loopback server
+    # Notifications (marketplace/notifications): SMTP_URL unset writes mail to MAIL_DIR (var/mail).
+    smtp_url: str = ""
+    smtp_ca_file: str = ""
+    smtp_timeout_seconds: int = 10
+    mail_from: str = "Pasar Kreatif <no-reply@pasarkreatif.id>"
+    mail_dir: str = ""
+    delivery_reminder_days: int = 3
+    password_reset_ttl_minutes: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -117,6 +125,13 @@ class Settings:
             xendit_secret_key=env.get("XENDIT_SECRET_KEY", ""),
             xendit_callback_token=env.get("XENDIT_CALLBACK_TOKEN", ""),
             xendit_api_base=env.get("XENDIT_API_BASE") or "https://api.xendit.co",
+            smtp_url=env.get("SMTP_URL", ""),
+            smtp_ca_file=env.get("SMTP_CA_FILE", ""),
+            smtp_timeout_seconds=_int(env, "SMTP_TIMEOUT_SECONDS", 10),
+            mail_from=env.get("MAIL_FROM") or "Pasar Kreatif <no-reply@pasarkreatif.id>",
+            mail_dir=env.get("MAIL_DIR", ""),
+            delivery_reminder_days=_int(env, "DELIVERY_REMINDER_DAYS", 3),
+            password_reset_ttl_minutes=_int(env, "PASSWORD_RESET_TTL_MINUTES", 60),
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":
@@ -129,6 +144,10 @@ class Settings:
     def sandbox_webhook_endpoint(self) -> str:
         """The URL the sandbox gateway delivers its Stripe-format webhooks to (our own endpoint)."""
         return self.sandbox_webhook_url or self.public_base_url.rstrip("/") + "/webhooks/stripe"
+
+    def mail_directory(self) -> str:
+        """Where the embedded file mailer writes ``.eml`` files (``MAIL_DIR``, else ``VAR_DIR/mail``)."""
+        return self.mail_dir or str(Path(self.var_dir) / "mail")
 
     def effective_secret_key(self) -> str:
         """The configured key, or a per-process random one (sessions then do not survive a restart)."""

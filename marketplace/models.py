@@ -9,3 +9,4 @@ import marketplace.catalog.fts  # noqa: F401,E402  (search structures on create_
 from marketplace.cart.models import CartItem  # noqa: F401,E402
 from marketplace.orders.models import Order, OrderItem, SellerOrder  # noqa: F401,E402
 from marketplace.payments.models import Payment, ProcessedWebhook, Refund, SandboxWebhookDelivery  # noqa: F401,E402
+from marketplace.notifications.models import Notification, NotificationOptOut, NotificationPreference  # noqa: F401,E402

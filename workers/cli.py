@@ -1,4 +1,4 @@
-"""``marketplace worker payments|promotion|payouts``: one consumer group per process."""
+"""``marketplace worker payments|promotion|payouts|notifications``: one consumer group per process."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ WORKERS = {
     "payments": "workers.payments.handlers",
     "promotion": "workers.promotion.handlers",
     "payouts": "workers.payouts.handlers",
+    "notifications": "workers.notifications.handlers",
 }
 
 

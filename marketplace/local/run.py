@@ -1,7 +1,7 @@
 """The ``marketplace run`` command: prepare, start, supervise and stop everything, in that order.
 
 This is the wiring, and the only module here that knows what the system is made of: the children are
-gunicorn, the relay and the three workers, started exactly as the scaled-out deployment starts them
+gunicorn, the relay and the workers, started exactly as the scaled-out deployment starts them
 (``python -m marketplace.cli relay`` …), so what works here works there. Before them it prepares
 ``VAR_DIR`` (``environment``), starts the embedded Kafka-protocol broker unless
 ``KAFKA_BOOTSTRAP_SERVERS`` is set, applies migrations, re-queues the outbox for the empty embedded
@@ -26,7 +26,7 @@ from marketplace.local.environment import display_host, prepare_environment
 from marketplace.local.replay import replay_outbox
 from marketplace.local.supervisor import ChildSpec, Supervisor
 
-WORKERS = ("payments", "promotion", "payouts")
+WORKERS = ("payments", "promotion", "payouts", "notifications")
 
 
 class _Stop(BaseException):
@@ -135,5 +135,5 @@ def register(main_group: click.Group) -> None:
     @click.option("--host", default="127.0.0.1", show_default=True, help="Address gunicorn binds to.")
     @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
     def run(host: str, port: int) -> None:
-        """Everything on one machine: broker, migrations, demo data, web, relay and the three workers."""
+        """Everything on one machine: broker, migrations, demo data, web, relay and the workers."""
         sys.exit(run_all(main_group, host, port))

@@ -1,7 +1,7 @@
 """``marketplace run`` end to end: one command brings up the whole system, Ctrl-C/SIGTERM takes it down.
 
 The system is started once for the module (``conftest.system``) on the embedded defaults — SQLite under a
-temporary ``VAR_DIR``, the embedded broker, gunicorn, the relay and the three workers — and checked the
+temporary ``VAR_DIR``, the embedded broker, gunicorn, the relay and the workers — and checked the
 way a newcomer would: the printed URL and logins work, the demo catalogue is on the home page, events
 flow from the outbox through Kafka to a worker, a crashed worker comes back, and SIGTERM leaves nothing
 behind. The last test stops the system, so it stays last in this file.
@@ -30,6 +30,7 @@ EXPECTED_CHILDREN = {
     "payments": "marketplace.cli worker payments",
     "promotion": "marketplace.cli worker promotion",
     "payouts": "marketplace.cli worker payouts",
+    "notifications": "marketplace.cli worker notifications",
 }
 
 
@@ -68,7 +69,7 @@ def test_every_part_runs_in_its_own_process_with_prefixed_output(system: Running
     commands = list(system.processes().values())
     for part, needle in EXPECTED_CHILDREN.items():
         assert any(needle in c for c in commands), f"no {part} process ({needle!r}) in {commands}"
-    for prefix in ("[web]", "[relay]", "[payments]", "[promotion]", "[payouts]"):
+    for prefix in ("[web]", "[relay]", "[payments]", "[promotion]", "[payouts]", "[notifications]"):
         pattern = re.compile(rf"^{re.escape(prefix)} +\S", re.M)
         wait_for(lambda: pattern.search(system.output()), 30, f"output prefixed {prefix}")
     assert (system.var_dir / "broker.log").exists()
@@ -112,6 +113,28 @@ def test_events_flow_from_the_outbox_through_kafka_to_the_workers(system: Runnin
     if status.status != 404:  # the ops endpoint reports the same backlog
         assert status.status == 200, status.text
         assert status.json()["outbox"]["unsent"] == 0
+
+
+def test_an_order_placed_is_mailed_to_the_buyer_as_an_eml_file_under_var_mail(system: RunningSystem) -> None:
+    """No SMTP_URL on the embedded run: the notifications worker writes what it would send to var/mail."""
+    email, password = system.logins()["buyer"]
+    token = http("POST", f"{system.base_url}/api/v1/auth/token",
+                 json_body={"email": email, "password": password}).json()["access_token"]
+    listing = http("GET", f"{system.base_url}/api/v1/listings?per_page=1").json()["items"][0]
+    assert http("POST", f"{system.base_url}/api/v1/cart/items", token=token,
+                json_body={"listing_id": listing["id"], "quantity": 1}).status == 200
+    order = http("POST", f"{system.base_url}/api/v1/checkout", token=token, json_body={"shipping_address": {
+        "recipient": "Siti", "phone": "081234567890", "line1": "Jl. Melati 3", "city": "Bandung",
+        "province": "Jawa Barat", "postal_code": "40111"}}).json()
+    subject = f"Subject: Pesanan #{order['id']} diterima"
+
+    def written() -> list[str]:
+        mail_dir = system.var_dir / "mail"
+        return [p.name for p in mail_dir.glob("*.eml") if subject in p.read_text("utf-8")] if mail_dir.is_dir() else []
+
+    wait_for(written, 60, "the order-placed mail in var/mail")
+    assert _query(system, f"SELECT status FROM notifications WHERE kind = 'order_placed' AND email = '{email}'") == [
+        ("sent",)]
 
 
 def test_a_crashed_worker_is_restarted(system: RunningSystem) -> None:

@@ -53,6 +53,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/seller-orders/<int:seller_order_id>/confirm-delivery"): BUYER,
     ("GET", "/api/v1/admin/orders"): ADMIN,
     ("POST", "/api/v1/admin/orders/<int:order_id>/refund"): ADMIN,
+    ("GET", "/api/v1/me/notification-preferences"): USER,
+    ("PATCH", "/api/v1/me/notification-preferences"): USER,
 }
 
 JUNK_BODIES = [
@@ -168,6 +170,8 @@ PAGES = {
     "/checkout": BUYER,
     "/orders": BUYER,
     "/orders/{order_id}": BUYER,
+    "/admin/mail": ADMIN,
+    "/admin/mail/999999": ADMIN,
 }
 
 

@@ -50,6 +50,10 @@ def test_every_worker_declares_subscriptions_handlers_and_a_dependency_factory(n
         from marketplace.payments.gateways import SandboxGateway
 
         assert set(built) == {"payment_gateway"} and isinstance(built["payment_gateway"], SandboxGateway)
+    elif name == "notifications":  # the Mailer chosen by SMTP_URL (files under var/mail when unset)
+        from marketplace.notifications.mailer import FileMailer
+
+        assert set(built) == {"mailer"} and isinstance(built["mailer"], FileMailer)
     else:
         assert built == {}  # the gateways arrive with their issues
 

@@ -1,0 +1,141 @@
+"""Which event tells whom what: one function per event type, called by the notifications worker.
+
+Each reads what its messages need from the database (the event names the ids; the order, its seller
+orders and their items are the truth) and queues one row per recipient and kind
+(:func:`marketplace.notifications.services.queue`), all in the event's transaction.
+
+The buyer's "confirm when it arrives" reminder: ``order.shipped`` tells the buyer at once (courier,
+tracking number, and that they confirm on the order page), and queues the optional reminder due
+``DELIVERY_REMINDER_DAYS`` later; when it falls due the delivery loop sends it only if that seller
+order is still shipped and unconfirmed (else it is skipped as ``no_longer_relevant``). So no
+scheduler job is needed, and the scheduler's auto-confirmation after ``AUTO_CONFIRM_DAYS`` comes later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Role, User
+from marketplace.config import Settings
+from marketplace.notifications import services
+from marketplace.orders.models import Order, SellerOrder
+from marketplace.shops.models import Shop
+
+Event = dict[str, Any]
+
+
+def _order(session: Session, order_id: int) -> Order:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise LookupError(f"order {order_id} not found")  # retried, then parked in the DLQ
+    return order
+
+
+def _seller_order(order: Order, seller_order_id: int) -> SellerOrder:
+    for part in order.seller_orders:
+        if part.id == seller_order_id:
+            return part
+    raise LookupError(f"seller order {seller_order_id} is not part of order {order.id}")
+
+
+def _links(settings: Settings, order: Order) -> dict[str, str]:
+    base = settings.public_base_url.rstrip("/")
+    return {"order_url": f"{base}/orders/{order.id}", "pay_url": f"{base}/orders/{order.id}/pay",
+            "seller_orders_url": f"{base}/seller/orders"}
+
+
+def _to_buyer(session: Session, settings: Settings, event: Event, kind: str, order: Order, now: datetime,
+              **extra: Any) -> None:
+    context = {"order": order, **_links(settings, order), **extra.pop("context", {})}
+    services.queue(session, settings, event_id=str(event["id"]), event_type=event["type"], kind=kind,
+                   recipient=order.buyer, context=context, now=now, **extra)
+
+
+def _to_artisan(session: Session, settings: Settings, event: Event, kind: str, part: SellerOrder, now: datetime,
+                **context: Any) -> None:
+    order = part.order
+    services.queue(session, settings, event_id=str(event["id"]), event_type=event["type"], kind=kind,
+                   recipient=part.shop.owner, now=now,
+                   context={"order": order, "part": part, **_links(settings, order), **context})
+
+
+def order_placed(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """The buyer: what they ordered, how and by when to pay, and the link to the payment page."""
+    order = _order(session, event["data"]["order_id"])
+    _to_buyer(session, settings, event, "order_placed", order, now)
+
+
+def order_paid(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """The buyer: payment received. Each artisan in the order: their part to ship, by when, to where."""
+    order = _order(session, event["data"]["order_id"])
+    _to_buyer(session, settings, event, "order_paid", order, now)
+    for seller_order_id in event["data"]["seller_order_ids"]:
+        _to_artisan(session, settings, event, "seller_order_to_ship", _seller_order(order, seller_order_id), now)
+
+
+def order_shipped(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """The buyer: which courier, which tracking number; and the reminder to confirm, due later."""
+    data = event["data"]
+    order = _order(session, data["order_id"])
+    part = _seller_order(order, data["seller_order_id"])
+    context = {"part": part, "courier": data["courier"], "tracking_number": data["tracking_number"]}
+    _to_buyer(session, settings, event, "order_shipped", order, now, context=context)
+    _to_buyer(session, settings, event, "order_delivery_reminder", order, now, context=context,
+              send_at=now + timedelta(days=settings.delivery_reminder_days), seller_order_id=part.id)
+
+
+def order_delivered(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """The artisan: the buyer confirmed (or the scheduler did, after the waiting time)."""
+    data = event["data"]
+    part = _seller_order(_order(session, data["order_id"]), data["seller_order_id"])
+    _to_artisan(session, settings, event, "seller_order_delivered", part, now)
+
+
+def order_cancelled(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """The buyer: the whole order (unpaid, expired or declined) or one artisan's part, and why."""
+    data = event["data"]
+    order = _order(session, data["order_id"])
+    part = _seller_order(order, data["seller_order_id"]) if data.get("seller_order_id") else None
+    _to_buyer(session, settings, event, "order_cancelled", order, now,
+              context={"part": part, "reason": data["reason"], "refund_idr": data.get("refund_idr")})
+
+
+def order_refunded(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """The buyer: the money is on its way back."""
+    data = event["data"]
+    order = _order(session, data["order_id"])
+    part = _seller_order(order, data["seller_order_id"]) if data.get("seller_order_id") else None
+    _to_buyer(session, settings, event, "order_refunded", order, now,
+              context={"part": part, "amount_idr": data["amount_idr"], "reason": data["reason"]})
+
+
+def payout_paid(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """The artisan: how much was transferred and, when the event says so, for which orders."""
+    data = event["data"]
+    seller = session.get(User, data["seller_id"])
+    if seller is None:
+        raise LookupError(f"seller {data['seller_id']} not found")
+    shop = session.get(Shop, data["shop_id"]) if data.get("shop_id") else session.scalar(
+        select(Shop).where(Shop.owner_id == seller.id))
+    context = {"payout_id": data["payout_id"], "amount_idr": data["amount_idr"], "transfer_id": data["transfer_id"],
+               "seller_order_ids": list(data.get("seller_order_ids") or []), "shop": shop,
+               "payouts_url": settings.public_base_url.rstrip("/") + "/seller/payouts"}
+    services.queue(session, settings, event_id=str(event["id"]), event_type=event["type"], kind="payout_paid",
+                   recipient=seller, context=context, now=now)
+
+
+def payout_failed(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """Every active admin: a payout that did not go through, whose it was, and why."""
+    data = event["data"]
+    seller = session.get(User, data["seller_id"])
+    admins = session.scalars(select(User).where(User.role == Role.ADMIN.value, User.is_active.is_(True))
+                             .order_by(User.id))
+    context = {"payout_id": data["payout_id"], "seller": seller, "seller_id": data["seller_id"],
+               "reason": data["reason"], "admin_url": settings.public_base_url.rstrip("/") + "/admin/payouts"}
+    for admin in admins:
+        services.queue(session, settings, event_id=str(event["id"]), event_type=event["type"], kind="payout_failed",
+                       recipient=admin, context=context, now=now)

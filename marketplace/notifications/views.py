@@ -1,0 +1,85 @@
+"""Notification pages: each user's e-mail settings, and the admins' view of the mail queue.
+
+``/admin/mail`` lists what was queued, sent, skipped (and why) or failed (and the last error), newest
+first; on the embedded run, where ``SMTP_URL`` is unset and mail is written to ``var/mail``, each
+message's ``.eml`` file can be opened from there, so a newcomer sees exactly what would be sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+
+from marketplace.accounts.security import login_required, require_user
+from marketplace.db import get_session, utcnow
+from marketplace.forms import load_form
+from marketplace.i18n import gettext as _
+from marketplace.notifications import schemas, services
+from marketplace.notifications.kinds import optional_kinds
+from marketplace.notifications.forms import PreferencesForm
+from marketplace.notifications.mailer import FileMailer
+from marketplace.notifications.models import Notification
+
+bp = Blueprint("notifications_pages", __name__)
+
+
+@bp.route(services.SETTINGS_PATH, methods=["GET", "POST"])
+@login_required()
+def preferences() -> Any:
+    """Choose the e-mail language and which optional messages to get (transactional ones always go)."""
+    user = require_user()
+    session = get_session()
+    offered = optional_kinds(user.role)
+    current = services.preferences_of(session, user)
+    form = PreferencesForm(offered, data=None if request.method == "POST" else
+                           {"language": current["language"], "wanted": current["wanted"]})
+    values, status = load_form(form, schemas.PreferencesIn())
+    if values is not None:
+        services.update_preferences(session, user, language=values["language"], wanted=values.get("wanted", []),
+                                     now=utcnow())
+        flash(_("Your e-mail settings are saved."), "info")
+        return redirect(url_for("notifications_pages.preferences"))
+    return render_template("notifications/preferences.html", form=form, offered=offered,
+                           bounced_email=current["bounced_email"]), status
+
+
+def _file_mailer() -> FileMailer | None:
+    """The embedded mailer the worker writes with (the same settings), or None when mail goes by SMTP."""
+    settings = current_app.config["SETTINGS"]
+    return None if settings.smtp_url else FileMailer(settings.mail_directory(), settings.mail_from)
+
+
+@bp.route("/admin/mail")
+@login_required("admin")
+def admin_mail() -> Any:
+    """The mail queue, newest first: status, recipient, subject, attempts, and why a message did not go."""
+    files = _file_mailer()
+    rows = services.recent(get_session())
+    written = {row.id for row in rows if files is not None and files.path_for(row.message_id).is_file()}
+    return render_template("notifications/admin_mail.html", rows=rows, written=written,
+                           mail_dir=str(files.directory) if files else None)
+
+
+@bp.route("/admin/mail/<int:notification_id>")
+@login_required("admin")
+def admin_message(notification_id: int) -> Any:
+    """One message as it is (or would be) sent: headers, the plain text, and its ``.eml`` if written."""
+    row = get_session().get(Notification, notification_id)
+    if row is None:
+        abort(404)
+    files = _file_mailer()
+    has_file = files is not None and files.path_for(row.message_id).is_file()
+    return render_template("notifications/admin_message.html", row=row, has_file=has_file)
+
+
+@bp.route("/admin/mail/<int:notification_id>.eml")
+@login_required("admin")
+def admin_message_file(notification_id: int) -> Any:
+    """The ``.eml`` file the embedded mailer wrote (opens in a mail program)."""
+    row = get_session().get(Notification, notification_id)
+    files = _file_mailer()
+    if row is None or files is None or not files.path_for(row.message_id).is_file():
+        abort(404)
+    return Response(files.path_for(row.message_id).read_bytes(), mimetype="message/rfc822",
+                    headers={"Content-Disposition": f'attachment; filename="notification-{row.id}.eml"'})

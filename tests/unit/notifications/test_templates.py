@@ -1,0 +1,69 @@
+"""Every message renders in both languages from the context its trigger gives it: a subject, a text
+body and an HTML body, rupiah as ``Rp 150.000``, times in WIB, user text escaped in HTML only."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from marketplace.notifications.kinds import KINDS, LANGUAGES
+from marketplace.notifications.rendering import TEMPLATES, render
+
+WHEN = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)  # 10.00 WIB
+
+
+def _context() -> dict:
+    item = SimpleNamespace(title="Kain <batik> tulis", quantity=2, unit_price_idr=150_000, line_total_idr=300_000)
+    shop = SimpleNamespace(name="Batik Ciputat")
+    part = SimpleNamespace(id=11, shop=shop, items=[item], subtotal_idr=300_000, shipping_idr=25_000,
+                           ship_by=WHEN + timedelta(days=2), delivered_at=WHEN)
+    order = SimpleNamespace(id=7, seller_orders=[part], subtotal_idr=300_000, shipping_idr=25_000, total_idr=325_000,
+                            payment_due_at=WHEN + timedelta(hours=1), paid_at=WHEN, recipient="Siti", phone="0812",
+                            line1="Jl. Melati 3", city="Bandung", province="Jawa Barat", postal_code="40111")
+    return {
+        "user": SimpleNamespace(name="Siti <b>Rahma</b>", email="siti@example.id"), "base_url": "https://pasar.test",
+        "settings_url": "https://pasar.test/account/notifications", "order": order, "part": part,
+        "order_url": "https://pasar.test/orders/7", "pay_url": "https://pasar.test/orders/7/pay",
+        "seller_orders_url": "https://pasar.test/seller/orders", "courier": "JNE", "tracking_number": "JNE123",
+        "reason": "Stok habis", "refund_idr": 325_000, "amount_idr": 1_250_000, "payout_id": 4, "transfer_id": "tr_1",
+        "seller_order_ids": [11], "shop": shop, "payouts_url": "https://pasar.test/seller/payouts",
+        "seller": SimpleNamespace(name="Budi", email="budi@example.id"), "seller_id": 3,
+        "admin_url": "https://pasar.test/admin/payouts", "reset_url": "https://pasar.test/reset-password/abc",
+        "expires_at": WHEN + timedelta(hours=1),
+    }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_message_renders_in_both_languages(kind, language):
+    rendered = render(kind, language, _context())
+    assert rendered.subject and "\n" not in rendered.subject and "{" not in rendered.subject
+    assert "{{" not in rendered.text and "{%" not in rendered.text
+    assert rendered.html.startswith("<!doctype html>") and f'<html lang="{language}">' in rendered.html
+    assert "Siti <b>Rahma</b>" in rendered.text  # plain text: as the user wrote it
+    assert "Siti &lt;b&gt;Rahma&lt;/b&gt;" in rendered.html and "<b>Rahma" not in rendered.html
+    if not KINDS[kind].transactional:
+        assert "https://pasar.test/account/notifications" in rendered.text + rendered.html
+
+
+def test_the_two_languages_say_it_in_their_own_words_with_indonesian_rupiah_and_wib():
+    indonesian = render("order_placed", "id", _context())
+    english = render("order_placed", "en", _context())
+    assert indonesian.subject == "Pesanan #7 diterima: bayar sebelum 2 Mar 2026 11.00 WIB"
+    assert english.subject == "Order #7 received: pay before Mar 2, 2026, 11:00\u202fAM WIB"
+    assert "Total: Rp 325.000" in indonesian.text and "Total: Rp 325.000" in english.text
+    assert "Kain <batik> tulis × 2 @ Rp 150.000 = Rp 300.000" in indonesian.text
+    assert "Kain &lt;batik&gt; tulis" in indonesian.html
+    assert render("payout_paid", "id", _context()).subject == "Pembayaran Rp 1.250.000 sudah dikirim"
+
+
+def test_an_unknown_language_falls_back_to_bahasa_indonesia():
+    assert render("order_paid", "fr", _context()).subject == "Pembayaran pesanan #7 berhasil"
+
+
+def test_every_kind_has_both_files_in_every_language_and_nothing_else_is_there():
+    expected = {f"{k}.{lang}.{ext}" for k in KINDS for lang in LANGUAGES for ext in ("txt", "html")}
+    found = {p.name for p in TEMPLATES.iterdir() if not p.name.startswith("_")}
+    assert found == expected

@@ -1,0 +1,68 @@
+"""Notifications worker: who is told what when an order or a payout moves (subscriptions in one screen).
+
+Each handler queues ``notifications`` rows (rendered, in the recipient's language) in the event's own
+transaction, with its inbox row: a redelivered event finds the inbox row, and the unique
+``(event, recipient, kind)`` backs that up, so nothing is queued, nor sent, twice. Which event tells
+whom is ``marketplace.notifications.triggers``:
+
+- ``order.placed`` → buyer: the order and how to pay (link, deadline).
+- ``order.paid`` → buyer: paid; each artisan of the order: the part to ship (items, address, ship-by).
+- ``order.shipped`` → buyer: courier and tracking number; the confirm-on-arrival reminder, due later.
+- ``order.delivered`` → artisan: the buyer confirmed.
+- ``order.cancelled`` / ``order.refunded`` → buyer: why, and how much comes back.
+- ``payout.paid`` → artisan: the amount (and the orders, when the event names them).
+- ``payout.failed`` → every admin.
+
+In the background: the mail loop (``marketplace.notifications.delivery``) sends the queued rows
+through the ``Mailer`` chosen by ``SMTP_URL`` (the ``var/mail`` files when unset), retrying with backoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from marketplace.config import Settings
+from marketplace.notifications import triggers
+from marketplace.notifications.delivery import MailLoop
+from marketplace.notifications.mailer import mailer_from_settings
+from workers.worker import BackgroundTask, Dependencies, Handler, HandlerContext
+
+CONSUMER = "notifications"
+TOPICS: tuple[str, ...] = ("orders", "payouts")
+MAILER = "mailer"
+
+Trigger = Callable[[Session, Settings, dict[str, Any], Any], None]
+
+
+def _handler(trigger: Trigger) -> Handler:
+    def handle(ctx: HandlerContext, event: dict[str, Any]) -> None:
+        trigger(ctx.session, ctx.settings, event, ctx.clock())
+
+    handle.__name__ = handle.__qualname__ = trigger.__name__
+    handle.__doc__ = trigger.__doc__
+    return handle
+
+
+HANDLERS: dict[str, Handler] = {
+    "order.placed": _handler(triggers.order_placed),
+    "order.paid": _handler(triggers.order_paid),
+    "order.shipped": _handler(triggers.order_shipped),
+    "order.delivered": _handler(triggers.order_delivered),
+    "order.cancelled": _handler(triggers.order_cancelled),
+    "order.refunded": _handler(triggers.order_refunded),
+    "payout.paid": _handler(triggers.payout_paid),
+    "payout.failed": _handler(triggers.payout_failed),
+}
+
+
+def build_dependencies(settings: Settings) -> dict[str, Any]:
+    """Called once per process: the ``Mailer`` chosen by ``SMTP_URL`` (files under ``var/mail`` if unset)."""
+    return {MAILER: mailer_from_settings(settings)}
+
+
+def background_tasks(settings: Settings, dependencies: Dependencies) -> list[BackgroundTask]:
+    """The mail loop: what the handlers (and password resets) queued goes out from here."""
+    return [MailLoop(dependencies[MAILER])]
