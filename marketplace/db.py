@@ -34,6 +34,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+#: The largest row id: primary keys are ``INTEGER`` (4 bytes on PostgreSQL). Ids a client sends, in a
+#: URL or a body, are bounded by it, so a larger one is "not found" or a validation error, not a
+#: database overflow. Widen with the keys (to 2**63 - 1 for ``BIGINT``).
+MAX_ID = 2**31 - 1
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)

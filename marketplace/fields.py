@@ -8,15 +8,19 @@ and the pages say the same thing about the same bad input.
 from __future__ import annotations
 
 import numbers
+import re
+import unicodedata
 from typing import Any
 
-from marshmallow import Schema, fields, pre_load
+from marshmallow import Schema, ValidationError, fields, pre_load, validates_schema
 
 #: Messages every input shares (each has an Indonesian translation).
 REQUIRED = "This field is required."
 WHOLE_NUMBER = "Enter a whole number."
 NOT_TEXT = "Not a valid string."
 INVALID_CHOICE = "Not a valid choice."
+CONTROL_CHARACTERS = "Remove the control characters from this text."
+NOTHING_TO_CHANGE = "Send at least one field to change."
 
 _REQUIRED_MESSAGES = {"required": REQUIRED, "null": REQUIRED}
 
@@ -46,24 +50,71 @@ class WholeNumber(StrictInteger):
     default_error_messages = {**_REQUIRED_MESSAGES, "invalid": WHOLE_NUMBER}
 
 
-class Text(fields.String):
-    """A string whose missing, null and wrong-type messages are readable on a form."""
+#: Control characters (ANSI escapes start with one) other than tab, newline and carriage return, and
+#: the bidi embeddings, overrides and isolates that make text display in another order than it reads.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: Characters that show nothing: zero-width space, word joiner, BOM, soft hyphen, direction marks...
+_INVISIBLE = re.compile(r"[\u00ad\u061c\u180e\u200b\u200e\u200f\u2060-\u2064\ufeff]")
+#: Joiners are invisible too, but a zero-width joiner inside an emoji (👩‍🎨) or a word is meaningful:
+#: only those next to a space, an end of the text or another joiner go.
+_LOOSE_JOINERS = re.compile(r"(?<!\S)[\u200c\u200d]+|[\u200c\u200d]+(?!\S)")
+#: Characters that look blank but are not whitespace to Python (Hangul fillers, blank Braille cell).
+_BLANK_LOOKING = re.compile(r"[\u115f\u1160\u3164\uffa0\u2800]")
 
-    default_error_messages = {**_REQUIRED_MESSAGES, "invalid": NOT_TEXT}
+
+def visible_text(value: str) -> str:
+    """``value`` in NFC with the invisible characters removed and the blank-looking ones made spaces,
+    so that a title of zero-width spaces is empty, and "Batik" is one string whatever was pasted."""
+    value = unicodedata.normalize("NFC", value)
+    value = _INVISIBLE.sub("", value)
+    value = _BLANK_LOOKING.sub(" ", value)
+    return _LOOSE_JOINERS.sub("", value)
+
+
+class Text(fields.String):
+    """A string whose missing, null and wrong-type messages are readable on a form, and that refuses
+    control characters and bidi overrides (a terminal escape or a reversed title is never input).
+
+    It leaves the text as sent otherwise (a password is one); :class:`TrimmedString` and
+    :class:`OneLine`, for text people read, also drop invisible characters.
+    """
+
+    default_error_messages = {**_REQUIRED_MESSAGES, "invalid": NOT_TEXT, "control": CONTROL_CHARACTERS}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _FORBIDDEN.search(text):
+            raise self.make_error("control")
+        return text
 
 
 class TrimmedString(Text):
-    """A string with surrounding whitespace removed before length checks (descriptions, reasons)."""
+    """Text people read (descriptions, reasons, addresses): invisible characters dropped
+    (:func:`visible_text`), surrounding whitespace removed, before length checks."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        return visible_text(super()._deserialize(value, attr, data, **kwargs)).strip()
 
 
-class OneLine(Text):
-    """A name or title: trimmed, and runs of whitespace (newlines, tabs) collapsed to one space."""
+class OneLine(TrimmedString):
+    """A name or title: a :class:`TrimmedString` with runs of whitespace (newlines, tabs) collapsed to one space."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         return " ".join(super()._deserialize(value, attr, data, **kwargs).split())
+
+
+class PatchSchema(Schema):
+    """The body of a PATCH: every field optional, only the fields sent change, and at least one is
+    sent (an empty PATCH is a client bug, not a success that changed nothing)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)
+
+    @validates_schema
+    def _something_to_change(self, data: dict[str, Any], **_kw: Any) -> None:
+        if not data:
+            raise ValidationError(NOTHING_TO_CHANGE)
 
 
 class QuerySchema(Schema):

@@ -11,17 +11,27 @@ catches a domain error and still answers 2xx/3xx must roll back itself.
 :data:`STATUS` maps each kind to one. The API answers
 ``{"error": {"code": ..., "message": ..., "fields": {...}}}``; pages render ``error.html`` with the
 same status.
+
+**Input the routing and the JSON parser refuse** before any view runs: an id in a URL is an
+``<int:...>`` that only matches 1..:data:`~marketplace.db.MAX_ID` (what our keys hold; beyond is a
+404, never a database overflow), and a JSON body nested too deep or holding a lone surrogate (``"\\ud800"``, which
+no database can store) is not JSON to us (400 ``invalid_json``).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from flask import Flask, Response, flash, g, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from marketplace import errors
+from marketplace.db import MAX_ID
 
 #: The HTTP status of each kind of domain error (a subclass takes its nearest listed ancestor's).
 STATUS: dict[type[errors.DomainError], int] = {
@@ -58,8 +68,81 @@ def status_for(err: errors.DomainError) -> int:
     return 400
 
 
+#: How deep a JSON body may nest; our deepest input is an object holding an object (an address).
+MAX_JSON_DEPTH = 32
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _at_most(limit: int) -> str:
+    """A regex of the decimal numbers 1..``limit`` without leading zeros (so that the routing itself
+    refuses the others: a converter's ``ValidationError`` can make werkzeug answer 405 instead of 404)."""
+    digits = str(limit)
+    shorter = rf"[1-9]\d{{0,{len(digits) - 2}}}"
+    same_length = [digits]
+    for i, d in enumerate(digits):
+        low = "1" if i == 0 else "0"
+        if int(d) > int(low):
+            same_length.append(f"{digits[:i]}[{low}-{int(d) - 1}]" + (rf"\d{{{len(digits) - i - 1}}}" if i < len(digits) - 1 else ""))
+    return "(?:" + "|".join([shorter, *same_length]) + ")"
+
+
+class IdConverter(IntegerConverter):
+    """``<int:name>`` of every route: a row id, 1..:data:`~marketplace.db.MAX_ID` written without leading
+    zeros; anything else (0, 007, 2**31, 10**30) matches no route, so it is a 404, never a database
+    overflow (PostgreSQL refuses an ``integer`` parameter past 2^31-1: a 500 before this).
+
+    It replaces werkzeug's ``int`` app-wide (:class:`MarketplaceMap`), so every route, present and
+    future, is bounded without naming a special converter. It takes no arguments.
+    """
+
+    regex = _at_most(MAX_ID)
+
+    def __init__(self, map: Map) -> None:
+        super().__init__(map, min=1, max=MAX_ID)
+
+
+class MarketplaceMap(Map):
+    default_converters = {**Map.default_converters, "int": IdConverter}
+
+
+class MarketplaceJSONProvider(DefaultJSONProvider):
+    """JSON whose parsing fails with ``ValueError`` (so ``get_json`` answers 400) instead of a
+    ``RecursionError`` or a string PostgreSQL cannot store breaking the request later as a 500."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            value = json.loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        check_json_value(value)
+        return value
+
+
+def check_json_value(value: Any) -> None:
+    """Raise ``ValueError`` when ``value`` nests deeper than :data:`MAX_JSON_DEPTH` or holds a lone
+    surrogate in a string or key (walked without recursion: the point is to survive hostile input)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                raise ValueError("JSON string holds a lone surrogate")
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError("JSON nested too deeply")
+            if isinstance(item, dict):
+                stack.extend((k, depth) for k in item)
+                stack.extend((v, depth + 1) for v in item.values())
+            else:
+                stack.extend((v, depth + 1) for v in item)
+
+
 class MarketplaceFlask(Flask):
-    """Flask whose every view runs as one unit of work on the request's session (see module doc)."""
+    """Flask whose every view runs as one unit of work on the request's session (see module doc), with
+    bounded ids in URLs and a JSON parser that refuses what we cannot store."""
+
+    url_map_class = MarketplaceMap
+    json_provider_class = MarketplaceJSONProvider
 
     def dispatch_request(self) -> Any:  # type: ignore[override]
         try:

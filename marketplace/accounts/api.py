@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from marketplace.accounts import schemas, services
 from marketplace.accounts.security import api_auth, current_token, require_user
+from marketplace.apidoc import error_responses
 from marketplace.db import get_session
 from marketplace.extensions import limiter
 
@@ -20,6 +21,7 @@ def _login_limit() -> str:
 
 
 @bp.route("/auth/register", methods=["POST"])
+@bp.doc(**error_responses(409))
 @bp.arguments(schemas.RegisterIn)
 @bp.response(201, schemas.UserOut)
 def register(body: dict[str, Any]) -> Any:
@@ -28,6 +30,7 @@ def register(body: dict[str, Any]) -> Any:
 
 
 @bp.route("/auth/token", methods=["POST"])
+@bp.doc(**error_responses(401, 429))
 @limiter.limit(_login_limit)
 @bp.arguments(schemas.TokenIn)
 @bp.response(200, schemas.TokenOut)

@@ -8,6 +8,7 @@ from typing import Any, Callable, TypeVar
 from flask import current_app, g, redirect, request, session, url_for
 
 from marketplace.accounts import services
+from marketplace.apidoc import add_manual_doc, auth_doc
 from marketplace.accounts.models import ApiToken, User
 from marketplace.db import get_session
 from marketplace.errors import Forbidden, Unauthorized
@@ -65,7 +66,7 @@ def require_user(*roles: str) -> User:
 
 
 def api_auth(*roles: str) -> Callable[[F], F]:
-    """API decorator: require a bearer token (and one of ``roles``)."""
+    """API decorator: require a bearer token (and one of ``roles``); the OpenAPI document says so."""
 
     def decorate(fn: F) -> F:
         @wraps(fn)
@@ -73,7 +74,19 @@ def api_auth(*roles: str) -> Callable[[F], F]:
             require_user(*roles)
             return fn(*args, **kwargs)
 
+        add_manual_doc(wrapper, auth_doc(roles))
         return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def api_optional_auth() -> Callable[[F], F]:
+    """API decorator documenting a public operation that reads a token when one is sent (and answers
+    401 when it is invalid): its view calls :func:`current_user`. It changes nothing at run time."""
+
+    def decorate(fn: F) -> F:
+        add_manual_doc(fn, auth_doc((), optional=True))
+        return fn
 
     return decorate
 

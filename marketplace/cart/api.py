@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
 from marketplace.cart import schemas, services
+from marketplace.apidoc import error_responses
 from marketplace.db import get_session
 from marketplace.media.storage import get_storage
 
@@ -33,6 +34,7 @@ def get_cart() -> Any:
 
 
 @bp.route("/cart/items", methods=["POST"])
+@bp.doc(**error_responses(404, 409))
 @api_auth(BUYER)
 @bp.arguments(schemas.CartItemIn)
 @bp.response(200, schemas.CartOut)
@@ -42,6 +44,7 @@ def add_item(body: dict[str, Any]) -> Any:
 
 
 @bp.route("/cart/items/<int:listing_id>", methods=["PATCH"])
+@bp.doc(**error_responses(409))
 @api_auth(BUYER)
 @bp.arguments(schemas.CartQuantityIn)
 @bp.response(200, schemas.CartOut)

@@ -8,13 +8,14 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from marketplace.cart.services import MAX_QUANTITY, Cart
+from marketplace.db import MAX_ID
 from marketplace.fields import StrictInteger
 
 QUANTITY = validate.Range(min=1, max=MAX_QUANTITY, error=f"From 1 to {MAX_QUANTITY}.")
 
 
 class CartItemIn(Schema):
-    listing_id = StrictInteger(required=True, validate=validate.Range(min=1))
+    listing_id = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_ID))
     quantity = StrictInteger(load_default=1, validate=QUANTITY)
 
 

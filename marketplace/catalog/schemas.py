@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from marketplace.fields import QuerySchema
+from marketplace.fields import OneLine, QuerySchema
 from marketplace.listings.models import CATEGORIES, Listing, ListingImage
 from marketplace.media.storage import public_url
 from marketplace.shops import places
@@ -25,10 +25,10 @@ MAX_PRICE_IDR = 10**12
 class SearchQuery(QuerySchema):
     """``GET /api/v1/listings`` and ``/search`` parameters; empty values count as absent (GET forms send them)."""
 
-    q = fields.String(validate=validate.Length(max=200))
+    q = OneLine(validate=validate.Length(max=200))
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    city = fields.String(validate=validate.Length(max=80))
-    kelurahan = fields.String(validate=validate.Length(max=80))
+    city = OneLine(validate=validate.Length(max=80))
+    kelurahan = OneLine(validate=validate.Length(max=80))
     min_price = fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_PRICE_IDR))
     max_price = fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_PRICE_IDR))
     sort = fields.String(validate=validate.OneOf(SORTS))

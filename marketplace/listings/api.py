@@ -14,7 +14,8 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import api_auth, current_user, require_user
+from marketplace.accounts.security import api_auth, api_optional_auth, current_user, require_user
+from marketplace.apidoc import error_responses
 from marketplace.db import get_session
 from marketplace.listings import schemas, services
 from marketplace.media.storage import get_storage
@@ -25,6 +26,7 @@ ARTISAN = Role.ARTISAN.value
 
 
 @bp.route("/listings", methods=["POST"])
+@bp.doc(**error_responses(409))
 @api_auth(ARTISAN)
 @bp.arguments(schemas.ListingIn)
 @bp.response(201, schemas.ListingOut)
@@ -34,6 +36,7 @@ def create_listing(body: dict[str, Any]) -> Any:
 
 
 @bp.route("/listings/<int:listing_id>", methods=["GET"])
+@api_optional_auth()
 @bp.response(200, schemas.ListingOut)
 def get_listing(listing_id: int) -> Any:
     """An approved listing; its owner and admins also see it in any other status."""
@@ -50,6 +53,7 @@ def update_listing(body: dict[str, Any], listing_id: int) -> Any:
 
 
 @bp.route("/listings/<int:listing_id>/withdraw", methods=["POST"])
+@bp.doc(**error_responses(409))
 @api_auth(ARTISAN)
 @bp.response(200, schemas.ListingOut)
 def withdraw_listing(listing_id: int) -> Any:
@@ -58,6 +62,7 @@ def withdraw_listing(listing_id: int) -> Any:
 
 
 @bp.route("/listings/<int:listing_id>/submit", methods=["POST"])
+@bp.doc(**error_responses(409))
 @api_auth(ARTISAN)
 @bp.response(200, schemas.ListingOut)
 def resubmit_listing(listing_id: int) -> Any:
@@ -66,6 +71,7 @@ def resubmit_listing(listing_id: int) -> Any:
 
 
 @bp.route("/listings/<int:listing_id>/images", methods=["POST"])
+@bp.doc(**error_responses(409))
 @api_auth(ARTISAN)
 @bp.arguments(schemas.ImageUploadIn, location="files")
 @bp.response(201, schemas.ImageOut)

@@ -16,7 +16,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from marketplace.fields import INVALID_CHOICE, REQUIRED, OneLine, TrimmedString, WholeNumber
+from marketplace.fields import INVALID_CHOICE, REQUIRED, OneLine, PatchSchema, TrimmedString, WholeNumber
 from marketplace.listings.models import CATEGORIES, FULFILMENT_KINDS, ListingStatus
 from marketplace.media.storage import public_url
 
@@ -75,12 +75,8 @@ class ListingIn(Schema):
             raise ValidationError(message, field_name="processing_days")
 
 
-class ListingPatch(ListingIn):
-    """Any subset of :class:`ListingIn` (no defaults are filled in: only the fields sent change)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["partial"] = True
-        super().__init__(*args, **kwargs)
+class ListingPatch(PatchSchema, ListingIn):
+    """Any non-empty subset of :class:`ListingIn` (no defaults are filled in: only the fields sent change)."""
 
 
 class ImageUploadIn(Schema):

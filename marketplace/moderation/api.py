@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
+from marketplace.apidoc import error_responses
 from marketplace.db import get_session
 from marketplace.moderation import schemas, services
 
@@ -25,6 +26,7 @@ def moderation_queue() -> Any:
 
 
 @bp.route("/admin/listings/<int:listing_id>/approve", methods=["POST"])
+@bp.doc(**error_responses(409))
 @api_auth(ADMIN)
 @bp.arguments(schemas.ApproveIn)
 @bp.response(200, schemas.DecisionOut)
@@ -36,6 +38,7 @@ def approve(body: dict[str, Any], listing_id: int) -> Any:
 
 
 @bp.route("/admin/listings/<int:listing_id>/reject", methods=["POST"])
+@bp.doc(**error_responses(409))
 @api_auth(ADMIN)
 @bp.arguments(schemas.RejectIn)
 @bp.response(200, schemas.DecisionOut)

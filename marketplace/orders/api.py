@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
+from marketplace.apidoc import error_responses
 from marketplace.db import get_session, utcnow
 from marketplace.orders import schemas, services
 from marketplace.orders.checkout import place_order, shipping_quoter
@@ -20,6 +21,7 @@ BUYER = Role.BUYER.value
 
 
 @bp.route("/checkout", methods=["POST"])
+@bp.doc(**error_responses(409))
 @api_auth(BUYER)
 @bp.arguments(schemas.CheckoutIn)
 @bp.response(201, schemas.OrderOut)

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
+from marketplace.apidoc import error_responses
 from marketplace.db import get_session, utcnow
 from marketplace.orders import fulfilment, schemas, services
 
@@ -27,6 +28,7 @@ def seller_orders(query: dict[str, Any]) -> Any:
 
 
 @bp.route("/seller/orders/<int:seller_order_id>/ship", methods=["POST"])
+@bp.doc(**error_responses(409))
 @api_auth(ARTISAN)
 @bp.arguments(schemas.ShipIn)
 @bp.response(200, schemas.SellerOrderDetail)
@@ -36,6 +38,7 @@ def ship(body: dict[str, Any], seller_order_id: int) -> Any:
 
 
 @bp.route("/seller/orders/<int:seller_order_id>/cancel", methods=["POST"])
+@bp.doc(**error_responses(409))
 @api_auth(ARTISAN)
 @bp.arguments(schemas.CancelIn)
 @bp.response(200, schemas.SellerOrderDetail)
@@ -45,6 +48,7 @@ def cancel(body: dict[str, Any], seller_order_id: int) -> Any:
 
 
 @bp.route("/seller-orders/<int:seller_order_id>/confirm-delivery", methods=["POST"])
+@bp.doc(**error_responses(409))
 @api_auth(BUYER)
 @bp.response(200, schemas.SellerOrderOut)
 def confirm_delivery(seller_order_id: int) -> Any:

@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
+from marketplace.apidoc import error_responses
 from marketplace.db import get_session, utcnow
 from marketplace.payments import refunds, schemas, services
 from marketplace.payments.webhooks import current_gateway
@@ -25,6 +26,7 @@ bp = Blueprint("payments_api", __name__, url_prefix="/api/v1", description="Paym
 
 
 @bp.route("/orders/<int:order_id>/sandbox-pay", methods=["POST"])
+@bp.doc(**error_responses(409))
 @api_auth()
 @bp.arguments(schemas.SandboxPayIn)
 @bp.response(202, schemas.SandboxPayOut)
@@ -41,6 +43,7 @@ def sandbox_pay(body: dict[str, Any], order_id: int) -> Any:
 
 
 @bp.route("/admin/orders/<int:order_id>/refund", methods=["POST"])
+@bp.doc(**error_responses(409))
 @api_auth(Role.ADMIN.value)
 @bp.arguments(schemas.RefundIn)
 @bp.response(200, schemas.RefundOut)

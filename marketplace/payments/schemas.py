@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from marketplace.db import MAX_ID
 from marketplace.fields import StrictInteger, TrimmedString
 
 #: A card number as typed: 12 to 19 digits, spaces allowed between groups.
@@ -49,7 +50,7 @@ REFUND_REASON_MESSAGE = "Give a reason of 3 to 500 characters."
 class RefundIn(Schema):
     """``{seller_order_id?, reason}``: one seller order of the order, or (absent or null) all of it."""
 
-    seller_order_id = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(min=1))
+    seller_order_id = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     reason = TrimmedString(required=True, validate=validate.Length(3, 500, error=REFUND_REASON_MESSAGE))
 
 

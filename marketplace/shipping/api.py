@@ -8,7 +8,8 @@ from flask import current_app
 from flask.blueprints import BlueprintSetupState
 from flask_smorest import Blueprint
 
-from marketplace.accounts.security import current_user
+from marketplace.accounts.security import api_optional_auth, current_user
+from marketplace.apidoc import error_responses
 from marketplace.db import get_session
 from marketplace.shipping import rates, schemas, services
 
@@ -22,6 +23,8 @@ def _check_rate_table(state: BlueprintSetupState) -> None:
 
 
 @bp.route("/shipping/quote", methods=["GET"])
+@api_optional_auth()
+@bp.doc(**error_responses(404, 409))
 @bp.arguments(schemas.QuoteQuery, location="query")
 @bp.response(200, schemas.QuoteOut)
 def quote(query: dict[str, Any]) -> Any:

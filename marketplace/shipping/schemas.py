@@ -6,7 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from marketplace.fields import QuerySchema, TrimmedString
+from marketplace.db import MAX_ID
+from marketplace.fields import OneLine, QuerySchema, TrimmedString
 from marketplace.shipping import provinces
 from marketplace.shipping.provinces import PROVINCE_MESSAGE
 from marketplace.shipping.rates import ZONES
@@ -22,7 +23,7 @@ class QuoteQuery(QuerySchema):
     """``GET /api/v1/shipping/quote`` parameters; empty values count as absent (GET forms send them)."""
 
     listing_id = fields.Integer(
-        required=True, strict=False, validate=validate.Range(min=1, error=LISTING_MESSAGE),
+        required=True, strict=False, validate=validate.Range(min=1, max=MAX_ID, error=LISTING_MESSAGE),
         error_messages={"required": LISTING_MESSAGE, "invalid": LISTING_MESSAGE},
     )
     quantity = fields.Integer(
@@ -33,7 +34,7 @@ class QuoteQuery(QuerySchema):
         required=True, validate=validate.Length(min=1, max=MAX_CITY_LENGTH, error=CITY_MESSAGE),
         error_messages={"required": CITY_MESSAGE},
     )
-    province = fields.String(required=True, error_messages={"required": PROVINCE_MESSAGE})
+    province = OneLine(required=True, error_messages={"required": PROVINCE_MESSAGE})
 
     @validates("province")
     def _known_province(self, value: str, **_kw: Any) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
+from marketplace.apidoc import error_responses
 from marketplace.db import get_session
 from marketplace.shops import schemas, services
 from marketplace.shops.models import Shop
@@ -24,6 +25,7 @@ def _out(session: Session, shop: Shop) -> dict[str, Any]:
 
 
 @bp.route("/shops", methods=["POST"])
+@bp.doc(**error_responses(409))
 @api_auth(ARTISAN)
 @bp.arguments(schemas.ShopIn)
 @bp.response(201, schemas.ShopOut)
@@ -35,6 +37,7 @@ def create_shop(body: dict[str, Any]) -> Any:
 
 
 @bp.route("/shops/me", methods=["GET"])
+@bp.doc(**error_responses(404))
 @api_auth(ARTISAN)
 @bp.response(200, schemas.ShopOut)
 def my_shop() -> Any:
@@ -44,6 +47,7 @@ def my_shop() -> Any:
 
 
 @bp.route("/shops/me", methods=["PATCH"])
+@bp.doc(**error_responses(404))
 @api_auth(ARTISAN)
 @bp.arguments(schemas.ShopPatch)
 @bp.response(200, schemas.ShopOut)

@@ -12,7 +12,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from marketplace.fields import REQUIRED, OneLine, Text, TrimmedString
+from marketplace.fields import REQUIRED, OneLine, PatchSchema, Text, TrimmedString
 from marketplace.shops import places
 
 NAME_MAX = 120
@@ -59,12 +59,8 @@ def _check_place(city: str, kelurahan: str) -> None:
         raise ValidationError(err.message, field_name=err.field) from None
 
 
-class ShopPatch(ShopIn):
-    """Every field optional; only the ones sent change."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["partial"] = True
-        super().__init__(*args, **kwargs)
+class ShopPatch(PatchSchema, ShopIn):
+    """Every field optional; only the ones sent change (at least one)."""
 
 
 class ShopOut(Schema):

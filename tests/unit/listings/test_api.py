@@ -168,7 +168,7 @@ def test_patch_nothing_changed_records_nothing(api, market):
     seller = market.seller()
     listing = market.listing(seller)
     assert api.patch(f"/api/v1/listings/{listing['id']}", as_=seller, json={"stock": 3}).status_code == 200
-    assert api.patch(f"/api/v1/listings/{listing['id']}", as_=seller, json={}).status_code == 200
+    assert api.patch(f"/api/v1/listings/{listing['id']}", as_=seller, json={}).status_code == 422  # nothing to change
     assert market.types(listing["id"]) == ["listing.submitted"]
 
 

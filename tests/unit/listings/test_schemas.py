@@ -53,7 +53,7 @@ def test_required_fields(missing, message):
 
 def test_a_patch_is_any_subset_without_defaults_and_leaves_made_to_order_to_the_merged_listing():
     assert ListingPatch().load({"fulfilment": "made_to_order"}) == {"fulfilment": "made_to_order"}
-    assert ListingPatch().load({}) == {}
+    assert errors(ListingPatch(), {}) == {"_schema": ["Send at least one field to change."]}
     assert errors(ListingPatch(), {"title": "ab"}) == {"title": ["Use 3 to 140 characters."]}
 
 
