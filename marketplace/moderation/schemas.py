@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from marketplace.db import MAX_ID
 from marketplace.fields import TrimmedString, WholeNumber
 from marketplace.listings.schemas import ListingOut
 
@@ -19,7 +20,7 @@ class DecisionIn(Schema):
     """What every decision names: the listing's ``revision`` the moderator saw (from the queue or the
     page). Required: a decision without it could publish an edit nobody reviewed (issue #9)."""
 
-    revision = WholeNumber(required=True, validate=validate.Range(min=1, error=REVISION_MESSAGE),
+    revision = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_ID, error=REVISION_MESSAGE),
                            error_messages=_REVISION_MESSAGES)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from events.outbox import record
 from marketplace.accounts.models import User
+from marketplace.db import MAX_ID
 from marketplace.errors import NotFound
 from marketplace.listings.models import Listing
 from marketplace.orders.models import Order, OrderStatus, SellerOrder, SellerOrderStatus
@@ -168,12 +169,27 @@ def search(session: Session, *, status: str | None = None, q: str | None = None,
         stmt = stmt.where(Order.status == status)
     if q:
         text = q.strip()
-        if text.startswith("#") and text[1:].isdigit():  # "#123": that order, nothing else
-            return list(session.scalars(stmt.where(Order.id == int(text[1:]))))
+        if text.startswith("#") and _ascii_digits(text[1:]):  # "#123": that order, nothing else
+            number = _order_number(text[1:])
+            return [] if number is None else list(session.scalars(stmt.where(Order.id == number)))
         like = f"%{text.lower()}%"
         conditions = [func.lower(User.name).like(like), func.lower(User.email).like(like),
                       func.lower(Order.recipient).like(like)]
-        if text.isdigit():
-            conditions.append(Order.id == int(text))
+        number = _order_number(text)
+        if number is not None:
+            conditions.append(Order.id == number)
         stmt = stmt.where(or_(*conditions))
     return list(session.scalars(stmt))
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _order_number(text: str) -> int | None:
+    """``text`` as an order id, or None: ASCII digits within the id column's range (a longer number is
+    a phone or card number typed into the search box, not an order)."""
+    if not _ascii_digits(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None

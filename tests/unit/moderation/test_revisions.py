@@ -92,7 +92,7 @@ def test_a_revision_from_the_future_is_refused_too(api, market, db_session):
 
 
 @pytest.mark.parametrize("action", ["approve", "reject"])
-@pytest.mark.parametrize("revision", [None, "1", 1.0, 0, -1, True])
+@pytest.mark.parametrize("revision", [None, "1", 1.0, 0, -1, True, 2**63])
 def test_a_decision_must_name_a_revision(api, market, db_session, action, revision):
     listing = market.listing(market.seller())
     body = {} if revision is None else {"revision": revision}

@@ -61,6 +61,10 @@ def test_admin_searches_orders(client, auth, api, app, market):
     page = client.get(f"/admin/orders?q={paid['id']}").get_data(as_text=True)
     assert f'id="order-{paid["id"]}"' in page and "Dibayar" in page
     assert client.get("/admin/orders?status=lost").status_code == 400
+    # a card or phone number typed into the box is no order number: a search, not a database error
+    for q in ("4242424242424242", "#99999999999999999999", "#²"):
+        resp = client.get("/admin/orders", query_string={"q": q})
+        assert resp.status_code == 200 and f'id="order-{paid["id"]}"' not in resp.get_data(as_text=True)
 
 
 def test_who_may_open_these_pages(client, auth, api, app, market):
