@@ -38,6 +38,7 @@ _SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "01234567890", "qwertyuiop", "asdfgh
 #: The most characters of digits and symbols around a guessable word that still leave it guessable.
 _SHORT_AFFIX = 4
 _AFFIX = re.compile(r"^([^a-z]*)(.*?)([^a-z]*)$", re.DOTALL)
+_YEAR = re.compile(r"(19|20)\d\d")
 
 
 @lru_cache(maxsize=1)
@@ -57,7 +58,9 @@ def _sequential(text: str) -> bool:
 
 
 def _trivial(text: str) -> bool:
-    return len(text) <= _SHORT_AFFIX or _repetitive(text) or _sequential(text)
+    """Digits and symbols that add little: short, repeated, a run, or a year with a symbol or two."""
+    return (len(text) <= _SHORT_AFFIX or _repetitive(text) or _sequential(text)
+            or len(_YEAR.sub("", text, count=1)) <= 2)
 
 
 def _personal_words(email: str | None, name: str | None) -> set[str]:
