@@ -168,3 +168,8 @@ def test_create_admin_resetting_a_password_ends_the_old_sessions(tx):
     sid = services.start_session(tx, user)
     services.create_admin(tx, email="sari@example.id", password="moderasi-aman-1")
     assert services.user_for_session(tx, sid, idle=timedelta(hours=1), lifetime=timedelta(days=1)) is None
+
+
+def test_the_account_page_needs_a_login(client):
+    resp = client.get("/account")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
