@@ -126,7 +126,11 @@ def login_required(*roles: str) -> Callable[[F], F]:
 
 
 def log_in(user: User) -> None:
-    """A new server-side session (and a new cookie: no fixation of an id the visitor had before)."""
+    """A new server-side session (and a new cookie: no fixation of an id the visitor had before); a
+    session the cookie still named (logging in again, or after a password change) is ended."""
+    previous = session.get("sid")
+    if isinstance(previous, str):
+        services.end_session(get_session(), previous)
     raw_id = services.start_session(get_session(), user)
     session.clear()
     session["sid"] = raw_id

@@ -173,3 +173,12 @@ def test_create_admin_resetting_a_password_ends_the_old_sessions(tx):
 def test_the_account_page_needs_a_login(client):
     resp = client.get("/account")
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_logging_in_again_ends_the_session_the_cookie_had(app, client, auth, api):
+    user = api.make_user("buyer")
+    auth.login(user.email, user.password)
+    before = _session_cookie(client)
+    auth.login(user.email, user.password)
+    assert "Keluar" in client.get("/").get_data(as_text=True)
+    assert "Keluar" not in _replay(app, before).get("/").get_data(as_text=True)
