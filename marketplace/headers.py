@@ -41,8 +41,8 @@ def content_security_policy(settings: Settings) -> str:
     connect = ["'self'"]
     frame: list[str] = []
     if settings.payment_gateway == "stripe":
-        script.append(STRIPE_JS)
-        frame += [STRIPE_JS, "https://hooks.stripe.com"]
+        script += [STRIPE_JS, "https://*.js.stripe.com"]
+        frame += [STRIPE_JS, "https://*.js.stripe.com", "https://hooks.stripe.com"]
         connect.append("https://api.stripe.com")
         img.append("https://*.stripe.com")
     if settings.media_storage == "s3":

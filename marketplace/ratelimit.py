@@ -127,7 +127,7 @@ class DatabaseStorage(Storage):
             with self.engine.connect() as conn:
                 conn.execute(select(1))
             return True
-        except SQLAlchemyError:
+        except (SQLAlchemyError, RuntimeError):  # RuntimeError: no engine given and no app serving
             return False
 
     def reset(self) -> int | None:
