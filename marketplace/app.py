@@ -31,12 +31,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(days=14),
+        PERMANENT_SESSION_LIFETIME=timedelta(days=settings.session_max_days),
         MAX_CONTENT_LENGTH=settings.max_image_bytes + 256 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
         LOGIN_RATE_LIMIT=settings.login_rate_limit,
+        REGISTER_RATE_LIMIT=settings.register_rate_limit,
         API_TOKEN_TTL_HOURS=settings.api_token_ttl_hours,
         API_TITLE="Pasar Kreatif API",
         API_VERSION="v1",
@@ -48,9 +49,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     Database().init_app(app)
     csrf.init_app(app)
+    import marketplace.ratelimit  # noqa: F401  (registers the ``database://`` rate-limit storage)
+
     limiter.init_app(app)
 
-    from marketplace import i18n
+    from marketplace import headers, i18n
     from marketplace.accounts import security
 
     i18n.init_app(app)
@@ -61,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_blueprints(app, api)
     register_error_handlers(app)
     _register_api_guards(app)
-    _register_security_headers(app)
+    headers.init_app(app, settings)
     _register_health(app)
     return app
 
@@ -118,18 +121,6 @@ def _register_api_guards(app: Flask) -> None:
             raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
         if request.get_json(silent=True) is None:
             raise BadRequest("The body is not valid JSON.", code="invalid_json")
-
-
-def _register_security_headers(app: Flask) -> None:
-    @app.after_request
-    def _security_headers(resp: Any) -> Any:
-        """No sniffing, no framing (clickjacking of the seller and admin forms), no full-URL referrers."""
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if resp.mimetype == "text/html":
-            resp.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'; object-src 'none'; base-uri 'self'")
-        return resp
 
 
 def _register_health(app: Flask) -> None:

@@ -57,8 +57,13 @@ class Settings:
     platform_commission_bps: int = 1000
     payout_hold_hours: int = 72
     promotion_channels: str = ""
-    ratelimit_storage_uri: str = "memory://"
+    # "database://": counters in the app's database, shared by every process (no Redis needed)
+    ratelimit_storage_uri: str = "database://"
     login_rate_limit: str = "10 per minute"
+    register_rate_limit: str = "10 per hour"
+    session_idle_hours: int = 24 * 7
+    session_max_days: int = 30
+    trusted_proxy_hops: int = 0  # proxies in front that set X-Forwarded-For/-Proto (ProxyFix)
     api_token_ttl_hours: int = 24 * 30
     session_cookie_secure: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
@@ -110,8 +115,12 @@ class Settings:
             platform_commission_bps=_int(env, "PLATFORM_COMMISSION_BPS", 1000),
             payout_hold_hours=_int(env, "PAYOUT_HOLD_HOURS", 72),
             promotion_channels=env.get("PROMOTION_CHANNELS", ""),
-            ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", "memory://"),
+            ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "database://",
             login_rate_limit=env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+            register_rate_limit=env.get("REGISTER_RATE_LIMIT") or "10 per hour",
+            session_idle_hours=_int(env, "SESSION_IDLE_HOURS", 24 * 7),
+            session_max_days=_int(env, "SESSION_MAX_DAYS", 30),
+            trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 0),
             api_token_ttl_hours=_int(env, "API_TOKEN_TTL_HOURS", 24 * 30),
             session_cookie_secure=_bool(env, "SESSION_COOKIE_SECURE", True),
             public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),

@@ -1,7 +1,7 @@
 """Imports every model module so ``Base.metadata`` is complete (Alembic and tests rely on it)."""
 
 from events.models import OutboxEvent, ProcessedEvent  # noqa: F401
-from marketplace.accounts.models import ApiToken, User  # noqa: F401
+from marketplace.accounts.models import ApiToken, User, UserSession  # noqa: F401
 from marketplace.listings.models import Listing, ListingImage  # noqa: F401
 from marketplace.moderation.models import ModerationDecision  # noqa: F401
 from marketplace.shops.models import Shop  # noqa: F401
@@ -10,3 +10,4 @@ from marketplace.cart.models import CartItem  # noqa: F401,E402
 from marketplace.orders.models import Order, OrderItem, SellerOrder  # noqa: F401,E402
 from marketplace.payments.models import Payment, ProcessedWebhook, Refund, SandboxWebhookDelivery  # noqa: F401,E402
 from marketplace.notifications.models import Notification, NotificationOptOut, NotificationPreference  # noqa: F401,E402
+from marketplace.ratelimit import RateLimitCounter  # noqa: F401,E402

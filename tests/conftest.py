@@ -175,6 +175,7 @@ def settings(database_url: str, tmp_path: Any) -> Settings:
         session_cookie_secure=False,
         testing=True,
         login_rate_limit="1000 per minute",
+        register_rate_limit="1000 per minute",
     )
 
 

@@ -1,4 +1,7 @@
-"""Accounts JSON API: register, tokens, me."""
+"""Accounts JSON API: register, tokens, me, password change.
+
+Logging in and registering are rate-limited per client address, each with one counter shared with its
+page (``scope``), so the API and the form together allow the configured number, not twice it."""
 
 from __future__ import annotations
 
@@ -20,18 +23,23 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
 @bp.route("/auth/register", methods=["POST"])
-@bp.doc(**error_responses(409))
+@bp.doc(**error_responses(409, 429))
+@limiter.shared_limit(_register_limit, scope="register")
 @bp.arguments(schemas.RegisterIn)
 @bp.response(201, schemas.UserOut)
 def register(body: dict[str, Any]) -> Any:
-    """Create a buyer or artisan account."""
+    """Create a buyer or artisan account (rate-limited per client address)."""
     return services.register(get_session(), **body)
 
 
 @bp.route("/auth/token", methods=["POST"])
 @bp.doc(**error_responses(401, 429))
-@limiter.limit(_login_limit)
+@limiter.shared_limit(_login_limit, scope="login")
 @bp.arguments(schemas.TokenIn)
 @bp.response(200, schemas.TokenOut)
 def token(body: dict[str, Any]) -> Any:
@@ -58,3 +66,12 @@ def revoke_token() -> None:
 def me() -> Any:
     """The calling user."""
     return require_user()
+
+
+@bp.route("/me/password", methods=["POST"])
+@api_auth()
+@bp.arguments(schemas.PasswordChangeIn)
+@bp.response(204)
+def change_password(body: dict[str, Any]) -> None:
+    """Change the password: every session and token of the account ends, this request's token too."""
+    services.change_password(get_session(), require_user(), **body)

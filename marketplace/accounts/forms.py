@@ -34,3 +34,8 @@ class RegisterForm(SchemaForm):
         super().__init__(*args, **kwargs)
         # Built per request so the option labels follow the visitor's language.
         self.role.choices = [SelectChoice(role, _(ROLE_LABELS[role])) for role in REGISTER_ROLES]
+
+
+class PasswordChangeForm(SchemaForm):
+    current_password = PasswordField("Current password")
+    new_password = PasswordField("New password")

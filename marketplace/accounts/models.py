@@ -1,4 +1,4 @@
-"""Users and their API tokens."""
+"""Users, their browser sessions and their API tokens (both revocable server-side)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    sessions: Mapped[list["UserSession"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
     def is_admin(self) -> bool:
@@ -55,3 +56,23 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class UserSession(Base):
+    """A logged-in browser: the signed session cookie carries only a random id whose SHA-256 is ``id``.
+
+    Checked on every page request (``marketplace.accounts.security``), so logging out, a password
+    change or a suspension ends it on the server: a cookie copied before that opens nothing. It also
+    ends after ``SESSION_IDLE_HOURS`` without a request and ``SESSION_MAX_DAYS`` after the login.
+    ``last_seen_at`` is written at most once a minute per session, not on every request."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    user: Mapped[User] = relationship(back_populates="sessions")

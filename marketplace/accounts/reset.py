@@ -9,8 +9,7 @@ change made elsewhere). Nothing is stored for it.
 Asking for a link never says whether the address has an account (same answer, and a message only
 when there is one). The message is a ``password_reset`` notification queued in the request's
 transaction; the notifications worker's mail loop sends it, with the retries every mail gets. A reset
-also revokes the user's API tokens; sessions of other browsers end because ``log_in`` binds a session
-to the password hash (``accounts.security``).
+ends every session and API token of the user (``accounts.services.revoke_all_sessions``).
 """
 
 from __future__ import annotations
@@ -21,12 +20,12 @@ from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import Schema, validate
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.accounts.models import ApiToken, User
+from marketplace.accounts.models import User
 from marketplace.accounts.schemas import EMAIL_LONG_MESSAGE, EMAIL_MAX, password_error
-from marketplace.accounts.services import hash_password, normalise_email
+from marketplace.accounts.services import hash_password, normalise_email, revoke_all_sessions
 from marketplace.config import Settings
 from marketplace.errors import ValidationFailed
 from marketplace.fields import REQUIRED, Text
@@ -101,8 +100,10 @@ def request_reset(session: Session, settings: Settings, email: str, now: datetim
 def reset_password(session: Session, settings: Settings, token: str, password: str, now: datetime) -> User:
     """Set the new password (checked by ``ResetPasswordIn``); the token and the user's API tokens die."""
     user = user_for_token(session, settings, token, now)
+    personal = password_error(password, email=user.email, name=user.name)  # the schema knows no user
+    if personal:
+        raise ValidationFailed(personal, fields={"password": [personal]})
     user.password_hash = hash_password(password)
-    session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                    .values(revoked_at=now))
+    revoke_all_sessions(session, user.id)  # whoever knew the old password is out, everywhere
     session.flush()
     return user

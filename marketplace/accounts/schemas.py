@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from marketplace.accounts.models import Role
+from marketplace.accounts.passwords import (  # noqa: F401 (the messages are this schema module's too)
+    PASSWORD_GUESSABLE_MESSAGE,
+    PASSWORD_PERSONAL_MESSAGE,
+    guessable_password_error,
+)
 from marketplace.fields import INVALID_CHOICE, REQUIRED, OneLine, Text
 
 MIN_PASSWORD_LENGTH = 10
@@ -21,13 +28,15 @@ EMAIL_LONG_MESSAGE = "Use at most 254 characters."
 NAME_LONG_MESSAGE = "Use at most 120 characters."
 
 
-def password_error(password: str) -> str | None:
-    """The password rule, for inputs that have no schema (``create-admin`` on the command line)."""
+def password_error(password: str, *, email: str | None = None, name: str | None = None) -> str | None:
+    """The password rule: length, then not guessable (:mod:`marketplace.accounts.passwords`), also
+    against the account's own e-mail and name when known. Schemas apply it; so do inputs without one
+    (``create-admin`` on the command line, a password change, whose account the body does not name)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return PASSWORD_SHORT_MESSAGE
     if len(password) > MAX_PASSWORD_LENGTH:
         return PASSWORD_LONG_MESSAGE
-    return None
+    return guessable_password_error(password, email=email, name=name)
 
 
 def _password_rule(value: str) -> None:
@@ -44,6 +53,13 @@ class RegisterIn(Schema):
                                             validate.Length(max=NAME_MAX, error=NAME_LONG_MESSAGE)])
     role = fields.String(required=True, validate=validate.OneOf(REGISTER_ROLES, error=INVALID_CHOICE),
                          error_messages={"required": REQUIRED, "null": REQUIRED})
+
+    @validates_schema
+    def _password_not_personal(self, data: dict[str, Any], **_: Any) -> None:
+        """The password rule again, now that the e-mail and name are known (runs only when each field passed)."""
+        message = password_error(data["password"], email=data.get("email"), name=data.get("name"))
+        if message:
+            raise ValidationError(message, field_name="password")
 
 
 class TokenIn(Schema):
@@ -67,3 +83,11 @@ class UserOut(Schema):
     name = fields.String()
     role = fields.String()
     created_at = fields.DateTime()
+
+
+class PasswordChangeIn(Schema):
+    """The current password (proof that it is the account's owner) and the new one."""
+
+    current_password = Text(required=True, load_only=True, validate=[
+        validate.Length(min=1, error=REQUIRED), validate.Length(max=MAX_PASSWORD_LENGTH, error=PASSWORD_LONG_MESSAGE)])
+    new_password = Text(required=True, load_only=True, validate=_password_rule)

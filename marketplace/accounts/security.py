@@ -1,7 +1,14 @@
-"""Who is calling: bearer tokens for the API, the session cookie for pages; role checks for both."""
+"""Who is calling: bearer tokens for the API, the session cookie for pages; role checks for both.
+
+The session cookie (Flask's, signed with ``SECRET_KEY``) carries only the id of a server-side
+session (``user_sessions``) under ``sid``; every page request looks it up, so a logout, a password
+change or a suspension ends it for every copy of the cookie. Sessions end after
+``SESSION_IDLE_HOURS`` without a request and ``SESSION_MAX_DAYS`` after the login.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 from typing import Any, Callable, TypeVar
 
@@ -10,7 +17,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from marketplace.accounts import services
 from marketplace.apidoc import add_manual_doc, auth_doc
 from marketplace.accounts.models import ApiToken, User
-from marketplace.db import get_session
+from marketplace.db import get_db, get_session, utcnow
 from marketplace.errors import Forbidden, Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,15 +45,37 @@ def current_user() -> User | None:
                 raise Unauthorized("The access token is invalid, expired or revoked.")
             user, token_row = found
     else:
-        user_id = session.get("user_id")
-        if user_id is not None:
-            candidate = get_session().get(User, user_id)
-            if candidate is not None and candidate.is_active and session.get("pw") == candidate.password_hash[-16:]:
-                user = candidate
-            else:
-                session.clear()
+        user = _session_user()
     g.current_user = user
     g.current_token = token_row
+    return user
+
+
+_WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _session_user() -> User | None:
+    """The user of the cookie's server-side session; a dead session's cookie is cleared."""
+    raw_id = session.get("sid")
+    if not isinstance(raw_id, str):
+        if "user_id" in session:  # a cookie from before server-side sessions: log it out
+            session.clear()
+        return None
+    settings = current_app.config["SETTINGS"]
+    found = services.user_for_session(get_session(), raw_id, idle=timedelta(hours=settings.session_idle_hours),
+                                      lifetime=timedelta(days=settings.session_max_days))
+    if found is None:
+        session.clear()
+        return None
+    user, row = found
+    if services.session_needs_touch(row):
+        if request.method in _WRITES:  # the request's own (writer's) session commits it
+            row.last_seen_at = utcnow()
+        else:
+            # A read request's session never writes (on SQLite it holds a read snapshot that a write
+            # could not upgrade): its own short transaction, at most once a minute per session.
+            with get_db().transaction() as writer:
+                services.touch_session(writer, row.id)
     return user
 
 
@@ -110,15 +139,25 @@ def login_required(*roles: str) -> Callable[[F], F]:
 
 
 def log_in(user: User) -> None:
+    """A new server-side session (and a new cookie: no fixation of an id the visitor had before); a
+    session the cookie still named (logging in again, or after a password change) is ended."""
+    previous = session.get("sid")
+    if isinstance(previous, str):
+        services.end_session(get_session(), previous)
+    raw_id = services.start_session(get_session(), user)
     session.clear()
-    session["user_id"] = user.id
-    # A password change logs out every other session.
-    session["pw"] = user.password_hash[-16:]
+    session["sid"] = raw_id
     session.permanent = True
+    g.current_user = user
 
 
 def log_out() -> None:
+    """End the server-side session, so a copy of the cookie made before opens nothing."""
+    raw_id = session.get("sid")
+    if isinstance(raw_id, str):
+        services.end_session(get_session(), raw_id)
     session.clear()
+    g.current_user = None
 
 
 def init_app(app: Any) -> None:

@@ -1,4 +1,5 @@
-"""Account use cases: register, authenticate, issue and revoke API tokens, create admins.
+"""Account use cases: register, authenticate, browser sessions and API tokens (issue, check, revoke),
+password change, create admins.
 
 Like every service, these never commit: the request or CLI command that calls them does (ARCHITECTURE.md §8).
 """
@@ -12,11 +13,11 @@ from functools import cache, lru_cache
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketplace.accounts.models import ApiToken, Role, User
+from marketplace.accounts.models import ApiToken, Role, User, UserSession
 from marketplace.config import Settings
 from marketplace.accounts.schemas import MIN_PASSWORD_LENGTH, password_error
 from marketplace.db import utcnow
@@ -59,12 +60,14 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def check_password_strength(password: str) -> None:
-    """The schema's password rule, for callers without a schema (``create-admin``)."""
-    message = password_error(password)
+def check_password_strength(password: str, *, email: str | None = None, name: str | None = None,
+                            field: str = "password") -> None:
+    """The schema's password rule, for callers without a schema (``create-admin``) or whose schema cannot
+    know the account (a password change: the body names no e-mail)."""
+    message = password_error(password, email=email, name=name)
     if message:
         raise ValidationFailed("Password too short." if len(password) < MIN_PASSWORD_LENGTH else message,
-                               fields={"password": [message]})
+                               fields={field: [message]})
 
 
 def register(session: Session, *, email: str, password: str, name: str, role: str) -> User:
@@ -133,7 +136,7 @@ def revoke_token(session: Session, token_row: ApiToken) -> None:
 
 def create_admin(session: Session, *, email: str, password: str, name: str = "Admin") -> User:
     """Create an admin, or promote and reset the password of an existing account with that e-mail."""
-    check_password_strength(password)
+    check_password_strength(password, email=email, name=name)
     email = normalise_email(email)
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
@@ -142,5 +145,80 @@ def create_admin(session: Session, *, email: str, password: str, name: str = "Ad
     else:
         user.role = Role.ADMIN.value
         user.password_hash = hash_password(password)
+        revoke_all_sessions(session, user.id)  # a reset password ends the old logins
     session.flush()
     return user
+
+
+# --- browser sessions -------------------------------------------------------------------------------
+
+#: ``last_seen_at`` is written at most this often per session (not once per request).
+SESSION_TOUCH_SECONDS = 60
+
+
+def start_session(session: Session, user: User) -> str:
+    """A new server-side session for ``user``; the random id to put in the (signed) cookie.
+
+    Only its SHA-256 is stored, as for API tokens: a copy of the table opens no browser session."""
+    raw = secrets.token_urlsafe(32)
+    session.add(UserSession(id=_token_hash(raw), user_id=user.id))
+    session.flush()
+    return raw
+
+
+@cache
+def _session_statement() -> Select[tuple[UserSession, User]]:
+    """A session's row and its user, built once (every page request of a logged-in visitor runs it)."""
+    return select(UserSession, User).join(User, User.id == UserSession.user_id).where(
+        UserSession.id == bindparam("session_id"))
+
+
+def user_for_session(session: Session, raw_id: str, *, idle: timedelta, lifetime: timedelta,
+                     now: datetime | None = None) -> tuple[User, UserSession] | None:
+    """The user of a live session, with its row; None when it is unknown, ended (logout, password
+    change, suspension), idle for ``idle`` or older than ``lifetime``, or its user is deactivated."""
+    now = now or utcnow()
+    found = session.execute(_session_statement(), {"session_id": _token_hash(raw_id)}).first()
+    if found is None:
+        return None
+    row, user = found
+    if (row.revoked_at is not None or row.last_seen_at + idle <= now or row.created_at + lifetime <= now
+            or not user.is_active):
+        return None
+    return user, row
+
+
+def session_needs_touch(row: UserSession, now: datetime | None = None) -> bool:
+    return row.last_seen_at + timedelta(seconds=SESSION_TOUCH_SECONDS) <= (now or utcnow())
+
+
+def touch_session(session: Session, session_id: str, now: datetime | None = None) -> None:
+    """Record that the session was used now (by its stored id; a no-op once it is ended)."""
+    session.execute(update(UserSession).where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
+                    .values(last_seen_at=now or utcnow()))
+
+
+def end_session(session: Session, raw_id: str) -> None:
+    """Log out: the session's cookie opens nothing from now on, wherever it was copied to."""
+    session.execute(update(UserSession).where(UserSession.id == _token_hash(raw_id), UserSession.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()))
+
+
+def revoke_all_sessions(session: Session, user_id: int) -> None:
+    """End every browser session and revoke every API token of the user (password change, suspension)."""
+    now = utcnow()
+    session.execute(update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+                    .values(revoked_at=now))
+    session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=now))
+
+
+def change_password(session: Session, user: User, *, current_password: str, new_password: str) -> None:
+    """Set a new password (the current one proves it is the owner); every session and token of the
+    account ends, so whoever knew the old password is out. The caller opens a new session if it wants."""
+    if not verify_password(user.password_hash, current_password):
+        raise ValidationFailed("The current password is wrong.",
+                               fields={"current_password": ["The current password is wrong."]})
+    check_password_strength(new_password, email=user.email, name=user.name, field="new_password")
+    user.password_hash = hash_password(new_password)
+    revoke_all_sessions(session, user.id)

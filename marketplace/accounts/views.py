@@ -1,4 +1,4 @@
-"""Account pages: log in, log out, register, language switch.
+"""Account pages: log in, log out, register, account settings (password change), language switch.
 
 Logging in (or registering as a buyer) folds the visitor's session cart into the account
 (:func:`marketplace.cart.session_cart.take_out_for`) before the session is renewed.
@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from marketplace.accounts import schemas, services
-from marketplace.accounts.forms import LoginForm, RegisterForm
-from marketplace.accounts.security import log_in, log_out
+from marketplace.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
+from marketplace.accounts.security import log_in, log_out, login_required, require_user
 from marketplace.cart import session_cart
 from marketplace.db import get_session
 from marketplace.errors import DomainError
@@ -39,8 +39,12 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.shared_limit(_login_limit, scope="login", methods=["POST"])  # one counter with the API's
 def login() -> Any:
     """Log in with e-mail and password."""
     form = LoginForm()
@@ -67,8 +71,9 @@ def logout() -> Any:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.shared_limit(_register_limit, scope="register", methods=["POST"])  # one counter with the API's
 def register() -> Any:
-    """Create a buyer or artisan account, then log in."""
+    """Create a buyer or artisan account, then log in (rate-limited per client address)."""
     form = RegisterForm()
     values, status = load_form(form, schemas.RegisterIn())
     if values is not None:
@@ -83,6 +88,25 @@ def register() -> Any:
                 return redirect(url_for("shops_pages.new_shop"))
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required()
+def account() -> Any:
+    """Account settings: change the password, which logs out every other browser and revokes API tokens."""
+    form = PasswordChangeForm()
+    values, status = load_form(form, schemas.PasswordChangeIn())
+    if values is not None:
+        user = require_user()
+        try:
+            services.change_password(get_session(), user, **values)
+        except DomainError as err:
+            status = show_errors(form, err)
+        else:
+            log_in(user)  # this browser stays logged in, on a new session; every other one is out
+            flash(_("Your password is changed. Every other browser and API token was logged out."), "info")
+            return redirect(url_for("accounts_pages.account"))
+    return render_template("accounts/account.html", form=form), status
 
 
 @bp.route("/lang/<code>")

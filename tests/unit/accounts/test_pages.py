@@ -6,6 +6,8 @@ import re
 
 from sqlalchemy import select
 
+from tests.conftest import PageAuth
+
 
 def test_register_page_creates_account_and_logs_in(client, auth, db_session):
     from marketplace.accounts.models import User
@@ -110,16 +112,17 @@ def test_language_switch_to_english_and_back(client):
     assert 'lang="id"' in client.get("/login").get_data(as_text=True)
 
 
-def test_password_change_logs_out_other_sessions(client, auth, api, db_session):
-    from marketplace.accounts import services
-    from marketplace.accounts.models import User
-
+def test_password_change_logs_out_other_sessions(app, client, auth, api):
     user = api.make_user("buyer")
     auth.login(user.email, user.password)
     assert "Keluar" in client.get("/").get_data(as_text=True)
-    row = db_session.get(User, user.id)
-    row.password_hash = services.hash_password("a-brand-new-password")
-    db_session.commit()
+    other = app.test_client()  # a second browser changes the password
+    PageAuth(other).login(user.email, user.password)
+    token = PageAuth(other).csrf_token("/account")
+    resp = other.post("/account", data={"current_password": user.password, "new_password": "a-brand-new-password",
+                                         "csrf_token": token})
+    assert resp.status_code == 302
+    assert "Keluar" in other.get("/").get_data(as_text=True)  # the browser that changed it stays in
     assert "Keluar" not in client.get("/").get_data(as_text=True)
 
 

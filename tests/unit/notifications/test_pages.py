@@ -14,6 +14,7 @@ from marketplace.db import utcnow
 from marketplace.notifications import delivery
 from marketplace.notifications.mailer import FileMailer
 from marketplace.notifications.models import Notification, NotificationOptOut
+from tests.conftest import PageAuth
 
 
 def _notifications(app) -> list[Notification]:
@@ -61,6 +62,9 @@ def test_the_preferences_api_changes_only_what_it_is_given_and_refuses_bad_input
 
 def test_forgot_password_mails_a_single_use_link_and_the_new_password_works(client, auth, api, app, settings):
     buyer = api.make_user("buyer")
+    elsewhere = PageAuth(app.test_client())  # the buyer's other browser, still logged in with the old password
+    assert elsewhere.login(buyer.email, buyer.password).status_code == 302
+    assert elsewhere.client.get("/orders").status_code == 200
     token = auth.csrf_token("/forgot-password")
     unknown = client.post("/forgot-password", data={"csrf_token": token, "email": "nobody@example.id"})
     known = client.post("/forgot-password", data={"csrf_token": token, "email": buyer.email.upper()})
@@ -81,6 +85,7 @@ def test_forgot_password_mails_a_single_use_link_and_the_new_password_works(clie
     done = client.post(path, data={"csrf_token": form_token, "password": "kata sandi baru sekali"})
     assert done.status_code == 302 and done.headers["Location"].endswith("/login")
     assert api.get("/api/v1/me", as_=buyer).status_code == 401  # the API token died with the old password
+    assert elsewhere.client.get("/orders").status_code == 302  # and so did every browser session
     again = client.get(path)
     assert again.status_code == 422 and "sudah dipakai" in again.get_data(as_text=True)
     assert client.post(path, data={"csrf_token": form_token, "password": "lagi lagi lagi lagi"}).status_code == 422
