@@ -9,3 +9,5 @@ import marketplace.catalog.fts  # noqa: F401,E402  (search structures on create_
 from marketplace.cart.models import CartItem  # noqa: F401,E402
 from marketplace.orders.models import Order, OrderItem, SellerOrder  # noqa: F401,E402
 from marketplace.payments.models import Payment, ProcessedWebhook, Refund, SandboxWebhookDelivery  # noqa: F401,E402
+from marketplace.payouts.models import Payout, PayoutAccount, PayoutProviderEventRecord, SandboxPayoutTransfer  # noqa: F401,E402
+from marketplace.ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401,E402
