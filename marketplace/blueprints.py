@@ -17,6 +17,7 @@ API_MODULES = (
     "marketplace.orders.api",
     "marketplace.orders.fulfilment_api",
     "marketplace.payments.api",
+    "marketplace.payouts.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -31,6 +32,7 @@ PAGE_MODULES = (
     "marketplace.payments.webhooks",
     "marketplace.cart.views",
     "marketplace.orders.views",
+    "marketplace.payouts.views",
 )
 
 

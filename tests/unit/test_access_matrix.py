@@ -53,6 +53,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/seller-orders/<int:seller_order_id>/confirm-delivery"): BUYER,
     ("GET", "/api/v1/admin/orders"): ADMIN,
     ("POST", "/api/v1/admin/orders/<int:order_id>/refund"): ADMIN,
+    ("POST", "/api/v1/seller/payout-account"): ARTISAN,
+    ("GET", "/api/v1/seller/payouts"): ARTISAN,
+    ("GET", "/api/v1/seller/statements/<month>.csv"): ARTISAN,
+    ("GET", "/api/v1/admin/payouts"): ADMIN,
+    ("POST", "/api/v1/admin/payouts/<int:payout_id>/retry"): ADMIN,
+    ("GET", "/api/v1/admin/reconciliation"): ADMIN,
 }
 
 JUNK_BODIES = [
@@ -82,7 +88,9 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:image_id>", str(image_id))
                 .replace("<int:shop_id>", "1")
                 .replace("<int:order_id>", "999999")
-                .replace("<int:seller_order_id>", "999999"))
+                .replace("<int:seller_order_id>", "999999")
+                .replace("<int:payout_id>", "999999")
+                .replace("<month>", "2026-11"))
 
 
 @pytest.fixture
@@ -168,6 +176,9 @@ PAGES = {
     "/checkout": BUYER,
     "/orders": BUYER,
     "/orders/{order_id}": BUYER,
+    "/seller/payouts": ARTISAN,
+    "/admin/payouts": ADMIN,
+    "/admin/reconciliation": ADMIN,
 }
 
 
