@@ -153,7 +153,7 @@ def test_the_pages(client, auth, api, app, market, provider):
     seller = market.seller()
     auth.login(seller.email, seller.password)
     page = client.get("/seller/payouts")
-    assert page.status_code == 200 and "Connect payout account" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "Hubungkan rekening pencairan" in page.get_data(as_text=True)
     token = auth.csrf_token("/seller/payouts")
     assert client.post("/seller/payout-account", data={"csrf_token": token}).status_code == 302
     _, part = _delivered(api, app, market, seller)

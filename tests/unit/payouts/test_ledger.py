@@ -85,3 +85,20 @@ def test_the_check_finds_a_paid_order_the_ledger_missed(tx, paid):  # noqa: F811
     forged.status, forged.paid_at = "paid", NOW  # paid without going through mark_paid
     tx.flush()
     assert check(tx) == [f"order {forged.id}: buyer_payments holds 0, the order was paid {forged.total_idr}"]
+
+
+def test_a_partial_refund_takes_back_the_commission_in_proportion(tx, paid, books):  # noqa: F811
+    from marketplace.payments.models import Refund
+
+    order, sari_part, *_ = paid  # 350 000 items + 20 400 shipping, commission 35 000
+    refund = Refund(order_id=order.id, seller_order_id=sari_part.id, amount_idr=100_001, reason="sebagian",
+                    status="succeeded", created_at=NOW, updated_at=NOW)
+    tx.add(refund)
+    tx.flush()
+    ledger.record_refund(tx, order, refund, now=NOW)
+    back = ledger.round_half_up(35_000 * 100_001, 370_400)  # 9 449,33… → 9 449
+    assert back == 9_449
+    assert ledger.commission_by_seller_order(tx, [sari_part.id]) == {sari_part.id: 35_000 - 9_449}
+    assert ledger.payable_by_seller_order(tx, sari_part.shop_id, [sari_part.id]) == {
+        sari_part.id: 335_400 - (100_001 - 9_449)}
+    assert ledger.balance(tx, ledger.REFUNDS) == 100_001

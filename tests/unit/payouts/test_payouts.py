@@ -232,3 +232,17 @@ def test_provider_webhooks_settle_a_pending_payout_once(tx, paid, scripted, book
     assert payouts.apply_provider_event(tx, failed, lambda: NOW) == "failed"
     assert second.status == "failed" and account.status == "restricted"
     assert ledger.balance(tx, ledger.seller_payable(budi_part.shop_id)) == BUDI_PAYABLE
+
+
+def test_each_shop_of_a_multi_shop_order_gets_its_own_payout(tx, paid, sandbox_provider, books):  # noqa: F811
+    order, sari_part, budi_part, buyer, sari, budi, _ = paid
+    connect(tx, sandbox_provider, sari)
+    connect(tx, sandbox_provider, budi)
+    for part, artisan in ((sari_part, sari), (budi_part, budi)):
+        _deliver(tx, part, buyer, artisan)
+        payout = payouts.schedule_payout(tx, part.id, hold_hours=0, now=NOW)
+        payouts.pay_payout(tx, sandbox_provider, payout.id, now=NOW)
+    transfers = sandbox_provider.recorded_transfers()
+    assert sorted((t.amount_idr, t.transfer_group) for t in transfers) == [
+        (BUDI_PAYABLE, str(order.id)), (SARI_PAYABLE, str(order.id))]
+    assert ledger.balance(tx, ledger.PAYOUTS_PAID) + ledger.balance(tx, ledger.PLATFORM_COMMISSION) == order.total_idr
