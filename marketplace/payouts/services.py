@@ -355,15 +355,19 @@ def apply_provider_event(session: Session, event: ProviderEvent, clock: Callable
     releases the shop's payouts waiting for it. ``transfer.paid`` / ``transfer.failed`` (by
     ``transfer_id``, else ``payout_reference`` = the payout id or its idempotency key) settle a pending
     payout: paid; failed and ``permanent`` → failed with the reason, the account needing a fix; failed
-    otherwise → sent again later as a new transfer (the money stays in transit). Returns what it did."""
+    otherwise → sent again later as a new transfer (the money stays in transit). An event naming an
+    account or transfer we do not know is not recorded (``unknown_account`` / ``unknown_transfer``), so a
+    redelivery can still apply it. Returns what it did."""
     now = clock()
-    if not _claim(session, event, now):
+    if session.get(PayoutProviderEventRecord, event.event_id[:255]) is not None:
         return "duplicate"
     if event.kind == "account.updated":
         account = session.scalar(select(PayoutAccount).where(PayoutAccount.account_ref == (event.account_ref or "")))
-        if account is None:
+        if account is None:  # not recorded as seen: a redelivery, once we know the account, applies it
             log.warning("provider event %s names account %s we do not know", event.event_id, event.account_ref)
             return "unknown_account"
+        if not _claim(session, event, now):
+            return "duplicate"
         account.status = "connected" if event.can_receive else "restricted"
         account.onboarding_url = None if event.can_receive else account.onboarding_url
         account.problem = None if event.can_receive else (event.reason or account.problem)
@@ -374,12 +378,15 @@ def apply_provider_event(session: Session, event: ProviderEvent, clock: Callable
             return "account_connected"
         return "account_restricted"
     if event.kind not in ("transfer.paid", "transfer.failed"):
+        _claim(session, event, now)
         return "ignored"
     payout = _payout_for(session, event)
     if payout is None:
         log.warning("provider event %s names a transfer we did not make (%s / %s)", event.event_id,
                     event.transfer_id, event.payout_reference)
         return "unknown_transfer"
+    if not _claim(session, event, now):
+        return "duplicate"
     if payout.status not in (S.PENDING.value, S.PROCESSING.value):
         return "unchanged"
     if event.transfer_id and payout.transfer_id is None:

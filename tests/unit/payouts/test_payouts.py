@@ -246,3 +246,14 @@ def test_each_shop_of_a_multi_shop_order_gets_its_own_payout(tx, paid, sandbox_p
     assert sorted((t.amount_idr, t.transfer_group) for t in transfers) == [
         (BUDI_PAYABLE, str(order.id)), (SARI_PAYABLE, str(order.id))]
     assert ledger.balance(tx, ledger.PAYOUTS_PAID) + ledger.balance(tx, ledger.PLATFORM_COMMISSION) == order.total_idr
+
+
+def test_provider_events_for_unknown_things_change_nothing_and_are_not_swallowed(tx, books):
+    stray = ProviderEvent(kind="transfer.paid", event_id="evt_x", transfer_id="tr_nobody")
+    assert payouts.apply_provider_event(tx, stray, lambda: NOW) == "unknown_transfer"
+    assert payouts.apply_provider_event(tx, stray, lambda: NOW) == "unknown_transfer"  # not marked seen
+    nobody = ProviderEvent(kind="account.updated", event_id="evt_y", account_ref="acct_nobody", can_receive=True)
+    assert payouts.apply_provider_event(tx, nobody, lambda: NOW) == "unknown_account"
+    ignored = ProviderEvent(kind="ignored", event_id="evt_z")
+    assert payouts.apply_provider_event(tx, ignored, lambda: NOW) == "ignored"
+    assert payouts.apply_provider_event(tx, ignored, lambda: NOW) == "duplicate"
