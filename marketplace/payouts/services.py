@@ -72,7 +72,8 @@ def connect_account(session: Session, provider: PayoutProvider, artisan: User, d
                     return_url: str, now: datetime) -> PayoutAccount:
     """Create or update the shop's payout account at the provider (which refuses bad details with
     ``ValidationFailed``, before anything is written here). A connected account releases the shop's
-    payouts that were waiting for it."""
+    payouts that were waiting for it, and sends again those that failed (the artisan fixed the account:
+    each as a new transfer, as an admin's retry)."""
     shop = shop_of(session, artisan)
     account = account_of(session, shop.id)
     existing = account.account_ref if account is not None and account.provider == provider.name else None
@@ -88,6 +89,9 @@ def connect_account(session: Session, provider: PayoutProvider, artisan: User, d
     session.flush()
     if account.status == "connected":
         release_waiting(session, shop.id, now=now)
+        for payout_id in session.scalars(select(Payout.id).where(
+                Payout.shop_id == shop.id, Payout.status == S.FAILED.value).order_by(Payout.id)).all():
+            retry_payout(session, payout_id, now=now)
     return account
 
 

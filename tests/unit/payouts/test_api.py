@@ -168,3 +168,19 @@ def test_the_pages(client, auth, api, app, market, provider):
     assert client.get("/admin/payouts").status_code == 200
     recon = client.get("/admin/reconciliation")
     assert recon.status_code == 200 and 'id="no-mismatches"' in recon.get_data(as_text=True)
+
+
+def test_ledger_check_fails_loudly_on_a_forged_entry(api, app, market, provider, database_url):
+    from sqlalchemy import insert
+
+    from marketplace.ledger.models import LedgerEntry, LedgerTransaction
+
+    seller = market.seller()
+    _delivered(api, app, market, seller)
+    _ledger_check(database_url)
+    with app.extensions["db"].transaction() as session:  # behind the ledger's back: one leg only
+        tx_id = session.scalar(select(LedgerTransaction.id))
+        session.execute(insert(LedgerEntry).values(transaction_id=tx_id, account="platform_commission", amount_idr=1))
+    result = CliRunner().invoke(main, ["ledger", "check"], env={"DATABASE_URL": database_url})
+    assert result.exit_code == 1
+    assert f"transaction {tx_id} does not balance: its entries sum to 1" in result.output

@@ -197,6 +197,22 @@ def test_a_permanent_failure_returns_the_money_and_an_admin_retry_is_a_new_trans
         payouts.retry_payout(tx, payout.id, now=NOW)
 
 
+def test_fixing_the_account_sends_the_failed_payouts_again(tx, paid, scripted, books):  # noqa: F811
+    _, sari_part, _, buyer, sari, *_ = paid
+    connect(tx, scripted, sari)
+    _deliver(tx, sari_part, buyer, sari)
+    payout = payouts.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
+    scripted.script = [permanent("rekening ditutup")]
+    payouts.pay_payout(tx, scripted, payout.id, now=NOW)
+    assert payout.status == "failed"
+    connect(tx, scripted, sari)  # the artisan enters a working account
+    assert (payout.status, payout.generation) == ("processing", 1)
+    assert payouts.pay_payout(tx, scripted, payout.id, now=NOW) == "paid"
+    assert [c["idempotency_key"] for c in scripted.calls] == [f"payout-{payout.id}", f"payout-{payout.id}-1"]
+    with pytest.raises(Conflict):
+        payouts.retry_payout(tx, payout.id, now=NOW)
+
+
 def test_provider_webhooks_settle_a_pending_payout_once(tx, paid, scripted, books):  # noqa: F811
     _, sari_part, budi_part, buyer, sari, budi, _ = paid
     connect(tx, scripted, sari)
