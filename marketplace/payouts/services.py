@@ -12,7 +12,8 @@ which then stays for the next payout). A positive amount moves to ``payouts_in_t
 and ``payout.released`` asks the payouts worker to send it.
 
 **Sending** (:func:`pay_payout`, the worker): one call to the provider with the idempotency key
-``payout-<id>`` (``Payout.idempotency_key``) and ``transfer_group`` = the order id. The key is made of
+``payout-<id>`` (``Payout.idempotency_key``) and ``transfer_group`` = ``order-<order id>`` (the
+PaymentIntent's). The key is made of
 rows committed *before* the call (the release), so redoing the call after a crash (the worker's
 transaction lost: SIGKILL between the call and the commit) repeats the same key and the provider answers
 with the first transfer. Transient errors are kept on the payout (``attempts``, ``last_error``) and sent
@@ -138,6 +139,12 @@ def schedule_payout(session: Session, seller_order_id: int, *, hold_hours: int, 
     return payout
 
 
+def transfer_group(order_id: int) -> str:
+    """The order's ``transfer_group``, the same as its PaymentIntent's (``marketplace.payments.gateways``),
+    so the provider links the buyer's charge and the artisans' transfers."""
+    return f"order-{order_id}"
+
+
 def _lock_payout(session: Session, payout_id: int) -> Payout | None:
     return session.scalar(select(Payout).where(Payout.id == payout_id).with_for_update()
                           .execution_options(populate_existing=True))
@@ -238,7 +245,7 @@ def pay_payout(session: Session, provider: PayoutProvider, payout_id: int, *, no
     try:
         transfer = provider.transfer(
             payout_id=payout.id, amount_idr=payout.amount_idr, account_ref=account.account_ref, details=details,
-            transfer_group=str(payout.order_id), idempotency_key=payout.idempotency_key,
+            transfer_group=transfer_group(payout.order_id), idempotency_key=payout.idempotency_key,
             description=f"Pasar Kreatif payout #{payout.id} (order #{payout.order_id})",
         )
     except PayoutProviderError as exc:

@@ -3,7 +3,7 @@
 - ``order.delivered`` → the seller order's payout, due after ``PAYOUT_HOLD_HOURS``
   (``payout.scheduled``); with a hold of 0 it is released at once.
 - ``payout.released`` (the scheduler releases due payouts, :mod:`marketplace.orders.scheduler`) → the
-  transfer at the payout provider, idempotency key ``payout-<id>``, ``transfer_group`` = the order id
+  transfer at the payout provider, idempotency key ``payout-<id>``, ``transfer_group`` = ``order-<order id>``
   (``payout.paid``, or ``pending`` until the provider's webhook; ``payout.failed`` when refused for good).
   The key comes from rows committed before the call, so a crash between the call and this commit
   repeats the same transfer, never a second one (``marketplace.payouts.services``).

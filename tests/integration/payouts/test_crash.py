@@ -105,7 +105,7 @@ def test_a_worker_killed_after_the_transfer_and_before_its_commit_pays_once(
         doomed.kill()
     [transfer] = store.all()  # the provider paid…
     assert (transfer.idempotency_key, transfer.amount_idr) == (f"payout-{released.id}", released.amount_idr)
-    assert transfer.transfer_group == str(released.order_id)
+    assert transfer.transfer_group == f"order-{released.order_id}"
     assert _payout(session_factory, part_id).status == "processing"  # …and our transaction was lost
 
     survivor = _spawn(env, log)

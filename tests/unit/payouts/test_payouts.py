@@ -74,7 +74,7 @@ def test_a_delivered_part_is_held_then_released_and_paid_once(tx, paid, sandbox_
     assert payouts.pay_payout(tx, sandbox_provider, payout.id, now=NOW) == "unchanged"  # redelivered
     [transfer] = sandbox_provider.recorded_transfers()
     assert (transfer.idempotency_key, transfer.amount_idr, transfer.transfer_group) == (
-        f"payout-{payout.id}", SARI_PAYABLE, str(order.id))
+        f"payout-{payout.id}", SARI_PAYABLE, f"order-{order.id}")
     assert (payout.status, payout.transfer_id) == ("paid", transfer.transfer_id)
     assert ledger.balance(tx, ledger.PAYOUTS_PAID) == SARI_PAYABLE
     assert ledger.balance(tx, ledger.PAYOUTS_IN_TRANSIT) == 0
@@ -171,7 +171,7 @@ def test_transient_errors_are_retried_with_backoff_and_stay_visible(tx, paid, sc
     assert payout.next_attempt_at - NOW == 2 * first_wait  # backoff doubles
     assert payouts.pay_payout(tx, scripted, payout.id, now=NOW) == "paid"
     assert {c["idempotency_key"] for c in scripted.calls} == {f"payout-{payout.id}"}  # one key for all tries
-    assert {c["transfer_group"] for c in scripted.calls} == {str(sari_part.order_id)}
+    assert {c["transfer_group"] for c in scripted.calls} == {f"order-{sari_part.order_id}"}
 
 
 def test_a_permanent_failure_returns_the_money_and_an_admin_retry_is_a_new_transfer(tx, paid, scripted, books):  # noqa: F811,E501
@@ -260,7 +260,7 @@ def test_each_shop_of_a_multi_shop_order_gets_its_own_payout(tx, paid, sandbox_p
         payouts.pay_payout(tx, sandbox_provider, payout.id, now=NOW)
     transfers = sandbox_provider.recorded_transfers()
     assert sorted((t.amount_idr, t.transfer_group) for t in transfers) == [
-        (BUDI_PAYABLE, str(order.id)), (SARI_PAYABLE, str(order.id))]
+        (BUDI_PAYABLE, f"order-{order.id}"), (SARI_PAYABLE, f"order-{order.id}")]
     assert ledger.balance(tx, ledger.PAYOUTS_PAID) + ledger.balance(tx, ledger.PLATFORM_COMMISSION) == order.total_idr
 
 
