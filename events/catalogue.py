@@ -15,7 +15,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "order.refunded",
     ),
     "payments": ("payment.intent_created", "payment.succeeded", "payment.failed", "payment.refunded"),
-    "payouts": ("payout.scheduled", "payout.paid", "payout.failed"),
+    "payouts": ("payout.scheduled", "payout.released", "payout.paid", "payout.failed"),
     "promotions": ("promotion.posted", "promotion.failed"),
 }
 

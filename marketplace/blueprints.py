@@ -18,6 +18,7 @@ API_MODULES = (
     "marketplace.orders.fulfilment_api",
     "marketplace.payments.api",
     "marketplace.notifications.api",
+    "marketplace.payouts.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -35,6 +36,7 @@ PAGE_MODULES = (
     "marketplace.payouts.webhooks",
     "marketplace.notifications.views",
     "marketplace.accounts.reset_views",
+    "marketplace.payouts.views",
 )
 
 

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "workers.cli",
     "marketplace.local.run",
     "marketplace.orders.scheduler",
+    "marketplace.ledger.cli",
 )
 
 

@@ -56,6 +56,7 @@ class Settings:
     max_image_bytes: int = 8 * 1024 * 1024
     platform_commission_bps: int = 1000
     payout_hold_hours: int = 72
+    payout_provider: str = "sandbox"  # sandbox | stripe_connect | xendit (marketplace.payouts.providers)
     promotion_channels: str = ""
     # "database://": counters in the app's database, shared by every process (no Redis needed)
     ratelimit_storage_uri: str = "database://"
@@ -114,6 +115,7 @@ class Settings:
             max_image_bytes=_int(env, "MAX_IMAGE_BYTES", 8 * 1024 * 1024),
             platform_commission_bps=_int(env, "PLATFORM_COMMISSION_BPS", 1000),
             payout_hold_hours=_int(env, "PAYOUT_HOLD_HOURS", 72),
+            payout_provider=env.get("PAYOUT_PROVIDER") or "sandbox",
             promotion_channels=env.get("PROMOTION_CHANNELS", ""),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "database://",
             login_rate_limit=env.get("LOGIN_RATE_LIMIT", "10 per minute"),

@@ -11,3 +11,5 @@ from marketplace.orders.models import Order, OrderItem, SellerOrder  # noqa: F40
 from marketplace.payments.models import Payment, ProcessedWebhook, Refund, SandboxWebhookDelivery  # noqa: F401,E402
 from marketplace.notifications.models import Notification, NotificationOptOut, NotificationPreference  # noqa: F401,E402
 from marketplace.ratelimit import RateLimitCounter  # noqa: F401,E402
+from marketplace.payouts.models import Payout, PayoutAccount, PayoutProviderEventRecord, SandboxPayoutTransfer  # noqa: F401,E402
+from marketplace.ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401,E402

@@ -341,6 +341,15 @@ def _add_product(session: Session, storage: Any, settings: Settings, user: Any, 
         moderation.reject(session, admin, listing.id, listing.revision, outcome)
 
 
+def _sandbox_payout_account(session: Session, shop_id: int) -> None:
+    """Demo artisans are paid out on the sandbox without a click: their account is connected already."""
+    from marketplace.payouts.models import PayoutAccount
+
+    if session.scalar(select(PayoutAccount.id).where(PayoutAccount.shop_id == shop_id)) is None:
+        session.add(PayoutAccount(shop_id=shop_id, provider="sandbox", status="connected",
+                                  account_ref=f"sbx_acct_{shop_id}"))
+
+
 def seed_demo(
     settings: Settings,
     session_factory: sessionmaker[Session] | None = None,
@@ -383,6 +392,8 @@ def seed_demo(
                                       kelurahan=artisan.kelurahan, sentra=artisan.sentra)
                     created["shops"] += 1
                     shop = shops.get_shop_for_owner(session, user.id)
+                if settings.payout_provider == "sandbox":
+                    _sandbox_payout_account(session, shop.id)
                 session.commit()
                 has_listings = session.scalar(select(func.count(Listing.id)).where(Listing.shop_id == shop.id))
                 if not has_listings:

@@ -1,8 +1,9 @@
 """``marketplace scheduler``: the time-driven steps of an order, in one loop that several copies can run.
 
-Two jobs (each also a function the tests call directly): unpaid orders expire after
+Three jobs (each also a function the tests call directly): unpaid orders expire after
 ``ORDER_PAYMENT_TTL_MINUTES`` and are cancelled with their stock returned; shipped parcels are
-confirmed delivered after ``AUTO_CONFIRM_DAYS``. Each item is its own transaction; the transition
+confirmed delivered after ``AUTO_CONFIRM_DAYS``; payouts past their hold are released (and released
+payouts whose retry time came are sent again) for the payouts worker (``marketplace.payouts.services``). Each item is its own transaction; the transition
 locks the order and re-checks its state, so two copies that pick the same item do it once (the
 second finds nothing to do) and a buyer paying at the last second wins or loses cleanly.
 """
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 class Tick:
     expired: int = 0
     confirmed: int = 0
+    payouts: int = 0
 
 
 def expire_unpaid_orders(factory: Callable[[], Session], now: datetime) -> int:
@@ -57,11 +59,28 @@ def confirm_old_deliveries(factory: Callable[[], Session], now: datetime, after:
     return done
 
 
+def release_due_payouts(factory: Callable[[], Session], now: datetime) -> int:
+    """Release every payout past its hold, and send again those whose retry time came; how many."""
+    from marketplace.payouts import services as payouts
+
+    with factory() as session:
+        due, resends = payouts.due_releases(session, now), payouts.due_resends(session, now)
+    done = 0
+    for payout_id in due:
+        with transaction(factory) as session:
+            done += payouts.release_payout(session, payout_id, now=now) != "scheduled"
+    for payout_id in resends:
+        with transaction(factory) as session:
+            done += payouts.resend(session, payout_id, now=now)
+    return done
+
+
 def tick(factory: Callable[[], Session], settings: Settings, now: datetime | None = None) -> Tick:
     now = now or utcnow()
     return Tick(
         expired=expire_unpaid_orders(factory, now),
         confirmed=confirm_old_deliveries(factory, now, timedelta(days=settings.auto_confirm_days)),
+        payouts=release_due_payouts(factory, now),
     )
 
 
@@ -71,8 +90,9 @@ def run(factory: Callable[[], Session], settings: Settings, stop: threading.Even
     while not stop.is_set():
         try:
             done = tick(factory, settings)
-            if done.expired or done.confirmed:
-                log.info("expired %d unpaid orders, confirmed %d deliveries", done.expired, done.confirmed)
+            if done.expired or done.confirmed or done.payouts:
+                log.info("expired %d unpaid orders, confirmed %d deliveries, released %d payouts",
+                         done.expired, done.confirmed, done.payouts)
         except OperationalError as exc:  # database away: try again next round
             log.warning("scheduler round failed: %s", exc)
         stop.wait(interval)
@@ -83,7 +103,7 @@ def register(main: click.Group) -> None:
     @click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(0.1, 3600),
                   help="Seconds between rounds.")
     def scheduler(interval: float) -> None:
-        """Expire unpaid orders and confirm old deliveries, every INTERVAL seconds, until stopped."""
+        """Expire unpaid orders, confirm old deliveries and release due payouts, every INTERVAL seconds."""
         from events.cli import configure_logging, stop_on_signals
         from marketplace.db import Database
 

@@ -18,6 +18,7 @@ from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.db import MAX_ID
 from marketplace.errors import NotFound
+from marketplace.ledger import services as ledger
 from marketplace.listings.models import Listing
 from marketplace.orders.models import Order, OrderStatus, SellerOrder, SellerOrderStatus
 
@@ -63,9 +64,12 @@ def list_for_buyer(session: Session, buyer: User) -> list[Order]:
     return list(session.scalars(stmt))
 
 
-def mark_paid(session: Session, order_id: int, *, now: datetime) -> bool:
+def mark_paid(session: Session, order_id: int, *, now: datetime, commission_bps: int | None = None) -> bool:
     """``pending_payment → paid`` (``order.paid``); each seller order now awaits shipment, with the
-    date to ship by. False, and nothing changed, if the order is no longer pending."""
+    date to ship by, and its sale is in the ledger (buyer payment, commission at ``commission_bps``,
+    the artisan's payable: one commit with the status and the event, ARCHITECTURE.md §8). False, and
+    nothing changed, if the order is no longer pending."""
+
     order = lock_order(session, order_id)
     if order.status != PENDING:
         return False
@@ -75,6 +79,8 @@ def mark_paid(session: Session, order_id: int, *, now: datetime) -> bool:
         seller_order.status = SellerOrderStatus.AWAITING_SHIPMENT.value
         seller_order.ship_by = now + timedelta(days=seller_order.processing_days + HANDLING_DAYS)
     session.flush()
+    ledger.record_order_paid(session, order, now=now,
+                             commission_bps=ledger.DEFAULT_COMMISSION_BPS if commission_bps is None else commission_bps)
     record(session, "order.paid", key=order.id, data={
         "order_id": order.id, "buyer_id": order.buyer_id, "total_idr": order.total_idr,
         "seller_order_ids": [so.id for so in order.seller_orders],

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.errors import Conflict, ValidationFailed
+from marketplace.ledger import services as ledger
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus, SellerOrder, SellerOrderStatus
 from marketplace.payments import delivery
@@ -261,6 +262,7 @@ def _succeeded(session: Session, order: Order, payment: Payment, refund: Refund,
         return "unchanged"  # told twice (charge.refunded and refund.updated), or after a failure
     refund.status, refund.succeeded_at, refund.updated_at = SUCCEEDED, now, now
     session.flush()
+    ledger.record_refund(session, order, refund, now=now)  # confirmed: the money is back with the buyer
     record(session, "order.refunded", key=order.id, data={
         "order_id": order.id, "amount_idr": refund.amount_idr, "reason": refund.reason, "refund_id": refund.id,
         "seller_order_id": refund.seller_order_id,

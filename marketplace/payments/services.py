@@ -142,14 +142,16 @@ def cancel_intent(session: Session, gateway: PaymentGateway, order_id: int, *, n
 
 
 def handle_webhook(
-    session: Session, gateway: PaymentGateway, payload: bytes, headers: Mapping[str, str], *, now: datetime
+    session: Session, gateway: PaymentGateway, payload: bytes, headers: Mapping[str, str], *, now: datetime,
+    commission_bps: int | None = None,
 ) -> str:
-    """Verify a gateway webhook and apply it (see the module doc); returns what it did, for the log."""
+    """Verify a gateway webhook and apply it (see the module doc); returns what it did, for the log.
+    ``commission_bps`` (``PLATFORM_COMMISSION_BPS``) is what the ledger charges a sale paid now."""
     event = gateway.verify_webhook(payload, headers)
-    return apply_event(session, event, now=now)
+    return apply_event(session, event, now=now, commission_bps=commission_bps)
 
 
-def apply_event(session: Session, event: dict[str, Any], *, now: datetime) -> str:
+def apply_event(session: Session, event: dict[str, Any], *, now: datetime, commission_bps: int | None = None) -> str:
     """Apply a verified Stripe-format event once. Returns ``paid``, ``cancelled``, ``refunded``,
     ``refund_failed``, ``duplicate``, ``ignored`` (a type we do not act on) or ``unchanged`` (a late
     outcome the order is past)."""
@@ -173,7 +175,7 @@ def apply_event(session: Session, event: dict[str, Any], *, now: datetime) -> st
     payment = payment_for_order(session, payment.order_id, for_update=True)
     assert payment is not None
     if event_type == SUCCEEDED:
-        return _succeeded(session, payment, now)
+        return _succeeded(session, payment, now, commission_bps)
     return _failed(session, payment, event_type, obj, now)
 
 
@@ -190,13 +192,13 @@ def claim_event(session: Session, event: dict[str, Any], now: datetime) -> bool:
     return True
 
 
-def _succeeded(session: Session, payment: Payment, now: datetime) -> str:
+def _succeeded(session: Session, payment: Payment, now: datetime, commission_bps: int | None) -> str:
     if payment.status == PaymentStatus.SUCCEEDED.value:
         return "unchanged"
     payment.status = PaymentStatus.SUCCEEDED.value
     payment.failure_reason = None
     payment.updated_at = now
-    moved = orders.mark_paid(session, payment.order_id, now=now)
+    moved = orders.mark_paid(session, payment.order_id, now=now, commission_bps=commission_bps)
     record(session, "payment.succeeded", key=payment.order_id, data={
         "order_id": payment.order_id, "payment_id": payment.id, "provider_ref": payment.provider_intent_id,
         "amount_idr": payment.amount_idr,

@@ -33,6 +33,7 @@ def current_gateway() -> PaymentGateway:
 def stripe_webhook() -> Any:
     """A signed Stripe event: 200 once applied (or a replay), 400 if forged, stale or for an unknown intent."""
     outcome = services.handle_webhook(
-        get_session(), current_gateway(), request.get_data(cache=False), request.headers, now=utcnow()
+        get_session(), current_gateway(), request.get_data(cache=False), request.headers, now=utcnow(),
+        commission_bps=current_app.config["SETTINGS"].platform_commission_bps,
     )
     return jsonify({"received": True, "outcome": outcome})

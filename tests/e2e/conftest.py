@@ -134,6 +134,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
         "MEDIA_STORAGE", "MEDIA_ROOT", "RATELIMIT_STORAGE_URI", "PROMOTION_CHANNELS", "PAYMENT_GATEWAY",
     }}
     env["VAR_DIR"] = str(var_dir)
+    env["PAYOUT_HOLD_HOURS"] = "0"  # a delivered parcel is paid out at once (the payouts test waits for it)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "marketplace.cli", "run", "--port", str(port)],

@@ -135,6 +135,38 @@ def test_an_order_placed_is_mailed_to_the_buyer_as_an_eml_file_under_var_mail(sy
     wait_for(written, 60, "the order-placed mail in var/mail")
     assert _query(system, f"SELECT status FROM notifications WHERE kind = 'order_placed' AND email = '{email}'") == [
         ("sent",)]
+def test_a_delivered_order_is_paid_out_to_the_artisan_within_a_minute(system: RunningSystem) -> None:
+    """PAYOUT_HOLD_HOURS=0: checkout, sandbox payment, shipping, delivery, then the payouts worker's
+    sandbox transfer, all through the running system's processes."""
+    def token(role: str) -> str:
+        email, password = system.logins()[role]
+        resp = http("POST", f"{system.base_url}/api/v1/auth/token", json_body={"email": email, "password": password})
+        assert resp.status == 200, resp.text
+        return resp.json()["access_token"]
+
+    artisan, buyer = token("artisan"), token("buyer")
+    listings = http("GET", f"{system.base_url}/api/v1/seller/listings", token=artisan).json()["items"]
+    listing = next(item for item in listings if item["status"] == "approved" and item["stock"] > 0)
+    http("POST", f"{system.base_url}/api/v1/cart/items", token=buyer, json_body={"listing_id": listing["id"], "quantity": 1})
+    order = http("POST", f"{system.base_url}/api/v1/checkout", token=buyer, json_body={"shipping_address": {
+        "recipient": "Rina", "phone": "081234567890", "line1": "Jl. Melati 3", "city": "Makassar",
+        "province": "Sulawesi Selatan", "postal_code": "90111"}}).json()
+    pay = f"{system.base_url}/api/v1/orders/{order['id']}/sandbox-pay"
+    wait_for(lambda: http("POST", pay, token=buyer, json_body={"card_number": "4242424242424242"}).status == 202,
+             30, "the payment intent, then the sandbox payment")
+    shown = f"{system.base_url}/api/v1/orders/{order['id']}"
+    wait_for(lambda: http("GET", shown, token=buyer).json()["status"] == "paid", 30, "the order to be paid")
+    part = order["seller_orders"][0]["id"]
+    assert http("POST", f"{system.base_url}/api/v1/seller/orders/{part}/ship", token=artisan,
+                json_body={"courier": "JNE", "tracking_number": "JNE-E2E"}).status == 200
+    assert http("POST", f"{system.base_url}/api/v1/seller-orders/{part}/confirm-delivery", token=buyer).status == 200
+
+    def paid_out() -> dict | None:
+        items = http("GET", f"{system.base_url}/api/v1/seller/payouts", token=artisan).json()["items"]
+        return next((p for p in items if part in p["seller_order_ids"] and p["status"] == "paid"), None)
+
+    payout = wait_for(paid_out, 60, "the payout to be paid")
+    assert payout["transfer_id"].startswith("tr_sbx_") and payout["amount_idr"] > 0
 
 
 def test_a_crashed_worker_is_restarted(system: RunningSystem) -> None:

@@ -56,6 +56,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/orders/<int:order_id>/refund"): ADMIN,
     ("GET", "/api/v1/me/notification-preferences"): USER,
     ("PATCH", "/api/v1/me/notification-preferences"): USER,
+    ("POST", "/api/v1/seller/payout-account"): ARTISAN,
+    ("GET", "/api/v1/seller/payouts"): ARTISAN,
+    ("GET", "/api/v1/seller/statements/<month>.csv"): ARTISAN,
+    ("GET", "/api/v1/admin/payouts"): ADMIN,
+    ("POST", "/api/v1/admin/payouts/<int:payout_id>/retry"): ADMIN,
+    ("GET", "/api/v1/admin/reconciliation"): ADMIN,
 }
 
 JUNK_BODIES = [
@@ -85,7 +91,9 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:image_id>", str(image_id))
                 .replace("<int:shop_id>", "1")
                 .replace("<int:order_id>", "999999")
-                .replace("<int:seller_order_id>", "999999"))
+                .replace("<int:seller_order_id>", "999999")
+                .replace("<int:payout_id>", "999999")
+                .replace("<month>", "2026-11"))
 
 
 @pytest.fixture
@@ -173,6 +181,9 @@ PAGES = {
     "/orders/{order_id}": BUYER,
     "/admin/mail": ADMIN,
     "/admin/mail/999999": ADMIN,
+    "/seller/payouts": ARTISAN,
+    "/admin/payouts": ADMIN,
+    "/admin/reconciliation": ADMIN,
 }
 
 

@@ -44,6 +44,7 @@ EXAMPLES = {
         "payout_id": 5, "seller_order_id": 9, "shop_id": 3, "seller_id": 8, "amount_idr": 245_000,
         "commission_idr": 25_000, "due_at": "2025-03-01T10:00:00+00:00",
     },
+    "payout.released": {"payout_id": 5, "shop_id": 3, "seller_id": 8, "amount_idr": 245_000, "seller_order_ids": [9]},
     "payout.paid": {"payout_id": 5, "seller_id": 8, "amount_idr": 245_000, "transfer_id": "tr_1"},
     "payout.failed": {"payout_id": 5, "seller_id": 8, "reason": "account closed"},
     "promotion.posted": {

@@ -39,3 +39,5 @@ def shop_order(api, app, db_session, sandbox):
 def deliver(app, sandbox) -> Deliverer:
     """``deliver()``: what the payments worker's delivery loop does, once, through the test client."""
     return Deliverer(app, sandbox)
+
+from tests.unit.ledger_books import ledger_books  # noqa: E402,F401  (the ledger check after each money test)

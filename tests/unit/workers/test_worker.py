@@ -54,6 +54,10 @@ def test_every_worker_declares_subscriptions_handlers_and_a_dependency_factory(n
         from marketplace.notifications.mailer import FileMailer
 
         assert set(built) == {"mailer"} and isinstance(built["mailer"], FileMailer)
+    elif name == "payouts":  # the PayoutProvider chosen by PAYOUT_PROVIDER (sandbox by default)
+        from marketplace.payouts.sandbox import SandboxPayoutProvider
+
+        assert set(built) == {"payout_provider"} and isinstance(built["payout_provider"], SandboxPayoutProvider)
     else:
         assert built == {}  # the gateways arrive with their issues
 
@@ -136,7 +140,7 @@ def test_the_worker_command_builds_the_dependencies_once_from_the_environment(mo
     (runner,) = ran
     assert [s.kafka_bootstrap_servers for s in factory.calls] == [NOWHERE]
     assert runner.settings is factory.calls[0] and dict(runner.dependencies) == factory.built
-    assert (runner.consumer, runner.topics, runner.max_attempts) == ("payouts", ["orders"], 5)
+    assert (runner.consumer, runner.topics, runner.max_attempts) == ("payouts", ["orders", "payouts"], 5)
 
 
 def _python_files() -> list[Path]:

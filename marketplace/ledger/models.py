@@ -1,0 +1,77 @@
+"""The ledger's two tables: transactions and their entries (ARCHITECTURE.md §4, §7).
+
+Append-only: rows are inserted, never updated or deleted (a mistake is corrected by a new, reversing
+transaction), which :func:`_refuse_changes` enforces on every session. Each transaction's entries sum to
+zero; ``ref`` says what caused it (``sale:so-12``, ``refund:7``, ``payout-sent:5:0``) and is unique, so
+recording the same fact twice is refused by the database rather than doubling money. Amounts are integer
+rupiah, signed: positive adds to the account, negative takes from it (see ``services``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from marketplace.db import Base, UTCDateTime, utcnow
+
+
+class LedgerTransaction(Base):
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (
+        Index("ix_ledger_transactions_order_id", "order_id"),
+        Index("ix_ledger_transactions_payout_id", "payout_id"),
+        Index("ix_ledger_transactions_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # sale, refund, payout_sent, payout_paid, payout_reversed
+    ref: Mapped[str] = mapped_column(String(100), unique=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), default=None)
+    payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id", ondelete="RESTRICT"), default=None)
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id", ondelete="RESTRICT"), default=None)
+    commission_bps: Mapped[int | None] = mapped_column(Integer, default=None)  # the rate a sale was charged
+    memo: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    entries: Mapped[list["LedgerEntry"]] = relationship(
+        back_populates="transaction", order_by="LedgerEntry.id", cascade="all"
+    )
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint("amount_idr <> 0", name="amount_not_zero"),
+        Index("ix_ledger_entries_transaction_id", "transaction_id"),
+        Index("ix_ledger_entries_account", "account"),
+        Index("ix_ledger_entries_seller_order_id", "seller_order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id", ondelete="RESTRICT"))
+    account: Mapped[str] = mapped_column(String(64))
+    amount_idr: Mapped[int] = mapped_column(BigInteger)
+    #: The seller order a sale or refund entry is about (None for payouts), for per-order figures.
+    seller_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("seller_orders.id", ondelete="RESTRICT"), default=None)
+
+    transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
+
+
+class LedgerIsAppendOnly(RuntimeError):
+    """Something tried to change or delete a ledger row (correct it with a new transaction instead)."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes(session: Session, _context: object, _instances: object) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, (LedgerTransaction, LedgerEntry)) and (
+            obj in session.deleted or session.is_modified(obj, include_collections=False)
+        ):
+            raise LedgerIsAppendOnly(f"ledger rows are append-only ({type(obj).__name__} {obj.id})")
+
+
+# ``LedgerTransaction.payout_id`` names the payouts table: load it wherever the ledger is.
+from marketplace.payouts import models as _payouts_models  # noqa: E402,F401

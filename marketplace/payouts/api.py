@@ -1,0 +1,92 @@
+"""Payouts JSON API (ARCHITECTURE.md §5): the artisan's payout account, earnings and monthly
+statement; the admins' payouts, retry and reconciliation. Thin: a schema parses, one service acts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app
+from flask_smorest import Blueprint
+
+from marketplace.accounts.models import Role
+from marketplace.accounts.security import api_auth, require_user
+from marketplace.db import get_session, utcnow
+from marketplace.ledger.check import check
+from marketplace.payouts import earnings, schemas, services
+from marketplace.payouts.providers import AccountDetails, PayoutProvider, provider_from_settings
+
+bp = Blueprint("payouts_api", __name__, url_prefix="/api/v1", description="Payouts")
+
+ARTISAN, ADMIN = Role.ARTISAN.value, Role.ADMIN.value
+
+
+def current_provider() -> PayoutProvider:
+    """This process's payout provider (``PAYOUT_PROVIDER``), built on first use and kept on the app.
+    The providers' webhook views use it too."""
+    provider = current_app.extensions.get("payout_provider")
+    if provider is None:
+        provider = provider_from_settings(current_app.config["SETTINGS"])
+        current_app.extensions["payout_provider"] = provider
+    return provider
+
+
+def return_url() -> str:
+    """Where a provider's onboarding form sends the artisan back: their earnings page."""
+    return current_app.config["SETTINGS"].public_base_url.rstrip("/") + "/seller/payouts"
+
+
+@bp.route("/seller/payout-account", methods=["POST"])
+@api_auth(ARTISAN)
+@bp.arguments(schemas.PayoutAccountIn)
+@bp.response(200, schemas.PayoutAccountOut)
+def connect(body: dict[str, Any]) -> Any:
+    """Connect the shop's payout account: ``connected`` at once, or ``onboarding`` with the provider's form."""
+    details = AccountDetails(**{k: body.get(k) for k in schemas.DETAIL_FIELDS})
+    return services.connect_account(get_session(), current_provider(), require_user(), details,
+                                    return_url=return_url(), now=utcnow())
+
+
+@bp.route("/seller/payouts", methods=["GET"])
+@api_auth(ARTISAN)
+@bp.response(200, schemas.EarningsOut)
+def seller_payouts() -> Any:
+    """Your balance, what is on hold, scheduled and paid, each payout with its orders and the commission."""
+    return earnings.earnings(get_session(), require_user())
+
+
+@bp.route("/seller/statements/<month>.csv", methods=["GET"])
+@api_auth(ARTISAN)
+@bp.response(200, content_type="text/csv")
+def statement(month: str) -> Any:
+    """The month's statement (``YYYY-MM``, WIB) as CSV: opening balance, each movement, closing balance."""
+    body = earnings.statement_csv(get_session(), require_user(), month)
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="statement-{month}.csv"'})
+
+
+@bp.route("/admin/payouts", methods=["GET"])
+@api_auth(ADMIN)
+@bp.arguments(schemas.AdminPayoutsQuery, location="query")
+@bp.response(200, schemas.AdminPayoutList)
+def admin_payouts(query: dict[str, Any]) -> Any:
+    """Payouts, newest first, by status."""
+    rows = earnings.admin_payouts(get_session(), query.get("status"))
+    return {"items": [earnings.present_payout(p) for p in rows]}
+
+
+@bp.route("/admin/payouts/<int:payout_id>/retry", methods=["POST"])
+@api_auth(ADMIN)
+@bp.response(200, schemas.PayoutOut)
+def retry(payout_id: int) -> Any:
+    """Retry a failed payout (a new transfer) or send a retrying one now; 409 for any other."""
+    return earnings.present_payout(services.retry_payout(get_session(), payout_id, now=utcnow()))
+
+
+@bp.route("/admin/reconciliation", methods=["GET"])
+@api_auth(ADMIN)
+@bp.response(200, schemas.ReconciliationOut)
+def reconciliation() -> Any:
+    """The ledger and our payouts against the provider's transfers; mismatches listed."""
+    session = get_session()
+    result = earnings.reconcile(session, current_provider())
+    return {**result.__dict__, "ledger_problems": check(session)}
