@@ -70,6 +70,12 @@ class Settings:
     order_payment_ttl_minutes: int = 60
     auto_confirm_days: int = 7
     password_hash_profile: str = "default"
+    # Photo processing (marketplace.media.images / pool): header pixel cap, decode memory budget,
+    # decoding threads per web process and uploads allowed to wait for them (the next is 503 media_busy).
+    max_image_pixels: int = 50_000_000
+    max_image_decode_mb: int = 128
+    image_workers: int = 1
+    image_queue: int = 4
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -106,6 +112,10 @@ class Settings:
             auto_confirm_days=_int(env, "AUTO_CONFIRM_DAYS", 7),
             password_hash_profile=env.get("PASSWORD_HASH_PROFILE", "default"),
             shipping_rates_file=env.get("SHIPPING_RATES_FILE", ""),
+            max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 50_000_000),
+            max_image_decode_mb=_int(env, "MAX_IMAGE_DECODE_MB", 128),
+            image_workers=_int(env, "IMAGE_WORKERS", 1),
+            image_queue=_int(env, "IMAGE_QUEUE", 4),
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":
