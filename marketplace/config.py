@@ -71,11 +71,13 @@ class Settings:
     auto_confirm_days: int = 7
     password_hash_profile: str = "default"
     # Photo processing (marketplace.media.images / pool): header pixel cap, decode memory budget,
-    # decoding threads per web process and uploads allowed to wait for them (the next is 503 media_busy).
+    # decoding threads per web process, uploads allowed to wait for them (the next is 503 media_busy),
+    # and how much lower their CPU priority is than the request threads' (nice increment; 0: the same).
     max_image_pixels: int = 50_000_000
     max_image_decode_mb: int = 128
     image_workers: int = 1
     image_queue: int = 4
+    image_nice: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -116,6 +118,7 @@ class Settings:
             max_image_decode_mb=_int(env, "MAX_IMAGE_DECODE_MB", 128),
             image_workers=_int(env, "IMAGE_WORKERS", 1),
             image_queue=_int(env, "IMAGE_QUEUE", 4),
+            image_nice=_int(env, "IMAGE_NICE", 10),
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":

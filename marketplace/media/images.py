@@ -40,8 +40,9 @@ _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeEr
 MAX_IMAGE_PIXELS = 50_000_000
 #: The most memory decoding one upload may take, estimated from the header (``decode_bytes``): the
 #: pixels as decoded (JPEG: after draft; Pillow keeps RGB at 4 bytes a pixel), their conversion when the
-#: mode needs one, and a progressive JPEG's coefficient buffers. Every baseline JPEG up to
-#: MAX_IMAGE_PIXELS fits (at most 67 MB); a PNG or WebP fits up to 33 MP in RGB(A), 16 MP as a palette.
+#: mode needs one, the premultiplied copy of an image with alpha, the shrinking steps' copies, and a
+#: progressive JPEG's coefficient buffers. Every baseline JPEG up to MAX_IMAGE_PIXELS fits (at most
+#: 84 MB); a PNG or WebP fits up to 26 MP in RGB, 22 MP as a palette, 14 MP with transparency.
 MAX_DECODE_BYTES = 128 * 1024 * 1024
 MAX_SIDE = 2048
 THUMB_SIDE = 400
@@ -105,8 +106,11 @@ def decode_bytes(image: Image.Image, full_size: tuple[int, int]) -> int:
     draft) will allocate, known before a pixel is decoded."""
     pixels = image.size[0] * image.size[1]
     total = pixels * _PIXEL_BYTES.get(image.mode, 4)
+    total += pixels  # the shrinking steps' copies beside it: at most a quarter of an RGB full-size buffer
     if image.mode not in _RESIZABLE:
         total += pixels * 4  # converted to RGB(A)/L at full size before it can be resized
+    if image.mode in ("LA", "RGBA", "PA") or "transparency" in image.info:
+        total += pixels * 4  # reduce() and resize() premultiply the alpha in a full-size copy first
     if image.format == "JPEG" and image.info.get("progressive"):
         # libjpeg keeps every DCT coefficient of a progressive scan (2 bytes each), at full resolution
         # whatever the draft scale: one per pixel and component, fewer for subsampled chroma.

@@ -7,8 +7,8 @@ and a hundred megabytes; six at once held every gunicorn worker and ``/healthz``
   request thread hands the bytes to this pool and waits for the result, so the API contract stays
   ``201 {url}`` while the process's other threads keep answering the catalogue;
 - at most ``IMAGE_WORKERS`` decodes run at once per process (default 1, whatever arrives), each in a
-  thread whose OS priority is lowered (nice +10; Linux sets it per thread), so on a busy machine the
-  catalogue's requests get the CPU first and an upload takes a little longer instead;
+  thread whose OS priority is lowered (``IMAGE_NICE``, default +10; Linux sets it per thread), so on a
+  busy machine the catalogue's requests get the CPU first and an upload takes longer instead;
 - at most ``IMAGE_WORKERS + IMAGE_QUEUE`` uploads are admitted per process. The next one is refused at
   once, before its bytes are decoded, with 503 ``media_busy`` and ``Retry-After``: waiting uploads must
   never occupy every request thread of a process (keep gunicorn's ``--threads`` above that sum).
@@ -30,7 +30,7 @@ from marketplace.config import Settings
 from marketplace.errors import Unavailable
 from marketplace.media import images
 
-#: How much lower than the request threads the pool's threads run (a nice increment, 0-19).
+#: How much lower than the request threads the pool's threads run by default (a nice increment, 0-19).
 NICE_INCREMENT = 10
 #: What a refused upload is told to wait: about one photo's processing time, with room.
 RETRY_AFTER_SECONDS = 2
@@ -98,7 +98,7 @@ class ImageProcessor:
             images.process_upload, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels,
             max_decode_bytes=settings.max_image_decode_mb * 1024 * 1024,
         )
-        return cls(decode, workers=settings.image_workers, queue=settings.image_queue)
+        return cls(decode, workers=settings.image_workers, queue=settings.image_queue, nice=settings.image_nice)
 
     def process(self, data: bytes) -> images.ProcessedImage:
         """Decode and re-encode ``data``: at once if a worker is free, after the ones ahead of it if the
