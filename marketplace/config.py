@@ -77,7 +77,7 @@ class Settings:
     max_image_decode_mb: int = 128
     image_workers: int = 1
     image_queue: int = 4
-    image_nice: int = 10
+    image_nice: int = 5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -118,7 +118,7 @@ class Settings:
             max_image_decode_mb=_int(env, "MAX_IMAGE_DECODE_MB", 128),
             image_workers=_int(env, "IMAGE_WORKERS", 1),
             image_queue=_int(env, "IMAGE_QUEUE", 4),
-            image_nice=_int(env, "IMAGE_NICE", 10),
+            image_nice=_int(env, "IMAGE_NICE", 5),
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":

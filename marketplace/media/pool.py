@@ -7,7 +7,7 @@ and a hundred megabytes; six at once held every gunicorn worker and ``/healthz``
   request thread hands the bytes to this pool and waits for the result, so the API contract stays
   ``201 {url}`` while the process's other threads keep answering the catalogue;
 - at most ``IMAGE_WORKERS`` decodes run at once per process (default 1, whatever arrives), each in a
-  thread whose OS priority is lowered (``IMAGE_NICE``, default +10; Linux sets it per thread), so on a
+  thread whose OS priority is lowered (``IMAGE_NICE``, default +5; Linux sets it per thread), so on a
   busy machine the catalogue's requests get the CPU first and an upload takes longer instead;
 - at most ``IMAGE_WORKERS + IMAGE_QUEUE`` uploads are admitted per process. The next one is refused at
   once, before its bytes are decoded, with 503 ``media_busy`` and ``Retry-After``: waiting uploads must
@@ -31,7 +31,7 @@ from marketplace.errors import Unavailable
 from marketplace.media import images
 
 #: How much lower than the request threads the pool's threads run by default (a nice increment, 0-19).
-NICE_INCREMENT = 10
+NICE_INCREMENT = 5
 #: What a refused upload is told to wait: about one photo's processing time, with room.
 RETRY_AFTER_SECONDS = 2
 

@@ -117,7 +117,7 @@ def test_decoding_runs_in_another_thread_at_lower_priority():
     ImageProcessor(decode).process(b"x")
     (tid, nice), = decode.threads
     assert tid != threading.get_native_id()
-    assert nice == min(19, mine + 10)
+    assert nice == min(19, mine + 5)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # the caller keeps its own
 
 
@@ -147,3 +147,15 @@ def test_bad_pool_sizes_are_refused():
         ImageProcessor(images.process_upload, workers=0)
     with pytest.raises(ValueError):
         ImageProcessor(images.process_upload, queue=-1)
+
+
+def test_pool_settings_come_from_the_environment():
+    settings = Settings.from_env({"IMAGE_WORKERS": "2", "IMAGE_QUEUE": "0", "IMAGE_NICE": "0",
+                                  "MAX_IMAGE_PIXELS": "1000", "MAX_IMAGE_DECODE_MB": "1"})
+    assert (settings.image_workers, settings.image_queue, settings.image_nice) == (2, 0, 0)
+    assert (settings.max_image_pixels, settings.max_image_decode_mb) == (1000, 1)
+    processor = ImageProcessor.from_settings(settings)
+    assert (processor.workers, processor.capacity, processor.nice) == (2, 2, 0)
+    defaults = Settings.from_env({})
+    assert (defaults.image_workers, defaults.image_queue, defaults.image_nice) == (1, 4, 5)
+    assert (defaults.max_image_pixels, defaults.max_image_decode_mb) == (images.MAX_IMAGE_PIXELS, 128)
