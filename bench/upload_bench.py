@@ -258,7 +258,8 @@ def web_command(code: Path, port: int, var_dir: Path) -> list[str]:
     script = ("import json, sys; from pathlib import Path; from marketplace.local.run import child_specs\n"
               f"print(json.dumps(next(s.argv for s in child_specs('127.0.0.1', {port}, Path({str(var_dir)!r}))"
               " if s.name == 'web')))")
-    out = subprocess.run([sys.executable, "-c", script], cwd=code, capture_output=True, text=True, check=True)  # noqa: S603
+    out = subprocess.run([sys.executable, "-c", script], cwd=code,  # noqa: S603
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 
@@ -269,7 +270,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="uploads per uploader")
     parser.add_argument("--listings", type=int, default=500)
     parser.add_argument("--idle-seconds", type=float, default=5.0)
-    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout of the project to run (default: this one)")
+    parser.add_argument("--code", type=Path, default=ROOT,
+                        help="the checkout of the project to run (default: this one)")
     args = parser.parse_args()
     code = args.code.resolve()
 
