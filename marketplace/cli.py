@@ -90,14 +90,16 @@ def create_admin(email: str, password: str, name: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def web(host: str, port: int, workers: int) -> None:
-    """Serve the storefront under gunicorn."""
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1),
+              help="Threads per worker; keep it above IMAGE_WORKERS + IMAGE_QUEUE (photo uploads wait in one).")
+def web(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the storefront under gunicorn (threaded workers, see marketplace.media.pool)."""
     import os
 
     os.execvp(
         sys.executable,
         [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-         "--access-logfile", "-", "marketplace.wsgi:app"],
+         "--worker-class", "gthread", "--threads", str(threads), "--access-logfile", "-", "marketplace.wsgi:app"],
     )
 
 

@@ -90,6 +90,14 @@ class Settings:
     mail_dir: str = ""
     delivery_reminder_days: int = 3
     password_reset_ttl_minutes: int = 60
+    # Photo processing (marketplace.media.images / pool): header pixel cap, decode memory budget,
+    # decoding threads per web process, uploads allowed to wait for them (the next is 503 media_busy),
+    # and how much lower their CPU priority is than the request threads' (nice increment; 0: the same).
+    max_image_pixels: int = 50_000_000
+    max_image_decode_mb: int = 128
+    image_workers: int = 1
+    image_queue: int = 4
+    image_nice: int = 5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -143,6 +151,11 @@ class Settings:
             mail_dir=env.get("MAIL_DIR", ""),
             delivery_reminder_days=_int(env, "DELIVERY_REMINDER_DAYS", 3),
             password_reset_ttl_minutes=_int(env, "PASSWORD_RESET_TTL_MINUTES", 60),
+            max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 50_000_000),
+            max_image_decode_mb=_int(env, "MAX_IMAGE_DECODE_MB", 128),
+            image_workers=_int(env, "IMAGE_WORKERS", 1),
+            image_queue=_int(env, "IMAGE_QUEUE", 4),
+            image_nice=_int(env, "IMAGE_NICE", 5),
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":

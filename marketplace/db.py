@@ -125,6 +125,7 @@ def is_sqlite(session_or_engine: Session | Engine) -> bool:
 
 _ON_COMMIT = "pk_after_commit"
 _ON_ROLLBACK = "pk_after_rollback"
+_WROTE = "pk_wrote"
 
 
 def after_commit(session: Session, action: Callable[[], None]) -> None:
@@ -143,6 +144,25 @@ def _hooks(session: Session, kind: str) -> list[Callable[[], None]]:
     return session.info.setdefault(kind, [])
 
 
+def end_reads(session: Session) -> None:
+    """End the session's transaction while it has only *read*: for the entry point that owns it and is
+    about to do slow work outside the database (decoding a photo), so the work holds no transaction —
+    on SQLite the writer's ``BEGIN IMMEDIATE`` would otherwise keep the database's one write lock for
+    the whole of it. The next statement starts a fresh transaction. Loaded objects are expired and
+    reload on access. A transaction that has written (or hooked work on its outcome) must be committed
+    or rolled back instead: this raises ``RuntimeError`` rather than silently drop its changes."""
+    if session.new or session.dirty or session.deleted or any(
+        session.info.get(k) for k in (_WROTE, _ON_COMMIT, _ON_ROLLBACK)
+    ):
+        raise RuntimeError("end_reads() on a transaction that has written: commit or roll back instead")
+    session.rollback()
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_written(session: Session, _flush_context: Any) -> None:
+    session.info[_WROTE] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
     session.info.pop(_ON_ROLLBACK, None)
@@ -154,6 +174,7 @@ def _run_after_commit(session: Session) -> None:
 def _run_after_rollback(session: Session, transaction: Any) -> None:
     if transaction.parent is not None or transaction.nested:
         return  # a savepoint: the outer transaction decides
+    session.info.pop(_WROTE, None)
     session.info.pop(_ON_COMMIT, None)  # empty after a commit; discarded after a rollback
     for action in session.info.pop(_ON_ROLLBACK, []):
         action()

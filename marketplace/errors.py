@@ -14,6 +14,8 @@ class DomainError(Exception):
     """The request could not be carried out."""
 
     code = "bad_request"
+    #: Seconds after which trying again may succeed (sent as ``Retry-After``); None: no such promise.
+    retry_after: int | None = None
 
     def __init__(self, message: str = "", *, fields: dict[str, list[str]] | None = None, code: str | None = None):
         default = (self.__class__.__doc__ or self.code).strip()

@@ -319,6 +319,7 @@ def _admin(session: Session, admin_password: str | None) -> tuple[Any, str | Non
 def _add_product(session: Session, storage: Any, settings: Settings, user: Any, admin: Any, product: Product,
                  photos: int, outcome: str | None) -> None:
     from marketplace.listings import services as listings
+    from marketplace.media.images import process_upload
     from marketplace.moderation import services as moderation
 
     listing = listings.create_listing(session, user, {
@@ -332,8 +333,8 @@ def _add_product(session: Session, storage: Any, settings: Settings, user: Any, 
         "processing_days": product.days,
     })
     for variant in range(photos):
-        listings.add_image(session, storage, user, listing.id, product_photo(product.title, product.category, variant),
-                           max_bytes=settings.max_image_bytes)
+        photo = process_upload(product_photo(product.title, product.category, variant), max_bytes=settings.max_image_bytes)
+        listings.add_image(session, storage, user, listing.id, photo)
     # The demo moderator decides on the listing as it stands now, photos included.
     if outcome is None:
         moderation.approve(session, admin, listing.id, listing.revision)

@@ -204,7 +204,10 @@ def _respond(status: int, code: str, message: str, fields: dict[str, Any] | None
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(errors.DomainError)
     def _domain(err: errors.DomainError):  # type: ignore[no-untyped-def]
-        return _respond(status_for(err), err.code, err.message, err.fields)
+        resp = _respond(status_for(err), err.code, err.message, err.fields)
+        if err.retry_after is not None and isinstance(resp, Response):
+            resp.headers["Retry-After"] = str(err.retry_after)
+        return resp
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):  # type: ignore[no-untyped-def]

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, api_optional_auth, current_user, require_user
 from marketplace.apidoc import error_responses
-from marketplace.db import get_session
+from marketplace.db import end_reads, get_session
 from marketplace.listings import schemas, services
+from marketplace.media.pool import get_image_processor
 from marketplace.media.storage import get_storage
 
 bp = Blueprint("listings_api", __name__, url_prefix="/api/v1", description="Listings")
@@ -76,11 +76,16 @@ def resubmit_listing(listing_id: int) -> Any:
 @bp.arguments(schemas.ImageUploadIn, location="files")
 @bp.response(201, schemas.ImageOut)
 def add_image(files: dict[str, Any], listing_id: int) -> Any:
-    """Upload a JPEG, PNG or WebP photo (multipart field ``file``); at most 8 per listing."""
-    return services.add_image(
-        get_session(), get_storage(), require_user(), listing_id, files["file"].read(),
-        max_bytes=current_app.config["SETTINGS"].max_image_bytes,
-    )
+    """Upload a JPEG, PNG or WebP photo (multipart field ``file``); at most 8 per listing.
+
+    503 ``media_busy`` (with ``Retry-After``) when this process already has as many photos in hand as
+    it takes; nothing is stored then.
+    """
+    session, user = get_session(), require_user()
+    services.check_room_for_image(session, user, listing_id)
+    end_reads(session)  # decode outside any transaction (on SQLite, not under the write lock)
+    processed = get_image_processor().process(files["file"].read())
+    return services.add_image(session, get_storage(), user, listing_id, processed)
 
 
 @bp.route("/listings/<int:listing_id>/images/<int:image_id>", methods=["DELETE"])

@@ -18,7 +18,9 @@ so a decision's conditional update either runs before the edit or sees its new r
 Access: only ``approved`` listings are public. A seller editing someone else's listing gets 403 when the
 listing is public anyway and 404 otherwise, so nobody learns that a hidden listing exists.
 
-Photos: files are written to media storage *before* the commit and deleted again if the transaction
+Photos are decoded and re-encoded before the write transaction (by the entry point, in the bounded pool of
+:mod:`marketplace.media.pool`), so no transaction — on SQLite, no write lock — is held while they are.
+Their files are written to media storage *before* the commit and deleted again if the transaction
 does not commit (``db.after_rollback``); if a file cannot be written, the use case fails and nothing is
 committed. Deleting a photo removes its files only once the transaction committed (``db.after_commit``),
 so a failure leaves at most an orphaned file, never a row pointing at nothing.
@@ -39,7 +41,7 @@ from marketplace.db import after_commit, after_rollback, utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 from marketplace.listings.models import MAX_IMAGES_PER_LISTING, Listing, ListingImage, ListingStatus
 from marketplace.listings.schemas import made_to_order_error
-from marketplace.media import images
+from marketplace.media.images import ProcessedImage
 from marketplace.media.storage import MediaStorage, StorageError
 from marketplace.shops.models import Shop
 from marketplace.shops.services import get_shop_for_owner
@@ -222,18 +224,25 @@ def resubmit_listing(session: Session, user: User, listing_id: int) -> Listing:
     return listing
 
 
-def add_image(
-    session: Session, storage: MediaStorage, user: User, listing_id: int, data: bytes, *, max_bytes: int
-) -> ListingImage:
-    """Verify and re-encode a photo, store it and its thumbnail, and add the row and events.
+def check_room_for_image(session: Session, user: User, listing_id: int) -> None:
+    """Before the (slow) decoding of a photo: the caller owns the listing and it has room for one more.
 
-    Access and room are checked before the (slow) decoding, so nobody makes us decode for a listing
-    that is not theirs, and again under the listing's row lock, so the cap of
-    ``MAX_IMAGES_PER_LISTING`` holds even when two uploads race. The stored files are deleted again
-    if the transaction does not commit.
+    So nobody makes us decode for a listing that is not theirs, or that is already full; the entry
+    point then ends this read-only transaction (``db.end_reads``) and decodes outside it.
     """
     _check_room(session, get_owned(session, user, listing_id))
-    processed = images.process_upload(data, max_bytes=max_bytes)
+
+
+def add_image(
+    session: Session, storage: MediaStorage, user: User, listing_id: int, processed: ProcessedImage
+) -> ListingImage:
+    """Store a processed photo (:mod:`marketplace.media.images`) and its thumbnail; add the row and events.
+
+    The photo is decoded *before* this use case (see ``check_room_for_image``), so the write
+    transaction only stores files and rows. Access and room are checked here again under the listing's
+    row lock, so the cap of ``MAX_IMAGES_PER_LISTING`` holds even when two uploads race. The stored
+    files are deleted again if the transaction does not commit.
+    """
     listing = get_owned(session, user, listing_id, for_update=True)
     _check_room(session, listing)
     stem = f"listings/{listing.id}/{uuid.uuid4().hex}"

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import login_required, require_user
-from marketplace.db import get_session
+from marketplace.db import end_reads, get_session
 from marketplace.errors import Conflict, DomainError
 from marketplace.forms import load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.listings import schemas, services
 from marketplace.listings.forms import ActionForm, ListingForm, PhotoForm
 from marketplace.listings.models import Listing
+from marketplace.media.pool import get_image_processor
 from marketplace.media.storage import get_storage
 
 bp = Blueprint("listings_pages", __name__)
@@ -100,10 +101,10 @@ def upload_image(listing_id: int) -> Any:
     form = PhotoForm()
     if form.validate_on_submit():
         try:
-            services.add_image(
-                session, get_storage(), user, listing_id, form.file.data.read(),
-                max_bytes=current_app.config["SETTINGS"].max_image_bytes,
-            )
+            services.check_room_for_image(session, user, listing_id)
+            end_reads(session)  # decode outside any transaction (on SQLite, not under the write lock)
+            processed = get_image_processor().process(form.file.data.read())
+            services.add_image(session, get_storage(), user, listing_id, processed)
         except DomainError as err:
             status = show_errors(form, err)
         else:

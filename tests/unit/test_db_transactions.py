@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from marketplace.db import after_commit, after_rollback, make_engine, transaction
+from marketplace.db import after_commit, after_rollback, end_reads, make_engine, transaction
 
 
 class _Base(DeclarativeBase):
@@ -79,3 +79,31 @@ def test_hooks_belong_to_one_transaction_and_a_savepoint_does_not_fire_them(fact
         session.add(Note(text="third"))
         session.commit()
     assert seen == [] and _texts(factory) == ["inner", "third"]
+
+
+def test_end_reads_ends_a_read_only_transaction_and_the_next_statement_starts_afresh(factory):
+    with transaction(factory) as session:
+        session.add(Note(text="before"))
+    with factory() as session:
+        note = session.scalars(select(Note)).one()
+        assert session.in_transaction()
+        end_reads(session)
+        assert not session.in_transaction()
+        assert note.text == "before"  # expired and reloaded in a new transaction
+        assert session.in_transaction()
+
+
+@pytest.mark.parametrize("write", ["pending", "flushed", "hooked"])
+def test_end_reads_refuses_a_transaction_that_wrote(factory, write):
+    with factory() as session:
+        session.add(Note(text="unsaved"))
+        if write == "flushed":
+            session.flush()
+        elif write == "hooked":
+            session.expunge_all()
+            after_commit(session, lambda: None)
+        with pytest.raises(RuntimeError):
+            end_reads(session)
+        session.rollback()
+        session.scalars(select(Note)).all()
+        end_reads(session)  # after the rollback the next transaction starts clean again

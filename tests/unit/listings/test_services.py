@@ -15,6 +15,7 @@ from events.models import OutboxEvent
 from marketplace.errors import Conflict, Forbidden, NotFound
 from marketplace.listings import services
 from marketplace.listings.models import ListingImage
+from marketplace.media.images import process_upload
 from marketplace.media.storage import LocalStorage
 from tests import factories
 from tests.unit.listings.helpers import image_bytes
@@ -132,7 +133,7 @@ def test_photo_files_are_removed_when_the_transaction_does_not_commit(tx, seller
     storage = LocalStorage(tmp_path / "media")
     listing = factories.listing(tx, seller)
     tx.commit()  # releases the savepoint: the listing is "already there"
-    image = services.add_image(tx, storage, seller, listing.id, image_bytes(), max_bytes=1_000_000)
+    image = services.add_image(tx, storage, seller, listing.id, process_upload(image_bytes(), max_bytes=1_000_000))
     assert len(_stored(tmp_path / "media")) == 2  # the photo and its thumbnail, written before the commit
     assert image.key.startswith(f"listings/{listing.id}/")
     tx.rollback()
@@ -143,7 +144,7 @@ def test_photo_files_are_removed_when_the_transaction_does_not_commit(tx, seller
 def test_photo_files_are_kept_on_commit_and_deleted_only_after_the_delete_commits(tx, seller, tmp_path):
     storage = LocalStorage(tmp_path / "media")
     listing = factories.listing(tx, seller)
-    image = services.add_image(tx, storage, seller, listing.id, image_bytes(), max_bytes=1_000_000)
+    image = services.add_image(tx, storage, seller, listing.id, process_upload(image_bytes(), max_bytes=1_000_000))
     tx.commit()
     assert len(_stored(tmp_path / "media")) == 2
     services.delete_image(tx, storage, seller, listing.id, image.id)

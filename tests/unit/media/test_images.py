@@ -106,3 +106,61 @@ def test_pillow_decompression_bomb_never_escapes(monkeypatch, pillow_limit):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", pillow_limit)
     with pytest.raises(ValidationFailed):
         images.process_upload(image_bytes("PNG", (200, 200)), max_bytes=MB)
+
+
+# --- bounded work (issue #9): what one upload may cost is known before decoding ----------------------
+
+
+def _png_bytes(size: tuple[int, int], mode: str = "RGB") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, 3 if mode == "P" else (200, 120, 40)).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def test_png_bomb_under_the_pixel_cap_is_refused_by_its_decoded_size_not_a_500():
+    # 6300 x 6300 (39.7 MP, under MAX_IMAGE_PIXELS) in a ~130 KB PNG: decoding it whole takes 160 MB.
+    raw = _png_bytes((6300, 6300))
+    assert len(raw) < 200_000 and 6300 * 6300 < images.MAX_IMAGE_PIXELS
+    with pytest.raises(ValidationFailed) as err:
+        images.process_upload(raw, max_bytes=8 * MB)
+    assert "too many pixels to process" in err.value.fields["file"][0]
+
+
+def test_decode_budget_counts_what_decoding_allocates():
+    rgb = Image.open(io.BytesIO(_png_bytes((1000, 500))))
+    palette = Image.open(io.BytesIO(_png_bytes((1000, 500), mode="P")))
+    # Pillow keeps RGB at 4 bytes a pixel; shrinking it takes up to a quarter more beside it.
+    assert images.decode_bytes(rgb, rgb.size) == 1000 * 500 * (4 + 1)
+    assert images.decode_bytes(palette, palette.size) == 1000 * 500 * (1 + 4 + 1)  # expanded to RGB to resize
+    with pytest.raises(ValidationFailed):
+        images.process_upload(_png_bytes((1000, 500), mode="P"), max_bytes=MB, max_decode_bytes=1000 * 500 * 5)
+    fits = images.process_upload(_png_bytes((1000, 500)), max_bytes=MB, max_decode_bytes=1000 * 500 * 5)
+    assert fits.full.width == 1000
+
+
+def test_large_jpeg_is_decoded_at_reduced_size_and_stored_capped():
+    # A 50 MP phone photo (8160 x 6120, rotated by its EXIF) decodes through draft at 1/2 scale: it fits a
+    # budget that its full-size pixels (200 MB) would not, and comes out upright, within MAX_SIDE.
+    raw = image_bytes("JPEG", (8160, 6120), exif=exif_with_gps_and_orientation(6))
+    result = images.process_upload(raw, max_bytes=8 * MB, max_decode_bytes=60 * MB)
+    assert (result.full.width, result.full.height) == (1536, images.MAX_SIDE)
+    assert max(result.thumb.width, result.thumb.height) == images.THUMB_SIDE
+    assert b"PhoneMaker" not in result.full.data
+
+
+def test_progressive_jpeg_counts_its_coefficient_buffers():
+    out = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (9, 99, 199)).save(out, format="JPEG", progressive=True)
+    baseline = image_bytes("JPEG", (4000, 3000))
+    prog = Image.open(io.BytesIO(out.getvalue()))
+    base = Image.open(io.BytesIO(baseline))
+    # Pillow writes 4:2:0: 1.5 coefficients a pixel, 2 bytes each, on top of the decoded pixels.
+    assert images.decode_bytes(prog, prog.size) - images.decode_bytes(base, base.size) == 4000 * 3000 * 3
+
+
+@pytest.mark.parametrize("size", [(5000, 1000), (1000, 5000), (2049, 2049)])
+def test_stored_dimensions_never_exceed_max_side(size):
+    result = images.process_upload(_png_bytes(size), max_bytes=8 * MB)
+    assert max(result.full.width, result.full.height) == images.MAX_SIDE
+    assert abs(result.full.width / result.full.height - size[0] / size[1]) < 0.01
+    assert Image.open(io.BytesIO(result.full.data)).size == (result.full.width, result.full.height)
