@@ -63,6 +63,7 @@ class PayoutOut(Schema):
     amount_idr = fields.Integer()
     commission_idr = fields.Integer()
     status = fields.String(metadata={"enum": [s.value for s in PayoutStatus]})
+    provider = fields.String(allow_none=True, metadata={"description": "the provider it was sent through"})
     transfer_id = fields.String(allow_none=True)
     seller_order_ids = fields.List(fields.Integer())
     due_at = fields.AwareDateTime()
@@ -94,6 +95,8 @@ class EarningsOut(Schema):
     scheduled_idr = fields.Integer(metadata={"description": "payouts on hold or waiting for your account"})
     in_transit_idr = fields.Integer()
     paid_idr = fields.Integer()
+    account = fields.Nested(PayoutAccountOut, allow_none=True,
+                            metadata={"description": "your payout account; null before you connect one"})
 
 
 class AdminPayoutsQuery(QuerySchema):

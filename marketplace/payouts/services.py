@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from events.backoff import Backoff
 from events.outbox import record
 from marketplace.accounts.models import User
-from marketplace.errors import Conflict, NotFound
+from marketplace.errors import Conflict, NotFound, Unavailable
 from marketplace.ledger import services as ledger
 from marketplace.orders.models import SellerOrder, SellerOrderStatus
 from marketplace.orders.services import lock_order
@@ -58,6 +58,16 @@ RETRY_BACKOFF = Backoff(initial=30.0, maximum=3600.0)
 # --- the payout account --------------------------------------------------------------------------------
 
 
+class PayoutProviderUnavailable(Unavailable):
+    """The payout provider cannot be reached right now; nothing was changed, try again."""
+
+    code = "payout_provider_unavailable"
+
+
+#: A provider's permanent refusal of ``connect`` (its own words are logged, not shown: they are English).
+ACCOUNT_REFUSED_MESSAGE = "The payout provider refused to set up this payout account; please contact us."
+
+
 def shop_of(session: Session, artisan: User) -> Shop:
     shop = session.scalar(select(Shop).where(Shop.owner_id == artisan.id))
     if shop is None:
@@ -72,14 +82,21 @@ def account_of(session: Session, shop_id: int) -> PayoutAccount | None:
 def connect_account(session: Session, provider: PayoutProvider, artisan: User, details: AccountDetails, *,
                     return_url: str, now: datetime) -> PayoutAccount:
     """Create or update the shop's payout account at the provider (which refuses bad details with
-    ``ValidationFailed``, before anything is written here). A connected account releases the shop's
-    payouts that were waiting for it, and sends again those that failed (the artisan fixed the account:
-    each as a new transfer, as an admin's retry)."""
+    ``ValidationFailed``, before anything is written here; a provider that cannot be reached is
+    ``PayoutProviderUnavailable``, one that refuses the account a ``Conflict``). A connected account
+    releases the shop's payouts that were waiting for it, and sends again those that failed (the
+    artisan fixed the account: each as a new transfer, as an admin's retry)."""
     shop = shop_of(session, artisan)
     account = account_of(session, shop.id)
     existing = account.account_ref if account is not None and account.provider == provider.name else None
-    connection = provider.connect(shop_id=shop.id, email=artisan.email, details=details, existing_ref=existing,
-                                  return_url=return_url)
+    try:
+        connection = provider.connect(shop_id=shop.id, email=artisan.email, details=details,
+                                      existing_ref=existing, return_url=return_url)
+    except PayoutProviderError as exc:  # an answer for the artisan (503 / 409), never a 500
+        log.warning("shop %s: connect at %s failed: %s", shop.id, provider.name, exc.reason)
+        if exc.transient:
+            raise PayoutProviderUnavailable() from exc
+        raise Conflict(ACCOUNT_REFUSED_MESSAGE, code="payout_account_refused") from exc
     if account is None:
         account = PayoutAccount(shop_id=shop.id, created_at=now)
         session.add(account)

@@ -200,10 +200,10 @@ def test_a_permanent_xendit_failure_gives_the_money_back_and_asks_for_a_new_acco
     assert resp.status_code == 200 and resp.json["kind"] == "transfer.failed"
     failed = _payout(app, part["id"])
     assert failed.status == "failed" and "does not exist" in failed.failure_reason
-    account = api.get("/api/v1/seller/payouts", as_=seller).json
-    assert (account["balance_idr"], account["paid_idr"], account["in_transit_idr"]) == (_payable(part), 0, 0)
-    stored = _account(app, seller.shop_id)
-    assert stored.status == "restricted" and stored.problem == failed.failure_reason
+    body = api.get("/api/v1/seller/payouts", as_=seller).json
+    assert (body["balance_idr"], body["paid_idr"], body["in_transit_idr"]) == (_payable(part), 0, 0)
+    assert [(i["status"], i["failure_reason"]) for i in body["items"]] == [("failed", failed.failure_reason)]
+    assert (body["account"]["status"], body["account"]["problem"]) == ("restricted", failed.failure_reason)
     assert _books(app) == []
 
 
@@ -283,3 +283,14 @@ def test_stripe_connect_onboarding_then_account_updated_releases_and_pays_the_wa
     assert [(i["status"], i["transfer_id"]) for i in body["items"]] == [("paid", payout.transfer_id)]
     assert (body["paid_idr"], body["balance_idr"]) == (_payable(part), 0)
     assert _books(app) == []
+
+
+def test_a_stripe_connect_that_cannot_reach_stripe_is_503_and_stores_nothing(api, market, db_session,
+                                                                           stripe_connect):
+    seller = market.seller()
+    stripe_connect.script = ["500"] * 3  # the library's own two retries too
+    resp = api.post("/api/v1/seller/payout-account", as_=seller, json={})
+    assert resp.status_code == 503 and resp.json["error"]["code"] == "payout_provider_unavailable"
+    assert db_session.scalars(select(PayoutAccount)).all() == []
+    resp = api.post("/api/v1/seller/payout-account", as_=seller, json={})  # Stripe is back
+    assert resp.status_code == 200 and resp.json["status"] == "onboarding"
