@@ -293,8 +293,13 @@ def _paid(session: Session, payout: Payout, now: datetime) -> None:
 
 
 def fail_payout(session: Session, payout: Payout, reason: str, *, now: datetime, account_needs_fix: bool) -> None:
-    """The money did not go out: back to the artisan's balance, the payout ``failed`` (``payout.failed``)."""
-    ledger.record_payout_reversed(session, payout, now=now)
+    """The money did not go out, or came back after it was paid (a reversed transfer): back to the
+    artisan's balance, the payout ``failed`` (``payout.failed``)."""
+    if payout.status == S.PAID.value:
+        ledger.record_payout_returned(session, payout, now=now)
+        payout.paid_at = None
+    else:
+        ledger.record_payout_reversed(session, payout, now=now)
     payout.status, payout.failure_reason = S.FAILED.value, reason[:500]
     payout.next_attempt_at, payout.updated_at = None, now
     if account_needs_fix:
@@ -383,7 +388,8 @@ def apply_provider_event(session: Session, event: ProviderEvent, clock: Callable
     releases the shop's payouts waiting for it. ``transfer.paid`` / ``transfer.failed`` (by
     ``transfer_id``, else ``payout_reference`` = the payout id or its idempotency key) settle a pending
     payout: paid; failed and ``permanent`` → failed with the reason, the account needing a fix; failed
-    otherwise → sent again later as a new transfer (the money stays in transit). An event naming an
+    otherwise → sent again later as a new transfer (the money stays in transit). A permanent failure of
+    a payout already paid is a reversal (the money came back): failed, its amount owed to the artisan again. An event naming an
     account or transfer we do not know is not recorded (``unknown_account`` / ``unknown_transfer``), so a
     redelivery can still apply it. Returns what it did."""
     now = clock()
@@ -415,6 +421,10 @@ def apply_provider_event(session: Session, event: ProviderEvent, clock: Callable
         return "unknown_transfer"
     if not _claim(session, event, now):
         return "duplicate"
+    if payout.status == S.PAID.value and event.kind == "transfer.failed" and event.permanent:
+        # Reversed after it was paid (Stripe ``transfer.reversed``, Xendit ``payout.reversed``): owed again.
+        fail_payout(session, payout, event.reason or "the transfer was reversed", now=now, account_needs_fix=True)
+        return "failed"
     if payout.status not in (S.PENDING.value, S.PROCESSING.value):
         return "unchanged"
     if event.transfer_id and payout.transfer_id is None:

@@ -294,3 +294,30 @@ def test_a_stripe_connect_that_cannot_reach_stripe_is_503_and_stores_nothing(api
     assert db_session.scalars(select(PayoutAccount)).all() == []
     resp = api.post("/api/v1/seller/payout-account", as_=seller, json={})  # Stripe is back
     assert resp.status_code == 200 and resp.json["status"] == "onboarding"
+
+
+def test_a_reversed_stripe_transfer_makes_the_paid_payout_owed_again(api, app, client, market, worker,
+                                                                     stripe_connect):
+    seller = market.seller()
+    api.post("/api/v1/seller/payout-account", as_=seller, json={})
+    account_id = _account(app, seller.shop_id).account_ref
+    stripe_connect_server.activate(stripe_connect, account_id)
+    assert api.post("/api/v1/seller/payout-account", as_=seller, json={}).json["status"] == "connected"
+    _, part = _delivered(api, app, market, seller, price_idr=PRICE_IDR)
+    worker.handle("order.delivered")
+    worker.handle("payout.released")
+    payout = _payout(app, part["id"])
+    assert payout.status == "paid"
+
+    transfer = stripe_connect.state["transfers"][payout.idempotency_key]
+    reversed_ = {**transfer, "amount_reversed": transfer["amount"], "reversed": True}  # reversed in the Dashboard
+    resp = _signed_event(client, "transfer.reversed", reversed_, "evt_reversed")
+    assert resp.status_code == 200
+    body = api.get("/api/v1/seller/payouts", as_=seller).json
+    assert [(i["status"], i["failure_reason"]) for i in body["items"]] == [
+        ("failed", "The transfer was reversed at Stripe.")]
+    assert (body["balance_idr"], body["paid_idr"], body["account"]["status"]) == (_payable(part), 0, "restricted")
+    assert _books(app) == []
+    settled = _state(app)
+    assert _signed_event(client, "transfer.reversed", reversed_, "evt_reversed").status_code == 200
+    assert _state(app) == settled
