@@ -389,9 +389,9 @@ def apply_provider_event(session: Session, event: ProviderEvent, clock: Callable
     ``transfer_id``, else ``payout_reference`` = the payout id or its idempotency key) settle a pending
     payout: paid; failed and ``permanent`` → failed with the reason, the account needing a fix; failed
     otherwise → sent again later as a new transfer (the money stays in transit). A permanent failure of
-    a payout already paid is a reversal (the money came back): failed, its amount owed to the artisan again. An event naming an
-    account or transfer we do not know is not recorded (``unknown_account`` / ``unknown_transfer``), so a
-    redelivery can still apply it. Returns what it did."""
+    a payout already paid is a reversal (the money came back): failed, its amount owed to the artisan
+    again. An event naming an account or transfer we do not know is not recorded (``unknown_account`` /
+    ``unknown_transfer``), so a redelivery can still apply it. Returns what it did."""
     now = clock()
     if session.get(PayoutProviderEventRecord, event.event_id[:255]) is not None:
         return "duplicate"

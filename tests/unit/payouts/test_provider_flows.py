@@ -278,7 +278,8 @@ def test_stripe_connect_onboarding_then_account_updated_releases_and_pays_the_wa
     assert (sent.form["amount"], sent.form["currency"], sent.form["destination"], sent.form["transfer_group"]) == (
         str(_payable(part) * 100), "idr", account_id, f"order-{payout.order_id}")
     assert sent.headers["idempotency-key"] == payout.idempotency_key == f"payout-{payout.id}"
-    assert (payout.status, payout.transfer_id) == ("paid", stripe_connect.state["transfers"][payout.idempotency_key]["id"])
+    made = stripe_connect.state["transfers"][payout.idempotency_key]
+    assert (payout.status, payout.transfer_id) == ("paid", made["id"])
     body = api.get("/api/v1/seller/payouts", as_=seller).json
     assert [(i["status"], i["transfer_id"]) for i in body["items"]] == [("paid", payout.transfer_id)]
     assert (body["paid_idr"], body["balance_idr"]) == (_payable(part), 0)
