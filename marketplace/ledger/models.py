@@ -26,7 +26,7 @@ class LedgerTransaction(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))  # sale, refund, payout_sent, payout_paid, payout_reversed
+    kind: Mapped[str] = mapped_column(String(20))  # sale, refund, payout_sent, payout_paid, payout_reversed, payout_returned
     ref: Mapped[str] = mapped_column(String(100), unique=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), default=None)
     payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id", ondelete="RESTRICT"), default=None)

@@ -150,6 +150,13 @@ def record_payout_reversed(session: Session, payout, *, now: datetime) -> None: 
          lines=_payout_lines(payout, PAYOUTS_IN_TRANSIT, seller_payable(payout.shop_id)))
 
 
+def record_payout_returned(session: Session, payout, *, now: datetime) -> None:  # noqa: ANN001
+    """A paid payout's money came back (the transfer was reversed, the bank returned it): owed again."""
+    post(session, kind="payout_returned", ref=f"payout-returned:{payout.id}:{payout.generation}",
+         payout_id=payout.id, order_id=payout.order_id, now=now, memo=f"payout #{payout.id} returned",
+         lines=_payout_lines(payout, PAYOUTS_PAID, seller_payable(payout.shop_id)))
+
+
 # --- reading -------------------------------------------------------------------------------------------
 
 

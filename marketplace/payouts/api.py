@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
+from marketplace.apidoc import error_responses
 from marketplace.db import get_session, utcnow
 from marketplace.ledger.check import check
 from marketplace.payouts import earnings, schemas, services
@@ -39,6 +40,7 @@ def return_url() -> str:
 @api_auth(ARTISAN)
 @bp.arguments(schemas.PayoutAccountIn)
 @bp.response(200, schemas.PayoutAccountOut)
+@bp.doc(**error_responses(409, 422))
 def connect(body: dict[str, Any]) -> Any:
     """Connect the shop's payout account: ``connected`` at once, or ``onboarding`` with the provider's form."""
     details = AccountDetails(**{k: body.get(k) for k in schemas.DETAIL_FIELDS})
@@ -49,6 +51,7 @@ def connect(body: dict[str, Any]) -> Any:
 @bp.route("/seller/payouts", methods=["GET"])
 @api_auth(ARTISAN)
 @bp.response(200, schemas.EarningsOut)
+@bp.doc(**error_responses(409))
 def seller_payouts() -> Any:
     """Your balance, what is on hold, scheduled and paid, each payout with its orders and the commission."""
     return earnings.earnings(get_session(), require_user())
@@ -57,6 +60,7 @@ def seller_payouts() -> Any:
 @bp.route("/seller/statements/<month>.csv", methods=["GET"])
 @api_auth(ARTISAN)
 @bp.response(200, content_type="text/csv")
+@bp.doc(**error_responses(409, 422))
 def statement(month: str) -> Any:
     """The month's statement (``YYYY-MM``, WIB) as CSV: opening balance, each movement, closing balance."""
     body = earnings.statement_csv(get_session(), require_user(), month)
@@ -77,6 +81,7 @@ def admin_payouts(query: dict[str, Any]) -> Any:
 @bp.route("/admin/payouts/<int:payout_id>/retry", methods=["POST"])
 @api_auth(ADMIN)
 @bp.response(200, schemas.PayoutOut)
+@bp.doc(**error_responses(409))
 def retry(payout_id: int) -> Any:
     """Retry a failed payout (a new transfer) or send a retrying one now; 409 for any other."""
     return earnings.present_payout(services.retry_payout(get_session(), payout_id, now=utcnow()))

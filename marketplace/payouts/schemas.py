@@ -3,6 +3,7 @@ form), the artisan's earnings, the admins' payout list and reconciliation."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -17,12 +18,23 @@ ALL_OR_NONE_MESSAGE = "Give the bank or e-wallet, the account number and the hol
 DETAIL_FIELDS = ("channel_code", "account_number", "account_holder_name")
 
 
+class AccountNumber(TrimmedString):
+    """An account or phone number as people write it (``1234 567 890``, ``+62 812-3456-7890``): the
+    separators dropped, a leading ``+`` kept. Which digits a channel takes is the provider's rule
+    (``marketplace.payouts.xendit.check_details``); this only refuses what is no number at all."""
+
+    SEPARATORS = re.compile(r"[\s.\-()]")
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return self.SEPARATORS.sub("", super()._deserialize(value, attr, data, **kwargs))
+
+
 class PayoutAccountIn(Schema):
     """``{}`` (sandbox, Stripe Connect: the provider's own form collects the details) or the three
     details of an Indonesian bank account or e-wallet (Xendit), all together."""
 
     channel_code = TrimmedString(validate=validate.Regexp(r"^[A-Z][A-Z0-9_]{1,39}$", error=CHANNEL_MESSAGE))
-    account_number = TrimmedString(validate=validate.Regexp(r"^\d{5,30}$", error=ACCOUNT_NUMBER_MESSAGE))
+    account_number = AccountNumber(validate=validate.Regexp(r"^\+?\d{5,30}$", error=ACCOUNT_NUMBER_MESSAGE))
     account_holder_name = OneLine(validate=validate.Length(2, 120, error=HOLDER_MESSAGE))
 
     @validates_schema
@@ -51,6 +63,7 @@ class PayoutOut(Schema):
     amount_idr = fields.Integer()
     commission_idr = fields.Integer()
     status = fields.String(metadata={"enum": [s.value for s in PayoutStatus]})
+    provider = fields.String(allow_none=True, metadata={"description": "the provider it was sent through"})
     transfer_id = fields.String(allow_none=True)
     seller_order_ids = fields.List(fields.Integer())
     due_at = fields.AwareDateTime()
@@ -82,6 +95,8 @@ class EarningsOut(Schema):
     scheduled_idr = fields.Integer(metadata={"description": "payouts on hold or waiting for your account"})
     in_transit_idr = fields.Integer()
     paid_idr = fields.Integer()
+    account = fields.Nested(PayoutAccountOut, allow_none=True,
+                            metadata={"description": "your payout account; null before you connect one"})
 
 
 class AdminPayoutsQuery(QuerySchema):

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from events.backoff import Backoff
 from events.outbox import record
 from marketplace.accounts.models import User
-from marketplace.errors import Conflict, NotFound
+from marketplace.errors import Conflict, NotFound, Unavailable
 from marketplace.ledger import services as ledger
 from marketplace.orders.models import SellerOrder, SellerOrderStatus
 from marketplace.orders.services import lock_order
@@ -58,6 +58,16 @@ RETRY_BACKOFF = Backoff(initial=30.0, maximum=3600.0)
 # --- the payout account --------------------------------------------------------------------------------
 
 
+class PayoutProviderUnavailable(Unavailable):
+    """The payout provider cannot be reached right now; nothing was changed, try again."""
+
+    code = "payout_provider_unavailable"
+
+
+#: A provider's permanent refusal of ``connect`` (its own words are logged, not shown: they are English).
+ACCOUNT_REFUSED_MESSAGE = "The payout provider refused to set up this payout account; please contact us."
+
+
 def shop_of(session: Session, artisan: User) -> Shop:
     shop = session.scalar(select(Shop).where(Shop.owner_id == artisan.id))
     if shop is None:
@@ -72,14 +82,21 @@ def account_of(session: Session, shop_id: int) -> PayoutAccount | None:
 def connect_account(session: Session, provider: PayoutProvider, artisan: User, details: AccountDetails, *,
                     return_url: str, now: datetime) -> PayoutAccount:
     """Create or update the shop's payout account at the provider (which refuses bad details with
-    ``ValidationFailed``, before anything is written here). A connected account releases the shop's
-    payouts that were waiting for it, and sends again those that failed (the artisan fixed the account:
-    each as a new transfer, as an admin's retry)."""
+    ``ValidationFailed``, before anything is written here; a provider that cannot be reached is
+    ``PayoutProviderUnavailable``, one that refuses the account a ``Conflict``). A connected account
+    releases the shop's payouts that were waiting for it, and sends again those that failed (the
+    artisan fixed the account: each as a new transfer, as an admin's retry)."""
     shop = shop_of(session, artisan)
     account = account_of(session, shop.id)
     existing = account.account_ref if account is not None and account.provider == provider.name else None
-    connection = provider.connect(shop_id=shop.id, email=artisan.email, details=details, existing_ref=existing,
-                                  return_url=return_url)
+    try:
+        connection = provider.connect(shop_id=shop.id, email=artisan.email, details=details,
+                                      existing_ref=existing, return_url=return_url)
+    except PayoutProviderError as exc:  # an answer for the artisan (503 / 409), never a 500
+        log.warning("shop %s: connect at %s failed: %s", shop.id, provider.name, exc.reason)
+        if exc.transient:
+            raise PayoutProviderUnavailable() from exc
+        raise Conflict(ACCOUNT_REFUSED_MESSAGE, code="payout_account_refused") from exc
     if account is None:
         account = PayoutAccount(shop_id=shop.id, created_at=now)
         session.add(account)
@@ -276,8 +293,13 @@ def _paid(session: Session, payout: Payout, now: datetime) -> None:
 
 
 def fail_payout(session: Session, payout: Payout, reason: str, *, now: datetime, account_needs_fix: bool) -> None:
-    """The money did not go out: back to the artisan's balance, the payout ``failed`` (``payout.failed``)."""
-    ledger.record_payout_reversed(session, payout, now=now)
+    """The money did not go out, or came back after it was paid (a reversed transfer): back to the
+    artisan's balance, the payout ``failed`` (``payout.failed``)."""
+    if payout.status == S.PAID.value:
+        ledger.record_payout_returned(session, payout, now=now)
+        payout.paid_at = None
+    else:
+        ledger.record_payout_reversed(session, payout, now=now)
     payout.status, payout.failure_reason = S.FAILED.value, reason[:500]
     payout.next_attempt_at, payout.updated_at = None, now
     if account_needs_fix:
@@ -366,9 +388,10 @@ def apply_provider_event(session: Session, event: ProviderEvent, clock: Callable
     releases the shop's payouts waiting for it. ``transfer.paid`` / ``transfer.failed`` (by
     ``transfer_id``, else ``payout_reference`` = the payout id or its idempotency key) settle a pending
     payout: paid; failed and ``permanent`` → failed with the reason, the account needing a fix; failed
-    otherwise → sent again later as a new transfer (the money stays in transit). An event naming an
-    account or transfer we do not know is not recorded (``unknown_account`` / ``unknown_transfer``), so a
-    redelivery can still apply it. Returns what it did."""
+    otherwise → sent again later as a new transfer (the money stays in transit). A permanent failure of
+    a payout already paid is a reversal (the money came back): failed, its amount owed to the artisan
+    again. An event naming an account or transfer we do not know is not recorded (``unknown_account`` /
+    ``unknown_transfer``), so a redelivery can still apply it. Returns what it did."""
     now = clock()
     if session.get(PayoutProviderEventRecord, event.event_id[:255]) is not None:
         return "duplicate"
@@ -398,6 +421,10 @@ def apply_provider_event(session: Session, event: ProviderEvent, clock: Callable
         return "unknown_transfer"
     if not _claim(session, event, now):
         return "duplicate"
+    if payout.status == S.PAID.value and event.kind == "transfer.failed" and event.permanent:
+        # Reversed after it was paid (Stripe ``transfer.reversed``, Xendit ``payout.reversed``): owed again.
+        fail_payout(session, payout, event.reason or "the transfer was reversed", now=now, account_needs_fix=True)
+        return "failed"
     if payout.status not in (S.PENDING.value, S.PROCESSING.value):
         return "unchanged"
     if event.transfer_id and payout.transfer_id is None:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from marketplace.db import get_session, utcnow
 from marketplace.errors import BadRequest, NotFound
 from marketplace.extensions import csrf
-from marketplace.payouts.providers import InvalidWebhook, PayoutProvider, provider_from_settings
+from marketplace.payouts.api import current_provider  # the one provider of this process, shared with the API
+from marketplace.payouts.providers import InvalidWebhook
 
 bp = Blueprint("payouts_webhooks", __name__)
 
@@ -30,15 +31,6 @@ class InvalidProviderWebhook(BadRequest):
     """The callback's token or signature does not verify, or its body is not the provider's format."""
 
     code = "invalid_webhook"
-
-
-def current_provider() -> PayoutProvider:
-    """This process's payout provider (``PAYOUT_PROVIDER``), built on first use and kept on the app."""
-    provider = current_app.extensions.get("payout_provider")
-    if provider is None:
-        provider = provider_from_settings(current_app.config["SETTINGS"])
-        current_app.extensions["payout_provider"] = provider
-    return provider
 
 
 def _receive(provider_name: str) -> Any:

@@ -6,6 +6,8 @@ listed fails ``test_every_api_route_is_classified``, so its access rule is decid
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.unit.listings.helpers import Market
@@ -63,6 +65,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/payouts/<int:payout_id>/retry"): ADMIN,
     ("GET", "/api/v1/admin/reconciliation"): ADMIN,
 }
+
+#: ROUTES by the OpenAPI document's paths (``{name}`` there, ``<int:name>`` or ``<name>`` here).
+OPENAPI_ROUTES: dict[tuple[str, str], str] = {
+    (method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)): who for (method, rule), who in ROUTES.items()}
 
 JUNK_BODIES = [
     [],

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.unit.listings.helpers import Market
-from tests.unit.test_access_matrix import ADMIN, BUYER, ROUTES
+from tests.unit.test_access_matrix import ADMIN, BUYER, OPENAPI_ROUTES
 
 #: Examples per operation and generation mode; FUZZ_EXAMPLES raises it for a longer run by hand.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -35,9 +35,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 def _role_of(method: str, path: str) -> str:
-    """The role an OpenAPI operation is for, from the access matrix (``{id}`` there is ``<int:id>``)."""
-    rule = re.sub(r"\{([a-z_]+)\}", r"<int:\1>", path)
-    return ROUTES[(method.upper(), rule)]
+    """The role an OpenAPI operation is for, from the access matrix."""
+    return OPENAPI_ROUTES[(method.upper(), path)]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import copy
 import json
 import time
 from collections.abc import Iterator
-from types import SimpleNamespace
+from dataclasses import replace
 
 import pytest
 
@@ -35,7 +35,7 @@ def provider(stub: Loopback, **kw) -> StripeConnectProvider:
     settings = Settings(stripe_api_key=stripe_connect_server.API_KEY, stripe_connect_webhook_secret=SECRET,
                         stripe_api_base=stub.url)
     if not kw:
-        made = provider_from_settings(SimpleNamespace(**vars(settings), payout_provider="stripe_connect"))
+        made = provider_from_settings(replace(settings, payout_provider="stripe_connect"))
         assert isinstance(made, StripeConnectProvider)
         return made
     return StripeConnectProvider(stripe_connect_server.API_KEY, SECRET, api_base=stub.url, **kw)

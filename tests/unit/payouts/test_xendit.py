@@ -8,8 +8,8 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -37,7 +37,7 @@ def provider(stub: Loopback, **kw) -> XenditProvider:
     settings = Settings(xendit_secret_key=xendit_server.SECRET_KEY, xendit_callback_token=TOKEN,
                         xendit_api_base=stub.url)
     if not kw:
-        made = provider_from_settings(SimpleNamespace(**vars(settings), payout_provider="xendit"))
+        made = provider_from_settings(replace(settings, payout_provider="xendit"))
         assert isinstance(made, XenditProvider)
         return made
     return XenditProvider(xendit_server.SECRET_KEY, TOKEN, api_base=stub.url, **kw)
