@@ -93,7 +93,7 @@ def test_stock_and_withdrawing_or_resubmitting_are_no_new_revision(tx, seller):
 def test_adding_and_removing_a_photo_are_new_revisions(tx, seller, tmp_path):
     storage = LocalStorage(tmp_path / "media")
     listing = factories.listing(tx, seller)
-    image = services.add_image(tx, storage, seller, listing.id, image_bytes(), max_bytes=1_000_000)
+    image = services.add_image(tx, storage, seller, listing.id, process_upload(image_bytes(), max_bytes=1_000_000))
     assert listing.revision == 2
     services.delete_image(tx, storage, seller, listing.id, image.id)
     assert listing.revision == 3
