@@ -1,0 +1,299 @@
+"""Impact figures for the programme: what the marketplace did for its artisans, by kelurahan, city or sentra.
+
+Everything is computed by SQL over the real tables (orders, seller orders, shops, listings, moderation
+decisions and the ledger); nothing is counted by hand elsewhere, so the figures can never drift from the
+books. A period is a half-open range of aware UTC instants ``[start, end)``; the API and the page turn WIB
+calendar days into it (``schemas``).
+
+**Which orders count.** The unit is the *seller order* (one shop's part of a checkout), since a group is a
+place of shops. A seller order counts when its order was paid inside the period (``orders.paid_at``) and
+the ledger holds its ``sale`` (every paid order has one; an order never paid, or cancelled before payment,
+has none and counts as nothing). Its **GMV** is what the buyer paid for it (items + shipping, the sale's
+``buyer_payments`` entry) **less every confirmed refund on it** (the ledger's ``refunds`` entries of that
+seller order, a whole-order refund being split over its parts as the ledger splits it). A seller order
+refunded in full (a refunded order, or a part the artisan cancelled after payment) is left with GMV 0 and
+counts as nothing; a partial refund leaves an order with a smaller GMV. Refunds are taken from the sale's
+period, whenever they happened, so a period's figures say what its sales were finally worth.
+**Artisans' earnings** are the ``seller_payable:<shop_id>`` entries of the same seller orders: sale
+credits minus refund debits (payouts move money out of that account but carry no seller order).
+
+**Outside the city / province**: the order's delivery city (``orders.city``, compared case- and
+space-insensitively) is not the shop's city; its province (``orders.province``, canonical) is not the
+province of the shop's city (``shipping.provinces.CITY_PROVINCE``). Shares are of the counted orders and
+of their GMV, as fractions 0..1 rounded to four places (None for a group without orders).
+
+**Other figures**: *active artisans*: shops that sold (a counted seller order) or listed (a listing
+created or approved) in the period; *new artisans*: shops opened in the period; *approved listings*:
+listings with an approval decision in the period; *buyer cities*: distinct delivery cities;
+*repeat-buyer rate*: of the buyers with a counted order in the group, the share with two orders or more;
+*median hours to moderation*: decisions in the period, from the listing's submission they decided (the
+listing keeps only its latest submission time, so a decision on an earlier submission, since superseded,
+is left out rather than measured wrongly); *median hours to shipping*: counted seller orders shipped, from
+the order's payment to the shipping. Medians are PostgreSQL's ``percentile_cont(0.5)``; SQLite has no
+such aggregate, so there the same durations are read and the median taken in Python (same definition:
+the mean of the two middle values for an even count), both rounded to one decimal place of an hour.
+
+Grouping by sentra needs ``shops.sentra_id`` and the ``sentra`` table (the sentra feature's migration);
+:func:`sentra_available` says whether this build has them, and without them the grouping is refused.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (ColumnElement, Select, and_, case, column, distinct, func, literal_column, or_, select,
+                        table, union)
+from sqlalchemy.orm import Session
+
+from marketplace.errors import ValidationFailed
+from marketplace.ledger.models import LedgerEntry
+from marketplace.ledger.services import BUYER_PAYMENTS, REFUNDS
+from marketplace.listings.models import Listing
+from marketplace.moderation.models import ModerationDecision
+from marketplace.orders.models import Order, SellerOrder
+from marketplace.shipping.provinces import CITY_PROVINCE
+from marketplace.shops.models import Shop
+
+GROUPINGS = ("kelurahan", "city", "sentra")
+SENTRA_UNAVAILABLE = "sentra grouping not available"
+#: The whole marketplace, for the totals row and the monthly series.
+ALL = "all"
+
+#: The sentra feature's table, as far as these figures need it (``id``, ``name``).
+SENTRA = table("sentra", column("id"), column("name"))
+
+
+def sentra_available() -> bool:
+    """Whether shops belong to sentra in this build (the ``sentra`` feature maps ``Shop.sentra_id``)."""
+    return hasattr(Shop, "sentra_id")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime  # inclusive, aware UTC
+    end: datetime  # exclusive
+
+
+# --- building blocks -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Key:
+    """What makes a group: two labelled columns ``k1``, ``k2`` to select, and the real columns among
+    them to group by (PostgreSQL refuses a constant in ``GROUP BY``)."""
+
+    columns: list[ColumnElement[Any]]
+    group: list[ColumnElement[Any]]
+
+
+def _key(group_by: str) -> Key:
+    """The columns of ``shops`` that make a group (``ALL``: one group, the whole marketplace)."""
+    none = literal_column("NULL").label("k2")
+    if group_by == "city":
+        return Key([Shop.city.label("k1"), none], [Shop.city])
+    if group_by == "kelurahan":
+        return Key([Shop.kelurahan.label("k1"), Shop.city.label("k2")], [Shop.kelurahan, Shop.city])
+    if group_by == "sentra":
+        if not sentra_available():
+            raise ValidationFailed(SENTRA_UNAVAILABLE, fields={"group_by": [SENTRA_UNAVAILABLE]})
+        sentra_id = getattr(Shop, "sentra_id")
+        return Key([sentra_id.label("k1"), none], [sentra_id])
+    return Key([literal_column(f"'{ALL}'").label("k1"), none], [])
+
+
+def _between(col: Any, period: Period) -> ColumnElement[bool]:
+    return and_(col >= period.start, col < period.end)
+
+
+def _norm(col: Any) -> ColumnElement[str]:
+    return func.lower(func.trim(col))
+
+
+def shop_province() -> ColumnElement[Any]:
+    """The province of the shop's city, as SQL (``CITY_PROVINCE`` is the one source)."""
+    return case(*[(Shop.city == city, province) for city, province in CITY_PROVINCE.items()], else_=None)
+
+
+def counted(period: Period) -> Any:
+    """One row per counted seller order of the period (see the module doc), with its GMV and earnings."""
+    amount = LedgerEntry.amount_idr
+    gmv = (func.sum(case((LedgerEntry.account == BUYER_PAYMENTS, -amount), else_=0))
+           - func.sum(case((LedgerEntry.account == REFUNDS, amount), else_=0)))
+    earned = func.sum(case((LedgerEntry.account.like("seller\\_payable:%", escape="\\"), amount), else_=0))
+    return (
+        select(SellerOrder.id.label("seller_order_id"), SellerOrder.shop_id, SellerOrder.shipped_at,
+               Order.id.label("order_id"), Order.buyer_id, Order.city, Order.province, Order.paid_at,
+               gmv.label("gmv"), earned.label("earned"))
+        .join(Order, Order.id == SellerOrder.order_id)
+        .join(LedgerEntry, LedgerEntry.seller_order_id == SellerOrder.id)
+        .where(Order.paid_at.is_not(None), _between(Order.paid_at, period))
+        .group_by(SellerOrder.id, SellerOrder.shop_id, SellerOrder.shipped_at, Order.id, Order.buyer_id,
+                  Order.city, Order.province, Order.paid_at)
+        .having(gmv > 0)
+        .subquery("counted")
+    )
+
+
+def _rows(session: Session, stmt: Select[Any], count: str = "n") -> dict[tuple[Any, Any], Any]:
+    """Rows by group; a group with nothing counted is left out (the whole marketplace, grouped by
+    nothing, always answers one row)."""
+    return {(row.k1, row.k2): row for row in session.execute(stmt) if getattr(row, count)}
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _median_hours(values: list[float]) -> float | None:
+    return round(statistics.median(values) / 3600, 1) if values else None
+
+
+def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _medians(session: Session, key: Key, seconds: ColumnElement[float], stmt: Select[Any]
+             ) -> dict[tuple[Any, Any], float | None]:
+    """The median of ``seconds`` per group, in hours: ``percentile_cont`` on PostgreSQL, Python on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        median = func.percentile_cont(0.5).within_group(seconds)
+        grouped = stmt.add_columns(median.label("m")).group_by(*key.group)
+        return {(r.k1, r.k2): round(float(r.m) / 3600, 1) for r in session.execute(grouped) if r.m is not None}
+    values: dict[tuple[Any, Any], list[float]] = defaultdict(list)
+    for r in session.execute(stmt.add_columns(seconds.label("s"))):
+        values[(r.k1, r.k2)].append(float(r.s))
+    return {k: _median_hours(v) for k, v in values.items()}
+
+
+# --- the figures -----------------------------------------------------------------------------------------
+
+
+def figures(session: Session, group_by: str, period: Period) -> list[dict[str, Any]]:
+    """One row of figures per group (``group_by`` in :data:`GROUPINGS`, or :data:`ALL`), by GMV then name."""
+    key = _key(group_by)
+    c = counted(period)
+    outside_city = _norm(c.c.city) != _norm(Shop.city)
+    outside_province = or_(shop_province().is_(None), c.c.province != shop_province())
+    sales = _rows(session, select(
+        *key.columns, func.count().label("orders"), func.sum(c.c.gmv).label("gmv"), func.sum(c.c.earned).label("earned"),
+        func.sum(case((outside_city, 1), else_=0)).label("oc_orders"),
+        func.sum(case((outside_city, c.c.gmv), else_=0)).label("oc_gmv"),
+        func.sum(case((outside_province, 1), else_=0)).label("op_orders"),
+        func.sum(case((outside_province, c.c.gmv), else_=0)).label("op_gmv"),
+        func.count(distinct(_norm(c.c.city))).label("buyer_cities"),
+    ).select_from(c).join(Shop, Shop.id == c.c.shop_id).group_by(*key.group), "orders")
+
+    per_buyer = (select(*key.columns, c.c.buyer_id, func.count(distinct(c.c.order_id)).label("n"))
+                 .select_from(c).join(Shop, Shop.id == c.c.shop_id).group_by(*key.group, c.c.buyer_id).subquery())
+    buyers = _rows(session, select(
+        per_buyer.c.k1, per_buyer.c.k2, func.count().label("buyers"),
+        func.sum(case((per_buyer.c.n >= 2, 1), else_=0)).label("repeat"),
+    ).group_by(per_buyer.c.k1, per_buyer.c.k2), "buyers")
+
+    listed = select(Listing.shop_id).where(or_(_between(Listing.created_at, period),
+                                                _between(Listing.approved_at, period)))
+    active_ids = union(select(c.c.shop_id), listed).subquery("active")
+    active = _rows(session, select(*key.columns, func.count(distinct(Shop.id)).label("n"))
+                   .join(active_ids, active_ids.c.shop_id == Shop.id).group_by(*key.group))
+    new = _rows(session, select(*key.columns, func.count().label("n")).where(_between(Shop.created_at, period))
+                .group_by(*key.group))
+    approvals = (select(*key.columns, func.count(distinct(ModerationDecision.listing_id)).label("n"))
+                 .select_from(ModerationDecision).join(Listing, Listing.id == ModerationDecision.listing_id)
+                 .join(Shop, Shop.id == Listing.shop_id)
+                 .where(ModerationDecision.decision == "approved", _between(ModerationDecision.decided_at, period))
+                 .group_by(*key.group))
+    approved = _rows(session, approvals)
+
+    moderation = _medians(session, key, _seconds(session, ModerationDecision.decided_at, Listing.submitted_at), (
+        select(*key.columns).select_from(ModerationDecision).join(Listing, Listing.id == ModerationDecision.listing_id)
+        .join(Shop, Shop.id == Listing.shop_id)
+        .where(_between(ModerationDecision.decided_at, period), Listing.submitted_at.is_not(None),
+               Listing.submitted_at <= ModerationDecision.decided_at)))
+    shipping = _medians(session, key, _seconds(session, c.c.shipped_at, c.c.paid_at), (
+        select(*key.columns).select_from(c).join(Shop, Shop.id == c.c.shop_id).where(c.c.shipped_at.is_not(None))))
+
+    groups = set(sales) | set(active) | set(new) | set(approved) | set(moderation)
+    names = _sentra_names(session, {k[0] for k in groups}) if group_by == "sentra" else {}
+    items = []
+    for k in groups:
+        s, b = sales.get(k), buyers.get(k)
+        orders, gmv = (int(s.orders), int(s.gmv)) if s else (0, 0)
+        items.append({
+            "group": names.get(k[0], None) if group_by == "sentra" else k[0],
+            "group_id": k[0] if group_by == "sentra" else None,
+            "city": k[1],
+            "active_artisans": int(active[k].n) if k in active else 0,
+            "new_artisans": int(new[k].n) if k in new else 0,
+            "approved_listings": int(approved[k].n) if k in approved else 0,
+            "orders": orders,
+            "gmv_idr": gmv,
+            "artisan_earnings_idr": int(s.earned) if s else 0,
+            "outside_city_orders": int(s.oc_orders) if s else 0,
+            "outside_city_share": _share(int(s.oc_orders), orders) if s else None,
+            "outside_city_gmv_share": _share(int(s.oc_gmv), gmv) if s else None,
+            "outside_province_orders": int(s.op_orders) if s else 0,
+            "outside_province_share": _share(int(s.op_orders), orders) if s else None,
+            "outside_province_gmv_share": _share(int(s.op_gmv), gmv) if s else None,
+            "buyer_cities": int(s.buyer_cities) if s else 0,
+            "buyers": int(b.buyers) if b else 0,
+            "repeat_buyer_rate": _share(int(b.repeat), int(b.buyers)) if b else None,
+            "median_hours_to_moderation": moderation.get(k),
+            "median_hours_to_shipping": shipping.get(k),
+        })
+    items.sort(key=lambda i: (-i["gmv_idr"], str(i["group"] or ""), str(i["city"] or "")))
+    return items
+
+
+def _sentra_names(session: Session, ids: set[Any]) -> dict[Any, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return dict(session.execute(select(SENTRA.c.id, SENTRA.c.name).where(SENTRA.c.id.in_(wanted))).tuples())
+
+
+def _month(session: Session, col: Any) -> ColumnElement[str]:
+    """The WIB calendar month (``YYYY-MM``) of an aware UTC column (WIB is UTC+7 all year, no DST)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("Asia/Jakarta", col), "YYYY-MM")
+    return func.strftime("%Y-%m", col, "+7 hours")
+
+
+def monthly(session: Session, period: Period) -> list[dict[str, Any]]:
+    """The whole marketplace per WIB month of payment: orders, GMV and GMV shipped outside the shop's city."""
+    c = counted(period)
+    month = _month(session, c.c.paid_at).label("month")
+    outside_city = _norm(c.c.city) != _norm(Shop.city)
+    rows = session.execute(
+        select(month, func.count().label("orders"), func.sum(c.c.gmv).label("gmv"),
+               func.sum(case((outside_city, c.c.gmv), else_=0)).label("oc_gmv"))
+        .select_from(c).join(Shop, Shop.id == c.c.shop_id).group_by(month).order_by(month))
+    return [{"month": r.month, "orders": int(r.orders), "gmv_idr": int(r.gmv), "outside_city_gmv_idr": int(r.oc_gmv)}
+            for r in rows]
+
+
+def buyer_provinces(session: Session, period: Period) -> list[dict[str, Any]]:
+    """Where the counted orders went, per delivery province: orders, GMV, and how many distinct buyers."""
+    c = counted(period)
+    rows = session.execute(
+        select(c.c.province, func.count(distinct(c.c.order_id)).label("orders"), func.sum(c.c.gmv).label("gmv"),
+               func.count(distinct(c.c.buyer_id)).label("buyers"))
+        .group_by(c.c.province).order_by(func.sum(c.c.gmv).desc(), c.c.province))
+    return [{"province": r.province, "orders": int(r.orders), "gmv_idr": int(r.gmv), "buyers": int(r.buyers)}
+            for r in rows]
+
+
+def report(session: Session, group_by: str, period: Period) -> dict[str, Any]:
+    """Everything the dashboard shows: the groups, the marketplace's totals, the months and the provinces."""
+    items = figures(session, group_by, period)
+    totals = figures(session, ALL, period)
+    total = totals[0] if totals else None
+    if total is not None:
+        total = {**total, "group": None}
+    return {"group_by": group_by, "from_": period.start, "to": period.end, "items": items, "totals": total,
+            "months": monthly(session, period), "buyer_provinces": buyer_provinces(session, period)}
