@@ -64,6 +64,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/admin/payouts"): ADMIN,
     ("POST", "/api/v1/admin/payouts/<int:payout_id>/retry"): ADMIN,
     ("GET", "/api/v1/admin/reconciliation"): ADMIN,
+    ("GET", "/api/v1/admin/impact"): ADMIN,
 }
 
 #: ROUTES by the OpenAPI document's paths (``{name}`` there, ``<int:name>`` or ``<name>`` here).
@@ -190,6 +191,8 @@ PAGES = {
     "/seller/payouts": ARTISAN,
     "/admin/payouts": ADMIN,
     "/admin/reconciliation": ADMIN,
+    "/admin/impact": ADMIN,
+    "/admin/impact/export.csv": ADMIN,
 }
 
 
