@@ -30,6 +30,10 @@ FORMAT_MESSAGE = "Choose json or csv."
 TABLE_MESSAGE = "Choose items, months or provinces."
 
 _DATE_ERRORS = {"invalid": DATE_MESSAGE, "format": DATE_MESSAGE}
+#: Days the marketplace can have figures for (also keeps the date arithmetic far from its limits).
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+RANGE_MESSAGE = "Choose a date between 2000 and 2100."
+_IN_RANGE = validate.Range(EARLIEST, LATEST, error=RANGE_MESSAGE)
 
 
 def today_wib() -> date:
@@ -40,14 +44,16 @@ class ImpactQuery(QuerySchema):
     """``group_by``, ``from``, ``to`` (WIB days, inclusive); ``format=csv`` and ``table`` for the CSV export."""
 
     group_by = fields.String(load_default="kelurahan", validate=validate.OneOf(GROUPINGS, error=GROUPING_MESSAGE))
-    from_ = fields.Date(data_key="from", error_messages=_DATE_ERRORS, metadata={"description": "first day (WIB)"})
-    to = fields.Date(error_messages=_DATE_ERRORS, metadata={"description": "last day (WIB), included"})
+    from_ = fields.Date(data_key="from", error_messages=_DATE_ERRORS, validate=_IN_RANGE, metadata={"description": "first day (WIB)"})
+    to = fields.Date(error_messages=_DATE_ERRORS, validate=_IN_RANGE, metadata={"description": "last day (WIB), included"})
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv"), error=FORMAT_MESSAGE))
     table = fields.String(load_default="items", validate=validate.OneOf(TABLES, error=TABLE_MESSAGE),
                           metadata={"description": "which table the CSV holds"})
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_kw: Any) -> None:
+        if any(data.get(name) and not EARLIEST <= data[name] <= LATEST for name in ("from_", "to")):
+            return  # already refused by the field
         first, last = bounds(data)
         if last < first:
             raise ValidationError(ORDER_MESSAGE, field_name="to")

@@ -37,6 +37,7 @@ def test_only_admins_see_the_figures(api, seeded):
     ("group_by=province", "group_by"),
     ("from=1%20Jan", "from"),
     ("format=xml", "format"),
+    ("to=0001-01-01", "to"),
 ])
 def test_bad_input_is_a_422_naming_the_field(api, query, field):
     answer = api.get(f"{URL}?{query}", as_=api.make_user("admin"))
