@@ -45,8 +45,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (ColumnElement, Select, and_, case, column, distinct, func, literal_column, or_, select,
-                        table, union)
+from sqlalchemy import (ColumnElement, Select, Table, and_, case, column, distinct, func, literal_column, or_,
+                        select, table, text, union)
 from sqlalchemy.orm import Session
 
 from marketplace.errors import ValidationFailed
@@ -118,24 +118,43 @@ def shop_province() -> ColumnElement[Any]:
     return case(*[(Shop.city == city, province) for city, province in CITY_PROVINCE.items()], else_=None)
 
 
-def counted(period: Period) -> Any:
-    """One row per counted seller order of the period (see the module doc), with its GMV and earnings."""
+def counted(session: Session, period: Period) -> Select[Any]:
+    """One row per counted seller order of the period (see the module doc), with its GMV and earnings,
+    and what the figures ask of each: outside the shop's city or province (0/1), the buyer's city as
+    compared (trimmed, lower case), the WIB month of payment."""
     amount = LedgerEntry.amount_idr
     gmv = (func.sum(case((LedgerEntry.account == BUYER_PAYMENTS, -amount), else_=0))
            - func.sum(case((LedgerEntry.account == REFUNDS, amount), else_=0)))
     earned = func.sum(case((LedgerEntry.account.like("seller\\_payable:%", escape="\\"), amount), else_=0))
+    outside_city = case((_norm(Order.city) != _norm(Shop.city), 1), else_=0)
+    outside_province = case((or_(shop_province().is_(None), Order.province != shop_province()), 1), else_=0)
     return (
         select(SellerOrder.id.label("seller_order_id"), SellerOrder.shop_id, SellerOrder.shipped_at,
-               Order.id.label("order_id"), Order.buyer_id, Order.city, Order.province, Order.paid_at,
-               gmv.label("gmv"), earned.label("earned"))
+               Order.id.label("order_id"), Order.buyer_id, _norm(Order.city).label("city_key"), Order.province,
+               Order.paid_at, _month(session, Order.paid_at).label("month"), outside_city.label("outside_city"),
+               outside_province.label("outside_province"), gmv.label("gmv"), earned.label("earned"))
         .join(Order, Order.id == SellerOrder.order_id)
+        .join(Shop, Shop.id == SellerOrder.shop_id)
         .join(LedgerEntry, LedgerEntry.seller_order_id == SellerOrder.id)
         .where(Order.paid_at.is_not(None), _between(Order.paid_at, period))
-        .group_by(SellerOrder.id, SellerOrder.shop_id, SellerOrder.shipped_at, Order.id, Order.buyer_id,
-                  Order.city, Order.province, Order.paid_at)
+        .group_by(SellerOrder.id, Order.id, Shop.id)
         .having(gmv > 0)
-        .subquery("counted")
     )
+
+
+COUNTED = "impact_counted"
+
+
+def materialise(session: Session, period: Period) -> Table:
+    """The period's counted seller orders in a temporary table of this connection, for the report's
+    queries to share: computing them means aggregating every ledger entry of the period, and the report
+    needs them a dozen times (the groups, the totals, the months, the provinces, the medians). A
+    temporary table is private to the connection, so concurrent reports never see each other's; it is
+    dropped again by :func:`report` (or with the transaction's rollback)."""
+    session.execute(text(f"DROP TABLE IF EXISTS {COUNTED}"))
+    create = counted(session, period).into(COUNTED, temporary=True)
+    session.execute(create)
+    return create.table
 
 
 def _rows(session: Session, stmt: Select[Any], count: str = "n") -> dict[tuple[Any, Any], Any]:
@@ -174,19 +193,16 @@ def _medians(session: Session, key: Key, seconds: ColumnElement[float], stmt: Se
 # --- the figures -----------------------------------------------------------------------------------------
 
 
-def figures(session: Session, group_by: str, period: Period) -> list[dict[str, Any]]:
-    """One row of figures per group (``group_by`` in :data:`GROUPINGS`, or :data:`ALL`), by GMV then name."""
+def figures(session: Session, group_by: str, period: Period, c: Table) -> list[dict[str, Any]]:
+    """One row of figures per group (``group_by`` in :data:`GROUPINGS`, or :data:`ALL`), by GMV then name;
+    ``c``: the period's counted seller orders (:func:`materialise`)."""
     key = _key(group_by)
-    c = counted(period)
-    outside_city = _norm(c.c.city) != _norm(Shop.city)
-    outside_province = or_(shop_province().is_(None), c.c.province != shop_province())
     sales = _rows(session, select(
         *key.columns, func.count().label("orders"), func.sum(c.c.gmv).label("gmv"), func.sum(c.c.earned).label("earned"),
-        func.sum(case((outside_city, 1), else_=0)).label("oc_orders"),
-        func.sum(case((outside_city, c.c.gmv), else_=0)).label("oc_gmv"),
-        func.sum(case((outside_province, 1), else_=0)).label("op_orders"),
-        func.sum(case((outside_province, c.c.gmv), else_=0)).label("op_gmv"),
-        func.count(distinct(_norm(c.c.city))).label("buyer_cities"),
+        func.sum(c.c.outside_city).label("oc_orders"), func.sum(c.c.outside_city * c.c.gmv).label("oc_gmv"),
+        func.sum(c.c.outside_province).label("op_orders"),
+        func.sum(c.c.outside_province * c.c.gmv).label("op_gmv"),
+        func.count(distinct(c.c.city_key)).label("buyer_cities"),
     ).select_from(c).join(Shop, Shop.id == c.c.shop_id).group_by(*key.group), "orders")
 
     per_buyer = (select(*key.columns, c.c.buyer_id, func.count(distinct(c.c.order_id)).label("n"))
@@ -264,22 +280,18 @@ def _month(session: Session, col: Any) -> ColumnElement[str]:
     return func.strftime("%Y-%m", col, "+7 hours")
 
 
-def monthly(session: Session, period: Period) -> list[dict[str, Any]]:
+def monthly(session: Session, c: Table) -> list[dict[str, Any]]:
     """The whole marketplace per WIB month of payment: orders, GMV and GMV shipped outside the shop's city."""
-    c = counted(period)
-    month = _month(session, c.c.paid_at).label("month")
-    outside_city = _norm(c.c.city) != _norm(Shop.city)
     rows = session.execute(
-        select(month, func.count().label("orders"), func.sum(c.c.gmv).label("gmv"),
-               func.sum(case((outside_city, c.c.gmv), else_=0)).label("oc_gmv"))
-        .select_from(c).join(Shop, Shop.id == c.c.shop_id).group_by(month).order_by(month))
+        select(c.c.month, func.count().label("orders"), func.sum(c.c.gmv).label("gmv"),
+               func.sum(c.c.outside_city * c.c.gmv).label("oc_gmv"))
+        .group_by(c.c.month).order_by(c.c.month))
     return [{"month": r.month, "orders": int(r.orders), "gmv_idr": int(r.gmv), "outside_city_gmv_idr": int(r.oc_gmv)}
             for r in rows]
 
 
-def buyer_provinces(session: Session, period: Period) -> list[dict[str, Any]]:
+def buyer_provinces(session: Session, c: Table) -> list[dict[str, Any]]:
     """Where the counted orders went, per delivery province: orders, GMV, and how many distinct buyers."""
-    c = counted(period)
     rows = session.execute(
         select(c.c.province, func.count(distinct(c.c.order_id)).label("orders"), func.sum(c.c.gmv).label("gmv"),
                func.count(distinct(c.c.buyer_id)).label("buyers"))
@@ -290,10 +302,14 @@ def buyer_provinces(session: Session, period: Period) -> list[dict[str, Any]]:
 
 def report(session: Session, group_by: str, period: Period) -> dict[str, Any]:
     """Everything the dashboard shows: the groups, the marketplace's totals, the months and the provinces."""
-    items = figures(session, group_by, period)
-    totals = figures(session, ALL, period)
-    total = totals[0] if totals else None
-    if total is not None:
-        total = {**total, "group": None}
+    _key(group_by)  # an unavailable grouping is refused before any work
+    c = materialise(session, period)
+    items = figures(session, group_by, period, c)
+    totals = figures(session, ALL, period, c)
+    months, provinces = monthly(session, c), buyer_provinces(session, c)
+    # After an error the entry point rolls back, and the table's creation with it (DDL is transactional
+    # on both backends); a DROP there would only fail again on PostgreSQL's aborted transaction.
+    session.execute(text(f"DROP TABLE IF EXISTS {COUNTED}"))
+    total = {**totals[0], "group": None} if totals else None
     return {"group_by": group_by, "from_": period.start, "to": period.end, "items": items, "totals": total,
-            "months": monthly(session, period), "buyer_provinces": buyer_provinces(session, period)}
+            "months": months, "buyer_provinces": provinces}
