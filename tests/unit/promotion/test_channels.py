@@ -54,7 +54,7 @@ def instagram_route(stub: Loopback, req: Recorded) -> Answer:
         return 200, {"data": [{"config": {"quota_total": 50, "quota_duration": 86400},
                                "quota_usage": stub.state["usage"]}]}, {}
     if req.path == "/v21.0/1789/media" and req.method == "POST":
-        assert req.form["image_url"] == LISTING.image_url and req.form["caption"].startswith(LISTING.title)
+        assert req.form["image_url"].startswith("https://") and "utm_source=instagram" in req.form["caption"]
         stub.state["polls"] = 0
         return 200, {"id": "17889"}, {}
     if req.path == "/v21.0/1789/media" and req.method == "GET":  # recent media, for recovery
@@ -68,6 +68,7 @@ def instagram_route(stub: Loopback, req: Recorded) -> Answer:
         return 200, {"status_code": status, "id": "17889"}, {}
     if req.path == "/v21.0/1789/media_publish":
         assert req.method == "POST" and req.form["creation_id"] == "17889"
+        stub.state["usage"] += 1
         return 200, {"id": "5550"}, {}
     if req.path == "/v21.0/5550":
         return 200, {"permalink": "https://www.instagram.com/p/ABC/", "id": "5550"}, {}
@@ -84,6 +85,8 @@ def test_instagram_checks_its_limit_creates_a_container_waits_for_it_and_publish
         posted = instagram(stub).post(request_for("instagram"), saved.append)
     assert (posted.external_id, posted.url) == ("5550", "https://www.instagram.com/p/ABC/")
     assert saved == ["17889"]  # the container id was committed before media_publish
+    assert stub.requests[1].form == {"image_url": LISTING.image_url, "access_token": "ig-token",
+                                     "caption": request_for("instagram").caption}
     assert [(r.method, r.path) for r in stub.requests] == [
         ("GET", "/v21.0/1789/content_publishing_limit"), ("POST", "/v21.0/1789/media"),
         ("GET", "/v21.0/17889"), ("GET", "/v21.0/17889"), ("POST", "/v21.0/1789/media_publish"),
