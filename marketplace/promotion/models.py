@@ -26,6 +26,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from marketplace.db import Base, UTCDateTime, one_of, utcnow
 
 
+#: Every channel a promotion can go to (``workers/promotion/channels/`` has one module each).
+CHANNEL_NAMES = ("feed", "instagram", "facebook", "telegram", "pinterest", "webhook")
+
+
 class PromotionStatus(str, enum.Enum):
     QUEUED = "queued"
     ATTEMPTING = "attempting"

@@ -63,6 +63,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/seller/statements/<month>.csv"): ARTISAN,
     ("GET", "/api/v1/admin/payouts"): ADMIN,
     ("POST", "/api/v1/admin/payouts/<int:payout_id>/retry"): ADMIN,
+    ("GET", "/api/v1/admin/promotions"): ADMIN,
+    ("POST", "/api/v1/admin/promotions/<int:promotion_id>/retry"): ADMIN,
     ("GET", "/api/v1/admin/reconciliation"): ADMIN,
 }
 
@@ -189,6 +191,7 @@ PAGES = {
     "/admin/mail/999999": ADMIN,
     "/seller/payouts": ARTISAN,
     "/admin/payouts": ADMIN,
+    "/admin/promotions": ADMIN,
     "/admin/reconciliation": ADMIN,
 }
 
