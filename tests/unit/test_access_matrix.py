@@ -101,6 +101,7 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:order_id>", "999999")
                 .replace("<int:seller_order_id>", "999999")
                 .replace("<int:payout_id>", "999999")
+                .replace("<int:promotion_id>", "999999")
                 .replace("<month>", "2026-11"))
 
 
