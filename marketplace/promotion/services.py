@@ -142,6 +142,6 @@ def retry(session: Session, promotion_id: int, now: datetime) -> Promotion:
         raise Conflict("Only a failed or refused post can be retried.", code="not_retryable")
     if not is_public(session.get(Listing, row.listing_id)):
         raise Conflict("The listing is not public any more, so it is not posted.", code="listing_not_public")
-    row.status, row.next_attempt_at, row.checkpoint = S.QUEUED.value, now, row.checkpoint
-    row.attempts = 0
+    row.status, row.next_attempt_at, row.attempts = S.QUEUED.value, now, 0  # a fresh round of retries
+    # ``checkpoint`` stays: an Instagram container made before is resumed, not made again
     return row
