@@ -233,3 +233,24 @@ def test_instagram_posts_wait_for_room_in_the_publishing_limit_without_using_att
         stub.state["usage"] = 10  # older posts left the moving window
         assert poster.deliver_due(NOW + timedelta(hours=1)) == 1
     assert [r.path for r in stub.requests].count("/v21.0/1789/media_publish") == 2
+
+
+def test_a_listing_approved_again_after_a_withdrawal_is_queued_again_but_never_twice(factory, promo_settings):
+    with factory() as session:
+        listing_id = make_listing(session)
+    fake = FakeChannel()
+    channels = channels_with(fake, promo_settings)
+    handle(factory, promo_settings, channels, approved(listing_id))
+    with transaction(factory) as session:
+        session.get(Listing, listing_id).status = "withdrawn"
+    handle(factory, promo_settings, channels, envelope("listing.updated", {
+        "listing_id": listing_id, "shop_id": 1, "changed_fields": ["status"], "status": "withdrawn"}))
+    with transaction(factory) as session:
+        session.get(Listing, listing_id).status = "approved"
+    handle(factory, promo_settings, channels, approved(listing_id))  # resubmitted and approved again
+
+    assert {c: r.status for c, r in rows(factory).items()} == {"feed": "posted", "telegram": "queued"}
+    assert Poster(factory, channels, promo_settings).deliver_due(NOW) == 1
+    handle(factory, promo_settings, channels, approved(listing_id))
+    assert Poster(factory, channels, promo_settings).deliver_due(NOW + timedelta(hours=1)) == 0
+    assert len(fake.posts) == 1
