@@ -251,7 +251,7 @@ class PromotionPostedV1(EventData):
     listing_id = _id()
     channel = _text(32)
     external_id = _text(255)
-    url = fields.Url(required=True)
+    url = fields.Url(required=True, require_tld=False)  # an intranet host (http://web:8000) is a URL too
 
 
 class PromotionFailedV1(EventData):

@@ -20,6 +20,7 @@ API_MODULES = (
     "marketplace.notifications.api",
     "marketplace.payouts.api",
     "marketplace.impact.api",
+    "marketplace.promotion.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -39,6 +40,7 @@ PAGE_MODULES = (
     "marketplace.accounts.reset_views",
     "marketplace.payouts.views",
     "marketplace.impact.views",
+    "marketplace.promotion.views",
 )
 
 

@@ -98,6 +98,22 @@ class Settings:
     image_workers: int = 1
     image_queue: int = 4
     image_nice: int = 5
+    # Promotion channels (workers/promotion/channels/), each enabled by name in PROMOTION_CHANNELS.
+    promotion_http_timeout_seconds: int = 15
+    instagram_user_id: str = ""
+    instagram_access_token: str = ""
+    instagram_api_base: str = "https://graph.facebook.com/v21.0"
+    facebook_page_id: str = ""
+    facebook_page_token: str = ""
+    facebook_api_base: str = "https://graph.facebook.com/v21.0"
+    telegram_bot_token: str = ""
+    telegram_chat_id: str = ""
+    telegram_api_base: str = "https://api.telegram.org"
+    pinterest_access_token: str = ""
+    pinterest_board_id: str = ""
+    pinterest_api_base: str = "https://api.pinterest.com"
+    promotion_webhook_url: str = ""
+    promotion_webhook_secret: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -156,6 +172,21 @@ class Settings:
             image_workers=_int(env, "IMAGE_WORKERS", 1),
             image_queue=_int(env, "IMAGE_QUEUE", 4),
             image_nice=_int(env, "IMAGE_NICE", 5),
+            promotion_http_timeout_seconds=_int(env, "PROMOTION_HTTP_TIMEOUT_SECONDS", 15),
+            instagram_user_id=env.get("INSTAGRAM_USER_ID", ""),
+            instagram_access_token=env.get("INSTAGRAM_ACCESS_TOKEN", ""),
+            instagram_api_base=env.get("INSTAGRAM_API_BASE") or "https://graph.facebook.com/v21.0",
+            facebook_page_id=env.get("FACEBOOK_PAGE_ID", ""),
+            facebook_page_token=env.get("FACEBOOK_PAGE_TOKEN", ""),
+            facebook_api_base=env.get("FACEBOOK_API_BASE") or "https://graph.facebook.com/v21.0",
+            telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN", ""),
+            telegram_chat_id=env.get("TELEGRAM_CHAT_ID", ""),
+            telegram_api_base=env.get("TELEGRAM_API_BASE") or "https://api.telegram.org",
+            pinterest_access_token=env.get("PINTEREST_ACCESS_TOKEN", ""),
+            pinterest_board_id=env.get("PINTEREST_BOARD_ID", ""),
+            pinterest_api_base=env.get("PINTEREST_API_BASE") or "https://api.pinterest.com",
+            promotion_webhook_url=env.get("PROMOTION_WEBHOOK_URL", ""),
+            promotion_webhook_secret=env.get("PROMOTION_WEBHOOK_SECRET", ""),
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":

@@ -63,6 +63,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/seller/statements/<month>.csv"): ARTISAN,
     ("GET", "/api/v1/admin/payouts"): ADMIN,
     ("POST", "/api/v1/admin/payouts/<int:payout_id>/retry"): ADMIN,
+    ("GET", "/api/v1/admin/promotions"): ADMIN,
+    ("POST", "/api/v1/admin/promotions/<int:promotion_id>/retry"): ADMIN,
     ("GET", "/api/v1/admin/reconciliation"): ADMIN,
     ("GET", "/api/v1/admin/impact"): ADMIN,
 }
@@ -100,6 +102,7 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:order_id>", "999999")
                 .replace("<int:seller_order_id>", "999999")
                 .replace("<int:payout_id>", "999999")
+                .replace("<int:promotion_id>", "999999")
                 .replace("<month>", "2026-11"))
 
 
@@ -190,6 +193,7 @@ PAGES = {
     "/admin/mail/999999": ADMIN,
     "/seller/payouts": ARTISAN,
     "/admin/payouts": ADMIN,
+    "/admin/promotions": ADMIN,
     "/admin/reconciliation": ADMIN,
     "/admin/impact": ADMIN,
     "/admin/impact/export.csv": ADMIN,

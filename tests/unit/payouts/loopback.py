@@ -89,6 +89,7 @@ def serve(route: Callable[[Loopback, Recorded], Answer],
 
         do_GET = _handle
         do_POST = _handle
+        do_DELETE = _handle
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

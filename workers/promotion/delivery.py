@@ -1,0 +1,251 @@
+"""The promotion worker's posting loop: post what the handler queued, retry what failed, record all.
+
+Like the mail loop (``marketplace.notifications.delivery``), each row goes through short steps, none
+holding a transaction open while a platform is called:
+
+1. **Claimed**, in its own transaction: the due row becomes ``attempting`` (``attempts`` + 1,
+   ``next_attempt_at`` = the lease's end) and is committed *before* the call. A row whose listing is no
+   longer public is ``cancelled`` here instead. A row found still ``attempting`` after its lease was
+   interrupted mid-call: the channel's ``recover`` looks for the post before anything is posted again
+   (``workers.promotion.channels.base`` explains what each channel can tell).
+2. **Called**: ``channel.post(request, save_checkpoint)``; a channel with a resumable first step
+   (Instagram's container) commits it through ``save_checkpoint``.
+3. **Recorded**: ``posted`` (+ ``promotion.posted``); a transient failure (429, 5xx, timeout) is
+   ``retrying`` after ``RETRY`` backoff or the platform's ``Retry-After`` if longer, and a 429 also
+   pauses the whole channel that long; after ``MAX_ATTEMPTS``, or on a permanent refusal, ``failed`` /
+   ``permanent`` (+ ``promotion.failed``) for admins to see and retry. Instagram's full publishing
+   allowance re-queues the row for later without counting the attempt.
+
+Pace: each channel's ``min_interval`` is kept between two calls (per process; one promotion worker
+process is the deployment's norm, and the platforms' own 429s back this up).
+``withdrawing`` rows (posted, listing gone) are taken down through ``channel.remove`` where the
+platform allows it; otherwise they stay ``posted`` with a note in ``last_error``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from events.backoff import Backoff
+from marketplace.config import Settings
+from marketplace.db import is_sqlite, transaction, utcnow
+from marketplace.listings.models import Listing
+from marketplace.promotion import services
+from marketplace.promotion.captions import caption_for, listing_link
+from marketplace.promotion.models import Promotion, PromotionStatus as S
+from workers.promotion.channels.base import (Channel, ChannelError, PermanentError, Posted, PostRequest,
+                                             QuotaExhausted)
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)  # longer than one post can take (Instagram's polling included)
+RETRY = Backoff(initial=30.0, maximum=3600.0)
+MAX_ATTEMPTS = 8
+DUE = (S.QUEUED.value, S.RETRYING.value, S.ATTEMPTING.value, S.WITHDRAWING.value)
+
+SessionFactory = Callable[[], Session]
+
+
+@dataclass(frozen=True)
+class Job:
+    kind: str  # "post", "recover" or "remove"
+    promotion_id: int
+    channel: str
+    attempt: int
+    request: PostRequest | None = None
+    external_id: str | None = None
+
+
+class Poster:
+    """Posts due promotions through ``channels`` (name → Channel); keeps each channel's pace."""
+
+    def __init__(self, session_factory: SessionFactory, channels: Mapping[str, Channel], settings: Settings):
+        self.session_factory = session_factory
+        self.channels = {name: ch for name, ch in channels.items() if name != services.FEED}
+        self.settings = settings
+        self.paused_until: dict[str, datetime] = {}
+
+    def deliver_due(self, now: datetime, *, limit: int = 50, stop: threading.Event | None = None) -> int:
+        """Handle every row due at ``now`` (up to ``limit``); how many were posted."""
+        posted = 0
+        for _ in range(limit):
+            if stop is not None and stop.is_set():
+                break
+            ready = [name for name in self.channels if self.paused_until.get(name, now) <= now]
+            if not ready:
+                break
+            job = self._claim(now, ready)
+            if job is None:
+                break
+            if isinstance(job, Job):
+                posted += self._run(job, now)
+        return posted
+
+    def _claim(self, now: datetime, ready: list[str]) -> Job | int | None:
+        with transaction(self.session_factory) as session:
+            stmt = (select(Promotion)
+                    .where(Promotion.status.in_(DUE), Promotion.channel.in_(ready),
+                           Promotion.next_attempt_at.is_not(None), Promotion.next_attempt_at <= now)
+                    .order_by(Promotion.next_attempt_at, Promotion.id).limit(1))
+            if not is_sqlite(session):
+                stmt = stmt.with_for_update(skip_locked=True)
+            row = session.scalar(stmt)
+            if row is None:
+                return None
+            if row.status == S.WITHDRAWING.value:
+                row.next_attempt_at = now + LEASE
+                return Job("remove", row.id, row.channel, row.attempts, external_id=row.external_id)
+            public = services.is_public(session.get(Listing, row.listing_id))
+            if not public and row.status != S.ATTEMPTING.value:
+                row.status, row.next_attempt_at = S.CANCELLED.value, None
+                log.info("promotion %s (%s): listing %s is no longer public, not posted", row.id, row.channel,
+                         row.listing_id)
+                return row.id
+            listing = services.post_listing(session, self.settings, row.listing_id)
+            assert listing is not None
+            base = self.settings.public_base_url
+            request = PostRequest(promotion_id=row.id, listing=listing,
+                                  caption=caption_for(listing, row.channel, base),
+                                  link=listing_link(base, listing.id, row.channel), checkpoint=row.checkpoint)
+            kind = "recover" if row.status == S.ATTEMPTING.value else "post"
+            if kind == "post":
+                row.attempts += 1
+            row.status, row.next_attempt_at = S.ATTEMPTING.value, now + LEASE
+            return Job(kind, row.id, row.channel, row.attempts, request=request)
+
+    def _save_checkpoint(self, promotion_id: int) -> Callable[[str], None]:
+        def save(value: str) -> None:
+            with transaction(self.session_factory) as session:
+                row = session.get(Promotion, promotion_id)
+                assert row is not None
+                row.checkpoint = value or None
+        return save
+
+    def _run(self, job: Job, now: datetime) -> int:
+        channel = self.channels[job.channel]
+        if job.kind == "remove":
+            self._removed(job, channel, now)
+            return 0
+        assert job.request is not None
+        result: Posted | None = None
+        error: ChannelError | None = None
+        checking = job.kind == "recover"
+        try:
+            if checking:
+                result = channel.recover(job.request)
+                checking = False
+                if result is not None:
+                    log.info("promotion %s (%s): found the post of the interrupted attempt", job.promotion_id,
+                             job.channel)
+            if result is None:
+                result = channel.post(job.request, self._save_checkpoint(job.promotion_id))
+        except ChannelError as exc:
+            error = exc
+        self._pace(job.channel, channel, now, error)
+        self._record(job, result, error, now, still_unchecked=checking)
+        return int(result is not None)
+
+    def _pace(self, name: str, channel: Channel, now: datetime, error: ChannelError | None) -> None:
+        wait = channel.min_interval
+        if error is not None and error.retry_after and not isinstance(error, QuotaExhausted):
+            wait = max(wait, error.retry_after)
+        if wait > 0:
+            self.paused_until[name] = now + timedelta(seconds=wait)
+
+    def _record(self, job: Job, result: Posted | None, error: ChannelError | None, now: datetime, *,
+                still_unchecked: bool = False) -> None:
+        with transaction(self.session_factory) as session:
+            row = session.get(Promotion, job.promotion_id)
+            assert row is not None
+            if result is not None:
+                row.status, row.external_id, row.url = S.POSTED.value, result.external_id[:255], result.url[:500]
+                row.posted_at, row.next_attempt_at, row.last_error, row.checkpoint = now, None, None, None
+                session.flush()
+                services.record_posted(session, row)
+                log.info("promotion %s posted on %s: %s", row.id, row.channel, row.url)
+                if not services.is_public(session.get(Listing, row.listing_id)):
+                    row.status, row.next_attempt_at = S.WITHDRAWING.value, now  # gone while we posted
+                return
+            assert error is not None
+            row.last_error = str(error)[:500]
+            if isinstance(error, QuotaExhausted):
+                row.attempts = max(0, row.attempts - 1)
+                row.status = S.QUEUED.value
+                row.next_attempt_at = now + timedelta(seconds=error.retry_after or 3600.0)
+                log.info("promotion %s (%s) waits: %s", row.id, row.channel, error)
+                return
+            if still_unchecked and not error.permanent:  # the check itself failed: check again later
+                row.next_attempt_at = now + timedelta(seconds=max(RETRY.after(1), error.retry_after or 0.0))
+                return
+            if error.permanent or row.attempts >= MAX_ATTEMPTS:
+                row.status = S.PERMANENT.value if error.permanent else S.FAILED.value
+                if still_unchecked:
+                    row.status = S.FAILED.value  # unverifiable: an admin checks, then retries
+                row.next_attempt_at = None
+                session.flush()
+                services.record_failed(session, row)
+                log.warning("promotion %s (%s) %s: %s", row.id, row.channel, row.status, error)
+                return
+            delay = max(RETRY.after(row.attempts), error.retry_after or 0.0)
+            row.status, row.next_attempt_at = S.RETRYING.value, now + timedelta(seconds=delay)
+            log.warning("promotion %s (%s) attempt %d failed (%s); next in %.0fs", row.id, row.channel,
+                        row.attempts, error, delay)
+
+    def _removed(self, job: Job, channel: Channel, now: datetime) -> None:
+        error: ChannelError | None = None
+        if not channel.can_remove:
+            error = PermanentError(f"{job.channel} does not let us delete posts")
+        else:
+            try:
+                channel.remove(job.external_id or "")
+            except ChannelError as exc:
+                error = exc
+        with transaction(self.session_factory) as session:
+            row = session.get(Promotion, job.promotion_id)
+            assert row is not None
+            if row.status != S.WITHDRAWING.value:
+                return  # re-approved meanwhile
+            if error is None:
+                row.status, row.next_attempt_at = S.REMOVED.value, None
+            elif error.permanent:
+                row.status, row.next_attempt_at = S.POSTED.value, None
+                row.last_error = f"listing withdrawn, post not removed: {error}"[:500]
+            else:
+                row.next_attempt_at = now + timedelta(seconds=max(RETRY.after(1), error.retry_after or 0.0))
+                row.last_error = f"removal: {error}"[:500]
+
+
+class PostingLoop:
+    """``loop(session_factory, stop)``: post due promotions every ``poll_interval`` until ``stop``."""
+
+    name = "promotion"
+
+    def __init__(self, channels: Mapping[str, Channel], settings: Settings, *, poll_interval: float = 1.0,
+                 clock: Callable[[], datetime] = utcnow):
+        self.channels = channels
+        self.settings = settings
+        self.poll_interval = poll_interval
+        self.clock = clock
+
+    def __call__(self, session_factory: SessionFactory, stop: threading.Event) -> None:
+        poster = Poster(session_factory, self.channels, self.settings)
+        log.info("promotion: posting to %s", ", ".join(self.channels) or "nothing")
+        trouble = Backoff(self.poll_interval, 30.0)
+        while not stop.is_set():
+            try:
+                poster.deliver_due(self.clock(), stop=stop)
+            except Exception:  # noqa: BLE001 - database away or a bug: say so, wait, try again
+                delay = trouble.next()
+                log.exception("promotion posting failed; retrying in %.1fs", delay)
+                stop.wait(delay)
+                continue
+            trouble.reset()
+            stop.wait(self.poll_interval)
+        log.info("promotion: posting loop stopped")
