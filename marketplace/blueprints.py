@@ -19,6 +19,7 @@ API_MODULES = (
     "marketplace.payments.api",
     "marketplace.notifications.api",
     "marketplace.payouts.api",
+    "marketplace.promotion.reach_api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -37,6 +38,9 @@ PAGE_MODULES = (
     "marketplace.notifications.views",
     "marketplace.accounts.reset_views",
     "marketplace.payouts.views",
+    "marketplace.promotion.attribution_web",
+    "marketplace.promotion.feeds_views",
+    "marketplace.promotion.reach_views",
 )
 
 

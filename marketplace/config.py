@@ -98,6 +98,10 @@ class Settings:
     image_workers: int = 1
     image_queue: int = 4
     image_nice: int = 5
+    # Promotion reach (marketplace/promotion): how long a visit's source may be credited with an order,
+    # and how many entries the RSS/Atom feeds hold.
+    attribution_window_days: int = 7
+    feed_max_entries: int = 50
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -156,6 +160,8 @@ class Settings:
             image_workers=_int(env, "IMAGE_WORKERS", 1),
             image_queue=_int(env, "IMAGE_QUEUE", 4),
             image_nice=_int(env, "IMAGE_NICE", 5),
+            attribution_window_days=_int(env, "ATTRIBUTION_WINDOW_DAYS", 7),
+            feed_max_entries=_int(env, "FEED_MAX_ENTRIES", 50),
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":

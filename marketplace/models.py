@@ -13,3 +13,4 @@ from marketplace.notifications.models import Notification, NotificationOptOut, N
 from marketplace.ratelimit import RateLimitCounter  # noqa: F401,E402
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutProviderEventRecord, SandboxPayoutTransfer  # noqa: F401,E402
 from marketplace.ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401,E402
+from marketplace.promotion.attribution_models import OrderAttribution, PromotionVisit, ShareKit  # noqa: F401,E402

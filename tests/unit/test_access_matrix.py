@@ -64,6 +64,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/admin/payouts"): ADMIN,
     ("POST", "/api/v1/admin/payouts/<int:payout_id>/retry"): ADMIN,
     ("GET", "/api/v1/admin/reconciliation"): ADMIN,
+    ("GET", "/api/v1/seller/listings/<int:listing_id>/share-kit"): ARTISAN,
+    ("GET", "/api/v1/admin/promotions/figures"): ADMIN,
 }
 
 #: ROUTES by the OpenAPI document's paths (``{name}`` there, ``<int:name>`` or ``<name>`` here).
@@ -190,6 +192,8 @@ PAGES = {
     "/seller/payouts": ARTISAN,
     "/admin/payouts": ADMIN,
     "/admin/reconciliation": ADMIN,
+    "/seller/listings/{listing_id}/share-kit": ARTISAN,
+    "/admin/promotions/figures": ADMIN,
 }
 
 
