@@ -99,7 +99,7 @@ def entries(listings: list[Listing], base_url: str, image_url: Callable[[str], s
             link=listing_link(base_url, listing.id, "feed"), price_idr=listing.price_idr,
             shop_name=clean(listing.shop.name), category=listing.category,
             place=clean(f"{listing.shop.kelurahan}, {listing.shop.city}"), updated=approved_time(listing),
-            image_url=absolute(base_url, image_url(photo.key)) if photo else None,
+            image_url=clean(absolute(base_url, image_url(photo.key))) if photo else None,
             image_type=photo.content_type if photo else None, image_length=image_size(photo.key) if photo else 0,
         ))
     return out
@@ -160,10 +160,10 @@ def rss(items: list[FeedEntry], *, title: str, site_url: str, self_url: str, lan
 def atom(items: list[FeedEntry], *, title: str, site_url: str, self_url: str, feed_id: str) -> bytes:
     """An Atom 1.0 document: feed id/title/updated/author/link (required), entries with id, title,
     updated, author (the shop), alternate link, summary, category and the photo as enclosure link."""
-    def q(tag: str) -> str:
-        return f"{{{ATOM_NS}}}{tag}"
+    def q(tag: str) -> str:  # unprefixed: the default namespace is declared on the root (ElementTree's
+        return tag              # ``default_namespace`` refuses unqualified attributes such as ``rel``)
 
-    root = ET.Element(q("feed"), {"{http://www.w3.org/XML/1998/namespace}lang": "id"})
+    root = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": "id"})
     _sub(root, q("id"), feed_id)
     _sub(root, q("title"), clean(title))
     _sub(root, q("updated"), last_modified(items).isoformat())
@@ -182,7 +182,7 @@ def atom(items: list[FeedEntry], *, title: str, site_url: str, self_url: str, fe
                  length=str(entry.image_length))
         _sub(node, q("summary"), f"{_line(entry)}. {entry.summary}".strip())
         _sub(node, q("category"), term=entry.category)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=ATOM_NS)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def feed_title(filters: FeedFilters) -> str:
