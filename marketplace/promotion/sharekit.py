@@ -94,11 +94,13 @@ def render(photo: bytes | None, size: tuple[int, int], title: str, price_idr: in
     lines = _wrap(measure, title, title_font, width - 2 * margin, 3)
     line_height = int(width // 16 * 1.25)
     band_height = margin * 2 + line_height * len(lines) + int(width // 12 * 1.3) + int(width // 24 * 1.4)
+    # A story's bottom seventh is under the app's reply bar: keep the text above it.
+    lift = height // 7 if height > width else 0
     overlay = Image.new("RGBA", size, (0, 0, 0, 0))
-    ImageDraw.Draw(overlay).rectangle((0, height - band_height - margin, width, height), fill=(0, 0, 0, 170))
+    ImageDraw.Draw(overlay).rectangle((0, height - band_height - margin - lift, width, height), fill=(0, 0, 0, 170))
     image = Image.alpha_composite(base.convert("RGBA"), overlay)
     draw = ImageDraw.Draw(image)
-    y = height - band_height
+    y = height - band_height - lift
     for line in lines:
         draw.text((margin, y), line, font=title_font, fill=(255, 255, 255))
         y += line_height
