@@ -21,6 +21,7 @@ API_MODULES = (
     "marketplace.payouts.api",
     "marketplace.impact.api",
     "marketplace.promotion.api",
+    "marketplace.promotion.reach_api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -41,6 +42,9 @@ PAGE_MODULES = (
     "marketplace.payouts.views",
     "marketplace.impact.views",
     "marketplace.promotion.views",
+    "marketplace.promotion.attribution_web",
+    "marketplace.promotion.feeds_views",
+    "marketplace.promotion.reach_views",
 )
 
 

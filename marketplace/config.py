@@ -114,6 +114,10 @@ class Settings:
     pinterest_api_base: str = "https://api.pinterest.com"
     promotion_webhook_url: str = ""
     promotion_webhook_secret: str = ""
+    # Promotion reach (marketplace/promotion): how long a visit's source may be credited with an order,
+    # and how many entries the RSS/Atom feeds hold.
+    attribution_window_days: int = 7
+    feed_max_entries: int = 50
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -187,6 +191,8 @@ class Settings:
             pinterest_api_base=env.get("PINTEREST_API_BASE") or "https://api.pinterest.com",
             promotion_webhook_url=env.get("PROMOTION_WEBHOOK_URL", ""),
             promotion_webhook_secret=env.get("PROMOTION_WEBHOOK_SECRET", ""),
+            attribution_window_days=_int(env, "ATTRIBUTION_WINDOW_DAYS", 7),
+            feed_max_entries=_int(env, "FEED_MAX_ENTRIES", 50),
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":

@@ -14,3 +14,4 @@ from marketplace.ratelimit import RateLimitCounter  # noqa: F401,E402
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutProviderEventRecord, SandboxPayoutTransfer  # noqa: F401,E402
 from marketplace.ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401,E402
 from marketplace.promotion.models import Promotion  # noqa: F401,E402
+from marketplace.promotion.attribution_models import OrderAttribution, PromotionVisit, ShareKit  # noqa: F401,E402

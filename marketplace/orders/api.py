@@ -14,6 +14,7 @@ from marketplace.apidoc import error_responses
 from marketplace.db import get_session, utcnow
 from marketplace.orders import schemas, services
 from marketplace.orders.checkout import place_order, shipping_quoter
+from marketplace.promotion.attribution_web import current_touch
 
 bp = Blueprint("orders_api", __name__, url_prefix="/api/v1", description="Checkout and orders")
 
@@ -32,6 +33,7 @@ def checkout(body: dict[str, Any]) -> Any:
     return place_order(
         get_session(), require_user(), body["shipping_address"], quote_shipping=shipping_quoter(settings),
         now=utcnow(), payment_ttl=timedelta(minutes=settings.order_payment_ttl_minutes),
+        attribution=current_touch(),
     )
 
 

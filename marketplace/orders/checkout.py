@@ -29,6 +29,7 @@ from marketplace.cart import services as cart_services
 from marketplace.errors import Conflict
 from marketplace.listings.models import Listing, ListingStatus
 from marketplace.orders.models import Order, OrderItem, SellerOrder
+from marketplace.promotion.attribution import Touch, attribute_order
 from marketplace.shops.models import Shop
 
 
@@ -50,8 +51,13 @@ def place_order(
     quote_shipping: QuoteShipping,
     now: datetime,
     payment_ttl: timedelta,
+    attribution: Touch | None = None,
 ) -> Order:
-    """Turn the buyer's cart into an order awaiting payment (see the module doc); raises on any problem."""
+    """Turn the buyer's cart into an order awaiting payment (see the module doc); raises on any problem.
+
+    ``attribution``: the visit's last touch within the window (the entry point reads it), recorded with
+    the order so the promotion figures can credit its channel; ``None`` for a direct order.
+    """
     items = cart_services.lock_items(session, buyer)
     if not items:
         raise Conflict("Your cart is empty.", code="cart_empty")
@@ -84,6 +90,7 @@ def place_order(
     # The payments worker makes the order's payment once this is committed; there is none yet, so the
     # response (``OrderOut.payment``) need not ask the database.
     set_committed_value(order, "payment", None)
+    attribute_order(session, order, attribution)
     record(session, "order.placed", key=order.id, data=placed_event(order))
     return order
 

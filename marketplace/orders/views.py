@@ -26,6 +26,7 @@ from marketplace.forms import load_form, show_errors
 from marketplace.media.storage import get_storage
 from marketplace.orders import services
 from marketplace.orders.checkout import ShippingQuote, place_order, shipping_quoter
+from marketplace.promotion.attribution_web import current_touch
 from marketplace.orders.forms import AddressForm
 from marketplace.orders.schemas import AddressIn
 
@@ -81,7 +82,8 @@ def checkout() -> Any:
         if request.form.get("action") == "place":
             settings = current_app.config["SETTINGS"]
             order = place_order(session, buyer, address, quote_shipping=shipping_quoter(settings), now=utcnow(),
-                                payment_ttl=timedelta(minutes=settings.order_payment_ttl_minutes))
+                                payment_ttl=timedelta(minutes=settings.order_payment_ttl_minutes),
+                                attribution=current_touch())
             return redirect(url_for("payments_pages.pay", order_id=order.id))
         preview = _preview(cart_services.get_cart(session, buyer), address)
     except DomainError as err:

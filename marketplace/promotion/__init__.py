@@ -1,0 +1,1 @@
+"""Promotion: channels that post approved listings, feeds, the artisan's share kit and attribution."""

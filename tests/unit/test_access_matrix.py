@@ -67,6 +67,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/promotions/<int:promotion_id>/retry"): ADMIN,
     ("GET", "/api/v1/admin/reconciliation"): ADMIN,
     ("GET", "/api/v1/admin/impact"): ADMIN,
+    ("GET", "/api/v1/seller/listings/<int:listing_id>/share-kit"): ARTISAN,
+    ("GET", "/api/v1/admin/promotions/figures"): ADMIN,
 }
 
 #: ROUTES by the OpenAPI document's paths (``{name}`` there, ``<int:name>`` or ``<name>`` here).
@@ -197,6 +199,8 @@ PAGES = {
     "/admin/reconciliation": ADMIN,
     "/admin/impact": ADMIN,
     "/admin/impact/export.csv": ADMIN,
+    "/seller/listings/{listing_id}/share-kit": ARTISAN,
+    "/admin/promotions/figures": ADMIN,
 }
 
 

@@ -1,0 +1,48 @@
+"""Promotion reach pages: the artisan's share kit (images to download and a caption to copy) and the
+admins' figures per channel. Thin: the same schema and functions as the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from marshmallow import EXCLUDE, ValidationError
+
+from marketplace.accounts.models import Role
+from marketplace.accounts.security import login_required, require_user
+from marketplace.db import get_session
+from marketplace.errors import DomainError
+from marketplace.promotion import reach_schemas as schemas
+from marketplace.promotion.reach_web import figures_for, share_kit_for
+
+bp = Blueprint("promotion_reach_pages", __name__)
+
+ARTISAN, ADMIN = Role.ARTISAN.value, Role.ADMIN.value
+
+
+@bp.route("/seller/listings/<int:listing_id>/share-kit")
+@login_required(ARTISAN)
+def share_kit(listing_id: int) -> Any:
+    """The listing's square and story images and caption, to post on the artisan's own accounts; a
+    listing not approved yet shows why there is no kit (409)."""
+    try:
+        kit = share_kit_for(require_user(ARTISAN), listing_id)
+    except DomainError as err:
+        if err.code != "not_approved":
+            raise
+        return render_template("promotion/share_kit.html", kit=None, listing_id=listing_id), 409
+    return render_template("promotion/share_kit.html", kit=kit, listing_id=listing_id)
+
+
+@bp.route("/admin/promotions/figures")
+@login_required(ADMIN)
+def figures() -> Any:
+    """Visits, orders and their value per channel over a period (``?from=&to=``)."""
+    try:
+        query = schemas.FiguresQuery(unknown=EXCLUDE).load(request.args.to_dict())
+    except ValidationError as err:
+        return render_template("promotion/figures.html", result=None, errors=err.messages,
+                               args=request.args), 422
+    since, until = schemas.period(query)
+    result = figures_for(get_session(), since, until)
+    return render_template("promotion/figures.html", result=result, errors={}, args=request.args)
