@@ -80,6 +80,7 @@ def test_the_admin_page_shows_each_post_its_link_and_error_and_retries_with_its_
     assert "Promosi" in page and "sendPhoto: 401 Unauthorized" in page
     assert f'href="https://pasar.test/listings/{listing_id}"' in page
     assert page.count("Coba lagi") == 1  # only the refused one has a retry button
+    assert 'href="/admin/promotions/figures"' in page  # the channels' visits and orders, one click away
     token = auth.csrf_token("/admin/promotions")
     answer = client.post(f"/admin/promotions/{ids['telegram']}/retry", data={"csrf_token": token})
     assert answer.status_code == 302
