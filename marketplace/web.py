@@ -24,7 +24,7 @@ import json
 import re
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Request, Response, current_app, g, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -137,12 +137,41 @@ def check_json_value(value: Any) -> None:
                 stack.extend((v, depth + 1) for v in item)
 
 
+def body_limit(limit: Any) -> Any:
+    """Give one view a larger request-body cap than ``MAX_CONTENT_LENGTH`` (one photo's worth):
+    ``limit(settings)`` → bytes. The new-listing form carries several photos at once. The cap is read
+    when the body is parsed (CSRF protection parses it before the view runs), hence on the view."""
+
+    def decorate(view: Any) -> Any:
+        view.body_limit = limit
+        return view
+
+    return decorate
+
+
+class MarketplaceRequest(Request):
+    """A request whose body cap is its view's :func:`body_limit` when it has one."""
+
+    @property
+    def max_content_length(self) -> int | None:  # type: ignore[override]
+        view = current_app.view_functions.get(self.endpoint or "") if self.endpoint else None
+        limit = getattr(view, "body_limit", None)
+        if limit is not None:
+            return int(limit(current_app.config["SETTINGS"]))
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        Request.max_content_length.fset(self, value)  # type: ignore[attr-defined]
+
+
 class MarketplaceFlask(Flask):
     """Flask whose every view runs as one unit of work on the request's session (see module doc), with
     bounded ids in URLs and a JSON parser that refuses what we cannot store."""
 
     url_map_class = MarketplaceMap
     json_provider_class = MarketplaceJSONProvider
+    request_class = MarketplaceRequest
 
     def dispatch_request(self) -> Any:  # type: ignore[override]
         try:
