@@ -19,7 +19,7 @@ from marketplace.db import get_session
 from marketplace.errors import DomainError
 from marketplace.forms import load_form, show_errors
 from marketplace.i18n import gettext as _
-from marketplace.listings import services as listings
+from marketplace.listings.views import seller_listings_context
 from marketplace.shops import places, schemas, services
 from marketplace.shops.forms import ShopForm
 
@@ -81,7 +81,7 @@ def dashboard() -> Any:
     return render_template(
         "shops/dashboard.html",
         shop=shop,
-        seller_listings=listings.list_for_seller(session, user.id),  # the listings partial's context
+        **seller_listings_context(session, user.id),  # the listings partial's context
         approved_count=services.approved_listing_count(session, shop.id),
     )
 
