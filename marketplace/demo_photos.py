@@ -1,5 +1,7 @@
 """Demo product photos, drawn offline with Pillow, that show what the product is.
 
+The materials (batik motifs, weaves, glaze...) are in :mod:`marketplace.demo_materials`.
+
 A shopper browsing the demo should see a batik cloth with a kawung or parang motif, a woven bag, a
 ceramic mug, a cookie jar, not abstract shapes. Each photo is a small still life: a wall, a wooden
 table and the product drawn from simple shapes filled with its material (a batik motif, a weave, a
@@ -14,8 +16,6 @@ per-pixel Python loops; a photo takes a few milliseconds. Deterministic: the col
 
 from __future__ import annotations
 
-import colorsys
-import hashlib
 import io
 import math
 from collections.abc import Callable
@@ -23,180 +23,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-SIDE = 480
-RGB = tuple[int, int, int]
-Box = tuple[int, int, int, int]
-
-
-def palette(title: str) -> list[RGB]:
-    """Three harmonious colours from the title (stable between runs): light, main, dark."""
-    hue = int(hashlib.sha256(title.encode()).hexdigest()[:4], 16) / 0xFFFF
-    out = []
-    for shift, light, sat in ((0.0, 0.88, 0.45), (0.06, 0.45, 0.65), (0.5, 0.28, 0.55)):
-        r, g, b = colorsys.hls_to_rgb((hue + shift) % 1.0, light, sat)
-        out.append((int(r * 255), int(g * 255), int(b * 255)))
-    return out
-
-
-def _mix(a: RGB, b: RGB, t: float) -> RGB:
-    return (int(a[0] + (b[0] - a[0]) * t), int(a[1] + (b[1] - a[1]) * t), int(a[2] + (b[2] - a[2]) * t))
-
-
-# --- materials: full-frame patterns that shapes are cut from ------------------------------------------
-
-
-def _kawung(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    d.rectangle((0, 0, SIDE, SIDE), fill=c[0])
-    q = step // 2
-    for x in range(0, SIDE + step, step):
-        for y in range(0, SIDE + step, step):
-            for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1)):
-                cx, cy = x + dx * q // 2, y + dy * q // 2
-                rx, ry = (q // 2 - 1, q // 4) if dx else (q // 4, q // 2 - 1)
-                d.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=c[1], outline=c[2], width=2)
-                d.ellipse((cx - 2, cy - 2, cx + 2, cy + 2), fill=c[2])
-
-
-def _parang(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    d.rectangle((0, 0, SIDE, SIDE), fill=c[0])
-    w = step // 2
-    for k in range(-SIDE, SIDE * 2, step):  # diagonal bands of "S" blades
-        d.line((k, 0, k + SIDE, SIDE), fill=c[2], width=w // 3)
-        for t in range(0, SIDE + step, step // 2):
-            x, y = k + t, t
-            d.arc((x - w // 2, y - w, x + w // 2, y), 90, 270, fill=c[1], width=max(3, w // 4))
-            d.arc((x + w // 4 - w // 2, y - w // 2, x + w // 4 + w // 2, y + w // 2), 270, 90, fill=c[1], width=max(3, w // 4))
-        d.line((k + w, 0, k + w + SIDE, SIDE), fill=c[1], width=2)
-
-
-def _mega_mendung(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    d.rectangle((0, 0, SIDE, SIDE), fill=c[2])
-    for row, y in enumerate(range(0, SIDE + step, step)):
-        for x in range(-step + (row % 2) * step // 2, SIDE + step, step):
-            for i, r in enumerate(range(step // 2 + 10, 6, -8)):
-                d.pieslice((x - r, y - r, x + r, y + r), 180, 360, fill=_mix(c[2], c[0], i / 5))
-
-
-def _stripes(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    d.rectangle((0, 0, SIDE, SIDE), fill=c[0])
-    for i, y in enumerate(range(0, SIDE, step // 3)):
-        d.rectangle((0, y, SIDE, y + step // 6), fill=c[1] if i % 3 else c[2])
-
-
-def _songket(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    gold = (214, 170, 60)
-    d.rectangle((0, 0, SIDE, SIDE), fill=c[2])
-    for row, y in enumerate(range(0, SIDE + step, step)):
-        for x in range((row % 2) * step // 2, SIDE + step, step):
-            h = step // 3
-            d.polygon([(x, y - h), (x + h, y), (x, y + h), (x - h, y)], outline=gold, fill=_mix(c[2], gold, 0.3))
-            d.ellipse((x - 3, y - 3, x + 3, y + 3), fill=gold)
-    for y in range(step // 2, SIDE, step):
-        d.line((0, y, SIDE, y), fill=gold, width=1)
-
-
-def _ikat(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    d.rectangle((0, 0, SIDE, SIDE), fill=c[1])
-    for row, y in enumerate(range(0, SIDE + step, step)):
-        for x in range(0, SIDE + step, step):
-            h = step // 2 - 4
-            d.polygon([(x, y - h), (x + h // 2, y), (x, y + h), (x - h // 2, y)], fill=c[0])
-            d.polygon([(x, y - h // 2), (x + h // 4, y), (x, y + h // 2), (x - h // 4, y)], fill=c[2])
-    for x in range(0, SIDE, 3 * step // 2):  # the blur of ikat: jagged vertical edges
-        d.line((x, 0, x + 4, SIDE), fill=_mix(c[1], c[0], 0.4), width=2)
-
-
-def _weave(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    straw, dark = _mix(c[0], (206, 170, 110), 0.7), _mix(c[1], (150, 110, 60), 0.6)
-    d.rectangle((0, 0, SIDE, SIDE), fill=_mix(straw, (0, 0, 0), 0.25))
-    s = max(10, step // 3)
-    for i, x in enumerate(range(0, SIDE, s)):
-        for j, y in enumerate(range(0, SIDE, s)):
-            if (i + j) % 2 == 0:
-                d.rectangle((x + 1, y + s // 5, x + s - 1, y + s - s // 5), fill=straw)
-            else:
-                d.rectangle((x + s // 5, y + 1, x + s - s // 5, y + s - 1), fill=dark)
-
-
-def _glaze(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    for y in range(0, SIDE, 8):  # a glaze pooling darker towards the foot
-        d.rectangle((0, y, SIDE, y + 8), fill=_mix(c[1], c[2], y / SIDE * 0.7))
-    for i in range(0, SIDE, 37):
-        d.ellipse(((i * 7) % SIDE, (i * 13) % SIDE, (i * 7) % SIDE + 3, (i * 13) % SIDE + 3), fill=c[0])
-
-
-def _terracotta(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    clay = (176, 96, 58)
-    d.rectangle((0, 0, SIDE, SIDE), fill=clay)
-    for y in range(step // 2, SIDE, step // 2):
-        d.line((0, y, SIDE, y), fill=_mix(clay, (90, 40, 20), 0.4), width=2)
-    for x in range(step // 2, SIDE, step):
-        for y in range(step // 4, SIDE, step):
-            d.ellipse((x - 4, y - 4, x + 4, y + 4), fill=(232, 206, 160))
-
-
-def _bamboo(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    cane = (204, 178, 112)
-    d.rectangle((0, 0, SIDE, SIDE), fill=cane)
-    w = max(14, step // 2)
-    for x in range(0, SIDE, w):
-        d.line((x, 0, x, SIDE), fill=(150, 120, 60), width=2)
-        for y in range((x * 3) % step, SIDE, step * 2):
-            d.line((x + 2, y, x + w - 2, y), fill=(130, 100, 50), width=3)
-
-
-def _wood(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    base = (170, 118, 70)
-    d.rectangle((0, 0, SIDE, SIDE), fill=base)
-    for i, y in enumerate(range(0, SIDE, 9)):
-        d.line((0, y, SIDE, y + (i % 5) - 2), fill=_mix(base, (90, 55, 25), 0.25 + (i % 3) * 0.1), width=2)
-
-
-def _knit(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    d.rectangle((0, 0, SIDE, SIDE), fill=_mix(c[1], c[0], 0.3))
-    s = max(10, step // 3)
-    for x in range(0, SIDE, s):
-        for y in range(0, SIDE, s):
-            d.line((x, y, x + s // 2, y + s), fill=c[1], width=3)
-            d.line((x + s, y, x + s // 2, y + s), fill=_mix(c[1], c[2], 0.3), width=3)
-
-
-def _ecoprint(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    d.rectangle((0, 0, SIDE, SIDE), fill=(236, 222, 196))
-    for i in range(22):
-        x, y = (i * 97) % SIDE, (i * 61 + 40) % SIDE
-        r = step // 2 + (i % 4) * 6
-        leaf = [(x, y - r), (x + r // 2, y), (x, y + r), (x - r // 2, y)]
-        d.polygon(leaf, fill=_mix((120, 90, 40), c[2], 0.3 + (i % 3) * 0.15))
-        d.line((x, y - r, x, y + r), fill=(90, 60, 30), width=2)
-
-
-def _canvas(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    d.rectangle((0, 0, SIDE, SIDE), fill=(232, 222, 204))
-    for x in range(0, SIDE, 4):
-        d.line((x, 0, x, SIDE), fill=(222, 210, 190), width=1)
-
-
-def _food(d: ImageDraw.ImageDraw, c: list[RGB], step: int) -> None:
-    d.rectangle((0, 0, SIDE, SIDE), fill=(226, 180, 110))
-    for x in range(0, SIDE + step, step // 2 + 8):
-        for y in range(0, SIDE + step, step // 2 + 8):
-            r = step // 4 + 4
-            d.ellipse((x - r, y - r, x + r, y + r), fill=(200, 140, 70), outline=(150, 95, 45), width=2)
-            d.ellipse((x - 3, y - 3, x + 3, y + 3), fill=(120, 70, 30))
-
-
-MATERIALS: dict[str, Callable[[ImageDraw.ImageDraw, list[RGB], int], None]] = {
-    "kawung": _kawung, "parang": _parang, "mega_mendung": _mega_mendung, "stripes": _stripes,
-    "songket": _songket, "ikat": _ikat, "weave": _weave, "glaze": _glaze, "terracotta": _terracotta,
-    "bamboo": _bamboo, "wood": _wood, "knit": _knit, "ecoprint": _ecoprint, "canvas": _canvas, "food": _food,
-}
-
-
-def material(name: str, colours: list[RGB], step: int = 56) -> Image.Image:
-    image = Image.new("RGB", (SIDE, SIDE), colours[0])
-    MATERIALS[name](ImageDraw.Draw(image), colours, step)
-    return image
+from marketplace.demo_materials import RGB, SIDE, material, mix, palette
 
 
 # --- the scene and the products ------------------------------------------------------------------------
@@ -204,11 +31,11 @@ def material(name: str, colours: list[RGB], step: int = 56) -> Image.Image:
 
 def _scene(colours: list[RGB], variant: int) -> tuple[Image.Image, int]:
     """A wall and a wooden table; the table's top edge (y) is where products stand."""
-    wall = _mix(colours[0], (250, 246, 238), 0.6 if variant != 2 else 0.2)
+    wall = mix(colours[0], (250, 246, 238), 0.6 if variant != 2 else 0.2)
     image = Image.new("RGB", (SIDE, SIDE), wall)
     d = ImageDraw.Draw(image)
     for y in range(0, SIDE, 12):  # soft light from above
-        d.rectangle((0, y, SIDE, y + 12), fill=_mix(wall, (255, 255, 255), max(0.0, 0.35 - y / SIDE)))
+        d.rectangle((0, y, SIDE, y + 12), fill=mix(wall, (255, 255, 255), max(0.0, 0.35 - y / SIDE)))
     table = int(SIDE * 0.72)
     image.paste(material("wood", colours).crop((0, 0, SIDE, SIDE - table)), (0, table))
     d.line((0, table, SIDE, table), fill=(120, 80, 45), width=3)
@@ -238,7 +65,7 @@ def draw_cloth(img: Image.Image, d: ImageDraw.ImageDraw, pat: Image.Image, c: li
     _cut(img, pat, lambda m: m.polygon([(x0, top), (x1, top), *hem], fill=255))
     for i in range(1, 4):  # folds
         x = x0 + i * w // 4
-        d.line((x, top + 6, x + 6, bottom - 20), fill=_mix(c[2], (0, 0, 0), 0.3), width=2)
+        d.line((x, top + 6, x + 6, bottom - 20), fill=mix(c[2], (0, 0, 0), 0.3), width=2)
     for x in range(x0 + 4, x1, 8):
         d.line((x, bottom - 8, x, bottom + 6), fill=c[2], width=2)
 
@@ -251,7 +78,7 @@ def draw_shirt(img: Image.Image, d: ImageDraw.ImageDraw, pat: Image.Image, c: li
             (cx + w // 2, top + 30), (cx + 30, top), (cx, top + 30), (cx - 30, top)]
     d.line((cx - 50, top - 10, cx, top - 40, cx + 50, top - 10), fill=(110, 75, 40), width=4)  # hanger
     _cut(img, pat, lambda m: m.polygon(body, fill=255))
-    d.line((cx, top + 30, cx, floor), fill=_mix(c[2], (0, 0, 0), 0.3), width=2)
+    d.line((cx, top + 30, cx, floor), fill=mix(c[2], (0, 0, 0), 0.3), width=2)
     for y in range(top + 50, floor, 40):
         d.ellipse((cx + 4, y, cx + 10, y + 6), fill=(240, 236, 228))
 
@@ -262,13 +89,13 @@ def draw_bag(img: Image.Image, d: ImageDraw.ImageDraw, pat: Image.Image, c: list
     top = floor + 10 - h
     if handles:
         for dx in (-w // 4, w // 4):
-            d.arc((cx + dx - w // 6, top - h // 2, cx + dx + w // 6, top + h // 4), 180, 360, fill=_mix(c[2], (60, 40, 20), 0.5), width=10)
+            d.arc((cx + dx - w // 6, top - h // 2, cx + dx + w // 6, top + h // 4), 180, 360, fill=mix(c[2], (60, 40, 20), 0.5), width=10)
     body = [(cx - w // 2 + 20, top), (cx + w // 2 - 20, top), (cx + w // 2, floor + 10), (cx - w // 2, floor + 10)]
     _shadow(d, cx, floor + 10, w + 20)
     _cut(img, pat, lambda m: m.polygon(body, fill=255))
-    d.line((cx - w // 2 + 20, top + 12, cx + w // 2 - 20, top + 12), fill=_mix(c[2], (40, 30, 20), 0.4), width=6)
+    d.line((cx - w // 2 + 20, top + 12, cx + w // 2 - 20, top + 12), fill=mix(c[2], (40, 30, 20), 0.4), width=6)
     if not handles:  # a flap and a clasp
-        d.polygon([(cx - w // 2 + 20, top), (cx + w // 2 - 20, top), (cx, top + h // 2)], fill=_mix(c[1], (0, 0, 0), 0.2))
+        d.polygon([(cx - w // 2 + 20, top), (cx + w // 2 - 20, top), (cx, top + h // 2)], fill=mix(c[1], (0, 0, 0), 0.2))
         d.ellipse((cx - 8, top + h // 2 - 12, cx + 8, top + h // 2 + 4), fill=(214, 170, 60))
 
 
@@ -283,10 +110,10 @@ def draw_mugs(img: Image.Image, d: ImageDraw.ImageDraw, pat: Image.Image, c: lis
         base = floor + 6 + i * 12
         top = base - h
         _shadow(d, cx, base, w + 30)
-        d.arc((cx + w // 2 - 20, top + 25, cx + w // 2 + 45, top + h - 35), 270, 90, fill=_mix(c[1], c[2], 0.5), width=14)
+        d.arc((cx + w // 2 - 20, top + 25, cx + w // 2 + 45, top + h - 35), 270, 90, fill=mix(c[1], c[2], 0.5), width=14)
         _cut(img, pat, lambda m, cx=cx, top=top, base=base: (m.rectangle((cx - w // 2, top + 10, cx + w // 2, base - 10), fill=255),
                                                           m.ellipse((cx - w // 2, base - 22, cx + w // 2, base), fill=255)))
-        d.ellipse((cx - w // 2, top, cx + w // 2, top + 22), fill=_mix(c[0], (255, 255, 255), 0.3), outline=c[2], width=3)
+        d.ellipse((cx - w // 2, top, cx + w // 2, top + 22), fill=mix(c[0], (255, 255, 255), 0.3), outline=c[2], width=3)
         d.ellipse((cx - w // 2 + 8, top + 5, cx + w // 2 - 8, top + 18), fill=(92, 56, 30))  # coffee
 
 
@@ -301,7 +128,7 @@ def draw_vase(img: Image.Image, d: ImageDraw.ImageDraw, pat: Image.Image, c: lis
     outline = points + [(2 * cx - x, y) for x, y in reversed(points)]
     _shadow(d, cx, floor + 8, int(200 * k))
     _cut(img, pat, lambda m: m.polygon(outline, fill=255))
-    d.ellipse((cx - 40 * k, top - 8, cx + 40 * k, top + 10), fill=_mix(c[2], (0, 0, 0), 0.3))
+    d.ellipse((cx - 40 * k, top - 8, cx + 40 * k, top + 10), fill=mix(c[2], (0, 0, 0), 0.3))
 
 
 def draw_plate(img: Image.Image, d: ImageDraw.ImageDraw, pat: Image.Image, c: list[RGB], floor: int, k: float) -> None:
@@ -320,8 +147,8 @@ def draw_bowl(img: Image.Image, d: ImageDraw.ImageDraw, pat: Image.Image, c: lis
     top = floor + 10 - h
     _shadow(d, cx, floor + 10, w)
     _cut(img, pat, lambda m: m.chord((cx - w // 2, top - h, cx + w // 2, floor + 10), 0, 180, fill=255))
-    d.ellipse((cx - w // 2, top - 16, cx + w // 2, top + 16), fill=_mix(c[0], (255, 255, 255), 0.4), outline=c[2], width=3)
-    d.rectangle((cx - w // 6, floor + 4, cx + w // 6, floor + 14), fill=_mix(c[2], (0, 0, 0), 0.2))
+    d.ellipse((cx - w // 2, top - 16, cx + w // 2, top + 16), fill=mix(c[0], (255, 255, 255), 0.4), outline=c[2], width=3)
+    d.rectangle((cx - w // 6, floor + 4, cx + w // 6, floor + 14), fill=mix(c[2], (0, 0, 0), 0.2))
 
 
 def draw_jar(img: Image.Image, d: ImageDraw.ImageDraw, pat: Image.Image, c: list[RGB], floor: int, k: float) -> None:
@@ -352,15 +179,15 @@ def draw_box(img: Image.Image, d: ImageDraw.ImageDraw, pat: Image.Image, c: list
     top = floor + 10 - h
     _shadow(d, cx, floor + 10, w + 30)
     _cut(img, pat, lambda m: m.rectangle((cx - w // 2, top, cx + w // 2, floor + 10), fill=255))
-    d.polygon([(cx - w // 2, top), (cx - w // 2 + 30, top - 30), (cx + w // 2 + 30, top - 30), (cx + w // 2, top)], fill=_mix(c[1], (255, 255, 255), 0.2))
-    d.polygon([(cx + w // 2, top), (cx + w // 2 + 30, top - 30), (cx + w // 2 + 30, floor - 20), (cx + w // 2, floor + 10)], fill=_mix(c[1], (0, 0, 0), 0.3))
+    d.polygon([(cx - w // 2, top), (cx - w // 2 + 30, top - 30), (cx + w // 2 + 30, top - 30), (cx + w // 2, top)], fill=mix(c[1], (255, 255, 255), 0.2))
+    d.polygon([(cx + w // 2, top), (cx + w // 2 + 30, top - 30), (cx + w // 2 + 30, floor - 20), (cx + w // 2, floor + 10)], fill=mix(c[1], (0, 0, 0), 0.3))
 
 
 def draw_painting(img: Image.Image, d: ImageDraw.ImageDraw, pat: Image.Image, c: list[RGB], floor: int, k: float) -> None:
     w, h = int(330 * k), int(240 * k)
     x0, y0 = SIDE // 2 - w // 2, floor - h - 20
     d.rectangle((x0 - 16, y0 - 16, x0 + w + 16, y0 + h + 16), fill=(120, 80, 40))
-    d.rectangle((x0, y0, x0 + w, y0 + h // 2), fill=_mix(c[0], (160, 200, 240), 0.6))
+    d.rectangle((x0, y0, x0 + w, y0 + h // 2), fill=mix(c[0], (160, 200, 240), 0.6))
     d.ellipse((x0 + w * 0.68, y0 + h * 0.1, x0 + w * 0.82, y0 + h * 0.28), fill=(250, 200, 80))
     d.polygon([(x0, y0 + h * 0.6), (x0 + w * 0.35, y0 + h * 0.3), (x0 + w * 0.7, y0 + h * 0.6)], fill=(90, 120, 90))
     d.rectangle((x0, y0 + h * 0.6, x0 + w, y0 + h), fill=(110, 170, 70))
@@ -393,7 +220,7 @@ def draw_jewellery(img: Image.Image, d: ImageDraw.ImageDraw, pat: Image.Image, c
 def draw_mat(img: Image.Image, d: ImageDraw.ImageDraw, pat: Image.Image, c: list[RGB], floor: int, k: float) -> None:
     """A woven mat, rolled at one end."""
     _cut(img, pat, lambda m: m.polygon([(40, floor + 110), (SIDE - 40, floor + 110), (SIDE - 100, floor - 10), (100, floor - 10)], fill=255))
-    d.ellipse((60, floor - 70, 170, floor + 10), fill=_mix(c[1], (150, 110, 60), 0.5), outline=(110, 80, 40), width=4)
+    d.ellipse((60, floor - 70, 170, floor + 10), fill=mix(c[1], (150, 110, 60), 0.5), outline=(110, 80, 40), width=4)
     for r in (40, 25, 10):
         d.ellipse((115 - r, floor - 30 - r, 115 + r, floor - 30 + r), outline=(110, 80, 40), width=3)
 

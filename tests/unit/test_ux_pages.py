@@ -8,7 +8,7 @@ import re
 import pytest
 
 from marketplace.shops import places
-from tests.unit.shops.test_pages import FORM, login_artisan, post_form
+from tests.unit.shops.test_pages import FORM, post_form
 
 
 def html(resp) -> str:
