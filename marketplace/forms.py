@@ -14,11 +14,13 @@ Messages stay message ids: the templates translate them (``_form_macros.html``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_wtf import FlaskForm
 from marshmallow import Schema, ValidationError
 from wtforms import Form, IntegerField
+from wtforms.widgets import TextInput
 
 from marketplace.errors import DomainError
 from marketplace.fields import WHOLE_NUMBER
@@ -42,6 +44,59 @@ class WholeNumberField(IntegerField):
             self.data = None
             return
         super().process_formdata(valuelist)
+
+
+#: The one message of a price that is not an amount of rupiah (the schema's limits come after it).
+RUPIAH_FORMAT = "Enter the price in rupiah, e.g. 150.000 or 150000."
+_RP_PREFIX = re.compile(r"^rp\.?\s*", re.IGNORECASE)
+_GROUPED = re.compile(r"\d{1,3}(?:\.\d{3})+")
+_NO_CENTS = re.compile(r"(?:,-|,0{1,2})$")
+
+
+def parse_rupiah(text: str) -> int | None:
+    """Rupiah as Indonesians write them → an integer, or None when ``text`` is no such amount.
+
+    ``150000``, ``150.000`` (dots group thousands), ``Rp 150.000``, ``Rp150.000,-`` and ``150.000,00``
+    are 150000. A dot that does not group thousands (``150.5``, ``1.50``) is refused rather than
+    guessed: rupiah have no cents, so ``150.5`` is a typo, not 150 or 1505.
+    """
+    value = _RP_PREFIX.sub("", text.strip())
+    value = _NO_CENTS.sub("", value).replace(" ", "").replace("\u00a0", "")
+    if value.isascii() and value.isdigit():
+        return int(value)
+    if _GROUPED.fullmatch(value):
+        return int(value.replace(".", ""))
+    return None
+
+
+class RupiahField(WholeNumberField):
+    """A price typed by a person: a text box (a number box would refuse or misread ``150.000``) whose
+    text :func:`parse_rupiah` turns into whole rupiah; anything else gets one message, RUPIAH_FORMAT.
+    The JSON API keeps plain integers (:class:`marketplace.fields.WholeNumber`)."""
+
+    widget = TextInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("invalid_value_message", RUPIAH_FORMAT)
+        kwargs.setdefault("render_kw", {"inputmode": "numeric", "placeholder": "150.000", "autocomplete": "off"})
+        super().__init__(*args, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        if self.data is not None:
+            return f"{self.data:,}".replace(",", ".")  # shown as typed: 150.000
+        return ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        amount = parse_rupiah(str(valuelist[0]))
+        if amount is None:
+            self.data = None
+            raise ValueError(self.invalid_value_message)
+        self.data = amount
 
 
 class SchemaForm(FlaskForm):

@@ -1,8 +1,8 @@
 """``marketplace seed-demo``: a realistic demo catalogue for the programme's two cities.
 
 Twelve artisans in eight kelurahan of Tangerang Selatan and Bekasi, each with a shop and five products
-with generated photos; most products approved, a few pending or rejected so the moderation queue has
-work. Everything goes through the real use cases (shops, listings, the image pipeline and media storage,
+with generated photos (two or three each, drawn to show the product); most products approved, a few
+pending or rejected so the moderation queue has work. Everything goes through the real use cases (shops, listings, the image pipeline and media storage,
 moderation), so the demo also produces the events, thumbnails and moderation history a real shop
 would. Idempotent: users, shops and listings already present are left alone, so a second run adds
 nothing. :func:`seed_demo` is also called by ``marketplace run``.
@@ -10,24 +10,20 @@ nothing. :func:`seed_demo` is also called by ``marketplace run``.
 
 from __future__ import annotations
 
-import colorsys
-import hashlib
-import io
 import secrets
 from typing import Any, NamedTuple
 
 import click
-from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from marketplace import demo_photos
 from marketplace.config import Settings
 
 DEMO_DOMAIN = "demo.pasarkreatif.id"
 DEMO_PASSWORD = "pasar-kreatif-demo"  # artisans and buyer only; printed, never for the admin
 ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
 BUYER_EMAIL = f"pembeli@{DEMO_DOMAIN}"
-IMAGE_SIDE = 480
 
 
 class Product(NamedTuple):
@@ -219,74 +215,13 @@ REJECTED = {
 # --- photos ------------------------------------------------------------------------------------------
 
 
-def _palette(title: str) -> list[tuple[int, int, int]]:
-    """Three harmonious colours derived from the title (stable between runs)."""
-    hue = int(hashlib.sha256(title.encode()).hexdigest()[:4], 16) / 0xFFFF
-    out = []
-    for shift, light, sat in ((0.0, 0.88, 0.45), (0.06, 0.45, 0.65), (0.5, 0.30, 0.55)):
-        r, g, b = colorsys.hls_to_rgb((hue + shift) % 1.0, light, sat)
-        out.append((int(r * 255), int(g * 255), int(b * 255)))
-    return out
-
-
-def _draw_motif(draw: ImageDraw.ImageDraw, category: str, colours: list[tuple[int, int, int]], variant: int) -> None:
-    bg, main, accent = colours
-    s = IMAGE_SIDE
-    step = s // (6 + variant)
-    if category == "batik":  # kawung: four ellipses around each grid point
-        for x in range(0, s + step, step):
-            for y in range(0, s + step, step):
-                q = step // 2 - 4
-                for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1)):
-                    cx, cy = x + dx * q // 2, y + dy * q // 2
-                    rx, ry = (q // 2, q // 4) if dx else (q // 4, q // 2)
-                    draw.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=main, outline=accent, width=2)
-    elif category in ("tenun", "fashion"):  # stripes with small diamonds
-        for i, y in enumerate(range(0, s, step // 2)):
-            draw.rectangle((0, y, s, y + step // 4), fill=main if i % 2 else accent)
-            for x in range(step // 2, s, step):
-                h = step // 8
-                draw.polygon([(x, y + step // 4 - h), (x + h, y + step // 4), (x, y + step // 4 + h), (x - h, y + step // 4)], fill=bg)
-    elif category in ("keramik", "kuliner"):  # concentric rounds: a bowl seen from above, or cookies
-        for x in range(step, s, step * 2):
-            for y in range(step, s, step * 2):
-                for r, colour in ((step - 4, main), (step * 2 // 3, accent), (step // 3, bg)):
-                    draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
-    elif category == "anyaman":  # over-under weave
-        for i, x in enumerate(range(0, s, step)):
-            for j, y in enumerate(range(0, s, step)):
-                horizontal = (i + j) % 2 == 0
-                box = (x + 2, y + step // 4, x + step - 2, y + 3 * step // 4) if horizontal else (x + step // 4, y + 2, x + 3 * step // 4, y + step - 2)
-                draw.rectangle(box, fill=main if horizontal else accent)
-    elif category == "lukisan":  # a landscape: sky, sun, hills, sawah lines
-        draw.rectangle((0, 0, s, s // 2), fill=bg)
-        draw.ellipse((s * 0.65, s * 0.1, s * 0.85, s * 0.3), fill=(250, 200, 80))
-        draw.polygon([(0, s * 0.55), (s * 0.35, s * 0.3), (s * 0.7, s * 0.55)], fill=accent)
-        draw.rectangle((0, s * 0.55, s, s), fill=main)
-        for y in range(int(s * 0.6), s, step // 2):
-            draw.line((0, y, s, y - step), fill=bg, width=2)
-    elif category == "mainan":  # stacked blocks
-        for i, x in enumerate(range(step // 2, s - step, step + 6)):
-            for j in range(1 + (i * 3 + variant) % 5):
-                y = s - (j + 1) * step - step // 2
-                draw.rectangle((x, y, x + step, y + step - 4), fill=(main, accent, bg)[(i + j) % 3], outline=accent, width=2)
-    else:  # kriya, dekorasi, aksesoris, lainnya: tumpal triangles and beads
-        for row, y in enumerate(range(0, s, step)):
-            for x in range(-step // 2 * (row % 2), s, step):
-                draw.polygon([(x, y + step), (x + step // 2, y + 4), (x + step, y + step)], fill=main, outline=accent)
-                draw.ellipse((x + step // 2 - 4, y + step - 12, x + step // 2 + 4, y + step - 4), fill=accent)
-
-
 def product_photo(title: str, category: str, variant: int = 0) -> bytes:
-    """A JPEG of a simple coloured motif for ``category`` (the demo's stand-in for a product photo)."""
-    colours = _palette(f"{title}/{variant}")
-    image = Image.new("RGB", (IMAGE_SIDE, IMAGE_SIDE), colours[0])
-    draw = ImageDraw.Draw(image)
-    _draw_motif(draw, category, colours, variant)
-    draw.rectangle((0, 0, IMAGE_SIDE - 1, IMAGE_SIDE - 1), outline=colours[2], width=6)
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=88)
-    return out.getvalue()
+    """A JPEG that shows the product (a batik cloth, a woven bag, mugs...): see :mod:`marketplace.demo_photos`."""
+    return demo_photos.product_photo(title, category, variant)
+
+
+#: Photos per demo listing: the gallery shows thumbnails from two on; the first product of each shop has three.
+PHOTOS_FIRST, PHOTOS_OTHERS = 3, 2
 
 
 # --- seeding -----------------------------------------------------------------------------------------
@@ -406,7 +341,7 @@ def seed_demo(
                         key = (artisan.key, index)
                         outcome = "pending" if key in PENDING else REJECTED.get(key)
                         _add_product(session, storage, settings, user, admin, artisan.products[index],
-                                     2 if index == 0 else 1, outcome)
+                                     PHOTOS_FIRST if index == 0 else PHOTOS_OTHERS, outcome)
                         session.commit()
                         created["listings"] += 1
             _, new = _get_or_create_user(session, BUYER_EMAIL, "Pembeli Demo", "buyer", shared_hash)

@@ -24,7 +24,7 @@ import json
 import re
 from typing import Any
 
-from flask import Flask, Response, flash, g, jsonify, render_template, request
+from flask import Flask, Request, Response, current_app, g, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -137,12 +137,41 @@ def check_json_value(value: Any) -> None:
                 stack.extend((v, depth + 1) for v in item)
 
 
+def body_limit(limit: Any) -> Any:
+    """Give one view a larger request-body cap than ``MAX_CONTENT_LENGTH`` (one photo's worth):
+    ``limit(settings)`` → bytes. The new-listing form carries several photos at once. The cap is read
+    when the body is parsed (CSRF protection parses it before the view runs), hence on the view."""
+
+    def decorate(view: Any) -> Any:
+        view.body_limit = limit
+        return view
+
+    return decorate
+
+
+class MarketplaceRequest(Request):
+    """A request whose body cap is its view's :func:`body_limit` when it has one."""
+
+    @property
+    def max_content_length(self) -> int | None:  # type: ignore[override]
+        view = current_app.view_functions.get(self.endpoint or "") if self.endpoint else None
+        limit = getattr(view, "body_limit", None)
+        if limit is not None:
+            return int(limit(current_app.config["SETTINGS"]))
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        Request.max_content_length.fset(self, value)  # type: ignore[attr-defined]
+
+
 class MarketplaceFlask(Flask):
     """Flask whose every view runs as one unit of work on the request's session (see module doc), with
     bounded ids in URLs and a JSON parser that refuses what we cannot store."""
 
     url_map_class = MarketplaceMap
     json_provider_class = MarketplaceJSONProvider
+    request_class = MarketplaceRequest
 
     def dispatch_request(self) -> Any:  # type: ignore[override]
         try:
@@ -192,13 +221,49 @@ def _flatten_webargs_messages(messages: Any) -> dict[str, Any]:
     return {"_schema": messages}
 
 
-def _respond(status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> Response | tuple[Any, int]:
+#: What an error page says for each status (msgids; the page shows them in the visitor's language).
+PAGE_TEXT: dict[int, tuple[str, str]] = {
+    400: ("Bad request", "The request could not be understood."),
+    401: ("Please log in", "Authentication is required."),
+    403: ("Access denied", "You are not allowed to do this."),
+    404: ("Page not found", "The page you are looking for does not exist or has been moved."),
+    405: ("Not allowed", "This page cannot be used that way."),
+    409: ("Conflict", "The request conflicts with the current state."),
+    413: ("Too large", "The upload is too large."),
+    415: ("Unsupported file", "This kind of file is not supported."),
+    422: ("Invalid input", "The request has invalid fields."),
+    429: ("Too many requests", "Too many requests; slow down and try again shortly."),
+    500: ("Something went wrong", "Something went wrong on our side; it has been logged."),
+    503: ("Temporarily unavailable", "The service is busy; please try again."),
+}
+
+
+def page_message(status: int, message: str | None) -> tuple[str, str]:
+    """The title and text of an error page, both in the visitor's language, said once.
+
+    ``message`` (a domain error's own words) is shown when it has an Indonesian translation, so a
+    specific reason is never shown in English on the Indonesian site; otherwise (werkzeug's English
+    descriptions, untranslated details) the page says what its status means.
+    """
+    from marketplace import i18n
+
+    title, generic = PAGE_TEXT.get(status, PAGE_TEXT[500] if status >= 500 else PAGE_TEXT[400])
+    text = generic
+    if message and message in i18n.catalog("id"):
+        text = message
+    return i18n.gettext(title), i18n.gettext(text)
+
+
+def _respond(
+    status: int, code: str, message: str, fields: dict[str, Any] | None = None, *, page_text: str | None = None
+) -> Response | tuple[Any, int]:
     if is_api_request():
         resp = jsonify(error_body(code, message, fields))
         resp.status_code = status
         return resp
-    flash(message, "error")
-    return render_template("error.html", status=status, message=message, fields=fields or {}), status
+    # The page says it once, in its body (no flash as well), in the visitor's language.
+    title, text = page_message(status, page_text if page_text is not None else message)
+    return render_template("error.html", status=status, title=title, message=text, fields=fields or {}), status
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -223,7 +288,8 @@ def register_error_handlers(app: Flask) -> None:
             code = "invalid_json"
         if status == 429:
             message = "Too many requests; slow down and try again shortly."
-        resp = _respond(status, code, message, fields)
+        # werkzeug's descriptions are English prose: a page shows its status's own text instead.
+        resp = _respond(status, code, message, fields, page_text="" if status not in (422, 429) else message)
         if isinstance(resp, Response):
             for header in ("Retry-After", "Allow", "WWW-Authenticate"):
                 if hasattr(err, "get_headers"):

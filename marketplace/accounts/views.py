@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 
 from marketplace.accounts import schemas, services
 from marketplace.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
+from marketplace.accounts.schemas import REGISTER_ROLES
 from marketplace.accounts.security import log_in, log_out, login_required, require_user
 from marketplace.cart import session_cart
 from marketplace.db import get_session
@@ -75,6 +76,8 @@ def logout() -> Any:
 def register() -> Any:
     """Create a buyer or artisan account, then log in (rate-limited per client address)."""
     form = RegisterForm()
+    if request.method == "GET" and request.args.get("role") in REGISTER_ROLES:
+        form.role.data = request.args["role"]  # "Sell your work" links here with role=artisan
     values, status = load_form(form, schemas.RegisterIn())
     if values is not None:
         try:
@@ -85,7 +88,9 @@ def register() -> Any:
             session_cart.take_out_for(get_session(), user)
             log_in(user)
             if user.is_artisan:
+                flash(_("Welcome, {name}! Your account is ready; now open your shop.", name=user.name), "info")
                 return redirect(url_for("shops_pages.new_shop"))
+            flash(_("Welcome, {name}! Your account is ready.", name=user.name), "info")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/register.html", form=form), status
 

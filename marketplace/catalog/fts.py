@@ -98,6 +98,11 @@ def pg_query(q: str) -> ColumnElement[Any]:
     return func.websearch_to_tsquery(literal_column(f"'{PG_CONFIG}'"), bindparam("fts_q", q, type_=String()))
 
 
+def pg_expanded_query(tsquery_text: str) -> ColumnElement[Any]:
+    """``to_tsquery('simple', :q)`` for a query built from word tokens (``catalog.services.pg_tsquery_text``)."""
+    return func.to_tsquery(literal_column(f"'{PG_CONFIG}'"), bindparam("fts_q", tsquery_text, type_=String()))
+
+
 def _touches_listings(kw: dict[str, Any]) -> bool:
     tables = kw.get("tables")
     return tables is None or "listings" in {t.name for t in tables}

@@ -23,7 +23,7 @@ from sqlalchemy import Select, and_, func, literal_column, select, table
 from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from marketplace.catalog import fts
+from marketplace.catalog import fts, synonyms
 from marketplace.catalog.schemas import DEFAULT_PER_PAGE
 from marketplace.listings.models import Listing, ListingStatus
 from marketplace.shops.models import Shop
@@ -38,13 +38,36 @@ def search_terms(q: str | None) -> list[str]:
     return _TERM.findall(q or "")[:MAX_TERMS]
 
 
+def _fts5_string(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"*'
+
+
 def fts5_match_expression(terms: list[str]) -> str:
     """``['batik', 'tulis']`` → ``"batik"* "tulis"*`` (every term required, each as a prefix).
 
-    Terms are alphanumeric tokens, but quoting (with ``"`` doubled) keeps words like ``AND``/``NEAR``
-    from being read as operators.
+    Each term is widened to its other-language words (``catalog.synonyms``):
+    ``['mug']`` → ``("mug"* OR "cangkir"* OR …)``. Terms are alphanumeric tokens, but quoting (with
+    ``"`` doubled) keeps words like ``AND``/``NEAR`` from being read as operators.
     """
-    return " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
+    parts = []
+    for group in synonyms.expand(terms):
+        if len(group) == 1:
+            parts.append(_fts5_string(group[0]))
+        else:
+            parts.append("(" + " OR ".join(_fts5_string(t) for t in group) + ")")
+    return " AND ".join(parts)
+
+
+def pg_tsquery_text(terms: list[str]) -> str | None:
+    """The ``to_tsquery`` text of ``terms`` widened by ``catalog.synonyms``, or None when no term has
+    another-language word (then ``websearch_to_tsquery`` keeps its quotes, ``or`` and ``-word``).
+
+    Terms are word tokens (letters and digits only), so quoting each as a tsquery lexeme is safe.
+    """
+    groups = synonyms.expand(terms)
+    if all(len(group) == 1 for group in groups):
+        return None
+    return " & ".join("(" + " | ".join(f"'{t}'" for t in group) + ")" for group in groups)
 
 
 @dataclass(frozen=True)
@@ -73,7 +96,11 @@ def _word_filter(session: Session, q: str | None) -> tuple[ColumnElement[bool] |
     if not terms:
         return None, None, None
     if session.get_bind().dialect.name == "postgresql":
-        tsquery = fts.pg_query((q or "").replace("\x00", " "))  # PostgreSQL text cannot hold NUL
+        expanded = pg_tsquery_text(terms)
+        if expanded is not None:
+            tsquery = fts.pg_expanded_query(expanded)
+        else:
+            tsquery = fts.pg_query((q or "").replace("\x00", " "))  # PostgreSQL text cannot hold NUL
         return fts.pg_document().op("@@")(tsquery), func.ts_rank(fts.pg_document(), tsquery).desc(), None
     fts_table = table(fts.FTS_TABLE)
     matches = (

@@ -91,6 +91,9 @@ def listing(listing_id: int) -> Any:
         {"url": public_url(img.key), "thumb_url": public_url(img.thumb_key), "width": img.width, "height": img.height}
         for img in sorted(item.images, key=lambda i: (i.position, i.id))
     ]
+    # ``?photo=N`` (the thumbnails' links; site.js swaps in place) picks the large photo, 1-based.
+    photo = request.args.get("photo", "")
+    photo_index = int(photo) - 1 if photo.isdigit() and 1 <= int(photo) <= len(images) else 0
     base_url = settings.public_base_url
     summary = " ".join(item.description.split())
     og = {
@@ -107,7 +110,7 @@ def listing(listing_id: int) -> Any:
     shipping = estimate_for_listing(item, request.args, rates_for(settings))
     return render_template(
         "catalog/listing.html", listing=item, shop=item.shop, images=images, og=og,
-        preview=item.status != ListingStatus.APPROVED.value, shipping=shipping,
+        preview=item.status != ListingStatus.APPROVED.value, shipping=shipping, photo_index=photo_index,
     ), (400 if shipping.errors else 200)
 
 

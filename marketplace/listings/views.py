@@ -18,10 +18,12 @@ from marketplace.errors import Conflict, DomainError
 from marketplace.forms import load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.listings import schemas, services
-from marketplace.listings.forms import ActionForm, ListingForm, PhotoForm
-from marketplace.listings.models import Listing
+from marketplace.listings.forms import ActionForm, ListingForm, NewListingForm, PhotoForm
+from marketplace.listings.models import MAX_IMAGES_PER_LISTING, Listing
 from marketplace.media.pool import get_image_processor
+from marketplace.orders.fulfilment import units_sold
 from marketplace.media.storage import get_storage
+from marketplace.web import body_limit
 
 bp = Blueprint("listings_pages", __name__)
 
@@ -43,32 +45,74 @@ def _edit_page(listing: Listing, *, form: ListingForm | None = None, photo_form:
 @login_required(ARTISAN)
 def index() -> Any:
     """The seller's products with their review status."""
-    return render_template(
-        "listings/seller_index.html", seller_listings=services.list_for_seller(get_session(), require_user().id)
-    )
+    return render_template("listings/seller_index.html", **seller_listings_context(get_session(), require_user().id))
+
+
+def seller_listings_context(session: Any, user_id: int) -> dict[str, Any]:
+    """The context of ``listings/_seller_listings.html``: the seller's listings and units sold of each
+    (``units_sold`` empty until the shop has orders, and then the table grows a "Sold" column)."""
+    items = services.list_for_seller(session, user_id)
+    return {"seller_listings": items, "units_sold": units_sold(session, [item.id for item in items])}
+
+
+NO_PHOTO = "Add at least one photo, or tick \"Send without a photo\"."
+
+
+def _new_listing_body_limit(settings: Any) -> int:
+    return MAX_IMAGES_PER_LISTING * settings.max_image_bytes + 256 * 1024
 
 
 @bp.route("/seller/listings/new", methods=["GET", "POST"])
 @login_required(ARTISAN)
+@body_limit(_new_listing_body_limit)
 def new_listing() -> Any:
-    """Add a product; it is sent for review at once."""
-    form = ListingForm()
+    """Add a product with its photos in one form; it is sent for review at once.
+
+    The photos are decoded first, outside any transaction, through the bounded image pool; then the
+    listing and every photo are written in the request's one transaction (the same ``add_image`` use
+    case as the photo form), so a bad photo leaves no listing behind. Without photos the seller must
+    say so (a moderation card then shows "no photo").
+    """
+    form = NewListingForm()
     values, status = load_form(form, schemas.ListingIn())
+    photos = form.chosen_photos() if form.is_submitted() else []
+    if values is not None and len(photos) > MAX_IMAGES_PER_LISTING:
+        form.photos.errors = [_("A listing can have at most {count} photos.", count=MAX_IMAGES_PER_LISTING)]
+        values, status = None, 422
+    if values is not None and not photos and not form.without_photos.data:
+        form.photos.errors = [NO_PHOTO]
+        values, status = None, 422
     if values is not None:
+        session, user = get_session(), require_user()
         try:
-            listing = services.create_listing(get_session(), require_user(), values)
+            end_reads(session)  # decode outside any transaction (on SQLite, not under the write lock)
+            processor = get_image_processor()
+            processed = [processor.process(photo.read()) for photo in photos]
+            listing = services.create_listing(session, user, values)
+            for image in processed:
+                services.add_image(session, get_storage(), user, listing.id, image)
         except Conflict as err:
             if err.code != "no_shop":
                 raise
-            get_session().rollback()  # answering with a redirect: make sure nothing of it is committed
+            session.rollback()  # answering with a redirect: make sure nothing of it is committed
             flash(_("Open your shop before adding products."), "error")
             return redirect(url_for("shops_pages.new_shop"))
         except DomainError as err:
-            status = show_errors(form, err)
+            session.rollback()
+            status = show_errors(form, _photo_errors(err))
         else:
             flash(_("Your product was sent for review."), "info")
             return redirect(url_for(".edit_listing", listing_id=listing.id))
     return render_template("listings/new.html", form=form), status
+
+
+def _photo_errors(err: DomainError) -> DomainError:
+    """A photo's error names the upload field ``file``; on this form the field is ``photos``."""
+    if "file" in err.fields:
+        err.fields = {**{k: v for k, v in err.fields.items() if k != "file"}, "photos": err.fields["file"]}
+    elif not err.fields:
+        err.fields = {**err.fields, "photos": [err.message]}
+    return err
 
 
 @bp.route("/seller/listings/<int:listing_id>/edit", methods=["GET", "POST"])

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.errors import Conflict, NotFound
-from marketplace.orders.models import VISIBLE_TO_SELLER, Order, OrderStatus, SellerOrder, SellerOrderStatus
+from marketplace.orders.models import VISIBLE_TO_SELLER, Order, OrderItem, OrderStatus, SellerOrder, SellerOrderStatus
 from marketplace.orders.services import cancel_paid_part, cancel_unpaid, complete_if_done, lock_order
 from marketplace.payments import refunds
 from marketplace.shops.models import Shop
@@ -148,3 +148,17 @@ def auto_confirm(session: Session, seller_order_id: int, *, now: datetime, after
         return False
     confirm_delivery(session, None, seller_order_id, now=now)
     return True
+
+
+def units_sold(session: Session, listing_ids: list[int]) -> dict[int, int]:
+    """Units of each listing in paid, not cancelled, seller orders (to ship, shipped or delivered):
+    the seller's product table shows it once orders exist. Listings never sold are absent."""
+    if not listing_ids:
+        return {}
+    rows = session.execute(
+        select(OrderItem.listing_id, func.sum(OrderItem.quantity))
+        .join(SellerOrder, SellerOrder.id == OrderItem.seller_order_id)
+        .where(OrderItem.listing_id.in_(listing_ids), SellerOrder.status.in_((AWAITING, SHIPPED, DELIVERED)))
+        .group_by(OrderItem.listing_id)
+    ).all()
+    return {listing_id: int(total) for listing_id, total in rows}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import login_required, require_user
@@ -18,7 +18,8 @@ from marketplace.catalog.schemas import MAX_PAGE, ListingCard
 from marketplace.db import get_session
 from marketplace.errors import DomainError
 from marketplace.forms import load_form, show_errors
-from marketplace.listings import services as listings
+from marketplace.i18n import gettext as _
+from marketplace.listings.views import seller_listings_context
 from marketplace.shops import places, schemas, services
 from marketplace.shops.forms import ShopForm
 
@@ -39,10 +40,11 @@ def new_shop() -> Any:
     values, status = load_form(form, schemas.ShopIn())
     if values is not None:
         try:
-            services.create_shop(session, user, **values)
+            shop = services.create_shop(session, user, **values)
         except DomainError as err:
             status = show_errors(form, err)
         else:
+            flash(_("Your shop {name} is open. Add your first product.", name=shop.name), "info")
             return redirect(url_for("shops_pages.dashboard"))
     return render_template("shops/form.html", form=form, editing=False), status
 
@@ -79,7 +81,7 @@ def dashboard() -> Any:
     return render_template(
         "shops/dashboard.html",
         shop=shop,
-        seller_listings=listings.list_for_seller(session, user.id),  # the listings partial's context
+        **seller_listings_context(session, user.id),  # the listings partial's context
         approved_count=services.approved_listing_count(session, shop.id),
     )
 

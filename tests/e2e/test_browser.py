@@ -3,11 +3,14 @@
 One scenario on a phone-sized screen (most of our artisans and buyers are on mobile), in the default
 Bahasa Indonesia interface, with three people in three separate browser contexts (own cookies each):
 
-1. a new artisan registers, opens a shop, logs out and in again, adds two products, puts a photo on
-   the first, and sees both "waiting for review" on the seller dashboard;
-2. the admin opens the moderation queue; the artisan edits the first meanwhile, so the admin's approval
-   is refused and the queue shows the new text; the admin approves that and rejects the second with a
-   reason;
+1. a new artisan follows "Sell your work" (selling preselected), registers, opens a shop, logs out and
+   in again, adds two products (the first with its photo in the same form and its price typed as
+   ``123.000``, the second made to order without a photo, after confirming), and sees both "waiting for
+   review" on the seller dashboard;
+2. the admin opens the moderation queue (the second's card says "pre-order, 14 days" and "no photo");
+   the artisan edits the first meanwhile, so the admin's approval is refused and the queue shows the
+   new text; the admin approves that; rejecting the second without a reason shows the error at its
+   card; then it is rejected with a reason;
 3. an anonymous visitor finds the first through the header search box and sees its title, price in
    rupiah, photo and the shop's kelurahan, then switches the interface to English;
 4. the artisan sees the first approved, the second rejected, and the moderator's reason;
@@ -17,7 +20,10 @@ Bahasa Indonesia interface, with three people in three separate browser contexts
    (a real QR code, then "simulate scan"; the page waits until the payments worker's signed webhook
    has reached the web app and shows it paid), and finds it paid in "My orders" with its timeline in WIB;
 6. the artisan sees the paid order with the buyer's address and ships it with a tracking number; the
-   buyer sees the number on the order and confirms the parcel arrived.
+   buyer sees the number on the order and confirms the parcel arrived;
+7. on a 390-px phone the results of /search start on the first screen (filters collapsed), while on a
+   desktop the filters are open; "ceramics" in English finds the demo's keramik; a page that does not
+   exist answers in Indonesian, once.
 
 Chromium is Debian's (``/usr/bin/chromium``, which ``scripts/test.sh`` installs when it can, or
 ``CHROMIUM_PATH``; see ``conftest.chromium``): without it the test is skipped, loudly, and fails instead
@@ -49,11 +55,11 @@ ARTISAN = {"name": "Dewi Lestari", "email": "dewi.anyaman@contoh.id", "password"
 SHOP = {"name": "Anyaman Dewi", "city": "Bekasi", "kelurahan": "Jatiasih", "sentra": "Sentra Anyaman Jatiasih"}
 APPROVED = {
     "title": "Tas Anyaman Eceng Gondok Zamrud", "description": "Tas tangan dari eceng gondok, dianyam rapat.",
-    "category": "Anyaman", "price": "123000", "stock": "5", "weight": "350",
+    "category": "Anyaman", "price": "123.000", "stock": "5", "weight": "350",  # as Indonesians write it
 }
 REJECTED = {
     "title": "Gantungan Kunci Wayang Uji Coba", "description": "Gantungan kunci kayu bergambar wayang.",
-    "category": "Kriya", "price": "15000", "stock": "20", "weight": "40",
+    "category": "Kriya", "price": "Rp 15.000", "stock": "0", "weight": "40", "made_to_order_days": "14",
 }
 EDITED_DESCRIPTION = "Tas tangan dari eceng gondok, dianyam rapat, dengan tali kulit sintetis."
 REASON = "Foto produk belum ada; tambahkan foto yang jelas lalu kirim ulang."
@@ -142,8 +148,9 @@ def loaded_image_width(page: Any, img: Any) -> int:
     return int(img.evaluate("img => img.naturalWidth"))
 
 
-def add_listing(page: Any, product: dict[str, str]) -> None:
-    """Fill the add-a-product form by its labels and send it for review; lands on the product's edit page."""
+def add_listing(page: Any, product: dict[str, str], photo: Path | None = None) -> None:
+    """Fill the add-a-product form by its labels (with ``photo`` in the same form, or confirming that
+    it goes without one) and send it for review; lands on the product's edit page."""
     expect(page.get_by_role("heading", name="Tambah produk")).to_be_visible()
     page.get_by_label("Nama produk").fill(product["title"])
     page.get_by_label("Deskripsi").fill(product["description"])
@@ -151,8 +158,27 @@ def add_listing(page: Any, product: dict[str, str]) -> None:
     page.get_by_label("Harga (Rp)").fill(product["price"])
     page.get_by_label("Stok").fill(product["stock"])
     page.get_by_label("Berat (gram)").fill(product["weight"])
-    page.get_by_label("Cara pemenuhan").select_option(label="Siap kirim")
+    if product.get("made_to_order_days"):
+        page.get_by_label("Cara pemenuhan").select_option(label="Dibuat sesuai pesanan (pre-order)")
+        page.get_by_label("Lama proses (hari)").fill(product["made_to_order_days"])
+    else:
+        page.get_by_label("Cara pemenuhan").select_option(label="Siap kirim")
+    dialogs: list[str] = []
+    if photo is not None:
+        page.get_by_label("Foto (JPEG, PNG atau WebP; boleh beberapa sekaligus)").set_input_files(photo)
+        preview = page.locator("#photo-previews img")
+        expect(preview).to_have_count(1)  # listing-form.js shows what was chosen
+        expect(preview).to_have_attribute("src", re.compile(r"^data:image/"))
+    else:
+        def accept(dialog: Any) -> None:
+            dialogs.append(dialog.message)
+            dialog.accept()
+
+        page.once("dialog", accept)
     page.get_by_role("button", name="Kirim untuk ditinjau").click()
+    if photo is None:
+        expect(page.get_by_role("status")).to_contain_text("Produk Anda sudah dikirim untuk ditinjau.")
+        assert dialogs and "tanpa foto" in dialogs[0], f"no confirmation before sending without a photo: {dialogs}"
     expect(page.get_by_role("status")).to_contain_text("Produk Anda sudah dikirim untuk ditinjau.")
     expect(page.get_by_role("heading", level=1)).to_have_text(product["title"])
     expect(page).to_have_url(re.compile(r"/seller/listings/\d+/edit$"))
@@ -190,12 +216,13 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         # 1. A new artisan registers, opens a shop, logs in again and adds two products.
         artisan = people.open("artisan")
         artisan.goto("/")
-        artisan.get_by_role("link", name="Daftar", exact=True).first.click()
+        artisan.get_by_role("link", name="Jual karya Anda").click()
+        expect(artisan.get_by_label("Saya ingin")).to_have_value("artisan")  # selling preselected
         artisan.get_by_label("Nama", exact=True).fill(ARTISAN["name"])
         artisan.get_by_label("E-mail").fill(ARTISAN["email"])
         artisan.get_by_label("Kata sandi").fill(ARTISAN["password"])
-        artisan.get_by_label("Saya ingin").select_option(label="berjualan")
         artisan.get_by_role("button", name="Buat akun").click()
+        expect(artisan.get_by_role("status")).to_contain_text(f"Selamat datang, {ARTISAN['name']}!")
 
         expect(artisan.get_by_role("heading", name="Buka toko Anda")).to_be_visible()
         artisan.get_by_label("Nama toko").fill(SHOP["name"])
@@ -205,6 +232,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         artisan.get_by_label("Sentra (pusat ekonomi kreatif), jika ada").fill(SHOP["sentra"])
         artisan.get_by_role("button", name="Buka toko").click()
         expect(artisan).to_have_url(re.compile(r"/seller$"))
+        expect(artisan.get_by_role("status")).to_contain_text(f"Toko {SHOP['name']} sudah dibuka.")
         expect(artisan.get_by_role("heading", level=1)).to_have_text(SHOP["name"])
         expect(artisan.locator(".shop-info")).to_contain_text(f"Kelurahan {SHOP['kelurahan']}, {SHOP['city']}")
 
@@ -217,11 +245,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         artisan.get_by_role("link", name="Toko saya").click()
         artisan.get_by_role("link", name="Tambah produk baru").click()
         expect(artisan).to_have_url(re.compile(r"/seller/listings/new$"))
-        add_listing(artisan, APPROVED)
-
-        artisan.get_by_label("Foto (JPEG, PNG, atau WebP)").set_input_files(product_photo(people.shots / "tas.jpg"))
-        artisan.get_by_role("button", name="Unggah foto").click()
-        expect(artisan.get_by_role("status")).to_contain_text("Foto sudah ditambahkan.")
+        add_listing(artisan, APPROVED, photo=product_photo(people.shots / "tas.jpg"))
         thumb = artisan.get_by_role("img", name="Foto produk")
         expect(thumb).to_have_count(1)
         expect(thumb).to_have_attribute("src", re.compile(r"/media/"))
@@ -235,6 +259,8 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         for product in (APPROVED, REJECTED):
             expect(seller_row(artisan, product["title"])).to_contain_text("Menunggu tinjauan")
         expect(seller_row(artisan, APPROVED["title"])).to_contain_text("Rp 123.000")
+        expect(seller_row(artisan, APPROVED["title"]).locator("td.stock")).to_have_text("5")
+        expect(seller_row(artisan, APPROVED["title"]).get_by_role("link", name="Ubah")).to_be_visible()
         people.shoot("artisan", "1-artisan-waiting-for-review")
 
         # 2. The admin approves the first product and rejects the second with a reason.
@@ -249,6 +275,11 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(item).to_contain_text(f"{SHOP['name']} · {SHOP['kelurahan']}, {SHOP['city']}")
         expect(item).to_contain_text("Rp 123.000")
         assert loaded_image_width(admin, item.get_by_role("img")) > 0, "the photo does not load in the queue"
+        expect(item.locator(".fulfilment")).to_contain_text("Siap kirim · Stok 5")
+        preorder = moderation_item(admin, REJECTED["title"])
+        expect(preorder.locator(".badge-preorder")).to_have_text("Dibuat sesuai pesanan (pre-order) · 14 hari")
+        expect(preorder.locator(".badge-no-photo")).to_have_text("Tanpa foto")
+        expect(preorder).not_to_contain_text("Stok: 0")
         people.shoot("admin", "2a-admin-queue")
         # While the admin looks, the artisan rewrites the description (issue #9): approving what the
         # admin saw is refused, the queue shows the new text, and the admin approves that instead.
@@ -269,6 +300,14 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(moderation_item(admin, APPROVED["title"])).to_have_count(0)
 
         item = moderation_item(admin, REJECTED["title"])
+        # Rejecting without a reason: the answer opens at this card, with the error beside the box.
+        people.expect_refusal("admin", 422, r"/admin/moderation/\d+/reject$")
+        item.get_by_role("button", name="Tolak").click()
+        expect(admin).to_have_url(re.compile(r"/reject#listing-\d+$"))
+        item = moderation_item(admin, REJECTED["title"])
+        expect(item.locator(".field-error")).to_be_visible()
+        expect(item.locator(".field-error")).to_be_in_viewport()
+        people.shoot("admin", "2b-admin-reject-needs-reason")
         expect(item.get_by_text("Alasan (dapat dilihat penjual)")).to_be_visible()
         # By its label, within the item: each item's reason box has its own id (reason-<listing id>).
         item.get_by_label("Alasan (dapat dilihat penjual)").fill(REASON)
@@ -399,6 +438,40 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         parcel.get_by_role("button", name="Paket ini sudah saya terima").click()
         expect(shopper.locator(".timeline")).to_contain_text("Paket diterima")
         people.shoot("buyer", "6b-buyer-received")
+
+        # 7. First screens: search on a phone and a desktop, English search words, a page not found.
+        phone = people.open("phone", viewport={"width": 390, "height": 844})
+        phone.goto("/search")
+        filters = phone.locator("details.filters-box")
+        expect(filters).not_to_have_attribute("open", "")
+        first = phone.locator("a.product").first
+        expect(first).to_be_visible()
+        box = first.bounding_box()
+        assert box is not None and box["y"] + box["height"] / 2 < 844, f"no result on the phone's first screen: {box}"
+        people.shoot("phone", "7a-phone-search-first-screen")
+        phone.locator("details.filters-box summary").click()
+        expect(phone.get_by_label("Kategori")).to_be_visible()  # one tap away
+
+        desktop = people.open("desktop", viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False)
+        desktop.goto("/search")
+        expect(desktop.locator("details.filters-box")).to_have_attribute("open", "")  # site.js opens it
+        desktop.goto("/")
+        cities = desktop.locator(".browse > .card")
+        expect(cities).to_have_count(2)
+        tops = [c.bounding_box()["y"] for c in cities.all()]
+        assert abs(tops[0] - tops[1]) < 1, f"the two city cards are not aligned: {tops}"
+
+        desktop.goto("/search?q=ceramics&lang=en")
+        expect(desktop.get_by_label("What are you looking for?")).to_have_value("ceramics")
+        expect(desktop.locator("a.product").filter(has_text="Keramik").first).to_be_visible()
+        people.shoot("desktop", "7b-desktop-search-ceramics-en")
+
+        people.expect_refusal("phone", 404, r"/tidak-ada-halaman$")
+        phone.goto("/tidak-ada-halaman")
+        expect(phone.get_by_role("heading", level=1)).to_contain_text("Halaman tidak ditemukan")
+        expect(phone.get_by_text("Halaman yang Anda cari tidak ada atau sudah dipindahkan.")).to_have_count(1)
+        expect(phone.locator(".flash")).to_have_count(0)
+        people.shoot("phone", "7c-phone-404")
     except BaseException:
         people.shoot_all_on_failure()
         web_log = [line for line in system.output().splitlines() if line.startswith(("[web]", "[run]"))]

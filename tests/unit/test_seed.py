@@ -34,7 +34,9 @@ def test_seed_demo_builds_a_searchable_catalogue_once(app, api, settings, db_ses
 
     # Photos went through the pipeline: every listing has a stored full image and thumbnail.
     thumbs = db_session.scalars(select(ListingImage.thumb_key)).all()
-    assert len(thumbs) >= 60
+    assert len(thumbs) >= 120
+    per_listing = db_session.execute(select(ListingImage.listing_id, func.count()).group_by(ListingImage.listing_id)).all()
+    assert len(per_listing) == 60 and min(n for _, n in per_listing) >= 2  # every gallery has thumbnails
     assert all((Path(settings.media_root) / key).is_file() for key in thumbs)
 
     everything = api.get("/api/v1/listings", query_string={"per_page": 100}).json

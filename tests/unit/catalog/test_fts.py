@@ -78,4 +78,4 @@ def test_include_object_hides_search_structures_from_autogenerate():
 ])
 def test_search_terms_and_fts5_expression(q, terms):
     assert search_terms(q) == terms
-    assert fts5_match_expression(["a", "OR"]) == '"a"* "OR"*'
+    assert fts5_match_expression(["a", "OR"]) == '"a"* AND "or"*'

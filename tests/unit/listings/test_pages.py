@@ -15,7 +15,7 @@ from tests.unit.listings.helpers import image_bytes
 def form_data(token: str, **overrides) -> dict:
     data = {"title": "Tas anyaman pandan", "description": "Dianyam tangan di Setu.", "category": "anyaman",
             "price_idr": "185000", "stock": "4", "weight_grams": "350", "fulfilment": "ready_to_ship",
-            "processing_days": "0", "csrf_token": token}
+            "processing_days": "0", "without_photos": "y", "csrf_token": token}
     data.update(overrides)
     return data
 
@@ -46,7 +46,7 @@ def test_create_form_happy_path(client, auth, seller, market, db_session):
 
 @pytest.mark.parametrize("overrides,status,field_message", [
     ({"title": "ab"}, 422, "Gunakan 3 sampai 140 karakter."),
-    ({"price_idr": "abc"}, 400, "Masukkan bilangan bulat."),  # not even a number: the request is unusable
+    ({"price_idr": "abc"}, 400, "Tulis harga dalam rupiah, misalnya 150.000 atau 150000."),  # not even a number
     ({"price_idr": "5"}, 422, "Antara Rp 1.000 dan Rp 1.000.000.000."),
     ({"stock": ""}, 422, "Wajib diisi."),
     ({"category": "senjata"}, 422, "Pilih kategori."),
