@@ -13,3 +13,6 @@ from marketplace.notifications.models import Notification, NotificationOptOut, N
 from marketplace.ratelimit import RateLimitCounter  # noqa: F401,E402
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutProviderEventRecord, SandboxPayoutTransfer  # noqa: F401,E402
 from marketplace.ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401,E402
+from marketplace.sentra.models import Sentra  # noqa: F401,E402
+from marketplace.moderation.models import ListingReport  # noqa: F401,E402
+from marketplace.audit.models import AdminAction  # noqa: F401,E402
