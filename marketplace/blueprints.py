@@ -19,6 +19,8 @@ API_MODULES = (
     "marketplace.payments.api",
     "marketplace.notifications.api",
     "marketplace.payouts.api",
+    "marketplace.sentra.api",
+    "marketplace.audit.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",

@@ -64,6 +64,19 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/admin/payouts"): ADMIN,
     ("POST", "/api/v1/admin/payouts/<int:payout_id>/retry"): ADMIN,
     ("GET", "/api/v1/admin/reconciliation"): ADMIN,
+    ("GET", "/api/v1/sentra"): PUBLIC,
+    ("GET", "/api/v1/admin/sentra"): ADMIN,
+    ("POST", "/api/v1/admin/sentra"): ADMIN,
+    ("PATCH", "/api/v1/admin/sentra/<int:sentra_id>"): ADMIN,
+    ("POST", "/api/v1/admin/sentra/<int:sentra_id>/photo"): ADMIN,
+    ("PATCH", "/api/v1/admin/shops/<int:shop_id>"): ADMIN,
+    ("POST", "/api/v1/admin/shops/<int:shop_id>/suspend"): ADMIN,
+    ("POST", "/api/v1/admin/shops/<int:shop_id>/reinstate"): ADMIN,
+    ("GET", "/api/v1/admin/audit-log"): ADMIN,
+    ("POST", "/api/v1/admin/moderation/bulk"): ADMIN,
+    ("POST", "/api/v1/listings/<int:listing_id>/reports"): USER,
+    ("POST", "/api/v1/admin/listings/<int:listing_id>/reports/dismiss"): ADMIN,
+    ("POST", "/api/v1/admin/listings/<int:listing_id>/take-down"): ADMIN,
 }
 
 #: ROUTES by the OpenAPI document's paths (``{name}`` there, ``<int:name>`` or ``<name>`` here).
@@ -99,6 +112,7 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:order_id>", "999999")
                 .replace("<int:seller_order_id>", "999999")
                 .replace("<int:payout_id>", "999999")
+                .replace("<int:sentra_id>", "999999")
                 .replace("<month>", "2026-11"))
 
 
