@@ -85,8 +85,8 @@ class Cart:
 
 def problems_of(listing: Listing, quantity: int, seen_price_idr: int) -> list[str]:
     """What stops ``quantity`` of ``listing`` from being bought at ``seen_price_idr`` now."""
-    if listing.status != APPROVED or listing.shop.suspended_at is not None:  # a suspended shop sells nothing
-        return ["unavailable"]
+    if listing.status != APPROVED or (listing.shop is not None and listing.shop.suspended_at is not None):
+        return ["unavailable"]  # (a suspended shop sells nothing)
     found: list[str] = []
     if listing.stock == 0:
         found.append("sold_out")
