@@ -20,7 +20,6 @@ class AuditQuery(QuerySchema):
     date_to = fields.Date(data_key="to", metadata={"description": "last day (UTC), inclusive"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    format = fields.String(validate=validate.OneOf(("json", "csv")))
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_kw: Any) -> None:

@@ -73,6 +73,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/shops/<int:shop_id>/suspend"): ADMIN,
     ("POST", "/api/v1/admin/shops/<int:shop_id>/reinstate"): ADMIN,
     ("GET", "/api/v1/admin/audit-log"): ADMIN,
+    ("GET", "/api/v1/admin/audit-log.csv"): ADMIN,
     ("POST", "/api/v1/admin/moderation/bulk"): ADMIN,
     ("POST", "/api/v1/listings/<int:listing_id>/reports"): USER,
     ("POST", "/api/v1/admin/listings/<int:listing_id>/reports/dismiss"): ADMIN,

@@ -133,6 +133,6 @@ def test_sentra_created_assigned_and_browsed(api, client, db_session):
     assert {"sentra.create", "sentra.update", "shop.assign_sentra"} <= set(actions)
     log = api.get("/api/v1/admin/audit-log", as_=admin, query_string={"action": "sentra.create"}).json
     assert log["total"] == 1 and log["items"][0]["after"]["name"] == "Sentra Batik Cipayung"
-    csv = api.get("/api/v1/admin/audit-log", as_=admin, query_string={"format": "csv", "target_type": "sentra"})
+    csv = api.get("/api/v1/admin/audit-log.csv", as_=admin, query_string={"target_type": "sentra"})
     assert csv.status_code == 200 and csv.data.decode().count("sentra.") == 2
     assert api.get("/api/v1/admin/audit-log", as_=api.make_user("buyer")).status_code == 403
