@@ -39,6 +39,7 @@ PAGE_MODULES = (
     "marketplace.notifications.views",
     "marketplace.accounts.reset_views",
     "marketplace.payouts.views",
+    "marketplace.sentra.views",
 )
 
 

@@ -205,6 +205,9 @@ PAGES = {
     "/seller/payouts": ARTISAN,
     "/admin/payouts": ADMIN,
     "/admin/reconciliation": ADMIN,
+    "/admin/sentra": ADMIN,
+    "/admin/shops": ADMIN,
+    "/admin/audit-log": ADMIN,
 }
 
 
