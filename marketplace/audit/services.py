@@ -91,7 +91,8 @@ def _filtered(stmt: Select[Any], where: AuditFilter) -> Select[Any]:
     return stmt
 
 
-def entries(session: Session, where: AuditFilter, *, page: int = 1, per_page: int = 50) -> tuple[list[AdminAction], int]:
+def entries(session: Session, where: AuditFilter, *, page: int = 1,
+            per_page: int = 50) -> tuple[list[AdminAction], int]:
     """One page of the log, newest first, and how many lines match."""
     total = session.scalar(_filtered(select(func.count(AdminAction.id)), where)) or 0
     rows = session.scalars(

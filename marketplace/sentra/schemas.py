@@ -122,9 +122,11 @@ class AdminShopOut(Schema):
     suspension_reason = fields.String(allow_none=True)
 
 
+SUSPEND_REASON_MESSAGE = "Give a reason of 3 to 1000 characters."
+
+
 class SuspendIn(Schema):
     """Why a shop is suspended (kept in the audit log and shown to admins): 3 to 1000 characters."""
 
-    reason = TrimmedString(required=True, validate=validate.Length(3, 1000, error="Give a reason of 3 to 1000 characters."),
-                           error_messages={"required": "Give a reason of 3 to 1000 characters.",
-                                           "null": "Give a reason of 3 to 1000 characters."})
+    reason = TrimmedString(required=True, validate=validate.Length(3, 1000, error=SUSPEND_REASON_MESSAGE),
+                           error_messages={"required": SUSPEND_REASON_MESSAGE, "null": SUSPEND_REASON_MESSAGE})

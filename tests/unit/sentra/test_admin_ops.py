@@ -78,7 +78,8 @@ def test_reports_join_the_queue_and_are_dismissed(api, db_session):
 def test_a_reported_listing_can_be_taken_down(api, db_session):
     market = Market(api, db_session)
     listing = market.approved_listing(market.seller())
-    api.post(f"/api/v1/listings/{listing['id']}/reports", as_=api.make_user("buyer"), json={"reason": "Bukan kerajinan"})
+    api.post(f"/api/v1/listings/{listing['id']}/reports", as_=api.make_user("buyer"),
+             json={"reason": "Bukan kerajinan"})
     resp = api.post(f"/api/v1/admin/listings/{listing['id']}/take-down", as_=market.admin,
                     json={"revision": market.revision(listing["id"]), "reason": "Bukan kerajinan tangan"})
     assert resp.status_code == 200 and resp.json["status"] == "rejected"
@@ -121,8 +122,10 @@ def test_sentra_created_assigned_and_browsed(api, client, db_session):
 
     wrong = api.patch(f"/api/v1/admin/shops/{elsewhere.shop_id}", as_=admin, json={"sentra_id": sentra["id"]})
     assert wrong.status_code == 422 and "sentra_id" in wrong.json["error"]["fields"]
-    assert api.patch(f"/api/v1/admin/shops/{seller.shop_id}", as_=admin, json={"sentra_id": sentra["id"]}).status_code == 200
-    assert api.patch(f"/api/v1/admin/sentra/{sentra['id']}", as_=admin, json={"story": "Cerita baru"}).status_code == 200
+    assigned = api.patch(f"/api/v1/admin/shops/{seller.shop_id}", as_=admin, json={"sentra_id": sentra["id"]})
+    assert assigned.status_code == 200 and assigned.json["sentra_id"] == sentra["id"]
+    edited = api.patch(f"/api/v1/admin/sentra/{sentra['id']}", as_=admin, json={"story": "Cerita baru"})
+    assert edited.status_code == 200 and edited.json["story"] == "Cerita baru"
 
     listed = api.get("/api/v1/sentra", query_string={"kelurahan": "Cipayung"}).json["items"]
     assert [(s["name"], s["shop_count"]) for s in listed] == [("Sentra Batik Cipayung", 1)]
