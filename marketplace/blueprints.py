@@ -22,6 +22,8 @@ API_MODULES = (
     "marketplace.impact.api",
     "marketplace.promotion.api",
     "marketplace.promotion.reach_api",
+    "marketplace.sentra.api",
+    "marketplace.audit.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -45,6 +47,7 @@ PAGE_MODULES = (
     "marketplace.promotion.attribution_web",
     "marketplace.promotion.feeds_views",
     "marketplace.promotion.reach_views",
+    "marketplace.sentra.views",
 )
 
 

@@ -15,3 +15,6 @@ from marketplace.payouts.models import Payout, PayoutAccount, PayoutProviderEven
 from marketplace.ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401,E402
 from marketplace.promotion.models import Promotion  # noqa: F401,E402
 from marketplace.promotion.attribution_models import OrderAttribution, PromotionVisit, ShareKit  # noqa: F401,E402
+from marketplace.sentra.models import Sentra  # noqa: F401,E402
+from marketplace.moderation.models import ListingReport  # noqa: F401,E402
+from marketplace.audit.models import AdminAction  # noqa: F401,E402

@@ -38,7 +38,7 @@ def register(body: dict[str, Any]) -> Any:
 
 
 @bp.route("/auth/token", methods=["POST"])
-@bp.doc(**error_responses(401, 429))
+@bp.doc(**error_responses(401, 403, 429))
 @limiter.shared_limit(_login_limit, scope="login")
 @bp.arguments(schemas.TokenIn)
 @bp.response(200, schemas.TokenOut)

@@ -21,7 +21,8 @@ from marketplace.accounts.models import ApiToken, Role, User, UserSession
 from marketplace.config import Settings
 from marketplace.accounts.schemas import MIN_PASSWORD_LENGTH, password_error
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, Unauthorized, ValidationFailed
+from marketplace.audit.services import record_admin_action
+from marketplace.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 
 
 
@@ -85,13 +86,18 @@ def register(session: Session, *, email: str, password: str, name: str, role: st
     return user
 
 
+SUSPENDED_MESSAGE = "This account is suspended. Contact the Pasar Kreatif team to have it reinstated."
+
+
 def authenticate(session: Session, email: str, password: str) -> User:
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         verify_password(_dummy_hash(), password)
         raise Unauthorized("Wrong e-mail or password.")
-    if not verify_password(user.password_hash, password) or not user.is_active:
+    if not verify_password(user.password_hash, password):
         raise Unauthorized("Wrong e-mail or password.")
+    if not user.is_active:  # told only to whoever knows the password
+        raise Forbidden(SUSPENDED_MESSAGE, code="account_suspended")
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -139,6 +145,7 @@ def create_admin(session: Session, *, email: str, password: str, name: str = "Ad
     check_password_strength(password, email=email, name=name)
     email = normalise_email(email)
     user = session.scalar(select(User).where(User.email == email))
+    before = None if user is None else {"role": user.role, "email": user.email}
     if user is None:
         user = User(email=email, name=name, password_hash=hash_password(password), role=Role.ADMIN.value)
         session.add(user)
@@ -147,6 +154,9 @@ def create_admin(session: Session, *, email: str, password: str, name: str = "Ad
         user.password_hash = hash_password(password)
         revoke_all_sessions(session, user.id)  # a reset password ends the old logins
     session.flush()
+    # The command line has no admin of its own: the line names "cli" (and the password never).
+    record_admin_action(session, None, "admin.create", "user", user.id, before,
+                        {"role": user.role, "email": user.email, "password_reset": before is not None})
     return user
 
 

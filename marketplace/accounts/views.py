@@ -17,7 +17,7 @@ from marketplace.accounts.schemas import REGISTER_ROLES
 from marketplace.accounts.security import log_in, log_out, login_required, require_user
 from marketplace.cart import session_cart
 from marketplace.db import get_session
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, Forbidden
 from marketplace.extensions import limiter
 from marketplace.forms import load_form, show_errors
 from marketplace.i18n import LOCALES
@@ -53,6 +53,9 @@ def login() -> Any:
     if values is not None:
         try:
             user = services.authenticate(get_session(), values["email"], values["password"])
+        except Forbidden as err:  # a suspended account: say so, not "wrong password"
+            form.form_errors.append(err.message)
+            status = 403
         except DomainError:
             form.form_errors.append("Wrong e-mail or password.")
             status = 401

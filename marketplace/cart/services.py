@@ -85,8 +85,8 @@ class Cart:
 
 def problems_of(listing: Listing, quantity: int, seen_price_idr: int) -> list[str]:
     """What stops ``quantity`` of ``listing`` from being bought at ``seen_price_idr`` now."""
-    if listing.status != APPROVED:
-        return ["unavailable"]
+    if listing.status != APPROVED or (listing.shop is not None and listing.shop.suspended_at is not None):
+        return ["unavailable"]  # (a suspended shop sells nothing)
     found: list[str] = []
     if listing.stock == 0:
         found.append("sold_out")
@@ -111,7 +111,7 @@ def listing_for_sale(session: Session, listing_id: int) -> Listing:
     listing = session.scalar(
         select(Listing).where(Listing.id == listing_id).options(selectinload(Listing.shop), selectinload(Listing.images))
     )
-    if listing is None or listing.status != APPROVED:
+    if listing is None or listing.status != APPROVED or listing.shop.suspended_at is not None:
         raise NotFound("Listing not found.", fields={"listing_id": ["This product is not for sale."]})
     return listing
 
@@ -257,7 +257,7 @@ def merge(session: Session, buyer: User, stored: Mapping[str, Any]) -> int:
     merged = 0
     for listing_id, (quantity, seen) in visitor_entries(stored).items():
         listing = session.get(Listing, listing_id)
-        if listing is None or listing.status != APPROVED or listing.stock == 0:
+        if listing is None or listing.status != APPROVED or listing.stock == 0 or listing.shop.suspended_at is not None:
             continue
         item = _item(session, buyer.id, listing_id)
         wanted = min(max(quantity, item.quantity if item else 0), listing.stock, MAX_QUANTITY)

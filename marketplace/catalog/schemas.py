@@ -10,6 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from marketplace.db import MAX_ID
 from marketplace.fields import OneLine, QuerySchema
 from marketplace.listings.models import CATEGORIES, Listing, ListingImage
 from marketplace.media.storage import public_url
@@ -29,6 +30,8 @@ class SearchQuery(QuerySchema):
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     city = OneLine(validate=validate.Length(max=80))
     kelurahan = OneLine(validate=validate.Length(max=80))
+    sentra_id = fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID),
+                               metadata={"description": "only the artisans of this sentra (``GET /api/v1/sentra``)"})
     min_price = fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_PRICE_IDR))
     max_price = fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_PRICE_IDR))
     sort = fields.String(validate=validate.OneOf(SORTS))

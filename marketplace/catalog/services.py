@@ -76,6 +76,7 @@ class SearchParams:
     category: str | None = None
     city: str | None = None
     kelurahan: str | None = None
+    sentra_id: int | None = None
     min_price: int | None = None
     max_price: int | None = None
     sort: str | None = None
@@ -127,7 +128,7 @@ def _filtered(stmt: Select[Any], params: SearchParams, word_where: Any, fts_matc
     stmt = stmt.join(Shop, Shop.id == Listing.shop_id)
     if fts_match is not None:
         stmt = stmt.join(fts_match, fts_match.c.listing_id == Listing.id)
-    conditions: list[Any] = [Listing.status == APPROVED]
+    conditions: list[Any] = [Listing.status == APPROVED, Shop.suspended_at.is_(None)]
     if word_where is not None:
         conditions.append(word_where)
     if params.category:
@@ -136,6 +137,8 @@ def _filtered(stmt: Select[Any], params: SearchParams, word_where: Any, fts_matc
         conditions.append(Shop.city == params.city)
     if params.kelurahan:
         conditions.append(Shop.kelurahan == params.kelurahan)
+    if params.sentra_id is not None:
+        conditions.append(Shop.sentra_id == params.sentra_id)
     if params.min_price is not None:
         conditions.append(Listing.price_idr >= params.min_price)
     if params.max_price is not None:
@@ -192,7 +195,7 @@ def browse_counts(session: Session) -> dict[str, Any]:
     rows = session.execute(
         select(Shop.city, Shop.kelurahan, Shop.sentra, func.count(Listing.id))
         .join(Listing, Listing.shop_id == Shop.id)
-        .where(Listing.status == APPROVED)
+        .where(Listing.status == APPROVED, Shop.suspended_at.is_(None))
         .group_by(Shop.city, Shop.kelurahan, Shop.sentra)
         .order_by(Shop.city, Shop.kelurahan)
     ).all()
@@ -204,7 +207,8 @@ def browse_counts(session: Session) -> dict[str, Any]:
             entry["sentra"].add(sentra)
     categories = session.execute(
         select(Listing.category, func.count(Listing.id))
-        .where(Listing.status == APPROVED)
+        .join(Shop, Shop.id == Listing.shop_id)
+        .where(Listing.status == APPROVED, Shop.suspended_at.is_(None))
         .group_by(Listing.category)
         .order_by(func.count(Listing.id).desc(), Listing.category)
     ).all()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from marketplace.db import MAX_ID
 from marketplace.fields import TrimmedString, WholeNumber
@@ -68,3 +70,72 @@ class HistoryOut(Schema):
     listing_id = fields.Integer()
     status = fields.String()
     items = fields.List(fields.Nested(HistoryItem))
+
+
+REPORT_REASON_MESSAGE = "Tell us what is wrong, in 3 to 1000 characters."
+
+
+class ReportIn(Schema):
+    """A user's report of a listing (``POST /api/v1/listings/<id>/reports`` and the listing page form)."""
+
+    reason = TrimmedString(required=True, validate=validate.Length(*REASON_LENGTH, error=REPORT_REASON_MESSAGE),
+                           error_messages={"required": REPORT_REASON_MESSAGE, "null": REPORT_REASON_MESSAGE})
+
+
+class ReportOut(Schema):
+    id = fields.Integer()
+    listing_id = fields.Integer()
+    reason = fields.String()
+    created_at = fields.DateTime()
+
+
+class ReportedItem(QueueItem):
+    """An approved listing with open reports: how many, and why."""
+
+    report_count = fields.Integer()
+    reasons = fields.List(fields.String())
+
+
+class QueueWithReportsOut(QueueOut):
+    reported = fields.List(fields.Nested(ReportedItem),
+                           metadata={"description": "approved listings with open reports, most reported first"})
+
+
+class TakeDownIn(RejectIn):
+    """Take a reported listing down, as it was at ``revision``, with a reason the seller sees."""
+
+
+class DismissOut(Schema):
+    dismissed = fields.Integer(metadata={"description": "how many reports were closed"})
+
+
+class BulkItemIn(DecisionIn):
+    listing_id = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_ID))
+
+
+BULK_MAX = 100
+
+
+class BulkIn(Schema):
+    """Approve or reject several queue items, each naming the revision the moderator saw."""
+
+    action = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
+    items = fields.List(fields.Nested(BulkItemIn), required=True, validate=validate.Length(1, BULK_MAX))
+    reason = TrimmedString(load_default=None, validate=validate.Length(*REASON_LENGTH, error=REASON_MESSAGE))
+
+    @validates_schema
+    def _reason_for_reject(self, data: dict[str, Any], **_kw: Any) -> None:
+        if data.get("action") == "reject" and not data.get("reason"):
+            raise ValidationError(REASON_MESSAGE, field_name="reason")
+
+
+class BulkResultOut(Schema):
+    listing_id = fields.Integer()
+    status_code = fields.Integer(metadata={"description": "200, or the status this item alone would have had"})
+    status = fields.String(allow_none=True)
+    code = fields.String(allow_none=True)
+    message = fields.String(allow_none=True)
+
+
+class BulkOut(Schema):
+    items = fields.List(fields.Nested(BulkResultOut))

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from events.outbox import record
 from marketplace.accounts.models import User
+from marketplace.audit.services import record_admin_action
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, NotFound
 from marketplace.listings.models import Listing, ListingStatus
@@ -72,6 +73,9 @@ def _decide(
         listing_id=listing.id, moderator_id=moderator.id, decision=decision, reason=reason,
         revision=revision, decided_at=now,
     ))
+    record_admin_action(session, moderator, "listing.approve" if decision == APPROVED else "listing.reject",
+                        "listing", listing.id, {"status": PENDING, "revision": revision},
+                        {"status": decision, "revision": revision, "reason": reason})
     return listing
 
 

@@ -19,7 +19,7 @@ from marketplace.db import get_session
 from marketplace.errors import DomainError
 from marketplace.i18n import gettext as _
 from marketplace.forms import load_form, show_errors
-from marketplace.moderation import schemas, services
+from marketplace.moderation import reports, schemas, services
 from marketplace.moderation.forms import ApproveForm, RejectForm
 
 bp = Blueprint("moderation_pages", __name__)
@@ -31,7 +31,8 @@ def _queue_page(*, failed_id: int | None = None, form: Any = None, status: int =
     session = get_session()
     session.rollback()
     return render_template(
-        "moderation/queue.html", items=services.queue(session), failed_id=failed_id, failed_form=form,
+        "moderation/queue.html", items=services.queue(session), reported=reports.reported(session),
+        failed_id=failed_id, failed_form=form,
         reject_form=RejectForm(formdata=None), changed=changed,
     ), status
 

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from events.outbox import record
 from marketplace.accounts.models import User
+from marketplace.audit.services import record_admin_action
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.ledger import services as ledger
 from marketplace.orders import services as orders
@@ -124,10 +125,15 @@ def request_refund(session: Session, admin: User, order_id: int, *, seller_order
             raise ValidationFailed(fields={"seller_order_id": ["This seller order is not part of the order."]})
     refundable_amount(session, order, part)  # refused before anything is cancelled
     covered = [part] if part is not None else list(order.seller_orders)
+    before = {"status": order.status, "parts": {so.id: so.status for so in covered}}
     for so in covered:
         if so.status == awaiting:
             orders.cancel_paid_part(session, order, so, reason, now=now)
-    return open_refund(session, order, part, reason=reason, requested_by=admin.id, now=now)
+    refund = open_refund(session, order, part, reason=reason, requested_by=admin.id, now=now)
+    record_admin_action(session, admin, "order.refund", "order", order.id, before, {
+        "status": order.status, "parts": {so.id: so.status for so in covered}, "refund_id": refund.id,
+        "amount_idr": refund.amount_idr, "seller_order_id": seller_order_id, "reason": reason})
+    return refund
 
 
 # --- the payments worker: send it ----------------------------------------------------------------------

@@ -84,7 +84,8 @@ def admin_payouts(query: dict[str, Any]) -> Any:
 @bp.doc(**error_responses(409))
 def retry(payout_id: int) -> Any:
     """Retry a failed payout (a new transfer) or send a retrying one now; 409 for any other."""
-    return earnings.present_payout(services.retry_payout(get_session(), payout_id, now=utcnow()))
+    payout = services.retry_payout(get_session(), payout_id, now=utcnow(), actor=require_user(ADMIN))
+    return earnings.present_payout(payout)
 
 
 @bp.route("/admin/reconciliation", methods=["GET"])

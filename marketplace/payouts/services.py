@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from events.backoff import Backoff
 from events.outbox import record
 from marketplace.accounts.models import User
+from marketplace.audit.services import record_admin_action
 from marketplace.errors import Conflict, NotFound, Unavailable
 from marketplace.ledger import services as ledger
 from marketplace.orders.models import SellerOrder, SellerOrderStatus
@@ -335,12 +336,16 @@ def due_releases(session: Session, now: datetime, limit: int = 100) -> list[int]
         Payout.status == S.SCHEDULED.value, Payout.due_at <= now).order_by(Payout.due_at).limit(limit)))
 
 
-def retry_payout(session: Session, payout_id: int, *, now: datetime) -> Payout:
+def retry_payout(session: Session, payout_id: int, *, now: datetime, actor: User | None = None) -> Payout:
     """An admin's retry: a failed payout is released again as a new transfer (a new idempotency key,
-    since the provider refused the old one); one waiting for a transient retry is sent now."""
+    since the provider refused the old one); one waiting for a transient retry is sent now.
+
+    ``actor`` is the admin who asked (the retry lands in the audit log); None when the system retries
+    on its own (a seller connecting an account), which is not an admin action."""
     payout = _lock_payout(session, payout_id)
     if payout is None:
         raise NotFound("Payout not found.")
+    before = {"status": payout.status, "generation": payout.generation, "failure_reason": payout.failure_reason}
     if payout.status == S.FAILED.value:
         payout.generation += 1
         payout.status, payout.due_at, payout.attempts = S.SCHEDULED.value, now, 0
@@ -353,6 +358,9 @@ def retry_payout(session: Session, payout_id: int, *, now: datetime) -> Payout:
     else:
         raise Conflict("Only a failed payout, or one waiting to be sent again, can be retried.",
                        code="not_retryable")
+    if actor is not None:
+        record_admin_action(session, actor, "payout.retry", "payout", payout.id, before,
+                            {"status": payout.status, "generation": payout.generation})
     return payout
 
 

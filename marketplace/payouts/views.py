@@ -99,7 +99,7 @@ def retry(payout_id: int) -> Any:
     if not CsrfOnly().validate_on_submit():
         return redirect(url_for(".admin"))
     try:
-        services.retry_payout(get_session(), payout_id, now=utcnow())
+        services.retry_payout(get_session(), payout_id, now=utcnow(), actor=require_user(ADMIN))
     except DomainError as err:
         get_session().rollback()
         flash(_(err.message), "error")

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
+from marketplace.sentra.models import Sentra
 from marketplace.db import Base, UTCDateTime, utcnow
 
 
@@ -15,6 +16,7 @@ class Shop(Base):
     __tablename__ = "shops"
     __table_args__ = (
         Index("ix_shops_city_kelurahan", "city", "kelurahan"),
+        Index("ix_shops_sentra_id", "sentra_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -25,6 +27,16 @@ class Shop(Base):
     city: Mapped[str] = mapped_column(String(80))
     kelurahan: Mapped[str] = mapped_column(String(80))
     sentra: Mapped[str | None] = mapped_column(String(120), default=None)
+    #: The creative centre an admin assigned the shop to (always one of the shop's kelurahan).
+    sentra_id: Mapped[int | None] = mapped_column(ForeignKey("sentra.id", ondelete="SET NULL"), default=None)
+    #: Set while an admin has suspended the shop: its listings leave the catalogue, its owner cannot log in.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    suspension_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     owner: Mapped[User] = relationship()
+    sentra_centre: Mapped[Sentra | None] = relationship()
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None

@@ -99,8 +99,11 @@ def update_shop(session: Session, shop: Shop, changes: dict[str, Any]) -> Shop:
             )
         except places.PlaceError as err:
             raise ValidationFailed(err.message, fields={err.field: [err.message]}) from None
+    moved = "kelurahan" in values and values["kelurahan"] != shop.kelurahan
     for field, value in values.items():
         setattr(shop, field, value)
+    if moved:  # a sentra belongs to one kelurahan: a shop that moves away leaves it
+        shop.sentra_id = None
     session.flush()
     return shop
 
@@ -117,8 +120,9 @@ def require_shop_for_owner(session: Session, user_id: int) -> Shop:
 
 
 def get_shop(session: Session, shop_id: int) -> Shop:
+    """A shop as the public sees it: a suspended one is not found."""
     shop = session.get(Shop, shop_id)
-    if shop is None:
+    if shop is None or shop.suspended_at is not None:
         raise NotFound("Shop not found.")
     return shop
 
@@ -127,7 +131,7 @@ def get_shop_by_slug(session: Session, slug: str) -> Shop:
     if not _SLUG.fullmatch(slug):  # slugs are ours: anything else cannot exist (and may not even be valid SQL text)
         raise NotFound("Shop not found.")
     shop = session.scalar(select(Shop).where(Shop.slug == slug))
-    if shop is None:
+    if shop is None or shop.suspended_at is not None:
         raise NotFound("Shop not found.")
     return shop
 

@@ -69,6 +69,20 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/admin/impact"): ADMIN,
     ("GET", "/api/v1/seller/listings/<int:listing_id>/share-kit"): ARTISAN,
     ("GET", "/api/v1/admin/promotions/figures"): ADMIN,
+    ("GET", "/api/v1/sentra"): PUBLIC,
+    ("GET", "/api/v1/admin/sentra"): ADMIN,
+    ("POST", "/api/v1/admin/sentra"): ADMIN,
+    ("PATCH", "/api/v1/admin/sentra/<int:sentra_id>"): ADMIN,
+    ("POST", "/api/v1/admin/sentra/<int:sentra_id>/photo"): ADMIN,
+    ("PATCH", "/api/v1/admin/shops/<int:shop_id>"): ADMIN,
+    ("POST", "/api/v1/admin/shops/<int:shop_id>/suspend"): ADMIN,
+    ("POST", "/api/v1/admin/shops/<int:shop_id>/reinstate"): ADMIN,
+    ("GET", "/api/v1/admin/audit-log"): ADMIN,
+    ("GET", "/api/v1/admin/audit-log.csv"): ADMIN,
+    ("POST", "/api/v1/admin/moderation/bulk"): ADMIN,
+    ("POST", "/api/v1/listings/<int:listing_id>/reports"): USER,
+    ("POST", "/api/v1/admin/listings/<int:listing_id>/reports/dismiss"): ADMIN,
+    ("POST", "/api/v1/admin/listings/<int:listing_id>/take-down"): ADMIN,
 }
 
 #: ROUTES by the OpenAPI document's paths (``{name}`` there, ``<int:name>`` or ``<name>`` here).
@@ -105,6 +119,7 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:seller_order_id>", "999999")
                 .replace("<int:payout_id>", "999999")
                 .replace("<int:promotion_id>", "999999")
+                .replace("<int:sentra_id>", "999999")
                 .replace("<month>", "2026-11"))
 
 
@@ -201,6 +216,9 @@ PAGES = {
     "/admin/impact/export.csv": ADMIN,
     "/seller/listings/{listing_id}/share-kit": ARTISAN,
     "/admin/promotions/figures": ADMIN,
+    "/admin/sentra": ADMIN,
+    "/admin/shops": ADMIN,
+    "/admin/audit-log": ADMIN,
 }
 
 

@@ -1,0 +1,1 @@
+"""The audit log: every admin action (who, what, when, before → after), written in the action's transaction."""

@@ -1,0 +1,104 @@
+"""Sentra and shop operations JSON API: admins create/edit sentra, assign, suspend and reinstate shops;
+anyone lists the sentra. Thin: a schema parses, one service acts (and audits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from marketplace.accounts.models import Role
+from marketplace.accounts.security import api_auth, require_user
+from marketplace.apidoc import error_responses
+from marketplace.db import end_reads, get_session
+from marketplace.media.pool import get_image_processor
+from marketplace.media.storage import get_storage
+from marketplace.sentra import schemas, services
+from marketplace.shops import admin
+
+bp = Blueprint("sentra_api", __name__, url_prefix="/api/v1", description="Sentra and shop operations")
+
+ADMIN = Role.ADMIN.value
+
+
+@bp.route("/sentra", methods=["GET"])
+@bp.arguments(schemas.SentraQuery, location="query")
+@bp.response(200, schemas.SentraList)
+def public_list(query: dict[str, Any]) -> Any:
+    """Every sentra (optionally of a city or kelurahan), with its story, focus, photo and shop count."""
+    return {"items": services.list_sentra(get_session(), city=query.get("city"), kelurahan=query.get("kelurahan"))}
+
+
+@bp.route("/admin/sentra", methods=["GET"])
+@api_auth(ADMIN)
+@bp.response(200, schemas.SentraList)
+def admin_list() -> Any:
+    """Every sentra, for the admins."""
+    return {"items": services.list_sentra(get_session())}
+
+
+@bp.route("/admin/sentra", methods=["POST"])
+@bp.doc(**error_responses(409))
+@api_auth(ADMIN)
+@bp.arguments(schemas.SentraIn)
+@bp.response(201, schemas.SentraOut)
+def create(body: dict[str, Any]) -> Any:
+    """Create a sentra in a kelurahan (409 ``sentra_exists`` for a name the kelurahan already has)."""
+    return services.SentraView(services.create_sentra(get_session(), require_user(ADMIN), body), 0)
+
+
+def _view(sentra: Any) -> Any:
+    return services.SentraView(sentra, len(services.shops_of(get_session(), sentra.id)))
+
+
+@bp.route("/admin/sentra/<int:sentra_id>", methods=["PATCH"])
+@bp.doc(**error_responses(404, 409))
+@api_auth(ADMIN)
+@bp.arguments(schemas.SentraPatch)
+@bp.response(200, schemas.SentraOut)
+def update(body: dict[str, Any], sentra_id: int) -> Any:
+    """Edit a sentra's name, focus or story."""
+    return _view(services.update_sentra(get_session(), require_user(ADMIN), sentra_id, body))
+
+
+@bp.route("/admin/sentra/<int:sentra_id>/photo", methods=["POST"])
+@bp.doc(**error_responses(404, 413, 415, 503))
+@api_auth(ADMIN)
+@bp.arguments(schemas.PhotoUploadIn, location="files")
+@bp.response(201, schemas.SentraOut)
+def upload_photo(files: dict[str, Any], sentra_id: int) -> Any:
+    """Set the sentra's photo (multipart ``file``: JPEG, PNG or WebP), processed in the bounded image pool."""
+    session, user = get_session(), require_user(ADMIN)
+    end_reads(session)  # decode outside any transaction
+    processed = get_image_processor().process(files["file"].read())
+    return _view(services.set_photo(session, get_storage(), user, sentra_id, processed))
+
+
+@bp.route("/admin/shops/<int:shop_id>", methods=["PATCH"])
+@bp.doc(**error_responses(404))
+@api_auth(ADMIN)
+@bp.arguments(schemas.ShopAdminPatch)
+@bp.response(200, schemas.AdminShopOut)
+def assign(body: dict[str, Any], shop_id: int) -> Any:
+    """Put the shop in a sentra of its kelurahan (``sentra_id``; ``null`` for none); 422 for another kelurahan's."""
+    return services.assign_shop(get_session(), require_user(ADMIN), shop_id, body["sentra_id"])
+
+
+@bp.route("/admin/shops/<int:shop_id>/suspend", methods=["POST"])
+@bp.doc(**error_responses(404, 409))
+@api_auth(ADMIN)
+@bp.arguments(schemas.SuspendIn)
+@bp.response(200, schemas.AdminShopOut)
+def suspend(body: dict[str, Any], shop_id: int) -> Any:
+    """Suspend the shop: its listings leave the catalogue, its artisan is logged out and cannot log in;
+    open orders go on (and are paid out). 409 ``already_suspended``."""
+    return admin.suspend(get_session(), require_user(ADMIN), shop_id, body["reason"])
+
+
+@bp.route("/admin/shops/<int:shop_id>/reinstate", methods=["POST"])
+@bp.doc(**error_responses(404, 409))
+@api_auth(ADMIN)
+@bp.response(200, schemas.AdminShopOut)
+def reinstate(shop_id: int) -> Any:
+    """Lift the suspension: listings back in the catalogue, the artisan can log in. 409 ``not_suspended``."""
+    return admin.reinstate(get_session(), require_user(ADMIN), shop_id)
