@@ -33,8 +33,8 @@ the order's payment to the shipping. Medians are PostgreSQL's ``percentile_cont(
 such aggregate, so there the same durations are read and the median taken in Python (same definition:
 the mean of the two middle values for an even count), both rounded to one decimal place of an hour.
 
-Grouping by sentra needs ``shops.sentra_id`` and the ``sentra`` table (the sentra feature's migration);
-:func:`sentra_available` says whether this build has them, and without them the grouping is refused.
+Grouping by sentra follows ``shops.sentra_id`` to the sentra's name; shops in no sentra form one group
+(``group: null``).
 """
 
 from __future__ import annotations
@@ -45,32 +45,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (ColumnElement, Select, Table, and_, case, column, distinct, func, literal_column, or_,
-                        select, table, text, union)
+from sqlalchemy import (ColumnElement, Select, Table, and_, case, distinct, func, literal_column, or_, select,
+                        text, union)
 from sqlalchemy.orm import Session
 
-from marketplace.errors import ValidationFailed
 from marketplace.ledger.models import LedgerEntry
 from marketplace.ledger.services import BUYER_PAYMENTS, REFUNDS
 from marketplace.listings.models import Listing
 from marketplace.moderation.models import ModerationDecision
 from marketplace.orders.models import Order, SellerOrder
+from marketplace.sentra.models import Sentra
 from marketplace.shipping.provinces import CITY_PROVINCE
 from marketplace.shops.models import Shop
 
 GROUPINGS = ("kelurahan", "city", "sentra")
-SENTRA_UNAVAILABLE = "sentra grouping not available"
 #: The whole marketplace, for the totals row and the monthly series.
 ALL = "all"
-
-#: The sentra feature's table, as far as these figures need it (``id``, ``name``).
-SENTRA = table("sentra", column("id"), column("name"))
-
-
-def sentra_available() -> bool:
-    """Whether shops belong to sentra in this build (the ``sentra`` feature maps ``Shop.sentra_id``)."""
-    return hasattr(Shop, "sentra_id")
-
 
 @dataclass(frozen=True)
 class Period:
@@ -98,10 +88,7 @@ def _key(group_by: str) -> Key:
     if group_by == "kelurahan":
         return Key([Shop.kelurahan.label("k1"), Shop.city.label("k2")], [Shop.kelurahan, Shop.city])
     if group_by == "sentra":
-        if not sentra_available():
-            raise ValidationFailed(SENTRA_UNAVAILABLE, fields={"group_by": [SENTRA_UNAVAILABLE]})
-        sentra_id = getattr(Shop, "sentra_id")
-        return Key([sentra_id.label("k1"), none], [sentra_id])
+        return Key([Shop.sentra_id.label("k1"), none], [Shop.sentra_id])
     return Key([literal_column(f"'{ALL}'").label("k1"), none], [])
 
 
@@ -270,7 +257,7 @@ def _sentra_names(session: Session, ids: set[Any]) -> dict[Any, str]:
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
-    return dict(session.execute(select(SENTRA.c.id, SENTRA.c.name).where(SENTRA.c.id.in_(wanted))).tuples())
+    return {row.id: row.name for row in session.execute(select(Sentra.id, Sentra.name).where(Sentra.id.in_(wanted)))}
 
 
 def _month(session: Session, col: Any) -> ColumnElement[str]:

@@ -47,7 +47,7 @@ def dashboard() -> Any:
     args = request.args.to_dict()
     if report is None:
         return render_template("impact/dashboard.html", report=None, errors=errors, args=args,
-                               groupings=services.GROUPINGS, sentra=services.sentra_available()), 422
+                               groupings=services.GROUPINGS), 422
     first, last = schemas.bounds(query)
     bars = charts.bar_chart([(_group_name(i), i["gmv_idr"]) for i in report["items"]],
                             label=_("GMV per group"), fmt=format_idr)
@@ -55,8 +55,7 @@ def dashboard() -> Any:
                                 legend=(_("GMV"), _("GMV shipped outside the shop's city")))
     export = {"group_by": query["group_by"], "from": first.isoformat(), "to": last.isoformat()}
     return render_template("impact/dashboard.html", report=report, errors={}, args=args, first=first, last=last,
-                           bars=bars, months=months, export=export, groupings=services.GROUPINGS,
-                           sentra=services.sentra_available(), group_name=_group_name)
+                           bars=bars, months=months, export=export, groupings=services.GROUPINGS, group_name=_group_name)
 
 
 @bp.route("/admin/impact/export.csv")

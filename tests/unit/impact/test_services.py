@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.errors import ValidationFailed
 from marketplace.impact import schemas, services
+from marketplace.sentra.models import Sentra
 from tests.unit.impact import dataset
 
 PERIOD = schemas.period_of({"from_": dataset.FIRST, "to": dataset.LAST})
@@ -82,20 +82,13 @@ def test_a_period_with_nothing_in_it_has_no_groups(tx):
     assert (result["items"], result["months"], result["buyer_provinces"]) == ([], [], [])
 
 
-@pytest.mark.skipif(services.sentra_available(), reason="this build has sentra: see the test below")
-def test_sentra_grouping_is_refused_without_sentra(tx):
-    with pytest.raises(ValidationFailed) as err:
-        services.report(tx, "sentra", PERIOD)
-    assert err.value.fields == {"group_by": [services.SENTRA_UNAVAILABLE]}
-
-
-@pytest.mark.skipif(not services.sentra_available(), reason="shops.sentra_id comes with the sentra feature (merge)")
 def test_grouping_by_sentra_names_each_sentra_and_keeps_shops_without_one(tx):
-    from sqlalchemy import insert
-
     shops = dataset.seed(tx)
-    tx.execute(insert(services.SENTRA).values(id=9001, name="Sentra Batik Cipayung"))
-    shops["a"].sentra_id = 9001
+    shop = shops["a"]
+    tx.add(Sentra(id=9001, name="Sentra Batik Cipayung", slug="sentra-batik-cipayung", city=shop.city,
+                  kelurahan=shop.kelurahan, focus="batik"))
+    tx.flush()
+    shop.sentra_id = 9001
     tx.flush()
     items = by_group(services.report(tx, "sentra", PERIOD)["items"])
     assert items["Sentra Batik Cipayung"]["gmv_idr"] == 330_000
