@@ -70,6 +70,9 @@ class Settings:
     order_payment_ttl_minutes: int = 60
     auto_confirm_days: int = 7
     password_hash_profile: str = "default"
+    # Seconds after its publication an event not yet in a consumer's inbox counts as undelivered
+    # (``marketplace events status``) and may be re-published (``events replay --undelivered``).
+    events_undelivered_grace_seconds: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -106,6 +109,7 @@ class Settings:
             auto_confirm_days=_int(env, "AUTO_CONFIRM_DAYS", 7),
             password_hash_profile=env.get("PASSWORD_HASH_PROFILE", "default"),
             shipping_rates_file=env.get("SHIPPING_RATES_FILE", ""),
+            events_undelivered_grace_seconds=_int(env, "EVENTS_UNDELIVERED_GRACE_SECONDS", 60),
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":

@@ -13,6 +13,9 @@ Guarantees (ARCHITECTURE.md §1, STYLE habit 5):
   capped backoff until it succeeds or the worker is asked to stop; it is not counted as an attempt.
 - **Graceful shutdown.** When ``stop_event`` is set the current event is finished, or, if it is waiting
   between retries, abandoned uncommitted (it is redelivered to whoever owns the partition next).
+- **A broker that lost its topics** (the in-memory broker restarted) is noticed by the topic ids
+  (``workers.rejoin``): a re-created topic is read again from its start, and the group re-joins on
+  the new broker by itself; the inbox skips what was already applied.
 - **Background tasks** a worker declares (``Worker.background_tasks``, e.g. the sandbox's webhook
   delivery) run in threads beside the consumer from ``run()`` until it returns; they share its stop
   event, so SIGTERM stops them too, and ``run()`` waits for them before it returns.
@@ -175,10 +178,14 @@ class ConsumerRunner:
 
         if self.create_topics and not self._ensure_topics(ensure_topics):
             return
+        from workers.rejoin import TopicRewind
+
+        rewind = TopicRewind(self.topics, self.consumer)
         kafka_consumer = make_consumer(
             self.bootstrap_servers, self.group_id, self.topics,
-            session_timeout_ms=self.session_timeout_ms, **self.consumer_overrides,
+            session_timeout_ms=self.session_timeout_ms, listener=rewind, **self.consumer_overrides,
         )
+        rewind.attach(kafka_consumer)
         log.info("worker %s consuming %s as group %s", self.consumer, self.topics, self.group_id)
         backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
         try:
@@ -191,7 +198,10 @@ class ConsumerRunner:
                     self._stop.wait(delay)
                     continue
                 backoff.reset()
+                recreated = rewind.check()
                 for tp, messages in batch.items():
+                    if tp.topic in recreated:
+                        continue  # fetched at positions of the old topic: rewound, fetched again
                     if not self._run_partition(kafka_consumer, tp, messages):
                         return
         finally:
