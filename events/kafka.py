@@ -26,6 +26,8 @@ from events.catalogue import DEFAULT_PARTITIONS, dlq_topic, partitions_for  # no
 
 log = logging.getLogger(__name__)
 
+MAX_POLL_INTERVAL_MS = 60_000  # a poll's records (max_poll_records) must be handled within this
+
 
 def _servers(bootstrap: str) -> list[str]:
     servers = [s.strip() for s in bootstrap.split(",") if s.strip()]
@@ -133,6 +135,11 @@ def make_consumer(
         "bootstrap_timeout_ms": 10_000,
         "reconnect_backoff_max_ms": 2_000,
         "allow_auto_create_topics": False,
+        # A pattern subscription finds (re-)created topics at metadata refreshes: every 5 s, not 5 min.
+        "metadata_max_age_ms": 5_000,
+        # Also the rebalance timeout: how long a (re-)join waits for members that do not answer. After
+        # a broker restart every group re-joins; 5 min (the default) would stall it that long.
+        "max_poll_interval_ms": MAX_POLL_INTERVAL_MS,
     }
     config.update(overrides)
     consumer = _build(KafkaConsumer, config)
@@ -224,9 +231,14 @@ def relay_producer_factory(
 def topic_ids(bootstrap: str, timeout: float = 5.0) -> dict[str, str]:
     """Every topic's id (KIP-516), by name. A topic deleted and created again (or lost with an in-memory
     broker and created again) has a new id, which is how the relay and the workers notice."""
+    return {name: topic_id for name, (topic_id, _) in topic_layout(bootstrap, timeout).items()}
+
+
+def topic_layout(bootstrap: str, timeout: float = 5.0) -> dict[str, tuple[str, int]]:
+    """Every topic's id and partition count, by name (a Metadata request for all topics: none named)."""
     admin = make_admin(bootstrap, timeout)
     try:
-        return {t["name"]: str(t.get("topic_id")) for t in admin.describe_topics()}  # all topics: none named
+        return {t["name"]: (str(t.get("topic_id")), len(t.get("partitions") or ())) for t in admin.describe_topics()}
     finally:
         admin.close()
 

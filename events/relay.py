@@ -164,7 +164,11 @@ class Relay:
             try:
                 producer.close(timeout=1)
             except Exception:  # noqa: BLE001 - a broken producer may fail to close; it is discarded anyway
-                log.debug("closing a failed producer raised", exc_info=True)
+                # Batches still in flight keep it from closing until they expire (delivery timeout): let
+                # a thread wait for that, so the relay goes on and the producer is not left to the GC.
+                log.debug("closing a failed producer raised; closing it in the background", exc_info=True)
+                threading.Thread(target=_close_quietly, args=(producer,), daemon=True,
+                                 name="relay-close-producer").start()
 
     # --- the loop ------------------------------------------------------------------------------------
 
@@ -224,3 +228,10 @@ class Relay:
         producer, self._producer = self._producer, None
         if producer is not None:
             producer.close(timeout=5)
+
+
+def _close_quietly(producer: Any, timeout: float = 120.0) -> None:
+    try:
+        producer.close(timeout=timeout)
+    except Exception:  # noqa: BLE001 - discarded producer; nothing else to do with it
+        log.debug("a discarded producer did not close", exc_info=True)
