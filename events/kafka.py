@@ -10,15 +10,14 @@ One place decides the delivery settings so the relay, the workers' DLQ producer 
 - no client ever names a topic in a Metadata request. Tansu (the embedded broker) ignores
   ``allow_auto_topic_creation=False`` and creates any topic a Metadata request names, with its own
   default of 4 partitions: after a restart, the first client to reconnect would re-create ``listings``
-  with 4 partitions instead of 3. So producers ask for the metadata of all topics (which names none)
-  and consumers subscribe with a pattern matching exactly their topics (which does the same). Apache
+  with 4 partitions instead of 3. So producers and consumers ask for the metadata of all topics
+  (which names none). Apache
   Kafka has auto-creation switched off in docker-compose.yml as well.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -135,7 +134,7 @@ def make_consumer(
         "bootstrap_timeout_ms": 10_000,
         "reconnect_backoff_max_ms": 2_000,
         "allow_auto_create_topics": False,
-        # A pattern subscription finds (re-)created topics at metadata refreshes: every 5 s, not 5 min.
+        # A topic re-created by a restarted broker is seen at the next metadata refresh: 5 s, not 5 min.
         "metadata_max_age_ms": 5_000,
         # Also the rebalance timeout: how long a (re-)join waits for members that do not answer. After
         # a broker restart every group re-joins; 5 min (the default) would stall it that long.
@@ -145,15 +144,18 @@ def make_consumer(
     consumer = _build(KafkaConsumer, config)
     topics = list(topics)
     if topics:
-        # A pattern, not the list: the consumer then never names a topic in a Metadata request (see the
-        # module docstring), and a topic that disappears with a broker and comes back is picked up again.
-        consumer.subscribe(pattern=exact_pattern(topics), listener=listener)
+        consumer.subscribe(topics, listener=listener)
+        _never_name_topics_in(consumer)
     return consumer
 
 
-def exact_pattern(topics: Iterable[str]) -> str:
-    """A regex matching exactly these topic names: ``^(?:listings|orders)$``."""
-    return "^(?:" + "|".join(re.escape(t) for t in sorted(set(topics))) + ")$"
+def _never_name_topics_in(consumer: Any) -> None:
+    """Make the consumer's Metadata requests ask for all topics instead of naming its subscription (the
+    flag kafka-python sets for a pattern subscription; a real pattern subscription made the embedded
+    broker's groups re-join for ever)."""
+    cluster = getattr(consumer, "_cluster", None) or getattr(getattr(consumer, "_client", None), "cluster", None)
+    if cluster is not None and hasattr(cluster, "need_all_topic_metadata"):
+        cluster.need_all_topic_metadata = True
 
 
 def make_admin(bootstrap: str, timeout: float = 10.0) -> Any:
