@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import os
-import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -191,16 +189,14 @@ class ConsumerRunner:
             return
         from workers.rejoin import Membership, TopicRewind
 
-        # Static membership (KIP-345): a consumer this process opens again replaces its predecessor in
-        # the group instead of leaving a ghost member the group would wait for.
-        instance_id = f"{self.group_id}-{socket.gethostname()}-{os.getpid()}-{id(self):x}"
+        # No static membership (KIP-345): on the embedded broker a SIGKILLed static member was never
+        # evicted, so its restarted process could not join.
         rewind = TopicRewind(self.topics, lambda: topic_layout(self.bootstrap_servers, 2.0), name=self.consumer,
                              interval=self.topic_check_interval)
         membership = Membership(
             lambda: make_consumer(
                 self.bootstrap_servers, self.group_id, self.topics,
-                session_timeout_ms=self.session_timeout_ms, listener=rewind,
-                **{"group_instance_id": instance_id, **self.consumer_overrides},
+                session_timeout_ms=self.session_timeout_ms, listener=rewind, **self.consumer_overrides,
             ),
             rewind, rejoin_after=self.rejoin_after, name=self.consumer,
         )
