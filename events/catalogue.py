@@ -19,6 +19,13 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "promotions": ("promotion.posted", "promotion.failed"),
 }
 
+#: Partitions per topic. Topics are created with these counts before anything is published to them
+#: (``marketplace events create-topics``, the relay, the workers); a broker must never pick its own
+#: default (Tansu's is 4), or keys would land on other partitions than the ones consumers have read.
+PARTITIONS: dict[str, int] = {topic: 3 for topic in TOPICS}
+DEFAULT_PARTITIONS = 3  # a topic outside the catalogue (the tests' own topics)
+DLQ_PARTITIONS = 1
+
 _TYPE_TO_TOPIC = {event_type: topic for topic, types in TOPICS.items() for event_type in types}
 
 
@@ -44,6 +51,13 @@ def topic_for(event_type: str) -> str:
 def dlq_topic(topic: str) -> str:
     """Where a consumer parks what it cannot process: ``orders`` → ``orders.dlq``."""
     return f"{topic}.dlq"
+
+
+def partitions_for(topic: str) -> int:
+    """How many partitions ``topic`` is created with: the catalogue's count, 1 for a ``.dlq``."""
+    if topic.endswith(".dlq"):
+        return DLQ_PARTITIONS
+    return PARTITIONS.get(topic, DEFAULT_PARTITIONS)
 
 
 def all_event_types() -> tuple[str, ...]:

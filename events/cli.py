@@ -47,9 +47,12 @@ def stop_on_signals() -> threading.Event:
 @click.option("--poll-interval", default=0.5, show_default=True, type=float, help="Seconds between idle polls.")
 def relay(batch_size: int, poll_interval: float) -> None:
     """Publish committed outbox events to Kafka, in order, until stopped (SIGTERM/Ctrl-C)."""
+    from events.catalogue import TOPICS
     from events.kafka import relay_producer_factory
+    from events.recovery import BrokerWatch
     from events.relay import Relay
     from marketplace.db import Database
+    from workers.registry import subscriptions
 
     settings = Settings.from_env()
     bootstrap = require_bootstrap(settings)
@@ -57,7 +60,10 @@ def relay(batch_size: int, poll_interval: float) -> None:
     stop = stop_on_signals()
     with Database(settings.database_url, writer=True) as database:
         assert database.session_factory is not None
-        Relay(database.session_factory, relay_producer_factory(bootstrap), batch_size, poll_interval).run_forever(stop)
+        watch = BrokerWatch(bootstrap, list(TOPICS), database.session_factory, subscriptions())
+        Relay(
+            database.session_factory, relay_producer_factory(bootstrap), batch_size, poll_interval, watch=watch,
+        ).run_forever(stop)
 
 
 @click.group("events")
@@ -74,37 +80,83 @@ def _parse_since(value: str) -> datetime:
 
 
 @events_group.command("replay")
-@click.option("--since", "since", required=True, help="ISO-8601 time (UTC unless an offset is given).")
+@click.option("--since", "since", default=None, help="ISO-8601 time (UTC unless an offset is given).")
 @click.option("--type", "event_type", default=None, help="Only this event type, e.g. listing.approved.")
-def replay(since: str, event_type: str | None) -> None:
-    """Re-publish events recorded since a time; the relay sends them again and consumers skip duplicates."""
+@click.option("--undelivered", is_flag=True,
+              help="Exactly the events some consumer has not processed (see `events status`).")
+def replay(since: str | None, event_type: str | None, undelivered: bool) -> None:
+    """Re-publish events recorded since a time, or the undelivered ones; consumers skip duplicates."""
     from events.catalogue import UnknownEventType
+    from events.delivery import mark_undelivered_for_replay
     from events.outbox import mark_for_replay
     from marketplace.db import Database
 
-    when = _parse_since(since)
-    with Database(Settings.from_env().database_url) as database, database.new_session() as session:
-        try:
-            count = mark_for_replay(session, when, event_type)
-        except UnknownEventType as exc:
-            raise click.BadParameter(str(exc), param_hint="--type") from exc
+    if undelivered == (since is not None) or (undelivered and event_type):
+        raise click.UsageError("give either --since (optionally with --type) or --undelivered")
+    settings = Settings.from_env()
+    with Database(settings.database_url) as database, database.new_session() as session:
+        if undelivered:
+            from workers.registry import subscriptions
+
+            count = mark_undelivered_for_replay(
+                session, subscriptions(), grace_seconds=settings.events_undelivered_grace_seconds
+            )
+        else:
+            try:
+                count = mark_for_replay(session, _parse_since(since or ""), event_type)
+            except UnknownEventType as exc:
+                raise click.BadParameter(str(exc), param_hint="--type") from exc
         session.commit()
     click.echo(f"{count} events queued for re-publishing (the relay sends them)")
+
+
+@events_group.command("create-topics")
+@click.option("--timeout", default=30.0, show_default=True, type=float, help="Seconds to wait for the broker.")
+def create_topics(timeout: float) -> None:
+    """Create the catalogue's topics (and their .dlq) with their partition counts, if missing."""
+    import time
+
+    from kafka.errors import KafkaError
+
+    from events.catalogue import TOPICS
+    from events.kafka import ensure_topics
+
+    bootstrap = require_bootstrap(Settings.from_env())
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            created = ensure_topics(bootstrap, list(TOPICS))
+            break
+        except (KafkaError, OSError) as exc:
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"could not create the topics at {bootstrap}: {exc!r}") from exc
+            time.sleep(1)
+    click.echo(f"created {', '.join(created)}" if created else "all topics exist")
 
 
 @events_group.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(as_json: bool) -> None:
-    """Outbox backlog, consumer lag per group and partition, dead-lettered messages."""
+    """Undelivered events per consumer (from our tables), outbox backlog, Kafka lag, dead letters."""
     from events.status import collect_status
     from marketplace.db import Database
 
+    from workers.registry import subscriptions
+
     settings = Settings.from_env()
     with Database(settings.database_url) as database, database.new_session() as session:
-        data = collect_status(session, settings.kafka_bootstrap_servers)
+        data = collect_status(
+            session, settings.kafka_bootstrap_servers,
+            subscriptions=subscriptions(), grace_seconds=settings.events_undelivered_grace_seconds,
+        )
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
+    for consumer in data["undelivered"]:
+        click.echo(f"consumer {consumer['consumer']}: {consumer['undelivered']} undelivered", nl=False)
+        if consumer["oldest_occurred_at"]:
+            click.echo(f" (oldest from {consumer['oldest_occurred_at']})", nl=False)
+        click.echo("")
     out = data["outbox"]
     click.echo(f"outbox: {out['unsent']} unsent", nl=False)
     if out["oldest_unsent_age_seconds"] is not None:

@@ -5,7 +5,14 @@ One place decides the delivery settings so the relay, the workers' DLQ producer 
 - producers wait for every in-sync replica (``acks="all"``), retry, and keep at most one request in
   flight with idempotence on, so a retry can neither duplicate nor reorder within a partition;
 - consumers never auto-commit: the runner commits an offset only after the handler's transaction;
-- topics are created explicitly with their ``.dlq`` twin (brokers may have auto-creation off).
+- topics are created explicitly with their ``.dlq`` twin and the catalogue's partition counts
+  (``events.catalogue.partitions_for``), never by a broker's auto-creation;
+- no client ever names a topic in a Metadata request. Tansu (the embedded broker) ignores
+  ``allow_auto_topic_creation=False`` and creates any topic a Metadata request names, with its own
+  default of 4 partitions: after a restart, the first client to reconnect would re-create ``listings``
+  with 4 partitions instead of 3. So producers and consumers ask for the metadata of all topics
+  (which names none). Apache
+  Kafka has auto-creation switched off in docker-compose.yml as well.
 """
 
 from __future__ import annotations
@@ -14,11 +21,11 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from events.catalogue import dlq_topic
+from events.catalogue import DEFAULT_PARTITIONS, dlq_topic, partitions_for  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PARTITIONS = 3
+MAX_POLL_INTERVAL_MS = 60_000  # a poll's records (max_poll_records) must be handled within this
 
 
 def _servers(bootstrap: str) -> list[str]:
@@ -80,7 +87,21 @@ def make_producer(bootstrap: str, **overrides: Any) -> Any:
         "allow_auto_create_topics": False,
     }
     config.update(overrides)
-    return _build(KafkaProducer, config)
+    producer = _build(KafkaProducer, config)
+    _never_name_topics(producer)
+    return producer
+
+
+def _never_name_topics(producer: Any) -> None:
+    """Make the producer's Metadata requests ask for all topics instead of naming the ones it sends to.
+
+    kafka-python has no public switch for this (its consumer sets the same flag for pattern
+    subscriptions); see the module docstring for why a named topic is a created topic on Tansu. A send
+    to a missing topic then waits ``max_block_ms`` and fails, and the relay re-creates the topics.
+    """
+    cluster = getattr(producer, "_metadata", None)
+    if cluster is not None and hasattr(cluster, "need_all_topic_metadata"):
+        cluster.need_all_topic_metadata = True
 
 
 def make_consumer(
@@ -89,9 +110,15 @@ def make_consumer(
     topics: Iterable[str] = (),
     *,
     session_timeout_ms: int = 10_000,
+    listener: Any = None,
     **overrides: Any,
 ) -> Any:
-    """A group consumer that reads from the beginning of a new group and commits only when told to."""
+    """A group consumer that reads from the beginning of a new group and commits only when told to.
+
+    ``auto_offset_reset="earliest"`` also answers an offset that is out of range (a topic re-created
+    empty by a restarted broker) or a group whose offsets are gone: read again from the start, which the
+    inbox makes harmless. ``listener`` (a ``ConsumerRebalanceListener``) sees partitions assigned.
+    """
     from kafka import KafkaConsumer
 
     config: dict[str, Any] = {
@@ -107,13 +134,28 @@ def make_consumer(
         "bootstrap_timeout_ms": 10_000,
         "reconnect_backoff_max_ms": 2_000,
         "allow_auto_create_topics": False,
+        # A topic re-created by a restarted broker is seen at the next metadata refresh: 5 s, not 5 min.
+        "metadata_max_age_ms": 5_000,
+        # Also the rebalance timeout: how long a (re-)join waits for members that do not answer. After
+        # a broker restart every group re-joins; 5 min (the default) would stall it that long.
+        "max_poll_interval_ms": MAX_POLL_INTERVAL_MS,
     }
     config.update(overrides)
     consumer = _build(KafkaConsumer, config)
     topics = list(topics)
     if topics:
-        consumer.subscribe(topics)
+        consumer.subscribe(topics, listener=listener)
+        _never_name_topics_in(consumer)
     return consumer
+
+
+def _never_name_topics_in(consumer: Any) -> None:
+    """Make the consumer's Metadata requests ask for all topics instead of naming its subscription (the
+    flag kafka-python sets for a pattern subscription; a real pattern subscription made the embedded
+    broker's groups re-join for ever)."""
+    cluster = getattr(consumer, "_cluster", None) or getattr(getattr(consumer, "_client", None), "cluster", None)
+    if cluster is not None and hasattr(cluster, "need_all_topic_metadata"):
+        cluster.need_all_topic_metadata = True
 
 
 def make_admin(bootstrap: str, timeout: float = 10.0) -> Any:
@@ -127,12 +169,13 @@ def make_admin(bootstrap: str, timeout: float = 10.0) -> Any:
 
 
 def ensure_topics(
-    bootstrap: str, topics: Iterable[str], *, partitions: int = DEFAULT_PARTITIONS, with_dlq: bool = True,
+    bootstrap: str, topics: Iterable[str], *, partitions: int | None = None, with_dlq: bool = True,
     timeout: float = 10.0,
 ) -> list[str]:
     """Create each topic (and ``<topic>.dlq``) if missing; return the names that were created.
 
-    "Already exists" is success: several workers start at once and race to create the same topics.
+    Partition counts come from the catalogue (``partitions_for``) unless ``partitions`` is given. "Already
+    exists" is success: several workers start at once and race to create the same topics.
     """
     wanted: list[str] = []
     for topic in topics:
@@ -145,7 +188,11 @@ def ensure_topics(
         missing = [t for t in dict.fromkeys(wanted) if t not in existing]
         if not missing:
             return []
-        spec = {t: {"num_partitions": 1 if t.endswith(".dlq") else partitions, "replication_factor": 1} for t in missing}
+        spec = {
+            t: {"num_partitions": partitions_for(t) if partitions is None or t.endswith(".dlq") else partitions,
+                "replication_factor": 1}
+            for t in missing
+        }
         result = admin.create_topics(spec, raise_errors=False)
         created = []
         for item in result.get("topics", []):
@@ -181,6 +228,21 @@ def relay_producer_factory(
         return make_producer(bootstrap, **overrides)
 
     return factory
+
+
+def topic_ids(bootstrap: str, timeout: float = 5.0) -> dict[str, str]:
+    """Every topic's id (KIP-516), by name. A topic deleted and created again (or lost with an in-memory
+    broker and created again) has a new id, which is how the relay and the workers notice."""
+    return {name: topic_id for name, (topic_id, _) in topic_layout(bootstrap, timeout).items()}
+
+
+def topic_layout(bootstrap: str, timeout: float = 5.0) -> dict[str, tuple[str, int]]:
+    """Every topic's id and partition count, by name (a Metadata request for all topics: none named)."""
+    admin = make_admin(bootstrap, timeout)
+    try:
+        return {t["name"]: (str(t.get("topic_id")), len(t.get("partitions") or ())) for t in admin.describe_topics()}
+    finally:
+        admin.close()
 
 
 def _any_port_open(servers: list[str], timeout: float) -> bool:

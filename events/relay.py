@@ -14,12 +14,18 @@ Several relays on PostgreSQL: rows are claimed with ``FOR UPDATE SKIP LOCKED`` s
 by two relays at once, and a transaction-scoped advisory lock lets one relay publish at a time, so a
 later batch cannot overtake an earlier one (the others are hot standbys). SQLite runs a single relay:
 it reads in one short transaction and stamps in another, never holding a lock while talking to Kafka.
+
+A broker that lost its topics (the in-memory broker restarted): the relay runs its ``watch``
+(``events.recovery.BrokerWatch``) every ``watch_interval`` seconds, also while it backs off, so it
+re-creates the topics and re-queues the events nobody received as soon as the broker is back, before
+anything else names a topic; and it cuts a backoff short when the broker answers again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +68,8 @@ class Relay:
         send_timeout: float = 15.0,
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
+        watch: Callable[[], list[str]] | None = None,
+        watch_interval: float = 2.0,
     ):
         self._session_factory = session_factory
         self._producer_factory = producer_factory
@@ -70,6 +78,9 @@ class Relay:
         self.send_timeout = send_timeout
         self.backoff = Backoff(backoff_initial, backoff_max)
         self._producer: Any = None
+        self.watch = watch
+        self.watch_interval = watch_interval
+        self._watched_at = float("-inf")
 
     # --- one batch -----------------------------------------------------------------------------------
 
@@ -153,7 +164,11 @@ class Relay:
             try:
                 producer.close(timeout=1)
             except Exception:  # noqa: BLE001 - a broken producer may fail to close; it is discarded anyway
-                log.debug("closing a failed producer raised", exc_info=True)
+                # Batches still in flight keep it from closing until they expire (delivery timeout): let
+                # a thread wait for that, so the relay goes on and the producer is not left to the GC.
+                log.debug("closing a failed producer raised; closing it in the background", exc_info=True)
+                threading.Thread(target=_close_quietly, args=(producer,), daemon=True,
+                                 name="relay-close-producer").start()
 
     # --- the loop ------------------------------------------------------------------------------------
 
@@ -162,12 +177,14 @@ class Relay:
         log.info("relay started (batch %d, poll every %.1fs)", self.batch_size, self.poll_interval)
         try:
             while not stop_event.is_set():
+                if time.monotonic() - self._watched_at >= self.watch_interval:
+                    self.run_watch()
                 try:
                     count = self.publish_batch()
                 except (PublishFailed, SQLAlchemyError) as exc:
                     delay = self.backoff.next()
                     log.warning("relay: %s; retrying in %.1fs", exc, delay)
-                    stop_event.wait(delay)
+                    self._back_off(stop_event, delay)
                     continue
                 self.backoff.reset()
                 if count < self.batch_size:
@@ -176,7 +193,45 @@ class Relay:
             self.close()
             log.info("relay stopped")
 
+    def run_watch(self) -> bool:
+        """Run the broker watch (if any); False when the broker did not answer it."""
+        from kafka.errors import KafkaError
+
+        if self.watch is None:
+            return True
+        self._watched_at = time.monotonic()
+        try:
+            lost = self.watch()
+        except (KafkaError, OSError, SQLAlchemyError) as exc:
+            log.debug("broker watch failed: %r", exc)
+            return False
+        if lost:
+            self._drop_producer()  # it holds the metadata and producer id of a broker that is gone
+        return True
+
+    def _back_off(self, stop_event: threading.Event, delay: float) -> None:
+        """Wait ``delay``, but watch the broker meanwhile: once it answers again after failing, go on."""
+        if self.watch is None:
+            stop_event.wait(delay)
+            return
+        deadline, was_down = time.monotonic() + delay, False
+        while not stop_event.is_set() and (remaining := deadline - time.monotonic()) > 0:
+            if stop_event.wait(min(remaining, self.watch_interval)):
+                return
+            reachable = self.run_watch()
+            if reachable and was_down:
+                log.info("relay: the broker answers again; publishing")
+                return
+            was_down = was_down or not reachable
+
     def close(self) -> None:
         producer, self._producer = self._producer, None
         if producer is not None:
             producer.close(timeout=5)
+
+
+def _close_quietly(producer: Any, timeout: float = 120.0) -> None:
+    try:
+        producer.close(timeout=timeout)
+    except Exception:  # noqa: BLE001 - discarded producer; nothing else to do with it
+        log.debug("a discarded producer did not close", exc_info=True)

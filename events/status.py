@@ -1,4 +1,9 @@
-"""How far behind is the pipeline? Outbox backlog, consumer lag, DLQ sizes — for the CLI and /admin/events.
+"""How far behind is the pipeline? Undelivered events per consumer, outbox backlog, consumer lag, DLQ
+sizes — for the CLI and /admin/events.
+
+"Undelivered" comes from our own tables (``events.delivery``: sent outbox rows with no inbox row for a
+consumer that handles them, after a grace period), so it stays true when a broker lost what it held and
+Kafka's lag reads 0.
 
 The outbox part only needs the database, so it is always shown; the broker part is best effort and
 reports ``reachable: False`` (never raises) when Kafka is away — that is exactly when an operator looks.
@@ -16,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from events.catalogue import TOPICS, dlq_topic
+from events.delivery import Subscriptions, undelivered
 from events.models import OutboxEvent
 from marketplace.db import utcnow
 
@@ -121,6 +127,14 @@ def _dlq_counts(admin: Any) -> list[dict[str, Any]]:
     ]
 
 
-def collect_status(session: Session, bootstrap: str, timeout: float = 3.0) -> dict[str, Any]:
+def collect_status(
+    session: Session, bootstrap: str, timeout: float = 3.0, *,
+    subscriptions: Subscriptions | None = None, grace_seconds: float = 60.0,
+) -> dict[str, Any]:
     """Everything an operator needs to know about the event pipeline, as plain JSON-able data."""
-    return {"outbox": outbox_backlog(session), "broker": broker_status(bootstrap, timeout)}
+    return {
+        "undelivered": undelivered(session, subscriptions or {}, grace_seconds),
+        "grace_seconds": grace_seconds,
+        "outbox": outbox_backlog(session),
+        "broker": broker_status(bootstrap, timeout),
+    }

@@ -118,6 +118,9 @@ class Settings:
     # and how many entries the RSS/Atom feeds hold.
     attribution_window_days: int = 7
     feed_max_entries: int = 50
+    # Seconds after its publication an event not yet in a consumer's inbox counts as undelivered
+    # (``marketplace events status``) and may be re-published (``events replay --undelivered``).
+    events_undelivered_grace_seconds: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -193,6 +196,7 @@ class Settings:
             promotion_webhook_secret=env.get("PROMOTION_WEBHOOK_SECRET", ""),
             attribution_window_days=_int(env, "ATTRIBUTION_WINDOW_DAYS", 7),
             feed_max_entries=_int(env, "FEED_MAX_ENTRIES", 50),
+            events_undelivered_grace_seconds=_int(env, "EVENTS_UNDELIVERED_GRACE_SECONDS", 60),
         )
 
     def with_overrides(self, **changes: Any) -> "Settings":

@@ -13,6 +13,9 @@ Guarantees (ARCHITECTURE.md §1, STYLE habit 5):
   capped backoff until it succeeds or the worker is asked to stop; it is not counted as an attempt.
 - **Graceful shutdown.** When ``stop_event`` is set the current event is finished, or, if it is waiting
   between retries, abandoned uncommitted (it is redelivered to whoever owns the partition next).
+- **A broker that lost its topics** (the in-memory broker restarted) is noticed by the topic ids
+  (``workers.rejoin``): the worker joins the group afresh and reads a re-created topic from its start
+  (the inbox skips what was already applied); a member stuck out of a stable group re-joins too.
 - **Background tasks** a worker declares (``Worker.background_tasks``, e.g. the sandbox's webhook
   delivery) run in threads beside the consumer from ``run()`` until it returns; they share its stop
   event, so SIGTERM stops them too, and ``run()`` waits for them before it returns.
@@ -39,6 +42,7 @@ from sqlalchemy.orm import Session
 from events.backoff import Backoff
 from events.catalogue import InvalidEvent, dlq_topic
 from events.envelope import decode
+from events.kafka import MAX_POLL_INTERVAL_MS
 from marketplace.config import Settings
 from marketplace.db import utcnow
 from workers import inbox
@@ -85,6 +89,8 @@ class ConsumerRunner:
         after_effect: Callable[[dict[str, Any]], None] | None = None,
         consumer_overrides: Mapping[str, Any] | None = None,
         background: Sequence[BackgroundTask] = (),
+        topic_check_interval: float = 2.0,
+        rejoin_after: float | None = None,
     ):
         if not bootstrap_servers:
             raise ValueError("KAFKA_BOOTSTRAP_SERVERS is not set")
@@ -108,6 +114,12 @@ class ConsumerRunner:
         self.after_effect = after_effect
         self.consumer_overrides = dict(consumer_overrides or {})
         self.background = list(background)
+        self.topic_check_interval = topic_check_interval  # how often to look for re-created topics
+        # A member out of a stable group this long joins afresh (``workers.rejoin.Membership``).
+        # Longer than a join may legitimately wait (the rebalance timeout) plus two sessions.
+        self.rejoin_after = rejoin_after if rejoin_after is not None else (
+            self.consumer_overrides.get("max_poll_interval_ms", MAX_POLL_INTERVAL_MS) + 2 * session_timeout_ms
+        ) / 1000
         self._stop = threading.Event()
         self._dlq_producer: Any = None
 
@@ -171,20 +183,29 @@ class ConsumerRunner:
     def _consume(self) -> None:
         from kafka.errors import KafkaError
 
-        from events.kafka import ensure_topics, make_consumer
+        from events.kafka import ensure_topics, make_consumer, topic_layout
 
         if self.create_topics and not self._ensure_topics(ensure_topics):
             return
-        kafka_consumer = make_consumer(
-            self.bootstrap_servers, self.group_id, self.topics,
-            session_timeout_ms=self.session_timeout_ms, **self.consumer_overrides,
+        from workers.rejoin import Membership, TopicRewind
+
+        # No static membership (KIP-345): on the embedded broker a SIGKILLed static member was never
+        # evicted, so its restarted process could not join.
+        rewind = TopicRewind(self.topics, lambda: topic_layout(self.bootstrap_servers, 2.0), name=self.consumer,
+                             interval=self.topic_check_interval)
+        membership = Membership(
+            lambda: make_consumer(
+                self.bootstrap_servers, self.group_id, self.topics,
+                session_timeout_ms=self.session_timeout_ms, listener=rewind, **self.consumer_overrides,
+            ),
+            rewind, rejoin_after=self.rejoin_after, name=self.consumer,
         )
         log.info("worker %s consuming %s as group %s", self.consumer, self.topics, self.group_id)
         backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
         try:
             while not self._stop.is_set():
                 try:
-                    batch = kafka_consumer.poll(timeout_ms=self.poll_timeout_ms)
+                    batch = membership.poll(self.poll_timeout_ms)
                 except KafkaError as exc:  # broker away or group coordinator moving: wait, poll again
                     delay = backoff.next()
                     log.warning("poll failed (%r); retrying in %.1fs", exc, delay)
@@ -192,10 +213,10 @@ class ConsumerRunner:
                     continue
                 backoff.reset()
                 for tp, messages in batch.items():
-                    if not self._run_partition(kafka_consumer, tp, messages):
+                    if not self._run_partition(membership.consumer, tp, messages):
                         return
         finally:
-            kafka_consumer.close(autocommit=False)
+            membership.close()
             self._close_dlq_producer()
             log.info("worker %s stopped", self.consumer)
 

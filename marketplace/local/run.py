@@ -3,10 +3,13 @@
 This is the wiring, and the only module here that knows what the system is made of: the children are
 gunicorn, the relay and the workers, started exactly as the scaled-out deployment starts them
 (``python -m marketplace.cli relay`` …), so what works here works there. Before them it prepares
-``VAR_DIR`` (``environment``), starts the embedded Kafka-protocol broker unless
-``KAFKA_BOOTSTRAP_SERVERS`` is set, applies migrations, re-queues the outbox for the empty embedded
-broker (``replay``) and seeds the demo catalogue (``demo``); then ``supervisor`` runs the children until
-Ctrl-C, and the broker is stopped last.
+``VAR_DIR`` (``environment``), applies migrations, re-queues the outbox for the empty embedded broker
+(``replay``) and seeds the demo catalogue (``demo``); then ``supervisor`` runs the children until
+Ctrl-C. The embedded Kafka-protocol broker (unless ``KAFKA_BOOTSTRAP_SERVERS`` is set) is one of those
+children, started first and stopped last: like any other child, if it dies it is restarted with
+backoff on the same port, and that is logged. It comes back empty (in-memory storage); the relay
+notices the lost topics, re-creates them and re-sends what the consumers have not received
+(``events.recovery``), and the workers read the re-created topics from their start (``workers.rejoin``).
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ def _port_free(host: str, port: int) -> bool:
 
 def run_all(group: click.Group, host: str, port: int, out: IO[str] = sys.stdout) -> int:
     """Prepare, start, supervise and stop everything; the exit code of ``marketplace run``."""
-    from events.broker import EmbeddedBroker
+    from events.broker import EmbeddedBroker, free_port
     from marketplace.cli import upgrade_database
 
     t0 = time.monotonic()
@@ -103,8 +106,10 @@ def run_all(group: click.Group, host: str, port: int, out: IO[str] = sys.stdout)
         if env.get("KAFKA_BOOTSTRAP_SERVERS"):
             sup.say(f"using the broker at {env['KAFKA_BOOTSTRAP_SERVERS']}")
         else:
-            broker = EmbeddedBroker(data_dir=str(var_dir / "broker"), log_path=str(var_dir / "broker.log"))
-            env["KAFKA_BOOTSTRAP_SERVERS"] = broker.start()
+            broker = EmbeddedBroker(port=free_port(), log_path=str(var_dir / "broker.log"))
+            env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
+            env.setdefault("RUST_LOG", "warn")
+            sup.add(ChildSpec("broker", broker.command(), stop_last=True, log_path=broker.log_path))
             sup.say(f"embedded broker at {env['KAFKA_BOOTSTRAP_SERVERS']} (log {var_dir / 'broker.log'})")
         upgrade_database(env["DATABASE_URL"])
         sup.say("migrations applied")
@@ -123,8 +128,7 @@ def run_all(group: click.Group, host: str, port: int, out: IO[str] = sys.stdout)
     finally:
         preparing = False
         sup.shutdown()
-        if broker is not None:
-            broker.stop()
+        if broker is not None and sup.started("broker"):
             sup.say("embedded broker stopped")
         sup.say("stopped" if code == 0 else f"stopped (exit code {code})")
     return code

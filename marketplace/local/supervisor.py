@@ -12,6 +12,10 @@ blocks on a full pipe) and handles exits, restarts and signals. Every child is f
 which is what makes Linux's parent-death signal reliable: if ``marketplace run`` itself is SIGKILLed, its
 children get SIGTERM instead of lingering on their ports.
 
+A child marked ``stop_last`` (the embedded broker) is stopped only once the others have exited, so
+they can finish what they were sending; one with a ``log_path`` writes its output to that file rather
+than to the prefixed log (the broker's own log), its starts, exits and restarts still logged here.
+
 It knows nothing of the marketplace: which children to run is ``marketplace.local.run``'s business, so
 the tests drive it with small stand-in children.
 """
@@ -45,6 +49,8 @@ class ChildSpec:
     name: str
     argv: list[str]
     command: str = ""  # the ``marketplace`` sub-command it needs ("" for gunicorn)
+    stop_last: bool = False  # stopped after every other child (the broker the others talk to)
+    log_path: str | None = None  # output appended to this file instead of the prefixed log
 
 
 def _restart_backoff() -> Backoff:
@@ -140,15 +146,29 @@ class Supervisor:
             for line in lines:
                 self.say(line.decode("utf-8", "replace").rstrip("\r"), stream.prefix)
 
+    def add(self, spec: ChildSpec) -> None:
+        """One more child, started first (before those given to the constructor)."""
+        self.children.insert(0, Child(spec))
+        self._width = max(self._width, len(spec.name) + 3)
+
+    def started(self, name: str) -> bool:
+        """Whether the child ``name`` was ever started (a run stopped while preparing starts none)."""
+        return any(c.spec.name == name and c.started_at for c in self.children)
+
     def spawn(self, child: Child) -> None:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-            child.spec.argv, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, preexec_fn=self._preexec,
-            process_group=0,  # Ctrl-C reaches only us; we stop the children, then the broker
-        )
-        assert proc.stdout is not None
-        os.set_blocking(proc.stdout.fileno(), False)
-        self.selector.register(proc.stdout, selectors.EVENT_READ, _Stream(child.spec.name, proc.stdout))
+        log = open(child.spec.log_path, "ab") if child.spec.log_path else None  # noqa: SIM115 - closed below
+        try:
+            proc = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+                child.spec.argv, env=self.env, stdin=subprocess.DEVNULL, stdout=log or subprocess.PIPE,
+                stderr=subprocess.STDOUT, preexec_fn=self._preexec,
+                process_group=0,  # Ctrl-C reaches only us; we stop the children, then the broker
+            )
+        finally:
+            if log is not None:
+                log.close()  # the child has its own copy of the descriptor
+        if proc.stdout is not None:
+            os.set_blocking(proc.stdout.fileno(), False)
+            self.selector.register(proc.stdout, selectors.EVENT_READ, _Stream(child.spec.name, proc.stdout))
         child.proc, child.started_at, child.next_start = proc, time.monotonic(), None
         self.say(f"started {child.spec.name} (pid {proc.pid})")
 
@@ -197,27 +217,32 @@ class Supervisor:
         return 0
 
     def shutdown(self) -> None:
-        """SIGTERM every child, keep pumping their output, SIGKILL what is left after the grace period."""
-        for child in self.children:
-            if child.proc is not None:
-                self.say(f"stopping {child.spec.name}")
-                child.proc.terminate()
-        deadline, stops_seen = time.monotonic() + GRACE_SECONDS, self.stop_requests
-        while any(c.proc is not None for c in self.children):
-            self._pump(0.1)
-            for child in self.children:
-                self._reap(child)
-            if self.stop_requests > stops_seen:  # Ctrl-C again: no more patience
-                deadline = 0.0
-            for child in self.children:
-                if child.proc is not None and time.monotonic() >= deadline:
-                    self.say(f"{child.spec.name} did not stop in time; killing it")
-                    _kill_group(child.proc.pid)
-                    child.proc.wait()
-                    child.proc = None
+        """SIGTERM every child, keep pumping their output, SIGKILL what is left after the grace period;
+        the ``stop_last`` children once all the others have gone."""
+        self._stop([c for c in self.children if not c.spec.stop_last])
+        self._stop([c for c in self.children if c.spec.stop_last])
         drain_until = time.monotonic() + 1.0  # the children's last words, up to their pipes' EOF
         while self.selector.get_map() and time.monotonic() < drain_until:
             self._pump(0.05)
         for key in list(self.selector.get_map().values()):
             key.data.pipe.close()
         self.selector.close()
+
+    def _stop(self, children: list[Child]) -> None:
+        for child in children:
+            if child.proc is not None:
+                self.say(f"stopping {child.spec.name}")
+                child.proc.terminate()
+        deadline, stops_seen = time.monotonic() + GRACE_SECONDS, self.stop_requests
+        while any(c.proc is not None for c in children):
+            self._pump(0.1)
+            for child in children:
+                self._reap(child)
+            if self.stop_requests > stops_seen:  # Ctrl-C again: no more patience
+                deadline = 0.0
+            for child in children:
+                if child.proc is not None and time.monotonic() >= deadline:
+                    self.say(f"{child.spec.name} did not stop in time; killing it")
+                    _kill_group(child.proc.pid)
+                    child.proc.wait()
+                    child.proc = None

@@ -187,6 +187,39 @@ def test_a_crashed_worker_is_restarted(system: RunningSystem) -> None:
     assert relay_pid() == new, "the restarted relay did not keep running"
 
 
+def test_a_killed_broker_is_restarted_and_an_approval_still_reaches_the_promotion_worker(
+    system: RunningSystem,
+) -> None:
+    """Issue #9: ``kill -9`` of the embedded broker. It comes back (logged), ``/readyz`` recovers, the
+    relay re-creates the topics with their partitions and the promotion worker gets what is approved."""
+    def broker_pid() -> int | None:
+        pids = [pid for pid, cmd in system.processes().items() if "tansu" in cmd and "[Z]" not in cmd]
+        return pids[0] if len(pids) == 1 else None
+
+    old = wait_for(broker_pid, 10, "the broker process")
+    os.kill(old, signal.SIGKILL)
+    wait_for(lambda: "broker exited with code -9; restarting in 1s" in system.output(), 10, "the restart notice")
+    wait_for(lambda: (p := broker_pid()) not in (None, old) and p, 15, "a new broker process")
+    wait_for(lambda: http("GET", f"{system.base_url}/readyz").status == 200, 30, "/readyz to recover")
+
+    token = _admin_token(system)
+    queue = http("GET", f"{system.base_url}/api/v1/admin/moderation/queue", token=token).json()["items"]
+    if not queue:
+        pytest.skip("the demo seed left no listing pending review")
+    listing = queue[0]
+    body = {"revision": listing["revision"]} if "revision" in listing else {}  # the revision check may be newer
+    resp = http("POST", f"{system.base_url}/api/v1/admin/listings/{listing['id']}/approve", token=token,
+                json_body=body)
+    assert resp.status == 200, resp.text
+
+    def promoted() -> bool:
+        rows = _query(system, "SELECT count(*) FROM processed_events p JOIN outbox o ON o.event_id = p.event_id"
+                              f" WHERE p.consumer = 'promotion' AND o.type = 'listing.approved' AND o.key = '{listing['id']}'")
+        return rows[0][0] == 1
+
+    wait_for(promoted, 60, "the promotion worker to handle the approval made after the broker restart")
+
+
 def test_sigterm_stops_everything_and_exits_0(system: RunningSystem) -> None:
     children = system.processes()
     assert len(children) >= 1 + len(EXPECTED_CHILDREN)  # the runner itself, and its children

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -165,3 +166,59 @@ def test_run_refuses_a_port_in_use_quickly_and_cleanly(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"port {port} on 127.0.0.1 is already in use" in done.stdout
     assert "embedded broker at" not in done.stdout  # refused before starting anything
+
+
+def test_a_killed_broker_child_is_restarted_logged_and_stopped_after_the_others(
+    web_ok: tuple[ChildSpec, str], tmp_path: Path
+) -> None:
+    """The embedded broker is a child like the others (``marketplace run``): SIGKILLed, it comes back
+    after its backoff and the restart is logged; its own output goes to its log file; at shutdown it is
+    stopped only once the children that talk to it have gone."""
+    web, url = web_ok
+    log = tmp_path / "broker.log"
+    pid_file = tmp_path / "broker.pid"
+    broker = ChildSpec("broker", [PY, "-c", textwrap.dedent(f"""
+        import os, signal, sys, time
+        open({str(pid_file)!r}, "w").write(str(os.getpid()))
+        print("broker listening", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: (print("broker stopping", flush=True), sys.exit(0)))
+        time.sleep(600)
+    """)], stop_last=True, log_path=str(log))
+    client = ChildSpec("client", [PY, "-c", textwrap.dedent("""
+        import signal, sys, time
+        signal.signal(signal.SIGTERM, lambda *_: (time.sleep(0.5), print("client done", flush=True), sys.exit(0)))
+        print("client up", flush=True)
+        time.sleep(600)
+    """)])
+    ref: list[Supervisor] = []
+
+    class StopAtRestart(io.StringIO):
+        def write(self, text: str) -> int:
+            if (self.getvalue() + text).count("started broker (pid") == 2:
+                ref[0].stop_requests += 1
+            return super().write(text)
+
+    out = StopAtRestart()
+    sup = Supervisor([web, client], url, out)
+    sup.add(broker)
+    ref.append(sup)
+    sup.env = dict(os.environ)
+
+    def kill_the_broker() -> None:
+        wait_for(lambda: pid_file.exists() and pid_file.read_text(), 10, "the broker child")
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_the_broker)
+    killer.start()
+    try:
+        assert sup.run() == 0
+        killer.join(timeout=15)
+        wait_for(lambda: log.read_text().count("broker listening") == 2, 10, "the restarted broker")
+    finally:
+        sup.shutdown()
+    text = out.getvalue()
+    assert "broker exited with code -9; restarting in 1s" in text
+    assert text.count("started broker (pid") == 2
+    assert "broker listening" not in text and log.read_text().count("broker listening") == 2
+    assert text.index("client done") < text.index("stopping broker")  # the others first, then the broker
+    assert "broker stopping" in log.read_text()

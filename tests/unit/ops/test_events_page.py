@@ -47,3 +47,22 @@ def test_api_reports_backlog_without_a_broker(api, db_session):
     assert body["outbox"]["unsent"] == 1 and body["outbox"]["failing"] == 0
     assert body["outbox"]["oldest_unsent_age_seconds"] >= 0
     assert body["broker"] == {"reachable": False, "error": "KAFKA_BOOTSTRAP_SERVERS is not set", "groups": [], "dlq": []}
+
+
+def test_page_shows_events_a_consumer_has_not_received(client, auth, api, db_session):
+    """Undelivered per consumer comes from the outbox and the inboxes: no broker needed to see the gap."""
+    from datetime import timedelta
+
+    from marketplace.db import utcnow
+
+    row = record(db_session, "listing.approved", 7, _approved(7))
+    row.sent_at = utcnow() - timedelta(minutes=10)  # published long ago, never processed by promotion
+    db_session.commit()
+    admin = api.make_user("admin")
+    body = api.get("/api/v1/admin/events/status", as_=admin).get_json()
+    promotion = next(u for u in body["undelivered"] if u["consumer"] == "promotion")
+    assert promotion["undelivered"] == 1 and promotion["topics"] == ["listings"]
+    auth.login(admin.email, admin.password)
+    html = client.get("/admin/events").get_data(as_text=True)
+    assert 'id="undelivered"' in html and "Peristiwa yang belum sampai" in html
+    assert "marketplace events replay --undelivered" in html

@@ -1,0 +1,153 @@
+"""A consumer's side of a broker that lost its topics: notice the re-created topic, re-join, read it
+from the start.
+
+A consumer group that survives a broker restart keeps its in-memory fetch positions. When the broker
+came back empty (the in-memory embedded broker) and the topic was created again, those positions point
+into a different, younger log: a worker at offset 7 of partition 2 silently skips the first seven
+events of the new partition, and its committed offsets (there are none on the new broker) cannot tell.
+Kafka's own reset (``auto_offset_reset="earliest"``) only helps when the position is out of range. And
+a kafka-python client that lived through the restart was seen waiting for ever to re-join the group.
+
+Every topic has an id (KIP-516) that a re-created topic does not share. Every ``interval`` seconds the
+runner asks ``TopicRewind.check``, which lists the topics with their ids (its own admin request, so it
+works even while the consumer is stuck). When one of ours has a new id, the runner drops the records
+just fetched (stale positions), closes its consumer and joins the group afresh, and every partition of
+the re-created topic is sought to its beginning when it is assigned, whatever offset was committed
+meanwhile from a stale position. Reading again from the start is harmless: the inbox skips what was
+already applied. A group whose offsets are gone, with topics intact, starts from the earliest offset
+(``auto_offset_reset``) for the same reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from kafka import ConsumerRebalanceListener, TopicPartition
+
+log = logging.getLogger(__name__)
+
+#: name → (topic id, partition count), e.g. ``events.kafka.topic_layout`` bound to a broker
+Layout = Callable[[], dict[str, tuple[str, int]]]
+
+
+class TopicRewind(ConsumerRebalanceListener):
+    """The runner's rebalance listener and topic-id watch (``attach`` it to each consumer it opens)."""
+
+    def __init__(self, topics: Iterable[str], layout: Layout, *, name: str = "", interval: float = 2.0):
+        self.topics = list(topics)
+        self.layout = layout
+        self.name = name
+        self.interval = interval
+        self.consumer: Any = None
+        self._known: dict[str, str] = {}
+        self._pending: set[TopicPartition] = set()
+        self._checked_at = float("-inf")
+
+    def attach(self, consumer: Any) -> None:
+        """Watch this consumer (a new one after a re-join: the partitions still to rewind are kept)."""
+        self.consumer = consumer
+
+    def check(self) -> set[str]:
+        """The topics found re-created since the last look (at most every ``interval`` seconds)."""
+        from kafka.errors import KafkaError
+
+        if time.monotonic() - self._checked_at < self.interval:
+            return set()
+        self._checked_at = time.monotonic()
+        try:
+            layout = self.layout()
+        except (KafkaError, OSError) as exc:  # broker away: look again later
+            log.debug("%s: topic check failed: %r", self.name, exc)
+            return set()
+        changed: set[str] = set()
+        for topic in self.topics:
+            if topic not in layout:  # missing right now (broker restarting): wait for it to come back
+                continue
+            topic_id, partitions = layout[topic]
+            previous = self._known.get(topic)
+            if previous is not None and previous != topic_id:
+                changed.add(topic)
+                self._pending |= {TopicPartition(topic, p) for p in range(partitions)}
+            self._known[topic] = topic_id
+        if changed:
+            log.warning("%s: topics %s were re-created on the broker; re-joining and reading them from the start",
+                        self.name or "consumer", sorted(changed))
+        return changed
+
+    def _rewind(self, partitions: Iterable[TopicPartition]) -> None:
+        due = [tp for tp in partitions if tp in self._pending]
+        if due:
+            self.consumer.seek_to_beginning(*due)
+            self._pending -= set(due)
+
+    # --- ConsumerRebalanceListener -------------------------------------------------------------------
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        """Nothing to do: offsets are committed per event, never in bulk at a rebalance."""
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        if self.consumer is not None:
+            self._rewind(assigned)
+
+
+class Membership:
+    """The runner's consumer, replaced by a fresh one (a fresh group member) when that is the way out.
+
+    Two cases: the broker lost our topics (``TopicRewind``), and a member that has not been in a stable
+    group for ``rejoin_after`` seconds — after a broker restart a kafka-python client was seen stuck for
+    good in a join or sync that the new broker had forgotten, polling nothing while its partitions
+    waited. A member that is stable but idle (more members than partitions) is left alone.
+    """
+
+    def __init__(self, open_consumer: Callable[[], Any], rewind: TopicRewind, *, rejoin_after: float, name: str = ""):
+        self._open = open_consumer
+        self.rewind = rewind
+        self.rejoin_after = rejoin_after
+        self.name = name
+        self.consumer: Any = None
+        self._unstable_since: float | None = None
+
+    def poll(self, timeout_ms: int) -> dict[Any, list[Any]]:
+        """One poll; ``{}`` (records dropped, read again) when the consumer was just replaced.
+
+        Raises ``KafkaError`` when the broker is away (the runner backs off and polls again).
+        """
+        if self.consumer is None:
+            self.consumer = self._open()
+            self.rewind.attach(self.consumer)
+            self._unstable_since = None
+        batch = self.consumer.poll(timeout_ms=timeout_ms)
+        if self.rewind.check():
+            self.rejoin("its topics were re-created")
+            return {}
+        if self._stuck():
+            self.rejoin(f"it has not been in a stable group for {self.rejoin_after:.0f}s")
+            return {}
+        return batch
+
+    def _stuck(self) -> bool:
+        coordinator = getattr(self.consumer, "_coordinator", None)  # kafka-python: no public group state
+        if coordinator is None or coordinator.stable():
+            self._unstable_since = None
+            return False
+        now = time.monotonic()
+        if self._unstable_since is None:
+            self._unstable_since = now
+        return now - self._unstable_since >= self.rejoin_after
+
+    def rejoin(self, why: str) -> None:
+        log.warning("%s: re-joining the group as a new member: %s", self.name or "consumer", why)
+        self.close()
+
+    def close(self) -> None:
+        from kafka.errors import KafkaError
+
+        consumer, self.consumer = self.consumer, None
+        if consumer is not None:
+            try:
+                consumer.close(autocommit=False, timeout_ms=5_000)
+            except (KafkaError, OSError):
+                log.debug("closing the consumer raised", exc_info=True)
