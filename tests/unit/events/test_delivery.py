@@ -71,7 +71,12 @@ def test_replay_of_undelivered_events_can_be_limited_to_topics(tx):
 
 def test_subscriptions_come_from_the_worker_declarations():
     subs = subscriptions()
-    assert subs["promotion"] == {"listings": frozenset({"listing.approved"})}
+    from workers.promotion import handlers as promotion
+
+    # a consumer is owed exactly the types it handles, on the topics it reads
+    assert subs["promotion"] == {"listings": frozenset(promotion.HANDLERS)}
+    assert "listing.approved" in subs["promotion"]["listings"]
+    assert set(subs) >= {"payments", "promotion", "payouts", "notifications"}
     assert "order.placed" in subs["payments"]["orders"]
     assert all(t in ("listings", "orders", "payments", "payouts", "promotions") for s in subs.values() for t in s)
 
