@@ -92,8 +92,8 @@ def caught_up(bootstrap: str, group: str, topic: str, total: int) -> bool:
     return sum(o for tp, o in committed_offsets(bootstrap, group).items() if tp.topic == topic) == total
 
 
-def test_approve_to_telegram_post_once_and_a_withdrawal_takes_it_down(app, api, db_session, settings, bootstrap,
-                                                                      monkeypatch):
+def test_approve_to_telegram_post_once_and_a_withdrawal_takes_it_down(app, api, client, db_session, settings,
+                                                                      bootstrap, monkeypatch):
     market = Market(api, db_session)
     seller = market.seller(city="Yogyakarta", kelurahan="Kauman")
     listing = market.listing(seller, title="Tas anyaman pandan")
@@ -119,6 +119,8 @@ def test_approve_to_telegram_post_once_and_a_withdrawal_takes_it_down(app, api, 
             posted = promotions(app)
             assert posted["feed"].status == "posted"
             assert posted["feed"].url == f"https://pasar.test/listings/{listing['id']}"
+            feed = client.get("/feeds/listings.rss").get_data(as_text=True)  # what social schedulers pull
+            assert "Tas anyaman pandan" in feed and f"/listings/{listing['id']}?utm_source=feed" in feed
             assert (posted["telegram"].url, posted["telegram"].attempts) == ("https://t.me/pasarkreatif/501", 2)
             photo = [r for r in stub.requests if r.path.endswith("/sendPhoto")][-1].json
             assert photo["photo"] == "https://pasar.test/media/listings/tas.jpg"
@@ -137,5 +139,6 @@ def test_approve_to_telegram_post_once_and_a_withdrawal_takes_it_down(app, api, 
             assert relay_listings(app, bootstrap, topic) == 1  # listing.updated (withdrawn)
             wait_for(lambda: promotions(app)["telegram"].status == "removed", 30, "the post taken down")
     assert promotions(app)["feed"].status == "removed"
+    assert "Tas anyaman pandan" not in client.get("/feeds/listings.rss").get_data(as_text=True)
     assert [r.json for r in stub.requests if r.path.endswith("/deleteMessage")] == [
         {"chat_id": "@pasarkreatif", "message_id": 501}]
