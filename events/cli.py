@@ -20,13 +20,17 @@ def configure_logging() -> None:
 
 
 def require_bootstrap(settings: Settings) -> str:
-    """The broker address, or a clear error: these commands are pointless without one."""
-    if not settings.kafka_bootstrap_servers.strip():
+    """The broker address, or a clear error: these commands are pointless without one.
+
+    ``Settings.effective_bootstrap``: beside a ``marketplace run`` (same ``VAR_DIR``) its embedded broker.
+    """
+    bootstrap = settings.effective_bootstrap()
+    if not bootstrap:
         raise click.ClickException(
-            "KAFKA_BOOTSTRAP_SERVERS is not set (e.g. KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092); "
-            "`marketplace run` sets it for its embedded broker."
+            "KAFKA_BOOTSTRAP_SERVERS is not set (e.g. KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092) and no "
+            f"`marketplace run` is running with VAR_DIR={settings.var_dir}."
         )
-    return settings.kafka_bootstrap_servers
+    return bootstrap
 
 
 def stop_on_signals() -> threading.Event:
@@ -146,7 +150,7 @@ def status(as_json: bool) -> None:
     settings = Settings.from_env()
     with Database(settings.database_url) as database, database.new_session() as session:
         data = collect_status(
-            session, settings.kafka_bootstrap_servers,
+            session, settings.effective_bootstrap(),
             subscriptions=subscriptions(), grace_seconds=settings.events_undelivered_grace_seconds,
         )
     if as_json:
@@ -167,9 +171,10 @@ def status(as_json: bool) -> None:
         click.echo(f"broker: unreachable ({broker['error']})")
         return
     for group in broker["groups"]:
-        click.echo(f"group {group['group']}: lag {group['lag']}")
+        click.echo(f"group {group['group']}: lag {group['lag']}" + (f" ({group['note']})" if group["note"] else ""))
         for p in group["partitions"]:
-            click.echo(f"  {p['topic']}[{p['partition']}] committed {p['committed']} end {p['end']} lag {p['lag']}")
+            committed = "-" if p["committed"] is None else p["committed"]
+            click.echo(f"  {p['topic']}[{p['partition']}] committed {committed} end {p['end']} lag {p['lag']}")
     if not broker["groups"]:
         click.echo("no consumer groups yet")
     for dlq in broker["dlq"]:

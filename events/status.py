@@ -15,7 +15,8 @@ record batch, so a partition's end (and lag) can be under-stated there; Apache K
 from __future__ import annotations
 
 import logging
-from typing import Any
+import re
+from typing import Any, Iterable, Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -52,8 +53,15 @@ def outbox_backlog(session: Session) -> dict[str, Any]:
     }
 
 
-def broker_status(bootstrap: str, timeout: float = 3.0) -> dict[str, Any]:
-    """Consumer lag per group and partition, and message counts of the ``.dlq`` topics."""
+def broker_status(
+    bootstrap: str, timeout: float = 3.0, consumers: Mapping[str, Iterable[str]] | None = None,
+) -> dict[str, Any]:
+    """Consumer lag per group and partition, and message counts of the ``.dlq`` topics.
+
+    ``consumers`` (consumer → the topics it reads, i.e. ``workers.registry.subscriptions()``) are always
+    listed, even before their group committed anything: a worker that never started or never committed
+    is the lag an operator most needs to see, and Kafka alone knows nothing of it.
+    """
     if not bootstrap:
         return {"reachable": False, "error": "KAFKA_BOOTSTRAP_SERVERS is not set", "groups": [], "dlq": []}
     from kafka.errors import KafkaError
@@ -67,7 +75,9 @@ def broker_status(bootstrap: str, timeout: float = 3.0) -> dict[str, Any]:
     except (KafkaError, OSError) as exc:
         return {"reachable": False, "error": f"{type(exc).__name__}: {exc}", "groups": [], "dlq": []}
     try:
-        return {"reachable": True, "error": None, "groups": _groups(admin), "dlq": _dlq_counts(admin)}
+        return {
+            "reachable": True, "error": None, "groups": _groups(admin, consumers or {}), "dlq": _dlq_counts(admin),
+        }
     except (KafkaError, OSError) as exc:
         log.warning("broker status failed: %r", exc)
         return {"reachable": False, "error": f"{type(exc).__name__}: {exc}", "groups": [], "dlq": []}
@@ -81,29 +91,70 @@ def _offsets(admin: Any, partitions: list[Any], spec: Any) -> dict[Any, int]:
     return {tp: int(o.offset) for tp, o in admin.list_partition_offsets({tp: spec for tp in partitions}).items()}
 
 
-def _groups(admin: Any) -> list[dict[str, Any]]:
+NO_OFFSETS = "no offsets committed yet"
+
+
+def group_for(consumer: str, group_ids: Iterable[str]) -> str | None:
+    """The group a catalogue consumer reads as: its name, or the newest ``<consumer>.r<N>`` (a worker
+    re-joins under a new group id after the broker lost its groups); ``None`` if it has none yet."""
+    rejoined = re.compile(re.escape(consumer) + r"\.r(\d+)")
+    best: tuple[int, str] | None = None
+    for group in group_ids:
+        match = rejoined.fullmatch(group)
+        rank = int(match.group(1)) if match else (0 if group == consumer else None)
+        if rank is not None and (best is None or rank >= best[0]):
+            best = (rank, group)
+    return best[1] if best else None
+
+
+def _partitions_of(admin: Any, topics: Iterable[str]) -> list[Any]:
+    from kafka import TopicPartition
+
+    existing = set(admin.list_topics())
+    wanted = sorted(t for t in set(topics) if t in existing)  # a topic the relay has not created yet has no lag
+    if not wanted:
+        return []
+    return [
+        TopicPartition(d["name"], p["partition_index"]) for d in admin.describe_topics(wanted) for p in d["partitions"]
+    ]
+
+
+def _groups(admin: Any, consumers: Mapping[str, Iterable[str]]) -> list[dict[str, Any]]:
     from kafka.admin import OffsetSpec
 
     group_ids = sorted(g["group_id"] for g in admin.list_groups())
-    if not group_ids:
-        return []
-    committed = admin.list_group_offsets({g: None for g in group_ids})
-    all_tps = sorted({tp for offsets in committed.values() for tp in offsets})
-    ends = _offsets(admin, all_tps, OffsetSpec.LATEST)
+    committed = admin.list_group_offsets({g: None for g in group_ids}) if group_ids else {}
+    # Each catalogue consumer, under its current group; then any other group (tools, tests, old ids).
+    rows: list[tuple[str | None, str, list[Any]]] = []
+    claimed: set[str] = set()
+    expected = _partitions_of(admin, {t for topics in consumers.values() for t in topics})
+    for consumer, topics in sorted(consumers.items()):
+        group = group_for(consumer, group_ids)
+        wanted = set(topics)
+        tps = {tp for tp in expected if tp.topic in wanted} | set(committed.get(group, {}) if group else ())
+        rows.append((consumer, group or consumer, sorted(tps)))
+        claimed.update(g for g in group_ids if group_for(consumer, [g]))  # older ids of it are history
+    rows += [(None, g, sorted(committed.get(g, {}))) for g in group_ids if g not in claimed]
+    ends = _offsets(admin, sorted({tp for _, _, tps in rows for tp in tps}), OffsetSpec.LATEST)
     out = []
-    for group in group_ids:
+    for consumer, group, tps in rows:
+        offsets = committed.get(group, {})
         partitions = []
-        for tp, meta in sorted(committed.get(group, {}).items()):
+        for tp in tps:
+            meta = offsets.get(tp)
+            position = meta.offset if meta is not None and meta.offset >= 0 else None
             end = ends.get(tp)
-            if end is not None and meta.offset > end:
-                end = meta.offset  # Tansu under-reports the end of multi-record batches; never show < committed
+            if end is not None and position is not None and position > end:
+                end = position  # Tansu under-reports the end of multi-record batches; never show < committed
             partitions.append({
-                "topic": tp.topic, "partition": tp.partition, "committed": meta.offset, "end": end,
-                "lag": max(0, end - meta.offset) if end is not None and meta.offset >= 0 else None,
+                "topic": tp.topic, "partition": tp.partition, "committed": position, "end": end,
+                "lag": None if end is None else max(0, end - (position or 0)),
+                "note": None if position is not None else NO_OFFSETS,
             })
         out.append({
-            "group": group, "partitions": partitions,
+            "group": group, "consumer": consumer, "partitions": partitions,
             "lag": sum(p["lag"] or 0 for p in partitions),
+            "note": None if any(p["committed"] is not None for p in partitions) else NO_OFFSETS,
         })
     return out
 
@@ -136,5 +187,5 @@ def collect_status(
         "undelivered": undelivered(session, subscriptions or {}, grace_seconds),
         "grace_seconds": grace_seconds,
         "outbox": outbox_backlog(session),
-        "broker": broker_status(bootstrap, timeout),
+        "broker": broker_status(bootstrap, timeout, {c: list(t) for c, t in (subscriptions or {}).items()}),
     }

@@ -214,6 +214,15 @@ class Settings:
         """Where the embedded file mailer writes ``.eml`` files (``MAIL_DIR``, else ``VAR_DIR/mail``)."""
         return self.mail_dir or str(Path(self.var_dir) / "mail")
 
+    def effective_bootstrap(self) -> str:
+        """``KAFKA_BOOTSTRAP_SERVERS``, else the embedded broker of a ``marketplace run`` using this
+        ``VAR_DIR`` (its address is only known once it started, on a free port: see ``local_broker_path``).
+
+        A method used by the shell commands (``events status``, ``relay``, workers…), not a default in
+        ``from_env``: a setting that silently changed with a file would surprise the web app and tests.
+        """
+        return self.kafka_bootstrap_servers.strip() or read_local_broker(self.var_dir)
+
     def effective_secret_key(self) -> str:
         """The configured key, or a per-process random one (sessions then do not survive a restart)."""
         return self.secret_key or _process_secret()
@@ -226,3 +235,44 @@ def _process_secret() -> str:
     if not _PROCESS_SECRET:
         _PROCESS_SECRET.append(secrets.token_urlsafe(32))
     return _PROCESS_SECRET[0]
+
+
+LOCAL_BROKER_FILE = "broker.json"
+
+
+def local_broker_path(var_dir: str | Path) -> Path:
+    """Where ``marketplace run`` leaves its embedded broker's address for commands run beside it."""
+    return Path(var_dir) / LOCAL_BROKER_FILE
+
+
+def write_local_broker(var_dir: str | Path, bootstrap_servers: str) -> Path:
+    """Record the running embedded broker (with the runner's pid, so a crashed run's file is ignored)."""
+    import json
+
+    path = local_broker_path(var_dir)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"bootstrap_servers": bootstrap_servers, "pid": os.getpid()}), encoding="utf-8")
+    tmp.replace(path)  # a reader never sees half a file
+    return path
+
+
+def remove_local_broker(var_dir: str | Path) -> None:
+    local_broker_path(var_dir).unlink(missing_ok=True)
+
+
+def read_local_broker(var_dir: str | Path) -> str:
+    """The address in ``VAR_DIR/broker.json`` if the run that wrote it is alive, else ``""``."""
+    import json
+
+    try:
+        data = json.loads(local_broker_path(var_dir).read_text(encoding="utf-8"))
+        address, pid = str(data["bootstrap_servers"]), int(data["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return ""  # left behind by a run that was killed
+    except PermissionError:
+        pass  # alive, another user's
+    return address

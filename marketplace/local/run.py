@@ -24,6 +24,7 @@ from typing import IO, Any
 
 import click
 
+from marketplace.config import remove_local_broker, write_local_broker
 from marketplace.local.demo import demo_logins
 from marketplace.local.environment import display_host, prepare_environment
 from marketplace.local.replay import replay_outbox
@@ -111,6 +112,8 @@ def run_all(group: click.Group, host: str, port: int, out: IO[str] = sys.stdout)
             env.setdefault("RUST_LOG", "warn")
             sup.add(ChildSpec("broker", broker.command(), stop_last=True, log_path=broker.log_path))
             sup.say(f"embedded broker at {env['KAFKA_BOOTSTRAP_SERVERS']} (log {var_dir / 'broker.log'})")
+            # For `marketplace events status` & co. run beside us; the broker restarts on the same port.
+            write_local_broker(var_dir, broker.bootstrap_servers)
         upgrade_database(env["DATABASE_URL"])
         sup.say("migrations applied")
         if broker is not None:
@@ -128,8 +131,10 @@ def run_all(group: click.Group, host: str, port: int, out: IO[str] = sys.stdout)
     finally:
         preparing = False
         sup.shutdown()
-        if broker is not None and sup.started("broker"):
-            sup.say("embedded broker stopped")
+        if broker is not None:
+            remove_local_broker(var_dir)
+            if sup.started("broker"):
+                sup.say("embedded broker stopped")
         sup.say("stopped" if code == 0 else f"stopped (exit code {code})")
     return code
 

@@ -10,17 +10,19 @@ behind. The last test stops the system, so it stays last in this file.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 from contextlib import closing
 
 import pytest
 
-from tests.e2e.conftest import RunningSystem, http, wait_for
+from tests.e2e.conftest import REPO, RunningSystem, http, wait_for
 
 EXPECTED_CHILDREN = {
     "broker": "tansu",
@@ -118,6 +120,21 @@ def test_events_flow_from_the_outbox_through_kafka_to_the_workers(system: Runnin
         return status.json()["outbox"]["unsent"] == 0
 
     wait_for(reported_drained, 30, "the events status to report an empty outbox")
+
+
+def test_events_status_beside_the_run_finds_its_broker_and_lists_every_worker(system: RunningSystem) -> None:
+    """Issue #14: the embedded broker's port is only known to the run; ``marketplace events status`` in
+    another shell (same ``VAR_DIR``, no ``KAFKA_BOOTSTRAP_SERVERS``) reads it from ``VAR_DIR/broker.json``."""
+    env = {k: v for k, v in os.environ.items() if k not in {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"}}
+    env["VAR_DIR"] = str(system.var_dir)
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "marketplace.cli", "events", "status", "--json"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    broker = json.loads(done.stdout)["broker"]
+    assert broker["reachable"] is True, broker
+    assert {"payments", "promotion", "payouts", "notifications"} <= {g["consumer"] for g in broker["groups"]}
 
 
 def test_an_order_placed_is_mailed_to_the_buyer_as_an_eml_file_under_var_mail(system: RunningSystem) -> None:
@@ -231,6 +248,7 @@ def test_sigterm_stops_everything_and_exits_0(system: RunningSystem) -> None:
         pytest.fail(f"marketplace run did not exit within 40s of SIGTERM:\n{system.tail()}")
     assert code == 0, system.tail()
     assert re.search(r"^\[run\]\s+stopped$", system.output(), re.M), system.tail()
+    assert not (system.var_dir / "broker.json").exists(), "a clean stop removes the broker's address"
     deadline = time.monotonic() + 5  # SIGKILLed grandchildren may take a moment to be reaped
     while (survivors := system.processes()) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -78,3 +78,56 @@ def test_admin_page_without_a_broker_shows_the_outbox_and_says_so(app, api, auth
     assert "Broker tidak dapat dihubungi" in html
     body = api.get("/api/v1/admin/events/status", as_=admin).get_json()
     assert body["broker"]["reachable"] is False and body["outbox"]["unsent"] == 1
+
+
+def test_every_catalogue_consumer_is_listed_even_before_it_commits(bootstrap):
+    """A worker that never committed is the lag that matters most: it is shown as end − 0, and a worker
+    that re-joined after a broker restart (``<consumer>.r<N>``) is shown under its consumer name."""
+    from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
+
+    from events.status import NO_OFFSETS, broker_status
+
+    topic, ghost, rejoined = "listings", unique("ghost"), unique("rejoined")
+    ensure_topics(bootstrap, [topic])
+    producer = make_producer(bootstrap)
+    try:
+        for _ in range(2):
+            producer.send(topic, key=b"7", value=b"{}").get(timeout=10)
+    finally:
+        producer.close()
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=f"{rejoined}.r3", enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(tps)
+        consumer.commit({tp: OffsetAndMetadata(0, None, -1) for tp in tps})
+    finally:
+        consumer.close(autocommit=False)
+
+    status = broker_status(bootstrap, consumers={ghost: [topic], rejoined: [topic]})
+    assert status["reachable"] is True, status
+    by_consumer = {g["consumer"]: g for g in status["groups"] if g["consumer"]}
+    never = by_consumer[ghost]
+    assert never["group"] == ghost and never["note"] == NO_OFFSETS
+    assert {p["partition"] for p in never["partitions"]} == {tp.partition for tp in tps}
+    assert all(p["committed"] is None and p["lag"] == p["end"] for p in never["partitions"]) and never["lag"] >= 2
+    back = by_consumer[rejoined]
+    assert back["group"] == f"{rejoined}.r3" and back["note"] is None and back["lag"] >= 2
+    assert all(p["committed"] == 0 for p in back["partitions"])
+    assert f"{rejoined}.r3" not in {g["group"] for g in status["groups"] if not g["consumer"]}
+
+
+def test_admin_page_lists_every_worker_of_the_catalogue(app, api, auth, client, bootstrap):
+    from events.catalogue import TOPICS
+
+    ensure_topics(bootstrap, list(TOPICS))
+    app.config["SETTINGS"] = app.config["SETTINGS"].with_overrides(kafka_bootstrap_servers=bootstrap)
+    admin = api.make_user("admin")
+    body = api.get("/api/v1/admin/events/status", as_=admin).get_json()
+    listed = {g["consumer"] for g in body["broker"]["groups"]}
+    assert {"payments", "promotion", "payouts", "notifications"} <= listed
+    auth.login(admin.email, admin.password)
+    html = client.get("/admin/events").get_data(as_text=True)
+    for worker in ("payments", "promotion", "payouts", "notifications"):
+        assert f'id="group-{worker}-' in html
+    never = [g for g in body["broker"]["groups"] if g["consumer"] and g["note"]]
+    assert ("belum ada offset yang disimpan" in html) == bool(never)  # what the API says, translated
