@@ -90,8 +90,12 @@ def _groups(admin: Any) -> list[dict[str, Any]]:
     committed = admin.list_group_offsets({g: None for g in group_ids})
     all_tps = sorted({tp for offsets in committed.values() for tp in offsets})
     ends = _offsets(admin, all_tps, OffsetSpec.LATEST)
-    out = []
-    for group in group_ids:
+    from events.kafka import consumer_of_group
+
+    out: dict[str, dict[str, Any]] = {}
+    # A consumer that re-joined after its topics were re-created is in an incarnation group: reported
+    # under the consumer's name, and in place of the old-named group (whose offsets are stale) if both.
+    for group in sorted(group_ids, key=lambda g: consumer_of_group(g)[1]):
         partitions = []
         for tp, meta in sorted(committed.get(group, {}).items()):
             end = ends.get(tp)
@@ -101,11 +105,12 @@ def _groups(admin: Any) -> list[dict[str, Any]]:
                 "topic": tp.topic, "partition": tp.partition, "committed": meta.offset, "end": end,
                 "lag": max(0, end - meta.offset) if end is not None and meta.offset >= 0 else None,
             })
-        out.append({
-            "group": group, "partitions": partitions,
+        consumer, _ = consumer_of_group(group)
+        out[consumer] = {
+            "group": consumer, "group_id": group, "partitions": partitions,
             "lag": sum(p["lag"] or 0 for p in partitions),
-        })
-    return out
+        }
+    return [out[name] for name in sorted(out)]
 
 
 def _dlq_counts(admin: Any) -> list[dict[str, Any]]:

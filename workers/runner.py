@@ -194,11 +194,11 @@ class ConsumerRunner:
         rewind = TopicRewind(self.topics, lambda: topic_layout(self.bootstrap_servers, 2.0), name=self.consumer,
                              interval=self.topic_check_interval)
         membership = Membership(
-            lambda: make_consumer(
-                self.bootstrap_servers, self.group_id, self.topics,
+            lambda group_id: make_consumer(
+                self.bootstrap_servers, group_id, self.topics,
                 session_timeout_ms=self.session_timeout_ms, listener=rewind, **self.consumer_overrides,
             ),
-            rewind, rejoin_after=self.rejoin_after, name=self.consumer,
+            rewind, group_id=self.group_id, rejoin_after=self.rejoin_after, name=self.consumer,
         )
         log.info("worker %s consuming %s as group %s", self.consumer, self.topics, self.group_id)
         backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
