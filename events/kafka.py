@@ -18,6 +18,7 @@ One place decides the delivery settings so the relay, the workers' DLQ producer 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -156,6 +157,28 @@ def _never_name_topics_in(consumer: Any) -> None:
     cluster = getattr(consumer, "_cluster", None) or getattr(getattr(consumer, "_client", None), "cluster", None)
     if cluster is not None and hasattr(cluster, "need_all_topic_metadata"):
         cluster.need_all_topic_metadata = True
+
+
+#: ``<consumer>.r<10 hex>``: the group a consumer re-joins under after its topics were re-created
+_INCARNATION = re.compile(r"^(?P<consumer>.+)\.r[0-9a-f]{10}$")
+
+
+def incarnation_group(group_id: str, topic_ids: dict[str, str]) -> str:
+    """The group ``group_id``'s members join once the broker re-created their topics (``workers.rejoin``).
+
+    Named after the topics' new ids, so every process of the consumer picks the same one, and a later
+    restart (new ids again) a new one: no member of a previous broker's life is ever waited for in it.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(repr(sorted(topic_ids.items())).encode()).hexdigest()[:10]
+    return f"{group_id}.r{digest}"
+
+
+def consumer_of_group(group_id: str) -> tuple[str, bool]:
+    """The consumer a group belongs to, and whether it is an incarnation group (``incarnation_group``)."""
+    match = _INCARNATION.match(group_id)
+    return (match["consumer"], True) if match else (group_id, False)
 
 
 def make_admin(bootstrap: str, timeout: float = 10.0) -> Any:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from events.catalogue import TOPICS, dlq_topic
 from events.delivery import Subscriptions, undelivered
+from events.kafka import consumer_of_group, incarnation_group
 from events.models import OutboxEvent
 from marketplace.db import utcnow
 
@@ -94,29 +95,41 @@ def _offsets(admin: Any, partitions: list[Any], spec: Any) -> dict[Any, int]:
 NO_OFFSETS = "no offsets committed yet"
 
 
-def group_for(consumer: str, group_ids: Iterable[str]) -> str | None:
-    """The group a catalogue consumer reads as: its name, or the newest ``<consumer>.r<N>`` (a worker
-    re-joins under a new group id after the broker lost its groups); ``None`` if it has none yet."""
-    rejoined = re.compile(re.escape(consumer) + r"\.r(\d+)")
+def group_for(consumer: str, group_ids: Iterable[str], current: str | None = None) -> str | None:
+    """The group a catalogue consumer reads as: ``current`` (the incarnation group its members join
+    after the broker re-created its topics, ``events.kafka.incarnation_group``) when it exists, else
+    the newest numbered ``<consumer>.r<N>``, else its own name; ``None`` if it has no group yet."""
+    ids = list(group_ids)
+    if current is not None and current in ids:
+        return current
+    numbered = re.compile(re.escape(consumer) + r"\.r(\d+)")
     best: tuple[int, str] | None = None
-    for group in group_ids:
-        match = rejoined.fullmatch(group)
+    for group in ids:
+        match = numbered.fullmatch(group)
         rank = int(match.group(1)) if match else (0 if group == consumer else None)
         if rank is not None and (best is None or rank >= best[0]):
             best = (rank, group)
-    return best[1] if best else None
+    if best is not None:
+        return best[1]
+    return next((g for g in ids if consumer_of_group(g) == (consumer, True)), None)
 
 
-def _partitions_of(admin: Any, topics: Iterable[str]) -> list[Any]:
+def _belongs(consumer: str, group: str) -> bool:
+    """Whether ``group`` is one of ``consumer``'s groups, current or from an earlier broker life."""
+    return consumer_of_group(group)[0] == consumer or group_for(consumer, [group]) == group
+
+
+def _layout_of(admin: Any, topics: Iterable[str]) -> tuple[list[Any], dict[str, str]]:
+    """The partitions of those of ``topics`` that exist, and their topic ids."""
     from kafka import TopicPartition
 
     existing = set(admin.list_topics())
     wanted = sorted(t for t in set(topics) if t in existing)  # a topic the relay has not created yet has no lag
     if not wanted:
-        return []
-    return [
-        TopicPartition(d["name"], p["partition_index"]) for d in admin.describe_topics(wanted) for p in d["partitions"]
-    ]
+        return [], {}
+    described = admin.describe_topics(wanted)
+    partitions = [TopicPartition(d["name"], p["partition_index"]) for d in described for p in d["partitions"]]
+    return partitions, {d["name"]: str(d.get("topic_id")) for d in described}
 
 
 def _groups(admin: Any, consumers: Mapping[str, Iterable[str]]) -> list[dict[str, Any]]:
@@ -127,13 +140,14 @@ def _groups(admin: Any, consumers: Mapping[str, Iterable[str]]) -> list[dict[str
     # Each catalogue consumer, under its current group; then any other group (tools, tests, old ids).
     rows: list[tuple[str | None, str, list[Any]]] = []
     claimed: set[str] = set()
-    expected = _partitions_of(admin, {t for topics in consumers.values() for t in topics})
+    expected, topic_ids = _layout_of(admin, {t for topics in consumers.values() for t in topics})
     for consumer, topics in sorted(consumers.items()):
-        group = group_for(consumer, group_ids)
+        current = incarnation_group(consumer, {t: topic_ids[t] for t in topics if t in topic_ids})
+        group = group_for(consumer, group_ids, current)
         wanted = set(topics)
         tps = {tp for tp in expected if tp.topic in wanted} | set(committed.get(group, {}) if group else ())
         rows.append((consumer, group or consumer, sorted(tps)))
-        claimed.update(g for g in group_ids if group_for(consumer, [g]))  # older ids of it are history
+        claimed.update(g for g in group_ids if _belongs(consumer, g))  # older ids of it are history
     rows += [(None, g, sorted(committed.get(g, {}))) for g in group_ids if g not in claimed]
     ends = _offsets(admin, sorted({tp for _, _, tps in rows for tp in tps}), OffsetSpec.LATEST)
     out = []

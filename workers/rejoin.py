@@ -93,6 +93,11 @@ class TopicRewind(ConsumerRebalanceListener):
             self._rewind(assigned)
 
 
+    def incarnation(self) -> dict[str, str]:
+        """Our topics' ids as last seen (what names the broker incarnation we consume from)."""
+        return {t: self._known[t] for t in self.topics if t in self._known}
+
+
 class Membership:
     """The runner's consumer, replaced by a fresh one (a fresh group member) when that is the way out.
 
@@ -100,11 +105,22 @@ class Membership:
     group for ``rejoin_after`` seconds — after a broker restart a kafka-python client was seen stuck for
     good in a join or sync that the new broker had forgotten, polling nothing while its partitions
     waited. A member that is stable but idle (more members than partitions) is left alone.
+
+    When the topics were re-created the new member joins a group named after the new topic ids
+    (``events.kafka.incarnation_group``), not the old one: on the embedded broker the old name's group
+    was seen waiting for ever for a member that died with the previous broker (a ghost), so no member
+    got partitions. Every process of the consumer sees the same ids, so they all meet in the same new
+    group and share its partitions; it has no committed offsets and reads from the start (the inbox
+    skips what was applied). A broker whose topics are never re-created (Apache Kafka) keeps the
+    consumer's own group name.
     """
 
-    def __init__(self, open_consumer: Callable[[], Any], rewind: TopicRewind, *, rejoin_after: float, name: str = ""):
+    def __init__(self, open_consumer: Callable[[str], Any], rewind: TopicRewind, *, group_id: str,
+                 rejoin_after: float, name: str = ""):
         self._open = open_consumer
         self.rewind = rewind
+        self.base_group_id = group_id
+        self.group_id = group_id
         self.rejoin_after = rejoin_after
         self.name = name
         self.consumer: Any = None
@@ -116,12 +132,15 @@ class Membership:
         Raises ``KafkaError`` when the broker is away (the runner backs off and polls again).
         """
         if self.consumer is None:
-            self.consumer = self._open()
+            self.consumer = self._open(self.group_id)
             self.rewind.attach(self.consumer)
             self._unstable_since = None
         batch = self.consumer.poll(timeout_ms=timeout_ms)
         if self.rewind.check():
-            self.rejoin("its topics were re-created")
+            from events.kafka import incarnation_group
+
+            self.group_id = incarnation_group(self.base_group_id, self.rewind.incarnation())
+            self.rejoin(f"its topics were re-created (now group {self.group_id})")
             return {}
         if self._stuck():
             self.rejoin(f"it has not been in a stable group for {self.rejoin_after:.0f}s")

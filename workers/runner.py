@@ -14,8 +14,10 @@ Guarantees (ARCHITECTURE.md §1, STYLE habit 5):
 - **Graceful shutdown.** When ``stop_event`` is set the current event is finished, or, if it is waiting
   between retries, abandoned uncommitted (it is redelivered to whoever owns the partition next).
 - **A broker that lost its topics** (the in-memory broker restarted) is noticed by the topic ids
-  (``workers.rejoin``): the worker joins the group afresh and reads a re-created topic from its start
-  (the inbox skips what was already applied); a member stuck out of a stable group re-joins too.
+  (``workers.rejoin``): the worker joins afresh, under a group named after the new topic ids
+  (``<consumer>.r<hash>``, so no ghost member of the old broker is waited for), and reads a re-created
+  topic from its start (the inbox skips what was already applied); a member stuck out of a stable group
+  re-joins too. ``events status`` reports such a group under the consumer's name.
 - **Background tasks** a worker declares (``Worker.background_tasks``, e.g. the sandbox's webhook
   delivery) run in threads beside the consumer from ``run()`` until it returns; they share its stop
   event, so SIGTERM stops them too, and ``run()`` waits for them before it returns.
@@ -194,11 +196,11 @@ class ConsumerRunner:
         rewind = TopicRewind(self.topics, lambda: topic_layout(self.bootstrap_servers, 2.0), name=self.consumer,
                              interval=self.topic_check_interval)
         membership = Membership(
-            lambda: make_consumer(
-                self.bootstrap_servers, self.group_id, self.topics,
+            lambda group_id: make_consumer(
+                self.bootstrap_servers, group_id, self.topics,
                 session_timeout_ms=self.session_timeout_ms, listener=rewind, **self.consumer_overrides,
             ),
-            rewind, rejoin_after=self.rejoin_after, name=self.consumer,
+            rewind, group_id=self.group_id, rejoin_after=self.rejoin_after, name=self.consumer,
         )
         log.info("worker %s consuming %s as group %s", self.consumer, self.topics, self.group_id)
         backoff = Backoff(self.retry_backoff, self.retry_backoff_max)

@@ -75,12 +75,6 @@ def _effects_by_consumer(session_factory: Any) -> dict[str, dict[str, int]]:
     return out
 
 
-@pytest.mark.xfail(
-    reason="NOT DONE (issue #9): after a broker restart a re-opened kafka-python member is often never given"
-    " partitions by Tansu's group coordinator (a ghost member it waits for); static membership fixed this"
-    " test but broke the worker-crash test (a SIGKILLed static member is never evicted). See the report.",
-    strict=False,
-)
 def test_killing_the_broker_mid_stream_loses_nothing_and_status_shows_the_gap(session_factory, tmp_path):
     seed = int(os.environ.get("BROKER_KILL_SEED", random.randrange(1_000_000)))
     rng = random.Random(seed)
