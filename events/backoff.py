@@ -6,10 +6,15 @@ wait between attempts at the broker or the database, the supervisor between rest
 small class keeps their waits the same shape (double each time, never past the cap, back to the start
 after a success) without the supervisor importing the relay, or the workers the relay. The sandbox's
 webhook deliveries keep their failure count in the database, so they ask for the delay after ``n``
-failures (:meth:`Backoff.after`) instead of keeping one object per delivery.
+failures (:meth:`Backoff.after`) instead of keeping one object per delivery. :func:`poll_until_stopped`
+is the background loop the delivery tasks share (sandbox webhooks, mail, promotion posts).
 """
 
 from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
 
 
 class Backoff:
@@ -36,3 +41,21 @@ class Backoff:
         if failures < 1:
             return 0.0
         return min(self.maximum, self.initial * 2 ** min(failures - 1, 62))
+
+
+def poll_until_stopped(step: Callable[[], None], stop: threading.Event, *, interval: float, what: str,
+                       log: logging.Logger) -> None:
+    """Run ``step`` every ``interval`` seconds until ``stop`` is set. A step that raises (database away,
+    or a bug) is logged as ``what`` failing and retried after a backoff from ``interval`` to 30 s, back
+    to ``interval`` once a step succeeds."""
+    trouble = Backoff(interval, 30.0)
+    while not stop.is_set():
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - database away or a bug: say so, wait, try again
+            delay = trouble.next()
+            log.exception("%s failed; retrying in %.1fs", what, delay)
+            stop.wait(delay)
+            continue
+        trouble.reset()
+        stop.wait(interval)

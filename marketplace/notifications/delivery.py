@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from events.backoff import Backoff
+from events.backoff import Backoff, poll_until_stopped
 from marketplace.db import is_sqlite, transaction, utcnow
 from marketplace.notifications import services
 from marketplace.notifications.mailer import AddressRejected, Mail, Mailer, MailError
@@ -140,15 +140,6 @@ class MailLoop:
 
     def __call__(self, session_factory: SessionFactory, stop: threading.Event) -> None:
         log.info("notifications: sending mail through the %s mailer", self.mailer.name)
-        trouble = Backoff(self.poll_interval, 30.0)
-        while not stop.is_set():
-            try:
-                deliver_due(session_factory, self.mailer, self.clock(), stop=stop)
-            except Exception:  # noqa: BLE001 - database away or a bug: say so, wait, try again
-                delay = trouble.next()
-                log.exception("mail delivery failed; retrying in %.1fs", delay)
-                stop.wait(delay)
-                continue
-            trouble.reset()
-            stop.wait(self.poll_interval)
+        poll_until_stopped(lambda: deliver_due(session_factory, self.mailer, self.clock(), stop=stop), stop,
+                           interval=self.poll_interval, what="mail delivery", log=log)
         log.info("notifications: mail loop stopped")

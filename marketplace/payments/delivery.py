@@ -43,7 +43,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from events.backoff import Backoff
+from events.backoff import Backoff, poll_until_stopped
 from marketplace.db import is_sqlite, transaction, utcnow
 from marketplace.payments.gateways import SandboxGateway
 from marketplace.payments.models import SandboxWebhookDelivery
@@ -191,16 +191,8 @@ class DeliveryLoop:
 
     def __call__(self, session_factory: SessionFactory, stop: threading.Event) -> None:
         log.info("sandbox gateway: delivering webhooks to %s", self.url)
-        trouble = Backoff(self.poll_interval, 30.0)
-        while not stop.is_set():
-            try:
-                deliver_due(session_factory, self.http_post, self.clock(), gateway=self.gateway, url=self.url,
-                            stop=stop)
-            except Exception:  # noqa: BLE001 - database away or a bug: say so, wait, try again
-                delay = trouble.next()
-                log.exception("sandbox webhook delivery failed; retrying in %.1fs", delay)
-                stop.wait(delay)
-                continue
-            trouble.reset()
-            stop.wait(self.poll_interval)
+        poll_until_stopped(
+            lambda: deliver_due(session_factory, self.http_post, self.clock(), gateway=self.gateway, url=self.url,
+                                stop=stop),
+            stop, interval=self.poll_interval, what="sandbox webhook delivery", log=log)
         log.info("sandbox gateway: webhook delivery stopped")

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from events.backoff import Backoff
+from events.backoff import Backoff, poll_until_stopped
 from marketplace.config import Settings
 from marketplace.db import is_sqlite, transaction, utcnow
 from marketplace.listings.models import Listing
@@ -237,15 +237,6 @@ class PostingLoop:
     def __call__(self, session_factory: SessionFactory, stop: threading.Event) -> None:
         poster = Poster(session_factory, self.channels, self.settings)
         log.info("promotion: posting to %s", ", ".join(self.channels) or "nothing")
-        trouble = Backoff(self.poll_interval, 30.0)
-        while not stop.is_set():
-            try:
-                poster.deliver_due(self.clock(), stop=stop)
-            except Exception:  # noqa: BLE001 - database away or a bug: say so, wait, try again
-                delay = trouble.next()
-                log.exception("promotion posting failed; retrying in %.1fs", delay)
-                stop.wait(delay)
-                continue
-            trouble.reset()
-            stop.wait(self.poll_interval)
+        poll_until_stopped(lambda: poster.deliver_due(self.clock(), stop=stop), stop,
+                           interval=self.poll_interval, what="promotion posting", log=log)
         log.info("promotion: posting loop stopped")
