@@ -1,4 +1,4 @@
-"""``make bench``: every benchmark in bench/, one after the other, small enough to finish in a minute or two.
+"""``make bench`` and ``bench/run.sh``: every benchmark in bench/, one after the other, small enough to finish in a minute or two.
 
 Each benchmark stays a script of its own (run by hand with its own options for a recorded run, see
 bench/README.md); this only runs them in sequence, each in its own process (its own engine, broker and
@@ -16,6 +16,7 @@ A benchmark, not a test: nothing asserts on the numbers. The exit code is 1 if a
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
@@ -32,17 +33,26 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
 }
 
 
+# benchmarks that accept --peer (run the django-oscar peer beside ours)
+PEER_AWARE: set[str] = set()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="each benchmark's own (recorded-run) sizes")
+    parser.add_argument("--quick", action="store_true", help="the small sizes (the default unless run by run.sh)")
+    parser.add_argument("--peer", action="store_true", help="also run the django-oscar peer where supported")
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append",
                         help="run only this benchmark (repeatable)")
     args = parser.parse_args()
     failed: list[str] = []
     summary: list[str] = []
+    run_started = time.time()
     for name in args.only or list(BENCHMARKS):
         script, small = BENCHMARKS[name]
         argv = [sys.executable, str(BENCH / script), *([] if args.full else small)]
+        if args.peer and name in PEER_AWARE:
+            argv.append("--peer")
         print(f"=== {name}: {' '.join([f'bench/{script}', *argv[2:]])}", flush=True)
         started = time.monotonic()
         code = subprocess.call(argv, cwd=BENCH.parent)  # noqa: S603 - our own scripts, fixed arguments
@@ -52,7 +62,39 @@ def main() -> int:
             failed.append(name)
         print(flush=True)
     print("=== summary\n" + "\n".join(summary))
+    table = collect_results(run_started)
+    if table:
+        print(table)
     return 1 if failed else 0
+
+
+def collect_results(since: float) -> str:
+    """Every bench/results/*.json written by this run, as one markdown summary (also written to a file)."""
+    results = BENCH / "results"
+    files = sorted(p for p in results.glob("*.json") if p.stat().st_mtime >= since) if results.exists() else []
+    if not files:
+        return ""
+    lines = ["# Benchmark run " + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(since)), ""]
+    for path in files:
+        data = json.loads(path.read_text())
+        lines.append(f"## {data['benchmark']} ({path.name})")
+        lines.append("")
+        lines.extend(_flatten(data["figures"]))
+        lines.append("")
+    text = "\n".join(lines)
+    (results / time.strftime("%Y%m%dT%H%M%SZ-summary.md", time.gmtime(since))).write_text(text + "\n")
+    return text
+
+
+def _flatten(figures: object, prefix: str = "") -> list[str]:
+    if isinstance(figures, dict):
+        out: list[str] = []
+        for key, value in figures.items():
+            out.extend(_flatten(value, f"{prefix}{key}."))
+        return out
+    if isinstance(figures, float):
+        figures = round(figures, 2)
+    return [f"- {prefix.rstrip('.')}: {figures}"]
 
 
 if __name__ == "__main__":
