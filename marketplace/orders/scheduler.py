@@ -1,9 +1,10 @@
 """``marketplace scheduler``: the time-driven steps of an order, in one loop that several copies can run.
 
-Three jobs (each also a function the tests call directly): unpaid orders expire after
+Four jobs (each also a function the tests call directly): unpaid orders expire after
 ``ORDER_PAYMENT_TTL_MINUTES`` and are cancelled with their stock returned; shipped parcels are
 confirmed delivered after ``AUTO_CONFIRM_DAYS``; payouts past their hold are released (and released
-payouts whose retry time came are sent again) for the payouts worker (``marketplace.payouts.services``). Each item is its own transaction; the transition
+payouts whose retry time came are sent again) for the payouts worker (``marketplace.payouts.services``);
+sessions and API tokens that ended a month ago are deleted (``marketplace.accounts.housekeeping``). Each item is its own transaction; the transition
 locks the order and re-checks its state, so two copies that pick the same item do it once (the
 second finds nothing to do) and a buyer paying at the last second wins or loses cleanly.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import click
@@ -32,6 +33,7 @@ class Tick:
     expired: int = 0
     confirmed: int = 0
     payouts: int = 0
+    purged: int = field(default=0, compare=False)  # housekeeping, not an order's step
 
 
 def expire_unpaid_orders(factory: Callable[[], Session], now: datetime) -> int:
@@ -81,7 +83,15 @@ def tick(factory: Callable[[], Session], settings: Settings, now: datetime | Non
         expired=expire_unpaid_orders(factory, now),
         confirmed=confirm_old_deliveries(factory, now, timedelta(days=settings.auto_confirm_days)),
         payouts=release_due_payouts(factory, now),
+        purged=purge_ended_logins(factory, settings, now),
     )
+
+
+def purge_ended_logins(factory: Callable[[], Session], settings: Settings, now: datetime) -> int:
+    from marketplace.accounts import housekeeping
+
+    return housekeeping.purge_ended(factory, now, idle=timedelta(hours=settings.session_idle_hours),
+                                    lifetime=timedelta(days=settings.session_max_days))
 
 
 def run(factory: Callable[[], Session], settings: Settings, stop: threading.Event, interval: float) -> None:
@@ -90,9 +100,9 @@ def run(factory: Callable[[], Session], settings: Settings, stop: threading.Even
     while not stop.is_set():
         try:
             done = tick(factory, settings)
-            if done.expired or done.confirmed or done.payouts:
-                log.info("expired %d unpaid orders, confirmed %d deliveries, released %d payouts",
-                         done.expired, done.confirmed, done.payouts)
+            if done.expired or done.confirmed or done.payouts or done.purged:
+                log.info("expired %d unpaid orders, confirmed %d deliveries, released %d payouts, purged %d ended logins",
+                         done.expired, done.confirmed, done.payouts, done.purged)
         except OperationalError as exc:  # database away: try again next round
             log.warning("scheduler round failed: %s", exc)
         stop.wait(interval)
@@ -103,7 +113,7 @@ def register(main: click.Group) -> None:
     @click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(0.1, 3600),
                   help="Seconds between rounds.")
     def scheduler(interval: float) -> None:
-        """Expire unpaid orders, confirm old deliveries and release due payouts, every INTERVAL seconds."""
+        """Expire unpaid orders, confirm old deliveries, release due payouts and purge ended logins, every INTERVAL seconds."""
         from events.cli import configure_logging, stop_on_signals
         from marketplace.db import Database
 
