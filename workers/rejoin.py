@@ -86,7 +86,8 @@ class TopicRewind(ConsumerRebalanceListener):
     # --- ConsumerRebalanceListener -------------------------------------------------------------------
 
     def on_partitions_revoked(self, revoked: Any) -> None:
-        """Nothing to do: offsets are committed per event, never in bulk at a rebalance."""
+        """Nothing to do: a poll's offsets are committed before the next poll (where rebalances happen),
+        so none are pending here."""
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         if self.consumer is not None:

@@ -32,13 +32,14 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from events.backoff import Backoff
@@ -93,6 +94,7 @@ class ConsumerRunner:
         background: Sequence[BackgroundTask] = (),
         topic_check_interval: float = 2.0,
         rejoin_after: float | None = None,
+        commit_interval: float = 0.05,
     ):
         if not bootstrap_servers:
             raise ValueError("KAFKA_BOOTSTRAP_SERVERS is not set")
@@ -122,8 +124,11 @@ class ConsumerRunner:
         self.rejoin_after = rejoin_after if rejoin_after is not None else (
             self.consumer_overrides.get("max_poll_interval_ms", MAX_POLL_INTERVAL_MS) + 2 * session_timeout_ms
         ) / 1000
+        # A chunk's transaction commits once this many seconds of handlers have run (see _apply_entries).
+        self.commit_interval = commit_interval
         self._stop = threading.Event()
         self._dlq_producer: Any = None
+        self._failed_once: dict[str, BaseException] = {}  # event id → its handler's error in a chunk
 
     @classmethod
     def for_worker(
@@ -214,9 +219,8 @@ class ConsumerRunner:
                     self._stop.wait(delay)
                     continue
                 backoff.reset()
-                for tp, messages in batch.items():
-                    if not self._run_partition(membership.consumer, tp, messages):
-                        return
+                if batch and not self._run_poll(membership.consumer, batch):
+                    return
         finally:
             membership.close()
             self._close_dlq_producer()
@@ -237,34 +241,157 @@ class ConsumerRunner:
                 if self._stop.wait(delay):
                     return False
 
-    def _run_partition(self, kafka_consumer: Any, tp: Any, messages: list[Any]) -> bool:
-        """Handle one partition's messages in order; False when the worker must stop now."""
+    def _run_poll(self, kafka_consumer: Any, batch: Mapping[Any, list[Any]]) -> bool:
+        """Handle one poll's records, partition by partition, in order; then commit their offsets at once.
+
+        False when the worker must stop now (the offsets of what was finished are committed first).
+        """
+        offsets: dict[Any, int] = {}
+        try:
+            for tp, messages in batch.items():
+                if not self._run_partition(kafka_consumer, tp, messages, offsets):
+                    return False
+            return True
+        finally:
+            self._commit_offsets(kafka_consumer, offsets)
+
+    def _run_partition(self, kafka_consumer: Any, tp: Any, messages: list[Any], offsets: dict[Any, int]) -> bool:
+        """Handle one partition's messages in order: in chunks, each one DB transaction (``_apply_chunk``);
+        a message the fast path cannot take (invalid, or its handler failed) alone, with retries and the
+        DLQ (``handle_message``). ``offsets[tp]`` follows what is finished. False when stopping."""
+        pending = list(messages)
+        while pending:
+            if self._stop.is_set():
+                return False
+            done, failed = self._apply_chunk(pending)
+            if done:
+                offsets[tp] = pending[done - 1].offset + 1
+                pending = pending[done:]
+            if failed is None:
+                continue
+            msg, attempts = pending[0], failed
+            # The retries may take a while: what is finished before this message is acknowledged first.
+            self._commit_offsets(kafka_consumer, offsets)
+            outcome = self.handle_message(msg, attempts_done=attempts)
+            if outcome is Outcome.ABANDONED:
+                return False
+            offsets[tp] = msg.offset + 1
+            pending = pending[1:]
+        return True
+
+    def _commit_offsets(self, kafka_consumer: Any, offsets: dict[Any, int]) -> None:
+        """Commit ``offsets`` (every effect before them is committed in the database), then forget them."""
         from kafka import OffsetAndMetadata
         from kafka.errors import CommitFailedError, KafkaError
 
+        if not offsets:
+            return
+        try:
+            kafka_consumer.commit({tp: OffsetAndMetadata(offset, None, -1) for tp, offset in offsets.items()})
+        except (CommitFailedError, KafkaError) as exc:
+            # Rebalanced away (or a broker hiccup): the effects are in the inbox, so whoever reads these
+            # partitions next from their last committed offset skips them; a partition still ours is
+            # covered by the next commit (an offset acknowledges everything before it).
+            log.warning("offset commit failed for %s: %r", sorted(str(tp) for tp in offsets), exc)
+        offsets.clear()
+
+    def _apply_chunk(self, messages: list[Any]) -> tuple[int, int | None]:
+        """Apply a prefix of ``messages`` in one transaction (``_apply_entries``). Returns how many it
+        finished (applied, duplicates, types this worker ignores) and, when the next one must go the slow
+        way (``handle_message``), how many attempts it already had (0: invalid, or the database is away;
+        1: its handler raised in a chunk), else None.
+
+        A handler that raises rolls its whole chunk back; the events before it are applied again in a
+        chunk of their own (their handlers ran in a transaction that did not commit), and the failed
+        one then goes alone, with its retries and the DLQ, before anything after it."""
+        entries: list[tuple[Any, dict[str, Any], Handler | None]] = []
         for msg in messages:
-            if self._stop.is_set():
-                return False
-            outcome = self.handle_message(msg)
-            if outcome is Outcome.ABANDONED:
-                return False
             try:
-                kafka_consumer.commit({tp: OffsetAndMetadata(msg.offset + 1, None, -1)})
-            except (CommitFailedError, KafkaError) as exc:
-                # Rebalanced away (or broker hiccup): the event's effect is in the inbox, so whoever
-                # gets the partition next skips it. Rewind so nothing fetched after it is skipped.
-                log.warning("offset commit failed on %s@%d: %r", tp, msg.offset, exc)
+                envelope = decode(msg.value)
+            except InvalidEvent:
+                break
+            entries.append((msg, envelope, self.handlers.get(envelope["type"])))
+        while entries:
+            try:
+                done, failed = self._apply_entries(entries)
+            except SQLAlchemyError as exc:  # database away (or worse): the slow path waits and retries
+                log.warning("%s: could not apply a batch (%s); one event at a time", self.consumer, exc)
+                return 0, 0
+            if failed is None:
+                return done, None
+            if failed == 0:
+                return 0, 1
+            entries = entries[:failed]
+        return 0, 0
+
+    def _apply_entries(self, entries: list[tuple[Any, dict[str, Any], Handler | None]]) -> tuple[int, int | None]:
+        """One transaction: claim the inbox rows in bulk, run the handlers in order, commit once.
+
+        Returns ``(finished, None)``, or ``(0, i)`` when the handler of ``entries[i]`` raised (or had
+        raised before) and nothing was committed. Stops early once ``commit_interval`` has passed; the
+        events not reached give their claims back, so a slow handler never holds a whole poll's effects
+        (and the rows they locked) uncommitted."""
+        for index, (_msg, envelope, handler) in enumerate(entries):
+            if handler is not None and envelope["id"] in self._failed_once:
+                if index == 0:
+                    return 0, 0
+                entries = entries[:index]
+                break
+        deadline = time.monotonic() + self.commit_interval
+        applied: list[dict[str, Any]] = []
+        session = self.session_factory()
+        try:
+            claimed = inbox.claim_batch(
+                session, self.consumer, [e["id"] for _, e, handler in entries if handler is not None]
+            )
+            done = 0
+            for index, (_msg, envelope, handler) in enumerate(entries):
+                if index and time.monotonic() > deadline:
+                    inbox.unclaim(session, self.consumer, [
+                        e["id"] for _, e, h in entries[index:] if h is not None and e["id"] in claimed
+                    ])
+                    break
+                done = index + 1
+                if handler is None:
+                    continue
+                if envelope["id"] not in claimed:
+                    log.info("%s already processed %s; skipping", self.consumer, envelope["id"])
+                    continue
+                claimed.discard(envelope["id"])  # a second copy in the same chunk is a duplicate
                 try:
-                    kafka_consumer.seek(tp, msg.offset)
-                except (KafkaError, AssertionError, ValueError):
-                    log.debug("seek after failed commit not possible", exc_info=True)
-                return True
-        return True
+                    with _runner_owns_the_transaction(session):
+                        handler(self.context(session, 1), envelope)
+                    session.flush()  # its statements fail here, as its own attempt, not the next one's
+                except OperationalError:
+                    raise  # the database, not the handler: not an attempt
+                except Exception as exc:  # noqa: BLE001 - attempt 1 failed: handle_message retries it
+                    log.warning("handler for %s %s failed (attempt 1/%d): %r", envelope["type"], envelope["id"],
+                                self.max_attempts, exc, exc_info=self.max_attempts == 1)
+                    self._failed_once[envelope["id"]] = exc
+                    session.rollback()
+                    return 0, index
+                applied.append(envelope)
+                # The next handler starts from an empty identity map, as in a session of its own: what
+                # this one loaded is not handed to it (it reads the rows again, with its own locks).
+                session.expunge_all()
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        if self.after_effect is not None:
+            for envelope in applied:
+                self.after_effect(envelope)
+        return done, None
 
     # --- one message ---------------------------------------------------------------------------------
 
-    def handle_message(self, msg: Any) -> Outcome:
-        """Validate, dedupe, apply (with retries), or dead-letter one Kafka message."""
+    def handle_message(self, msg: Any, attempts_done: int = 0) -> Outcome:
+        """Validate, dedupe, apply (with retries), or dead-letter one Kafka message, in its own transaction.
+
+        ``attempts_done``: attempts its handler already had in a chunk (``_apply_chunk``), counted
+        against ``max_attempts``."""
         try:
             envelope = decode(msg.value)
         except InvalidEvent as exc:
@@ -275,7 +402,13 @@ class ConsumerRunner:
             return Outcome.IGNORED
         backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
         db_backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
-        attempt = 0
+        attempt = attempts_done
+        first_error = self._failed_once.pop(envelope["id"], None)
+        if attempt and first_error is not None:
+            if attempt >= self.max_attempts:
+                return self._dead_letter(msg, "handler_failed", f"{type(first_error).__name__}: {first_error}", attempt)
+            if self._stop.wait(backoff.next()):
+                return Outcome.ABANDONED
         while True:
             try:
                 return self._apply(handler, envelope, attempt + 1)
