@@ -13,14 +13,15 @@ wait for that transaction: skipped if it commits, claimed here if it rolls back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from events.models import ProcessedEvent
-from marketplace.db import utcnow
+from marketplace.db import UTCDateTime, utcnow
 
 
 class AlreadyProcessed(Exception):
@@ -48,16 +49,19 @@ def claim(session: Session, consumer: str, event_id: str) -> None:
 def claim_batch(session: Session, consumer: str, event_ids: Iterable[str]) -> set[str]:
     """Insert the inbox rows of ``event_ids`` that do not exist yet (not committed); return those ids.
 
-    The rest were already applied by this consumer: skip them. One statement for the whole batch.
+    The rest were already applied by this consumer: skip them. One statement for the whole batch, of
+    fixed text whatever its size (the ids travel as one array or JSON parameter), so it is prepared once.
     """
     ids = list(dict.fromkeys(event_ids))
     if not ids:
         return set()
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        stmt = _CLAIM_PG
+        params = {"consumer": consumer, "ids": ids, "now": utcnow()}
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        stmt = _CLAIM_SQLITE
+        params = {"consumer": consumer, "ids": json.dumps(ids), "now": utcnow()}
     else:  # pragma: no cover - PostgreSQL and SQLite are the databases we run on
         claimed = set()
         for event_id in ids:
@@ -67,21 +71,16 @@ def claim_batch(session: Session, consumer: str, event_ids: Iterable[str]) -> se
             except AlreadyProcessed:
                 pass
         return claimed
-    now = utcnow()
-    stmt = (
-        insert(ProcessedEvent)
-        .values([{"consumer": consumer, "event_id": event_id, "processed_at": now} for event_id in ids])
-        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-        .returning(ProcessedEvent.event_id)
-    )
-    return set(session.scalars(stmt))
+    return set(session.scalars(stmt, params))
 
 
-def unclaim(session: Session, consumer: str, event_ids: Iterable[str]) -> None:
-    """Drop inbox rows claimed in this transaction for events it will not apply after all."""
-    from sqlalchemy import delete
-
-    ids = list(event_ids)
-    if ids:
-        session.execute(delete(ProcessedEvent).where(ProcessedEvent.consumer == consumer,
-                                                     ProcessedEvent.event_id.in_(ids)))
+_CLAIM_PG = text(
+    "INSERT INTO processed_events (consumer, event_id, processed_at)"
+    " SELECT :consumer, unnest(CAST(:ids AS varchar[])), :now"
+    " ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
+).bindparams(bindparam("now", type_=UTCDateTime()))
+_CLAIM_SQLITE = text(
+    "INSERT INTO processed_events (consumer, event_id, processed_at)"
+    " SELECT :consumer, value, :now FROM json_each(:ids) WHERE true"
+    " ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
+).bindparams(bindparam("now", type_=UTCDateTime()))

@@ -127,7 +127,7 @@ class Membership:
         self.consumer: Any = None
         self._unstable_since: float | None = None
 
-    def poll(self, timeout_ms: int) -> dict[Any, list[Any]]:
+    def poll(self, timeout_ms: int, max_records: int | None = None) -> dict[Any, list[Any]]:
         """One poll; ``{}`` (records dropped, read again) when the consumer was just replaced.
 
         Raises ``KafkaError`` when the broker is away (the runner backs off and polls again).
@@ -136,7 +136,7 @@ class Membership:
             self.consumer = self._open(self.group_id)
             self.rewind.attach(self.consumer)
             self._unstable_since = None
-        batch = self.consumer.poll(timeout_ms=timeout_ms)
+        batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
         if self.rewind.check():
             from events.kafka import incarnation_group
 

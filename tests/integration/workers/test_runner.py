@@ -343,3 +343,47 @@ def test_a_handler_that_succeeds_on_a_retry_applies_its_effect_once(session_fact
     assert inbox_rows(session_factory, event_id) == 1
     assert consume_all(bootstrap, f"{topic}.dlq", expect=0) == []
 
+
+
+# --- batches ----------------------------------------------------------------------------------------
+
+
+def test_a_batch_whose_handler_fails_midway_commits_no_offset_past_it_and_applies_nothing_twice(
+    session_factory, bootstrap
+):
+    topic, consumer = unique("work-batch"), unique("batched")
+    with session_factory() as session:  # one key: one partition, so one poll and one ordered batch
+        events = [record_on(session, topic, key=81).event_id for _ in range(5)]
+        session.commit()
+    assert publish_outbox(session_factory, bootstrap, topic) == 5
+    failing = events[2]
+    calls: list[str] = []
+    healed = threading.Event()
+
+    def fails_on_the_third(ctx: HandlerContext, event: dict[str, Any]) -> None:
+        calls.append(event["id"])
+        if event["id"] == failing and not healed.is_set():
+            raise RuntimeError("the gateway is down")
+        write_effect(consumer)(ctx, event)
+
+    group = unique("batched-group")
+    runner = make_runner(session_factory, bootstrap, topic, {"listing.approved": fails_on_the_third},
+                         consumer=consumer, group_id=group, max_attempts=1000)
+    with running(runner):
+        wait_for(lambda: calls.count(failing) >= 3, 30, "the failing event to be retried")
+        # The two before it are applied and acknowledged; nothing after it is applied or acknowledged.
+        assert [effect_count(session_factory, e) for e in events] == [1, 1, 0, 0, 0]
+        assert sum(o for tp, o in committed_offsets(bootstrap, group).items() if tp.topic == topic) == 2
+    assert [effect_count(session_factory, e) for e in events] == [1, 1, 0, 0, 0]
+
+    # Everything delivered again from the start (a group without offsets, as after a broker restart):
+    # the inbox skips what was applied, the rest is applied once, in order.
+    healed.set()
+    calls.clear()
+    again = make_runner(session_factory, bootstrap, topic, {"listing.approved": fails_on_the_third},
+                        consumer=consumer, group_id=unique("batched-again"))
+    with running(again):
+        wait_for(lambda: effect_count(session_factory) == 5, 30, "the rest of the batch")
+    assert [effect_count(session_factory, e) for e in events] == [1, 1, 1, 1, 1]
+    assert calls == events[2:]  # the first two were not run again: found in the inbox
+    assert inbox_rows(session_factory, failing) == 1
