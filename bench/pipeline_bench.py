@@ -235,7 +235,8 @@ def table(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]
             b, a = before.get(kind, {}).get(key), after[kind][key]
             ratio = f"{a / b:.2f}" if b else "—"
             fmt = "{:,.2f}" if key == "worker_vs_raw" else "{:,.0f}"
-            lines.append(f"| {kind} | {label} | {fmt.format(b) if b is not None else '—'} | {fmt.format(a)} | {ratio} |")
+            shown = fmt.format(b) if b is not None else "—"
+            lines.append(f"| {kind} | {label} | {shown} | {fmt.format(a)} | {ratio} |")
     return "\n".join(lines)
 
 
@@ -252,7 +253,8 @@ def main() -> None:
     if args.compare is None:
         label = str(args.code) if args.code else "this tree"
         print(f"pipeline benchmark: {label}, load average {load_before:.1f}", flush=True)
-        results: dict[str, Any] = {"code": label, "n": args.n, "samples": args.samples, "results": measure(args.n, args.samples)}
+        results: dict[str, Any] = {"code": label, "n": args.n, "samples": args.samples,
+                                   "results": measure(args.n, args.samples)}
     else:
         runs: dict[str, Any] = {}
         for name, code in (("before", args.compare.resolve()), ("after", ROOT)):

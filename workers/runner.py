@@ -249,7 +249,8 @@ class ConsumerRunner:
                 started = time.monotonic()
                 if not self._run_poll(membership.consumer, batch):
                     return
-                self._per_event = 0.5 * self._per_event + 0.5 * (time.monotonic() - started) / sum(map(len, batch.values()))
+                took = (time.monotonic() - started) / sum(map(len, batch.values()))
+                self._per_event = 0.5 * self._per_event + 0.5 * took
         finally:
             membership.close()
             self._close_dlq_producer()
