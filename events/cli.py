@@ -47,8 +47,10 @@ def stop_on_signals() -> threading.Event:
 
 
 @click.command("relay")
-@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--poll-interval", default=0.5, show_default=True, type=float, help="Seconds between idle polls.")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--poll-interval", default=5.0, show_default=True, type=float,
+              help="Seconds between fallback polls: commits wake the relay at once "
+                   "(PostgreSQL LISTEN/NOTIFY, SQLite's data_version).")
 def relay(batch_size: int, poll_interval: float) -> None:
     """Publish committed outbox events to Kafka, in order, until stopped (SIGTERM/Ctrl-C)."""
     from events.catalogue import TOPICS

@@ -94,4 +94,8 @@ def mark_undelivered_for_replay(
     if grace_seconds > 0:
         stmt = stmt.where(_sent_before(grace_seconds, now))
     result = session.execute(stmt.values(sent_at=None), execution_options={"synchronize_session": False})
+    if result.rowcount:
+        from events.outbox import notify_relay
+
+        notify_relay(session)
     return int(result.rowcount or 0)

@@ -131,6 +131,10 @@ def make_consumer(
         "session_timeout_ms": session_timeout_ms,
         "heartbeat_interval_ms": max(500, session_timeout_ms // 3),
         "max_poll_records": 50,
+        # The broker answers a fetch when it has data or after this long. kafka-python's 500 ms default
+        # showed as up to ~350 ms of extra event latency on the embedded broker; 50 ms bounds it, at the
+        # price of 20 empty fetches a second per idle consumer.
+        "fetch_max_wait_ms": 50,
         "request_timeout_ms": max(30_000, session_timeout_ms + 5_000),
         "bootstrap_timeout_ms": 10_000,
         "reconnect_backoff_max_ms": 2_000,

@@ -3,6 +3,16 @@
 Nothing in a web request talks to Kafka: ``record`` only adds a row to the session; the relay
 (``events/relay.py``) publishes committed rows in order. A rolled-back transaction therefore never
 publishes its events.
+
+**Waking the relay (PostgreSQL).** The first outbox row of a transaction also issues
+``SELECT pg_notify('outbox', '')`` in that same transaction (:func:`notify_relay`). PostgreSQL delivers a
+notification only when its transaction commits, and never for one that rolls back, so a listening relay
+(``events.wakeup``) wakes exactly when there is a committed row to publish, milliseconds after the
+commit, instead of at its next poll. It costs one statement per writing transaction (not per event:
+the notification is issued once, and PostgreSQL folds identical ones anyway), and no migration: a
+trigger would do the same from inside the database, but would fire per row. Replays (``sent_at`` back
+to NULL) notify too. SQLite has no notification between processes; its relay watches the database's
+commit counter instead (``events.wakeup``).
 """
 
 from __future__ import annotations
@@ -11,11 +21,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy import event, text, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from events.models import OutboxEvent
 from marketplace.db import utcnow
+
+NOTIFY_CHANNEL = "outbox"  # the channel the relays LISTEN on (events.wakeup)
+_NOTIFIED = "pk_outbox_notified"
 
 
 def topic_for(event_type: str) -> str:
@@ -48,7 +61,29 @@ def record(
         occurred_at=utcnow(),
     )
     session.add(row)
+    notify_relay(session)
     return row
+
+
+def notify_relay(session: Session) -> None:
+    """On PostgreSQL, have this transaction wake the relays when it commits (once per transaction).
+
+    ``pg_notify`` is queued by the transaction and sent at its commit; a rollback discards it. Nothing
+    is flushed here, so recording an event still only adds a row to the unit of work.
+    """
+    if session.info.get(_NOTIFIED):
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    if not session.in_nested_transaction():  # a savepoint rolled back would take its notification along
+        session.info[_NOTIFIED] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_notified(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(_NOTIFIED, None)  # the next transaction notifies again
 
 
 def mark_for_replay(session: Session, since: datetime, event_type: str | None = None) -> int:
@@ -62,4 +97,6 @@ def mark_for_replay(session: Session, since: datetime, event_type: str | None = 
         topic_for(event_type)  # unknown types are an error, not "0 events"
         stmt = stmt.where(OutboxEvent.type == event_type)
     result = session.execute(stmt.values(sent_at=None), execution_options={"synchronize_session": False})
+    if result.rowcount:
+        notify_relay(session)
     return int(result.rowcount or 0)

@@ -15,6 +15,18 @@ by two relays at once, and a transaction-scoped advisory lock lets one relay pub
 later batch cannot overtake an earlier one (the others are hot standbys). SQLite runs a single relay:
 it reads in one short transaction and stamps in another, never holding a lock while talking to Kafka.
 
+Waking up: an idle relay does not poll the outbox table every half second. It waits on the database's
+own commit signal (``events.wakeup``): on PostgreSQL a ``LISTEN outbox`` connection, notified by the
+writing transaction itself (``pg_notify`` in ``events.outbox.record``, delivered on commit); on SQLite
+the commit counter ``PRAGMA data_version``, read every 20 ms, because SQLite has no notification
+between processes and this is a separate process (the reasons are in ``events.wakeup``). Either way it
+wakes within milliseconds of a commit, and still claims the table every ``poll_interval`` (5 s) as a
+fallback, so a lost notification or a broken LISTEN connection only delays, never strands, a row.
+
+Throughput: a batch is one claim (up to ``batch_size`` rows, in id order), every row handed to the
+producer, one ``flush`` (a request per partition, not a linger wait per row), the futures checked in
+order, and one ``UPDATE … WHERE id IN (…)`` stamping the acknowledged prefix.
+
 A broker that lost its topics (the in-memory broker restarted): the relay runs its ``watch``
 (``events.recovery.BrokerWatch``) every ``watch_interval`` seconds, also while it backs off, so it
 re-creates the topics and re-queues the events nobody received as soon as the broker is back, before
@@ -36,6 +48,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from events.backoff import Backoff
 from events.models import OutboxEvent
+from events.wakeup import Wakeup
 from marketplace.db import is_sqlite, utcnow
 
 log = logging.getLogger(__name__)
@@ -62,14 +75,16 @@ class Relay:
         self,
         session_factory: sessionmaker[Session] | Callable[[], Session],
         producer_factory: Callable[[], Any],
-        batch_size: int = 100,
-        poll_interval: float = 0.5,
+        batch_size: int = 500,
+        poll_interval: float = 5.0,
         *,
         send_timeout: float = 15.0,
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
         watch: Callable[[], list[str]] | None = None,
         watch_interval: float = 2.0,
+        wakeup: Wakeup | None = None,
+        wake_on_commit: bool = True,
     ):
         self._session_factory = session_factory
         self._producer_factory = producer_factory
@@ -81,6 +96,10 @@ class Relay:
         self.watch = watch
         self.watch_interval = watch_interval
         self._watched_at = float("-inf")
+        # ``wakeup``: given (tests), or the database's own commit signal, built when the loop starts;
+        # ``wake_on_commit=False`` leaves only the poll (what the relay did before).
+        self.wakeup = wakeup
+        self.wake_on_commit = wake_on_commit
 
     # --- one batch -----------------------------------------------------------------------------------
 
@@ -143,6 +162,11 @@ class Relay:
                 futures.append((row.id, producer.send(row.topic, key=row.key.encode(), value=row.payload.encode())))
         except (KafkaError, OSError) as exc:
             failure = (pending[len(futures)].id, exc)
+        if futures and failure is None:
+            try:  # one flush for the batch: send what lingers now, and wait for it all at once
+                producer.flush(timeout=self.send_timeout)
+            except (KafkaError, OSError):
+                log.debug("flush did not finish; the futures say which rows were acknowledged", exc_info=True)
         sent: list[int] = []
         for row_id, future in futures:
             try:
@@ -174,7 +198,9 @@ class Relay:
 
     def run_forever(self, stop_event: threading.Event) -> None:
         """Publish until ``stop_event`` is set; back off on broker or database errors, never busy-loop."""
-        log.info("relay started (batch %d, poll every %.1fs)", self.batch_size, self.poll_interval)
+        wakeup = self._start_wakeup()
+        log.info("relay started (batch %d, woken by %s, fallback poll every %.1fs)", self.batch_size,
+                 type(wakeup).__name__, self.poll_interval)
         try:
             while not stop_event.is_set():
                 if time.monotonic() - self._watched_at >= self.watch_interval:
@@ -188,10 +214,34 @@ class Relay:
                     continue
                 self.backoff.reset()
                 if count < self.batch_size:
-                    stop_event.wait(self.poll_interval)
+                    timeout = self.poll_interval
+                    if self.watch is not None:
+                        timeout = min(timeout, max(0.0, self._watched_at + self.watch_interval - time.monotonic()))
+                    wakeup.wait(timeout, stop_event)
         finally:
+            wakeup.close()
             self.close()
             log.info("relay stopped")
+
+    def _start_wakeup(self) -> Wakeup:
+        """The commit signal to wait on, listening before the first claim (see ``events.wakeup``)."""
+        from events.outbox import NOTIFY_CHANNEL
+        from events.wakeup import PollOnly, wakeup_for
+
+        wakeup = self.wakeup
+        if wakeup is None:
+            wakeup = PollOnly()
+            if self.wake_on_commit:
+                try:
+                    session = self._session_factory()
+                    try:
+                        wakeup = wakeup_for(session.get_bind().engine, channel=NOTIFY_CHANNEL)
+                    finally:
+                        session.close()
+                    wakeup.start()
+                except Exception as exc:  # noqa: BLE001 - the database is away: poll; the wakeup retries
+                    log.warning("relay: cannot watch for commits yet (%r); polling meanwhile", exc)
+        return wakeup
 
     def run_watch(self) -> bool:
         """Run the broker watch (if any); False when the broker did not answer it."""

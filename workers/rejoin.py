@@ -86,7 +86,8 @@ class TopicRewind(ConsumerRebalanceListener):
     # --- ConsumerRebalanceListener -------------------------------------------------------------------
 
     def on_partitions_revoked(self, revoked: Any) -> None:
-        """Nothing to do: offsets are committed per event, never in bulk at a rebalance."""
+        """Nothing to do: a poll's offsets are committed before the next poll (where rebalances happen),
+        so none are pending here."""
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         if self.consumer is not None:
@@ -126,7 +127,7 @@ class Membership:
         self.consumer: Any = None
         self._unstable_since: float | None = None
 
-    def poll(self, timeout_ms: int) -> dict[Any, list[Any]]:
+    def poll(self, timeout_ms: int, max_records: int | None = None) -> dict[Any, list[Any]]:
         """One poll; ``{}`` (records dropped, read again) when the consumer was just replaced.
 
         Raises ``KafkaError`` when the broker is away (the runner backs off and polls again).
@@ -135,7 +136,7 @@ class Membership:
             self.consumer = self._open(self.group_id)
             self.rewind.attach(self.consumer)
             self._unstable_since = None
-        batch = self.consumer.poll(timeout_ms=timeout_ms)
+        batch = self.consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
         if self.rewind.check():
             from events.kafka import incarnation_group
 

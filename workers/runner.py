@@ -1,10 +1,28 @@
-"""The consumer loop every worker runs: poll → validate → handle (with the inbox) → commit → offset.
+"""The consumer loop every worker runs: poll → validate → handle (with the inbox) → commit → offsets.
 
 Guarantees (ARCHITECTURE.md §1, STYLE habit 5):
 
-- **Effects exactly once.** The handler's effect and the inbox row commit in one DB transaction; the
-  Kafka offset is committed afterwards. A crash in between redelivers the event, the inbox row is
+- **Effects exactly once.** A handler's effect and its event's inbox row commit in one DB transaction;
+  the Kafka offsets are committed afterwards. A crash in between redelivers the event, the inbox row is
   found, the event is skipped and its offset committed.
+- **Batches.** A poll (up to ``max_poll_records``, 500, fewer when handlers are slow: a poll is sized to
+  take at most a sixth of ``max_poll_interval_ms``) is handled partition by partition, in offset order,
+  in *chunks*: one transaction claims the chunk's inbox rows in one statement
+  (``inbox.claim_batch``: ``INSERT … ON CONFLICT DO NOTHING RETURNING``, so duplicates are skipped in
+  bulk), runs the handlers one after the other (each from an empty identity map, with a context of its
+  own) and commits once. A chunk holds about ``commit_interval`` (50 ms) of measured handler time, so
+  slow handlers (a gateway call) commit nearly one by one and never keep a whole poll's effects, and
+  the rows they lock, waiting. The offsets of the whole poll are committed once, after every effect in
+  it committed (and before a failing event's retries, for what came before it).
+- **What a crash mid-batch redelivers**: everything after the last committed offsets, i.e. at most the
+  poll being handled (and nothing of an earlier poll). Of that, the chunks that committed are found in
+  the inbox and skipped (one ``claim_batch`` says so); the chunk that was open when the process died
+  rolled back as a whole, so its events are applied for the first time. Nothing is applied twice, and
+  nothing after an event is applied before it (per partition).
+- **A handler that raises in a chunk** rolls the whole chunk back. The events before it are applied
+  again in a chunk of their own (their handlers ran, in a transaction that never committed: outside
+  calls carry idempotency keys, ARCHITECTURE.md §1), then the failed event goes alone through the
+  per-event path below (its chunk run was attempt 1), then the rest of the poll, in order.
 - **Poison never blocks a partition.** An envelope that does not validate goes to ``<topic>.dlq`` at
   once; a handler that keeps raising is retried ``max_attempts`` times with backoff, then its event goes
   to the DLQ with the error in the headers. The offset is committed only once the DLQ acknowledged, so
@@ -21,10 +39,10 @@ Guarantees (ARCHITECTURE.md §1, STYLE habit 5):
 - **Background tasks** a worker declares (``Worker.background_tasks``, e.g. the sandbox's webhook
   delivery) run in threads beside the consumer from ``run()`` until it returns; they share its stop
   event, so SIGTERM stops them too, and ``run()`` waits for them before it returns.
-- **One commit per event, the runner's.** Each handler gets a ``HandlerContext`` (this attempt's
-  session, the settings, the clock and the gateways built once by the worker's factory). A handler that
-  commits or rolls back the session itself fails that attempt, so an effect never commits without its
-  inbox row, nor an inbox row without the whole effect.
+- **The runner's commits only.** Each handler gets a ``HandlerContext`` (the chunk's session, the
+  settings, the clock and the gateways built once by the worker's factory). A handler that commits or
+  rolls back the session itself fails that attempt, so an effect never commits without its inbox row,
+  nor an inbox row without the whole effect.
 """
 
 from __future__ import annotations
@@ -32,13 +50,14 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from events.backoff import Backoff
@@ -51,6 +70,9 @@ from workers import inbox
 from workers.worker import BackgroundTask, Clock, Dependencies, Handler, HandlerContext, Worker
 
 log = logging.getLogger(__name__)
+
+#: a polled message, its envelope (None: invalid) and this worker's handler for its type (None: ignored)
+_Entry = tuple[Any, "dict[str, Any] | None", "Handler | None"]
 
 __all__ = ["ConsumerRunner", "Handler", "HandlerCommitted", "Outcome"]
 
@@ -93,6 +115,8 @@ class ConsumerRunner:
         background: Sequence[BackgroundTask] = (),
         topic_check_interval: float = 2.0,
         rejoin_after: float | None = None,
+        commit_interval: float = 0.05,
+        max_poll_records: int = 500,
     ):
         if not bootstrap_servers:
             raise ValueError("KAFKA_BOOTSTRAP_SERVERS is not set")
@@ -122,8 +146,14 @@ class ConsumerRunner:
         self.rejoin_after = rejoin_after if rejoin_after is not None else (
             self.consumer_overrides.get("max_poll_interval_ms", MAX_POLL_INTERVAL_MS) + 2 * session_timeout_ms
         ) / 1000
+        # A chunk's transaction commits once this many seconds of handlers have run (see _apply_entries).
+        self.commit_interval = commit_interval
+        self.max_poll_records = max(1, max_poll_records)
+        self._per_event = 0.0  # seconds a polled record took, smoothed (sizes the next poll)
+        self._handler_seconds = commit_interval / 16  # a handler's time, smoothed (sizes the chunks)
         self._stop = threading.Event()
         self._dlq_producer: Any = None
+        self._failed_once: dict[str, BaseException] = {}  # event id → its handler's error in a chunk
 
     @classmethod
     def for_worker(
@@ -207,16 +237,20 @@ class ConsumerRunner:
         try:
             while not self._stop.is_set():
                 try:
-                    batch = membership.poll(self.poll_timeout_ms)
+                    batch = membership.poll(self.poll_timeout_ms, self._poll_size())
                 except KafkaError as exc:  # broker away or group coordinator moving: wait, poll again
                     delay = backoff.next()
                     log.warning("poll failed (%r); retrying in %.1fs", exc, delay)
                     self._stop.wait(delay)
                     continue
                 backoff.reset()
-                for tp, messages in batch.items():
-                    if not self._run_partition(membership.consumer, tp, messages):
-                        return
+                if not batch:
+                    continue
+                started = time.monotonic()
+                if not self._run_poll(membership.consumer, batch):
+                    return
+                took = (time.monotonic() - started) / sum(map(len, batch.values()))
+                self._per_event = 0.5 * self._per_event + 0.5 * took
         finally:
             membership.close()
             self._close_dlq_producer()
@@ -237,34 +271,166 @@ class ConsumerRunner:
                 if self._stop.wait(delay):
                     return False
 
-    def _run_partition(self, kafka_consumer: Any, tp: Any, messages: list[Any]) -> bool:
-        """Handle one partition's messages in order; False when the worker must stop now."""
+    def _poll_size(self) -> int:
+        """How many records to ask the next poll for: ``max_poll_records``, fewer when handlers are slow, so
+        a poll's records are handled in a fraction (a sixth) of ``max_poll_interval_ms`` — past it the
+        group would count this member dead and rebalance."""
+        interval = self.consumer_overrides.get("max_poll_interval_ms", MAX_POLL_INTERVAL_MS) / 1000
+        return max(1, min(self.max_poll_records, int(interval / 6 / max(self._per_event, 1e-6))))
+
+    def _run_poll(self, kafka_consumer: Any, batch: Mapping[Any, list[Any]]) -> bool:
+        """Handle one poll's records, partition by partition, in order; then commit their offsets at once.
+
+        False when the worker must stop now (the offsets of what was finished are committed first).
+        """
+        offsets: dict[Any, int] = {}
+        try:
+            for tp, messages in batch.items():
+                if not self._run_partition(kafka_consumer, tp, messages, offsets):
+                    return False
+            return True
+        finally:
+            self._commit_offsets(kafka_consumer, offsets)
+
+    def _run_partition(self, kafka_consumer: Any, tp: Any, messages: list[Any], offsets: dict[Any, int]) -> bool:
+        """Handle one partition's messages in order: in chunks, each one DB transaction (``_apply_chunk``);
+        a message the fast path cannot take (invalid, or its handler failed) alone, with retries and the
+        DLQ (``handle_message``). ``offsets[tp]`` follows what is finished. False when stopping."""
+        pending: list[_Entry] = []
+        for msg in messages:
+            try:
+                envelope: dict[str, Any] | None = decode(msg.value)
+            except InvalidEvent:
+                envelope = None  # handle_message sends it to the DLQ, in its turn
+            pending.append((msg, envelope, self.handlers.get(envelope["type"]) if envelope else None))
+        while pending:
+            if self._stop.is_set():
+                return False
+            done, attempts = self._apply_chunk(pending)
+            if done:
+                offsets[tp] = pending[done - 1][0].offset + 1
+                pending = pending[done:]
+            if attempts is None:
+                continue
+            msg = pending[0][0]
+            # The retries may take a while: what is finished before this message is acknowledged first.
+            self._commit_offsets(kafka_consumer, offsets)
+            outcome = self.handle_message(msg, attempts_done=attempts)
+            if outcome is Outcome.ABANDONED:
+                return False
+            offsets[tp] = msg.offset + 1
+            pending = pending[1:]
+        return True
+
+    def _commit_offsets(self, kafka_consumer: Any, offsets: dict[Any, int]) -> None:
+        """Commit ``offsets`` (every effect before them is committed in the database), then forget them."""
         from kafka import OffsetAndMetadata
         from kafka.errors import CommitFailedError, KafkaError
 
-        for msg in messages:
-            if self._stop.is_set():
-                return False
-            outcome = self.handle_message(msg)
-            if outcome is Outcome.ABANDONED:
-                return False
+        if not offsets:
+            return
+        try:
+            kafka_consumer.commit({tp: OffsetAndMetadata(offset, None, -1) for tp, offset in offsets.items()})
+        except (CommitFailedError, KafkaError) as exc:
+            # Rebalanced away (or a broker hiccup): the effects are in the inbox, so whoever reads these
+            # partitions next from their last committed offset skips them; a partition still ours is
+            # covered by the next commit (an offset acknowledges everything before it).
+            log.warning("offset commit failed for %s: %r", sorted(str(tp) for tp in offsets), exc)
+        offsets.clear()
+
+    def _apply_chunk(self, pending: list[_Entry]) -> tuple[int, int | None]:
+        """Apply a prefix of ``pending`` in one transaction (``_apply_entries``). Returns how many it
+        finished (applied, duplicates, types this worker ignores) and, when the next one must go the slow
+        way (``handle_message``), how many attempts it already had (0: invalid, or the database is away;
+        1: its handler raised in a chunk), else None.
+
+        The prefix stops before an invalid event and holds about ``commit_interval`` seconds of handler
+        time (measured), so a slow handler never keeps a whole poll's effects, and the rows they
+        locked, uncommitted. A handler that raises rolls its chunk back; the events before it are
+        applied again in a chunk of their own (their handlers ran in a transaction that did not commit),
+        and the failed one then goes alone, with its retries and the DLQ, before anything after it."""
+        size = max(1, min(len(pending), int(self.commit_interval / max(self._handler_seconds, 1e-6))))
+        entries = pending[:size]
+        for index, (_msg, envelope, handler) in enumerate(entries):
+            if envelope is None or (handler is not None and envelope["id"] in self._failed_once):
+                entries = entries[:index]
+                break
+        if not entries:
+            return 0, 0 if pending[0][1] is None else 1
+        while entries:
             try:
-                kafka_consumer.commit({tp: OffsetAndMetadata(msg.offset + 1, None, -1)})
-            except (CommitFailedError, KafkaError) as exc:
-                # Rebalanced away (or broker hiccup): the event's effect is in the inbox, so whoever
-                # gets the partition next skips it. Rewind so nothing fetched after it is skipped.
-                log.warning("offset commit failed on %s@%d: %r", tp, msg.offset, exc)
+                done, failed = self._apply_entries(entries)
+            except SQLAlchemyError as exc:  # database away (or worse): the slow path waits and retries
+                log.warning("%s: could not apply a batch (%s); one event at a time", self.consumer, exc)
+                return 0, 0
+            if failed is None:
+                return done, None
+            if failed == 0:
+                return 0, 1
+            entries = entries[:failed]
+        return 0, 0
+
+    def _apply_entries(self, entries: list[_Entry]) -> tuple[int, int | None]:
+        """One transaction: claim the inbox rows in bulk, run the handlers in order, commit once.
+
+        Returns ``(len(entries), None)``, or ``(0, i)`` when the handler of ``entries[i]`` raised and
+        nothing was committed."""
+        applied: list[dict[str, Any]] = []
+        session = self.session_factory()
+        owned: _OwnedTransaction | None = None
+        try:
+            claimed = inbox.claim_batch(
+                session, self.consumer, [e["id"] for _, e, handler in entries if handler is not None and e]
+            )
+            owned = _OwnedTransaction(session)
+            started = time.monotonic()
+            for index, (_msg, envelope, handler) in enumerate(entries):
+                if handler is None or envelope is None:
+                    continue
+                if envelope["id"] not in claimed:
+                    log.info("%s already processed %s; skipping", self.consumer, envelope["id"])
+                    continue
+                claimed.discard(envelope["id"])  # a second copy in the same chunk is a duplicate
                 try:
-                    kafka_consumer.seek(tp, msg.offset)
-                except (KafkaError, AssertionError, ValueError):
-                    log.debug("seek after failed commit not possible", exc_info=True)
-                return True
-        return True
+                    with owned:
+                        handler(self.context(session, 1), envelope)
+                        session.flush()  # its statements fail here, as its own attempt, not the next one's
+                except OperationalError:
+                    raise  # the database, not the handler: not an attempt
+                except Exception as exc:  # noqa: BLE001 - attempt 1 failed: handle_message retries it
+                    log.warning("handler for %s %s failed (attempt 1/%d): %r", envelope["type"], envelope["id"],
+                                self.max_attempts, exc, exc_info=self.max_attempts == 1)
+                    self._failed_once[envelope["id"]] = exc
+                    session.rollback()
+                    return 0, index
+                applied.append(envelope)
+                # The next handler starts from an empty identity map, as in a session of its own: what
+                # this one loaded is not handed to it (it reads the rows again, with its own locks).
+                session.expunge_all()
+            if applied:
+                took = (time.monotonic() - started) / len(applied)
+                self._handler_seconds = 0.7 * self._handler_seconds + 0.3 * took
+            owned.release()
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            if owned is not None:
+                owned.release()
+            session.close()
+        if self.after_effect is not None:
+            for envelope in applied:
+                self.after_effect(envelope)
+        return len(entries), None
 
     # --- one message ---------------------------------------------------------------------------------
 
-    def handle_message(self, msg: Any) -> Outcome:
-        """Validate, dedupe, apply (with retries), or dead-letter one Kafka message."""
+    def handle_message(self, msg: Any, attempts_done: int = 0) -> Outcome:
+        """Validate, dedupe, apply (with retries), or dead-letter one Kafka message, in its own transaction.
+
+        ``attempts_done``: attempts its handler already had in a chunk (``_apply_chunk``), counted
+        against ``max_attempts``."""
         try:
             envelope = decode(msg.value)
         except InvalidEvent as exc:
@@ -275,7 +441,13 @@ class ConsumerRunner:
             return Outcome.IGNORED
         backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
         db_backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
-        attempt = 0
+        attempt = attempts_done
+        first_error = self._failed_once.pop(envelope["id"], None)
+        if attempt and first_error is not None:
+            if attempt >= self.max_attempts:
+                return self._dead_letter(msg, "handler_failed", f"{type(first_error).__name__}: {first_error}", attempt)
+            if self._stop.wait(backoff.next()):
+                return Outcome.ABANDONED
         while True:
             try:
                 return self._apply(handler, envelope, attempt + 1)
@@ -359,6 +531,34 @@ class ConsumerRunner:
                 producer.close(timeout=2)
             except Exception:  # noqa: BLE001 - discarding a broken producer
                 log.debug("closing the DLQ producer raised", exc_info=True)
+
+
+class _OwnedTransaction:
+    """``_runner_owns_the_transaction`` for a chunk: the commit listener is installed once for all its
+    handlers (``with owned:`` around each checks that the transaction is still the runner's)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.transaction = session.get_transaction()
+        event.listen(session, "before_commit", _refuse_commit)
+        self._listening = True
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None and self.session.get_transaction() is not self.transaction:
+            raise HandlerCommitted("a handler must not end the transaction (commit or rollback): the runner does")
+
+    def release(self) -> None:
+        if self._listening:
+            event.remove(self.session, "before_commit", _refuse_commit)
+            self._listening = False
+
+
+def _refuse_commit(session: Session) -> None:
+    if not session.in_nested_transaction():
+        raise HandlerCommitted("a handler must not commit: the runner commits its effect with the inbox row")
 
 
 @contextmanager

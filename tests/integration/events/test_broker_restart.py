@@ -50,18 +50,28 @@ def in_thread(target: Any, what: str) -> Iterator[None]:
 
 class HeldRunner(ConsumerRunner):
     """The slow consumer: each message waits for ``gate`` before it is handled (outside any transaction,
-    so SQLite's one writer is not held), so the test can keep published events in flight."""
+    so SQLite's one writer is not held), one per chunk, so the test can keep published events in flight."""
 
     def __init__(self, gate: threading.Event, **kwargs: Any):
         super().__init__(**kwargs)
         self.gate = gate
 
-    def handle_message(self, msg: Any) -> Any:
+    def _held(self) -> bool:
         while not self.gate.wait(0.1):
             if self._stop.is_set():
-                return Outcome.ABANDONED
+                return False
         time.sleep(0.02)
-        return super().handle_message(msg)
+        return True
+
+    def _apply_chunk(self, pending: list[Any]) -> tuple[int, int | None]:
+        if not self._held():
+            return 0, None  # stopping: the runner sees it and abandons the rest
+        return super()._apply_chunk(pending[:1])
+
+    def handle_message(self, msg: Any, attempts_done: int = 0) -> Any:
+        if not self._held():
+            return Outcome.ABANDONED
+        return super().handle_message(msg, attempts_done)
 
 
 def _effects_by_consumer(session_factory: Any) -> dict[str, dict[str, int]]:

@@ -133,3 +133,31 @@ def test_two_relays_never_publish_a_row_twice(session_factory, bootstrap, backen
     for key in (b"1", b"2", b"3"):
         per_key = [json.loads(m.value)["id"] for m in messages if m.key == key]
         assert per_key == [e for e, k in zip(expected, (1, 1, 2, 2, 3, 3, 1, 2, 3, 1)) if str(k).encode() == key]
+
+
+def test_a_commit_wakes_the_idle_relay_long_before_its_fallback_poll(session_factory, bootstrap):
+    """PostgreSQL: the writing transaction's NOTIFY; SQLite: the commit counter (events.wakeup)."""
+    topic = unique("relay-wake")
+    ensure_topics(bootstrap, [topic])
+    relay = Relay(session_factory, relay_producer_factory(bootstrap, [topic]), poll_interval=30)
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run_forever, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        time.sleep(1.0)  # the relay found nothing and waits: its next poll is 30 s away
+        with session_factory() as session:
+            event_id = record_on(session, topic, key=5).event_id
+            session.commit()
+        committed = time.monotonic()
+
+        def sent() -> bool:
+            with session_factory() as session:
+                return session.scalar(select(OutboxEvent.sent_at).where(OutboxEvent.event_id == event_id)) is not None
+
+        wait_for(sent, 10, "the relay to publish the committed event")
+        assert time.monotonic() - committed < 10  # woken by the commit, not by the 30 s poll
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+    assert not thread.is_alive()
+    assert _ids(consume_all(bootstrap, topic, expect=1)) == [event_id]
