@@ -272,6 +272,11 @@ def main() -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"benchmark": "pipeline", **results}, indent=2))
+    elif args.code is None:  # a run of its own (not one half of --compare): into bench/results/
+        sys.path.insert(0, str(ROOT))
+        from bench.harness import write_results
+
+        print(f"results: {write_results('pipeline', results)}")
 
 
 if __name__ == "__main__":
