@@ -69,6 +69,10 @@ class Settings:
     # served (changes drop it at once), and how many copies
     page_cache_seconds: int = 30
     page_cache_entries: int = 512
+    # gunicorn (marketplace.webserver): worker class, processes, threads per process
+    web_worker_class: str = "gthread"
+    web_workers: int = 2
+    web_threads: int = 8
     api_token_ttl_hours: int = 24 * 30
     session_cookie_secure: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
@@ -160,6 +164,9 @@ class Settings:
             trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 0),
             page_cache_seconds=_int(env, "PAGE_CACHE_SECONDS", 30),
             page_cache_entries=_int(env, "PAGE_CACHE_ENTRIES", 512),
+            web_worker_class=env.get("WEB_WORKER_CLASS") or "gthread",
+            web_workers=_int(env, "WEB_WORKERS", 2),
+            web_threads=_int(env, "WEB_THREADS", 8),
             api_token_ttl_hours=_int(env, "API_TOKEN_TTL_HOURS", 24 * 30),
             session_cookie_secure=_bool(env, "SESSION_COOKIE_SECURE", True),
             public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
