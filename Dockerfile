@@ -36,4 +36,6 @@ WORKDIR /home/app
 EXPOSE 8000
 # No HEALTHCHECK here: only `web` serves HTTP; docker-compose.yml gives it one on /readyz.
 ENTRYPOINT ["marketplace"]
-CMD ["web", "--host", "0.0.0.0", "--port", "8000", "--workers", "4"]
+# gunicorn's worker class, processes and threads: WEB_WORKER_CLASS, WEB_WORKERS, WEB_THREADS (README)
+ENV WEB_WORKERS=4
+CMD ["web", "--host", "0.0.0.0", "--port", "8000"]

@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "pipeline": ("pipeline_bench.py", ["--n", "300", "--samples", "10"]),
     "checkout": ("checkout_bench.py", ["--n", "200", "--samples", "10"]),
     "upload": ("upload_bench.py", ["--rounds", "1", "--idle-seconds", "2", "--image", "jpeg40"]),
+    "storefront": ("storefront_bench.py", ["--duration", "3"]),
 }
 
 

@@ -53,11 +53,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     limiter.init_app(app)
 
-    from marketplace import headers, i18n
+    from marketplace import headers, i18n, pagecache
     from marketplace.accounts import security
 
     i18n.init_app(app)
     security.init_app(app)
+    pagecache.init_app(app)
 
     api = make_api(app)  # our error shape, per-operation security (marketplace/apidoc.py)
     app.extensions["api"] = api

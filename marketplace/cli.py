@@ -89,18 +89,26 @@ def create_admin(email: str, password: str, name: str) -> None:
 @main.command("web")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1),
-              help="Threads per worker; keep it above IMAGE_WORKERS + IMAGE_QUEUE (photo uploads wait in one).")
-def web(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the storefront under gunicorn (threaded workers, see marketplace.media.pool)."""
+@click.option("--workers", type=click.IntRange(1), help="Processes (default: WEB_WORKERS, 2).")
+@click.option("--worker-class", type=click.Choice(["gthread", "sync"]),
+              help="gunicorn worker class (default: WEB_WORKER_CLASS, gthread).")
+@click.option("--threads", type=click.IntRange(1),
+              help="Threads per worker (default: WEB_THREADS, 8); keep it above IMAGE_WORKERS + IMAGE_QUEUE.")
+def web(host: str, port: int, workers: int | None, worker_class: str | None, threads: int | None) -> None:
+    """Serve the storefront under gunicorn (see marketplace.webserver for the worker settings)."""
     import os
 
-    os.execvp(
-        sys.executable,
-        [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-         "--worker-class", "gthread", "--threads", str(threads), "--access-logfile", "-", "marketplace.wsgi:app"],
-    )
+    from marketplace import webserver
+
+    settings = Settings.from_env()
+    argv = webserver.gunicorn_argv(settings, host, port, workers=workers, worker_class=worker_class,
+                                   threads=threads)
+    chosen_class = argv[argv.index("--worker-class") + 1]
+    for problem in webserver.check(settings, worker_class=chosen_class, threads=threads or settings.web_threads):
+        if chosen_class not in webserver.WORKER_CLASSES:
+            raise click.ClickException(problem)
+        click.echo(f"warning: {problem}", err=True)
+    os.execvp(sys.executable, [*argv, "--access-logfile", "-", "marketplace.wsgi:app"])
 
 
 def _register_command_modules() -> None:

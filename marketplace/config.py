@@ -65,6 +65,14 @@ class Settings:
     session_idle_hours: int = 24 * 7
     session_max_days: int = 30
     trusted_proxy_hops: int = 0  # proxies in front that set X-Forwarded-For/-Proto (ProxyFix)
+    # anonymous catalogue pages kept per web process (marketplace.pagecache): the longest a copy is
+    # served (changes drop it at once), and how many copies
+    page_cache_seconds: int = 30
+    page_cache_entries: int = 512
+    # gunicorn (marketplace.webserver): worker class, processes, threads per process
+    web_worker_class: str = "gthread"
+    web_workers: int = 2
+    web_threads: int = 8
     api_token_ttl_hours: int = 24 * 30
     session_cookie_secure: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
@@ -154,6 +162,11 @@ class Settings:
             session_idle_hours=_int(env, "SESSION_IDLE_HOURS", 24 * 7),
             session_max_days=_int(env, "SESSION_MAX_DAYS", 30),
             trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 0),
+            page_cache_seconds=_int(env, "PAGE_CACHE_SECONDS", 30),
+            page_cache_entries=_int(env, "PAGE_CACHE_ENTRIES", 512),
+            web_worker_class=env.get("WEB_WORKER_CLASS") or "gthread",
+            web_workers=_int(env, "WEB_WORKERS", 2),
+            web_threads=_int(env, "WEB_THREADS", 8),
             api_token_ttl_hours=_int(env, "API_TOKEN_TTL_HOURS", 24 * 30),
             session_cookie_secure=_bool(env, "SESSION_COOKIE_SECURE", True),
             public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),

@@ -186,6 +186,13 @@ class MarketplaceFlask(Flask):
             _end_transaction(commit=False)
             raise
 
+    def process_response(self, response: Response) -> Response:  # type: ignore[override]
+        """After the ``after_request`` hooks and the session cookie: who may keep a copy of the answer
+        (:func:`marketplace.pagecache.cache_headers`), decided once every cookie it sets is known."""
+        from marketplace import pagecache
+
+        return pagecache.cache_headers(super().process_response(response))
+
 
 def _end_transaction(*, commit: bool) -> None:
     session = g.get("db_session")

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from marketplace import pagecache
 from marketplace.catalog import schemas, services
 from marketplace.db import get_session
 
@@ -13,6 +14,7 @@ bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1", description="Catal
 
 
 @bp.route("/listings", methods=["GET"])
+@pagecache.anonymous
 @bp.arguments(schemas.SearchQuery, location="query")
 @bp.response(200, schemas.SearchPage)
 def search(query: dict[str, Any]) -> Any:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, render_template, request, url_for
 from marshmallow import EXCLUDE, ValidationError
 
+from marketplace import pagecache
 from marketplace.accounts.security import current_user
 from marketplace.catalog import schemas, services
 from marketplace.db import get_session
@@ -41,6 +42,7 @@ def _filter_choices() -> dict[str, Any]:
 
 
 @bp.route("/")
+@pagecache.anonymous
 def home() -> Any:
     """The programme, the newest approved listings, and ways to browse by place and category."""
     session = get_session()
@@ -58,6 +60,7 @@ def _result(result: services.SearchResult) -> dict[str, Any]:
 
 
 @bp.route("/search")
+@pagecache.anonymous
 def search() -> Any:
     """Search approved listings with the API's filters (a GET form, so results can be shared)."""
     args = {k: v for k, v in request.args.items() if k in schemas.SearchQuery().fields}
@@ -79,6 +82,7 @@ def _page_url(args: dict[str, str]) -> Any:
 
 
 @bp.route("/listings/<int:listing_id>")
+@pagecache.anonymous
 def listing(listing_id: int) -> Any:
     """One listing: public when approved; its artisan and admins may preview other statuses.
 

@@ -40,10 +40,13 @@ class _Stop(BaseException):
 def child_specs(host: str, port: int, var_dir: Path) -> list[ChildSpec]:
     import gunicorn
 
-    # Threaded workers: a photo upload waits for the bounded image pool (marketplace.media.pool) in one
-    # thread while the others keep answering; 8 threads > IMAGE_WORKERS + IMAGE_QUEUE (5 by default).
-    web = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
-           "--worker-class", "gthread", "--threads", "8", "--graceful-timeout", "10"]
+    from marketplace import webserver
+    from marketplace.config import Settings
+
+    # WEB_WORKER_CLASS / WEB_WORKERS / WEB_THREADS as ``marketplace web`` reads them: by default threaded
+    # workers, so a photo upload waits for the bounded image pool (marketplace.media.pool) in one thread
+    # while the others keep answering; 8 threads > IMAGE_WORKERS + IMAGE_QUEUE (5 by default).
+    web = [*webserver.gunicorn_argv(Settings.from_env(), host, port), "--graceful-timeout", "10"]
     if tuple(gunicorn.version_info[:2]) >= (25, 1):  # one control socket per run, not one per user
         web += ["--control-socket", str(var_dir / "gunicorn.ctl")]
     cli = [sys.executable, "-m", "marketplace.cli"]
