@@ -7,7 +7,7 @@ most shipped; plus listings and their moderation decisions. Rows are written wit
 (``executemany``) in a throwaway PostgreSQL schema (``TEST_DATABASE_URL``) or a temporary SQLite file.
 Then it times the report in-process (``services.report`` alone, no HTTP, with the time of each SQL
 statement it runs) and calls the API through the app (an admin's bearer token) for each grouping over one
-year and over the two years, JSON and CSV, and prints p50/max of ``--repeat`` calls. ``--explain FILE``
+year, over the two years (JSON and CSV) and over one month, and prints p50/max of ``--repeat`` calls. ``--explain FILE``
 writes PostgreSQL's ``EXPLAIN (ANALYZE, BUFFERS)`` of every statement of one report (kelurahan, one year).
 
 A benchmark, not a test: nothing asserts on the numbers. Record runs in bench/README.md.
@@ -131,7 +131,8 @@ def populate(url: str, n_orders: int, n_shops: int, seed: int = 13) -> None:
     print(f"seeded {n_orders} orders, {so_id} seller orders, {len(entries)} ledger entries, {len(refunds)} refunds")
 
 
-PERIODS = (("1 year", date(2026, 1, 1), date(2026, 12, 31)), ("2 years", date(2025, 1, 1), date(2026, 12, 31)))
+PERIODS = (("1 year", date(2026, 1, 1), date(2026, 12, 31)), ("2 years", date(2025, 1, 1), date(2026, 12, 31)),
+           ("1 month", date(2026, 6, 1), date(2026, 6, 30)))
 
 
 class Statements:
@@ -181,11 +182,14 @@ def in_process(url: str, repeat: int) -> None:
                     session.rollback()
                     session.close()
                     statements.recording = False
-            print(f"| {group}, {label} | {statistics.median(times):.0f} | {max(times):.0f} | {len(statements.log)} |")
+            print(f"| {group}, {label} | {statistics.median(times):.0f} | {max(times):.0f} | "
+                  f"{len([s for s in statements.log if s[0] != 'BEGIN'])} |")
             if (group, label) == ("kelurahan", "1 year"):
                 slowest = sorted(statements.log, key=lambda s: -s[2])
     print("\nStatements of the last kelurahan, 1 year report, slowest first:\n\n| ms | statement |\n|---|---|")
     for statement, _params, ms in slowest:
+        if statement == "BEGIN":
+            continue
         print(f"| {ms:.1f} | `{_first_line(statement)}` |")
     engine.dispose()
 
@@ -235,7 +239,8 @@ def measure(url: str, repeat: int, tmp: str) -> None:
     print("| request | p50 ms | max ms |\n|---|---|---|")
     for group in ("kelurahan", "city"):
         for label, query in (("1 year", "from=2026-01-01&to=2026-12-31"), ("2 years", "from=2025-01-01&to=2026-12-31"),
-                             ("2 years, CSV", "from=2025-01-01&to=2026-12-31&format=csv")):
+                             ("2 years, CSV", "from=2025-01-01&to=2026-12-31&format=csv"),
+                             ("1 month", "from=2026-06-01&to=2026-06-30")):
             times = []
             for _ in range(repeat):
                 t0 = time.perf_counter()
