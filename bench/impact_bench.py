@@ -126,7 +126,11 @@ def populate(url: str, n_orders: int, n_shops: int, seed: int = 13) -> None:
             for name in ("users", "shops", "listings", "orders", "seller_orders", "refunds", "ledger_transactions"):
                 conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                      f"(SELECT coalesce(max(id), 1) FROM {name}))")
-            conn.exec_driver_sql("ANALYZE")
+            # Only this schema's tables: a bare ANALYZE takes every schema of the shared database, and
+            # deadlocked with another run dropping its own.
+            for table in ("users", "shops", "listings", "moderation_decisions", "orders", "seller_orders", "refunds",
+                          "ledger_transactions", "ledger_entries"):
+                conn.exec_driver_sql(f"ANALYZE {table}")
     engine.dispose()
     print(f"seeded {n_orders} orders, {so_id} seller orders, {len(entries)} ledger entries, {len(refunds)} refunds")
 
