@@ -137,21 +137,29 @@ def counted(session: Session, key: Key, period: Period) -> Select[Any]:
     )
 
 
-COUNTED = "impact_counted"
+def counted_table(group_by: str) -> str:
+    """The temporary table's name, one per grouping: its group columns have the grouping's types (a
+    sentra's id is a number, a city a string), and psycopg prepares a statement run often on one
+    connection, whose cached plan PostgreSQL refuses to reuse once a column it returns changes type."""
+    assert group_by in GROUPINGS
+    return f"impact_counted_{group_by}"
+
+
 #: Memory for the report's sorts and hashes (PostgreSQL, this transaction only): the default 4 MB sent
 #: the sorts of a year's seller orders to disk.
 WORK_MEM = "32MB"
 
 
-def materialise(session: Session, key: Key, period: Period) -> Table:
+def materialise(session: Session, group_by: str, period: Period) -> Table:
     """The period's counted seller orders, each with its group of ``key``, in a temporary table of this
     connection, for the report's queries to share: computing them means aggregating every ledger entry
     of the period, and the report needs them several times (the groups and totals, the months, the
     provinces, the medians). A temporary table is private to the connection, so concurrent reports never
     see each other's; it is dropped again by :func:`report` (or with the transaction's rollback). It is
     not analysed: that cost more (0.2 s) than the planner's rough guess of its size ever did."""
-    session.execute(text(f"DROP TABLE IF EXISTS {COUNTED}"))
-    create = counted(session, key, period).into(COUNTED, temporary=True)
+    name = counted_table(group_by)
+    session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    create = counted(session, _key(group_by), period).into(name, temporary=True)
     session.execute(create)
     return create.table
 
@@ -339,14 +347,14 @@ def buyer_provinces(session: Session, c: Table) -> list[dict[str, Any]]:
 
 def report(session: Session, group_by: str, period: Period) -> dict[str, Any]:
     """Everything the dashboard shows: the groups, the marketplace's totals, the months and the provinces."""
-    key = _key(group_by)  # an unavailable grouping is refused before any work
+    _key(group_by)  # an unavailable grouping is refused before any work
     if _postgresql(session):
         session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
-    c = materialise(session, key, period)
+    c = materialise(session, group_by, period)
     items, total = figures(session, group_by, period, c)
     months, provinces = monthly(session, c), buyer_provinces(session, c)
     # After an error the entry point rolls back, and the table's creation with it (DDL is transactional
     # on both backends); a DROP there would only fail again on PostgreSQL's aborted transaction.
-    session.execute(text(f"DROP TABLE IF EXISTS {COUNTED}"))
+    session.execute(text(f"DROP TABLE IF EXISTS {c.name}"))
     return {"group_by": group_by, "from_": period.start, "to": period.end, "items": items, "totals": total,
             "months": months, "buyer_provinces": provinces}
