@@ -145,8 +145,8 @@ def counted_table(group_by: str) -> str:
     return f"impact_counted_{group_by}"
 
 
-#: Memory for the report's sorts and hashes (PostgreSQL, this transaction only): the default 4 MB sent
-#: the sorts of a year's seller orders to disk.
+#: Memory for the sorts and hashes of the report's queries over its temporary table (PostgreSQL, this
+#: transaction only): the default 4 MB sent the sorts of a year's seller orders to disk.
 WORK_MEM = "32MB"
 
 
@@ -348,9 +348,9 @@ def buyer_provinces(session: Session, c: Table) -> list[dict[str, Any]]:
 def report(session: Session, group_by: str, period: Period) -> dict[str, Any]:
     """Everything the dashboard shows: the groups, the marketplace's totals, the months and the provinces."""
     _key(group_by)  # an unavailable grouping is refused before any work
-    if _postgresql(session):
-        session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     c = materialise(session, group_by, period)
+    if _postgresql(session):  # after it: the table's own plan (sorted, in parallel) was faster than a hash
+        session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     items, total = figures(session, group_by, period, c)
     months, provinces = monthly(session, c), buyer_provinces(session, c)
     # After an error the entry point rolls back, and the table's creation with it (DDL is transactional
