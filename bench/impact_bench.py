@@ -5,8 +5,10 @@ kelurahan of the programme, one seller order each and every tenth order with a s
 ledger ``sale`` (three entries), 5 % of them partly refunded (a refund row and its ledger ``refund``) and
 most shipped; plus listings and their moderation decisions. Rows are written with bulk core inserts
 (``executemany``) in a throwaway PostgreSQL schema (``TEST_DATABASE_URL``) or a temporary SQLite file.
-Then it calls the API through the app (an admin's bearer token) for each grouping over one year and over
-the two years, JSON and CSV, and prints p50/max of ``--repeat`` calls.
+Then it times the report in-process (``services.report`` alone, no HTTP, with the time of each SQL
+statement it runs) and calls the API through the app (an admin's bearer token) for each grouping over one
+year, over the two years (JSON and CSV) and over one month, and prints p50/max of ``--repeat`` calls. ``--explain FILE``
+writes PostgreSQL's ``EXPLAIN (ANALYZE, BUFFERS)`` of every statement of one report (kelurahan, one year).
 
 A benchmark, not a test: nothing asserts on the numbers. Record runs in bench/README.md.
 
@@ -22,13 +24,13 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import event, insert  # noqa: E402
 
 from bench.search_bench import pg_schema  # noqa: E402
 from marketplace import create_app, models  # noqa: E402,F401
@@ -124,9 +126,108 @@ def populate(url: str, n_orders: int, n_shops: int, seed: int = 13) -> None:
             for name in ("users", "shops", "listings", "orders", "seller_orders", "refunds", "ledger_transactions"):
                 conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                      f"(SELECT coalesce(max(id), 1) FROM {name}))")
-            conn.exec_driver_sql("ANALYZE")
+            # Only this schema's tables: a bare ANALYZE takes every schema of the shared database, and
+            # deadlocked with another run dropping its own.
+            for table in ("users", "shops", "listings", "moderation_decisions", "orders", "seller_orders", "refunds",
+                          "ledger_transactions", "ledger_entries"):
+                conn.exec_driver_sql(f"ANALYZE {table}")
     engine.dispose()
     print(f"seeded {n_orders} orders, {so_id} seller orders, {len(entries)} ledger entries, {len(refunds)} refunds")
+
+
+PERIODS = (("1 year", date(2026, 1, 1), date(2026, 12, 31)), ("2 years", date(2025, 1, 1), date(2026, 12, 31)),
+           ("1 month", date(2026, 6, 1), date(2026, 6, 30)))
+
+
+class Statements:
+    """Every SQL statement run on an engine while recording, with its parameters and its time."""
+
+    def __init__(self, engine) -> None:  # noqa: ANN001
+        self.log: list[tuple[str, object, float]] = []
+        self.recording = False
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        conn.info["t0"] = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if self.recording:
+            self.log.append((statement, parameters, (time.perf_counter() - conn.info["t0"]) * 1000))
+
+
+def _first_line(statement: str) -> str:
+    return " ".join(statement.split())[:90]
+
+
+def in_process(url: str, repeat: int) -> None:
+    """The report timed without HTTP, and the statements of its last run with their times."""
+    from sqlalchemy.orm import sessionmaker
+
+    from marketplace.impact import schemas, services
+
+    engine = make_engine(url)
+    statements = Statements(engine)
+    factory = sessionmaker(bind=engine)
+    print("| in-process report | p50 ms | max ms | statements |\n|---|---|---|---|")
+    for group in ("kelurahan", "city"):
+        for label, first, last in PERIODS:
+            period = schemas.period_of({"from_": first, "to": last})
+            times = []
+            for _ in range(repeat):
+                statements.log.clear()
+                statements.recording = True
+                session = factory()
+                try:
+                    t0 = time.perf_counter()
+                    services.report(session, group, period)
+                    times.append((time.perf_counter() - t0) * 1000)
+                finally:
+                    session.rollback()
+                    session.close()
+                    statements.recording = False
+            print(f"| {group}, {label} | {statistics.median(times):.0f} | {max(times):.0f} | "
+                  f"{len([s for s in statements.log if s[0] != 'BEGIN'])} |")
+            if (group, label) == ("kelurahan", "1 year"):
+                slowest = sorted(statements.log, key=lambda s: -s[2])
+    print("\nStatements of the last kelurahan, 1 year report, slowest first:\n\n| ms | statement |\n|---|---|")
+    for statement, _params, ms in slowest:
+        if statement == "BEGIN":
+            continue
+        print(f"| {ms:.1f} | `{_first_line(statement)}` |")
+    engine.dispose()
+
+
+def explain(url: str, path: str) -> None:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of every statement of one report (kelurahan, one year), replayed in
+    order in one transaction (so the temporary table a statement creates is there for the next ones)."""
+    from sqlalchemy.orm import sessionmaker
+
+    from marketplace.impact import schemas, services
+
+    engine = make_engine(url)
+    statements = Statements(engine)
+    session = sessionmaker(bind=engine)()
+    period = schemas.period_of({"from_": PERIODS[0][1], "to": PERIODS[0][2]})
+    statements.recording = True
+    try:
+        services.report(session, "kelurahan", period)
+    finally:
+        statements.recording = False
+        session.rollback()
+        session.close()
+    with engine.connect() as conn, open(path, "w") as out:
+        cursor = conn.connection.driver_connection.cursor()
+        for statement, params, _ms in statements.log:
+            if statement.lstrip().upper().startswith(("SELECT", "CREATE", "WITH")):
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                out.write(f"=== {statement}\n{plan}\n\n")
+            else:
+                cursor.execute(statement, params)
+        conn.rollback()
+    engine.dispose()
+    print(f"plans written to {path}")
 
 
 def measure(url: str, repeat: int, tmp: str) -> None:
@@ -142,7 +243,8 @@ def measure(url: str, repeat: int, tmp: str) -> None:
     print("| request | p50 ms | max ms |\n|---|---|---|")
     for group in ("kelurahan", "city"):
         for label, query in (("1 year", "from=2026-01-01&to=2026-12-31"), ("2 years", "from=2025-01-01&to=2026-12-31"),
-                             ("2 years, CSV", "from=2025-01-01&to=2026-12-31&format=csv")):
+                             ("2 years, CSV", "from=2025-01-01&to=2026-12-31&format=csv"),
+                             ("1 month", "from=2026-06-01&to=2026-06-30")):
             times = []
             for _ in range(repeat):
                 t0 = time.perf_counter()
@@ -159,6 +261,7 @@ def main() -> None:
     parser.add_argument("--shops", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--sqlite", action="store_true", help="also run on SQLite")
+    parser.add_argument("--explain", metavar="FILE", help="write EXPLAIN ANALYZE of one report's statements (PostgreSQL)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         pg = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -167,11 +270,15 @@ def main() -> None:
                 t0 = time.perf_counter()
                 populate(url, args.orders, args.shops)
                 print(f"PostgreSQL: seeded in {time.perf_counter() - t0:.0f} s")
+                in_process(url, args.repeat)
                 measure(url, args.repeat, tmp)
+                if args.explain:
+                    explain(url, args.explain)
         if args.sqlite or not pg:
             url = f"sqlite:///{tmp}/bench.db"
             populate(url, args.orders, args.shops)
             print("SQLite:")
+            in_process(url, args.repeat)
             measure(url, args.repeat, tmp)
 
 
