@@ -177,6 +177,11 @@ def main() -> None:
     parser.add_argument("--peer", action="store_true", help="also run the django-oscar peer's basket flow")
     args = parser.parse_args()
 
+    if args.peer:
+        import oscar_peer
+
+        oscar_peer.kit_dir()  # fail now, not after the seeding and our rows
+
     kind = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
     rng = random.Random(5)
     rows: dict[str, LoadResult] = {}

@@ -306,6 +306,11 @@ def main() -> None:
 
     from events.broker import EmbeddedBroker
 
+    if args.peer:
+        import oscar_peer
+
+        oscar_peer.kit_dir()  # fail now, not after the seeding and our rows
+
     kind = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
     figures: dict[str, Any] = {"database": kind, "concurrency": args.concurrency}
     with bench_database() as url, tempfile.TemporaryDirectory() as tmp:
