@@ -1,16 +1,25 @@
 """Benchmark: checkouts under gunicorn, and how long a buyer waits from "order placed" to "paid".
 
-On PostgreSQL (``TEST_DATABASE_URL``, a schema of its own, dropped afterwards) or, without it, SQLite:
+On PostgreSQL (``TEST_DATABASE_URL``, a schema of its own, dropped afterwards) or, without it, SQLite,
+through the shared harness (``bench/harness.py``: the database, gunicorn, the bare Flask baseline):
 
 1. **Checkout throughput and latency.** ``--n`` buyers, each with a cart of two products from two shops
    (``--listings`` products over ``--shops`` shops, plenty of stock), call ``POST /api/v1/checkout``
-   through gunicorn (2 sync workers, as the storefront runs) from ``--concurrency`` client threads with
-   keep-alive connections. Reported: checkouts/s, p50 and p99 of the response time.
+   through gunicorn (2 sync workers, as the storefront runs, unless ``WEB_WORKERS`` /
+   ``WEB_WORKER_CLASS`` / ``WEB_THREADS`` say otherwise) from ``--concurrency`` client threads.
+   Reported: checkouts/s, p50 and p99, and checkouts/s ÷ the bare Flask app's req/s measured just
+   before (``harness.load``, same gunicorn). A checkout empties its cart, so every buyer checks out
+   exactly once: the driver hands each token to one client thread (wrk would replay a request).
 2. **Order committed → paid, through the sandbox.** With the embedded broker, the relay and the
    payments worker running as processes, ``--samples`` buyers check out one at a time; each polls the
    order until the worker's payment intent is there, pays by QRIS (``sandbox-pay``) and the order is
-   ``paid``. Reported: p50/p99 of checkout-response → intent ready, and → paid. ``--skip-paid`` stops
-   after the first phase (no broker is started).
+   ``paid`` (the worker's delivery loop POSTs the sandbox's webhook to ``/webhooks/stripe``).
+   Reported: p50/p99 of checkout-response → intent ready, and → paid. ``--skip-paid`` stops after the
+   first phase (no broker is started).
+
+``--peer`` also runs the django-oscar peer's basket flow (``bench/oscar_peer.py``) right after phase 1
+and prints checkouts/s ÷ Oscar's basket req/s (issue #15's target: ≥ 3). ``bench/basket_bench.py --peer``
+runs our basket flow, our checkout and Oscar's basket in one run.
 
 The client runs on the same machine as gunicorn and PostgreSQL, so the first phase also reports the
 CPU each checkout cost the gunicorn workers, this client's threads and the whole machine: a client
@@ -19,7 +28,7 @@ that takes a large share of the cores is part of what is being measured.
 A benchmark, not a test: nothing asserts on the numbers. Record runs in bench/README.md.
 
     .venv/bin/python bench/checkout_bench.py                     # SQLite
-    TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/checkout_bench.py
+    TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/checkout_bench.py --peer
 """
 
 from __future__ import annotations
@@ -29,64 +38,25 @@ import http.client
 import json
 import os
 import random
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from sqlalchemy import text  # noqa: E402
+from harness import ROOT, Req, bench_database, free_port, load, serve, wait_http, write_results  # noqa: F401
 
 from marketplace import models  # noqa: E402,F401
-from marketplace.db import Base, Database, normalise_url, transaction  # noqa: E402
+from marketplace.db import Database, transaction  # noqa: E402
 
 ADDRESS = {"recipient": "Rina Wulandari", "phone": "081234567890", "line1": "Jl. Melati No. 3",
            "city": "Makassar", "province": "Sulawesi Selatan", "postal_code": "90111"}
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def database_url() -> Iterator[str]:
-    base = os.environ.get("TEST_DATABASE_URL", "").strip()
-    if not base:
-        with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite:///{tmp}/bench.db"
-            _create(url)
-            yield url
-        return
-    base = normalise_url(base)
-    schema = f"pk_bench_{uuid.uuid4().hex[:8]}"
-    admin = Database(base)
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{base}?options=-csearch_path%3D{schema}"
-    try:
-        _create(url)
-        yield url
-    finally:
-        with admin.engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _create(url: str) -> None:
-    db = Database(url)
-    Base.metadata.create_all(db.engine)
-    db.dispose()
+#: ``upload_bench.py`` (and older scripts) import these names from here.
+database_url = bench_database
 
 
 def seed(url: str, *, shops: int, listings: int, buyers: int) -> list[str]:
@@ -146,20 +116,6 @@ def process(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-
-
-def wait_http(port: int, path: str = "/healthz", timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path)
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"the web server on port {port} did not come up")
 
 
 class Client:
@@ -308,6 +264,35 @@ def bench_paid_latency(port: int, tokens: list[str]) -> dict[str, Any]:
     }
 
 
+def app_env(url: str, port: int, tmp: str) -> dict[str, str]:
+    """The web app's, relay's and worker's environment (the sandbox gateway, its webhooks to ``port``)."""
+    return {"DATABASE_URL": url, "SECRET_KEY": "bench-secret", "PAYMENT_GATEWAY": "sandbox",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "VAR_DIR": tmp, "SESSION_COOKIE_SECURE": "0",
+            "RATELIMIT_STORAGE_URI": "memory://"}
+
+
+def bare_baseline(duration: float = 5, connections: int = 16) -> Any:
+    """The bare Flask app's ``GET /ok`` on the same gunicorn: the figure ours are divided by."""
+    with serve("bench.bare_app:app") as (port, _proc):
+        return load(port, [Req("GET", "/ok")], connections=connections, duration=duration)
+
+
+def run_checkout_phase(url: str, tokens: list[str], concurrency: int, tmp: str, kind: str,
+                       env_extra: dict[str, str] | None = None) -> dict[str, Any]:
+    """Phase 1 on its own gunicorn (used by ``basket_bench.py`` too); prints and returns the figures."""
+    port = free_port()
+    with serve("marketplace.wsgi:app", port=port, env={**app_env(url, port, tmp), **(env_extra or {})},
+               log=Path(tmp) / "web-checkout.log") as (_port, proc):
+        checkout = bench_checkouts(port, tokens, concurrency, proc.pid)
+    print(f"[{kind}] checkout: {checkout['checkouts']} in {checkout['checkouts'] / checkout['per_second']:.1f}s "
+          f"= {checkout['per_second']:.0f}/s with {concurrency} clients; "
+          f"p50 {checkout['p50_ms']:.0f} ms, p99 {checkout['p99_ms']:.0f} ms; failed {checkout['failed']}", flush=True)
+    print(f"[{kind}] CPU per checkout: gunicorn {checkout['server_cpu_ms']:.1f} ms, "
+          f"bench client {checkout['client_cpu_ms']:.1f} ms, whole machine {checkout['machine_cpu_ms']:.1f} ms "
+          f"(the client is {checkout['client_share']:.0%} of the machine's busy time)", flush=True)
+    return checkout
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="checkouts in the throughput run")
@@ -316,57 +301,72 @@ def main() -> None:
     parser.add_argument("--listings", type=int, default=100)
     parser.add_argument("--samples", type=int, default=50, help="orders in the committed → paid run")
     parser.add_argument("--skip-paid", action="store_true", help="only the throughput run (no broker, relay, worker)")
+    parser.add_argument("--peer", action="store_true", help="also run the django-oscar peer's basket flow")
     args = parser.parse_args()
 
     from events.broker import EmbeddedBroker
 
+    if args.peer:
+        import oscar_peer
+
+        oscar_peer.kit_dir()  # fail now, not after the seeding and our rows
+
     kind = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
-    with database_url() as url, tempfile.TemporaryDirectory() as tmp:
+    figures: dict[str, Any] = {"database": kind, "concurrency": args.concurrency}
+    with bench_database() as url, tempfile.TemporaryDirectory() as tmp:
         samples = 0 if args.skip_paid else args.samples
         tokens = seed(url, shops=args.shops, listings=args.listings, buyers=args.n + samples)
-        broker = None if args.skip_paid else EmbeddedBroker(log_path=f"{tmp}/broker.log")
-        if broker is not None:
-            broker.start(timeout=30)
+        bare = bare_baseline(connections=args.concurrency)
+        figures["bare_flask"] = bare.as_dict()
+        print(f"[{kind}] bare Flask GET /ok: {bare.rps:.0f} req/s, p99 {bare.p99_ms:.1f} ms ({bare.generator})", flush=True)
+        checkout = run_checkout_phase(url, tokens[: args.n], args.concurrency, tmp, kind)
+        checkout["ratio_to_bare"] = checkout["per_second"] / bare.rps
+        figures["checkout"] = checkout
+        print(f"[{kind}] checkouts/s ÷ bare Flask req/s: {checkout['ratio_to_bare']:.3f}", flush=True)
+        if args.peer:
+            import oscar_peer
+
+            peer = oscar_peer.basket(log=Path(tmp) / "oscar.log")
+            figures["oscar"] = {k: v.as_dict() for k, v in peer.items()}
+            figures["checkout"]["ratio_to_oscar_basket"] = checkout["per_second"] / peer["basket"].rps
+            print(f"[oscar] bare Django {peer['bare-ok'].rps:.0f} req/s; basket add + view {peer['basket'].rps:.1f} "
+                  f"req/s (p99 {peer['basket'].p99_ms:.0f} ms)", flush=True)
+            print(f"checkouts/s ÷ Oscar basket req/s: {figures['checkout']['ratio_to_oscar_basket']:.2f} "
+                  "(target ≥ 3)", flush=True)
+        if not args.skip_paid:
+            figures["paid"] = run_paid_phase(url, tokens[args.n:], args.n, tmp, kind, EmbeddedBroker)
+    print(f"results: {write_results('checkout', figures)}")
+
+
+def run_paid_phase(url: str, tokens: list[str], backlog: int, tmp: str, kind: str, broker_class: Any) -> dict[str, Any]:
+    """Phase 2: broker, relay, payments worker and the web app; the backlog's intents, then ``tokens``
+    checked out and paid one at a time."""
+    broker = broker_class(log_path=f"{tmp}/broker.log")
+    broker.start(timeout=30)
+    try:
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret", "PAYMENT_GATEWAY": "sandbox",
-               "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-               "VAR_DIR": tmp, "SESSION_COOKIE_SECURE": "0",
-               "RATELIMIT_STORAGE_URI": "memory://"}
-        if broker is not None:
-            env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
+        env = {**os.environ, **app_env(url, port, tmp), "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+               "PYTHONPATH": str(ROOT)}
         cli = [sys.executable, "-m", "marketplace.cli"]
-        web = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-               "marketplace.wsgi:app"]
-        try:
-            with process(web, env, Path(tmp) / "web.log") as server:
-                wait_http(port)
-                checkout = bench_checkouts(port, tokens[: args.n], args.concurrency, server.pid)
-                print(f"[{kind}] checkout: {checkout['checkouts']} in {checkout['checkouts'] / checkout['per_second']:.1f}s "
-                      f"= {checkout['per_second']:.0f}/s with {args.concurrency} clients; "
-                      f"p50 {checkout['p50_ms']:.0f} ms, p99 {checkout['p99_ms']:.0f} ms; failed {checkout['failed']}",
-                      flush=True)
-                print(f"[{kind}] CPU per checkout: gunicorn {checkout['server_cpu_ms']:.1f} ms, "
-                      f"bench client {checkout['client_cpu_ms']:.1f} ms, whole machine {checkout['machine_cpu_ms']:.1f} ms "
-                      f"(the client is {checkout['client_share']:.0%} of the machine's busy time)", flush=True)
-                if args.skip_paid:
-                    return
-                with process([*cli, "relay"], env, Path(tmp) / "relay.log"), \
-                        process([*cli, "worker", "payments"], env, Path(tmp) / "payments.log"):
-                    drained = drain(url, args.n)  # the throughput run's orders get their intents first
-                    print(f"[{kind}] backlog: intents for the {args.n} orders above made in {drained:.1f}s "
-                          f"({args.n / drained:.0f}/s, relay and payments worker started cold)", flush=True)
-                    try:
-                        paid = bench_paid_latency(port, tokens[args.n:])
-                    except SystemExit:
-                        for name in ("relay", "payments"):
-                            print(f"--- {name}.log\n" + (Path(tmp) / f"{name}.log").read_text()[-3000:], file=sys.stderr)
-                        raise
-                print(f"[{kind}] committed → intent ready: p50 {paid['intent_p50_ms']:.0f} ms, "
-                      f"p99 {paid['intent_p99_ms']:.0f} ms; → paid: p50 {paid['paid_p50_ms']:.0f} ms, "
-                      f"p99 {paid['paid_p99_ms']:.0f} ms ({paid['samples']} orders)", flush=True)
-        finally:
-            if broker is not None:
-                broker.stop()
+        with serve("marketplace.wsgi:app", port=port, env=env, log=Path(tmp) / "web-paid.log"), \
+                process([*cli, "relay"], env, Path(tmp) / "relay.log"), \
+                process([*cli, "worker", "payments"], env, Path(tmp) / "payments.log"):
+            drained = drain(url, backlog)  # the throughput run's orders get their intents first
+            print(f"[{kind}] backlog: intents for the {backlog} orders above made in {drained:.1f}s "
+                  f"({backlog / drained:.0f}/s, relay and payments worker started cold)", flush=True)
+            try:
+                paid = bench_paid_latency(port, tokens)
+            except SystemExit:
+                for name in ("relay", "payments"):
+                    print(f"--- {name}.log\n" + (Path(tmp) / f"{name}.log").read_text()[-3000:], file=sys.stderr)
+                raise
+        paid["backlog_seconds"] = drained
+        print(f"[{kind}] committed → intent ready: p50 {paid['intent_p50_ms']:.0f} ms, "
+              f"p99 {paid['intent_p99_ms']:.0f} ms; → paid: p50 {paid['paid_p50_ms']:.0f} ms, "
+              f"p99 {paid['paid_p99_ms']:.0f} ms ({paid['samples']} orders)", flush=True)
+        return paid
+    finally:
+        broker.stop()
 
 
 if __name__ == "__main__":

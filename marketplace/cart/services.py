@@ -107,13 +107,19 @@ def group(entries: list[tuple[Listing, int, int]]) -> Cart:
 
 
 def listing_for_sale(session: Session, listing_id: int) -> Listing:
-    """A listing a buyer can put in the cart: approved (others are 404, as on the listing page)."""
-    listing = session.scalar(
-        select(Listing).where(Listing.id == listing_id).options(selectinload(Listing.shop), selectinload(Listing.images))
-    )
+    """A listing a buyer can put in the cart: approved (others are 404, as on the listing page).
+
+    One statement, the shop joined (its suspension counts); no images: adding reads none."""
+    listing = session.scalar(_for_sale_statement(), {"listing_id": listing_id})
     if listing is None or listing.status != APPROVED or listing.shop.suspended_at is not None:
         raise NotFound("Listing not found.", fields={"listing_id": ["This product is not for sale."]})
     return listing
+
+
+@cache
+def _for_sale_statement() -> Select[tuple[Listing]]:
+    return (select(Listing).where(Listing.id == bindparam("listing_id"))
+            .options(joinedload(Listing.shop, innerjoin=True)))
 
 
 def check_stock(listing: Listing, quantity: int) -> None:
@@ -137,18 +143,27 @@ def check_addition(listing: Listing, total: int, *, new_line: bool, lines: int) 
 
 
 def _items(session: Session, user_id: int) -> list[CartItem]:
-    stmt = (
+    """The cart's rows with what :func:`group` and the cart's readers need: listing and shop joined in
+    one statement, the listings' images in a second (``selectinload``)."""
+    return list(session.scalars(_items_statement(), {"user_id": user_id}))
+
+
+@cache
+def _items_statement() -> Select[tuple[CartItem]]:
+    """:func:`_items`'s query, built once (every cart page and cart API call runs it)."""
+    return (
         select(CartItem)
-        .where(CartItem.user_id == user_id)
-        .options(selectinload(CartItem.listing).selectinload(Listing.shop),
-                 selectinload(CartItem.listing).selectinload(Listing.images))
+        .where(CartItem.user_id == bindparam("user_id"))
+        .options(joinedload(CartItem.listing, innerjoin=True).joinedload(Listing.shop, innerjoin=True),
+                 joinedload(CartItem.listing, innerjoin=True).selectinload(Listing.images))
         .order_by(CartItem.added_at, CartItem.id)
     )
-    return list(session.scalars(stmt))
 
 
-def _line_count(session: Session, user_id: int) -> int:
-    return session.scalar(select(func.count(CartItem.id)).where(CartItem.user_id == user_id)) or 0
+def _lines(session: Session, user_id: int) -> list[CartItem]:
+    """The cart's rows alone (no listings): what an addition checks against (is the product in it
+    already, how many products it holds)."""
+    return list(session.scalars(select(CartItem).where(CartItem.user_id == user_id)))
 
 
 def _item(session: Session, user_id: int, listing_id: int) -> CartItem | None:
@@ -159,17 +174,26 @@ def get_cart(session: Session, buyer: User) -> Cart:
     return group([(item.listing, item.quantity, item.seen_price_idr) for item in _items(session, buyer.id)])
 
 
-def add_item(session: Session, buyer: User, listing_id: int, quantity: int) -> Cart:
-    """Add ``quantity`` (to what is already in the cart); the buyer accepts the current price."""
+def put_item(session: Session, buyer: User, listing_id: int, quantity: int) -> None:
+    """Add ``quantity`` (to what is already in the cart); the buyer accepts the current price.
+
+    The page's "Add to cart" redirects to the cart, so it calls this and reads nothing back; the
+    API answers the cart (:func:`add_item`)."""
     listing = listing_for_sale(session, listing_id)
-    item = _item(session, buyer.id, listing_id)
+    lines = _lines(session, buyer.id)
+    item = next((line for line in lines if line.listing_id == listing_id), None)
     total = quantity + (item.quantity if item else 0)
-    check_addition(listing, total, new_line=item is None, lines=_line_count(session, buyer.id) if item is None else 0)
+    check_addition(listing, total, new_line=item is None, lines=len(lines))
     if item is None:
         session.add(CartItem(user_id=buyer.id, listing_id=listing_id, quantity=total, seen_price_idr=listing.price_idr))
     else:
         item.quantity, item.seen_price_idr = total, listing.price_idr
     session.flush()
+
+
+def add_item(session: Session, buyer: User, listing_id: int, quantity: int) -> Cart:
+    """:func:`put_item`, then the cart as it is now."""
+    put_item(session, buyer, listing_id, quantity)
     return get_cart(session, buyer)
 
 

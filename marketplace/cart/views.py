@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role, User
@@ -45,6 +45,7 @@ def _cart_page(form: Any = None, status: int = 200, line_id: int | None = None) 
     (or above the cart)."""
     session, user = get_session(), _cart_owner()
     cart = services.get_cart(session, user) if user else session_cart.read(session)
+    g.cart_item_count = cart.item_count  # the header's count: this very cart, no second query
     messages = [*form.form_errors, *(e for f in form if f.errors for e in f.errors)] if form else []
     return render_template(
         "cart/cart.html", cart=schemas.cart_out(cart, get_storage().url), messages=messages, line_id=line_id,
@@ -82,7 +83,7 @@ def add_item() -> Any:
         return _refused(form, status)
     try:
         if user:
-            services.add_item(get_session(), user, values["listing_id"], values["quantity"])
+            services.put_item(get_session(), user, values["listing_id"], values["quantity"])
         else:
             session_cart.add(get_session(), values["listing_id"], values["quantity"])
     except DomainError as err:
@@ -127,12 +128,14 @@ def remove_item(listing_id: int) -> Any:
 
 
 def cart_item_count(user: User | None) -> int | None:
-    """The header's count: items in the buyer's cart (one query) or the visitor's session (none);
-    ``None`` for artisans and admins, who have no cart."""
+    """The header's count: items in the buyer's cart (one query, none on the cart page, which has the
+    cart loaded already) or the visitor's session (none); ``None`` for artisans and admins, who have no cart."""
     if user is None:
         return session_cart.item_count()
     if user.role != BUYER:
         return None
+    if "cart_item_count" in g:
+        return int(g.cart_item_count)
     stmt = select(func.coalesce(func.sum(CartItem.quantity), 0)).where(CartItem.user_id == user.id)
     return int(get_session().scalar(stmt) or 0)
 

@@ -23,7 +23,14 @@ arrives asynchronously on both gateways: the buyer's page and API clients wait f
    ``MAX_ATTEMPTS``, then it is given up (logged; the order then expires as an unpaid one would).
 
 The loop (:class:`DeliveryLoop`) runs as a thread of the payments worker (``workers/payments``), the
-sandbox gateway's home; its secret is the web app's because both derive it from the same settings
+sandbox gateway's home. **Woken on commit** on PostgreSQL: :func:`queue_event` sends ``NOTIFY
+sandbox_webhooks`` in the queuing transaction (PostgreSQL delivers it when, and only if, that commits)
+and the loop ``LISTEN``s on a connection of its own (:class:`CommitWaker`), so a paid order is sent
+within milliseconds instead of after up to a poll interval; the 0.5 s poll stays as the fallback (a
+lost listening connection, retries that fall due, SQLite, where the loop simply polls). A
+notification carries nothing: it only says "look now", so one from another schema of the same
+database, or a duplicate, costs one empty claim.
+The loop's its secret is the web app's because both derive it from the same settings
 (``STRIPE_WEBHOOK_SECRET``, else ``SECRET_KEY``, which ``marketplace run`` persists for every child).
 """
 
@@ -40,7 +47,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from events.backoff import Backoff, poll_until_stopped
@@ -58,6 +66,13 @@ RETRY = Backoff(initial=1.0, maximum=60.0)
 #: Then the sandbox gives up (about 40 minutes of trying, inside the order's hour to pay).
 MAX_ATTEMPTS = 45
 
+#: The channel :func:`queue_event` notifies and :class:`CommitWaker` listens on (PostgreSQL).
+CHANNEL = "sandbox_webhooks"
+#: A waker that lost its connection tries to listen again after this long (polling meanwhile).
+RELISTEN_SECONDS = 10.0
+#: How often a listening wait looks at the stop event.
+STOP_CHECK_SECONDS = 1.0
+
 #: ``http_post(url, body, headers)`` → ``(status, response text)``; raises ``OSError`` (refused, reset,
 #: timed out) when there was no answer.
 HttpPost = Callable[[str, bytes, Mapping[str, str]], tuple[int, str]]
@@ -72,6 +87,8 @@ def queue_event(session: Session, event: dict[str, Any], *, order_id: int, now: 
     )
     session.add(delivery)
     session.flush()
+    if not is_sqlite(session):  # wakes the delivery loop when (and only if) this transaction commits
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
     return delivery
 
 
@@ -176,8 +193,76 @@ def post_over_http(url: str, body: bytes, headers: Mapping[str, str]) -> tuple[i
 # --- the loop ------------------------------------------------------------------------------------------
 
 
+class CommitWaker:
+    """A stand-in for the loop's stop event whose ``wait(timeout)`` also returns as soon as a
+    transaction that queued a delivery commits (PostgreSQL ``LISTEN``), so
+    :func:`events.backoff.poll_until_stopped` polls at once instead of at the next interval.
+
+    It listens on a connection of its own (autocommit, outside the pool). If that connection fails,
+    it waits on ``stop`` alone (a plain poll) and listens again after ``RELISTEN_SECONDS``."""
+
+    def __init__(self, engine: Engine, stop: threading.Event, channel: str = CHANNEL):
+        self.engine = engine
+        self.stop = stop
+        self.channel = channel
+        self._conn: Any = None
+        self._retry_at = 0.0
+
+    def is_set(self) -> bool:
+        return self.stop.is_set()
+
+    def listen(self) -> Any:
+        """The listening connection (made on first use, and again after a failure); None meanwhile."""
+        if self._conn is None and time.monotonic() >= self._retry_at:
+            import psycopg
+
+            try:
+                args, kwargs = self.engine.dialect.create_connect_args(self.engine.url)
+                conn = psycopg.connect(*args, **kwargs, autocommit=True)
+                conn.execute(f'LISTEN "{self.channel}"')
+                self._conn = conn
+            except psycopg.Error as exc:
+                log.warning("sandbox webhooks: cannot LISTEN (%s); polling only for %.0fs", exc, RELISTEN_SECONDS)
+                self._retry_at = time.monotonic() + RELISTEN_SECONDS
+        return self._conn
+
+    def wait(self, timeout: float) -> bool:
+        """Until a notification, ``stop`` or ``timeout``; returns whether ``stop`` is set."""
+        conn = None if self.stop.is_set() else self.listen()
+        if conn is None:
+            return self.stop.wait(timeout)
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        try:
+            while not self.stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                # In slices of at most STOP_CHECK_SECONDS, so a stop is seen soon even with a long interval.
+                if any(True for _ in conn.notifies(timeout=min(left, STOP_CHECK_SECONDS), stop_after=1)):
+                    # Several commits may have notified at once: one claim loop serves them all.
+                    for _ in conn.notifies(timeout=0):
+                        pass
+                    break
+        except psycopg.Error as exc:
+            log.warning("sandbox webhooks: LISTEN connection lost (%s); polling", exc)
+            self.close()
+            self._retry_at = time.monotonic() + RELISTEN_SECONDS
+            return self.stop.wait(timeout)
+        return self.stop.is_set()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+
 class DeliveryLoop:
-    """``loop(session_factory, stop)``: deliver due rows every ``poll_interval`` until ``stop`` is set."""
+    """``loop(session_factory, stop)``: deliver due rows every ``poll_interval`` until ``stop`` is set,
+    and at once when a delivery is queued (PostgreSQL: :class:`CommitWaker`)."""
 
     name = "sandbox-webhooks"
 
@@ -188,11 +273,24 @@ class DeliveryLoop:
         self.http_post = http_post
         self.poll_interval = poll_interval
         self.clock = clock
+        #: Set once the loop listens (PostgreSQL) or is about to poll (SQLite): a delivery queued from
+        #: then on wakes it.
+        self.ready = threading.Event()
 
     def __call__(self, session_factory: SessionFactory, stop: threading.Event) -> None:
         log.info("sandbox gateway: delivering webhooks to %s", self.url)
-        poll_until_stopped(
-            lambda: deliver_due(session_factory, self.http_post, self.clock(), gateway=self.gateway, url=self.url,
-                                stop=stop),
-            stop, interval=self.poll_interval, what="sandbox webhook delivery", log=log)
+        with session_factory() as probe:
+            engine = probe.get_bind()
+        waker = None if engine.dialect.name == "sqlite" else CommitWaker(engine, stop)  # type: ignore[arg-type]
+        if waker is not None:
+            waker.listen()  # before the first claim: a commit between the two still wakes the wait
+        self.ready.set()
+        try:
+            poll_until_stopped(
+                lambda: deliver_due(session_factory, self.http_post, self.clock(), gateway=self.gateway, url=self.url,
+                                    stop=stop),
+                waker or stop, interval=self.poll_interval, what="sandbox webhook delivery", log=log)  # type: ignore[arg-type]
+        finally:
+            if waker is not None:
+                waker.close()
         log.info("sandbox gateway: webhook delivery stopped")

@@ -234,6 +234,30 @@ def test_the_workers_loop_delivers_by_itself_and_stops_with_its_stop_event(app, 
     assert not thread.is_alive()
 
 
+def test_on_postgresql_the_loop_is_woken_by_the_pays_commit_not_by_its_poll(app, api, db_session, shop_order,
+                                                                           settings):
+    if db_session.get_bind().dialect.name == "sqlite":
+        pytest.skip("SQLite has no LISTEN/NOTIFY: the loop polls there")
+    buyer, order, _ = shop_order()
+    with serve(app) as base_url:
+        worker_settings = settings.with_overrides(public_base_url=base_url)
+        [loop] = handlers.background_tasks(worker_settings, handlers.build_dependencies(worker_settings))
+        loop.poll_interval = 60  # far longer than the wait below: only the notification can wake it
+        stop = threading.Event()
+        thread = threading.Thread(target=loop, args=(app.extensions["db"].write_session_factory, stop), daemon=True)
+        thread.start()
+        try:
+            assert loop.ready.wait(10)
+            time.sleep(0.2)  # let its first (empty) claim pass: it is now waiting out its 60 s
+            _pay(api, buyer, order.id, {"method": "qris"})
+            _wait_for(lambda: _order(db_session, order.id).status == "paid", 10, "the order paid on the pay's commit")
+        finally:
+            stop.set()
+            thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert _count(db_session, SandboxWebhookDelivery, SandboxWebhookDelivery.delivered_at.is_not(None)) == 1
+
+
 def test_the_loop_runs_only_on_the_sandbox_and_only_with_a_shared_secret(settings):
     stripe = {handlers.GATEWAY: StripeGateway("sk_test_x", "whsec_x", ["card"], api_base="http://127.0.0.1:9")}
     assert handlers.background_tasks(settings, stripe) == []
