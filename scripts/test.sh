@@ -107,7 +107,7 @@ fi
 # worker, so a module's fixtures (`marketplace run`, the browser, the S3 and SMTP servers) start once.
 # TEST_WORKERS=0 runs serially in one process; arguments after ours win (`-n 2`), and `-p no:xdist`
 # turns the plugin off.
-XDIST=(-n "${TEST_WORKERS:-4}" --dist loadfile)
+XDIST=(-n "${TEST_WORKERS:-3}" --dist loadfile)
 for arg in "$@"; do
   case "$arg" in *no:xdist) XDIST=() ;; esac
 done
