@@ -101,4 +101,14 @@ else
   echo "test.sh: no usable Chromium at $BROWSER: the browser test will be SKIPPED" >&2
 fi
 
-"$PY" -m pytest "$@"
+# Parallel workers (pytest-xdist): most integration and e2e tests wait on the broker, consumer groups and
+# subprocesses rather than compute, so more workers than cores still pays. Each worker has its own
+# PostgreSQL schema, broker, temp dirs and ports (tests/conftest.py); `--dist loadfile` keeps a file on one
+# worker, so a module's fixtures (`marketplace run`, the browser, the S3 and SMTP servers) start once.
+# TEST_WORKERS=0 runs serially in one process; arguments after ours win (`-n 2`), and `-p no:xdist`
+# turns the plugin off.
+XDIST=(-n "${TEST_WORKERS:-3}" --dist loadfile)
+for arg in "$@"; do
+  case "$arg" in *no:xdist) XDIST=() ;; esac
+done
+"$PY" -m pytest "${XDIST[@]}" --durations=15 "$@"

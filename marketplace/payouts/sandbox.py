@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
 
 from marketplace.db import make_engine, normalise_url, utcnow
 from marketplace.payouts.models import SandboxPayoutTransfer
@@ -90,7 +91,14 @@ def sandbox_store_url(database_url: str) -> str:
 
 
 class DatabaseTransferStore:
-    """Transfers in ``sandbox_payout_transfers``, each committed on the store's own connection."""
+    """Transfers in ``sandbox_payout_transfers``, each committed on the store's own connection.
+
+    The store is built lazily by whoever holds the provider (an app's ``extensions``, a worker) and is
+    never told when that owner goes away, so it keeps no pool: each call opens its connection and closes
+    it (``NullPool``). A pooled connection would outlive a discarded app until the garbage collector
+    found it, and psycopg then warns of a connection deleted while still open. An in-memory SQLite
+    database lives only as long as its one connection, so ``sqlite://`` keeps SQLAlchemy's default.
+    """
 
     def __init__(self, url: str):
         self.url = url
@@ -101,7 +109,7 @@ class DatabaseTransferStore:
     def engine(self) -> Engine:
         with self._lock:
             if self._engine is None:
-                self._engine = make_engine(self.url)
+                self._engine = make_engine(self.url, **({} if self.url == "sqlite://" else {"poolclass": NullPool}))
                 if self._engine.dialect.name == "sqlite":  # its own file: the provider's schema is its own
                     SandboxPayoutTransfer.__table__.create(self._engine, checkfirst=True)
             return self._engine

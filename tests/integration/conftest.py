@@ -1,6 +1,6 @@
 """Integration fixtures: a real Kafka-protocol broker (embedded Tansu) and the real databases.
 
-The broker is shared by the session (it starts in about a second); tests isolate themselves with their
+The broker is shared by the session — one per xdist worker (it starts in about a second); tests isolate themselves with their
 own topics and consumer groups. The database fixtures come from ``tests/conftest.py`` and run every
 test on SQLite and PostgreSQL.
 """

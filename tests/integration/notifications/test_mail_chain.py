@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from events.catalogue import TOPICS
 from events.kafka import relay_producer_factory
 from events.models import OutboxEvent
 from events.relay import Relay
@@ -58,7 +59,9 @@ def relay_orders(app: Any, bootstrap: str, topic: str) -> int:
     with database.transaction() as session:
         session.execute(update(OutboxEvent).where(OutboxEvent.topic == "orders", OutboxEvent.sent_at.is_(None))
                         .values(topic=topic))
-    relay = Relay(database.write_session_factory, relay_producer_factory(bootstrap, [topic]))
+    # Every catalogue topic exists too: the other rows in the outbox are sent where they belong (see
+    # tests/integration/payments/test_sandbox_flow.py).
+    relay = Relay(database.write_session_factory, relay_producer_factory(bootstrap, [topic, *TOPICS]))
     try:
         return relay.publish_batch()
     finally:

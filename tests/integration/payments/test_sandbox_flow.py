@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from events.catalogue import TOPICS
 from events.kafka import make_producer, relay_producer_factory
 from events.models import OutboxEvent, ProcessedEvent
 from events.outbox import record
@@ -72,7 +73,10 @@ def relay_orders(app: Any, bootstrap: str, topic: str) -> int:
     with database.transaction() as session:
         session.execute(update(OutboxEvent).where(OutboxEvent.topic == "orders", OutboxEvent.sent_at.is_(None))
                         .values(topic=topic))
-    relay = Relay(database.write_session_factory, relay_producer_factory(bootstrap, [topic, "payments"]))
+    # Every catalogue topic exists before the relay sends: the outbox also holds the other rows the test
+    # made (the listing events of an API-made listing), and on a worker's fresh broker no earlier test
+    # created their topics (a send to a missing topic waits for metadata until it fails).
+    relay = Relay(database.write_session_factory, relay_producer_factory(bootstrap, [topic, *TOPICS]))
     try:
         return relay.publish_batch()
     finally:

@@ -33,7 +33,7 @@ def test_merge_keeps_the_larger_quantity_capped_by_stock_and_drops_what_is_not_f
         str(only_visitor.id): {"quantity": 5, "seen_price_idr": 1},  # more than the stock; an old price
         str(withdrawn.id): {"quantity": 1, "seen_price_idr": withdrawn.price_idr},
         "not-a-number": {"quantity": 1, "seen_price_idr": 1},
-        "7": "garbage",
+        str(withdrawn.id + 1): "garbage",  # no listing's id (a fixed "7" was only_visitor's in some orders)
     }
     assert services.merge(tx, buyer, stored) == 2
     cart = services.get_cart(tx, buyer)

@@ -47,3 +47,27 @@ def test_connect_is_immediate_and_no_webhook_verifies(tmp_path):
         _send(provider, "payout-8", amount=0)
     with pytest.raises(InvalidWebhook):
         provider.verify_webhook(b"{}", {})
+
+
+
+def test_an_app_dropped_after_reconciling_leaves_no_connection_open(settings, database_url):
+    """The app's sandbox store (built on first use, kept on the app) holds no connection between calls.
+    A pooled one outlived the discarded app until the garbage collector closed it, and psycopg's
+    ``ResourceWarning`` then failed whichever test was running (warnings are errors here)."""
+    import gc
+    import warnings
+
+    from marketplace import create_app
+    from tests.conftest import Api, clean_database
+
+    app = create_app(settings)
+    api = Api(app.test_client(), app)
+    resp = api.get("/api/v1/admin/reconciliation", as_=api.make_user("admin"))
+    assert resp.status_code == 200 and resp.json["source"] == "sandbox transfers"
+    app.extensions["db"].dispose()  # all the app fixture closes
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del app, api, resp
+        gc.collect()
+    clean_database(database_url)
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [str(w.message) for w in caught]
