@@ -29,7 +29,8 @@ class Shop(Base):
     #: The creative centre an admin assigned the shop to (always one of the shop's kelurahan). The
     #: artisan's own free-text ``sentra`` column is gone (migration 0017): the centre is the admins' record.
     sentra_id: Mapped[int | None] = mapped_column(ForeignKey("sentra.id", ondelete="SET NULL"), default=None)
-    #: Set while an admin has suspended the shop: its listings leave the catalogue, its owner cannot log in.
+    #: Set while an admin has suspended the shop: its listings leave the catalogue, its owner may only
+    #: fulfil open orders (``marketplace.shops.suspension``).
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     suspension_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
