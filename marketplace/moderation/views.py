@@ -108,6 +108,7 @@ _OUTCOMES = {
     "not_pending": ("Already decided by someone else ({count}): {titles}", "error"),
 }
 _OTHER = ("Not decided ({count}): {titles}", "error")
+_NAMED = 8
 
 
 def _flash_outcomes(results: list[reports.BulkResult]) -> None:
@@ -125,7 +126,9 @@ def _flash_outcomes(results: list[reports.BulkResult]) -> None:
             key = _OUTCOMES.get(result.code or "", _OTHER)
         groups.setdefault(key, []).append(title)
     for (message, category), titles in groups.items():
-        flash(_(message, count=len(titles), titles=", ".join(titles)), category)
+        # Flashes travel in the session cookie (4 KB): name the first few, count the rest.
+        named = ", ".join(titles[:_NAMED]) + (f" … (+{len(titles) - _NAMED})" if len(titles) > _NAMED else "")
+        flash(_(message, count=len(titles), titles=named), category)
 
 
 @bp.route("/admin/moderation/bulk", methods=["POST"])
@@ -135,7 +138,7 @@ def bulk() -> Any:
     changed (or was decided) since is left out and named in the messages, the others are decided."""
     form = BulkForm()
     raw = request.form.getlist("items")
-    selected = frozenset(int(v.partition(":")[0]) for v in raw if v.partition(":")[0].isdigit())
+    selected = frozenset(item["listing_id"] for item in _bulk_items(raw) if isinstance(item["listing_id"], int))
     if not form.validate():  # the CSRF token
         return _queue_page(bulk_form=form, status=400, selected=selected)
     body = {"action": request.form.get("action", ""), "items": _bulk_items(raw)}

@@ -98,7 +98,7 @@ def test_bulk_refuses_no_selection_a_stale_token_and_non_admins(client, auth, ad
     empty = client.post("/admin/moderation/bulk", data={"csrf_token": token, "action": "approve"})
     assert empty.status_code == 422 and "Pilih 1 sampai 100 produk." in empty.get_data(as_text=True)
     tampered = client.post("/admin/moderation/bulk", data={"csrf_token": token, "action": "approve",
-                                                         "items": [f"{listing['id']}:abc", "x"]})
+                                                         "items": [f"{listing['id']}:abc", "x", "²:1"]})
     assert tampered.status_code == 422
     no_csrf = client.post("/admin/moderation/bulk", data={"action": "approve", "items": [f"{listing['id']}:1"]})
     assert no_csrf.status_code == 400
