@@ -5,7 +5,8 @@ out (``users.is_active`` stays true; it ends their sessions and tokens once, so 
 news at its next login). Logged in again, they may read anything they could read before, and of the
 requests that change something (POST, PUT, PATCH, DELETE) only those of ``ALLOWED``: ship or cancel a
 seller order (page and API), log out, change the password, set mail preferences. Everything else is
-403 ``shop_suspended`` before the view runs — deny by default, so a route added later is covered:
+403 ``shop_suspended`` at the authentication check every such route makes (``login_required``,
+``api_auth``, ``require_user``) — deny by default, so a route added later is covered:
 creating or editing listings and photos, editing the shop, and connecting or changing the payout
 account (a suspension is often about fraud, and a new bank account is exactly what must not change
 while the team looks; payouts to the account already connected go on).
@@ -62,12 +63,18 @@ def suspended_shop() -> Shop | None:
     return shop
 
 
-def refuse_other_writes() -> None:
-    """``before_app_request``: a change by a suspended shop's artisan outside ``ALLOWED`` is 403."""
-    if request.method not in _WRITES or request.endpoint in ALLOWED or request.endpoint is None:
+def refuse_other_writes(user: User) -> None:
+    """A write guard (``marketplace.accounts.security``, run for every authenticated change): a change
+    by a suspended shop's artisan outside ``ALLOWED`` is 403."""
+    if user.role != Role.ARTISAN.value or request.method not in _WRITES or request.endpoint in ALLOWED:
         return
     if suspended_shop() is not None:
         raise ShopSuspended(SUSPENDED_MESSAGE)
+
+
+def init_guard(state: Any) -> None:
+    """``record_once``: register :func:`refuse_other_writes` with the app's write guards."""
+    state.app.extensions.setdefault("write_guards", []).append(refuse_other_writes)
 
 
 def banner_context() -> dict[str, Any]:

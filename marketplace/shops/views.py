@@ -25,7 +25,7 @@ from marketplace.shops.forms import ShopForm
 
 bp = Blueprint("shops_pages", __name__)
 # A suspended shop's artisan: only fulfilment stays open, and every page says why (app-wide hooks).
-bp.before_app_request(suspension.refuse_other_writes)
+bp.record_once(suspension.init_guard)
 bp.app_context_processor(suspension.banner_context)
 
 ARTISAN = Role.ARTISAN.value
