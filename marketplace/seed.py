@@ -277,6 +277,34 @@ def _add_product(session: Session, storage: Any, settings: Settings, user: Any, 
         moderation.reject(session, admin, listing.id, listing.revision, outcome)
 
 
+#: The focus of each demo sentra, by a word of its name (the rest are "lainnya").
+_FOCUS_WORDS = (("batik", "batik"), ("anyaman", "anyaman"), ("tenun", "tenun"), ("keramik", "gerabah"),
+                ("kuliner", "kuliner_kemasan"), ("kayu", "kayu"), ("bambu", "kayu"), ("fesyen", "fesyen"),
+                ("eco print", "fesyen"))
+
+
+def _demo_sentra(session: Session, admin: Any, artisan: Artisan, shop: Any, new_shop: bool) -> None:
+    """The artisan's sentra, created by the demo admin the first time (through the audited use cases),
+    and the shop put in it when the shop or the sentra is new. A shop an admin took out of its sentra
+    later stays out on the next seeding."""
+    from marketplace.sentra import services as sentra_services
+    from marketplace.sentra.models import Sentra
+
+    if not artisan.sentra or shop.sentra_id is not None:
+        return
+    centre = session.scalar(select(Sentra).where(Sentra.kelurahan == artisan.kelurahan,
+                                                 func.lower(Sentra.name) == artisan.sentra.lower()))
+    new_centre = centre is None
+    if centre is None:
+        lowered = artisan.sentra.lower()
+        focus = next((f for word, f in _FOCUS_WORDS if word in lowered), "lainnya")
+        centre = sentra_services.create_sentra(session, admin, {
+            "name": artisan.sentra, "city": artisan.city, "kelurahan": artisan.kelurahan, "focus": focus,
+            "story": artisan.about})
+    if new_shop or new_centre:
+        sentra_services.assign_shop(session, admin, shop.id, centre.id)
+
+
 def _sandbox_payout_account(session: Session, shop_id: int) -> None:
     """Demo artisans are paid out on the sandbox without a click: their account is connected already."""
     from marketplace.payouts.models import PayoutAccount
@@ -323,11 +351,13 @@ def seed_demo(
                 user, new = _get_or_create_user(session, f"{artisan.key}@{DEMO_DOMAIN}", artisan.name, "artisan", shared_hash)
                 created["users"] += new
                 shop = shops.get_shop_for_owner(session, user.id)
+                new_shop = shop is None
                 if shop is None:
                     shops.create_shop(session, user, name=artisan.shop, description=artisan.about, city=artisan.city,
-                                      kelurahan=artisan.kelurahan, sentra=artisan.sentra)
+                                      kelurahan=artisan.kelurahan)
                     created["shops"] += 1
                     shop = shops.get_shop_for_owner(session, user.id)
+                _demo_sentra(session, admin, artisan, shop, new_shop)
                 if settings.payout_provider == "sandbox":
                     _sandbox_payout_account(session, shop.id)
                 session.commit()

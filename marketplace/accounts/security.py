@@ -84,13 +84,27 @@ def current_token() -> ApiToken | None:
     return g.get("current_token")
 
 
+def _check_write(user: User) -> None:
+    """Run the app's write guards (``app.extensions["write_guards"]``) on a request that changes
+    something: a feature may refuse it for this user (a suspended shop's artisan,
+    ``marketplace.shops.suspension``). Here, at the authentication choke point inside the view, rather
+    than in a ``before_request``: on SQLite that would take the request's write lock before the view's
+    own steps (the login rate limit has its own transaction)."""
+    if request.method not in _WRITES:
+        return
+    for guard in current_app.extensions.get("write_guards", ()):
+        guard(user)
+
+
 def require_user(*roles: str) -> User:
-    """The current user, raising 401 if anonymous and 403 if not one of ``roles`` (when given)."""
+    """The current user, raising 401 if anonymous and 403 if not one of ``roles`` (when given) or if a
+    write guard refuses the change."""
     user = current_user()
     if user is None:
         raise Unauthorized("Log in first (send 'Authorization: Bearer <token>').")
     if roles and user.role not in roles:
         raise Forbidden(f"This needs the role: {' or '.join(roles)}.")
+    _check_write(user)
     return user
 
 
@@ -131,6 +145,7 @@ def login_required(*roles: str) -> Callable[[F], F]:
                 return redirect(url_for("accounts_pages.login", next=request.full_path))
             if roles and user.role not in roles:
                 raise Forbidden("You are not allowed to open this page.")
+            _check_write(user)
             return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -62,7 +62,8 @@ class ShopBrief(Schema):
     slug = fields.String()
     city = fields.String()
     kelurahan = fields.String()
-    sentra = fields.String(allow_none=True)
+    sentra = fields.String(attribute="sentra_name", allow_none=True,
+                           metadata={"description": "the name of the shop's sentra (null: none)"})
 
 
 def first_image(listing: Listing) -> ListingImage | None:

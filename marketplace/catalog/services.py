@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from marketplace.catalog import fts, synonyms
 from marketplace.catalog.schemas import DEFAULT_PER_PAGE
 from marketplace.listings.models import Listing, ListingStatus
+from marketplace.sentra.models import Sentra
 from marketplace.shops.models import Shop
 
 _TERM = re.compile(r"[^\W_]+")
@@ -177,7 +178,7 @@ def search(session: Session, params: SearchParams) -> SearchResult:
     total = session.scalar(_filtered(select(func.count(Listing.id)), params, word_where, fts_match)) or 0
     stmt = (
         _filtered(select(Listing), params, word_where, fts_match)
-        .options(contains_eager(Listing.shop), selectinload(Listing.images))
+        .options(contains_eager(Listing.shop).selectinload(Shop.sentra_centre), selectinload(Listing.images))
         .order_by(*_ordering(sort, relevance))
         .limit(params.per_page)
         .offset((params.page - 1) * params.per_page)
@@ -193,10 +194,11 @@ def newest(session: Session, *, limit: int = 12) -> list[Listing]:
 def browse_counts(session: Session) -> dict[str, Any]:
     """Approved listings per city → kelurahan (with sentra names) and per category, for the home page."""
     rows = session.execute(
-        select(Shop.city, Shop.kelurahan, Shop.sentra, func.count(Listing.id))
+        select(Shop.city, Shop.kelurahan, Sentra.name, func.count(Listing.id))
         .join(Listing, Listing.shop_id == Shop.id)
+        .outerjoin(Sentra, Sentra.id == Shop.sentra_id)
         .where(Listing.status == APPROVED, Shop.suspended_at.is_(None))
-        .group_by(Shop.city, Shop.kelurahan, Shop.sentra)
+        .group_by(Shop.city, Shop.kelurahan, Sentra.name)
         .order_by(Shop.city, Shop.kelurahan)
     ).all()
     places: dict[str, dict[str, dict[str, Any]]] = {}

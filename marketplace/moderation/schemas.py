@@ -114,13 +114,16 @@ class BulkItemIn(DecisionIn):
 
 
 BULK_MAX = 100
+BULK_ITEMS_MESSAGE = "Select 1 to 100 listings."
 
 
 class BulkIn(Schema):
     """Approve or reject several queue items, each naming the revision the moderator saw."""
 
     action = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
-    items = fields.List(fields.Nested(BulkItemIn), required=True, validate=validate.Length(1, BULK_MAX))
+    items = fields.List(fields.Nested(BulkItemIn), required=True,
+                        validate=validate.Length(1, BULK_MAX, error=BULK_ITEMS_MESSAGE),
+                        error_messages={"required": BULK_ITEMS_MESSAGE})
     reason = TrimmedString(load_default=None, validate=validate.Length(*REASON_LENGTH, error=REASON_MESSAGE))
 
     @validates_schema

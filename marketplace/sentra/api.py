@@ -90,8 +90,9 @@ def assign(body: dict[str, Any], shop_id: int) -> Any:
 @bp.arguments(schemas.SuspendIn)
 @bp.response(200, schemas.AdminShopOut)
 def suspend(body: dict[str, Any], shop_id: int) -> Any:
-    """Suspend the shop: its listings leave the catalogue, its artisan is logged out and cannot log in;
-    open orders go on (and are paid out). 409 ``already_suspended``."""
+    """Suspend the shop: its listings leave the catalogue, its artisan is logged out once and, logged in
+    again, may only ship or cancel open orders (which are paid out as usual); anything else they try is
+    403 ``shop_suspended``. 409 ``already_suspended``."""
     return admin.suspend(get_session(), require_user(ADMIN), shop_id, body["reason"])
 
 
@@ -100,5 +101,6 @@ def suspend(body: dict[str, Any], shop_id: int) -> Any:
 @api_auth(ADMIN)
 @bp.response(200, schemas.AdminShopOut)
 def reinstate(shop_id: int) -> Any:
-    """Lift the suspension: listings back in the catalogue, the artisan can log in. 409 ``not_suspended``."""
+    """Lift the suspension: listings back in the catalogue, the artisan may change things again. 409
+    ``not_suspended``."""
     return admin.reinstate(get_session(), require_user(ADMIN), shop_id)

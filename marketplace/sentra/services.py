@@ -145,6 +145,38 @@ def assign_shop(session: Session, admin: User, shop_id: int, sentra_id: int | No
     return shop
 
 
+def get_sentra(session: Session, sentra_id: int) -> Sentra:
+    sentra = session.get(Sentra, sentra_id)
+    if sentra is None:
+        raise NotFound("Sentra not found.")
+    return sentra
+
+
+def candidate_shops(session: Session, sentra: Sentra) -> list[Shop]:
+    """Every shop of the sentra's kelurahan (suspended ones too: membership outlives a suspension), by
+    name: the shops an admin may put in it."""
+    return list(session.scalars(select(Shop).where(Shop.city == sentra.city, Shop.kelurahan == sentra.kelurahan)
+                                .order_by(Shop.name, Shop.id)))
+
+
+def set_members(session: Session, admin: User, sentra_id: int, shop_ids: set[int]) -> tuple[int, int]:
+    """Make ``shop_ids`` the sentra's shops: each added or removed shop is one audited
+    :func:`assign_shop` (a shop of another kelurahan is a 422, nothing changed). ``(added, removed)``."""
+    sentra = get_sentra(session, sentra_id)
+    candidates = {shop.id: shop for shop in candidate_shops(session, sentra)}
+    if shop_ids - set(candidates):
+        raise ValidationFailed(OTHER_KELURAHAN, fields={"shop_ids": [OTHER_KELURAHAN]})
+    added = removed = 0
+    for shop_id, shop in candidates.items():
+        if shop_id in shop_ids and shop.sentra_id != sentra.id:
+            assign_shop(session, admin, shop_id, sentra.id)
+            added += 1
+        elif shop_id not in shop_ids and shop.sentra_id == sentra.id:
+            assign_shop(session, admin, shop_id, None)
+            removed += 1
+    return added, removed
+
+
 @dataclass(frozen=True)
 class SentraView:
     """A sentra with how many (not suspended) shops it has, as lists and pages show it."""

@@ -13,10 +13,12 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.security import login_required, require_user
 from marketplace.audit import schemas as audit_schemas, services as audit
 from marketplace.catalog import schemas as catalog_schemas, services as catalog
-from marketplace.db import get_session
+from marketplace.db import MAX_ID, end_reads, get_session
 from marketplace.errors import DomainError
-from marketplace.forms import load_form
+from marketplace.forms import load_form, show_errors
 from marketplace.i18n import gettext as _
+from marketplace.media.pool import get_image_processor
+from marketplace.media.storage import get_storage
 from marketplace.moderation import reports, schemas as moderation_schemas
 from marketplace.sentra import forms, schemas, services
 from marketplace.shops import admin, places
@@ -90,23 +92,85 @@ def report(listing_id: int) -> Any:
 # --- admins ------------------------------------------------------------------------------------------
 
 
+def _processed_photo(form: Any) -> Any:
+    """The form's photo decoded by the media pipeline (outside any transaction, in the bounded image
+    pool), or None when no file was chosen; a bad file raises its 4xx domain error (on ``file``)."""
+    upload = form.photo.data
+    if upload is None or not getattr(upload, "filename", None):
+        return None
+    end_reads(get_session())
+    return get_image_processor().process(upload.read())
+
+
+def _form_error(form: Any, err: DomainError) -> int:
+    """A domain error on the form (a photo's error, named ``file`` by the pipeline, on ``photo``);
+    nothing of the submission is kept."""
+    get_session().rollback()
+    if "file" in err.fields:
+        err.fields = {**{k: v for k, v in err.fields.items() if k != "file"}, "photo": err.fields["file"]}
+    elif not err.fields and err.code in ("unsupported_media_type", "payload_too_large", "media_unavailable",
+                                         "media_busy"):
+        err.fields = {"photo": [err.message]}
+    return show_errors(form, err)
+
+
 @bp.route("/admin/sentra", methods=["GET", "POST"])
 @login_required(ADMIN)
 def admin_sentra() -> Any:
-    """Every sentra, and a form to create one."""
+    """Every sentra, and a form to create one (with an optional photo)."""
     form = forms.SentraForm()
     values, status = load_form(form, schemas.SentraIn())
     if values is not None:
         try:
-            services.create_sentra(get_session(), require_user(ADMIN), values)
+            photo = _processed_photo(form)
+            session, user = get_session(), require_user(ADMIN)
+            sentra = services.create_sentra(session, user, values)
+            if photo is not None:
+                services.set_photo(session, get_storage(), user, sentra.id, photo)
         except DomainError as err:
-            get_session().rollback()
-            form.form_errors.append(err.message)
-            status = 409
+            status = _form_error(form, err)
         else:
             flash(_("The sentra is created."), "info")
-            return redirect(url_for(".admin_sentra"))
+            return redirect(url_for(".admin_sentra_edit", sentra_id=sentra.id))
     return render_template("sentra/admin_sentra.html", items=services.list_sentra(get_session()), form=form), status
+
+
+def _shop_ids(raw: list[str]) -> set[int] | None:
+    ids = {int(v) for v in raw if v.isascii() and v.isdigit() and 0 < int(v) <= MAX_ID}
+    return ids if len(ids) == len(set(raw)) else None
+
+
+@bp.route("/admin/sentra/<int:sentra_id>/edit", methods=["GET", "POST"])
+@login_required(ADMIN)
+def admin_sentra_edit(sentra_id: int) -> Any:
+    """Edit a sentra: name, focus, story, photo, and which shops of its kelurahan are in it."""
+    session = get_session()
+    sentra = services.get_sentra(session, sentra_id)
+    form = forms.SentraEditForm(obj=sentra)
+    values, status = load_form(form, schemas.SentraPatch())
+    shop_ids = _shop_ids(request.form.getlist("shop_ids")) if form.is_submitted() else None
+    if values is not None and shop_ids is None:
+        form.form_errors.append(schemas.ID_MESSAGE)
+        values, status = None, 422
+    if values is not None and shop_ids is not None:
+        try:
+            photo = _processed_photo(form)
+            user = require_user(ADMIN)
+            services.update_sentra(session, user, sentra_id, values)
+            services.set_members(session, user, sentra_id, shop_ids)
+            if photo is not None:
+                services.set_photo(session, get_storage(), user, sentra_id, photo)
+        except DomainError as err:
+            status = _form_error(form, err)
+        else:
+            flash(_("The sentra is saved."), "info")
+            return redirect(url_for(".admin_sentra_edit", sentra_id=sentra_id))
+    session = get_session()
+    sentra = services.get_sentra(session, sentra_id)
+    members = shop_ids if shop_ids is not None else {s.id for s in services.candidate_shops(session, sentra)
+                                                     if s.sentra_id == sentra.id}
+    return render_template("sentra/admin_sentra_edit.html", sentra=sentra, form=form,
+                           shops=services.candidate_shops(session, sentra), members=members), status
 
 
 @bp.route("/admin/shops")

@@ -1,10 +1,13 @@
 """Admins' operations on a shop: suspend and reinstate its artisan.
 
 A suspension takes the shop's listings out of the catalogue (every catalogue query, the listing page,
-the cart and checkout test ``shops.suspended_at``), ends the artisan's sessions and API tokens and
-keeps them from logging in (``users.is_active``), and is recorded in the audit log. It leaves open
-orders alone: the artisan still ships what was bought and is still paid out for it (payouts look at
-the seller order, not at the shop's standing). Reinstating undoes the first two.
+the cart and checkout test ``shops.suspended_at``), ends the artisan's sessions and API tokens once
+(every browser meets the news at its next login), and is recorded in the audit log. It leaves open
+orders alone: the artisan may still log in to ship or cancel what was bought, and is still paid out
+for it (payouts look at the seller order, not at the shop's standing); every other change is refused
+while the shop is suspended (:mod:`marketplace.shops.suspension`). The account itself stays active
+(``users.is_active``): the suspension is the shop's. Reinstating puts the listings back and lifts the
+limits.
 """
 
 from __future__ import annotations
@@ -33,10 +36,7 @@ def suspend(session: Session, admin: User, shop_id: int, reason: str) -> Shop:
     if shop.suspended_at is not None:
         raise Conflict("This shop is already suspended.", code="already_suspended")
     shop.suspended_at, shop.suspension_reason = utcnow(), reason
-    owner = session.get(User, shop.owner_id)
-    assert owner is not None  # shops.owner_id is a RESTRICT foreign key
-    owner.is_active = False
-    revoke_all_sessions(session, owner.id)
+    revoke_all_sessions(session, shop.owner_id)
     session.flush()
     record_admin_action(session, admin, "shop.suspend", "shop", shop.id, {"suspended": False},
                         {"suspended": True, "reason": reason, "suspended_at": shop.suspended_at})
@@ -44,15 +44,13 @@ def suspend(session: Session, admin: User, shop_id: int, reason: str) -> Shop:
 
 
 def reinstate(session: Session, admin: User, shop_id: int) -> Shop:
-    """Lift a suspension: the listings are public again and the artisan can log in; 409 if not suspended."""
+    """Lift a suspension: the listings are public again and the artisan may change things again; 409 if
+    not suspended."""
     shop = _lock(session, shop_id)
     if shop.suspended_at is None:
         raise Conflict("This shop is not suspended.", code="not_suspended")
     before = {"suspended": True, "reason": shop.suspension_reason, "suspended_at": shop.suspended_at}
     shop.suspended_at, shop.suspension_reason = None, None
-    owner = session.get(User, shop.owner_id)
-    assert owner is not None
-    owner.is_active = True
     session.flush()
     record_admin_action(session, admin, "shop.reinstate", "shop", shop.id, before, {"suspended": False})
     return shop

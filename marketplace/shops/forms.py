@@ -21,7 +21,6 @@ class ShopForm(SchemaForm):
     description = TextAreaField("About your shop")
     city = SelectField("City", validate_choice=False)
     kelurahan = SelectField("Kelurahan", validate_choice=False)
-    sentra = StringField("Sentra (creative centre), if any")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

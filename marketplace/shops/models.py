@@ -26,16 +26,22 @@ class Shop(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     city: Mapped[str] = mapped_column(String(80))
     kelurahan: Mapped[str] = mapped_column(String(80))
-    sentra: Mapped[str | None] = mapped_column(String(120), default=None)
-    #: The creative centre an admin assigned the shop to (always one of the shop's kelurahan).
+    #: The creative centre an admin assigned the shop to (always one of the shop's kelurahan). The
+    #: artisan's own free-text ``sentra`` column is gone (migration 0017): the centre is the admins' record.
     sentra_id: Mapped[int | None] = mapped_column(ForeignKey("sentra.id", ondelete="SET NULL"), default=None)
-    #: Set while an admin has suspended the shop: its listings leave the catalogue, its owner cannot log in.
+    #: Set while an admin has suspended the shop: its listings leave the catalogue, its owner may only
+    #: fulfil open orders (``marketplace.shops.suspension``).
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     suspension_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     owner: Mapped[User] = relationship()
     sentra_centre: Mapped[Sentra | None] = relationship()
+
+    @property
+    def sentra_name(self) -> str | None:
+        """The name of the shop's sentra, as pages and the API show it (``None``: in no sentra)."""
+        return self.sentra_centre.name if self.sentra_centre is not None else None
 
     @property
     def is_suspended(self) -> bool:

@@ -1,7 +1,7 @@
 """Shop input rules (the one definition, for the API and the shop pages) and output schemas.
 
-Unknown fields are rejected (marshmallow's RAISE). Input shaping happens here: names and sentra
-trimmed with whitespace collapsed, an empty sentra is none, and the place is spelled the canonical way
+Unknown fields are rejected (marshmallow's RAISE). Input shaping happens here: names trimmed with
+whitespace collapsed, and the place is spelled the canonical way
 (:func:`marketplace.shops.places.clean_place`, the one place rule). A PATCH that sends only the city
 or only the kelurahan is checked by the service against the stored other half, with that same rule.
 """
@@ -17,14 +17,14 @@ from marketplace.shops import places
 
 NAME_MAX = 120
 DESCRIPTION_MAX = 4000
-SENTRA_MAX = 120
 NAME_MESSAGE = "Use at most 120 characters."
 DESCRIPTION_MESSAGE = "Use at most 4000 characters."
-SENTRA_MESSAGE = "Use at most 120 characters."
 
 
 class ShopIn(Schema):
-    """A whole shop, as ``POST /api/v1/shops`` and the open-shop and edit-shop pages send it."""
+    """A whole shop, as ``POST /api/v1/shops`` and the open-shop and edit-shop pages send it.
+
+    No sentra: admins put a shop in a sentra of its kelurahan (``PATCH /api/v1/admin/shops/<id>``)."""
 
     name = OneLine(required=True, validate=[validate.Length(min=1, error=REQUIRED),
                                             validate.Length(max=NAME_MAX, error=NAME_MESSAGE)])
@@ -32,7 +32,6 @@ class ShopIn(Schema):
     city = Text(required=True, error_messages={"required": places.CITY_MESSAGE, "null": places.CITY_MESSAGE})
     kelurahan = Text(required=True, error_messages={"required": places.KELURAHAN_MESSAGE,
                                                     "null": places.KELURAHAN_MESSAGE})
-    sentra = OneLine(load_default=None, allow_none=True, validate=validate.Length(max=SENTRA_MAX, error=SENTRA_MESSAGE))
 
     @validates_schema
     def _place(self, data: dict[str, Any], **_kw: Any) -> None:
@@ -43,8 +42,6 @@ class ShopIn(Schema):
 
     @post_load
     def _shape(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
-        if "sentra" in data and not data["sentra"]:
-            data["sentra"] = None
         if "city" in data and "kelurahan" in data:
             data["city"], data["kelurahan"] = places.clean_place(data["city"], data["kelurahan"])
         elif "city" in data:
@@ -77,7 +74,9 @@ class ShopOut(Schema):
     city = fields.String()
     kecamatan = fields.Method("_kecamatan", allow_none=True, metadata={"type": "string"})
     kelurahan = fields.String()
-    sentra = fields.String(allow_none=True)
+    sentra = fields.String(attribute="sentra_name", allow_none=True,
+                           metadata={"description": "the name of the shop's sentra (null: none)"})
+    sentra_id = fields.Integer(allow_none=True)
     owner_id = fields.Integer()
     created_at = fields.DateTime()
     approved_listings_count = fields.Integer()

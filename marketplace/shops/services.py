@@ -58,14 +58,13 @@ def create_shop(
     city: str,
     kelurahan: str,
     description: str = "",
-    sentra: str | None = None,
 ) -> Shop:
     """Open the artisan's one shop (409 if they already have one) from a loaded :class:`~marketplace.shops.schemas.ShopIn`."""
     if owner.role != Role.ARTISAN.value:
         raise Forbidden("Only artisans can open a shop.")
     if get_shop_for_owner(session, owner.id) is not None:
         raise Conflict("You already have a shop.", code="shop_exists")
-    values = {"name": name, "description": description, "sentra": sentra}
+    values = {"name": name, "description": description}
     shop = Shop(owner_id=owner.id, slug=_unique_slug(session, values["name"]), city=city, kelurahan=kelurahan, **values)
     try:
         with session.begin_nested():  # a savepoint: a lost race undoes only this insert
@@ -87,7 +86,7 @@ def create_shop(
 
 
 def update_shop(session: Session, shop: Shop, changes: dict[str, Any]) -> Shop:
-    """Edit name, description, place or sentra (a loaded :class:`~marketplace.shops.schemas.ShopPatch`).
+    """Edit name, description or place (a loaded :class:`~marketplace.shops.schemas.ShopPatch`).
 
     The slug stays: links already shared keep working. A new city or kelurahan must fit the stored other half.
     """

@@ -20,10 +20,13 @@ from marketplace.errors import DomainError
 from marketplace.forms import load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.listings.views import seller_listings_context
-from marketplace.shops import places, schemas, services
+from marketplace.shops import places, schemas, services, suspension
 from marketplace.shops.forms import ShopForm
 
 bp = Blueprint("shops_pages", __name__)
+# A suspended shop's artisan: only fulfilment stays open, and every page says why (app-wide hooks).
+bp.record_once(suspension.init_guard)
+bp.app_context_processor(suspension.banner_context)
 
 ARTISAN = Role.ARTISAN.value
 

@@ -52,7 +52,7 @@ TIMEOUT_MS = 15_000
 PHONE = {"viewport": {"width": 412, "height": 915}, "is_mobile": True, "has_touch": True, "locale": "id-ID"}
 
 ARTISAN = {"name": "Dewi Lestari", "email": "dewi.anyaman@contoh.id", "password": "eceng-gondok-2024"}
-SHOP = {"name": "Anyaman Dewi", "city": "Bekasi", "kelurahan": "Jatiasih", "sentra": "Sentra Anyaman Jatiasih"}
+SHOP = {"name": "Anyaman Dewi", "city": "Bekasi", "kelurahan": "Jatiasih"}
 APPROVED = {
     "title": "Tas Anyaman Eceng Gondok Zamrud", "description": "Tas tangan dari eceng gondok, dianyam rapat.",
     "category": "Anyaman", "price": "123.000", "stock": "5", "weight": "350",  # as Indonesians write it
@@ -229,7 +229,6 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         artisan.get_by_label("Tentang toko Anda").fill("Tas dan keranjang anyaman eceng gondok dari Jatiasih.")
         artisan.get_by_label("Kota").select_option(label=SHOP["city"])
         artisan.get_by_label("Kelurahan").select_option(label=SHOP["kelurahan"])
-        artisan.get_by_label("Sentra (pusat ekonomi kreatif), jika ada").fill(SHOP["sentra"])
         artisan.get_by_role("button", name="Buka toko").click()
         expect(artisan).to_have_url(re.compile(r"/seller$"))
         expect(artisan.get_by_role("status")).to_contain_text(f"Toko {SHOP['name']} sudah dibuka.")

@@ -217,6 +217,7 @@ PAGES = {
     "/seller/listings/{listing_id}/share-kit": ARTISAN,
     "/admin/promotions/figures": ADMIN,
     "/admin/sentra": ADMIN,
+    "/admin/sentra/999999/edit": ADMIN,
     "/admin/shops": ADMIN,
     "/admin/audit-log": ADMIN,
 }

@@ -16,8 +16,7 @@ from tests.unit.listings.helpers import listing_body
 LISTING_FORM = {"title": "Tas anyaman pandan", "description": "Dianyam tangan.", "category": "anyaman",
                 "price_idr": "185000", "stock": "4", "weight_grams": "350", "fulfilment": "ready_to_ship",
                 "processing_days": "0"}
-SHOP = {"name": "Anyaman Pandan Margahayu", "description": "", "city": "Bekasi", "kelurahan": "Margahayu",
-        "sentra": ""}
+SHOP = {"name": "Anyaman Pandan Margahayu", "description": "", "city": "Bekasi", "kelurahan": "Margahayu"}
 
 
 def field_errors(resp, field: str) -> list[str]:

@@ -32,6 +32,16 @@ def test_seed_demo_builds_a_searchable_catalogue_once(app, api, settings, db_ses
     assert count(db_session, Listing.id, Listing.fulfilment == "made_to_order") >= 5
     assert count(db_session, ModerationDecision.id) == approved + count(db_session, Listing.id, Listing.status == "rejected")
 
+    # Each demo artisan with a sentra has their shop in it (created by the demo admin, audited).
+    from marketplace.seed import ARTISANS
+    from marketplace.sentra.models import Sentra
+
+    in_sentra = sum(1 for a in ARTISANS if a.sentra)
+    assert in_sentra >= 10 and count(db_session, Sentra.id) == in_sentra
+    assert count(db_session, Shop.id, Shop.sentra_id.is_not(None)) == in_sentra
+    assert {i["shop"]["sentra"] for i in api.get("/api/v1/listings", query_string={"q": "batik"}).json["items"]} & {
+        a.sentra for a in ARTISANS}
+
     # Photos went through the pipeline: every listing has a stored full image and thumbnail.
     thumbs = db_session.scalars(select(ListingImage.thumb_key)).all()
     assert len(thumbs) >= 120
@@ -54,6 +64,7 @@ def test_seed_demo_builds_a_searchable_catalogue_once(app, api, settings, db_ses
     assert again["already_seeded"] and again["admin"]["password"] is None
     db_session.expire_all()
     assert count(db_session, Listing.id) == 60 and count(db_session, Shop.id) == 12
+    assert count(db_session, Sentra.id) == in_sentra
     assert count(db_session, User.id) == 14
 
 

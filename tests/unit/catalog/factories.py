@@ -6,10 +6,12 @@ import itertools
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.listings.models import Listing, ListingImage
+from marketplace.sentra.models import Sentra
 from marketplace.shops.models import Shop
 
 _seq = itertools.count(1)
@@ -31,14 +33,24 @@ class Catalog:
         return user
 
     def shop(self, owner: User | None = None, *, city: str = "Tangerang Selatan", kelurahan: str = "Cipayung",
-             sentra: str | None = "Sentra Batik Ciputat", name: str | None = None) -> Shop:
+             sentra: str | None = None, name: str | None = None) -> Shop:
+        """A shop; ``sentra`` names a sentra of its kelurahan (created the first time) to put it in."""
         n = next(_seq)
         owner = owner or self.user("artisan")
         shop = Shop(owner_id=owner.id, name=name or f"Toko {n}", slug=f"toko-{n}", description="Toko perajin",
-                    city=city, kelurahan=kelurahan, sentra=sentra)
+                    city=city, kelurahan=kelurahan, sentra_id=self.sentra(sentra, city, kelurahan).id if sentra else None)
         self.session.add(shop)
         self.session.commit()
         return shop
+
+    def sentra(self, name: str, city: str = "Tangerang Selatan", kelurahan: str = "Cipayung") -> Sentra:
+        found = self.session.scalar(select(Sentra).where(Sentra.kelurahan == kelurahan, Sentra.name == name))
+        if found is not None:
+            return found
+        centre = Sentra(name=name, slug=f"sentra-{next(_seq)}", city=city, kelurahan=kelurahan, focus="batik")
+        self.session.add(centre)
+        self.session.commit()
+        return centre
 
     def listing(self, shop: Shop, *, title: str = "Kain batik", description: str = "Dibuat dengan tangan",
                 price_idr: int = 100_000, category: str = "batik", status: str = "approved",

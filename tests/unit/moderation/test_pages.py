@@ -148,8 +148,9 @@ def test_queue_ids_are_unique_and_every_label_points_at_its_own_field(client, au
         duplicates = [i for i, n in Counter(parsed.ids).items() if n > 1]
         assert duplicates == []
         assert parsed.label_fors and all(f in parsed.ids for f in parsed.label_fors), parsed.label_fors
-        assert sorted(parsed.textarea_ids) == sorted([f"reason-{first['id']}", f"reason-{second['id']}"])
-        assert sorted(parsed.textarea_ids) == sorted(f for f in parsed.label_fors if f.startswith("reason-"))
+        # one reason per listing, and the bulk form's own
+        assert sorted(parsed.textarea_ids) == sorted([f"reason-{first['id']}", f"reason-{second['id']}", "bulk-reason"])
+        assert sorted(parsed.textarea_ids) == sorted(f for f in parsed.label_fors if "reason" in f)
 
 
 def test_queue_shows_the_translated_category_and_approve_as_the_main_action(client, admin, market):

@@ -36,10 +36,13 @@ def test_suspension_hides_and_reinstatement_restores_listings(api, client, db_se
     assert client.get(f"/listings/{listing['id']}").status_code == 404
     resp = api.post("/api/v1/cart/items", as_=buyer, json={"listing_id": listing["id"], "quantity": 1})
     assert resp.status_code == 404
-    # the artisan's token ended, and logging in says why
+    # the artisan's token ended; they may log in again, but only to fulfil open orders
     assert api.get("/api/v1/me", as_=seller).status_code == 401
     resp = api.post("/api/v1/auth/token", json={"email": seller.email, "password": seller.password})
-    assert resp.status_code == 403 and resp.json["error"]["code"] == "account_suspended"
+    assert resp.status_code == 200
+    seller.token = resp.json["access_token"]
+    refused = api.post("/api/v1/listings", as_=seller, json={"title": "x"})
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "shop_suspended"
     # suspending twice is a clear 409, nothing changed
     again = api.post(f"/api/v1/admin/shops/{seller.shop_id}/suspend", as_=admin, json={"reason": "Lagi"})
     assert again.status_code == 409 and again.json["error"]["code"] == "already_suspended"

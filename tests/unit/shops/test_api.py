@@ -12,7 +12,6 @@ BODY = {
     "description": "Batik tulis pewarna alami",
     "city": "Tangerang Selatan",
     "kelurahan": "Cipayung",
-    "sentra": "Sentra Batik Ciputat",
 }
 
 
@@ -30,7 +29,7 @@ def test_artisan_opens_a_shop_and_reads_it_back(api):
     assert resp.status_code == 201, resp.json
     shop = resp.json
     assert shop["name"] == "Batik Tulis Bu Sari" and shop["slug"] == "batik-tulis-bu-sari"
-    assert (shop["city"], shop["kelurahan"], shop["sentra"]) == ("Tangerang Selatan", "Cipayung", "Sentra Batik Ciputat")
+    assert (shop["city"], shop["kelurahan"], shop["sentra"], shop["sentra_id"]) == ("Tangerang Selatan", "Cipayung", None, None)
     assert shop["kecamatan"] == "Ciputat" and shop["owner_id"] == artisan.id
     assert shop["approved_listings_count"] == 0
 
@@ -40,13 +39,21 @@ def test_artisan_opens_a_shop_and_reads_it_back(api):
     assert public.status_code == 200 and public.json["name"] == shop["name"]
 
 
-def test_place_names_are_canonicalised_and_sentra_optional(api):
-    resp = open_shop(api, api.make_user("artisan"), city="bekasi", kelurahan="  harapan   jaya ", sentra=None)
+def test_place_names_are_canonicalised_and_the_sentra_is_the_admins(api):
+    resp = open_shop(api, api.make_user("artisan"), city="bekasi", kelurahan="  harapan   jaya ")
     assert resp.status_code == 201, resp.json
     assert (resp.json["city"], resp.json["kelurahan"], resp.json["sentra"]) == ("Bekasi", "Harapan Jaya", None)
-    no_sentra = {k: v for k, v in BODY.items() if k != "sentra"}
-    resp = api.post("/api/v1/shops", as_=api.make_user("artisan"), json=no_sentra)
-    assert resp.status_code == 201 and resp.json["sentra"] is None
+    # the old free-text sentra is no input any more: a clear 422 naming it, no shop opened
+    typed = open_shop(api, api.make_user("artisan"), sentra="Sentra Batik Ciputat")
+    assert typed.status_code == 422 and "sentra" in typed.json["error"]["fields"]
+    # an admin puts the shop in a sentra of its kelurahan; the shop then names it
+    admin = api.make_user("admin")
+    centre = api.post("/api/v1/admin/sentra", as_=admin, json={
+        "name": "Sentra Tenun Harapan Jaya", "city": "Bekasi", "kelurahan": "Harapan Jaya", "focus": "tenun"}).json
+    assert api.patch(f"/api/v1/admin/shops/{resp.json['id']}", as_=admin,
+                     json={"sentra_id": centre["id"]}).status_code == 200
+    shown = api.get(f"/api/v1/shops/{resp.json['id']}").json
+    assert (shown["sentra"], shown["sentra_id"]) == ("Sentra Tenun Harapan Jaya", centre["id"])
 
 
 def test_second_shop_is_409(api, db_session):
@@ -109,7 +116,7 @@ def test_anyone_may_view_a_shop(api):
 def test_patch_changes_only_what_is_sent_and_keeps_the_slug(api):
     artisan = api.make_user("artisan")
     before = open_shop(api, artisan).json
-    resp = api.patch("/api/v1/shops/me", as_=artisan, json={"name": "Batik Cipayung Lestari", "sentra": None})
+    resp = api.patch("/api/v1/shops/me", as_=artisan, json={"name": "Batik Cipayung Lestari"})
     assert resp.status_code == 200, resp.json
     assert resp.json["name"] == "Batik Cipayung Lestari" and resp.json["sentra"] is None
     assert resp.json["slug"] == before["slug"] and resp.json["kelurahan"] == "Cipayung"

@@ -11,7 +11,7 @@ from marketplace.shops import places
 from marketplace.shops.models import Shop
 
 FORM = {"name": "Anyaman Pandan Margahayu", "description": "Tas dan tikar pandan", "city": "Bekasi",
-        "kelurahan": "Margahayu", "sentra": "Sentra Anyaman Margahayu"}
+        "kelurahan": "Margahayu"}
 
 
 def html(resp) -> str:
@@ -35,7 +35,7 @@ def test_open_shop_form_happy_path(api, auth, client, db_session):
     resp = post_form(client, auth, "/seller/shop/new", FORM)
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/seller")
     shop = db_session.scalar(select(Shop).where(Shop.owner_id == user.id))
-    assert (shop.city, shop.kelurahan, shop.sentra) == ("Bekasi", "Margahayu", "Sentra Anyaman Margahayu")
+    assert (shop.city, shop.kelurahan, shop.sentra_id) == ("Bekasi", "Margahayu", None)
 
     dashboard = html(client.get("/seller"))
     assert "Anyaman Pandan Margahayu" in dashboard and "/seller/listings/new" in dashboard
@@ -79,10 +79,10 @@ def test_edit_shop(api, auth, client, db_session):
     assert "Ubah toko Anda" in page and 'value="Anyaman Pandan Margahayu"' in page
     resp = post_form(client, auth, "/seller/shop/edit", {**FORM, "city": "Tangerang Selatan", "kelurahan": "Margahayu"})
     assert resp.status_code == 422
-    resp = post_form(client, auth, "/seller/shop/edit", {**FORM, "name": "Pandan Lestari", "sentra": ""})
+    resp = post_form(client, auth, "/seller/shop/edit", {**FORM, "name": "Pandan Lestari"})
     assert resp.status_code == 302
     shop = db_session.scalar(select(Shop).where(Shop.owner_id == user.id))
-    assert shop.name == "Pandan Lestari" and shop.sentra is None and shop.kelurahan == "Margahayu"
+    assert shop.name == "Pandan Lestari" and shop.kelurahan == "Margahayu"
 
 
 def test_dashboard_lists_the_shops_listings_in_every_status(api, auth, client, catalog, db_session):
