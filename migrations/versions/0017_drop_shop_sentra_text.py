@@ -11,7 +11,7 @@ Suspension no longer deactivates the artisan's account (they may still ship thei
 again here, and made inactive again by the downgrade.
 
 Revision ID: 0017_drop_shop_sentra_text
-Revises: 0015_sentra_admin_ops
+Revises: 0016_impact_indexes
 Create Date: 2026-12-08 10:00:00
 """
 from alembic import op
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 
 revision = '0017_drop_shop_sentra_text'
-down_revision = '0015_sentra_admin_ops'
+down_revision = '0016_impact_indexes'
 branch_labels = None
 depends_on = None
 
