@@ -16,7 +16,9 @@ answers tagged with :func:`version` and drops a copy as soon as the version move
   host's — within milliseconds, and on every (re)connection (what was announced while it was not
   listening). ``Listener.listening_since`` tells the cache since when that holds. The payload names
   the sending process (a random id, new in every forked child), so a process skips its own
-  announcements: it raised its version at its commit already.
+  announcements: it raised its version at its commit already; and the schema written, since the
+  channel is database-wide: a deployment (or a parallel test process) in another schema of the same
+  database changes another catalogue, not ours.
 - **SQLite** has no notifications: there, and while the listener is down, the cache keeps copies only
   briefly (``pagecache.UNNOTIFIED_SECONDS``).
 
@@ -84,7 +86,7 @@ def _announce(conn: Any) -> None:
     if conn.dialect.name == "postgresql":
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            cursor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, _origin))
+            cursor.execute("SELECT pg_notify(%s, %s || ':' || current_schema())", (CHANNEL, _origin))
         finally:
             cursor.close()
     bump()
@@ -134,11 +136,13 @@ class Listener:
             try:
                 with psycopg.connect(*cargs, **{**cparams, "autocommit": True}) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    schema = conn.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
                     bump()  # whatever was announced while we were not listening
                     self._since = time.monotonic()
                     delay = 0.5
                     for notice in conn.notifies():
-                        if notice.payload != _origin:
+                        origin, _, written = notice.payload.partition(":")
+                        if origin != _origin and written == schema:
                             bump()
             except Exception as exc:  # noqa: BLE001 - any failure means "not listening": retry
                 log.warning("catalogue changes: not listening (%s); retrying in %.1f s", exc, delay)
