@@ -10,6 +10,7 @@ from sqlalchemy import inspect, text
 from marketplace.catalog import fts
 from marketplace.catalog.services import fts5_match_expression, search_terms
 from marketplace.db import Base, make_engine
+from marketplace.listings.models import Listing
 from tests.conftest import empty_database
 
 
@@ -22,7 +23,8 @@ def fresh_url(backend: str, tmp_path, request) -> Iterator[str]:
 def _structures(engine) -> set[str]:
     insp = inspect(engine)
     names = {t for t in insp.get_table_names() if t.startswith(fts.FTS_TABLE)}
-    names |= {i["name"] for i in insp.get_indexes("listings") if i["name"] == fts.PG_INDEX}
+    names |= {i["name"] for i in insp.get_indexes("listings") if i["name"] in (fts.PG_INDEX, fts.PG_LEGACY_INDEX)}
+    names |= {c["name"] for c in insp.get_columns("listings") if c["name"] == fts.PG_COLUMN}
     return names
 
 
@@ -30,7 +32,7 @@ def _matches(conn, word: str) -> list[int]:
     if conn.dialect.name == "sqlite":
         sql = f"SELECT rowid FROM {fts.FTS_TABLE} WHERE {fts.FTS_TABLE} MATCH :m"
         return list(conn.execute(text(sql), {"m": fts5_match_expression([word])}).scalars())
-    sql = f"SELECT id FROM listings WHERE {fts._PG_QUERY_DOCUMENT_SQL} @@ websearch_to_tsquery('simple', :m)"
+    sql = f"SELECT id FROM listings WHERE {fts.PG_COLUMN} @@ websearch_to_tsquery('simple', :m)"
     return list(conn.execute(text(sql), {"m": word}).scalars())
 
 
@@ -66,6 +68,9 @@ def test_install_uninstall_round_trip_and_backfill(fresh_url):
 def test_include_object_hides_search_structures_from_autogenerate():
     assert fts.include_object(None, "listings_fts_data", "table", True, None) is False
     assert fts.include_object(None, "ix_listings_fts", "index", True, None) is False
+    assert fts.include_object(None, "ix_listings_search_vector", "index", True, None) is False
+    assert fts.include_object(Listing.__table__.c.title, "search_vector", "column", True, None) is False
+    assert fts.include_object(Listing.__table__.c.title, "title", "column", True, None) is True
     assert fts.include_object(None, "listings", "table", True, None) is True
 
 
