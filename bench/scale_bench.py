@@ -131,7 +131,9 @@ def explain_pages(url: str, paths: list[str]) -> dict[str, list[dict[str, Any]]]
             db_engines = _app_engines(app)
             for eng in db_engines:
                 event.listen(eng, "before_cursor_execute", capture)
+            t0 = time.perf_counter()
             resp = client.get(path)
+            wall_ms = (time.perf_counter() - t0) * 1000
             for eng in db_engines:
                 event.remove(eng, "before_cursor_execute", capture)
             entries = []
@@ -145,8 +147,8 @@ def explain_pages(url: str, paths: list[str]) -> dict[str, list[dict[str, Any]]]
                     entries.append({"sql": " ".join(statement.split())[:300], "ms": ms, "plan": plan})
                 raw.rollback()
             report[path] = entries
-            print(f"\n### {path} → {resp.status_code}, {len(entries)} SELECTs, "
-                  f"{sum(e['ms'] for e in entries):.1f} ms in the database")
+            print(f"\n### {path} → {resp.status_code} in {wall_ms:.1f} ms in-process, {len(entries)} SELECTs, "
+                  f"{sum(e['ms'] for e in entries):.1f} ms in the database (EXPLAIN ANALYZE)")
             for e in sorted(entries, key=lambda e: -e["ms"])[:6]:
                 print(f"- {e['ms']:.2f} ms  {e['sql'][:160]}")
                 for line in e["plan"][:12]:

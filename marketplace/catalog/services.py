@@ -169,23 +169,25 @@ def search(session: Session, params: SearchParams, *, count: bool = True) -> Sea
 
     ``sort`` defaults to relevance when there are search words, else newest; relevance without
     words falls back to newest (a search form keeps its sort when the words are cleared).
-    ``count=False`` skips the count query (``total`` is then the number of items on the page): a
-    count visits every matching row, 100,000 of them for an unfiltered catalogue, and the home page's
+    ``count=False`` skips the count (``total`` is then the number of items on the page): a count
+    visits every matching row, 100,000 of them for an unfiltered catalogue, and the home page's
     newest listings never show it.
     """
     word_where, relevance, fts_match = _word_filter(session, params.q)
     sort = params.sort or ("relevance" if relevance is not None else "newest")
     if sort == "relevance" and relevance is None:
         sort = "newest"
+    offset = (params.page - 1) * params.per_page
+    if count and (word_where is not None or fts_match is not None):
+        listings, total = _word_page(session, params, word_where, fts_match, _ordering(sort, relevance), offset)
+        return SearchResult(items=listings, page=params.page, per_page=params.per_page, total=total, sort=sort)
     total = None
     if count:
         total = session.scalar(_filtered(select(func.count()).select_from(Listing), params, word_where, fts_match)) or 0
-    offset = (params.page - 1) * params.per_page
     listings: list[Listing] = []
     if total is None or total > offset:
         stmt = (
-            _filtered(select(Listing), params, word_where, fts_match)
-            .options(contains_eager(Listing.shop), selectinload(Listing.images))
+            _with_shop_and_photos(_filtered(select(Listing), params, word_where, fts_match))
             .order_by(*_ordering(sort, relevance))
             .limit(params.per_page)
             .offset(offset)
@@ -194,6 +196,40 @@ def search(session: Session, params: SearchParams, *, count: bool = True) -> Sea
     if total is None:
         total = len(listings)
     return SearchResult(items=listings, page=params.page, per_page=params.per_page, total=total, sort=sort)
+
+
+def _with_shop_and_photos(stmt: Select[Any]) -> Select[Any]:
+    return stmt.options(contains_eager(Listing.shop), selectinload(Listing.images))
+
+
+def _word_page(session: Session, params: SearchParams, word_where: Any, fts_match: Any,
+               ordering: list[ColumnElement[Any]], offset: int) -> tuple[list[Listing], int]:
+    """A word search's page and total from one pass over the matches.
+
+    Finding the matches is the expensive part (every match's row is read to filter and rank it), so
+    the page's ids and the total come from one query (``count(*) OVER ()``, evaluated before the
+    LIMIT) instead of a count query and a page query that each find them again; then the page's
+    listings are loaded by id. A page past the last has no row to carry the total: counted apart.
+    """
+    total_over = func.count().over().label("total")
+    ranked = session.execute(
+        _filtered(select(Listing.id, total_over), params, word_where, fts_match)
+        .order_by(*ordering)
+        .limit(params.per_page)
+        .offset(offset)
+    ).all()
+    if not ranked:
+        total = 0
+        if offset:
+            total = session.scalar(
+                _filtered(select(func.count()).select_from(Listing), params, word_where, fts_match)) or 0
+        return [], total
+    ids = [row.id for row in ranked]
+    loaded = session.scalars(
+        _with_shop_and_photos(select(Listing).join(Shop, Shop.id == Listing.shop_id).where(Listing.id.in_(ids)))
+    ).unique().all()
+    by_id = {listing.id: listing for listing in loaded}
+    return [by_id[i] for i in ids if i in by_id], ranked[0].total
 
 
 def newest(session: Session, *, limit: int = 12) -> list[Listing]:
@@ -209,9 +245,9 @@ def browse_counts(session: Session) -> dict[str, Any]:
     bench/README.md).
     """
     per_shop = (
-        select(Listing.shop_id, Listing.category, func.count().label("n"))
+        select(Listing.shop_id, func.count().label("n"))
         .where(Listing.status == APPROVED)
-        .group_by(Listing.shop_id, Listing.category)
+        .group_by(Listing.shop_id)
         .subquery("per_shop")
     )
     rows = session.execute(
@@ -227,13 +263,19 @@ def browse_counts(session: Session) -> dict[str, Any]:
         entry["count"] += int(count)
         if sentra:
             entry["sentra"].add(sentra)
-    total = func.sum(per_shop.c.n)
+    per_shop_category = (
+        select(Listing.shop_id, Listing.category, func.count().label("n"))
+        .where(Listing.status == APPROVED)
+        .group_by(Listing.shop_id, Listing.category)
+        .subquery("per_shop_category")
+    )
+    total = func.sum(per_shop_category.c.n)
     categories = session.execute(
-        select(per_shop.c.category, total)
-        .join(Shop, Shop.id == per_shop.c.shop_id)
+        select(per_shop_category.c.category, total)
+        .join(Shop, Shop.id == per_shop_category.c.shop_id)
         .where(Shop.suspended_at.is_(None))
-        .group_by(per_shop.c.category)
-        .order_by(total.desc(), per_shop.c.category)
+        .group_by(per_shop_category.c.category)
+        .order_by(total.desc(), per_shop_category.c.category)
     ).all()
     return {
         "places": {
