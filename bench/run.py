@@ -30,6 +30,8 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "pipeline": ("pipeline_bench.py", ["--n", "300", "--samples", "10"]),
     "checkout": ("checkout_bench.py", ["--n", "200", "--samples", "10"]),
     "upload": ("upload_bench.py", ["--rounds", "1", "--idle-seconds", "2", "--image", "jpeg40"]),
+    # PostgreSQL only (skips itself without TEST_DATABASE_URL); --full seeds 100,000 listings (~5 min).
+    "scale": ("scale_bench.py", ["--n", "5000", "--duration", "3"]),
 }
 
 

@@ -98,7 +98,9 @@ def populate(url: str, n: int, seed: int = 7) -> None:
         for start in range(0, n, 1000):
             conn.execute(insert(Listing), rows[start:start + 1000])
             conn.execute(insert(ListingImage), images[start:start + 1000])
-        conn.execute(text("ANALYZE"))  # planner statistics, as autovacuum would have them in production
+        # Planner statistics, as autovacuum would have them in production; only this schema's tables
+        # (a database-wide ANALYZE waits on, or deadlocks with, other schemas' DDL on a shared server).
+        conn.execute(text("ANALYZE users, shops, listings, listing_images"))
     engine.dispose()
 
 
