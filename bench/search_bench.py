@@ -100,7 +100,7 @@ def populate(url: str, n: int, seed: int = 7) -> None:
             conn.execute(insert(ListingImage), images[start:start + 1000])
         # Planner statistics, as autovacuum would have them in production; only this schema's tables
         # (a database-wide ANALYZE waits on, or deadlocks with, other schemas' DDL on a shared server).
-        conn.execute(text("ANALYZE users, shops, listings, listing_images"))
+        conn.execute(text("ANALYZE" if conn.dialect.name == "sqlite" else "ANALYZE users, shops, listings, listing_images"))
     engine.dispose()
 
 

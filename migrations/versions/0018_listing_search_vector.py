@@ -4,7 +4,9 @@ instead of recomputing ``to_tsvector`` for every match — the generated column
 index ``ix_listings_search_vector``, replacing the expression index ``ix_listings_fts``. SQLite keeps its
 FTS5 table and triggers unchanged. The DDL lives in ``marketplace.catalog.fts`` (shared with
 ``create_all``); on a database built from empty, 0001's ``fts.install`` already made it, and this
-revision finds nothing to do (every statement is ``IF [NOT] EXISTS``).
+revision finds nothing to do (every statement is ``IF [NOT] EXISTS``). Adding a stored column rewrites
+``listings`` under an exclusive lock: seconds at 100,000 listings (well inside env.py's 300 s
+statement timeout), during which the catalogue waits.
 
 Plus ``ix_listings_status_shop_id_category``: the catalogue's counts (the home page's per place and
 per category, search totals) read it alone, an index-only scan (issue #15, bench/scale_bench.py).

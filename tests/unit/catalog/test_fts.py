@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from alembic import command
 from sqlalchemy import inspect, text
 
 from marketplace.catalog import fts
 from marketplace.catalog.services import fts5_match_expression, search_terms
+from marketplace.cli import alembic_config
 from marketplace.db import Base, make_engine
 from marketplace.listings.models import Listing
 from tests.conftest import empty_database
@@ -36,6 +38,42 @@ def _matches(conn, word: str) -> list[int]:
     return list(conn.execute(text(sql), {"m": word}).scalars())
 
 
+def _insert_listing(conn) -> None:
+    """Listing 7, "Tas rotan" / "anyaman halus", with its artisan and shop, in plain SQL."""
+    conn.execute(text("INSERT INTO users (id, email, name, password_hash, role, is_active, created_at) "
+                      "VALUES (1, 'a@x.id', 'A', 'x', 'artisan', true, CURRENT_TIMESTAMP)"))
+    conn.execute(text("INSERT INTO shops (id, owner_id, name, slug, description, city, kelurahan, created_at) "
+                      "VALUES (1, 1, 'T', 't', '', 'Bekasi', 'Margahayu', CURRENT_TIMESTAMP)"))
+    conn.execute(text(
+        "INSERT INTO listings (id, shop_id, title, description, category, price_idr, stock, weight_grams, "
+        "fulfilment, processing_days, status, created_at, updated_at) VALUES (7, 1, 'Tas rotan', "
+        "'anyaman halus', 'anyaman', 1000, 1, 100, 'ready_to_ship', 0, 'approved', "
+        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+
+
+def test_migration_0018_indexes_listings_that_existed_before_it(fresh_url):
+    """A database at 0015 (PostgreSQL: the expression index, no stored vector) with a listing in it:
+    upgrading to head backfills the vector, swaps the indexes, and search finds the listing."""
+    cfg = alembic_config(fresh_url)
+    command.upgrade(cfg, "0015_sentra_admin_ops")
+    engine = make_engine(fresh_url)
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # 0001 installs today's DDL; put back what 0015 had
+                fts.uninstall(conn)
+                for statement in fts.PG_LEGACY_DDL:
+                    conn.execute(text(statement))
+                assert _structures(engine) == {fts.PG_LEGACY_INDEX}
+            _insert_listing(conn)
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            assert _matches(conn, "rotan") == [7] and _matches(conn, "halus") == [7]
+            if conn.dialect.name == "postgresql":
+                assert _structures(engine) == {fts.PG_COLUMN, fts.PG_INDEX}
+    finally:
+        engine.dispose()
+
+
 def test_install_uninstall_round_trip_and_backfill(fresh_url):
     engine = make_engine(fresh_url)
     try:
@@ -47,15 +85,7 @@ def test_install_uninstall_round_trip_and_backfill(fresh_url):
         assert _structures(engine) == set()
         with engine.begin() as conn:
             fts.uninstall(conn)  # idempotent too
-            conn.execute(text("INSERT INTO users (id, email, name, password_hash, role, is_active, created_at) "
-                              "VALUES (1, 'a@x.id', 'A', 'x', 'artisan', true, CURRENT_TIMESTAMP)"))
-            conn.execute(text("INSERT INTO shops (id, owner_id, name, slug, description, city, kelurahan, created_at) "
-                              "VALUES (1, 1, 'T', 't', '', 'Bekasi', 'Margahayu', CURRENT_TIMESTAMP)"))
-            conn.execute(text(
-                "INSERT INTO listings (id, shop_id, title, description, category, price_idr, stock, weight_grams, "
-                "fulfilment, processing_days, status, created_at, updated_at) VALUES (7, 1, 'Tas rotan', "
-                "'anyaman halus', 'anyaman', 1000, 1, 100, 'ready_to_ship', 0, 'approved', "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            _insert_listing(conn)
             fts.install(conn)  # a migration on a populated database
         with engine.connect() as conn:
             assert _matches(conn, "rotan") == [7] and _matches(conn, "halus") == [7]
