@@ -63,8 +63,9 @@ def test_migration_0018_indexes_listings_that_existed_before_it(fresh_url):
                 fts.uninstall(conn)
                 for statement in fts.PG_LEGACY_DDL:
                     conn.execute(text(statement))
-                assert _structures(engine) == {fts.PG_LEGACY_INDEX}
             _insert_listing(conn)
+        if engine.dialect.name == "postgresql":
+            assert _structures(engine) == {fts.PG_LEGACY_INDEX}
         command.upgrade(cfg, "head")
         with engine.connect() as conn:
             assert _matches(conn, "rotan") == [7] and _matches(conn, "halus") == [7]
