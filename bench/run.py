@@ -32,6 +32,8 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "basket": ("basket_bench.py", ["--buyers", "64", "--checkouts", "200", "--duration", "3"]),
     "upload": ("upload_bench.py", ["--rounds", "1", "--idle-seconds", "2", "--image", "jpeg40"]),
     "storefront": ("storefront_bench.py", ["--duration", "3"]),
+    # PostgreSQL only (skips itself without TEST_DATABASE_URL); --full seeds 100,000 listings (~5 min).
+    "scale": ("scale_bench.py", ["--n", "5000", "--duration", "3"]),
 }
 
 

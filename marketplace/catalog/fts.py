@@ -1,17 +1,25 @@
 """Full-text search DDL for the catalogue, per dialect.
 
-PostgreSQL: a GIN *expression* index ``ix_listings_fts`` on
-``to_tsvector('simple', title || ' ' || description)``; the query in ``catalog.services`` repeats the
-exact expression (:func:`pg_document`) so the planner uses the index. The ``simple`` configuration
-(no stemming) because titles mix Indonesian, English and regional words, and an English or
-Indonesian stemmer would mangle the other languages' words.
+PostgreSQL: a stored generated column ``listings.search_vector`` =
+``to_tsvector('simple', title || ' ' || description)`` with the GIN index ``ix_listings_search_vector``
+on it. The vector is computed once per write (PostgreSQL recomputes a generated column whenever a row's
+title or description changes, so it always follows edits) instead of on every read: the query in
+``catalog.services`` matches and ranks (``ts_rank``) the stored column (:func:`pg_document`). An
+expression index (``ix_listings_fts``, before migration 0018) found candidates just as fast, but the
+heap recheck and ``ts_rank`` recomputed ``to_tsvector`` for every match, ~30 µs a row, which is what
+a word search cost at 100,000 listings. The configuration is named (``'simple'``) inside the
+expression: ``to_tsvector(regconfig, text)`` is immutable only in that form, as a generated column
+needs. ``simple`` (no stemming) because titles mix Indonesian, English and regional words, and an
+English or Indonesian stemmer would mangle the other languages' words.
 
 SQLite: an FTS5 external-content table ``listings_fts`` (title, description; rowid = listings.id)
 kept in sync by triggers, so no code path can forget to index a listing.
 
+Neither is in the ORM model (``Listing`` never reads or writes the vector; SQLite has no such column):
 ``install(connection)`` / ``uninstall(connection)`` are idempotent and are called by the Alembic
-migration and, through ``Base.metadata``'s ``after_create`` event registered here, by every
-``create_all`` (tests, throwaway benchmark databases).
+migrations and, through ``Base.metadata``'s ``after_create`` event registered here, by every
+``create_all`` (tests, throwaway benchmark databases); :func:`include_object` keeps autogenerate from
+seeing them as drift.
 """
 
 from __future__ import annotations
@@ -55,12 +63,28 @@ _SQLITE_DROP = (
     f"DROP TABLE IF EXISTS {FTS_TABLE}",
 )
 
-_PG_DOCUMENT_SQL = f"to_tsvector('{PG_CONFIG}', coalesce(title, '') || ' ' || coalesce(description, ''))"
-_PG_QUERY_DOCUMENT_SQL = (
-    f"to_tsvector('{PG_CONFIG}', coalesce(listings.title, '') || ' ' || coalesce(listings.description, ''))"
+PG_COLUMN = "search_vector"
+PG_INDEX = "ix_listings_search_vector"
+#: The expression index that served word search before migration 0018 (dropped there, rebuilt by its downgrade).
+PG_LEGACY_INDEX = "ix_listings_fts"
+PG_DOCUMENT_SQL = f"to_tsvector('{PG_CONFIG}'::regconfig, coalesce(title, '') || ' ' || coalesce(description, ''))"
+_PG_DDL = (
+    f"DROP INDEX IF EXISTS {PG_LEGACY_INDEX}",
+    # A stored generated column is computed for every existing row when it is added: the backfill.
+    f"ALTER TABLE listings ADD COLUMN IF NOT EXISTS {PG_COLUMN} tsvector "
+    f"GENERATED ALWAYS AS ({PG_DOCUMENT_SQL}) STORED",
+    f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON listings USING gin ({PG_COLUMN})",
 )
-_PG_DDL = (f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON listings USING gin ({_PG_DOCUMENT_SQL})",)
-_PG_DROP = (f"DROP INDEX IF EXISTS {PG_INDEX}",)
+_PG_DROP = (
+    f"DROP INDEX IF EXISTS {PG_INDEX}",
+    f"ALTER TABLE listings DROP COLUMN IF EXISTS {PG_COLUMN}",
+    f"DROP INDEX IF EXISTS {PG_LEGACY_INDEX}",
+)
+#: What migration 0018's downgrade puts back: the expression index of migrations 0001–0015.
+PG_LEGACY_DDL = (
+    f"CREATE INDEX IF NOT EXISTS {PG_LEGACY_INDEX} ON listings USING gin "
+    f"(to_tsvector('{PG_CONFIG}', coalesce(title, '') || ' ' || coalesce(description, '')))",
+)
 
 
 def install(connection: Connection) -> None:
@@ -85,12 +109,8 @@ def _statements(connection: Connection, sqlite: tuple[str, ...], pg: tuple[str, 
 
 
 def pg_document() -> ColumnElement[Any]:
-    """The indexed expression, qualified with the table name (``shops`` also has a ``description``).
-
-    Kept as literal SQL identical to the index definition so the planner matches it to
-    ``ix_listings_fts``; a bound ``'simple'`` parameter would not match under a generic plan.
-    """
-    return literal_column(_PG_QUERY_DOCUMENT_SQL)
+    """The stored vector, ``listings.search_vector`` (qualified: the query joins ``shops``)."""
+    return literal_column(f"listings.{PG_COLUMN}")
 
 
 def pg_query(q: str) -> ColumnElement[Any]:
@@ -132,11 +152,14 @@ register_events()
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Alembic ``include_object`` hook: autogenerate must not see the search structures as drift.
 
-    They are not in ``Base.metadata`` (FTS5 tables and an expression index are outside what SQLAlchemy
-    models), so without this hook every autogenerate would propose dropping them.
+    They are not in ``Base.metadata`` (FTS5 tables, and a PostgreSQL-only generated column and its
+    index, are outside what the models declare for both databases), so without this hook every
+    autogenerate would propose dropping them.
     """
     if type_ == "table" and name is not None and name.startswith(FTS_TABLE):
         return False
-    if type_ == "index" and name == PG_INDEX:
+    if type_ == "index" and name in (PG_INDEX, PG_LEGACY_INDEX):
+        return False
+    if type_ == "column" and name == PG_COLUMN and getattr(getattr(obj, "table", None), "name", None) == "listings":
         return False
     return True

@@ -54,6 +54,8 @@ class Listing(Base):
         Index("ix_listings_status_created_at", "status", "created_at"),
         Index("ix_listings_shop_id", "shop_id"),
         Index("ix_listings_status_price_idr", "status", "price_idr"),
+        # Covers the catalogue's counts (home page per place and category, search totals): index-only.
+        Index("ix_listings_status_shop_id_category", "status", "shop_id", "category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
