@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from alembic import context
 
 from marketplace import models  # noqa: F401 - fills Base.metadata
@@ -39,6 +41,33 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     is_pg = connection.dialect.name == "postgresql"
+    if connection.dialect.name == "sqlite":
+        with _sqlite_foreign_keys_off(connection):
+            _migrate(connection, is_pg)
+        return
+    _migrate(connection, is_pg)
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(connection):  # type: ignore[no-untyped-def]
+    """SQLite changes a column by rebuilding the table (``batch_alter_table``: copy, DROP, rename).
+    With foreign keys on, that DROP TABLE is an implicit DELETE that fires every ``ON DELETE
+    CASCADE``: rebuilding ``shops`` would delete every listing. So they are off while migrating
+    (``PRAGMA foreign_keys`` only takes effect outside a transaction: set on the raw connection before
+    the migration's transaction begins), the result is checked with ``foreign_key_check``, and they
+    are on again after."""
+    raw = connection.connection.dbapi_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"migration left rows without their parent: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _migrate(connection, is_pg: bool) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
