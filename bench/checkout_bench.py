@@ -38,16 +38,14 @@ import http.client
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from harness import ROOT, Req, bench_database, free_port, load, serve, wait_http, write_results  # noqa: F401
+from harness import ROOT, Req, bench_database, free_port, load, process, serve, write_results
 
 from marketplace import models  # noqa: E402,F401
 from marketplace.db import Database, transaction  # noqa: E402
@@ -102,20 +100,6 @@ def seed(url: str, *, shops: int, listings: int, buyers: int) -> list[str]:
                 tokens.append(accounts.issue_token(session, buyer, 24)[0])
     db.dispose()
     return tokens
-
-
-@contextmanager
-def process(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 class Client:

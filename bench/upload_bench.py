@@ -41,14 +41,14 @@ import tempfile
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from checkout_bench import _cpu_seconds, _with_children, database_url, free_port, pct, wait_http  # noqa: E402
+from checkout_bench import _cpu_seconds, _with_children, database_url, pct  # noqa: E402
+from harness import free_port, process, wait_http  # noqa: E402
 
 from marketplace import models  # noqa: E402,F401
 from marketplace.db import Database, transaction  # noqa: E402
@@ -238,21 +238,6 @@ print(f"{cpu * 1000:.0f} ms CPU, peak RSS +{grew:.0f} MB ({outcome})")
 """
 
 
-@contextmanager
-def serve(argv: list[str], env: dict[str, str], log: Path, cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """gunicorn run from the code under test (``python -m`` puts the working directory first on the path)."""
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
 def web_command(code: Path, port: int, var_dir: Path) -> list[str]:
     """gunicorn's command line as ``marketplace run`` of the code under test builds it."""
     script = ("import json, sys; from pathlib import Path; from marketplace.local.run import child_specs\n"
@@ -289,7 +274,7 @@ def main() -> None:
                "PYTHONPATH": str(code)}
         web = web_command(code, port, Path(tmp))
         print(f"[{label}] {len(data) / 1024:.0f} KB image; gunicorn: {' '.join(web[3:])}", flush=True)
-        with serve(web, env, Path(tmp) / "web.log", code) as server:
+        with process(web, env, Path(tmp) / "web.log", code) as server:  # the code under test first on the path
             wait_http(port)
             warm_up(port, people)
             reader = Reader(port, SEARCHES)
