@@ -47,7 +47,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from checkout_bench import _cpu_seconds, _with_children, database_url, pct  # noqa: E402
+from checkout_bench import _cpu_seconds, _with_children, database_url, pct, seed_shop  # noqa: E402
 from harness import free_port, process, wait_http  # noqa: E402
 
 from marketplace import models  # noqa: E402,F401
@@ -82,25 +82,16 @@ def make_image(kind: str) -> bytes:
 def seed(url: str, *, listings: int, uploaders: int, rounds: int) -> list[tuple[str, list[int]]]:
     """An approved catalogue, and ``uploaders`` artisans with room for ``rounds`` photos each."""
     from marketplace.accounts import services as accounts
-    from marketplace.accounts.models import User
     from marketplace.listings.models import MAX_IMAGES_PER_LISTING, Listing
-    from marketplace.shops.models import Shop
 
     db = Database(url, writer=True)
     password_hash = accounts.hash_password("bench password 1")
-    kelurahan = ["Cipayung", "Pamulang Barat", "Serua", "Pondok Benda"]
     categories = ["batik", "anyaman", "keramik", "tenun"]
     people: list[tuple[str, list[int]]] = []
     with transaction(db.session_factory) as session:
         shops = 10 + uploaders
         for s in range(shops):
-            owner = User(email=f"artisan{s}@bench.id", name=f"Artisan {s}", password_hash=password_hash, role="artisan")
-            session.add(owner)
-            session.flush()
-            shop = Shop(owner_id=owner.id, name=f"Toko {s}", slug=f"toko-{s}", city="Tangerang Selatan",
-                        kelurahan=kelurahan[s % len(kelurahan)])
-            session.add(shop)
-            session.flush()
+            owner, shop = seed_shop(session, s, password_hash)
             if s < 10:
                 for i in range(listings // 10):
                     session.add(Listing(shop_id=shop.id, title=f"Batik tulis {s}-{i}", description="Pewarna alam",
