@@ -38,16 +38,14 @@ import http.client
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from harness import ROOT, Req, bench_database, free_port, load, serve, wait_http, write_results  # noqa: F401
+from harness import ROOT, Req, bench_database, free_port, load, process, serve, write_results
 
 from marketplace import models  # noqa: E402,F401
 from marketplace.db import Database, transaction  # noqa: E402
@@ -59,28 +57,36 @@ ADDRESS = {"recipient": "Rina Wulandari", "phone": "081234567890", "line1": "Jl.
 database_url = bench_database
 
 
+def seed_shop(session: Any, s: int, password_hash: str) -> tuple[Any, Any]:
+    """Artisan ``s`` and their shop ``toko-<s>`` (flushed: both have ids); the benches' shared seed."""
+    from marketplace.accounts.models import User
+    from marketplace.shops.models import Shop
+
+    kelurahan = ["Cipayung", "Pamulang Barat", "Serua", "Pondok Benda"]
+    owner = User(email=f"artisan{s}@bench.id", name=f"Artisan {s}", password_hash=password_hash, role="artisan")
+    session.add(owner)
+    session.flush()
+    shop = Shop(owner_id=owner.id, name=f"Toko {s}", slug=f"toko-{s}", city="Tangerang Selatan",
+                kelurahan=kelurahan[s % len(kelurahan)])
+    session.add(shop)
+    session.flush()
+    return owner, shop
+
+
 def seed(url: str, *, shops: int, listings: int, buyers: int) -> list[str]:
     """Shops with approved listings and buyers with a two-shop cart each; returns the buyers' tokens."""
     from marketplace.accounts import services as accounts
     from marketplace.accounts.models import User
     from marketplace.cart import services as cart
     from marketplace.listings.models import Listing
-    from marketplace.shops.models import Shop
 
     rng = random.Random(7)
     db = Database(url, writer=True)
     password_hash = accounts.hash_password("bench password 1")
-    kelurahan = ["Cipayung", "Pamulang Barat", "Serua", "Pondok Benda"]
     by_shop: dict[int, list[int]] = {}
     with transaction(db.session_factory) as session:
         for s in range(shops):
-            owner = User(email=f"artisan{s}@bench.id", name=f"Artisan {s}", password_hash=password_hash, role="artisan")
-            session.add(owner)
-            session.flush()
-            shop = Shop(owner_id=owner.id, name=f"Toko {s}", slug=f"toko-{s}", city="Tangerang Selatan",
-                        kelurahan=kelurahan[s % len(kelurahan)])
-            session.add(shop)
-            session.flush()
+            _owner, shop = seed_shop(session, s, password_hash)
             for i in range(listings // shops):
                 listing = Listing(shop_id=shop.id, title=f"Batik tulis {s}-{i}", description="", category="batik",
                                   price_idr=100_000 + 5_000 * i, stock=1_000_000, weight_grams=300 + 50 * i,
@@ -102,20 +108,6 @@ def seed(url: str, *, shops: int, listings: int, buyers: int) -> list[str]:
                 tokens.append(accounts.issue_token(session, buyer, 24)[0])
     db.dispose()
     return tokens
-
-
-@contextmanager
-def process(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 class Client:

@@ -158,11 +158,18 @@ def serve(app: str, *, port: int | None = None, env: dict[str, str] | None = Non
             "--threads", str(threads or full_env.get("WEB_THREADS", "1")),
             "--backlog", "2048", "--log-level", "warning", app]
     log = log or Path(tempfile.mkstemp(prefix="bench-gunicorn-", suffix=".log")[1])
+    with process(argv, full_env, log) as proc:
+        wait_http(port, ready_path)
+        yield port, proc
+
+
+@contextmanager
+def process(argv: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT) -> Iterator[subprocess.Popen[bytes]]:
+    """``argv`` running in ``cwd`` with its output in ``log``; terminated (then killed) on the way out."""
     with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
         try:
-            wait_http(port, ready_path)
-            yield port, proc
+            yield proc
         finally:
             proc.terminate()
             try:

@@ -41,14 +41,14 @@ import tempfile
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from checkout_bench import _cpu_seconds, _with_children, database_url, free_port, pct, wait_http  # noqa: E402
+from checkout_bench import _cpu_seconds, _with_children, database_url, pct, seed_shop  # noqa: E402
+from harness import free_port, process, wait_http  # noqa: E402
 
 from marketplace import models  # noqa: E402,F401
 from marketplace.db import Database, transaction  # noqa: E402
@@ -82,25 +82,16 @@ def make_image(kind: str) -> bytes:
 def seed(url: str, *, listings: int, uploaders: int, rounds: int) -> list[tuple[str, list[int]]]:
     """An approved catalogue, and ``uploaders`` artisans with room for ``rounds`` photos each."""
     from marketplace.accounts import services as accounts
-    from marketplace.accounts.models import User
     from marketplace.listings.models import MAX_IMAGES_PER_LISTING, Listing
-    from marketplace.shops.models import Shop
 
     db = Database(url, writer=True)
     password_hash = accounts.hash_password("bench password 1")
-    kelurahan = ["Cipayung", "Pamulang Barat", "Serua", "Pondok Benda"]
     categories = ["batik", "anyaman", "keramik", "tenun"]
     people: list[tuple[str, list[int]]] = []
     with transaction(db.session_factory) as session:
         shops = 10 + uploaders
         for s in range(shops):
-            owner = User(email=f"artisan{s}@bench.id", name=f"Artisan {s}", password_hash=password_hash, role="artisan")
-            session.add(owner)
-            session.flush()
-            shop = Shop(owner_id=owner.id, name=f"Toko {s}", slug=f"toko-{s}", city="Tangerang Selatan",
-                        kelurahan=kelurahan[s % len(kelurahan)])
-            session.add(shop)
-            session.flush()
+            owner, shop = seed_shop(session, s, password_hash)
             if s < 10:
                 for i in range(listings // 10):
                     session.add(Listing(shop_id=shop.id, title=f"Batik tulis {s}-{i}", description="Pewarna alam",
@@ -238,21 +229,6 @@ print(f"{cpu * 1000:.0f} ms CPU, peak RSS +{grew:.0f} MB ({outcome})")
 """
 
 
-@contextmanager
-def serve(argv: list[str], env: dict[str, str], log: Path, cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """gunicorn run from the code under test (``python -m`` puts the working directory first on the path)."""
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
 def web_command(code: Path, port: int, var_dir: Path) -> list[str]:
     """gunicorn's command line as ``marketplace run`` of the code under test builds it."""
     script = ("import json, sys; from pathlib import Path; from marketplace.local.run import child_specs\n"
@@ -289,7 +265,7 @@ def main() -> None:
                "PYTHONPATH": str(code)}
         web = web_command(code, port, Path(tmp))
         print(f"[{label}] {len(data) / 1024:.0f} KB image; gunicorn: {' '.join(web[3:])}", flush=True)
-        with serve(web, env, Path(tmp) / "web.log", code) as server:
+        with process(web, env, Path(tmp) / "web.log", code) as server:  # the code under test first on the path
             wait_http(port)
             warm_up(port, people)
             reader = Reader(port, SEARCHES)

@@ -5,11 +5,12 @@ Nothing in a web request talks to Kafka: ``record`` only adds a row to the sessi
 publishes its events.
 
 **Waking the relay (PostgreSQL).** The first outbox row of a transaction also issues
-``SELECT pg_notify('outbox', '')`` in that same transaction (:func:`notify_relay`). PostgreSQL delivers a
+``SELECT pg_notify('outbox', current_schema())`` in that same transaction (:func:`notify_relay`). PostgreSQL delivers a
 notification only when its transaction commits, and never for one that rolls back, so a listening relay
 (``events.wakeup``) wakes exactly when there is a committed row to publish, milliseconds after the
 commit, instead of at its next poll. It costs one statement per writing transaction (not per event:
-the notification is issued once, and PostgreSQL folds identical ones anyway), and no migration: a
+the notification is issued once, and PostgreSQL folds identical ones anyway); the payload names the
+schema written, so relays of other schemas in the same database are not woken, and no migration: a
 trigger would do the same from inside the database, but would fire per row. Replays (``sent_at`` back
 to NULL) notify too. SQLite has no notification between processes; its relay watches the database's
 commit counter instead (``events.wakeup``).
@@ -75,7 +76,7 @@ def notify_relay(session: Session) -> None:
         return
     if session.get_bind().dialect.name != "postgresql":
         return
-    session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    session.execute(text("SELECT pg_notify(:channel, current_schema())"), {"channel": NOTIFY_CHANNEL})
     if not session.in_nested_transaction():  # a savepoint rolled back would take its notification along
         session.info[_NOTIFIED] = True
 

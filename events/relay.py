@@ -12,7 +12,8 @@ write lock the web app needs, on PostgreSQL it would pin row locks and a snapsho
 
 Several relays on PostgreSQL: rows are claimed with ``FOR UPDATE SKIP LOCKED`` so no row is published
 by two relays at once, and a transaction-scoped advisory lock lets one relay publish at a time, so a
-later batch cannot overtake an earlier one (the others are hot standbys). SQLite runs a single relay:
+later batch cannot overtake an earlier one (the others are hot standbys). The lock is the schema's
+(``RELAY_LOCK_SQL``): relays of other deployments in the same database do not wait for ours. SQLite runs a single relay:
 it reads in one short transaction and stamps in another, never holding a lock while talking to Kafka.
 
 Waking up: an idle relay does not poll the outbox table every half second. It waits on the database's
@@ -53,7 +54,12 @@ from marketplace.db import is_sqlite, utcnow
 
 log = logging.getLogger(__name__)
 
-RELAY_LOCK_ID = 0x5041_5352  # "PASR": the advisory lock the PostgreSQL relays share
+#: The relays' advisory lock, keyed by the schema the connection writes. Advisory locks are
+#: database-wide, so a fixed key would make deployments (and parallel test processes) in other schemas
+#: of the same database take turns with ours, and the one that lost the turn would publish nothing; a
+#: 64-bit hash of "pk-relay:<schema>" is the same for every relay of one deployment and differs between
+#: schemas (a collision would only make two deployments take turns, never publish out of order).
+RELAY_LOCK_SQL = "SELECT pg_try_advisory_xact_lock(hashtextextended('pk-relay:' || current_schema(), 0))"
 
 
 class PublishFailed(RuntimeError):
@@ -144,7 +150,7 @@ class Relay:
             .limit(self.batch_size)
         )
         if not sqlite:
-            got_lock = session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": RELAY_LOCK_ID}).scalar()
+            got_lock = session.execute(text(RELAY_LOCK_SQL)).scalar()
             if not got_lock:
                 return []  # another relay is publishing; it holds the order
             stmt = stmt.with_for_update(skip_locked=True)

@@ -60,18 +60,8 @@ def _require_pg_or_fail() -> str | None:
     return url
 
 
-def _own_relay_lock() -> None:
-    """A relay advisory lock of this process's own. PostgreSQL's advisory locks are per database, not per
-    schema, so the relays of parallel workers (and of other runs on the same server) would otherwise take
-    turns on the one production key, and a relay that loses the turn publishes nothing."""
-    import events.relay
-
-    events.relay.RELAY_LOCK_ID = uuid.uuid4().int >> 65  # a positive bigint
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config._pk_pg_url = _require_pg_or_fail()  # type: ignore[attr-defined]
-    _own_relay_lock()
 
 
 def _backends(config: pytest.Config) -> list[str]:

@@ -32,7 +32,6 @@ import os
 import re
 import secrets
 import threading
-import time
 from typing import Any
 
 from sqlalchemy import event
@@ -98,23 +97,27 @@ def _forget(conn: Any) -> None:
 
 
 class Listener:
-    """One ``LISTEN pk_catalog`` connection per process and database, in a daemon thread; it
-    reconnects with backoff and raises the version on every notification and every reconnection."""
+    """One ``LISTEN pk_catalog`` connection per process and database, in a daemon thread
+    (:class:`events.wakeup.PostgresListener`, which reconnects with backoff); it raises the version on
+    every notification of another process about our schema, and on every (re)connection."""
 
     _started: dict[str, "Listener"] = {}
     _lock = threading.Lock()
 
     def __init__(self, engine: Engine):
-        self._args = engine.dialect.create_connect_args(engine.url)
+        from events.wakeup import PostgresListener
+
         self._pid = os.getpid()
-        self._since: float | None = None
-        threading.Thread(target=self._run, name="pk-catalog-listen", daemon=True).start()
+        self._listener = PostgresListener(engine, CHANNEL, what="catalogue changes", accept=_from_others,
+                                          on_listen=bump)  # whatever was announced while we were not listening
+        threading.Thread(target=self._listener.run_forever, args=(bump,), name="pk-catalog-listen",
+                         daemon=True).start()
 
     @property
     def listening_since(self) -> float | None:
         """``time.monotonic()`` since which other processes' changes reach us; None while not listening
         (and in a forked child, where the thread did not follow: gunicorn ``--preload``)."""
-        return self._since if os.getpid() == self._pid else None
+        return self._listener.listening_since if os.getpid() == self._pid else None
 
     @classmethod
     def for_engine(cls, engine: Engine) -> "Listener | None":
@@ -127,25 +130,8 @@ class Listener:
                 cls._started[key] = cls(engine)
             return cls._started[key]
 
-    def _run(self) -> None:
-        import psycopg
 
-        cargs, cparams = self._args
-        delay = 0.5
-        while True:
-            try:
-                with psycopg.connect(*cargs, **{**cparams, "autocommit": True}) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
-                    schema = conn.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
-                    bump()  # whatever was announced while we were not listening
-                    self._since = time.monotonic()
-                    delay = 0.5
-                    for notice in conn.notifies():
-                        origin, _, written = notice.payload.partition(":")
-                        if origin != _origin and written == schema:
-                            bump()
-            except Exception as exc:  # noqa: BLE001 - any failure means "not listening": retry
-                log.warning("catalogue changes: not listening (%s); retrying in %.1f s", exc, delay)
-            self._since = None
-            time.sleep(delay)
-            delay = min(delay * 2, 30.0)
+def _from_others(payload: str, schema: str) -> bool:
+    """``<origin>:<schema>``: another process's write to our schema (ours bumped at its commit)."""
+    origin, _, written = payload.partition(":")
+    return origin != _origin and written == schema

@@ -28,8 +28,8 @@ sandbox_webhooks`` in the queuing transaction (PostgreSQL delivers it when, and 
 and the loop ``LISTEN``s on a connection of its own (:class:`CommitWaker`), so a paid order is sent
 within milliseconds instead of after up to a poll interval; the 0.5 s poll stays as the fallback (a
 lost listening connection, retries that fall due, SQLite, where the loop simply polls). A
-notification carries nothing: it only says "look now", so one from another schema of the same
-database, or a duplicate, costs one empty claim.
+notification only says "look now"; its payload names the schema written, so a loop is not woken by
+another schema's (another deployment's) queuing, and a duplicate costs one empty claim.
 The loop's its secret is the web app's because both derive it from the same settings
 (``STRIPE_WEBHOOK_SECRET``, else ``SECRET_KEY``, which ``marketplace run`` persists for every child).
 """
@@ -52,6 +52,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from events.backoff import Backoff, poll_until_stopped
+from events.wakeup import PostgresListener
 from marketplace.db import is_sqlite, transaction, utcnow
 from marketplace.payments.gateways import SandboxGateway
 from marketplace.payments.models import SandboxWebhookDelivery
@@ -68,10 +69,6 @@ MAX_ATTEMPTS = 45
 
 #: The channel :func:`queue_event` notifies and :class:`CommitWaker` listens on (PostgreSQL).
 CHANNEL = "sandbox_webhooks"
-#: A waker that lost its connection tries to listen again after this long (polling meanwhile).
-RELISTEN_SECONDS = 10.0
-#: How often a listening wait looks at the stop event.
-STOP_CHECK_SECONDS = 1.0
 
 #: ``http_post(url, body, headers)`` → ``(status, response text)``; raises ``OSError`` (refused, reset,
 #: timed out) when there was no answer.
@@ -88,7 +85,7 @@ def queue_event(session: Session, event: dict[str, Any], *, order_id: int, now: 
     session.add(delivery)
     session.flush()
     if not is_sqlite(session):  # wakes the delivery loop when (and only if) this transaction commits
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+        session.execute(text("SELECT pg_notify(:channel, current_schema())"), {"channel": CHANNEL})
     return delivery
 
 
@@ -195,69 +192,29 @@ def post_over_http(url: str, body: bytes, headers: Mapping[str, str]) -> tuple[i
 
 class CommitWaker:
     """A stand-in for the loop's stop event whose ``wait(timeout)`` also returns as soon as a
-    transaction that queued a delivery commits (PostgreSQL ``LISTEN``), so
-    :func:`events.backoff.poll_until_stopped` polls at once instead of at the next interval.
-
-    It listens on a connection of its own (autocommit, outside the pool). If that connection fails,
-    it waits on ``stop`` alone (a plain poll) and listens again after ``RELISTEN_SECONDS``."""
+    transaction that queued a delivery in our schema commits (PostgreSQL ``LISTEN``, through
+    :class:`events.wakeup.PostgresListener`), so :func:`events.backoff.poll_until_stopped` polls at
+    once instead of at the next interval. While the listener is down it waits on ``stop`` alone (a
+    plain poll); the listener listens again after its backoff."""
 
     def __init__(self, engine: Engine, stop: threading.Event, channel: str = CHANNEL):
-        self.engine = engine
         self.stop = stop
-        self.channel = channel
-        self._conn: Any = None
-        self._retry_at = 0.0
+        self.listener = PostgresListener(engine, channel, what="sandbox webhooks")
 
     def is_set(self) -> bool:
         return self.stop.is_set()
 
-    def listen(self) -> Any:
-        """The listening connection (made on first use, and again after a failure); None meanwhile."""
-        if self._conn is None and time.monotonic() >= self._retry_at:
-            import psycopg
-
-            try:
-                args, kwargs = self.engine.dialect.create_connect_args(self.engine.url)
-                conn = psycopg.connect(*args, **kwargs, autocommit=True)
-                conn.execute(f'LISTEN "{self.channel}"')
-                self._conn = conn
-            except psycopg.Error as exc:
-                log.warning("sandbox webhooks: cannot LISTEN (%s); polling only for %.0fs", exc, RELISTEN_SECONDS)
-                self._retry_at = time.monotonic() + RELISTEN_SECONDS
-        return self._conn
+    def listen(self) -> bool:
+        """Listen now (unless backing off after a failure); whether it listens."""
+        return self.listener.listen()
 
     def wait(self, timeout: float) -> bool:
         """Until a notification, ``stop`` or ``timeout``; returns whether ``stop`` is set."""
-        conn = None if self.stop.is_set() else self.listen()
-        if conn is None:
-            return self.stop.wait(timeout)
-        import psycopg
-
-        deadline = time.monotonic() + timeout
-        try:
-            while not self.stop.is_set():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                # In slices of at most STOP_CHECK_SECONDS, so a stop is seen soon even with a long interval.
-                if any(True for _ in conn.notifies(timeout=min(left, STOP_CHECK_SECONDS), stop_after=1)):
-                    # Several commits may have notified at once: one claim loop serves them all.
-                    for _ in conn.notifies(timeout=0):
-                        pass
-                    break
-        except psycopg.Error as exc:
-            log.warning("sandbox webhooks: LISTEN connection lost (%s); polling", exc)
-            self.close()
-            self._retry_at = time.monotonic() + RELISTEN_SECONDS
-            return self.stop.wait(timeout)
+        self.listener.wait(timeout, self.stop)
         return self.stop.is_set()
 
     def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None
+        self.listener.close()
 
 
 class DeliveryLoop:

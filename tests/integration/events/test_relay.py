@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from events.broker import EmbeddedBroker
 from events.kafka import ensure_topics, relay_producer_factory
@@ -161,3 +161,45 @@ def test_a_commit_wakes_the_idle_relay_long_before_its_fallback_poll(session_fac
         thread.join(timeout=15)
     assert not thread.is_alive()
     assert _ids(consume_all(bootstrap, topic, expect=1)) == [event_id]
+
+
+def test_relays_of_two_schemas_in_one_database_both_publish(session_factory, bootstrap, backend, request):
+    """Advisory locks are database-wide: the relay's is keyed by its schema, so a deployment in another
+    schema publishing (holding its lock) does not stop ours, while a relay of our own schema still does."""
+    if backend == "sqlite":
+        pytest.skip("advisory locks are PostgreSQL's")
+    from events.relay import RELAY_LOCK_SQL
+    from marketplace.db import Base, Database
+    from tests.conftest import fresh_pg_schema
+
+    topic = unique("relay-schemas")
+    ensure_topics(bootstrap, [topic])
+    with fresh_pg_schema(request.config._pk_pg_url, "pk_other") as other_url:
+        other = Database(other_url)
+        try:
+            Base.metadata.create_all(other.engine)
+            for factory, key in ((session_factory, 1), (other.session_factory, 2)):
+                with factory() as session:
+                    record_on(session, topic, key=key)
+                    session.commit()
+            relays = [Relay(f, relay_producer_factory(bootstrap, [topic])) for f in (session_factory, other.session_factory)]
+            try:
+                with other.session_factory() as busy:  # the other schema's relay, mid-batch
+                    assert busy.execute(text(RELAY_LOCK_SQL)).scalar()
+                    assert relays[0].publish_batch() == 1
+                    busy.rollback()
+                with session_factory() as busy:  # a relay of our own schema, mid-batch: ours waits its turn
+                    assert busy.execute(text(RELAY_LOCK_SQL)).scalar()
+                    assert relays[1].publish_batch() == 1
+                    with session_factory() as session:
+                        record_on(session, topic, key=3)
+                        session.commit()
+                    assert relays[0].publish_batch() == 0
+                    busy.rollback()
+                assert relays[0].publish_batch() == 1
+            finally:
+                for relay in relays:
+                    relay.close()
+        finally:
+            other.dispose()
+    assert sorted(m.key for m in consume_all(bootstrap, topic, expect=3)) == [b"1", b"2", b"3"]
