@@ -262,11 +262,13 @@ def figures(session: Session, group_by: str, period: Period, c: Table
     ).select_from(c).group_by(*group), "orders")
 
     def per_buyer(cols: list[Any], group: list[Any]) -> Select[Any]:
-        inner = (select(*cols, func.count(distinct(c.c.order_id)).label("n"))
+        # A buyer has two orders or more in a group exactly when their first and last order differ: min and
+        # max take one pass, where a distinct count sorted every buyer's orders apart (70,000 small sorts).
+        inner = (select(*cols, func.min(c.c.order_id).label("first"), func.max(c.c.order_id).label("last"))
                  .select_from(c).group_by(*group).subquery())
         flag = [inner.c.whole] if "whole" in inner.c else []
         return (select(inner.c.k1, inner.c.k2, *flag, func.count().label("buyers"),
-                       func.sum(case((inner.c.n >= 2, 1), else_=0)).label("repeat"))
+                       func.sum(case((inner.c.first != inner.c.last, 1), else_=0)).label("repeat"))
                 .group_by(inner.c.k1, inner.c.k2, *flag))
     buyers = _grouped(session, ckey, per_buyer, "buyers", within=[c.c.buyer_id])
 
