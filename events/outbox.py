@@ -1,6 +1,6 @@
 """Publishing an event = adding an outbox row in the caller's transaction.
 
-Nothing in a web request talks to Kafka: ``record`` only adds a row to the session; the relay
+Nothing in a web request talks to Kafka: ``record`` only inserts a row in the caller's transaction; the relay
 (``events/relay.py``) publishes committed rows in order. A rolled-back transaction therefore never
 publishes its events.
 
@@ -8,8 +8,9 @@ publishes its events.
 ``SELECT pg_notify('outbox', current_schema())`` in that same transaction (:func:`notify_relay`). PostgreSQL delivers a
 notification only when its transaction commits, and never for one that rolls back, so a listening relay
 (``events.wakeup``) wakes exactly when there is a committed row to publish, milliseconds after the
-commit, instead of at its next poll. It costs one statement per writing transaction (not per event:
-the notification is issued once, and PostgreSQL folds identical ones anyway); the payload names the
+commit, instead of at its next poll. It costs no statement of its own when ``record`` writes the row
+(it rides on that ``INSERT``'s ``RETURNING``), one when a replay does, once per transaction (PostgreSQL
+folds identical notifications anyway); the payload names the
 schema written, so relays of other schemas in the same database are not woken, and no migration: a
 trigger would do the same from inside the database, but would fire per row. Replays (``sent_at`` back
 to NULL) notify too. SQLite has no notification between processes; its relay watches the database's
@@ -20,10 +21,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import event, text, update
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import event, func, insert, text, update
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
+from sqlalchemy.sql.dml import ReturningInsert
 
 from events.models import OutboxEvent
 from marketplace.db import utcnow
@@ -48,22 +51,53 @@ def record(
     version: int = 1,
     correlation_id: str | None = None,
 ) -> OutboxEvent:
-    """Validate ``data`` against the event's schema and add the envelope to the outbox (no commit)."""
+    """Validate ``data`` against the event's schema and add the envelope to the outbox (no commit).
+
+    The row is inserted at once with Core (``INSERT … RETURNING``, in the caller's transaction: a
+    rollback still takes it along), not left to the unit of work's flush: a flush of one row was a
+    measurable part of a checkout (issue #15). Rows are therefore numbered in the order they are
+    recorded. The first row of a transaction on PostgreSQL carries the relay's wake-up with it.
+    """
     from events.envelope import build_envelope
 
     envelope = build_envelope(event_type, key, data, version=version, correlation_id=correlation_id)
-    row = OutboxEvent(
-        event_id=envelope["id"],
-        type=event_type,
-        version=version,
-        topic=topic_for(event_type),
-        key=str(key),
-        payload=json.dumps(envelope, separators=(",", ":"), ensure_ascii=False),
-        occurred_at=utcnow(),
-    )
-    session.add(row)
-    notify_relay(session)
+    values = {
+        "event_id": envelope["id"], "type": event_type, "version": version, "topic": topic_for(event_type),
+        "key": str(key), "payload": json.dumps(envelope, separators=(",", ":"), ensure_ascii=False),
+        "occurred_at": utcnow(),
+    }
+    notify = _should_notify(session)
+    inserted = session.connection().execute(_insert_statement(notify), values).one()
+    if notify:
+        _notified(session)
+    mapping = inserted._mapping
+    row = OutboxEvent(**{column: mapping[column] for column in _COLUMNS})
+    make_transient_to_detached(row)
+    session.add(row)  # persistent, as if loaded: a caller's later change to it is flushed as an UPDATE
     return row
+
+
+_COLUMNS = tuple(OutboxEvent.__table__.c.keys())
+
+
+@cache
+def _insert_statement(notify: bool) -> ReturningInsert[Any]:
+    """The outbox ``INSERT … RETURNING`` its row; with ``notify``, the row also carries the
+    ``pg_notify`` (:func:`notify_relay`) so the notification costs no round trip of its own."""
+    table = OutboxEvent.__table__
+    returning: list[Any] = list(table.c)
+    if notify:
+        returning.append(func.pg_notify(NOTIFY_CHANNEL, func.current_schema()).label("pk_notify"))
+    return insert(table).returning(*returning)
+
+
+def _should_notify(session: Session) -> bool:
+    return not session.info.get(_NOTIFIED) and session.get_bind().dialect.name == "postgresql"
+
+
+def _notified(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint rolled back would take its notification along
+        session.info[_NOTIFIED] = True
 
 
 def notify_relay(session: Session) -> None:
@@ -72,13 +106,10 @@ def notify_relay(session: Session) -> None:
     ``pg_notify`` is queued by the transaction and sent at its commit; a rollback discards it. Nothing
     is flushed here, so recording an event still only adds a row to the unit of work.
     """
-    if session.info.get(_NOTIFIED):
-        return
-    if session.get_bind().dialect.name != "postgresql":
+    if not _should_notify(session):
         return
     session.execute(text("SELECT pg_notify(:channel, current_schema())"), {"channel": NOTIFY_CHANNEL})
-    if not session.in_nested_transaction():  # a savepoint rolled back would take its notification along
-        session.info[_NOTIFIED] = True
+    _notified(session)
 
 
 @event.listens_for(Session, "after_transaction_end")
