@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -15,28 +14,13 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.config import Settings
-from marketplace.db import Database
 from marketplace.listings.models import Listing
 from marketplace.notifications.mailer import Mail, MailError
 from marketplace.orders.models import Order, OrderItem, SellerOrder
 from marketplace.shops.models import Shop
-from tests.conftest import clean_database
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)  # 10.00 WIB
 _seq = itertools.count(1)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url, writer=True)
-    yield database
-    database.dispose()
-    clean_database(database_url)
-
-
-@pytest.fixture
-def factory(db: Database) -> Any:
-    return db.session_factory
 
 
 @pytest.fixture

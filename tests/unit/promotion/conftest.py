@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -16,27 +15,12 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.config import Settings
-from marketplace.db import Database
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.shops.models import Shop
-from tests.conftest import clean_database
 from workers.promotion.channels.base import ChannelError, Posted, PostRequest, SaveCheckpoint, Unverifiable
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)
 _seq = itertools.count(1)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url, writer=True)
-    yield database
-    database.dispose()
-    clean_database(database_url)
-
-
-@pytest.fixture
-def factory(db: Database) -> Any:
-    return db.session_factory
 
 
 @pytest.fixture
