@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -135,3 +137,31 @@ def end_offsets(bootstrap: str, topic: str) -> dict[Any, int]:
 KAFKA_WARNING_FILTERS = ("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning",)
 
 KAFKA_WARNINGS = [pytest.mark.filterwarnings(line) for line in KAFKA_WARNING_FILTERS]
+
+
+#: Consumer settings that keep a test's group join and retries short.
+FAST_RUNNER: dict[str, Any] = {"session_timeout_ms": 6_000, "poll_timeout_ms": 200, "retry_backoff": 0.05,
+                               "retry_backoff_max": 0.2}
+
+
+@contextmanager
+def declared_worker(handlers: Any, name: str, app: Any, settings: Any, bootstrap: str, topic: str) -> Iterator[str]:
+    """A worker as its module declares it (handlers, dependencies, background tasks) consuming this
+    test's topic in a thread; yields its consumer group, and checks the thread stopped."""
+    from workers.runner import ConsumerRunner
+    from workers.worker import Worker
+
+    group = unique(name)
+    worker = Worker(name=group, topics=(topic,), handlers=handlers.HANDLERS,
+                    build_dependencies=handlers.build_dependencies, background_tasks=handlers.background_tasks)
+    runner = ConsumerRunner.for_worker(worker, settings=settings, bootstrap_servers=bootstrap,
+                                       session_factory=app.extensions["db"].write_session_factory, **FAST_RUNNER)
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield group
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+    assert not thread.is_alive()

@@ -5,7 +5,6 @@ more: the inbox skips it, and the message stays one."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,17 +18,13 @@ from events.kafka import relay_producer_factory
 from events.models import OutboxEvent
 from events.relay import Relay
 from marketplace.notifications.models import Notification
-from tests.integration.helpers import committed_offsets, unique, wait_for
+from tests.integration.helpers import committed_offsets, declared_worker, unique, wait_for
 from tests.unit.catalog.factories import Catalog
 from tests.unit.notifications.smtp_server import make_certificate, smtp_server
 from workers.notifications import handlers
-from workers.runner import ConsumerRunner
-from workers.worker import Worker
 
 pytestmark = pytest.mark.integration
 
-FAST: dict[str, Any] = {"session_timeout_ms": 6_000, "poll_timeout_ms": 200, "retry_backoff": 0.05,
-                        "retry_backoff_max": 0.2}
 ADDRESS = {"recipient": "Siti Rahma", "phone": "081234567890", "line1": "Jl. Melati 3", "city": "Bandung",
            "province": "Jawa Barat", "postal_code": "40111"}
 
@@ -38,20 +33,8 @@ ADDRESS = {"recipient": "Siti Rahma", "phone": "081234567890", "line1": "Jl. Mel
 def notifications_worker(app: Any, settings: Any, bootstrap: str, topic: str) -> Iterator[str]:
     """The notifications worker as declared (handlers, mailer factory, mail loop) on this test's topic;
     yields its consumer group."""
-    group = unique("notifications")
-    worker = Worker(name=group, topics=(topic,), handlers=handlers.HANDLERS,
-                    build_dependencies=handlers.build_dependencies, background_tasks=handlers.background_tasks)
-    runner = ConsumerRunner.for_worker(worker, settings=settings, bootstrap_servers=bootstrap,
-                                       session_factory=app.extensions["db"].write_session_factory, **FAST)
-    stop = threading.Event()
-    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
-    thread.start()
-    try:
+    with declared_worker(handlers, "notifications", app, settings, bootstrap, topic) as group:
         yield group
-    finally:
-        stop.set()
-        thread.join(timeout=20)
-    assert not thread.is_alive()
 
 
 def relay_orders(app: Any, bootstrap: str, topic: str) -> int:

@@ -5,7 +5,6 @@ published again posts nothing more; a withdrawal then takes the post down."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,17 +19,13 @@ from events.models import OutboxEvent
 from events.relay import Relay
 from marketplace.listings.models import ListingImage
 from marketplace.promotion.models import Promotion
-from tests.integration.helpers import committed_offsets, unique, wait_for
+from tests.integration.helpers import committed_offsets, declared_worker, unique, wait_for
 from tests.unit.listings.helpers import Market
 from tests.unit.payouts.loopback import Answer, Loopback, Recorded, serve
 from workers.promotion import delivery, handlers
-from workers.runner import ConsumerRunner
-from workers.worker import Worker
 
 pytestmark = pytest.mark.integration
 
-FAST: dict[str, Any] = {"session_timeout_ms": 6_000, "poll_timeout_ms": 200, "retry_backoff": 0.05,
-                        "retry_backoff_max": 0.2}
 
 
 def bot_api(stub: Loopback, req: Recorded) -> Answer:
@@ -51,20 +46,8 @@ def bot_failure(_what: str) -> Answer:
 @contextmanager
 def promotion_worker(app: Any, settings: Any, bootstrap: str, topic: str) -> Iterator[str]:
     """The promotion worker as declared (handlers, channel factory, posting loop) on this test's topic."""
-    group = unique("promotion")
-    worker = Worker(name=group, topics=(topic,), handlers=handlers.HANDLERS,
-                    build_dependencies=handlers.build_dependencies, background_tasks=handlers.background_tasks)
-    runner = ConsumerRunner.for_worker(worker, settings=settings, bootstrap_servers=bootstrap,
-                                       session_factory=app.extensions["db"].write_session_factory, **FAST)
-    stop = threading.Event()
-    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
-    thread.start()
-    try:
+    with declared_worker(handlers, "promotion", app, settings, bootstrap, topic) as group:
         yield group
-    finally:
-        stop.set()
-        thread.join(timeout=20)
-    assert not thread.is_alive()
 
 
 def relay_listings(app: Any, bootstrap: str, topic: str) -> int:
