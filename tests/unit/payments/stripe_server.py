@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,12 +20,28 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-# ``../shared`` beside the checkout (a git worktree may sit one level further down: look upwards).
-FIXTURES = next(
-    (p / "shared" / "stripe" / "fixtures3.json" for p in Path(__file__).resolve().parents
-     if (p / "shared" / "stripe" / "fixtures3.json").exists()),
-    Path(__file__).resolve().parents[4] / "shared" / "stripe" / "fixtures3.json",
-)
+def _fixtures_path() -> Path:
+    """``../shared/stripe/fixtures3.json`` beside the checkout. A git worktree may sit further down, and
+    a clone made elsewhere (``git clone /work/main /tmp/x``) finds it beside the repository it was
+    cloned from: look upwards from here, then from a local ``origin``."""
+    here = Path(__file__).resolve()
+    starts = [here]
+    try:
+        origin = subprocess.run(["git", "config", "--get", "remote.origin.url"], cwd=here.parent,  # noqa: S603,S607
+                                capture_output=True, text=True, timeout=5, check=False).stdout.strip()
+    except OSError:
+        origin = ""
+    if origin and Path(origin).is_dir():
+        starts.append(Path(origin).resolve() / "tests")
+    for start in starts:
+        for parent in start.parents:
+            candidate = parent / "shared" / "stripe" / "fixtures3.json"
+            if candidate.exists():
+                return candidate
+    return here.parents[4] / "shared" / "stripe" / "fixtures3.json"
+
+
+FIXTURES = _fixtures_path()
 
 
 @dataclass
