@@ -7,6 +7,12 @@ page, where the listing's own artisan and admins may preview other statuses (the
 These return rows (``Listing`` with its shop and photos preloaded); the output schemas
 (:mod:`marketplace.catalog.schemas`) and the page views shape them for the API and the templates.
 
+Given a :class:`~marketplace.catalog.memo.CatalogMemo` (``memo=``: the pages and the API pass the
+app's), the part of each query that does not depend on stock or on who asks is reused across requests:
+:func:`browse_counts` whole, and for :func:`search` / :func:`newest` the page's listing ids and total —
+the listings of the page are then loaded by id for every request, so price, stock and photos are
+always current.
+
 Word search uses each backend's own full-text engine (see ``catalog.fts``). User text never reaches
 SQL or the FTS5 query language unescaped: on PostgreSQL it is a bound argument of
 ``websearch_to_tsquery`` (which never raises on syntax); on SQLite it is reduced to word tokens, each
@@ -16,8 +22,8 @@ quoted as an FTS5 string and prefix-matched.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, and_, func, literal_column, select, table
 from sqlalchemy.orm import Session, contains_eager, selectinload
@@ -28,6 +34,9 @@ from marketplace.catalog.schemas import DEFAULT_PER_PAGE
 from marketplace.listings.models import Listing, ListingStatus
 from marketplace.sentra.models import Sentra
 from marketplace.shops.models import Shop
+
+if TYPE_CHECKING:
+    from marketplace.catalog.memo import CatalogMemo
 
 _TERM = re.compile(r"[^\W_]+")
 MAX_TERMS = 12
@@ -165,52 +174,83 @@ class SearchResult:
         return {"page": self.page, "per_page": self.per_page, "total": self.total, "sort": self.sort}
 
 
-def search(session: Session, params: SearchParams, *, count: bool = True) -> SearchResult:
+def search(session: Session, params: SearchParams, *, count: bool = True,
+           memo: "CatalogMemo | None" = None) -> SearchResult:
     """One page of approved listings matching ``params``.
 
     ``sort`` defaults to relevance when there are search words, else newest; relevance without
     words falls back to newest (a search form keeps its sort when the words are cleared).
     ``count=False`` skips the count (``total`` is then the number of items on the page): a count
     visits every matching row, 100,000 of them for an unfiltered catalogue, and the home page's
-    newest listings never show it.
+    newest listings never show it. With ``memo``, the page's ids and total are reused while the
+    listing set is unchanged (while the catalogue is, for ``available``: it filters on stock); the
+    listings are loaded afresh.
     """
     word_where, relevance, fts_match = _word_filter(session, params.q)
     sort = params.sort or ("relevance" if relevance is not None else "newest")
     if sort == "relevance" and relevance is None:
         sort = "newest"
+
+    def page() -> tuple[tuple[int, ...], int]:
+        return _page_ids(session, params, word_where, fts_match, _ordering(sort, relevance), count)
+
+    if memo is not None:
+        key = ("search", replace(params, q=_normal_q(params.q) if word_where is not None or fts_match is not None
+                                 else None, sort=sort), count)
+        ids, total = memo.fetch(session, key, page, stock=params.available)
+    else:
+        ids, total = page()
+    return SearchResult(items=_load(session, ids), page=params.page, per_page=params.per_page, total=total, sort=sort)
+
+
+def _normal_q(q: str | None) -> str:
+    """What the word query depends on of ``q`` (runs of spaces are one space to both engines)."""
+    return " ".join((q or "").split())
+
+
+def _page_ids(session: Session, params: SearchParams, word_where: Any, fts_match: Any,
+              ordering: list[ColumnElement[Any]], count: bool) -> tuple[tuple[int, ...], int]:
+    """The ids of the page's listings, in order, and the total (the page's length when not ``count``)."""
     offset = (params.page - 1) * params.per_page
     if count and (word_where is not None or fts_match is not None):
-        listings, total = _word_page(session, params, word_where, fts_match, _ordering(sort, relevance), offset)
-        return SearchResult(items=listings, page=params.page, per_page=params.per_page, total=total, sort=sort)
+        return _word_page(session, params, word_where, fts_match, ordering, offset)
     total = None
     if count:
         total = session.scalar(_filtered(select(func.count()).select_from(Listing), params, word_where, fts_match)) or 0
-    listings: list[Listing] = []
+    ids: list[int] = []
     if total is None or total > offset:
-        stmt = (
-            _with_shop_and_photos(_filtered(select(Listing), params, word_where, fts_match))
-            .order_by(*_ordering(sort, relevance))
+        ids = list(session.scalars(
+            _filtered(select(Listing.id), params, word_where, fts_match)
+            .order_by(*ordering)
             .limit(params.per_page)
             .offset(offset)
-        )
-        listings = list(session.scalars(stmt).unique().all())
-    if total is None:
-        total = len(listings)
-    return SearchResult(items=listings, page=params.page, per_page=params.per_page, total=total, sort=sort)
+        ))
+    return tuple(ids), len(ids) if total is None else total
 
 
 def _with_shop_and_photos(stmt: Select[Any]) -> Select[Any]:
     return stmt.options(contains_eager(Listing.shop).selectinload(Shop.sentra_centre), selectinload(Listing.images))
 
 
+def _load(session: Session, ids: tuple[int, ...]) -> list[Listing]:
+    """The listings of ``ids`` (shop, sentra and photos loaded), in that order."""
+    if not ids:
+        return []
+    loaded = session.scalars(
+        _with_shop_and_photos(select(Listing).join(Shop, Shop.id == Listing.shop_id).where(Listing.id.in_(ids)))
+    ).unique().all()
+    by_id = {listing.id: listing for listing in loaded}
+    return [by_id[i] for i in ids if i in by_id]
+
+
 def _word_page(session: Session, params: SearchParams, word_where: Any, fts_match: Any,
-               ordering: list[ColumnElement[Any]], offset: int) -> tuple[list[Listing], int]:
-    """A word search's page and total from one pass over the matches.
+               ordering: list[ColumnElement[Any]], offset: int) -> tuple[tuple[int, ...], int]:
+    """A word search's page of ids and total from one pass over the matches.
 
     Finding the matches is the expensive part (every match's row is read to filter and rank it), so
     the page's ids and the total come from one query (``count(*) OVER ()``, evaluated before the
-    LIMIT) instead of a count query and a page query that each find them again; then the page's
-    listings are loaded by id. A page past the last has no row to carry the total: counted apart.
+    LIMIT) instead of a count query and a page query that each find them again. A page past the last
+    has no row to carry the total: counted apart.
     """
     total_over = func.count().over().label("total")
     ranked = session.execute(
@@ -224,27 +264,29 @@ def _word_page(session: Session, params: SearchParams, word_where: Any, fts_matc
         if offset:
             total = session.scalar(
                 _filtered(select(func.count()).select_from(Listing), params, word_where, fts_match)) or 0
-        return [], total
-    ids = [row.id for row in ranked]
-    loaded = session.scalars(
-        _with_shop_and_photos(select(Listing).join(Shop, Shop.id == Listing.shop_id).where(Listing.id.in_(ids)))
-    ).unique().all()
-    by_id = {listing.id: listing for listing in loaded}
-    return [by_id[i] for i in ids if i in by_id], ranked[0].total
+        return (), total
+    return tuple(row.id for row in ranked), ranked[0].total
 
 
-def newest(session: Session, *, limit: int = 12) -> list[Listing]:
-    return search(session, SearchParams(sort="newest", per_page=limit), count=False).items
+def newest(session: Session, *, limit: int = 12, memo: "CatalogMemo | None" = None) -> list[Listing]:
+    return search(session, SearchParams(sort="newest", per_page=limit), count=False, memo=memo).items
 
 
-def browse_counts(session: Session) -> dict[str, Any]:
+def browse_counts(session: Session, memo: "CatalogMemo | None" = None) -> dict[str, Any]:
     """Approved listings per city → kelurahan (with sentra names) and per category, for the home page.
 
     One pass: approved listings are counted per (shop, category) on their own, an index-only scan of
     ``ix_listings_status_shop_id_category``, then joined to the few thousand shops and summed per
     (place, category) — at most places × categories rows, which give both lists here. Joining shops
     first, as two queries, read every listing row twice (~400 ms at 100,000 listings, bench/README.md).
+    With ``memo`` the result (read-only mappings and tuples) is reused while the listing set is unchanged.
     """
+    if memo is not None:
+        return memo.fetch(session, ("browse_counts",), lambda: _browse_counts(session))  # type: ignore[no-any-return]
+    return _browse_counts(session)
+
+
+def _browse_counts(session: Session) -> dict[str, Any]:
     per_shop = (
         select(Listing.shop_id, Listing.category, func.count().label("n"))
         .where(Listing.status == APPROVED)
