@@ -159,11 +159,12 @@ def _set_columns(statement: str, start: int) -> frozenset[str] | None:
     columns: set[str] = set()
     depth = 0
     expect = "column"  # then "=", then "value" (an expression, up to a top-level comma)
-    for token in _TOKEN.findall(statement, found.end()):
+    tokens = _TOKEN.findall(statement, found.end())
+    if ";" in tokens:  # more than one statement: not read further
+        return None
+    for token in tokens:
         if token.isspace():
             continue
-        if token == ";":  # more than one statement: not read further
-            return None
         if depth == 0:
             if expect == "column":
                 if token.startswith('"') and len(token) > 1:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, and_, func, literal_column, select, table
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from marketplace.catalog import fts, synonyms
@@ -102,7 +102,10 @@ class SearchParams:
 
 
 def _word_filter(session: Session, q: str | None) -> tuple[ColumnElement[bool] | None, ColumnElement[Any] | None, Any]:
-    """(where clause, relevance ordering, FTS subquery to join on SQLite) for ``q``; Nones without words."""
+    """(where clause, relevance, FTS subquery to join on SQLite) for ``q``; Nones without words.
+
+    The relevance is an expression whose *lowest* value is the best match (``-ts_rank`` on PostgreSQL,
+    FTS5's own ``rank`` on SQLite), so it orders ascending on both."""
     terms = search_terms(q)
     if not terms:
         return None, None, None
@@ -112,7 +115,7 @@ def _word_filter(session: Session, q: str | None) -> tuple[ColumnElement[bool] |
             tsquery = fts.pg_expanded_query(expanded)
         else:
             tsquery = fts.pg_query((q or "").replace("\x00", " "))  # PostgreSQL text cannot hold NUL
-        return fts.pg_document().op("@@")(tsquery), func.ts_rank(fts.pg_document(), tsquery).desc(), None
+        return fts.pg_document().op("@@")(tsquery), -func.ts_rank(fts.pg_document(), tsquery), None
     fts_table = table(fts.FTS_TABLE)
     matches = (
         select(literal_column("rowid").label("listing_id"), literal_column("rank").label("rank"))
@@ -120,17 +123,18 @@ def _word_filter(session: Session, q: str | None) -> tuple[ColumnElement[bool] |
         .where(literal_column(fts.FTS_TABLE).op("MATCH")(fts5_match_expression(terms)))
         .subquery("fts_match")
     )
-    return None, matches.c.rank.asc(), matches
+    return None, matches.c.rank, matches
 
 
-def _ordering(sort: str, relevance: ColumnElement[Any] | None) -> list[ColumnElement[Any]]:
-    newest = [Listing.created_at.desc(), Listing.id.desc()]
+def _ordering(sort: str, relevance: ColumnElement[Any] | None, cols: Any = Listing) -> list[ColumnElement[Any]]:
+    """The ORDER BY of ``sort``, on ``cols`` (the model's columns, or a subquery's of the same names)."""
+    newest = [cols.created_at.desc(), cols.id.desc()]
     if sort == "price_asc":
-        return [Listing.price_idr.asc(), Listing.id.asc()]
+        return [cols.price_idr.asc(), cols.id.asc()]
     if sort == "price_desc":
-        return [Listing.price_idr.desc(), Listing.id.desc()]
+        return [cols.price_idr.desc(), cols.id.desc()]
     if sort == "relevance" and relevance is not None:
-        return [relevance, *newest]
+        return [relevance.asc(), *newest]
     return newest
 
 
@@ -192,7 +196,7 @@ def search(session: Session, params: SearchParams, *, count: bool = True,
         sort = "newest"
 
     def page() -> tuple[tuple[int, ...], int]:
-        return _page_ids(session, params, word_where, fts_match, _ordering(sort, relevance), count)
+        return _page_ids(session, params, word_where, relevance, fts_match, sort, count)
 
     if memo is not None:
         key = ("search", replace(params, q=_normal_q(params.q) if word_where is not None or fts_match is not None
@@ -208,12 +212,13 @@ def _normal_q(q: str | None) -> str:
     return " ".join((q or "").split())
 
 
-def _page_ids(session: Session, params: SearchParams, word_where: Any, fts_match: Any,
-              ordering: list[ColumnElement[Any]], count: bool) -> tuple[tuple[int, ...], int]:
+def _page_ids(session: Session, params: SearchParams, word_where: Any, relevance: Any, fts_match: Any,
+              sort: str, count: bool) -> tuple[tuple[int, ...], int]:
     """The ids of the page's listings, in order, and the total (the page's length when not ``count``)."""
     offset = (params.page - 1) * params.per_page
     if count and (word_where is not None or fts_match is not None):
-        return _word_page(session, params, word_where, fts_match, ordering, offset)
+        return _word_page(session, params, word_where, relevance, fts_match, sort, offset)
+    ordering = _ordering(sort, relevance)
     total = None
     if count:
         total = session.scalar(_filtered(select(func.count()).select_from(Listing), params, word_where, fts_match)) or 0
@@ -229,7 +234,7 @@ def _page_ids(session: Session, params: SearchParams, word_where: Any, fts_match
 
 
 def _with_shop_and_photos(stmt: Select[Any]) -> Select[Any]:
-    return stmt.options(contains_eager(Listing.shop).selectinload(Shop.sentra_centre), selectinload(Listing.images))
+    return stmt.options(contains_eager(Listing.shop).joinedload(Shop.sentra_centre), selectinload(Listing.images))
 
 
 def _load(session: Session, ids: tuple[int, ...]) -> list[Listing]:
@@ -243,19 +248,26 @@ def _load(session: Session, ids: tuple[int, ...]) -> list[Listing]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _word_page(session: Session, params: SearchParams, word_where: Any, fts_match: Any,
-               ordering: list[ColumnElement[Any]], offset: int) -> tuple[tuple[int, ...], int]:
+def _word_page(session: Session, params: SearchParams, word_where: Any, relevance: Any, fts_match: Any,
+               sort: str, offset: int) -> tuple[tuple[int, ...], int]:
     """A word search's page of ids and total from one pass over the matches.
 
     Finding the matches is the expensive part (every match's row is read to filter and rank it), so
     the page's ids and the total come from one query (``count(*) OVER ()``, evaluated before the
-    LIMIT) instead of a count query and a page query that each find them again. A page past the last
-    has no row to carry the total: counted apart.
+    LIMIT) instead of a count query and a page query that each find them again. The matches are
+    narrowed to the columns the order needs (relevance computed there) in a subquery the planner keeps
+    apart (``OFFSET 0``): otherwise PostgreSQL carries every match's whole row, search vector included,
+    through the window to rank it after, and at 13,000 matches the window's store spilled to disk
+    (bench/README.md, "Logged-in visitors"). A page past the last has no row to carry the total:
+    counted apart.
     """
-    total_over = func.count().over().label("total")
+    columns = [Listing.id, Listing.created_at, Listing.price_idr]
+    if sort == "relevance" and relevance is not None:
+        columns.append(relevance.label("relevance"))
+    matches = _filtered(select(*columns), params, word_where, fts_match).offset(0).subquery("matches")
     ranked = session.execute(
-        _filtered(select(Listing.id, total_over), params, word_where, fts_match)
-        .order_by(*ordering)
+        select(matches.c.id, func.count().over().label("total"))
+        .order_by(*_ordering(sort, matches.c.relevance if len(columns) == 4 else None, matches.c))
         .limit(params.per_page)
         .offset(offset)
     ).all()
