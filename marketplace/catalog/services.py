@@ -291,6 +291,9 @@ def browse_counts(session: Session, memo: "CatalogMemo | None" = None) -> dict[s
     ``ix_listings_status_shop_id_category``, then joined to the few thousand shops and summed per
     (place, category) — at most places × categories rows, which give both lists here. Joining shops
     first, as two queries, read every listing row twice (~400 ms at 100,000 listings, bench/README.md).
+    The sentra names are joined to those few rows, not before grouping, and they are put in order
+    here: sorting the ~29,000 (shop, category) rows by their place's text before grouping them was
+    half of the query's time (73 → 38 ms at 100,000 listings).
     With ``memo`` the result (read-only mappings and tuples) is reused while the listing set is unchanged.
     """
     if memo is not None:
@@ -305,14 +308,17 @@ def _browse_counts(session: Session) -> dict[str, Any]:
         .group_by(Listing.shop_id, Listing.category)
         .subquery("per_shop")
     )
-    rows = session.execute(
-        select(Shop.city, Shop.kelurahan, Sentra.name, per_shop.c.category, func.sum(per_shop.c.n))
+    per_place = (
+        select(Shop.city, Shop.kelurahan, Shop.sentra_id, per_shop.c.category, func.sum(per_shop.c.n).label("n"))
         .join(per_shop, per_shop.c.shop_id == Shop.id)
-        .outerjoin(Sentra, Sentra.id == Shop.sentra_id)
         .where(Shop.suspended_at.is_(None))
-        .group_by(Shop.city, Shop.kelurahan, Sentra.name, per_shop.c.category)
-        .order_by(Shop.city, Shop.kelurahan)
-    ).all()
+        .group_by(Shop.city, Shop.kelurahan, Shop.sentra_id, per_shop.c.category)
+        .subquery("per_place")
+    )
+    rows = sorted(session.execute(
+        select(per_place.c.city, per_place.c.kelurahan, Sentra.name, per_place.c.category, per_place.c.n)
+        .outerjoin(Sentra, Sentra.id == per_place.c.sentra_id)
+    ).all(), key=lambda row: (row[0], row[1]))
     places: dict[str, dict[str, dict[str, Any]]] = {}
     per_category: dict[str, int] = {}
     for city, kelurahan, sentra, category, count in rows:
