@@ -310,6 +310,7 @@ def test_another_process_change_reaches_a_logged_in_visitor(app, shopper, catalo
 
 
 def test_concurrent_misses_compute_once(app):
+    wait_listening(app)  # the listener's first connection raises the versions once
     memo = CatalogMemo(30, 16)
     calls: list[int] = []
     results: list[object] = []
