@@ -76,6 +76,7 @@ _CATALOG_WORD = re.compile(r"\b(?:" + "|".join(sorted(CATALOG_TABLES)) + r")\b",
 _WRITE_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|TRUNCATE)\b", re.I)
 _WRITTEN = "pk_catalog_written"  # key in the connection's ``info``: what this transaction wrote of the catalogue
 _COMMITTED = "pk_catalog_committed"  # ... and what it committed, to raise once more after the commit
+_BEGUN = "pk_catalog_begun"  # the versions when the connection's transaction began
 
 log = logging.getLogger(__name__)
 _version = 0
@@ -201,6 +202,14 @@ def pending(conn: Any) -> bool:
     return _WRITTEN in conn.info
 
 
+def versions_at_begin(conn: Any) -> tuple[int, int] | None:
+    """(full, listing-set) versions when ``conn``'s open transaction began, if known: what a cache must
+    tag a value computed in that transaction with, where it reads one snapshot (SQLite, or PostgreSQL
+    above READ COMMITTED) taken at or after the beginning — the versions may have moved since, by a
+    commit that snapshot does not see."""
+    return conn.info.get(_BEGUN)  # type: ignore[no-any-return]
+
+
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
     kind = classify(statement)
@@ -236,6 +245,7 @@ def _after_commit(info: dict[str, Any]) -> None:
 @event.listens_for(Engine, "begin")
 def _next_transaction(conn: Any) -> None:
     _after_commit(conn.info)
+    conn.info[_BEGUN] = (_version, _set_version)
 
 
 @event.listens_for(Pool, "checkin")

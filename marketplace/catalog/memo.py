@@ -11,8 +11,10 @@ of every match. Their results do not depend on who asks, so :class:`CatalogMemo`
   page's ids and total; the listings themselves are loaded by id on every request, so the price, stock
   ("sold out") and photos shown are always the current ones.
 - **Tagged with the listing-set version** (:func:`changes.listing_set_version`) read *before* the
-  value was computed, and dropped once it moved: any committed change of listings, photos, shops or
-  sentra — except a stock-only update (checkout, restock), which cannot change these results. A value
+  value was computed — or when the session's transaction began, if it had (on SQLite a transaction
+  reads one snapshot, which may predate a commit since) — and dropped once it moved: any committed
+  change of listings, photos, shops or sentra — except a stock-only update (checkout, restock), which
+  cannot change these results. A value
   that depends on stock (a search for ``available`` listings) is tagged with the full version instead
   (``stock=True``). Other processes' changes move the versions by ``NOTIFY`` on PostgreSQL; the same
   lifetime rule as the page copies applies (:func:`changes.lifetime`): at most ``CATALOG_CACHE_SECONDS``
@@ -90,9 +92,11 @@ class CatalogMemo:
 
         ``stock=True``: the value depends on stock, so any catalogue change (the full version) drops it.
         The value returned is frozen (tuples for lists, read-only mappings for dicts)."""
-        if not self.enabled or has_writes(session):
+        if not self.enabled:
             return compute()
-        version = changes.version() if stock else changes.listing_set_version()
+        version = _version(session, stock)
+        if version is None:
+            return compute()
         full_key = (str(session.get_bind().url), stock, *key)
         with self._lock:
             entry = self._entries.get(full_key)
@@ -137,6 +141,17 @@ class CatalogMemo:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _version(session: Session, stock: bool) -> int | None:
+    """The version to tag a value ``session`` computes now with; None when the session has writes."""
+    if has_writes(session):
+        return None
+    if session.in_transaction():
+        begun = changes.versions_at_begin(session.connection())
+        if begun is not None:  # its snapshot may predate a commit since (SQLite): the older versions
+            return begun[0] if stock else begun[1]
+    return changes.version() if stock else changes.listing_set_version()
 
 
 def has_writes(session: Session) -> bool:

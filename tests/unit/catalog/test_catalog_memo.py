@@ -245,6 +245,25 @@ def test_a_session_with_uncommitted_writes_neither_reads_nor_fills_the_memo(app,
             reader.close()
 
 
+def test_a_result_read_from_an_older_snapshot_is_not_kept_as_current(app, catalog, db_session, shop):
+    """A transaction that began before a commit (SQLite reads one snapshot for all of it) computes
+    without the change: that result must not be what the next reader is given."""
+    catalog.listing(shop, title="Selendang Tenun Ikat")
+    memo = app.extensions["catalog_memo"]
+    params = services.SearchParams(q="tenun")
+    with app.app_context():
+        old = app.extensions["db"].new_session()
+        fresh = app.extensions["db"].new_session()
+        try:
+            old.execute(text("SELECT count(*) FROM listings")).scalar()  # its snapshot starts here
+            catalog.listing(shop, title="Tenun Songket Baru")  # committed by another session
+            services.search(old, params, memo=memo)  # 1 on SQLite (its snapshot), 2 on PostgreSQL
+            assert services.search(fresh, params, memo=memo).total == 2
+        finally:
+            old.close()
+            fresh.close()
+
+
 def test_memo_off_with_zero_seconds(settings, database_url, api, catalog, shop):
     app = create_app(replace(settings, catalog_cache_seconds=0))
     try:
