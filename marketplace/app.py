@@ -55,10 +55,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from marketplace import headers, i18n, pagecache
     from marketplace.accounts import security
+    from marketplace.catalog import memo
 
     i18n.init_app(app)
     security.init_app(app)
     pagecache.init_app(app)
+    memo.init_app(app)
 
     api = make_api(app)  # our error shape, per-operation security (marketplace/apidoc.py)
     app.extensions["api"] = api

@@ -69,6 +69,10 @@ class Settings:
     # served (changes drop it at once), and how many copies
     page_cache_seconds: int = 30
     page_cache_entries: int = 512
+    # catalogue query results kept per web process for every visitor (marketplace.catalog.memo): the
+    # longest one is used (changes drop it at once), and how many
+    catalog_cache_seconds: int = 30
+    catalog_cache_entries: int = 1024
     # gunicorn (marketplace.webserver): worker class, processes, threads per process
     web_worker_class: str = "gthread"
     web_workers: int = 2
@@ -164,6 +168,8 @@ class Settings:
             trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 0),
             page_cache_seconds=_int(env, "PAGE_CACHE_SECONDS", 30),
             page_cache_entries=_int(env, "PAGE_CACHE_ENTRIES", 512),
+            catalog_cache_seconds=_int(env, "CATALOG_CACHE_SECONDS", 30),
+            catalog_cache_entries=_int(env, "CATALOG_CACHE_ENTRIES", 1024),
             web_worker_class=env.get("WEB_WORKER_CLASS") or "gthread",
             web_workers=_int(env, "WEB_WORKERS", 2),
             web_threads=_int(env, "WEB_THREADS", 8),

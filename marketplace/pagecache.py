@@ -23,9 +23,12 @@ the session otherwise is neither kept nor shared.
 a change committed by this process, within milliseconds for one committed by any other process on
 PostgreSQL (``LISTEN``/``NOTIFY``). A copy is served at most ``PAGE_CACHE_SECONDS`` (default 30; 0
 turns the copy off, the HTTP validators stay). Where other processes' changes cannot be announced —
-SQLite, or while the listening connection is down — a copy lives at most :data:`UNNOTIFIED_SECONDS`,
-which bounds how late an anonymous visitor sees another process's change. Nobody who changes the
-catalogue reads through the copy: they are logged in.
+SQLite, or while the listening connection is down — a copy lives at most
+:data:`changes.UNNOTIFIED_SECONDS <marketplace.catalog.changes.UNNOTIFIED_SECONDS>` (the rule is
+:func:`changes.lifetime`, shared with :mod:`marketplace.catalog.memo`), which bounds how late an
+anonymous visitor sees another process's change. Nobody who changes the catalogue reads through the
+copy: they are logged in. (What logged-in visitors are rendered from is memoised one level down:
+:mod:`marketplace.catalog.memo`.)
 """
 
 from __future__ import annotations
@@ -45,8 +48,6 @@ from marketplace.catalog import changes
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: How long a copy may serve when other processes' changes cannot be announced (SQLite, LISTEN down).
-UNNOTIFIED_SECONDS = 2.0
 SHARED = "public, max-age=0, must-revalidate"
 PRIVATE = "private, no-store"
 _CSRF_SLOT = b"\x00pk-csrf\x00"
@@ -73,13 +74,6 @@ class PageCache:
         self._entries: OrderedDict[tuple[str, ...], Entry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _lifetime(self, entry: Entry) -> float:
-        """``seconds`` while other processes' changes are announced to us since before ``entry``."""
-        since = self.listener.listening_since if self.listener is not None else None
-        if since is not None and since <= entry.stored:
-            return self.seconds
-        return min(self.seconds, UNNOTIFIED_SECONDS)
-
     @property
     def enabled(self) -> bool:
         return self.seconds > 0
@@ -89,7 +83,8 @@ class PageCache:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if entry.version != changes.version() or time.monotonic() - entry.stored >= self._lifetime(entry):
+            if entry.version != changes.version() or (time.monotonic() - entry.stored
+                                                     >= changes.lifetime(self.seconds, self.listener, entry.stored)):
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)

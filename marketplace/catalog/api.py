@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_smorest import Blueprint
 
 from marketplace import pagecache
@@ -19,4 +20,5 @@ bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1", description="Catal
 @bp.response(200, schemas.SearchPage)
 def search(query: dict[str, Any]) -> Any:
     """Search approved listings by words, category, place and price; paged, sorted."""
-    return services.search(get_session(), services.SearchParams.from_query(query))
+    return services.search(get_session(), services.SearchParams.from_query(query),
+                           memo=current_app.extensions["catalog_memo"])

@@ -1,26 +1,39 @@
-"""The catalogue version: a number that changes whenever a committed transaction wrote the catalogue.
+"""The catalogue versions: numbers that change whenever a committed transaction wrote the catalogue.
 
-What anonymous visitors see of the catalogue (home, search, listing pages, ``GET /api/v1/listings``)
-is built from the rows of :data:`CATALOG_TABLES`. :mod:`marketplace.pagecache` keeps copies of those
-answers tagged with :func:`version` and drops a copy as soon as the version moved.
+What visitors see of the catalogue (home, search, listing pages, ``GET /api/v1/listings``) is built
+from the rows of :data:`CATALOG_TABLES`. Two versions follow them:
+
+- :func:`version`, the **full** version, moves on every committed write of those tables.
+  :mod:`marketplace.pagecache` tags its copies of whole pages with it (a page shows the stock: "sold
+  out", "only N left").
+- :func:`listing_set_version`, the **listing-set** version, moves on the same writes *except* an
+  ``UPDATE listings`` that assigns only ``stock`` (and ``updated_at``): checkout's reservation and a
+  cancellation's restock, the busiest writes of a shop. Which listings are approved, their titles,
+  prices, photos, shops and places are unchanged by those, so what is computed from them alone
+  (:mod:`marketplace.catalog.memo`: the home page's counts and newest ids, a search's page of ids) is
+  tagged with this version and survives a checkout. Anything :func:`classify` cannot read as
+  stock-only is a full change.
 
 - **This process.** An engine event (on every engine of the process: the web app's, the workers',
   CLI commands', scripts') notes each ``INSERT``/``UPDATE``/``DELETE`` on a catalogue table — ORM
-  flushes, Core statements such as checkout's stock reservation, raw SQL — and the version is raised
-  when that connection commits (a rollback forgets it). Imported by :mod:`marketplace.db`, so any
-  process that can write the database announces its writes.
+  flushes, Core statements such as checkout's stock reservation, raw SQL — and the versions are raised
+  when that connection commits (a rollback forgets it): once just before the DBAPI commit, and once
+  more when the connection is next used or returned to the pool, after the commit. The second raise
+  drops what a reader computed in between, from rows read before the commit landed but tagged with
+  the version the first raise set.
 - **Other processes (PostgreSQL).** Just before such a commit the same connection sends
   ``NOTIFY pk_catalog``, inside the transaction: PostgreSQL delivers it only if the commit succeeds.
   A web process runs one :class:`Listener` (a daemon thread with its own ``LISTEN`` connection) that
-  raises the version on every notification — another gunicorn worker's, a worker process's, another
+  raises the versions on every notification — another gunicorn worker's, a worker process's, another
   host's — within milliseconds, and on every (re)connection (what was announced while it was not
-  listening). ``Listener.listening_since`` tells the cache since when that holds. The payload names
-  the sending process (a random id, new in every forked child), so a process skips its own
-  announcements: it raised its version at its commit already; and the schema written, since the
-  channel is database-wide: a deployment (or a parallel test process) in another schema of the same
-  database changes another catalogue, not ours.
-- **SQLite** has no notifications: there, and while the listener is down, the cache keeps copies only
-  briefly (``pagecache.UNNOTIFIED_SECONDS``).
+  listening). ``Listener.listening_since`` tells the caches since when that holds. The payload,
+  ``<origin>[/stock]:<schema>``, names the sending process (a random id, new in every forked child),
+  so a process skips its own announcements: it raised its versions at its commit already; the kind
+  (``/stock``: a stock-only change, which raises the full version only; none: everything); and the
+  schema written, since the channel is database-wide: a deployment (or a parallel test process) in
+  another schema of the same database changes another catalogue, not ours.
+- **SQLite** has no notifications: there, and while the listener is down, the caches keep what they
+  hold only briefly (:data:`UNNOTIFIED_SECONDS`, see :func:`lifetime`).
 
 Nothing here imports Flask: workers and the relay load it through :mod:`marketplace.db`.
 """
@@ -32,19 +45,42 @@ import os
 import re
 import secrets
 import threading
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
-#: Tables whose rows an anonymous catalogue page shows.
+#: Tables whose rows a catalogue page shows.
 CATALOG_TABLES = frozenset({"listings", "listing_images", "shops", "sentra"})
 CHANNEL = "pk_catalog"
-_WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+(?:"?\w+"?\.)?"?(\w+)"?', re.I)
-_WRITTEN = "pk_catalog_written"  # key in the connection's ``info``: this transaction wrote the catalogue
+#: How long a cached catalogue answer may serve when other processes' changes cannot be announced to
+#: this one (SQLite, or the LISTEN connection is down): the bound on how late they are seen.
+UNNOTIFIED_SECONDS = 2.0
+#: Kinds of catalogue write: ``FULL`` moves both versions, ``STOCK`` (an UPDATE of listings' stock
+#: only) moves :func:`version` alone.
+FULL = "full"
+STOCK = "stock"
+#: The columns a stock-only ``UPDATE listings`` may assign (``updated_at``: the model's ``onupdate``).
+STOCK_COLUMNS = frozenset({"stock", "updated_at"})
+_WRITE = re.compile(
+    r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE\s+(?:OR\s+\w+\s+)?(?:ONLY\s+)?'
+    r'|DELETE\s+FROM\s+(?:ONLY\s+)?|TRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?|MERGE\s+INTO\s+)\s*'
+    r'(?:"?\w+"?\.)?"?(\w+)"?', re.I)
+_UPDATE = re.compile(r'^\s*UPDATE\s', re.I)
+_SET = re.compile(r'\s+(?:(?:AS\s+)?(?!SET\b)"?\w+"?\s+)?SET\s', re.I)
+_TOKEN = re.compile(r"""\s+|'(?:[^']|'')*'|"(?:[^"]|"")*"|\w+|::|.""", re.S)
+_CLAUSE_END = frozenset({"WHERE", "RETURNING", "FROM"})
+_CATALOG_WORD = re.compile(r"\b(?:" + "|".join(sorted(CATALOG_TABLES)) + r")\b", re.I)
+_WRITE_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|TRUNCATE)\b", re.I)
+_WRITTEN = "pk_catalog_written"  # key in the connection's ``info``: what this transaction wrote of the catalogue
+_COMMITTED = "pk_catalog_committed"  # ... and what it committed, to raise once more after the commit
+_BEGUN = "pk_catalog_begun"  # the versions when the connection's transaction began
 
 log = logging.getLogger(__name__)
 _version = 0
+_set_version = 0
 _version_lock = threading.Lock()
 _origin = secrets.token_hex(8)
 
@@ -58,48 +94,177 @@ os.register_at_fork(after_in_child=_new_origin)  # gunicorn's workers are forks 
 
 
 def version() -> int:
-    """This process's catalogue version."""
+    """This process's full catalogue version: moves on every committed catalogue write."""
     return _version
 
 
-def bump() -> None:
-    global _version
+def listing_set_version() -> int:
+    """This process's listing-set version: moves on every committed catalogue write except stock-only
+    updates of listings (see the module doc)."""
+    return _set_version
+
+
+def bump(kind: str = FULL) -> None:
+    """Raise the full version, and the listing-set version unless ``kind`` is :data:`STOCK`."""
+    global _version, _set_version
     with _version_lock:
         _version += 1
+        if kind != STOCK:
+            _set_version += 1
+
+
+def lifetime(seconds: float, listener: "Listener | None", stored: float) -> float:
+    """How long an answer cached at ``stored`` (``time.monotonic()``) may serve: ``seconds`` while other
+    processes' changes are announced to us since before it was made, else at most
+    :data:`UNNOTIFIED_SECONDS` (SQLite, or the listening connection is down or came up later)."""
+    since = listener.listening_since if listener is not None else None
+    if since is not None and since <= stored:
+        return seconds
+    return min(seconds, UNNOTIFIED_SECONDS)
+
+
+def classify(statement: str) -> str | None:
+    """What ``statement`` writes of the catalogue: None (nothing: a read, or another table),
+    :data:`STOCK` (an ``UPDATE listings`` assigning only :data:`STOCK_COLUMNS`, ``stock`` among them) or
+    :data:`FULL` (anything else, including what cannot be read with certainty)."""
+    if statement[:1] in ("S", "s"):  # SELECT, the common case, decided on one character
+        return None
+    return _classify(statement)
+
+
+@lru_cache(maxsize=512)  # statements are the few texts SQLAlchemy compiles and caches
+def _classify(statement: str) -> str | None:
+    match = _WRITE.match(statement)
+    if match is None:
+        # A statement of another shape (``WITH … UPDATE listings …``, a procedure) that may write a
+        # catalogue table: a full change, to be safe.
+        if _WRITE_WORD.search(statement) and _CATALOG_WORD.search(statement):
+            return FULL
+        return None
+    table = match.group(1).lower()
+    if table not in CATALOG_TABLES:
+        return None
+    if table == "listings" and _UPDATE.match(statement):
+        columns = _set_columns(statement, match.end())
+        if columns is not None and "stock" in columns and columns <= STOCK_COLUMNS:
+            return STOCK
+    return FULL
+
+
+def _set_columns(statement: str, start: int) -> frozenset[str] | None:
+    """The columns assigned by the ``SET`` clause of an UPDATE whose table name ends at ``start``;
+    None when the clause is not a plain ``col = expr, …`` list (row assignments, unbalanced text)."""
+    found = _SET.match(statement, start)
+    if found is None:
+        return None
+    columns: set[str] = set()
+    depth = 0
+    expect = "column"  # then "=", then "value" (an expression, up to a top-level comma)
+    tokens = _TOKEN.findall(statement, found.end())
+    if ";" in tokens:  # more than one statement: not read further
+        return None
+    for token in tokens:
+        if token.isspace():
+            continue
+        if depth == 0:
+            if expect == "column":
+                if token.startswith('"') and len(token) > 1:
+                    columns.add(token[1:-1].replace('""', '"').lower())
+                elif token[0].isalpha() or token[0] == "_":
+                    columns.add(token.lower())
+                else:
+                    return None
+                expect = "="
+                continue
+            if expect == "=":
+                if token != "=":
+                    return None
+                expect = "value"
+                continue
+            if token == ",":
+                expect = "column"
+                continue
+            if token.upper() in _CLAUSE_END:
+                break
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+    if depth != 0 or expect != "value":
+        return None
+    return frozenset(columns)
+
+
+def pending(conn: Any) -> bool:
+    """Whether ``conn``'s open transaction wrote the catalogue (not committed yet)."""
+    return _WRITTEN in conn.info
+
+
+def versions_at_begin(conn: Any) -> tuple[int, int] | None:
+    """(full, listing-set) versions when ``conn``'s open transaction began, if known: what a cache must
+    tag a value computed in that transaction with, where it reads one snapshot (SQLite, or PostgreSQL
+    above READ COMMITTED) taken at or after the beginning — the versions may have moved since, by a
+    commit that snapshot does not see."""
+    return conn.info.get(_BEGUN)  # type: ignore[no-any-return]
 
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-    if statement[:1] in ("S", "s"):  # SELECT, the common case, decided on one character
+    kind = classify(statement)
+    if kind is None:
         return
-    match = _WRITE.match(statement)
-    if match and match.group(1).lower() in CATALOG_TABLES:
-        conn.info[_WRITTEN] = True
+    if kind == FULL or conn.info.get(_WRITTEN) != FULL:
+        conn.info[_WRITTEN] = kind
 
 
 @event.listens_for(Engine, "commit")
 def _announce(conn: Any) -> None:
     """Runs just before the DBAPI commit: NOTIFY (PostgreSQL) inside the transaction, then raise ours."""
-    if not conn.info.pop(_WRITTEN, False):
+    kind = conn.info.pop(_WRITTEN, None)
+    if kind is None:
         return
     if conn.dialect.name == "postgresql":
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            cursor.execute("SELECT pg_notify(%s, %s || ':' || current_schema())", (CHANNEL, _origin))
+            cursor.execute("SELECT pg_notify(%s, %s || ':' || current_schema())",
+                           (CHANNEL, _origin + ("/" + STOCK if kind == STOCK else "")))
         finally:
             cursor.close()
-    bump()
+    bump(kind)
+    conn.info[_COMMITTED] = kind
+
+
+def _after_commit(info: dict[str, Any]) -> None:
+    kind = info.pop(_COMMITTED, None)
+    if kind is not None:
+        bump(kind)
+
+
+@event.listens_for(Engine, "begin")
+def _next_transaction(conn: Any) -> None:
+    _after_commit(conn.info)
+    conn.info[_BEGUN] = (_version, _set_version)
+
+
+@event.listens_for(Pool, "checkin")
+def _returned(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        _after_commit(record.info)
 
 
 @event.listens_for(Engine, "rollback")
 def _forget(conn: Any) -> None:
     conn.info.pop(_WRITTEN, None)
+    _after_commit(conn.info)
 
 
 class Listener:
     """One ``LISTEN pk_catalog`` connection per process and database, in a daemon thread
-    (:class:`events.wakeup.PostgresListener`, which reconnects with backoff); it raises the version on
-    every notification of another process about our schema, and on every (re)connection."""
+    (:class:`events.wakeup.PostgresListener`, which reconnects with backoff); it raises the versions on
+    every notification of another process about our schema (a stock-only one: the full version only),
+    and both on every (re)connection."""
 
     _started: dict[str, "Listener"] = {}
     _lock = threading.Lock()
@@ -132,6 +297,16 @@ class Listener:
 
 
 def _from_others(payload: str, schema: str) -> bool:
-    """``<origin>:<schema>``: another process's write to our schema (ours bumped at its commit)."""
-    origin, _, written = payload.partition(":")
-    return origin != _origin and written == schema
+    """``<origin>[/stock]:<schema>``: another process's write to our schema (ours bumped at its commit).
+
+    True wakes the listener, which then raises both versions (and takes every notification queued
+    with this one without looking at them: a full raise covers them all). A stock-only notification
+    raises the full version here and answers False, so the listener keeps reading one by one."""
+    sender, _, written = payload.partition(":")
+    origin, _, kind = sender.partition("/")
+    if origin == _origin or written != schema:
+        return False
+    if kind == STOCK:
+        bump(STOCK)
+        return False
+    return True

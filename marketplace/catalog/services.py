@@ -7,6 +7,12 @@ page, where the listing's own artisan and admins may preview other statuses (the
 These return rows (``Listing`` with its shop and photos preloaded); the output schemas
 (:mod:`marketplace.catalog.schemas`) and the page views shape them for the API and the templates.
 
+Given a :class:`~marketplace.catalog.memo.CatalogMemo` (``memo=``: the pages and the API pass the
+app's), the part of each query that does not depend on stock or on who asks is reused across requests:
+:func:`browse_counts` whole, and for :func:`search` / :func:`newest` the page's listing ids and total —
+the listings of the page are then loaded by id for every request, so price, stock and photos are
+always current.
+
 Word search uses each backend's own full-text engine (see ``catalog.fts``). User text never reaches
 SQL or the FTS5 query language unescaped: on PostgreSQL it is a bound argument of
 ``websearch_to_tsquery`` (which never raises on syntax); on SQLite it is reduced to word tokens, each
@@ -16,11 +22,11 @@ quoted as an FTS5 string and prefix-matched.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, and_, func, literal_column, select, table
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from marketplace.catalog import fts, synonyms
@@ -28,6 +34,9 @@ from marketplace.catalog.schemas import DEFAULT_PER_PAGE
 from marketplace.listings.models import Listing, ListingStatus
 from marketplace.sentra.models import Sentra
 from marketplace.shops.models import Shop
+
+if TYPE_CHECKING:
+    from marketplace.catalog.memo import CatalogMemo
 
 _TERM = re.compile(r"[^\W_]+")
 MAX_TERMS = 12
@@ -93,7 +102,10 @@ class SearchParams:
 
 
 def _word_filter(session: Session, q: str | None) -> tuple[ColumnElement[bool] | None, ColumnElement[Any] | None, Any]:
-    """(where clause, relevance ordering, FTS subquery to join on SQLite) for ``q``; Nones without words."""
+    """(where clause, relevance, FTS subquery to join on SQLite) for ``q``; Nones without words.
+
+    The relevance is an expression whose *lowest* value is the best match (``-ts_rank`` on PostgreSQL,
+    FTS5's own ``rank`` on SQLite), so it orders ascending on both."""
     terms = search_terms(q)
     if not terms:
         return None, None, None
@@ -103,7 +115,7 @@ def _word_filter(session: Session, q: str | None) -> tuple[ColumnElement[bool] |
             tsquery = fts.pg_expanded_query(expanded)
         else:
             tsquery = fts.pg_query((q or "").replace("\x00", " "))  # PostgreSQL text cannot hold NUL
-        return fts.pg_document().op("@@")(tsquery), func.ts_rank(fts.pg_document(), tsquery).desc(), None
+        return fts.pg_document().op("@@")(tsquery), -func.ts_rank(fts.pg_document(), tsquery), None
     fts_table = table(fts.FTS_TABLE)
     matches = (
         select(literal_column("rowid").label("listing_id"), literal_column("rank").label("rank"))
@@ -111,17 +123,18 @@ def _word_filter(session: Session, q: str | None) -> tuple[ColumnElement[bool] |
         .where(literal_column(fts.FTS_TABLE).op("MATCH")(fts5_match_expression(terms)))
         .subquery("fts_match")
     )
-    return None, matches.c.rank.asc(), matches
+    return None, matches.c.rank, matches
 
 
-def _ordering(sort: str, relevance: ColumnElement[Any] | None) -> list[ColumnElement[Any]]:
-    newest = [Listing.created_at.desc(), Listing.id.desc()]
+def _ordering(sort: str, relevance: ColumnElement[Any] | None, cols: Any = Listing) -> list[ColumnElement[Any]]:
+    """The ORDER BY of ``sort``, on ``cols`` (the model's columns, or a subquery's of the same names)."""
+    newest = [cols.created_at.desc(), cols.id.desc()]
     if sort == "price_asc":
-        return [Listing.price_idr.asc(), Listing.id.asc()]
+        return [cols.price_idr.asc(), cols.id.asc()]
     if sort == "price_desc":
-        return [Listing.price_idr.desc(), Listing.id.desc()]
+        return [cols.price_idr.desc(), cols.id.desc()]
     if sort == "relevance" and relevance is not None:
-        return [relevance, *newest]
+        return [relevance.asc(), *newest]
     return newest
 
 
@@ -165,57 +178,96 @@ class SearchResult:
         return {"page": self.page, "per_page": self.per_page, "total": self.total, "sort": self.sort}
 
 
-def search(session: Session, params: SearchParams, *, count: bool = True) -> SearchResult:
+def search(session: Session, params: SearchParams, *, count: bool = True,
+           memo: "CatalogMemo | None" = None) -> SearchResult:
     """One page of approved listings matching ``params``.
 
     ``sort`` defaults to relevance when there are search words, else newest; relevance without
     words falls back to newest (a search form keeps its sort when the words are cleared).
     ``count=False`` skips the count (``total`` is then the number of items on the page): a count
     visits every matching row, 100,000 of them for an unfiltered catalogue, and the home page's
-    newest listings never show it.
+    newest listings never show it. With ``memo``, the page's ids and total are reused while the
+    listing set is unchanged (while the catalogue is, for ``available``: it filters on stock); the
+    listings are loaded afresh.
     """
     word_where, relevance, fts_match = _word_filter(session, params.q)
     sort = params.sort or ("relevance" if relevance is not None else "newest")
     if sort == "relevance" and relevance is None:
         sort = "newest"
+
+    def page() -> tuple[tuple[int, ...], int]:
+        return _page_ids(session, params, word_where, relevance, fts_match, sort, count)
+
+    if memo is not None:
+        key = ("search", replace(params, q=_normal_q(params.q) if word_where is not None or fts_match is not None
+                                 else None, sort=sort), count)
+        ids, total = memo.fetch(session, key, page, stock=params.available)
+    else:
+        ids, total = page()
+    return SearchResult(items=_load(session, ids), page=params.page, per_page=params.per_page, total=total, sort=sort)
+
+
+def _normal_q(q: str | None) -> str:
+    """What the word query depends on of ``q`` (runs of spaces are one space to both engines)."""
+    return " ".join((q or "").split())
+
+
+def _page_ids(session: Session, params: SearchParams, word_where: Any, relevance: Any, fts_match: Any,
+              sort: str, count: bool) -> tuple[tuple[int, ...], int]:
+    """The ids of the page's listings, in order, and the total (the page's length when not ``count``)."""
     offset = (params.page - 1) * params.per_page
     if count and (word_where is not None or fts_match is not None):
-        listings, total = _word_page(session, params, word_where, fts_match, _ordering(sort, relevance), offset)
-        return SearchResult(items=listings, page=params.page, per_page=params.per_page, total=total, sort=sort)
+        return _word_page(session, params, word_where, relevance, fts_match, sort, offset)
+    ordering = _ordering(sort, relevance)
     total = None
     if count:
         total = session.scalar(_filtered(select(func.count()).select_from(Listing), params, word_where, fts_match)) or 0
-    listings: list[Listing] = []
+    ids: list[int] = []
     if total is None or total > offset:
-        stmt = (
-            _with_shop_and_photos(_filtered(select(Listing), params, word_where, fts_match))
-            .order_by(*_ordering(sort, relevance))
+        ids = list(session.scalars(
+            _filtered(select(Listing.id), params, word_where, fts_match)
+            .order_by(*ordering)
             .limit(params.per_page)
             .offset(offset)
-        )
-        listings = list(session.scalars(stmt).unique().all())
-    if total is None:
-        total = len(listings)
-    return SearchResult(items=listings, page=params.page, per_page=params.per_page, total=total, sort=sort)
+        ))
+    return tuple(ids), len(ids) if total is None else total
 
 
 def _with_shop_and_photos(stmt: Select[Any]) -> Select[Any]:
-    return stmt.options(contains_eager(Listing.shop).selectinload(Shop.sentra_centre), selectinload(Listing.images))
+    return stmt.options(contains_eager(Listing.shop).joinedload(Shop.sentra_centre), selectinload(Listing.images))
 
 
-def _word_page(session: Session, params: SearchParams, word_where: Any, fts_match: Any,
-               ordering: list[ColumnElement[Any]], offset: int) -> tuple[list[Listing], int]:
-    """A word search's page and total from one pass over the matches.
+def _load(session: Session, ids: tuple[int, ...]) -> list[Listing]:
+    """The listings of ``ids`` (shop, sentra and photos loaded), in that order."""
+    if not ids:
+        return []
+    loaded = session.scalars(
+        _with_shop_and_photos(select(Listing).join(Shop, Shop.id == Listing.shop_id).where(Listing.id.in_(ids)))
+    ).unique().all()
+    by_id = {listing.id: listing for listing in loaded}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _word_page(session: Session, params: SearchParams, word_where: Any, relevance: Any, fts_match: Any,
+               sort: str, offset: int) -> tuple[tuple[int, ...], int]:
+    """A word search's page of ids and total from one pass over the matches.
 
     Finding the matches is the expensive part (every match's row is read to filter and rank it), so
     the page's ids and the total come from one query (``count(*) OVER ()``, evaluated before the
-    LIMIT) instead of a count query and a page query that each find them again; then the page's
-    listings are loaded by id. A page past the last has no row to carry the total: counted apart.
+    LIMIT) instead of a count query and a page query that each find them again. The matches are
+    narrowed to the columns the order needs (relevance computed there) in a subquery the planner keeps
+    apart (``OFFSET 0``): otherwise PostgreSQL carries every match's whole row, search vector included,
+    through the window to rank it after, and at 13,000 matches the window's store spilled to disk
+    (bench/README.md, "Logged-in visitors"). A page past the last has no row to carry the total:
+    counted apart.
     """
-    total_over = func.count().over().label("total")
+    columns = [Listing.id, Listing.created_at, Listing.price_idr]
+    if sort == "relevance" and relevance is not None:
+        columns.append(relevance.label("relevance"))
+    matches = _filtered(select(*columns), params, word_where, fts_match).offset(0).subquery("matches")
     ranked = session.execute(
-        _filtered(select(Listing.id, total_over), params, word_where, fts_match)
-        .order_by(*ordering)
+        select(matches.c.id, func.count().over().label("total"))
+        .order_by(*_ordering(sort, matches.c.relevance if len(columns) == 4 else None, matches.c))
         .limit(params.per_page)
         .offset(offset)
     ).all()
@@ -224,41 +276,49 @@ def _word_page(session: Session, params: SearchParams, word_where: Any, fts_matc
         if offset:
             total = session.scalar(
                 _filtered(select(func.count()).select_from(Listing), params, word_where, fts_match)) or 0
-        return [], total
-    ids = [row.id for row in ranked]
-    loaded = session.scalars(
-        _with_shop_and_photos(select(Listing).join(Shop, Shop.id == Listing.shop_id).where(Listing.id.in_(ids)))
-    ).unique().all()
-    by_id = {listing.id: listing for listing in loaded}
-    return [by_id[i] for i in ids if i in by_id], ranked[0].total
+        return (), total
+    return tuple(row.id for row in ranked), ranked[0].total
 
 
-def newest(session: Session, *, limit: int = 12) -> list[Listing]:
-    return search(session, SearchParams(sort="newest", per_page=limit), count=False).items
+def newest(session: Session, *, limit: int = 12, memo: "CatalogMemo | None" = None) -> list[Listing]:
+    return search(session, SearchParams(sort="newest", per_page=limit), count=False, memo=memo).items
 
 
-def browse_counts(session: Session) -> dict[str, Any]:
+def browse_counts(session: Session, memo: "CatalogMemo | None" = None) -> dict[str, Any]:
     """Approved listings per city → kelurahan (with sentra names) and per category, for the home page.
 
     One pass: approved listings are counted per (shop, category) on their own, an index-only scan of
     ``ix_listings_status_shop_id_category``, then joined to the few thousand shops and summed per
     (place, category) — at most places × categories rows, which give both lists here. Joining shops
     first, as two queries, read every listing row twice (~400 ms at 100,000 listings, bench/README.md).
+    The sentra names are joined to those few rows, not before grouping, and they are put in order
+    here: sorting the ~29,000 (shop, category) rows by their place's text before grouping them was
+    half of the query's time (73 → 38 ms at 100,000 listings).
+    With ``memo`` the result (read-only mappings and tuples) is reused while the listing set is unchanged.
     """
+    if memo is not None:
+        return memo.fetch(session, ("browse_counts",), lambda: _browse_counts(session))  # type: ignore[no-any-return]
+    return _browse_counts(session)
+
+
+def _browse_counts(session: Session) -> dict[str, Any]:
     per_shop = (
         select(Listing.shop_id, Listing.category, func.count().label("n"))
         .where(Listing.status == APPROVED)
         .group_by(Listing.shop_id, Listing.category)
         .subquery("per_shop")
     )
-    rows = session.execute(
-        select(Shop.city, Shop.kelurahan, Sentra.name, per_shop.c.category, func.sum(per_shop.c.n))
+    per_place = (
+        select(Shop.city, Shop.kelurahan, Shop.sentra_id, per_shop.c.category, func.sum(per_shop.c.n).label("n"))
         .join(per_shop, per_shop.c.shop_id == Shop.id)
-        .outerjoin(Sentra, Sentra.id == Shop.sentra_id)
         .where(Shop.suspended_at.is_(None))
-        .group_by(Shop.city, Shop.kelurahan, Sentra.name, per_shop.c.category)
-        .order_by(Shop.city, Shop.kelurahan)
-    ).all()
+        .group_by(Shop.city, Shop.kelurahan, Shop.sentra_id, per_shop.c.category)
+        .subquery("per_place")
+    )
+    rows = sorted(session.execute(
+        select(per_place.c.city, per_place.c.kelurahan, Sentra.name, per_place.c.category, per_place.c.n)
+        .outerjoin(Sentra, Sentra.id == per_place.c.sentra_id)
+    ).all(), key=lambda row: (row[0], row[1]))
     places: dict[str, dict[str, dict[str, Any]]] = {}
     per_category: dict[str, int] = {}
     for city, kelurahan, sentra, category, count in rows:

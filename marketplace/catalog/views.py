@@ -46,9 +46,16 @@ def _filter_choices() -> dict[str, Any]:
 def home() -> Any:
     """The programme, the newest approved listings, and ways to browse by place and category."""
     session = get_session()
+    memo = _memo()
     return render_template(
-        "catalog/home.html", newest=_cards(services.newest(session)), **services.browse_counts(session)
+        "catalog/home.html", newest=_cards(services.newest(session, memo=memo)),
+        **services.browse_counts(session, memo=memo),
     )
+
+
+def _memo() -> Any:
+    """The process's catalogue memo (``marketplace.catalog.memo``), shared by every visitor."""
+    return current_app.extensions["catalog_memo"]
 
 
 def _cards(items: list[Any]) -> list[dict[str, Any]]:
@@ -69,7 +76,7 @@ def search() -> Any:
     except ValidationError as err:
         errors = err.normalized_messages()
         return render_template("catalog/search.html", args=args, errors=errors, result=None, **_filter_choices()), 400
-    result = _result(services.search(get_session(), services.SearchParams.from_query(query)))
+    result = _result(services.search(get_session(), services.SearchParams.from_query(query), memo=_memo()))
     return render_template("catalog/search.html", args=args, errors={}, result=result, page_url=_page_url(args),
                            **_filter_choices())
 

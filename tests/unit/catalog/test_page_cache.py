@@ -207,14 +207,12 @@ def test_a_rolled_back_change_keeps_the_copy(app, visitor, catalog, db_session, 
 def test_another_process_change_shows_within_the_bound(app, visitor, catalog, shop, database_url, monkeypatch):
     """A change committed by another process: announced by NOTIFY on PostgreSQL (at once, whatever
     PAGE_CACHE_SECONDS is), and on SQLite seen once the copy is UNNOTIFIED_SECONDS old."""
-    from marketplace import pagecache
-
     listing = catalog.listing(shop, title="Selendang Tenun Ikat")
     cache = app.extensions["page_cache"]
     if cache.listener is not None:  # PostgreSQL: listening (the visitor fixture waited)
         assert cache.listener.listening_since is not None
     else:
-        monkeypatch.setattr(pagecache, "UNNOTIFIED_SECONDS", 0.5)
+        monkeypatch.setattr(changes, "UNNOTIFIED_SECONDS", 0.5)
     assert "Selendang Tenun Ikat" in visitor.get("/").get_data(as_text=True)
     before = changes.version()
     code = (
