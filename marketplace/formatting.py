@@ -49,12 +49,45 @@ def format_idr(amount: int | None) -> str:
         return ""
     if not isinstance(amount, numbers.Integral) or isinstance(amount, bool):
         raise TypeError(f"rupiah amounts are whole integers, got {amount!r}")
-    return format_currency(int(amount), "IDR", format=_IDR_PATTERN, currency_digits=False, locale="id")
+    amount = int(amount)
+    if _FAST_IDR:
+        return ("-Rp " if amount < 0 else "Rp ") + _grouped(abs(amount), ".")
+    return _babel_idr(amount)
+
+
+def _babel_idr(amount: int) -> str:
+    return format_currency(amount, "IDR", format=_IDR_PATTERN, currency_digits=False, locale="id")
 
 
 def format_number(value: int, locale: str) -> str:
     """A count with the locale's grouping: ``1.234`` (id), ``1,234`` (en)."""
+    separator = _GROUP_SEPARATOR.get(locale)
+    if separator is not None and type(value) is int:
+        return ("-" if value < 0 else "") + _grouped(abs(value), separator)
     return format_decimal(value, locale=locale)
+
+
+# Whole numbers are grouped here rather than by Babel, which parses its pattern and looks the locale up
+# on every call (~20 µs: the home page's hundred counts were a tenth of its render). Only where the
+# result is Babel's own: checked below, once, for each locale on sample values (and against Babel for
+# many values by tests/unit/test_formatting.py); a locale or a Babel whose output differs keeps Babel.
+_SAMPLES = (0, 7, -7, 999, 1000, -1000, 12345, -1234567, 10**15 + 1)
+
+
+def _grouped(value: int, separator: str) -> str:
+    return f"{value:,}".replace(",", separator) if separator != "," else f"{value:,}"
+
+
+def _fast_separator(locale: str) -> str | None:
+    for separator in (".", ",", "\u00a0", " "):
+        if all(("-" if v < 0 else "") + _grouped(abs(v), separator) == format_decimal(v, locale=locale)
+               for v in _SAMPLES):
+            return separator
+    return None
+
+
+_GROUP_SEPARATOR = {locale: sep for locale in ("id", "en") if (sep := _fast_separator(locale)) is not None}
+_FAST_IDR = all(("-Rp " if v < 0 else "Rp ") + _grouped(abs(v), ".") == _babel_idr(v) for v in _SAMPLES)
 
 
 def _in_wib(value: datetime) -> datetime:

@@ -10,12 +10,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template, request, url_for
+from markupsafe import Markup
 from marshmallow import EXCLUDE, ValidationError
 
 from marketplace import pagecache
 from marketplace.accounts.security import current_user
 from marketplace.catalog import schemas, services
 from marketplace.db import get_session
+from marketplace.i18n import current_locale
 from marketplace.listings import services as listings
 from marketplace.listings.models import CATEGORIES, ListingStatus
 from marketplace.media.storage import public_url
@@ -47,10 +49,18 @@ def home() -> Any:
     """The programme, the newest approved listings, and ways to browse by place and category."""
     session = get_session()
     memo = _memo()
-    return render_template(
-        "catalog/home.html", newest=_cards(services.newest(session, memo=memo)),
-        **services.browse_counts(session, memo=memo),
-    )
+    return render_template("catalog/home.html", newest=_cards(services.newest(session, memo=memo)),
+                           browse=Markup(_browse_lists(session, memo)))
+
+
+def _browse_lists(session: Any, memo: Any) -> str:
+    """The rendered browse-by-place and browse-by-category lists, kept in the catalogue memo per language
+    (and script root, which their links start with): they show nothing of the visitor, and rendering
+    their hundred-odd links and counts was two thirds of a home page the page copy cannot answer."""
+    def render() -> str:
+        return render_template("catalog/_browse.html", **services.browse_counts(session, memo=memo))
+
+    return memo.fetch(session, ("home-browse-html", current_locale(), request.script_root), render)
 
 
 def _memo() -> Any:

@@ -111,3 +111,21 @@ def test_indonesian_has_one_plural_form_english_two():
 def test_gettext_never_returns_a_plural_entry(catalogue):
     assert i18n.gettext("{count} product") == "{count} product"
     assert i18n.gettext("Products") == "Produk"
+
+
+def test_counts_and_rupiah_grouped_without_babel_read_exactly_as_babel_writes_them():
+    """Whole numbers are grouped by a fast path; what a visitor reads must stay Babel's (CLDR's) text."""
+    import random
+
+    from babel.numbers import format_currency, format_decimal
+
+    from marketplace import formatting
+
+    assert set(formatting._GROUP_SEPARATOR) == {"id", "en"} and formatting._FAST_IDR  # the fast path is in use
+    rng = random.Random(7)
+    values = [0, 1, -1, 999, 1000, -1000, 99_999, 100_000, 10**18] + [rng.randint(-10**13, 10**13) for _ in range(500)]
+    for value in values:
+        for locale in ("id", "en"):
+            assert format_number(value, locale) == format_decimal(value, locale=locale)
+        assert format_idr(value) == format_currency(value, "IDR", format="¤ #,##0", currency_digits=False, locale="id")
+    assert format_number(1234, "en") == "1,234" and format_number(1234, "id") == "1.234"
