@@ -46,12 +46,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (BigInteger, ColumnElement, Select, Table, and_, case, cast, distinct, func, literal_column,
-                        or_, select, text, true, tuple_, union)
+from sqlalchemy import (ColumnElement, Select, Table, and_, case, distinct, func, literal_column, or_, select, text,
+                        tuple_, union)
 from sqlalchemy.orm import Session
 
-from marketplace.ledger.models import LedgerEntry
-from marketplace.ledger.services import BUYER_PAYMENTS, REFUNDS
+from marketplace.ledger.models import SellerOrderTotals
 from marketplace.listings.models import Listing
 from marketplace.moderation.models import ModerationDecision
 from marketplace.orders.models import Order, SellerOrder
@@ -106,58 +105,54 @@ def shop_province() -> ColumnElement[Any]:
     return case(*[(Shop.city == city, province) for city, province in CITY_PROVINCE.items()], else_=None)
 
 
+def group_ids(key: Key) -> Select[Any]:
+    """Each shop with the id of its group (``g``: the smallest shop id of its group of ``key``, a number
+    whatever the grouping) and what the figures compare its orders with (its city as compared, trimmed
+    and lower case; the province of its city): computed once per shop, not once per seller order."""
+    return select(Shop.id, func.min(Shop.id).over(partition_by=key.group).label("g"),
+                  _norm(Shop.city).label("city_key"), shop_province().label("province"))
+
+
+def group_labels(session: Session, key: Key) -> dict[Any, tuple[Any, Any]]:
+    """Group id (:func:`group_ids`) → the group's ``(k1, k2)`` of ``key``."""
+    rows = session.execute(select(func.min(Shop.id).label("g"), *key.columns).group_by(*key.group))
+    return {row.g: (row.k1, row.k2) for row in rows}
+
+
 def counted(session: Session, key: Key, period: Period) -> Select[Any]:
-    """One row per counted seller order of the period (see the module doc), with its group (``k1``, ``k2``
-    of ``key``), its GMV and earnings, and what the figures ask of each: outside the shop's city or
-    province (0/1), the buyer's city as compared (trimmed, lower case), the WIB month of payment.
+    """One row per counted seller order of the period (see the module doc), with its group id ``g``
+    (:func:`group_ids`), its GMV and earnings, and what the figures ask of each: outside the shop's city
+    or province (0/1), the buyer's city as compared (trimmed, lower case), payment and shipping times.
 
-    GMV and earnings are cast back to integers: PostgreSQL's ``sum`` of ``bigint`` is ``numeric``, whose
-    arithmetic made every later sum over the table several times slower (the value is exact either way).
-
-    On PostgreSQL each seller order's ledger entries are summed on their own (``LATERAL``, through
-    ``ix_ledger_entries_seller_order_id``), so the wide row of the seller order, its order and its shop is
-    never sorted and grouped as a whole (a year's 115,000 joined rows went to disk there); SQLite has no
-    ``LATERAL`` and keeps the join grouped per seller order. Both sum the same entries."""
-    amount = LedgerEntry.amount_idr
-    gmv = (func.sum(case((LedgerEntry.account == BUYER_PAYMENTS, -amount), else_=0))
-           - func.sum(case((LedgerEntry.account == REFUNDS, amount), else_=0)))
-    payable = LedgerEntry.account.like("seller\\_payable:%", escape="\\")
-    earned = func.sum(case((payable, amount), else_=0))
-    # Only the entries a figure sums: the commission's third of them only cost time to join and group.
-    summed = or_(LedgerEntry.account.in_((BUYER_PAYMENTS, REFUNDS)), payable)
-    outside_city = case((_norm(Order.city) != _norm(Shop.city), 1), else_=0)
-    outside_province = case((or_(shop_province().is_(None), Order.province != shop_province()), 1), else_=0)
-    columns = [*key.columns, SellerOrder.id.label("seller_order_id"), SellerOrder.shop_id, SellerOrder.shipped_at,
-               Order.id.label("order_id"), Order.buyer_id, _norm(Order.city).label("city_key"), Order.province,
-               Order.paid_at, _month(session, Order.paid_at).label("month"), outside_city.label("outside_city"),
-               outside_province.label("outside_province")]
+    GMV and earnings come from ``ledger_seller_order_totals``: each seller order's sums of its ledger
+    entries, kept by the database beside the entries (``marketplace.ledger.totals``; a row exists once
+    the seller order has a sale or refund entry, so a seller order with none is left out as before).
+    Summing the entries here instead cost a year's report 55,000 index look-ups (or a hash aggregate of
+    the whole ledger), over half its time. The group is a number (the temporary table's rows stay
+    narrow, and the figures hash small integers instead of sorting text); its label is joined after."""
+    totals = SellerOrderTotals
+    gmv = totals.buyer_paid_idr - totals.refunded_idr
+    shop = group_ids(key).subquery("shop")
+    outside_city = case((_norm(Order.city) != shop.c.city_key, 1), else_=0)
+    outside_province = case((or_(shop.c.province.is_(None), Order.province != shop.c.province), 1), else_=0)
     paid = and_(Order.paid_at.is_not(None), _between(Order.paid_at, period))
-    if _postgresql(session):
-        # No entries at all: one row of NULL sums, so ``gmv > 0`` leaves the seller order out, as the join does.
-        ledger = (select(cast(gmv, BigInteger).label("gmv"), cast(earned, BigInteger).label("earned"))
-                  .where(LedgerEntry.seller_order_id == SellerOrder.id, summed).lateral("ledger"))
-        return (
-            select(*columns, ledger.c.gmv, ledger.c.earned)
-            .join(Order, Order.id == SellerOrder.order_id)
-            .join(Shop, Shop.id == SellerOrder.shop_id)
-            .join(ledger, true())
-            .where(paid, ledger.c.gmv > 0)
-        )
     return (
-        select(*columns, cast(gmv, BigInteger).label("gmv"), cast(earned, BigInteger).label("earned"))
+        select(shop.c.g, SellerOrder.shop_id, SellerOrder.shipped_at, Order.id.label("order_id"), Order.buyer_id,
+               _norm(Order.city).label("city_key"), Order.province, Order.paid_at,
+               outside_city.label("outside_city"), outside_province.label("outside_province"),
+               gmv.label("gmv"), totals.seller_payable_idr.label("earned"))
+        .select_from(SellerOrder)
         .join(Order, Order.id == SellerOrder.order_id)
-        .join(Shop, Shop.id == SellerOrder.shop_id)
-        .join(LedgerEntry, and_(LedgerEntry.seller_order_id == SellerOrder.id, summed))
-        .where(paid)
-        .group_by(SellerOrder.id, Order.id, Shop.id)
-        .having(gmv > 0)
+        .join(shop, shop.c.id == SellerOrder.shop_id)
+        .join(totals, totals.seller_order_id == SellerOrder.id)
+        .where(paid, gmv > 0)
     )
 
 
 def counted_table(group_by: str) -> str:
-    """The temporary table's name, one per grouping: its group columns have the grouping's types (a
-    sentra's id is a number, a city a string), and psycopg prepares a statement run often on one
-    connection, whose cached plan PostgreSQL refuses to reuse once a column it returns changes type."""
+    """The temporary table's name, one per grouping (their columns once had the grouping's types, and
+    psycopg's prepared statements refuse a cached plan whose result type changed; the group is a number
+    in every grouping now, and the names stay apart all the same)."""
     assert group_by in GROUPINGS
     return f"impact_counted_{group_by}"
 
@@ -168,9 +163,9 @@ WORK_MEM = "32MB"
 
 
 def materialise(session: Session, group_by: str, period: Period) -> Table:
-    """The period's counted seller orders, each with its group of ``key``, in a temporary table of this
-    connection, for the report's queries to share: computing them means aggregating every ledger entry
-    of the period, and the report needs them several times (the groups and totals, the months, the
+    """The period's counted seller orders, each with its group id, in a temporary table of this
+    connection, for the report's queries to share: computing them means joining a period's orders,
+    seller orders and their ledger totals, and the report needs them several times (the groups and totals, the months, the
     provinces, the medians). A temporary table is private to the connection, so concurrent reports never
     see each other's; it is dropped again by :func:`report` (or with the transaction's rollback). It is
     not analysed: that cost more (0.2 s) than the planner's rough guess of its size ever did."""
@@ -246,31 +241,48 @@ def _medians(session: Session, key: Key, seconds: ColumnElement[float],
 # --- the figures -----------------------------------------------------------------------------------------
 
 
+def _relabel(found: dict[Any, Any], labels: dict[Any, tuple[Any, Any]]) -> dict[tuple[Any, Any] | None, Any]:
+    """Rows keyed by ``(g, None)`` (a group id, :func:`group_ids`) re-keyed by their group's ``(k1, k2)``."""
+    return {WHOLE if k is WHOLE else labels[k[0]]: v for k, v in found.items()}
+
+
 def figures(session: Session, group_by: str, period: Period, c: Table
             ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """One row of figures per group (``group_by`` in :data:`GROUPINGS`), by GMV then name, and the
     whole marketplace's row (None when nothing happened in the period); ``c``: the period's counted
-    seller orders with their groups (:func:`materialise` with the same ``group_by``)."""
+    seller orders with their group ids (:func:`materialise` with the same ``group_by``)."""
     key = _key(group_by)
-    ckey = Key([c.c.k1, c.c.k2], [c.c.k1, c.c.k2])
-    sales = _grouped(session, ckey, lambda cols, group: select(
+    labels = group_labels(session, key)
+    # Over the temporary table, by group id (a number: hashed, not sorted); relabelled at the end.
+    gkey = Key([c.c.g.label("k1"), literal_column("NULL").label("k2")], [c.c.g])
+    sales = _grouped(session, gkey, lambda cols, group: select(
         *cols, func.count().label("orders"), func.sum(c.c.gmv).label("gmv"), func.sum(c.c.earned).label("earned"),
         func.sum(c.c.outside_city).label("oc_orders"), func.sum(c.c.outside_city * c.c.gmv).label("oc_gmv"),
         func.sum(c.c.outside_province).label("op_orders"),
         func.sum(c.c.outside_province * c.c.gmv).label("op_gmv"),
-        func.count(distinct(c.c.city_key)).label("buyer_cities"),
     ).select_from(c).group_by(*group), "orders")
 
-    def per_buyer(cols: list[Any], group: list[Any]) -> Select[Any]:
-        # A buyer has two orders or more in a group exactly when their first and last order differ: min and
-        # max take one pass, where a distinct count sorted every buyer's orders apart (70,000 small sorts).
-        inner = (select(*cols, func.min(c.c.order_id).label("first"), func.max(c.c.order_id).label("last"))
-                 .select_from(c).group_by(*group).subquery())
-        flag = [inner.c.whole] if "whole" in inner.c else []
-        return (select(inner.c.k1, inner.c.k2, *flag, func.count().label("buyers"),
-                       func.sum(case((inner.c.first != inner.c.last, 1), else_=0)).label("repeat"))
-                .group_by(inner.c.k1, inner.c.k2, *flag))
-    buyers = _grouped(session, ckey, per_buyer, "buyers", within=[c.c.buyer_id])
+    def nested(inner_columns: Callable[[], list[Any]], outer_columns: Callable[[Any], list[Any]]
+               ) -> Callable[[list[Any], list[Any]], Select[Any]]:
+        """A figure counted over distinct pairs (group, something): the pairs grouped first (hashed), then
+        counted per group; ``within`` of :func:`_grouped` names the something."""
+        def build(cols: list[Any], group: list[Any]) -> Select[Any]:
+            inner = select(*cols, *inner_columns()).select_from(c).group_by(*group).subquery()
+            flag = [inner.c.whole] if "whole" in inner.c else []
+            return (select(inner.c.k1, inner.c.k2, *flag, *outer_columns(inner))
+                    .group_by(inner.c.k1, inner.c.k2, *flag))
+        return build
+
+    # Distinct buyer cities apart from the sums: a distinct count sorted every row of the sums' statement.
+    cities = _grouped(session, gkey, nested(lambda: [], lambda inner: [func.count().label("n")]),
+                      within=[c.c.city_key])
+    # A buyer has two orders or more in a group exactly when their first and last order differ: min and
+    # max take one pass, where a distinct count sorted every buyer's orders apart (70,000 small sorts).
+    buyers = _grouped(session, gkey, nested(
+        lambda: [func.min(c.c.order_id).label("first"), func.max(c.c.order_id).label("last")],
+        lambda inner: [func.count().label("buyers"),
+                       func.sum(case((inner.c.first != inner.c.last, 1), else_=0)).label("repeat")]),
+        "buyers", within=[c.c.buyer_id])
 
     listed = select(Listing.shop_id).where(or_(_between(Listing.created_at, period),
                                                 _between(Listing.approved_at, period)))
@@ -292,8 +304,9 @@ def figures(session: Session, group_by: str, period: Period, c: Table
         .join(Shop, Shop.id == Listing.shop_id)
         .where(_between(ModerationDecision.decided_at, period), Listing.submitted_at.is_not(None),
                Listing.submitted_at <= ModerationDecision.decided_at).group_by(*group)))
-    shipping = _medians(session, ckey, _seconds(session, c.c.shipped_at, c.c.paid_at), lambda cols, group: (
+    shipping = _medians(session, gkey, _seconds(session, c.c.shipped_at, c.c.paid_at), lambda cols, group: (
         select(*cols).select_from(c).where(c.c.shipped_at.is_not(None)).group_by(*group)))
+    sales, cities, buyers, shipping = (_relabel(d, labels) for d in (sales, cities, buyers, shipping))
 
     def row(k: tuple[Any, Any] | None) -> dict[str, Any]:
         s, b = sales.get(k), buyers.get(k)
@@ -315,7 +328,7 @@ def figures(session: Session, group_by: str, period: Period, c: Table
             "outside_province_orders": int(s.op_orders) if s else 0,
             "outside_province_share": _share(int(s.op_orders), orders) if s else None,
             "outside_province_gmv_share": _share(int(s.op_gmv), gmv) if s else None,
-            "buyer_cities": int(s.buyer_cities) if s else 0,
+            "buyer_cities": int(cities[k].n) if s and k in cities else 0,
             "buyers": int(b.buyers) if b else 0,
             "repeat_buyer_rate": _share(int(b.repeat), int(b.buyers)) if b else None,
             "median_hours_to_moderation": moderation.get(k),
@@ -337,21 +350,28 @@ def _sentra_names(session: Session, ids: set[Any]) -> dict[Any, str]:
     return {row.id: row.name for row in session.execute(select(Sentra.id, Sentra.name).where(Sentra.id.in_(wanted)))}
 
 
-def _month(session: Session, col: Any) -> ColumnElement[str]:
-    """The WIB calendar month (``YYYY-MM``) of an aware UTC column (WIB is UTC+7 all year, no DST)."""
+def _month(session: Session, col: Any) -> ColumnElement[Any]:
+    """The WIB calendar month of an aware UTC column (WIB is UTC+7 all year, no DST): on PostgreSQL its
+    first instant as a local timestamp (``date_trunc``, cheaper per row than formatting it), on SQLite
+    ``YYYY-MM``; :func:`_month_text` gives the text of either."""
     if _postgresql(session):
-        return func.to_char(func.timezone("Asia/Jakarta", col), "YYYY-MM")
+        return func.date_trunc("month", func.timezone("Asia/Jakarta", col))
     return func.strftime("%Y-%m", col, "+7 hours")
+
+
+def _month_text(value: Any) -> str:
+    return value if isinstance(value, str) else value.strftime("%Y-%m")
 
 
 def monthly(session: Session, c: Table) -> list[dict[str, Any]]:
     """The whole marketplace per WIB month of payment: orders, GMV and GMV shipped outside the shop's city."""
+    month = _month(session, c.c.paid_at).label("month")
     rows = session.execute(
-        select(c.c.month, func.count().label("orders"), func.sum(c.c.gmv).label("gmv"),
+        select(month, func.count().label("orders"), func.sum(c.c.gmv).label("gmv"),
                func.sum(c.c.outside_city * c.c.gmv).label("oc_gmv"))
-        .group_by(c.c.month).order_by(c.c.month))
-    return [{"month": r.month, "orders": int(r.orders), "gmv_idr": int(r.gmv), "outside_city_gmv_idr": int(r.oc_gmv)}
-            for r in rows]
+        .group_by(month).order_by(month))
+    return [{"month": _month_text(r.month), "orders": int(r.orders), "gmv_idr": int(r.gmv),
+             "outside_city_gmv_idr": int(r.oc_gmv)} for r in rows]
 
 
 def buyer_provinces(session: Session, c: Table) -> list[dict[str, Any]]:
