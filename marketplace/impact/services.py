@@ -133,19 +133,24 @@ def counted(session: Session, key: Key, period: Period) -> Select[Any]:
     totals = SellerOrderTotals
     gmv = totals.buyer_paid_idr - totals.refunded_idr
     shop = group_ids(key).subquery("shop")
-    outside_city = case((_norm(Order.city) != shop.c.city_key, 1), else_=0)
-    outside_province = case((or_(shop.c.province.is_(None), Order.province != shop.c.province), 1), else_=0)
-    paid = and_(Order.paid_at.is_not(None), _between(Order.paid_at, period))
+    # The period's orders with their delivery city as compared, computed once per order: a subquery kept
+    # apart (``OFFSET 0``, PostgreSQL only), as PostgreSQL computes an expression anew wherever it is written, and the
+    # case-folding ``lower(trim())`` of every row twice was a tenth of the statement.
+    order = (select(Order.id, Order.buyer_id, Order.province, Order.paid_at, _norm(Order.city).label("city_key"))
+             .where(Order.paid_at.is_not(None), _between(Order.paid_at, period)))
+    order = (order.offset(0) if _postgresql(session) else order).subquery("o")
+    outside_city = case((order.c.city_key != shop.c.city_key, 1), else_=0)
+    outside_province = case((or_(shop.c.province.is_(None), order.c.province != shop.c.province), 1), else_=0)
     return (
-        select(shop.c.g, SellerOrder.shop_id, SellerOrder.shipped_at, Order.id.label("order_id"), Order.buyer_id,
-               _norm(Order.city).label("city_key"), Order.province, Order.paid_at,
+        select(shop.c.g, SellerOrder.shop_id, SellerOrder.shipped_at, order.c.id.label("order_id"), order.c.buyer_id,
+               order.c.city_key, order.c.province, order.c.paid_at,
                outside_city.label("outside_city"), outside_province.label("outside_province"),
                gmv.label("gmv"), totals.seller_payable_idr.label("earned"))
         .select_from(SellerOrder)
-        .join(Order, Order.id == SellerOrder.order_id)
+        .join(order, order.c.id == SellerOrder.order_id)
         .join(totals, totals.seller_order_id == SellerOrder.id)
         .join(shop, shop.c.id == SellerOrder.shop_id)
-        .where(paid, gmv > 0)
+        .where(gmv > 0)
     )
 
 
