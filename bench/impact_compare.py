@@ -7,6 +7,8 @@ current one, and
 
 - compares the two ``report()`` dicts for kelurahan, city and sentra × one year, two years, one month
   (exits 1 on any difference, printing the first differing figures);
+- ``--sqlite``: the same on a temporary SQLite file (its own code paths: no grouping sets, medians in
+  Python);
 - with ``--ab N``, times both in-process, interleaved (old, new, old, new, … N times each, same schema,
   same minutes), printing p50/min per report with the load average before and after.
 
@@ -25,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -71,6 +73,8 @@ def kept_schema(base_url: str, name: str) -> Iterator[str]:
 def seeded(url: str) -> bool:
     engine = make_engine(url)
     try:
+        if engine.dialect.name != "postgresql":
+            return False  # a new temporary file
         with engine.connect() as conn:
             return bool(conn.execute(text("SELECT to_regclass('orders') IS NOT NULL")).scalar()) and bool(
                 conn.execute(text("SELECT count(*) FROM orders")).scalar())
@@ -91,7 +95,8 @@ def run(factory: Any, module: Any, group: str, period: Any) -> tuple[dict[str, A
     plus this process's), the latter less disturbed by other work on the machine."""
     session = factory()
     try:
-        pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+        pg = session.get_bind().dialect.name == "postgresql"
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar() if pg else 0
         c0, p0, t0 = _cpu_ms(pid), time.process_time(), time.perf_counter()
         result = module.report(session, group, period)
         wall = (time.perf_counter() - t0) * 1000
@@ -129,14 +134,20 @@ def main() -> None:
     parser.add_argument("--ab-reports", default="kelurahan:1 year,kelurahan:2 years,city:1 year,city:2 years,"
                         "kelurahan:1 month", help="group:period label, comma separated")
     parser.add_argument("--no-compare", action="store_true")
+    parser.add_argument("--sqlite", action="store_true", help="on a temporary SQLite file instead of PostgreSQL")
     args = parser.parse_args()
     pg = os.environ.get("TEST_DATABASE_URL", "").strip()
-    if not pg:
-        sys.exit("TEST_DATABASE_URL (PostgreSQL) is needed")
+    if not pg and not args.sqlite:
+        sys.exit("TEST_DATABASE_URL (PostgreSQL) is needed, or --sqlite")
     periods = {label: schemas.period_of({"from_": first, "to": last}) for label, first, last in PERIODS}
     with tempfile.TemporaryDirectory() as tmp:
         old = old_services(args.old, tmp)
-        schema = kept_schema(normalise_url(pg), args.schema) if args.schema else pg_schema(normalise_url(pg))
+        if args.sqlite:
+            schema = nullcontext(f"sqlite:///{tmp}/compare.db")
+        elif args.schema:
+            schema = kept_schema(normalise_url(pg), args.schema)
+        else:
+            schema = pg_schema(normalise_url(pg))
         with schema as url:
             if not seeded(url):
                 populate(url, args.orders, args.shops)
