@@ -15,7 +15,9 @@ refunded in full (a refunded order, or a part the artisan cancelled after paymen
 counts as nothing; a partial refund leaves an order with a smaller GMV. Refunds are taken from the sale's
 period, whenever they happened, so a period's figures say what its sales were finally worth.
 **Artisans' earnings** are the ``seller_payable:<shop_id>`` entries of the same seller orders: sale
-credits minus refund debits (payouts move money out of that account but carry no seller order).
+credits minus refund debits (payouts move money out of that account but carry no seller order). These
+per-seller-order sums of entries are read from ``ledger_seller_order_totals``, which the database's
+triggers keep equal to them as every entry is written (``marketplace.ledger.totals``).
 
 **Outside the city / province**: the order's delivery city (``orders.city``, compared case- and
 space-insensitively) is not the shop's city; its province (``orders.province``, canonical) is not the
@@ -113,9 +115,12 @@ def group_ids(key: Key) -> Select[Any]:
                   _norm(Shop.city).label("city_key"), shop_province().label("province"))
 
 
-def group_labels(session: Session, key: Key) -> dict[Any, tuple[Any, Any]]:
-    """Group id (:func:`group_ids`) → the group's ``(k1, k2)`` of ``key``."""
-    rows = session.execute(select(func.min(Shop.id).label("g"), *key.columns).group_by(*key.group))
+def group_labels(session: Session, key: Key, ids: set[Any]) -> dict[Any, tuple[Any, Any]]:
+    """Group ids (:func:`group_ids`) → their group's ``(k1, k2)`` of ``key``, read from the shop each id
+    is (so a shop opened or closed since the counted orders were taken cannot move another group's id)."""
+    if not ids:
+        return {}
+    rows = session.execute(select(Shop.id.label("g"), *key.columns).where(Shop.id.in_(ids)))
     return {row.g: (row.k1, row.k2) for row in rows}
 
 
@@ -134,8 +139,8 @@ def counted(session: Session, key: Key, period: Period) -> Select[Any]:
     gmv = totals.buyer_paid_idr - totals.refunded_idr
     shop = group_ids(key).subquery("shop")
     # The period's orders with their delivery city as compared, computed once per order: a subquery kept
-    # apart (``OFFSET 0``, PostgreSQL only), as PostgreSQL computes an expression anew wherever it is written, and the
-    # case-folding ``lower(trim())`` of every row twice was a tenth of the statement.
+    # apart (``OFFSET 0``, PostgreSQL only), as PostgreSQL computes an expression anew wherever it is
+    # written, and the case-folding ``lower(trim())`` of every row twice was a tenth of the statement.
     order = (select(Order.id, Order.buyer_id, Order.province, Order.paid_at, _norm(Order.city).label("city_key"))
              .where(Order.paid_at.is_not(None), _between(Order.paid_at, period)))
     order = (order.offset(0) if _postgresql(session) else order).subquery("o")
@@ -169,9 +174,9 @@ WORK_MEM = "32MB"
 
 def materialise(session: Session, group_by: str, period: Period) -> Table:
     """The period's counted seller orders, each with its group id, in a temporary table of this
-    connection, for the report's queries to share: computing them means joining a period's orders,
-    seller orders and their ledger totals, and the report needs them several times (the groups and totals, the months, the
-    provinces, the medians). A temporary table is private to the connection, so concurrent reports never
+    connection, for the report's queries to share: computing them means joining a period's orders, seller
+    orders and their ledger totals, and the report needs them several times (the groups and totals, the
+    months, the provinces, the medians). A temporary table is private to the connection, so concurrent reports never
     see each other's; it is dropped again by :func:`report` (or with the transaction's rollback). It is
     not analysed: that cost more (0.2 s) than the planner's rough guess of its size ever did."""
     name = counted_table(group_by)
@@ -259,7 +264,6 @@ def figures(session: Session, group_by: str, period: Period, c: Table
     whole marketplace's row (None when nothing happened in the period); ``c``: the period's counted
     seller orders with their group ids (:func:`materialise` with the same ``group_by``)."""
     key = _key(group_by)
-    labels = group_labels(session, key)
     # Over the temporary table, by group id (a number: hashed, not sorted); relabelled at the end.
     gkey = Key([c.c.g.label("k1"), literal_column("NULL").label("k2")], [c.c.g])
     sales = _grouped(session, gkey, lambda cols, group: select(
@@ -315,7 +319,9 @@ def figures(session: Session, group_by: str, period: Period, c: Table
                Listing.submitted_at <= ModerationDecision.decided_at).group_by(*group)))
     shipping = _medians(session, gkey, _seconds(session, c.c.shipped_at, c.c.paid_at), lambda cols, group: (
         select(*cols).select_from(c).where(c.c.shipped_at.is_not(None)).group_by(*group)))
-    sales, cities, buyers, shipping = (_relabel(d, labels) for d in (sales, cities, buyers, shipping))
+    by_id = (sales, cities, buyers, shipping)
+    labels = group_labels(session, key, {k[0] for d in by_id for k in d if k is not WHOLE})
+    sales, cities, buyers, shipping = (_relabel(d, labels) for d in by_id)
 
     def row(k: tuple[Any, Any] | None) -> dict[str, Any]:
         s, b = sales.get(k), buyers.get(k)

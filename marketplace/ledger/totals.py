@@ -55,7 +55,8 @@ def _parts(r: str) -> str:
 
 def _take_out(r: str) -> str:
     return (f"UPDATE {TABLE} SET "
-            f"buyer_paid_idr = buyer_paid_idr - (CASE WHEN {r}.account = 'buyer_payments' THEN -{r}.amount_idr ELSE 0 END), "
+            f"buyer_paid_idr = buyer_paid_idr - "
+            f"(CASE WHEN {r}.account = 'buyer_payments' THEN -{r}.amount_idr ELSE 0 END), "
             f"refunded_idr = refunded_idr - (CASE WHEN {r}.account = 'refunds' THEN {r}.amount_idr ELSE 0 END), "
             f"seller_payable_idr = seller_payable_idr - (CASE WHEN substr({r}.account, 1, 15) = 'seller_payable:' "
             f"THEN {r}.amount_idr ELSE 0 END) "
@@ -101,7 +102,8 @@ _PG_DROP = (f"DROP FUNCTION IF EXISTS {PG_FUNCTION}() CASCADE",)  # and its trig
 def _sqlite_add(r: str) -> str:
     return (f"INSERT OR IGNORE INTO {_COLUMNS} SELECT {r}.seller_order_id, 0, 0, 0 WHERE {_RELEVANT.format(r=r)}; "
             f"UPDATE {TABLE} SET "
-            f"buyer_paid_idr = buyer_paid_idr + (CASE WHEN {r}.account = 'buyer_payments' THEN -{r}.amount_idr ELSE 0 END), "
+            f"buyer_paid_idr = buyer_paid_idr + "
+            f"(CASE WHEN {r}.account = 'buyer_payments' THEN -{r}.amount_idr ELSE 0 END), "
             f"refunded_idr = refunded_idr + (CASE WHEN {r}.account = 'refunds' THEN {r}.amount_idr ELSE 0 END), "
             f"seller_payable_idr = seller_payable_idr + (CASE WHEN substr({r}.account, 1, 15) = 'seller_payable:' "
             f"THEN {r}.amount_idr ELSE 0 END) "
