@@ -76,7 +76,10 @@ _SUMMED = (
 _REBUILD = (f"DELETE FROM {TABLE}", f"INSERT INTO {_COLUMNS} {_SUMMED}")
 
 _PG_DDL = (
-    f"""CREATE OR REPLACE FUNCTION {PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+    # ``SET search_path FROM CURRENT``: the function finds the totals of its own schema (the one it is
+    # created in), whatever the search path of the session writing an entry.
+    f"""CREATE OR REPLACE FUNCTION {PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql
+    SET search_path FROM CURRENT AS $$
     BEGIN
         IF TG_OP IN ('UPDATE', 'DELETE') AND {_RELEVANT.format(r='OLD')} THEN
             {_take_out('OLD')};
