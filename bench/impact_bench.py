@@ -1,10 +1,12 @@
 """Benchmark: the impact figures (``GET /api/v1/admin/impact``) on a large marketplace.
 
 Seeds ``--orders`` paid orders (default 100,000) over two years, spread over ``--shops`` shops in every
-kelurahan of the programme, one seller order each and every tenth order with a second shop, each with its
-ledger ``sale`` (three entries), 5 % of them partly refunded (a refund row and its ledger ``refund``) and
-most shipped; plus listings and their moderation decisions. Rows are written with bulk core inserts
-(``executemany``) in a throwaway PostgreSQL schema (``TEST_DATABASE_URL``) or a temporary SQLite file.
+kelurahan of the programme (two in three in their kelurahan's sentra), one seller order each and every
+tenth order with a second shop, each with its ledger ``sale`` (three entries; the database's triggers
+keep each seller order's ledger totals beside them, ``marketplace.ledger.totals``), 5 % of them partly
+refunded (a refund row and its ledger ``refund``) and most shipped; plus listings and their moderation
+decisions. Rows are written with bulk core inserts (``executemany``) in a throwaway PostgreSQL schema
+(``TEST_DATABASE_URL``) or a temporary SQLite file.
 Then it times the report in-process (``services.report`` alone, no HTTP, with the time of each SQL
 statement it runs) and calls the API through the app (an admin's bearer token) for each grouping over one
 year, over the two years (JSON and CSV) and over one month, and prints p50/max of ``--repeat`` calls. ``--explain FILE``
@@ -42,6 +44,7 @@ from marketplace.listings.models import Listing  # noqa: E402
 from marketplace.moderation.models import ModerationDecision  # noqa: E402
 from marketplace.orders.models import Order, SellerOrder  # noqa: E402
 from marketplace.payments.models import Refund  # noqa: E402
+from marketplace.sentra.models import Sentra  # noqa: E402
 from marketplace.shipping.provinces import PROVINCES  # noqa: E402
 from marketplace.shops import places  # noqa: E402
 from marketplace.shops.models import Shop  # noqa: E402
@@ -66,8 +69,14 @@ def populate(url: str, n_orders: int, n_shops: int, seed: int = 13) -> None:
     with engine.begin() as conn:
         _bulk(conn, User.__table__, [{"id": i, "email": f"u{i}@example.id", "name": f"User {i}", "password_hash": "x",
                                       "role": "artisan" if i <= n_shops else "buyer"} for i in range(1, n_shops + n_buyers + 2)])
+        # Every place has a sentra; two shops in three belong to their place's (the sentra grouping has
+        # groups as many as the kelurahan one, plus the shops in none).
+        _bulk(conn, Sentra.__table__, [{"id": n + 1, "name": f"Sentra {k}", "slug": f"sentra-{n + 1}", "city": c,
+                                        "kelurahan": k, "focus": "batik", "story": "", "created_at": start,
+                                        "updated_at": start} for n, (c, k) in enumerate(places_list)])
         _bulk(conn, Shop.__table__, [{"id": i, "owner_id": i, "name": f"Toko {i}", "slug": f"toko-{i}", "description": "",
                                       "city": places_list[i % len(places_list)][0], "kelurahan": places_list[i % len(places_list)][1],
+                                      "sentra_id": (i % len(places_list)) + 1 if i % 3 else None,
                                       "created_at": start + timedelta(seconds=rng.randrange(span))} for i in range(1, n_shops + 1)])
         admin = n_shops + n_buyers + 1
         listings, decisions = [], []
@@ -123,13 +132,13 @@ def populate(url: str, n_orders: int, n_shops: int, seed: int = 13) -> None:
                             (LedgerTransaction.__table__, txs), (LedgerEntry.__table__, entries)):
             _bulk(conn, table, rows)
         if engine.dialect.name == "postgresql":  # explicit ids: move the sequences past them
-            for name in ("users", "shops", "listings", "orders", "seller_orders", "refunds", "ledger_transactions"):
+            for name in ("users", "sentra", "shops", "listings", "orders", "seller_orders", "refunds", "ledger_transactions"):
                 conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                      f"(SELECT coalesce(max(id), 1) FROM {name}))")
             # Only this schema's tables: a bare ANALYZE takes every schema of the shared database, and
             # deadlocked with another run dropping its own.
-            for table in ("users", "shops", "listings", "moderation_decisions", "orders", "seller_orders", "refunds",
-                          "ledger_transactions", "ledger_entries"):
+            for table in ("users", "sentra", "shops", "listings", "moderation_decisions", "orders", "seller_orders",
+                          "refunds", "ledger_transactions", "ledger_entries", "ledger_seller_order_totals"):
                 conn.exec_driver_sql(f"ANALYZE {table}")
     engine.dispose()
     print(f"seeded {n_orders} orders, {so_id} seller orders, {len(entries)} ledger entries, {len(refunds)} refunds")

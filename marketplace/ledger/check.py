@@ -9,7 +9,9 @@ What it verifies (each problem is one line of the answer; none means the books a
 3. ``refunds`` holds exactly the refunds the gateway confirmed, each for its amount;
 4. ``payouts_in_transit`` is the sum of the payouts released and not settled (``processing``,
    ``pending``), ``payouts_paid`` the sum of those ``paid``, and each seller's payable balance is what
-   their sales less refunds less paid or in-transit payouts leave.
+   their sales less refunds less paid or in-transit payouts leave;
+5. each seller order's row of ``ledger_seller_order_totals`` (kept by the database's triggers, read by
+   the impact report) equals the sums of its entries.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.ledger import services as ledger
+from marketplace.ledger import totals
 from marketplace.ledger.models import LedgerEntry, LedgerTransaction
 from marketplace.orders.models import Order, SellerOrder
 from marketplace.payments.models import Refund, RefundStatus
@@ -68,6 +71,8 @@ def check(session: Session) -> list[str]:
     if balances.get(ledger.PAYOUTS_PAID, 0) != paid:
         problems.append(f"payouts_paid is {balances.get(ledger.PAYOUTS_PAID, 0)}, paid payouts add up to {paid}")
     problems += _seller_problems(session, balances, payouts)
+    problems += [f"seller order {so}: ledger totals hold {kept_sums}, its entries sum to {summed}"
+                 for so, kept_sums, summed in totals.mismatches(session.connection())]
     return problems
 
 

@@ -5,6 +5,12 @@ transaction), which :func:`_refuse_changes` enforces on every session. Each tran
 zero; ``ref`` says what caused it (``sale:so-12``, ``refund:7``, ``payout-sent:5:0``) and is unique, so
 recording the same fact twice is refused by the database rather than doubling money. Amounts are integer
 rupiah, signed: positive adds to the account, negative takes from it (see ``services``).
+
+A third table, ``ledger_seller_order_totals`` (:class:`SellerOrderTotals`), holds each seller order's sums
+of its entries for reports over many seller orders (the impact figures). It is not a counter kept by
+hand: triggers on ``ledger_entries`` derive it in the same statement as every entry (as an index is
+derived from its table), no application code may write it, and it is rebuilt from the entries when
+installed, so it cannot drift from them (``marketplace.ledger.totals``). Balances remain sums of entries.
 """
 
 from __future__ import annotations
@@ -60,6 +66,23 @@ class LedgerEntry(Base):
     transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
 
 
+class SellerOrderTotals(Base):
+    """One seller order's sums of its ledger entries, **kept by the database** (triggers on
+    ``ledger_entries``, ``marketplace.ledger.totals``), never written by application code: derived from
+    the entries like an index, in the same statement as each entry, so it cannot drift from them.
+    Balances are still sums of entries; this is the per-seller-order read path of reports."""
+
+    __tablename__ = "ledger_seller_order_totals"
+
+    seller_order_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: −Σ ``buyer_payments`` entries: what the buyer paid for it (items + shipping).
+    buyer_paid_idr: Mapped[int] = mapped_column(BigInteger)
+    #: Σ ``refunds`` entries: what was given back to the buyer for it.
+    refunded_idr: Mapped[int] = mapped_column(BigInteger)
+    #: Σ ``seller_payable:<shop>`` entries: the artisan's earnings (sale credit less refund debits).
+    seller_payable_idr: Mapped[int] = mapped_column(BigInteger)
+
+
 class LedgerIsAppendOnly(RuntimeError):
     """Something tried to change or delete a ledger row (correct it with a new transaction instead)."""
 
@@ -71,7 +94,12 @@ def _refuse_changes(session: Session, _context: object, _instances: object) -> N
             obj in session.deleted or session.is_modified(obj, include_collections=False)
         ):
             raise LedgerIsAppendOnly(f"ledger rows are append-only ({type(obj).__name__} {obj.id})")
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, SellerOrderTotals):
+            raise LedgerIsAppendOnly("ledger_seller_order_totals is kept by the database, never written by the app")
 
 
 # ``LedgerTransaction.payout_id`` names the payouts table: load it wherever the ledger is.
 from marketplace.payouts import models as _payouts_models  # noqa: E402,F401
+# The triggers that keep ``SellerOrderTotals``, on every ``create_all``.
+from marketplace.ledger import totals as _totals  # noqa: E402,F401
