@@ -12,7 +12,7 @@ triggers; one that alters ``ledger_entries`` must call ``totals.install`` again.
 
 Revision ID: 0019_impact_speed
 Revises: 0018_listing_search_vector
-Create Date: 2026-12-03 09:00:00
+Create Date: 2026-12-02 02:00:00
 """
 import sqlalchemy as sa
 from alembic import op
