@@ -148,6 +148,9 @@ class PostgresListener:
                         return True
             except (psycopg.Error, OSError) as exc:
                 self._failed("lost the LISTEN connection", exc)
+                # Back to the caller once the backoff is over, not at its deadline: ``run_forever`` waits
+                # an hour while listening, and would otherwise listen again only an hour later.
+                deadline = min(deadline, self._retry_at)
         stop.wait(max(0.0, deadline - time.monotonic()))
         return False
 

@@ -47,3 +47,34 @@ def test_a_listener_that_cannot_connect_polls_and_backs_off(pg_url, caplog):
         assert "probe: cannot LISTEN" in caplog.text
     finally:
         engine.dispose()
+
+
+def test_a_listener_whose_connection_is_killed_listens_again_after_its_backoff(pg_url):
+    """A database restart (here: the listening backend terminated) is followed by a new LISTEN within the
+    backoff, and the next commit wakes the listener again (``run_forever``, as the caches' threads run)."""
+    import time
+
+    channel, stop, woken, listened = "pk_test_wakeup_kill", threading.Event(), threading.Event(), []
+    engine = make_engine(pg_url)
+    listener = PostgresListener(engine, channel, what="probe", on_listen=lambda: listened.append(time.monotonic()))
+    thread = threading.Thread(target=listener.run_forever, args=(woken.set, stop), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(listened) < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert listened, "never listened"
+        with engine.begin() as conn:
+            killed = conn.execute(text("SELECT pg_terminate_backend(:pid)"),
+                                  {"pid": listener._conn.info.backend_pid}).scalar()
+        assert killed is True
+        while len(listened) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(listened) == 2, "did not listen again after the connection was killed"
+        woken.clear()
+        _notify(pg_url, channel)
+        assert woken.wait(5.0)
+    finally:
+        stop.set()
+        thread.join(5)
+        engine.dispose()
