@@ -15,21 +15,17 @@ from typing import Any, Mapping
 _TRUE = {"1", "true", "yes", "on"}
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    return raw.strip().lower() in _TRUE
+def _parse(name: str, raw: str, kind: Any) -> Any:
+    """``raw`` (an environment variable's value) as a field of type ``kind`` (``int``, ``bool`` or ``str``;
+    annotations are strings here)."""
+    if kind in (int, "int"):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+    if kind in (bool, "bool"):
+        return raw.strip().lower() in _TRUE
+    return raw
 
 
 @dataclass(frozen=True)
@@ -136,87 +132,22 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Every field from the environment variable of its name in capitals (``page_cache_seconds`` ←
+        ``PAGE_CACHE_SECONDS``), parsed by the field's type; unset or empty: the field's default. The
+        database and the media directory default to places under ``VAR_DIR``."""
         env = os.environ if env is None else env
-        var_dir = env.get("VAR_DIR", "var")
-        return cls(
-            database_url=env.get("DATABASE_URL") or f"sqlite:///{Path(var_dir) / 'pasar-kreatif.db'}",
-            secret_key=env.get("SECRET_KEY", ""),
-            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", ""),
-            var_dir=var_dir,
-            payment_gateway=env.get("PAYMENT_GATEWAY", "sandbox"),
-            stripe_api_key=env.get("STRIPE_API_KEY", ""),
-            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
-            stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
-            stripe_payment_methods=env.get("STRIPE_PAYMENT_METHODS") or "card,qris,gopay",
-            stripe_api_base=env.get("STRIPE_API_BASE", ""),
-            media_storage=env.get("MEDIA_STORAGE", "local"),
-            media_root=env.get("MEDIA_ROOT") or str(Path(var_dir) / "media"),
-            s3_bucket=env.get("S3_BUCKET", ""),
-            s3_endpoint_url=env.get("S3_ENDPOINT_URL", ""),
-            s3_region=env.get("S3_REGION", "ap-southeast-3"),
-            s3_public_url=env.get("S3_PUBLIC_URL", ""),
-            max_image_bytes=_int(env, "MAX_IMAGE_BYTES", 8 * 1024 * 1024),
-            platform_commission_bps=_int(env, "PLATFORM_COMMISSION_BPS", 1000),
-            payout_hold_hours=_int(env, "PAYOUT_HOLD_HOURS", 72),
-            payout_provider=env.get("PAYOUT_PROVIDER") or "sandbox",
-            promotion_channels=env.get("PROMOTION_CHANNELS", ""),
-            ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "database://",
-            login_rate_limit=env.get("LOGIN_RATE_LIMIT", "10 per minute"),
-            register_rate_limit=env.get("REGISTER_RATE_LIMIT") or "10 per hour",
-            session_idle_hours=_int(env, "SESSION_IDLE_HOURS", 24 * 7),
-            session_max_days=_int(env, "SESSION_MAX_DAYS", 30),
-            trusted_proxy_hops=_int(env, "TRUSTED_PROXY_HOPS", 0),
-            page_cache_seconds=_int(env, "PAGE_CACHE_SECONDS", 30),
-            page_cache_entries=_int(env, "PAGE_CACHE_ENTRIES", 512),
-            catalog_cache_seconds=_int(env, "CATALOG_CACHE_SECONDS", 30),
-            catalog_cache_entries=_int(env, "CATALOG_CACHE_ENTRIES", 1024),
-            web_worker_class=env.get("WEB_WORKER_CLASS") or "gthread",
-            web_workers=_int(env, "WEB_WORKERS", 2),
-            web_threads=_int(env, "WEB_THREADS", 8),
-            api_token_ttl_hours=_int(env, "API_TOKEN_TTL_HOURS", 24 * 30),
-            session_cookie_secure=_bool(env, "SESSION_COOKIE_SECURE", True),
-            public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
-            sandbox_webhook_url=env.get("SANDBOX_WEBHOOK_URL", ""),
-            order_payment_ttl_minutes=_int(env, "ORDER_PAYMENT_TTL_MINUTES", 60),
-            auto_confirm_days=_int(env, "AUTO_CONFIRM_DAYS", 7),
-            password_hash_profile=env.get("PASSWORD_HASH_PROFILE", "default"),
-            shipping_rates_file=env.get("SHIPPING_RATES_FILE", ""),
-            stripe_connect_webhook_secret=env.get("STRIPE_CONNECT_WEBHOOK_SECRET", ""),
-            stripe_connect_country=env.get("STRIPE_CONNECT_COUNTRY") or "SG",
-            xendit_secret_key=env.get("XENDIT_SECRET_KEY", ""),
-            xendit_callback_token=env.get("XENDIT_CALLBACK_TOKEN", ""),
-            xendit_api_base=env.get("XENDIT_API_BASE") or "https://api.xendit.co",
-            smtp_url=env.get("SMTP_URL", ""),
-            smtp_ca_file=env.get("SMTP_CA_FILE", ""),
-            smtp_timeout_seconds=_int(env, "SMTP_TIMEOUT_SECONDS", 10),
-            mail_from=env.get("MAIL_FROM") or "Pasar Kreatif <no-reply@pasarkreatif.id>",
-            mail_dir=env.get("MAIL_DIR", ""),
-            delivery_reminder_days=_int(env, "DELIVERY_REMINDER_DAYS", 3),
-            password_reset_ttl_minutes=_int(env, "PASSWORD_RESET_TTL_MINUTES", 60),
-            max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 50_000_000),
-            max_image_decode_mb=_int(env, "MAX_IMAGE_DECODE_MB", 128),
-            image_workers=_int(env, "IMAGE_WORKERS", 1),
-            image_queue=_int(env, "IMAGE_QUEUE", 4),
-            image_nice=_int(env, "IMAGE_NICE", 5),
-            promotion_http_timeout_seconds=_int(env, "PROMOTION_HTTP_TIMEOUT_SECONDS", 15),
-            instagram_user_id=env.get("INSTAGRAM_USER_ID", ""),
-            instagram_access_token=env.get("INSTAGRAM_ACCESS_TOKEN", ""),
-            instagram_api_base=env.get("INSTAGRAM_API_BASE") or "https://graph.facebook.com/v21.0",
-            facebook_page_id=env.get("FACEBOOK_PAGE_ID", ""),
-            facebook_page_token=env.get("FACEBOOK_PAGE_TOKEN", ""),
-            facebook_api_base=env.get("FACEBOOK_API_BASE") or "https://graph.facebook.com/v21.0",
-            telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN", ""),
-            telegram_chat_id=env.get("TELEGRAM_CHAT_ID", ""),
-            telegram_api_base=env.get("TELEGRAM_API_BASE") or "https://api.telegram.org",
-            pinterest_access_token=env.get("PINTEREST_ACCESS_TOKEN", ""),
-            pinterest_board_id=env.get("PINTEREST_BOARD_ID", ""),
-            pinterest_api_base=env.get("PINTEREST_API_BASE") or "https://api.pinterest.com",
-            promotion_webhook_url=env.get("PROMOTION_WEBHOOK_URL", ""),
-            promotion_webhook_secret=env.get("PROMOTION_WEBHOOK_SECRET", ""),
-            attribution_window_days=_int(env, "ATTRIBUTION_WINDOW_DAYS", 7),
-            feed_max_entries=_int(env, "FEED_MAX_ENTRIES", 50),
-            events_undelivered_grace_seconds=_int(env, "EVENTS_UNDELIVERED_GRACE_SECONDS", 60),
-        )
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name in _NOT_FROM_ENV:
+                continue
+            name = f.name.upper()
+            raw = env.get(name)
+            if raw is not None and raw != "":
+                values[f.name] = _parse(name, raw, f.type)
+        var_dir = values.get("var_dir", cls.var_dir)
+        for field_name, derive in _UNDER_VAR_DIR.items():
+            values.setdefault(field_name, derive(Path(var_dir)))
+        return cls(**values)
 
     def with_overrides(self, **changes: Any) -> "Settings":
         known = {f.name for f in fields(self)}
@@ -245,6 +176,15 @@ class Settings:
     def effective_secret_key(self) -> str:
         """The configured key, or a per-process random one (sessions then do not survive a restart)."""
         return self.secret_key or _process_secret()
+
+
+#: Fields no environment variable sets (tests set them with ``with_overrides``).
+_NOT_FROM_ENV = frozenset({"media_url_prefix", "testing"})
+#: Defaults that follow ``VAR_DIR`` (the dataclass defaults are those of ``VAR_DIR=var``).
+_UNDER_VAR_DIR = {
+    "database_url": lambda var_dir: f"sqlite:///{var_dir / 'pasar-kreatif.db'}",
+    "media_root": lambda var_dir: str(var_dir / "media"),
+}
 
 
 _PROCESS_SECRET: list[str] = []
