@@ -46,6 +46,34 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+_DDL_HOOKS: set[tuple[Callable[..., None], Callable[..., None]]] = set()
+
+
+def follow_create_all(tables: frozenset[str], install: Callable[[Any], None], uninstall: Callable[[Any], None]) -> None:
+    """Run ``install(connection)`` after every ``Base.metadata.create_all`` that creates one of ``tables``
+    (or is not told which), and ``uninstall(connection)`` before every such ``drop_all``: for the DDL the
+    models cannot declare (FTS tables, a generated column, triggers), which the migrations run too, so a
+    schema built by ``create_all`` (the tests) is the migrated one. Once per (install, uninstall) pair."""
+    if (install, uninstall) in _DDL_HOOKS:
+        return
+    _DDL_HOOKS.add((install, uninstall))
+
+    def touches(kw: dict[str, Any]) -> bool:
+        named = kw.get("tables")
+        return named is None or bool(tables & {t.name for t in named})
+
+    def after_create(_target: Any, connection: Any, **kw: Any) -> None:
+        if touches(kw):
+            install(connection)
+
+    def before_drop(_target: Any, connection: Any, **kw: Any) -> None:
+        if touches(kw):
+            uninstall(connection)
+
+    event.listen(Base.metadata, "after_create", after_create)
+    event.listen(Base.metadata, "before_drop", before_drop)
+
+
 def one_of(column: str, values: type[enum.Enum]) -> str:
     """A CHECK constraint's text: ``column`` holds one of the enum's values (``status IN ('a', 'b')``)."""
     return f"{column} IN (" + ", ".join(f"'{v.value}'" for v in values) + ")"

@@ -17,7 +17,7 @@ kept in sync by triggers, so no code path can forget to index a listing.
 
 Neither is in the ORM model (``Listing`` never reads or writes the vector; SQLite has no such column):
 ``install(connection)`` / ``uninstall(connection)`` are idempotent and are called by the Alembic
-migrations and, through ``Base.metadata``'s ``after_create`` event registered here, by every
+migrations and, through ``db.follow_create_all`` (``Base.metadata``'s ``after_create`` event), by every
 ``create_all`` (tests, throwaway benchmark databases); :func:`include_object` keeps autogenerate from
 seeing them as drift.
 """
@@ -26,11 +26,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, bindparam, event, func, literal_column, text
+from sqlalchemy import String, bindparam, func, literal_column, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from marketplace.db import Base
+from marketplace.db import follow_create_all
 
 FTS_TABLE = "listings_fts"
 PG_INDEX = "ix_listings_fts"
@@ -123,30 +123,7 @@ def pg_expanded_query(tsquery_text: str) -> ColumnElement[Any]:
     return func.to_tsquery(literal_column(f"'{PG_CONFIG}'"), bindparam("fts_q", tsquery_text, type_=String()))
 
 
-def _touches_listings(kw: dict[str, Any]) -> bool:
-    tables = kw.get("tables")
-    return tables is None or "listings" in {t.name for t in tables}
-
-
-def _after_create(target: Any, connection: Connection, **kw: Any) -> None:
-    if _touches_listings(kw):
-        install(connection)
-
-
-def _before_drop(target: Any, connection: Connection, **kw: Any) -> None:
-    if _touches_listings(kw):
-        uninstall(connection)
-
-
-def register_events() -> None:
-    """Hook :func:`install` into ``create_all`` (idempotent: safe to call more than once)."""
-    if not event.contains(Base.metadata, "after_create", _after_create):
-        event.listen(Base.metadata, "after_create", _after_create)
-    if not event.contains(Base.metadata, "before_drop", _before_drop):
-        event.listen(Base.metadata, "before_drop", _before_drop)
-
-
-register_events()
+follow_create_all(frozenset({"listings"}), install, uninstall)
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

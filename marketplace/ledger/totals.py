@@ -25,17 +25,17 @@ has one such entry (a ``platform_commission`` entry alone makes none). Balances 
 (``services.balance``): this is a per-seller-order read path, not the books.
 
 Like ``marketplace.catalog.fts``, the DDL is shared by the migration (``0019_impact_speed``) and by every
-``create_all`` (through ``Base.metadata``'s ``after_create`` event registered here).
+``create_all`` (through ``db.follow_create_all``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from marketplace.db import Base
+from marketplace.db import follow_create_all
 
 TABLE = "ledger_seller_order_totals"
 PG_FUNCTION = "ledger_seller_order_totals_follow"
@@ -151,27 +151,4 @@ def mismatches(connection: Connection) -> list[tuple[Any, Any]]:
                   if kept.get(so) != summed.get(so))
 
 
-def _touches_ledger(kw: dict[str, Any]) -> bool:
-    tables = kw.get("tables")
-    return tables is None or bool({"ledger_entries", TABLE} & {t.name for t in tables})
-
-
-def _after_create(target: Any, connection: Connection, **kw: Any) -> None:
-    if _touches_ledger(kw):
-        install(connection)
-
-
-def _before_drop(target: Any, connection: Connection, **kw: Any) -> None:
-    if _touches_ledger(kw):
-        uninstall(connection)
-
-
-def register_events() -> None:
-    """Hook :func:`install` into ``create_all`` (idempotent: safe to call more than once)."""
-    if not event.contains(Base.metadata, "after_create", _after_create):
-        event.listen(Base.metadata, "after_create", _after_create)
-    if not event.contains(Base.metadata, "before_drop", _before_drop):
-        event.listen(Base.metadata, "before_drop", _before_drop)
-
-
-register_events()
+follow_create_all(frozenset({"ledger_entries", TABLE}), install, uninstall)
