@@ -46,6 +46,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def run_ddl(connection: Any, per_dialect: dict[str, tuple[str, ...]]) -> None:
+    """Execute the statements written for ``connection``'s dialect (``sqlite``, ``postgresql``; none for
+    another), in order: the raw DDL of :func:`follow_create_all`'s users."""
+    from sqlalchemy import text
+
+    for statement in per_dialect.get(connection.dialect.name, ()):
+        connection.execute(text(statement))
+
+
 _DDL_HOOKS: set[tuple[Callable[..., None], Callable[..., None]]] = set()
 
 

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, literal_column, text
+from sqlalchemy import String, bindparam, func, literal_column
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from marketplace.db import follow_create_all
+from marketplace.db import follow_create_all, run_ddl
 
 FTS_TABLE = "listings_fts"
 PG_INDEX = "ix_listings_fts"
@@ -89,23 +89,12 @@ PG_LEGACY_DDL = (
 
 def install(connection: Connection) -> None:
     """Create the search structures for this connection's dialect (no-op on others)."""
-    for statement in _statements(connection, _SQLITE_DDL, _PG_DDL):
-        connection.execute(text(statement))
+    run_ddl(connection, {"sqlite": _SQLITE_DDL, "postgresql": _PG_DDL})
 
 
 def uninstall(connection: Connection) -> None:
     """Drop what :func:`install` created."""
-    for statement in _statements(connection, _SQLITE_DROP, _PG_DROP):
-        connection.execute(text(statement))
-
-
-def _statements(connection: Connection, sqlite: tuple[str, ...], pg: tuple[str, ...]) -> tuple[str, ...]:
-    name = connection.dialect.name
-    if name == "sqlite":
-        return sqlite
-    if name == "postgresql":
-        return pg
-    return ()
+    run_ddl(connection, {"sqlite": _SQLITE_DROP, "postgresql": _PG_DROP})
 
 
 def pg_document() -> ColumnElement[Any]:

@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from marketplace.db import follow_create_all
+from marketplace.db import follow_create_all, run_ddl
 
 TABLE = "ledger_seller_order_totals"
 PG_FUNCTION = "ledger_seller_order_totals_follow"
@@ -126,18 +126,12 @@ _SQLITE_DROP = tuple(f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGER
 
 def install(connection: Connection) -> None:
     """Create the triggers for this connection's dialect and fill the table from the entries there."""
-    for statement in _statements(connection, _SQLITE_DDL, _PG_DDL):
-        connection.execute(text(statement))
+    run_ddl(connection, {"sqlite": _SQLITE_DDL, "postgresql": _PG_DDL})
 
 
 def uninstall(connection: Connection) -> None:
     """Drop what :func:`install` created (not the table: the migration or ``drop_all`` does)."""
-    for statement in _statements(connection, _SQLITE_DROP, _PG_DROP):
-        connection.execute(text(statement))
-
-
-def _statements(connection: Connection, sqlite: tuple[str, ...], pg: tuple[str, ...]) -> tuple[str, ...]:
-    return {"sqlite": sqlite, "postgresql": pg}.get(connection.dialect.name, ())
+    run_ddl(connection, {"sqlite": _SQLITE_DROP, "postgresql": _PG_DROP})
 
 
 def mismatches(connection: Connection) -> list[tuple[Any, Any]]:
