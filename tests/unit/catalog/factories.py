@@ -66,3 +66,27 @@ class Catalog:
         self.session.add(listing)
         self.session.commit()
         return listing
+
+
+_OTHER_PROCESS = (
+    "import json, sys\n"
+    "from sqlalchemy import text\n"
+    "from marketplace.db import make_engine\n"
+    "engine = make_engine(sys.argv[1])\n"
+    "with engine.begin() as conn:\n"
+    "    conn.execute(text(sys.argv[2]), json.loads(sys.argv[3]))\n"
+    "engine.dispose()\n"
+)
+
+
+def write_in_another_process(database_url: str, sql: str, **params: Any) -> None:
+    """Commit ``sql`` (with ``params``) from a separate Python process: a change this process can only
+    learn of through the database (NOTIFY on PostgreSQL)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    subprocess.run([sys.executable, "-c", _OTHER_PROCESS, database_url, sql, json.dumps(params)], cwd=root,
+                   check=True, timeout=60)

@@ -7,13 +7,10 @@ ranking are computed once and reused; stock-only writes (checkout, restock) leav
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event, text, update
@@ -24,8 +21,8 @@ from marketplace.catalog.memo import CatalogMemo, freeze
 from marketplace.db import Base, make_engine
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.shops.models import Shop
+from tests.unit.catalog.factories import write_in_another_process
 
-ROOT = Path(__file__).resolve().parents[3]
 RANKING = "count(*) OVER ()"  # the word search's ranking statement
 COUNTS = "per_shop"  # the home page's counts per (shop, category)
 
@@ -294,19 +291,8 @@ def test_another_process_change_reaches_a_logged_in_visitor(app, shopper, catalo
     else:
         assert listener.listening_since is not None
     assert "Selendang Tenun Ikat" in shopper.get("/search?q=tenun").get_data(as_text=True)
-    code = (
-        "import sys\n"
-        "from sqlalchemy import text\n"
-        "from marketplace.db import make_engine\n"
-        "engine = make_engine(sys.argv[1])\n"
-        "with engine.begin() as conn:\n"
-        "    conn.execute(text(sys.argv[2]), {'i': int(sys.argv[3])})\n"
-        "engine.dispose()\n"
-    )
-
     def other_process(sql: str) -> None:
-        subprocess.run([sys.executable, "-c", code, database_url, sql, str(listing.id)], cwd=ROOT, check=True,
-                       timeout=60)
+        write_in_another_process(database_url, sql, i=listing.id)
 
     def until(predicate, seconds: float) -> bool:
         deadline = time.monotonic() + seconds

@@ -8,11 +8,8 @@ fresh CSRF tokens, and that the next anonymous read after any change of the cata
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event, update
@@ -20,8 +17,8 @@ from sqlalchemy import event, update
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.shops.models import Shop
 from marketplace.catalog import changes
+from tests.unit.catalog.factories import write_in_another_process
 
-ROOT = Path(__file__).resolve().parents[3]
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -215,16 +212,8 @@ def test_another_process_change_shows_within_the_bound(app, visitor, catalog, sh
         monkeypatch.setattr(changes, "UNNOTIFIED_SECONDS", 0.5)
     assert "Selendang Tenun Ikat" in visitor.get("/").get_data(as_text=True)
     before = changes.version()
-    code = (
-        "import sys\n"
-        "from sqlalchemy import text\n"
-        "from marketplace.db import make_engine\n"
-        "engine = make_engine(sys.argv[1])\n"
-        "with engine.begin() as conn:\n"
-        "    conn.execute(text('UPDATE listings SET title = :t WHERE id = :i'), {'t': 'Diubah Proses Lain', 'i': int(sys.argv[2])})\n"
-        "engine.dispose()\n"
-    )
-    subprocess.run([sys.executable, "-c", code, database_url, str(listing.id)], cwd=ROOT, check=True, timeout=60)
+    write_in_another_process(database_url, "UPDATE listings SET title = :t WHERE id = :i", t="Diubah Proses Lain",
+                             i=listing.id)
     deadline = time.monotonic() + (5 if cache.listener is not None else 0.6)
     while time.monotonic() < deadline and "Diubah Proses Lain" not in visitor.get("/").get_data(as_text=True):
         time.sleep(0.05)
