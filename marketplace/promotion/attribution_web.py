@@ -18,10 +18,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
+from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from limits import parse
 from sqlalchemy.exc import OperationalError
 
 from marketplace.db import get_db, utcnow
+from marketplace.extensions import limiter
 from marketplace.promotion import attribution
 from marketplace.promotion.attribution import Touch
 
@@ -76,13 +79,31 @@ def _note_landing() -> None:
     visit_id, previous = _cookie_state()
     if touch.same_campaign(previous) and previous is not None and now - previous.landed_at < attribution.SAME_VISIT:
         return
+    g.attribution_touch = touch
+    g.attribution_cookie = {"v": visit_id or secrets.token_hex(16), "touch": touch.as_dict()}
+    if not _may_count():
+        return
     try:  # its own short write: a GET page reads on SQLite's reader session, and a count is no reason
         with get_db().transaction() as session:  # to fail the page the visitor came for
             attribution.count_visit(session, touch)
     except OperationalError as exc:
         log.warning("visit not counted (%s): %s", touch.source, exc)
-    g.attribution_touch = touch
-    g.attribution_cookie = {"v": visit_id or secrets.token_hex(16), "touch": touch.as_dict()}
+
+
+def _may_count() -> bool:
+    """Whether this client address may add one more visit to the counts (``VISIT_COUNT_LIMIT``, on the
+    rate limiter's shared counters). A client that sends no cookie makes every landing a new visit: a
+    script replaying a post's link would otherwise inflate a channel's visits at will, and turn each of
+    its GETs into a database write. Over the limit the page is served and its touch kept (an order is
+    still credited); only the count stops. Counted anyway when the limiter's storage fails."""
+    if not limiter.enabled:
+        return True
+    try:
+        item = parse(current_app.config["SETTINGS"].visit_count_limit)
+        return bool(limiter.limiter.hit(item, "visit-count", get_remote_address()))
+    except Exception as exc:  # noqa: BLE001 - a broken counter store must not stop the count
+        log.warning("visit limit not checked: %s", exc)
+        return True
 
 
 @bp.after_app_request

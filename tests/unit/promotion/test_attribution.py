@@ -162,3 +162,23 @@ def test_figures_page_shows_the_channels(api, client, auth, market, shop_listing
     html = client.get("/admin/promotions/figures").get_data(as_text=True)
     assert 'id="channel-instagram"' in html
     assert client.get("/admin/promotions/figures?from=2026-12-10&to=2026-12-01").status_code == 422
+
+
+def test_a_client_replaying_a_post_link_is_counted_only_up_to_the_limit(app, db_session, shop_listing):
+    """A script that sends no cookie makes every landing a new visit: a client address adds at most
+    ``VISIT_COUNT_LIMIT`` visits; its landings beyond are still served and still carry the touch, and
+    another address is counted as usual."""
+    from dataclasses import replace
+
+    app.config["SETTINGS"] = replace(app.config["SETTINGS"], visit_count_limit="3 per hour")
+    url = _utm(shop_listing["id"], "facebook")
+    bot = app.test_client(use_cookies=False)
+    for _ in range(5):
+        resp = bot.get(url, environ_base={"REMOTE_ADDR": "203.0.113.7"})
+        assert resp.status_code == 200 and COOKIE in resp.headers.get("Set-Cookie", "")
+    other = app.test_client(use_cookies=False).get(url, environ_base={"REMOTE_ADDR": "198.51.100.2"})
+    assert other.status_code == 200
+    db_session.rollback()
+    visits = {v.source: v.visits for v in db_session.scalars(select(PromotionVisit))}
+    db_session.rollback()
+    assert visits == {"facebook": 4}
