@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from events.models import OutboxEvent
 from events.outbox import record
+from tests.threads import in_thread
 
 # A stand-in for a handler's business effect (a payment row, a promotion row…). No unique constraint on
 # purpose: an effect applied twice shows up as two rows.
@@ -156,12 +156,5 @@ def declared_worker(handlers: Any, name: str, app: Any, settings: Any, bootstrap
                     build_dependencies=handlers.build_dependencies, background_tasks=handlers.background_tasks)
     runner = ConsumerRunner.for_worker(worker, settings=settings, bootstrap_servers=bootstrap,
                                        session_factory=app.extensions["db"].write_session_factory, **FAST_RUNNER)
-    stop = threading.Event()
-    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
-    thread.start()
-    try:
+    with in_thread(runner.run, what="the worker"):
         yield group
-    finally:
-        stop.set()
-        thread.join(timeout=20)
-    assert not thread.is_alive()

@@ -13,8 +13,7 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -29,23 +28,11 @@ from events.status import collect_status
 from marketplace.config import Settings
 from tests.integration.helpers import effects, record_on, unique, wait_for, write_effect
 from workers.runner import ConsumerRunner, Outcome
+from tests.threads import in_thread
 
 pytestmark = pytest.mark.integration
 
 KILLS = int(os.environ.get("BROKER_KILLS", "3"))
-
-
-@contextmanager
-def in_thread(target: Any, what: str) -> Iterator[None]:
-    stop = threading.Event()
-    thread = threading.Thread(target=target, args=(stop,), daemon=True, name=what)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=30)
-        assert not thread.is_alive(), f"{what} did not stop within 30s"
 
 
 class HeldRunner(ConsumerRunner):
@@ -125,9 +112,9 @@ def test_killing_the_broker_mid_stream_loses_nothing_and_status_shows_the_gap(se
     seen_missing: list[int] = []
     try:
         with ExitStack() as stack:
-            stack.enter_context(in_thread(relay.run_forever, "relay"))
+            stack.enter_context(in_thread(relay.run_forever, what="relay", timeout=30))
             for runner in runners:
-                stack.enter_context(in_thread(runner.run, runner.consumer))
+                stack.enter_context(in_thread(runner.run, what=runner.consumer, timeout=30))
             for _ in range(KILLS):
                 done_before = {c: len(_effects_by_consumer(session_factory).get(c, {})) for c in (fast, lazy)}
                 record(rng.randrange(10, 25))

@@ -14,6 +14,7 @@ from events.kafka import ensure_topics, relay_producer_factory
 from events.models import OutboxEvent
 from events.relay import PublishFailed, Relay
 from tests.integration.helpers import consume_all, record_on, unique, wait_for
+from tests.threads import in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -67,10 +68,7 @@ def test_relay_backs_off_while_the_broker_is_down_and_catches_up_in_order(sessio
         with pytest.raises(PublishFailed):
             relay.publish_batch()
 
-        stop = threading.Event()
-        thread = threading.Thread(target=relay.run_forever, args=(stop,), daemon=True)
-        thread.start()
-        try:
+        with in_thread(relay.run_forever, what="the relay", timeout=15):
             def first_unsent():
                 with session_factory() as session:
                     return session.scalars(
@@ -84,10 +82,6 @@ def test_relay_backs_off_while_the_broker_is_down_and_catches_up_in_order(sessio
 
             own.restart()
             wait_for(lambda: not first_unsent(), 45, "the relay to catch up after the restart")
-        finally:
-            stop.set()
-            thread.join(timeout=15)
-        assert not thread.is_alive()
 
         # The in-memory broker lost what it held before the restart; what was sent since then arrived
         # exactly once, in recording order (one key → one partition).
@@ -140,10 +134,7 @@ def test_a_commit_wakes_the_idle_relay_long_before_its_fallback_poll(session_fac
     topic = unique("relay-wake")
     ensure_topics(bootstrap, [topic])
     relay = Relay(session_factory, relay_producer_factory(bootstrap, [topic]), poll_interval=30)
-    stop = threading.Event()
-    thread = threading.Thread(target=relay.run_forever, args=(stop,), daemon=True)
-    thread.start()
-    try:
+    with in_thread(relay.run_forever, what="the relay", timeout=15):
         time.sleep(1.0)  # the relay found nothing and waits: its next poll is 30 s away
         with session_factory() as session:
             event_id = record_on(session, topic, key=5).event_id
@@ -156,10 +147,6 @@ def test_a_commit_wakes_the_idle_relay_long_before_its_fallback_poll(session_fac
 
         wait_for(sent, 10, "the relay to publish the committed event")
         assert time.monotonic() - committed < 10  # woken by the commit, not by the 30 s poll
-    finally:
-        stop.set()
-        thread.join(timeout=15)
-    assert not thread.is_alive()
     assert _ids(consume_all(bootstrap, topic, expect=1)) == [event_id]
 
 

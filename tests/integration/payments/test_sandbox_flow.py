@@ -6,7 +6,6 @@ redelivered (or repeated) order.placed makes no second intent."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,6 +27,7 @@ from tests.unit.payments.webhook_server import serve
 from workers.payments import handlers
 from workers.runner import ConsumerRunner
 from workers.worker import Worker
+from tests.threads import in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -46,15 +46,8 @@ def payments_worker(app: Any, settings: Any, bootstrap: str, topic: str) -> Iter
         runner = ConsumerRunner.for_worker(worker, settings=settings.with_overrides(public_base_url=base_url),
                                            bootstrap_servers=bootstrap,
                                            session_factory=app.extensions["db"].write_session_factory, **FAST)
-        stop = threading.Event()
-        thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
-        thread.start()
-        try:
+        with in_thread(runner.run, what="the payments worker"):
             yield
-        finally:
-            stop.set()
-            thread.join(timeout=20)
-    assert not thread.is_alive()
 
 
 def order_status(app: Any, order_id: int) -> str:

@@ -35,6 +35,7 @@ from tests.integration.helpers import (
 )
 from workers.runner import ConsumerRunner
 from workers.worker import HandlerContext, Worker
+from tests.threads import in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -48,15 +49,8 @@ FAST: dict[str, Any] = {"session_timeout_ms": 6_000, "poll_timeout_ms": 200, "re
 @contextmanager
 def running(runner: ConsumerRunner) -> Iterator[threading.Event]:
     """Run the worker loop in a thread; stop it like SIGTERM would and check it really stopped."""
-    stop = threading.Event()
-    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
-    thread.start()
-    try:
+    with in_thread(runner.run, what="the worker") as stop:
         yield stop
-    finally:
-        stop.set()
-        thread.join(timeout=20)
-    assert not thread.is_alive(), "the worker did not stop within 20s"
 
 
 def make_runner(session_factory: Any, bootstrap: str, topic: str, handlers: dict[str, Any], **kw: Any) -> ConsumerRunner:

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from events.wakeup import PostgresListener
 from marketplace.db import make_engine
 from tests.conftest import fresh_pg_schema
+from tests.threads import in_thread
 
 
 def _notify(url: str, channel: str) -> None:
@@ -54,27 +55,24 @@ def test_a_listener_whose_connection_is_killed_listens_again_after_its_backoff(p
     backoff, and the next commit wakes the listener again (``run_forever``, as the caches' threads run)."""
     import time
 
-    channel, stop, woken, listened = "pk_test_wakeup_kill", threading.Event(), threading.Event(), []
+    channel, woken, listened = "pk_test_wakeup_kill", threading.Event(), []
     engine = make_engine(pg_url)
     listener = PostgresListener(engine, channel, what="probe", on_listen=lambda: listened.append(time.monotonic()))
-    thread = threading.Thread(target=listener.run_forever, args=(woken.set, stop), daemon=True)
-    thread.start()
     try:
-        deadline = time.monotonic() + 10
-        while len(listened) < 1 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert listened, "never listened"
-        with engine.begin() as conn:
-            killed = conn.execute(text("SELECT pg_terminate_backend(:pid)"),
-                                  {"pid": listener._conn.info.backend_pid}).scalar()
-        assert killed is True
-        while len(listened) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(listened) == 2, "did not listen again after the connection was killed"
-        woken.clear()
-        _notify(pg_url, channel)
-        assert woken.wait(5.0)
+        with in_thread(listener.run_forever, woken.set, what="the listener", timeout=5):
+            deadline = time.monotonic() + 10
+            while len(listened) < 1 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert listened, "never listened"
+            with engine.begin() as conn:
+                killed = conn.execute(text("SELECT pg_terminate_backend(:pid)"),
+                                      {"pid": listener._conn.info.backend_pid}).scalar()
+            assert killed is True
+            while len(listened) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert len(listened) == 2, "did not listen again after the connection was killed"
+            woken.clear()
+            _notify(pg_url, channel)
+            assert woken.wait(5.0)
     finally:
-        stop.set()
-        thread.join(5)
         engine.dispose()

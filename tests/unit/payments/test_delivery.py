@@ -25,6 +25,7 @@ from marketplace.payments.gateways import SIGNATURE_HEADER, StripeGateway
 from marketplace.payments.models import ProcessedWebhook, SandboxWebhookDelivery
 from tests.unit.payments.webhook_server import client_poster, serve
 from workers.payments import handlers
+from tests.threads import in_thread
 
 CARD_OK, CARD_DECLINED = "4242424242424242", "4000000000000002"
 
@@ -222,16 +223,9 @@ def test_the_workers_loop_delivers_by_itself_and_stops_with_its_stop_event(app, 
         [loop] = handlers.background_tasks(worker_settings, handlers.build_dependencies(worker_settings))
         assert loop.url == base_url + "/webhooks/stripe"
         loop.poll_interval = 0.05
-        stop = threading.Event()
-        thread = threading.Thread(target=loop, args=(app.extensions["db"].write_session_factory, stop), daemon=True)
-        thread.start()
-        try:
+        with in_thread(loop, app.extensions["db"].write_session_factory, what="the delivery loop", timeout=10):
             _pay(api, buyer, order.id, {"method": "qris"})
             _wait_for(lambda: _order(db_session, order.id).status == "paid", 10, "the order paid by the loop")
-        finally:
-            stop.set()
-            thread.join(timeout=10)
-    assert not thread.is_alive()
 
 
 def test_on_postgresql_the_loop_is_woken_by_the_pays_commit_not_by_its_poll(app, api, db_session, shop_order,
@@ -243,18 +237,11 @@ def test_on_postgresql_the_loop_is_woken_by_the_pays_commit_not_by_its_poll(app,
         worker_settings = settings.with_overrides(public_base_url=base_url)
         [loop] = handlers.background_tasks(worker_settings, handlers.build_dependencies(worker_settings))
         loop.poll_interval = 60  # far longer than the wait below: only the notification can wake it
-        stop = threading.Event()
-        thread = threading.Thread(target=loop, args=(app.extensions["db"].write_session_factory, stop), daemon=True)
-        thread.start()
-        try:
+        with in_thread(loop, app.extensions["db"].write_session_factory, what="the delivery loop", timeout=10):
             assert loop.ready.wait(10)
             time.sleep(0.2)  # let its first (empty) claim pass: it is now waiting out its 60 s
             _pay(api, buyer, order.id, {"method": "qris"})
             _wait_for(lambda: _order(db_session, order.id).status == "paid", 10, "the order paid on the pay's commit")
-        finally:
-            stop.set()
-            thread.join(timeout=10)
-    assert not thread.is_alive()
     assert _count(db_session, SandboxWebhookDelivery, SandboxWebhookDelivery.delivered_at.is_not(None)) == 1
 
 
