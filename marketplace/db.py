@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -49,8 +49,6 @@ class Base(DeclarativeBase):
 def run_ddl(connection: Any, per_dialect: dict[str, tuple[str, ...]]) -> None:
     """Execute the statements written for ``connection``'s dialect (``sqlite``, ``postgresql``; none for
     another), in order: the raw DDL of :func:`follow_create_all`'s users."""
-    from sqlalchemy import text
-
     for statement in per_dialect.get(connection.dialect.name, ()):
         connection.execute(text(statement))
 

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date as _babel_date
 from babel.dates import format_time as _babel_time
 from babel.dates import get_datetime_format
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_group_symbol
 
 TIMEZONE = ZoneInfo("Asia/Jakarta")
 TIMEZONE_LABEL = "WIB"  # change together with TIMEZONE
@@ -75,14 +75,14 @@ _SAMPLES = (0, 7, -7, 999, 1000, -1000, 12345, -1234567, 10**15 + 1)
 
 
 def _grouped(value: int, separator: str) -> str:
-    return f"{value:,}".replace(",", separator) if separator != "," else f"{value:,}"
+    return f"{value:,}".replace(",", separator)
 
 
 def _fast_separator(locale: str) -> str | None:
-    for separator in (".", ",", "\u00a0", " "):
-        if all(("-" if v < 0 else "") + _grouped(abs(v), separator) == format_decimal(v, locale=locale)
-               for v in _SAMPLES):
-            return separator
+    """The locale's grouping symbol, if grouping with it gives Babel's own text for the samples."""
+    separator = get_group_symbol(locale=locale)
+    if all(("-" if v < 0 else "") + _grouped(abs(v), separator) == format_decimal(v, locale=locale) for v in _SAMPLES):
+        return separator
     return None
 
 
