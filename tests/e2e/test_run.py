@@ -155,8 +155,11 @@ def test_an_order_placed_is_mailed_to_the_buyer_as_an_eml_file_under_var_mail(sy
         return [p.name for p in mail_dir.glob("*.eml") if subject in p.read_text("utf-8")] if mail_dir.is_dir() else []
 
     wait_for(written, 60, "the order-placed mail in var/mail")
-    assert _query(system, f"SELECT status FROM notifications WHERE kind = 'order_placed' AND email = '{email}'") == [
-        ("sent",)]
+    # The worker writes the file, then commits the notification as sent: wait for that commit too.
+    wait_for(lambda: _query(system, "SELECT status FROM notifications WHERE kind = 'order_placed' "
+                                    f"AND email = '{email}'") == [("sent",)], 30, "the notification marked sent")
+
+
 def test_a_delivered_order_is_paid_out_to_the_artisan_within_a_minute(system: RunningSystem) -> None:
     """PAYOUT_HOLD_HOURS=0: checkout, sandbox payment, shipping, delivery, then the payouts worker's
     sandbox transfer, all through the running system's processes."""
