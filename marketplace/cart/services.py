@@ -219,30 +219,49 @@ def remove_item(session: Session, buyer: User, listing_id: int) -> Cart:
     return get_cart(session, buyer)
 
 
-def lock_items(session: Session, buyer: User) -> list[CartItem]:
-    """The buyer's cart rows, locked for a checkout (two checkouts of one cart cannot both win).
+def take_items(session: Session, buyer: User) -> list[tuple[Listing, int, int]]:
+    """Take the buyer's cart out for a checkout: its (listing, quantity, seen price) lines, in the
+    order they were added, with their listings and shops (what :func:`group` and the checkout read;
+    no images: only the cart page shows them). The checkout's rollback puts them back.
 
-    One statement: the rows with their listings and shops joined (what :func:`group` and the checkout
-    read), the lock on the cart rows only (``FOR UPDATE OF cart_items``; stock is taken by the
-    checkout's conditional update). No images: only the cart page shows them.
+    The rows are deleted by the statement that reads them (``DELETE … RETURNING``), which locks them:
+    a second checkout of the same cart waits for the first and then finds the cart empty, and a
+    product added to the cart meanwhile stays there for the next order (reading the rows, then
+    deleting the buyer's rows, would have deleted it unordered). On PostgreSQL it is one statement
+    (the ``DELETE`` in a ``WITH``, the listings and shops joined to what it returns); SQLite has no
+    data-modifying ``WITH``, so there the listings are read by a second statement.
     """
-    return list(session.scalars(_lock_statement(), {"buyer_id": buyer.id}))
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(_take_statement(), {"buyer_id": buyer.id}).all()
+        return [(listing, quantity, seen) for listing, quantity, seen in rows]
+    taken = sorted(session.execute(_delete_returning(), {"buyer_id": buyer.id}).all(),
+                   key=lambda row: (row.added_at, row.id))
+    if not taken:
+        return []
+    listings = {listing.id: listing for listing in session.scalars(
+        select(Listing).where(Listing.id.in_([row.listing_id for row in taken]))
+        .options(joinedload(Listing.shop, innerjoin=True)))}
+    return [(listings[row.listing_id], row.quantity, row.seen_price_idr) for row in taken]
 
 
 @cache
-def _lock_statement() -> Select[tuple[CartItem]]:
-    """:func:`lock_items`'s query, built once (every checkout runs it)."""
+def _delete_returning() -> Any:
+    """``DELETE`` the buyer's cart rows ``RETURNING`` what a checkout needs of them, built once."""
+    items = CartItem.__table__.c
+    return (delete(CartItem.__table__).where(items.user_id == bindparam("buyer_id"))
+            .returning(items.id, items.listing_id, items.quantity, items.seen_price_idr, items.added_at))
+
+
+@cache
+def _take_statement() -> Select[tuple[Listing, int, int]]:
+    """:func:`take_items`'s statement on PostgreSQL, built once (every checkout runs it)."""
+    taken = _delete_returning().cte("taken")
     return (
-        select(CartItem)
-        .where(CartItem.user_id == bindparam("buyer_id"))
-        .options(joinedload(CartItem.listing, innerjoin=True).joinedload(Listing.shop, innerjoin=True))
-        .order_by(CartItem.added_at, CartItem.id)
-        .with_for_update(of=CartItem)
+        select(Listing, taken.c.quantity, taken.c.seen_price_idr)
+        .join_from(taken, Listing, Listing.id == taken.c.listing_id)
+        .options(joinedload(Listing.shop, innerjoin=True))
+        .order_by(taken.c.added_at, taken.c.id)
     )
-
-
-def clear(session: Session, buyer: User) -> None:
-    session.execute(delete(CartItem).where(CartItem.user_id == buyer.id), execution_options={"synchronize_session": False})
 
 
 def visitor_cart(session: Session, stored: Mapping[str, Any]) -> Cart:

@@ -22,7 +22,8 @@ from the rows of :data:`CATALOG_TABLES`. Two versions follow them:
   drops what a reader computed in between, from rows read before the commit landed but tagged with
   the version the first raise set.
 - **Other processes (PostgreSQL).** Just before such a commit the same connection sends
-  ``NOTIFY pk_catalog``, inside the transaction: PostgreSQL delivers it only if the commit succeeds.
+  ``NOTIFY pk_catalog``, inside the transaction: PostgreSQL delivers it only if the commit succeeds
+  (unless a statement of the transaction carried it already: :func:`announced_in_statement`).
   A web process runs one :class:`Listener` (a daemon thread with its own ``LISTEN`` connection) that
   raises the versions on every notification — another gunicorn worker's, a worker process's, another
   host's — within milliseconds, and on every (re)connection (what was announced while it was not
@@ -69,6 +70,10 @@ _WRITE = re.compile(
     r'|DELETE\s+FROM\s+(?:ONLY\s+)?|TRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?|MERGE\s+INTO\s+)\s*'
     r'(?:"?\w+"?\.)?"?(\w+)"?', re.I)
 _UPDATE = re.compile(r'^\s*UPDATE\s', re.I)
+_WITH = re.compile(r'^\s*WITH\s', re.I)
+_DML_TARGET = re.compile(
+    r'\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO)'
+    r'\s+(?:ONLY\s+)?(?:"?\w+"?\.)?"?(\w+)"?', re.I)
 _SET = re.compile(r'\s+(?:(?:AS\s+)?(?!SET\b)"?\w+"?\s+)?SET\s', re.I)
 _TOKEN = re.compile(r"""\s+|'(?:[^']|'')*'|"(?:[^"]|"")*"|\w+|::|.""", re.S)
 _CLAUSE_END = frozenset({"WHERE", "RETURNING", "FROM"})
@@ -77,6 +82,7 @@ _WRITE_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|TRUNCATE)\b", re.I)
 _WRITTEN = "pk_catalog_written"  # key in the connection's ``info``: what this transaction wrote of the catalogue
 _COMMITTED = "pk_catalog_committed"  # ... and what it committed, to raise once more after the commit
 _BEGUN = "pk_catalog_begun"  # the versions when the connection's transaction began
+_ANNOUNCED = "pk_catalog_announced"  # the kind a statement of this transaction already NOTIFYed (announced_in_statement)
 
 log = logging.getLogger(__name__)
 _version = 0
@@ -136,8 +142,14 @@ def classify(statement: str) -> str | None:
 def _classify(statement: str) -> str | None:
     match = _WRITE.match(statement)
     if match is None:
-        # A statement of another shape (``WITH … UPDATE listings …``, a procedure) that may write a
-        # catalogue table: a full change, to be safe.
+        if _WITH.match(statement):
+            # ``WITH taken AS (DELETE FROM cart_items … RETURNING …) SELECT … FROM listings …``: what it
+            # writes is the target of each INSERT/UPDATE/DELETE/MERGE in it (``FOR UPDATE [OF t]``
+            # names no target here: "of", "skip" or nothing follow it).
+            targets = {found.group(1).lower() for found in _DML_TARGET.finditer(statement)}
+            return FULL if targets & CATALOG_TABLES else None
+        # A statement of another shape (a procedure, ``EXECUTE``) that may write a catalogue table:
+        # a full change, to be safe.
         if _WRITE_WORD.search(statement) and _CATALOG_WORD.search(statement):
             return FULL
         return None
@@ -219,17 +231,37 @@ def _note_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         conn.info[_WRITTEN] = kind
 
 
+#: The announcement as an SQL expression, for a statement to carry it (:func:`announcement_params`).
+ANNOUNCEMENT_SQL = "pg_notify(:pk_catalog_channel, :pk_catalog_payload || ':' || current_schema())"
+
+
+def announcement_params(kind: str) -> dict[str, str]:
+    """The parameters of :data:`ANNOUNCEMENT_SQL` for a write of ``kind``, from this process."""
+    return {"pk_catalog_channel": CHANNEL, "pk_catalog_payload": _origin + ("/" + STOCK if kind == STOCK else "")}
+
+
+def announced_in_statement(conn: Any, kind: str) -> None:
+    """A statement of ``conn``'s transaction (PostgreSQL) evaluated :data:`ANNOUNCEMENT_SQL` for ``kind``:
+    the commit need not send it again (checkout's stock reservation carries it in its ``RETURNING``,
+    which saves a round trip). Inside a savepoint nothing is noted, since rolling the savepoint back
+    would take the notification along."""
+    if not conn.in_nested_transaction() and conn.info.get(_ANNOUNCED) != FULL:
+        conn.info[_ANNOUNCED] = kind
+
+
 @event.listens_for(Engine, "commit")
 def _announce(conn: Any) -> None:
     """Runs just before the DBAPI commit: NOTIFY (PostgreSQL) inside the transaction, then raise ours."""
     kind = conn.info.pop(_WRITTEN, None)
+    announced = conn.info.pop(_ANNOUNCED, None)
     if kind is None:
         return
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and announced not in (kind, FULL):
         cursor = conn.connection.dbapi_connection.cursor()
         try:
+            params = announcement_params(kind)
             cursor.execute("SELECT pg_notify(%s, %s || ':' || current_schema())",
-                           (CHANNEL, _origin + ("/" + STOCK if kind == STOCK else "")))
+                           (params["pk_catalog_channel"], params["pk_catalog_payload"]))
         finally:
             cursor.close()
     bump(kind)
@@ -245,6 +277,7 @@ def _after_commit(info: dict[str, Any]) -> None:
 @event.listens_for(Engine, "begin")
 def _next_transaction(conn: Any) -> None:
     _after_commit(conn.info)
+    conn.info.pop(_ANNOUNCED, None)
     conn.info[_BEGUN] = (_version, _set_version)
 
 
@@ -257,6 +290,7 @@ def _returned(_dbapi_connection: Any, record: Any) -> None:
 @event.listens_for(Engine, "rollback")
 def _forget(conn: Any) -> None:
     conn.info.pop(_WRITTEN, None)
+    conn.info.pop(_ANNOUNCED, None)
     _after_commit(conn.info)
 
 

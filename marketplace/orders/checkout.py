@@ -1,14 +1,14 @@
 """Checkout: the buyer's cart becomes one order with one seller order per shop, in one transaction.
 
-In the caller's transaction (ARCHITECTURE.md §4, §8): the cart rows are locked (two checkouts of one
-cart cannot both win); every line must be buyable as shown (no problem in the cart: sold out,
-unavailable, not enough stock, price changed); stock is reserved line by line, in listing-id order
-(so concurrent checkouts lock rows in the same order and cannot deadlock), with a **conditional
-update** — ``stock = stock - q WHERE stock >= q AND status = 'approved' AND price_idr = <price shown>``
-— so no interleaving of buyers can oversell; the order, its seller orders (each with its shipping fee
-from the shop's city to the address) and items with the price paid are written; the cart is emptied;
-``order.placed`` and, for listings that reached 0, ``listing.sold_out`` are recorded. Any refusal
-raises, and the entry point rolls all of it back.
+In the caller's transaction (ARCHITECTURE.md §4, §8): the cart rows are taken out of the cart by the
+statement that reads them, which locks them (two checkouts of one cart cannot both win); every line
+must be buyable as shown (no problem in the cart: sold out, unavailable, not enough stock, price
+changed); stock is reserved with a **conditional update** — ``stock = stock - q WHERE stock >= q AND
+status = 'approved' AND price_idr = <price shown>`` — the listings locked in id order (so concurrent
+checkouts cannot deadlock), so no interleaving of buyers can oversell; the order, its seller orders
+(each with its shipping fee from the shop's city to the address) and items with the price paid are
+written; ``order.placed`` and, for listings that reached 0, ``listing.sold_out`` are recorded. Any
+refusal raises, and the entry point rolls all of it back (the cart comes back with it).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Update, bindparam, insert, update
+from sqlalchemy import Row, TextClause, Update, bindparam, insert, text, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import ReturningInsert
@@ -27,6 +27,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.cart import services as cart_services
+from marketplace.catalog import changes
 from marketplace.db import Base
 from marketplace.errors import Conflict
 from marketplace.listings.models import Listing, ListingStatus
@@ -63,19 +64,17 @@ def place_order(
     ``attribution``: the visit's last touch within the window (the entry point reads it), recorded with
     the order so the promotion figures can credit its channel; ``None`` for a direct order.
     """
-    items = cart_services.lock_items(session, buyer)
-    if not items:
+    entries = cart_services.take_items(session, buyer)
+    if not entries:
         raise Conflict("Your cart is empty.", code="cart_empty")
-    cart = cart_services.group([(i.listing, i.quantity, i.seen_price_idr) for i in items])
+    cart = cart_services.group(entries)
     problems = {str(line.listing.id): line.problems for line in cart.lines if line.problems}
     if problems:
         raise Conflict("Some products in your cart cannot be bought as they are; check your cart.",
                        code="cart_has_problems", fields=problems)
-    for line in sorted(cart.lines, key=lambda entry: entry.listing.id):
-        _reserve(session, line.listing, line.quantity, line.seen_price_idr)
+    _reserve_stock(session, sorted(cart.lines, key=lambda entry: entry.listing.id), now)
 
     order = _write_order(session, buyer, address, cart, quote_shipping, now=now, payment_ttl=payment_ttl)
-    cart_services.clear(session, buyer)
     # The payments worker makes the order's payment once this is committed; there is none yet, so the
     # response (``OrderOut.payment``) need not ask the database.
     set_committed_value(order, "payment", None)
@@ -150,9 +149,72 @@ def _loaded(session: Session, model: type[ModelT], row: Row[Any]) -> ModelT:
     return instance
 
 
+def _reserve_stock(session: Session, lines: list[cart_services.CartLine], now: datetime) -> None:
+    """Take each line's quantity off its listing's stock if it is still there at that price (lines in
+    listing-id order); else 409 naming the listings that fell short, and the caller rolls back.
+
+    On PostgreSQL, one statement for all lines (:func:`_reserve_all_statement`), which also carries
+    the catalogue's stock-change announcement; on SQLite, whose writers are serial, one conditional
+    ``UPDATE`` per line.
+    """
+    conn = session.connection()  # Core: nothing of the ORM's to synchronise or flush here
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(_reserve_all_statement(), {
+            "ids": [line.listing.id for line in lines], "quantities": [line.quantity for line in lines],
+            "prices": [line.seen_price_idr for line in lines], "now": now, **changes.announcement_params(changes.STOCK),
+        }).all()
+        if rows:
+            changes.announced_in_statement(conn, changes.STOCK)
+        remaining = {row.id: row.stock for row in rows}
+    else:
+        remaining = {}
+        for line in lines:
+            left = conn.execute(_reserve_statement(), {"reserve_id": line.listing.id, "reserve_quantity": line.quantity,
+                                                       "reserve_price": line.seen_price_idr}).scalar()
+            if left is not None:  # after a refusal the rest are still tried, to name them all
+                remaining[line.listing.id] = left
+    short = [line.listing.id for line in lines if line.listing.id not in remaining]
+    if short:
+        raise Conflict("Someone else just bought this; check your cart.", code="out_of_stock",
+                       fields={str(listing_id): ["insufficient_stock"] for listing_id in short})
+    for line in lines:
+        listing = line.listing
+        if remaining[listing.id] == 0:
+            record(session, "listing.sold_out", key=listing.id, data={"listing_id": listing.id, "shop_id": listing.shop_id})
+        session.expire(listing, ["stock"])
+
+
+@cache
+def _reserve_all_statement() -> TextClause:
+    """Every line's conditional stock update in one statement (PostgreSQL): ``stock = stock - q WHERE
+    stock >= q AND status = 'approved' AND price_idr = <price shown>``, one row per line from
+    ``unnest`` of the three arrays; returns each reserved listing's id and remaining stock.
+
+    Lock order: concurrent checkouts must lock listings in one order (id) or they can deadlock. A join
+    locks rows in whatever order its plan meets them, so the rows are first locked by the
+    ``ARRAY(SELECT … ORDER BY id FOR UPDATE)`` — an uncorrelated sub-select, which PostgreSQL runs to
+    the end (locking in ``ORDER BY`` order) before the scan that uses its result can update a row.
+    The update then re-checks each row as committed by whoever held it (READ COMMITTED), so no
+    interleaving of buyers oversells. ``RETURNING`` also evaluates the catalogue's announcement
+    (``pg_notify`` with one payload: PostgreSQL sends it once, at the commit).
+    """
+    return text(f"""
+        UPDATE listings SET stock = listings.stock - wanted.quantity, updated_at = :now
+        FROM unnest(CAST(:ids AS INTEGER[]), CAST(:quantities AS INTEGER[]), CAST(:prices AS BIGINT[]))
+             AS wanted (id, quantity, price)
+        WHERE listings.id = wanted.id
+          AND listings.id = ANY(ARRAY(SELECT locked.id FROM listings AS locked
+                                      WHERE locked.id = ANY(CAST(:ids AS INTEGER[]))
+                                      ORDER BY locked.id FOR UPDATE))
+          AND listings.status = '{ListingStatus.APPROVED.value}' AND listings.stock >= wanted.quantity
+          AND listings.price_idr = wanted.price
+        RETURNING listings.id, listings.stock, {changes.ANNOUNCEMENT_SQL}
+    """).bindparams(bindparam("now", type_=Listing.__table__.c.updated_at.type))
+
+
 @cache
 def _reserve_statement() -> Update:
-    """The conditional stock update, built once (every checkout runs it once per line)."""
+    """One line's conditional stock update (SQLite), built once."""
     listings = Listing.__table__.c
     return (
         update(Listing.__table__)
@@ -161,19 +223,6 @@ def _reserve_statement() -> Update:
         .values(stock=listings.stock - bindparam("reserve_quantity"))
         .returning(listings.stock)
     )
-
-
-def _reserve(session: Session, listing: Listing, quantity: int, price_idr: int) -> None:
-    """Take ``quantity`` off the listing's stock if it is still there at that price; else 409."""
-    remaining = session.connection().execute(  # Core: nothing of the ORM's to synchronise or flush here
-        _reserve_statement(), {"reserve_id": listing.id, "reserve_quantity": quantity, "reserve_price": price_idr},
-    ).scalar()
-    if remaining is None:
-        message = "Someone else just bought this; check your cart."
-        raise Conflict(message, code="out_of_stock", fields={str(listing.id): ["insufficient_stock"]})
-    if remaining == 0:
-        record(session, "listing.sold_out", key=listing.id, data={"listing_id": listing.id, "shop_id": listing.shop_id})
-    session.expire(listing, ["stock"])
 
 
 def placed_event(order: Order) -> dict[str, Any]:

@@ -79,3 +79,187 @@ def test_fifty_buyers_never_oversell_the_last_five_units(factory):
         assert session.scalar(select(func.sum(OrderItem.quantity))) == UNITS
         sold_out = session.scalar(select(func.count(OutboxEvent.id)).where(OutboxEvent.type == "listing.sold_out"))
         assert sold_out == 1
+
+
+def _checkout_in_thread(factory, buyer_id: int, pids: list[int], outcome: list[object]) -> threading.Thread:
+    """A checkout of ``buyer_id``'s cart in its own transaction and thread; its backend pid goes to ``pids``
+    first (to see what it waits for), then its order id or refusal to ``outcome``."""
+    from sqlalchemy import text
+
+    from marketplace.accounts.models import User
+
+    def run() -> None:
+        try:
+            with transaction(factory) as session:
+                pids.append(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+                order = place_order(session, session.get(User, buyer_id), ADDRESS, now=utcnow(),
+                                    payment_ttl=timedelta(hours=1),
+                                    quote_shipping=lambda shop, grams, city, province: ShippingQuote("rest_of_java", 15_000))
+                outcome.append(order.id)
+        except Exception as err:  # noqa: BLE001 - the test asserts on it
+            outcome.append(err)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _wait_until_blocked(factory, pid: int) -> None:
+    from sqlalchemy import text
+    import time
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with factory() as session:
+            if session.execute(text("SELECT cardinality(pg_blocking_pids(:pid))"), {"pid": pid}).scalar_one():
+                return
+        time.sleep(0.02)
+    raise AssertionError("the checkout never waited for the lock held")
+
+
+def _locked_elsewhere(factory, listing_id: int) -> bool:
+    """Whether another transaction holds ``listing_id``'s row lock (tried with NOWAIT, then released)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    with factory() as session:
+        try:
+            session.execute(text("SELECT id FROM listings WHERE id = :i FOR UPDATE NOWAIT"), {"i": listing_id})
+            return False
+        except OperationalError:
+            return True
+        finally:
+            session.rollback()
+
+
+def test_a_checkout_locks_its_listings_in_id_order(factory, backend):
+    """Two checkouts sharing products cannot deadlock: each locks the listings lowest id first. Holding
+    the lower one's lock makes a checkout wait with the higher one still free; holding the higher one,
+    it waits holding the lower."""
+    if backend == "sqlite":
+        pytest.skip("SQLite writers are serial: there are no row locks to order")
+    from sqlalchemy import text
+
+    with transaction(factory) as session:
+        seller = factories.shop(session).owner
+        low, high = (factories.listing(session, seller, status="approved", stock=10).id for _ in range(2))
+        buyers = [factories.user(session, "buyer") for _ in range(2)]
+        for buyer in buyers:  # added highest first: the cart's order is not the lock order
+            cart.add_item(session, buyer, high, 1)
+            cart.add_item(session, buyer, low, 1)
+    with transaction(factory) as session:  # a new row version: a scan of the table now meets the higher id first
+        session.execute(text("UPDATE listings SET stock = stock WHERE id = :i"), {"i": low})
+
+    for held, free_meanwhile, buyer in ((low, high, buyers[0]), (high, None, buyers[1])):
+        holder = factory()
+        holder.execute(text("SELECT id FROM listings WHERE id = :i FOR UPDATE"), {"i": held})
+        pids: list[int] = []
+        outcome: list[object] = []
+        thread = _checkout_in_thread(factory, buyer.id, pids, outcome)
+        try:
+            while not pids:
+                thread.join(0.01)
+            _wait_until_blocked(factory, pids[0])
+            if free_meanwhile is not None:
+                assert not _locked_elsewhere(factory, free_meanwhile), "the higher id was locked before the lower"
+            else:
+                assert _locked_elsewhere(factory, low), "waiting for the higher id without holding the lower"
+        finally:
+            holder.rollback()
+            holder.close()
+            thread.join(30)
+        assert len(outcome) == 1 and isinstance(outcome[0], int), outcome
+
+    with factory() as session:
+        assert [session.get(Listing, i).stock for i in (low, high)] == [8, 8]
+
+
+def test_a_product_added_to_the_cart_during_a_checkout_stays_in_the_cart(factory, backend):
+    """The checkout takes the cart rows it reads, and only those: a product the buyer adds (from another
+    tab) while the checkout runs is not ordered, and not lost either."""
+    if backend == "sqlite":
+        pytest.skip("SQLite writers are serial: nothing can be added while a checkout writes")
+    from sqlalchemy import text
+
+    from marketplace.accounts.models import User
+    from marketplace.cart.models import CartItem
+
+    with transaction(factory) as session:
+        seller = factories.shop(session).owner
+        ordered, added = (factories.listing(session, seller, status="approved", stock=10).id for _ in range(2))
+        buyer_id = factories.user(session, "buyer").id
+        cart.add_item(session, session.get(User, buyer_id), ordered, 2)
+
+    holder = factory()  # the checkout waits for this lock after it has read (and taken) the cart
+    holder.execute(text("SELECT id FROM listings WHERE id = :i FOR UPDATE"), {"i": ordered})
+    pids: list[int] = []
+    outcome: list[object] = []
+    thread = _checkout_in_thread(factory, buyer_id, pids, outcome)
+    try:
+        while not pids:
+            thread.join(0.01)
+        _wait_until_blocked(factory, pids[0])
+        with transaction(factory) as session:
+            cart.add_item(session, session.get(User, buyer_id), added, 1)
+    finally:
+        holder.rollback()
+        holder.close()
+        thread.join(30)
+    assert len(outcome) == 1 and isinstance(outcome[0], int), outcome
+
+    with factory() as session:
+        items = session.execute(select(OrderItem.listing_id, OrderItem.quantity)).all()
+        assert [tuple(item) for item in items] == [(ordered, 2)]
+        left = session.execute(select(CartItem.listing_id, CartItem.quantity).where(CartItem.user_id == buyer_id)).all()
+        assert [tuple(row) for row in left] == [(added, 1)]
+
+
+def test_a_checkout_tells_other_processes_its_stock_changed(factory, backend):
+    """The stock reservation carries the catalogue's announcement (no NOTIFY of its own at the commit):
+    another process hears a stock-only change once the checkout commits, not before and not after a
+    rollback; a full change later in the same transaction is still announced as full."""
+    if backend == "sqlite":
+        pytest.skip("SQLite has no notifications: the caches there keep answers only briefly")
+    import psycopg
+    from sqlalchemy import text
+
+    from marketplace.accounts.models import User
+    from marketplace.catalog import changes
+
+    with transaction(factory) as session:
+        seller = factories.shop(session).owner
+        listings = [factories.listing(session, seller, status="approved", stock=10).id for _ in range(2)]
+        buyers = [factories.user(session, "buyer").id for _ in range(3)]
+        for buyer_id in buyers:
+            for listing_id in listings:
+                cart.add_item(session, session.get(User, buyer_id), listing_id, 1)
+
+    engine = factory.kw["bind"]
+    args, kwargs = engine.dialect.create_connect_args(engine.url)
+    with psycopg.connect(*args, **{**kwargs, "autocommit": True}) as listener:
+        listener.execute(f'LISTEN "{changes.CHANNEL}"')
+        schema = listener.execute("SELECT current_schema()").fetchone()[0]
+
+        def heard() -> list[str]:
+            return sorted(n.payload for n in listener.notifies(timeout=0.5) if n.payload.endswith(":" + schema))
+
+        def place(session, buyer_id: int) -> None:
+            place_order(session, session.get(User, buyer_id), ADDRESS, now=utcnow(), payment_ttl=timedelta(hours=1),
+                        quote_shipping=lambda shop, grams, city, province: ShippingQuote("rest_of_java", 15_000))
+
+        stock_only = f"{changes._origin}/{changes.STOCK}:{schema}"
+        with transaction(factory) as session:
+            place(session, buyers[0])
+            assert heard() == [], "nothing is heard before the commit"
+        assert heard() == [stock_only]
+
+        with pytest.raises(RuntimeError):
+            with transaction(factory) as session:
+                place(session, buyers[1])
+                raise RuntimeError("the entry point fails after the reservation")
+        assert heard() == []
+
+        with transaction(factory) as session:
+            place(session, buyers[2])
+            session.execute(text("UPDATE listings SET title = 'Batik Baru' WHERE id = :i"), {"i": listings[0]})
+        assert heard() == sorted([stock_only, f"{changes._origin}:{schema}"])

@@ -115,6 +115,24 @@ def test_a_change_of_what_is_listed_moves_both_versions(catalog, db_session, sho
     assert changes.version() > full and changes.listing_set_version() > listing_set
 
 
+def test_what_a_checkout_writes_is_a_stock_only_change():
+    """Its statements, as PostgreSQL receives them: the cart taken (a WITH … DELETE of cart rows reading
+    listings) writes no catalogue table; the reservation writes stock only; a WITH that writes listings
+    is a full change."""
+    from sqlalchemy.dialects import postgresql
+
+    from marketplace.cart.services import _take_statement
+    from marketplace.orders.checkout import _reserve_all_statement
+
+    dialect = postgresql.dialect()
+    assert changes.classify(str(_take_statement().compile(dialect=dialect))) is None
+    assert changes.classify(str(_reserve_all_statement().compile(dialect=dialect))) == changes.STOCK
+    assert changes.classify("WITH t AS (UPDATE listings SET title = 'x' RETURNING id) SELECT * FROM t") == changes.FULL
+    assert changes.classify('WITH t AS (DELETE FROM "public"."shops" RETURNING id) SELECT 1') == changes.FULL
+    assert changes.classify("WITH t AS (SELECT id FROM listings FOR UPDATE OF listings) "
+                            "DELETE FROM cart_items WHERE listing_id IN (SELECT id FROM t)") is None
+
+
 @pytest.mark.parametrize("sql", [
     "UPDATE listings SET stock = 0, title = title WHERE id = :i",
     "UPDATE listings SET (stock, title) = (0, title) WHERE id = :i",

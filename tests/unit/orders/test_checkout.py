@@ -121,6 +121,28 @@ def test_stock_taken_between_reading_the_cart_and_reserving_is_a_conflict(tx, tw
     assert raised.value.code == "out_of_stock"
 
 
+def test_every_product_that_fell_short_is_named(tx, two_shops, monkeypatch):
+    """Two of three products bought by someone else between the cart's read and the reservation: the 409
+    names both (the buyer fixes the cart once), not the one still there."""
+    batik, tas, mug = two_shops
+    buyer = factories.user(tx, "buyer")
+    for listing, quantity in ((batik, 3), (tas, 1), (mug, 1)):
+        cart.add_item(tx, buyer, listing.id, quantity)
+    real_group = cart.group
+    table = type(batik).__table__
+
+    def group_then_someone_buys(entries):
+        result = real_group(entries)
+        tx.execute(table.update().where(table.c.id.in_([batik.id, mug.id])).values(stock=table.c.stock - 1))
+        return result
+
+    monkeypatch.setattr(cart, "group", group_then_someone_buys)
+    with pytest.raises(Conflict) as raised:
+        checkout(tx, buyer)
+    assert raised.value.code == "out_of_stock"
+    assert raised.value.fields == {str(batik.id): ["insufficient_stock"], str(mug.id): ["insufficient_stock"]}
+
+
 def test_paid_then_a_late_failure_changes_nothing(tx, two_shops):
     batik = two_shops[0]
     buyer = factories.user(tx, "buyer")
