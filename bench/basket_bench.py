@@ -15,7 +15,9 @@ workers (``WEB_WORKERS`` etc. as production reads them):
 - ``basket-page``: ``POST /cart/items`` (the listing page's form: CSRF token, listing, quantity;
   answered by a 302 to ``/cart``) then ``GET /cart`` (the cart page), alternating, a random buyer each;
 - ``basket-api``: ``POST /api/v1/cart/items`` (JSON, bearer token) then ``GET /api/v1/cart``;
-- ``checkout``: ``bench/checkout_bench.py``'s throughput phase (``--checkouts`` two-shop carts);
+- ``checkout``: ``bench/checkout_bench.py``'s throughput phase: two-shop carts, checked out by wrk for
+  ``--duration`` s as the other rows (each buyer's token once: every request is a real checkout), or
+  without wrk by client threads (``--checkouts`` carts);
 - with ``--peer``: Oscar's ``bare-ok`` (bare Django) and ``basket`` rows from its own ``workload.sh``.
 
 Printed: req/s, p50/p99, non-2xx and each row ÷ its own bare framework, and ours ÷ Oscar's basket
@@ -40,7 +42,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from checkout_bench import app_env, run_checkout_phase, seed
+from checkout_bench import app_env, run_checkout_phase, seed, tokens_needed, wrk_available
 from harness import TABLE_HEADER, LoadResult, Req, bench_database, free_port, load, serve, write_results
 
 from marketplace.db import Database, transaction
@@ -171,7 +173,9 @@ def cart_quantity(url: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--buyers", type=int, default=256, help="logged-in buyers (the peer's pool holds 128)")
-    parser.add_argument("--checkouts", type=int, default=2000, help="checkouts in the checkout row (0: none)")
+    parser.add_argument("--checkouts", type=int, default=2000,
+                        help="checkouts in the checkout row without wrk (0: no checkout row); with wrk it runs "
+                             "--duration seconds, as the other rows")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--peer", action="store_true", help="also run the django-oscar peer's basket flow")
@@ -187,7 +191,8 @@ def main() -> None:
     rows: dict[str, LoadResult] = {}
     figures: dict[str, Any] = {"database": kind, "connections": args.connections, "duration_s": args.duration}
     with bench_database() as url, tempfile.TemporaryDirectory() as tmp:
-        checkout_tokens = seed(url, shops=10, listings=100, buyers=args.checkouts)
+        checkout_tokens = seed(url, shops=10, listings=100, buyers=(
+            tokens_needed(args.duration) if args.checkouts and wrk_available() else args.checkouts))
         buyers, addable = seed_buyers(url, args.buyers)
         session_cookies(url, buyers)
         with serve("bench.bare_app:app") as (port, _proc):
@@ -204,7 +209,8 @@ def main() -> None:
         for name in ("bare-flask", "basket-page", "basket-api"):
             figures[name] = rows[name].as_dict()
         if args.checkouts:
-            figures["checkout"] = run_checkout_phase(url, checkout_tokens, args.connections, tmp, kind)
+            figures["checkout"] = run_checkout_phase(url, checkout_tokens, args.connections, tmp, kind,
+                                                     duration=args.duration)
         peer = None
         if args.peer:
             import oscar_peer

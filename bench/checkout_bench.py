@@ -3,13 +3,16 @@
 On PostgreSQL (``TEST_DATABASE_URL``, a schema of its own, dropped afterwards) or, without it, SQLite,
 through the shared harness (``bench/harness.py``: the database, gunicorn, the bare Flask baseline):
 
-1. **Checkout throughput and latency.** ``--n`` buyers, each with a cart of two products from two shops
+1. **Checkout throughput and latency.** Buyers, each with a cart of two products from two shops
    (``--listings`` products over ``--shops`` shops, plenty of stock), call ``POST /api/v1/checkout``
    through gunicorn (2 sync workers, as the storefront runs, unless ``WEB_WORKERS`` /
-   ``WEB_WORKER_CLASS`` / ``WEB_THREADS`` say otherwise) from ``--concurrency`` client threads.
+   ``WEB_WORKER_CLASS`` / ``WEB_THREADS`` say otherwise) over ``--concurrency`` connections.
    Reported: checkouts/s, p50 and p99, and checkouts/s ÷ the bare Flask app's req/s measured just
    before (``harness.load``, same gunicorn). A checkout empties its cart, so every buyer checks out
-   exactly once: the driver hands each token to one client thread (wrk would replay a request).
+   exactly once: with wrk installed, wrk runs ``--duration`` s (after a 2 s warm-up) with
+   ``bench/lua/requests.lua``'s ``once`` order, each token sent once (enough buyers are seeded:
+   :func:`tokens_needed`), as the Oscar peer's basket is driven; without wrk, ``--n`` buyers are
+   checked out by this process's client threads, each token handed to one thread.
 2. **Order committed → paid, through the sandbox.** With the embedded broker, the relay and the
    payments worker running as processes, ``--samples`` buyers check out one at a time; each polls the
    order until the worker's payment intent is there, pays by QRIS (``sandbox-pay``) and the order is
@@ -38,6 +41,8 @@ import http.client
 import json
 import os
 import random
+import resource
+import shutil
 import sys
 import tempfile
 import threading
@@ -74,16 +79,26 @@ def seed_shop(session: Any, s: int, password_hash: str) -> tuple[Any, Any]:
 
 
 def seed(url: str, *, shops: int, listings: int, buyers: int) -> list[str]:
-    """Shops with approved listings and buyers with a two-shop cart each; returns the buyers' tokens."""
+    """Shops with approved listings and buyers with a two-shop cart each; returns the buyers' tokens.
+
+    The buyers, their carts and tokens are written with Core in batches of 1,000 (the rows
+    ``cart.add_item`` and ``accounts.issue_token`` write, without their per-row queries): a wrk run
+    needs thousands of them, and one at a time that took ~5 ms a buyer."""
+    import secrets
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
     from marketplace.accounts import services as accounts
-    from marketplace.accounts.models import User
-    from marketplace.cart import services as cart
+    from marketplace.accounts.models import ApiToken, User
+    from marketplace.cart.models import CartItem
+    from marketplace.db import utcnow
     from marketplace.listings.models import Listing
 
     rng = random.Random(7)
     db = Database(url, writer=True)
     password_hash = accounts.hash_password("bench password 1")
-    by_shop: dict[int, list[int]] = {}
+    by_shop: dict[int, list[tuple[int, int]]] = {}
     with transaction(db.session_factory) as session:
         for s in range(shops):
             _owner, shop = seed_shop(session, s, password_hash)
@@ -93,19 +108,28 @@ def seed(url: str, *, shops: int, listings: int, buyers: int) -> list[str]:
                                   status="approved")
                 session.add(listing)
                 session.flush()
-                by_shop.setdefault(shop.id, []).append(listing.id)
+                by_shop.setdefault(shop.id, []).append((listing.id, listing.price_idr))
     tokens: list[str] = []
     shop_ids = list(by_shop)
-    for start in range(0, buyers, 200):
+    expires = utcnow() + timedelta(hours=24)
+    for start in range(0, buyers, 1000):
+        batch = range(start, min(buyers, start + 1000))
         with transaction(db.session_factory) as session:
-            for b in range(start, min(buyers, start + 200)):
-                buyer = User(email=f"buyer{b}@bench.id", name=f"Buyer {b}", password_hash=password_hash, role="buyer")
-                session.add(buyer)
-                session.flush()
-                first, second = rng.sample(shop_ids, 2)
-                cart.add_item(session, buyer, rng.choice(by_shop[first]), 1)
-                cart.add_item(session, buyer, rng.choice(by_shop[second]), 2)
-                tokens.append(accounts.issue_token(session, buyer, 24)[0])
+            conn = session.connection()
+            ids = conn.execute(insert(User.__table__).returning(User.__table__.c.id, sort_by_parameter_order=True), [
+                {"email": f"buyer{b}@bench.id", "name": f"Buyer {b}", "password_hash": password_hash, "role": "buyer"}
+                for b in batch]).scalars().all()
+            items, rows = [], []
+            for buyer_id in ids:
+                for shop_id, quantity in zip(rng.sample(shop_ids, 2), (1, 2)):
+                    listing_id, price = rng.choice(by_shop[shop_id])
+                    items.append({"user_id": buyer_id, "listing_id": listing_id, "quantity": quantity,
+                                  "seen_price_idr": price, "added_at": utcnow()})
+                token = "pk_" + secrets.token_urlsafe(32)
+                tokens.append(token)
+                rows.append({"user_id": buyer_id, "token_hash": accounts._token_hash(token), "expires_at": expires})
+            conn.execute(insert(CartItem.__table__), items)
+            conn.execute(insert(ApiToken.__table__), rows)
     db.dispose()
     return tokens
 
@@ -204,6 +228,49 @@ def bench_checkouts(port: int, tokens: list[str], concurrency: int, server_pid: 
     }
 
 
+#: Checkouts a second no run of ours comes near: what a wrk run is given tokens for (it refuses to
+#: report a run that sent them all before its time was up).
+RATE_BOUND = 600
+WRK_WARMUP = 2.0
+
+
+def wrk_available() -> bool:
+    return shutil.which("wrk") is not None and not os.environ.get("BENCH_NO_WRK")
+
+
+def tokens_needed(duration: float) -> int:
+    """Buyers (tokens) a wrk checkout run of ``duration`` seconds, warm-up included, is seeded with."""
+    return int(RATE_BOUND * (duration + WRK_WARMUP))
+
+
+def bench_checkouts_wrk(port: int, tokens: list[str], connections: int, duration: float,
+                        server_pid: int | None = None) -> dict[str, Any]:
+    """The throughput run driven by wrk, as Oscar's basket is (``harness.load``, ``order="once"``: each
+    buyer's token is sent once, so every request is a real checkout of a full cart), after a warm-up
+    with tokens of its own. Same figures as :func:`bench_checkouts`; the client's CPU is wrk's."""
+    body = json.dumps({"shipping_address": ADDRESS})
+    requests = [Req("POST", "/api/v1/checkout", {"Authorization": f"Bearer {token}",
+                                                 "Content-Type": "application/json"}, body) for token in tokens]
+    warm = int(RATE_BOUND * WRK_WARMUP)
+    load(port, requests[:warm], connections=connections, duration=WRK_WARMUP, order="once", warmup=0, generator="wrk")
+    time.sleep(0.5)
+    server = _with_children(server_pid) if server_pid else []
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (children.ru_utime + children.ru_stime, _cpu_seconds(server), _machine_busy_seconds())
+    run = load(port, requests[warm:], connections=connections, duration=duration, order="once", warmup=0,
+               generator="wrk")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client_cpu, server_cpu, busy = (children.ru_utime + children.ru_stime - cpu[0], _cpu_seconds(server) - cpu[1],
+                                    _machine_busy_seconds() - cpu[2])
+    n = max(1, run.requests - run.non_2xx)
+    return {
+        "checkouts": run.requests - run.non_2xx, "failed": run.non_2xx + run.socket_errors,
+        "per_second": (run.requests - run.non_2xx) / run.seconds, "p50_ms": run.p50_ms, "p99_ms": run.p99_ms,
+        "client_cpu_ms": client_cpu / n * 1000, "server_cpu_ms": server_cpu / n * 1000,
+        "machine_cpu_ms": busy / n * 1000, "client_share": client_cpu / busy if busy else 0.0, "generator": "wrk",
+    }
+
+
 def drain(url: str, n: int, timeout: float = 600) -> float:
     """Seconds until ``n`` orders have their payment intent (the relay and worker catching up)."""
     from sqlalchemy import func, select
@@ -270,14 +337,20 @@ def bare_baseline(duration: float = 5, connections: int = 16) -> Any:
 
 
 def run_checkout_phase(url: str, tokens: list[str], concurrency: int, tmp: str, kind: str,
-                       env_extra: dict[str, str] | None = None) -> dict[str, Any]:
-    """Phase 1 on its own gunicorn (used by ``basket_bench.py`` too); prints and returns the figures."""
+                       env_extra: dict[str, str] | None = None, duration: float | None = None) -> dict[str, Any]:
+    """Phase 1 on its own gunicorn (used by ``basket_bench.py`` too); prints and returns the figures.
+
+    With ``duration`` and wrk installed, wrk drives it for that long (``tokens``: at least
+    :func:`tokens_needed`); else this process's client threads check out every token once."""
     port = free_port()
     with serve("marketplace.wsgi:app", port=port, env={**app_env(url, port, tmp), **(env_extra or {})},
                log=Path(tmp) / "web-checkout.log") as (_port, proc):
-        checkout = bench_checkouts(port, tokens, concurrency, proc.pid)
+        if duration and wrk_available():
+            checkout = bench_checkouts_wrk(port, tokens, concurrency, duration, proc.pid)
+        else:
+            checkout = {**bench_checkouts(port, tokens, concurrency, proc.pid), "generator": "python"}
     print(f"[{kind}] checkout: {checkout['checkouts']} in {checkout['checkouts'] / checkout['per_second']:.1f}s "
-          f"= {checkout['per_second']:.0f}/s with {concurrency} clients; "
+          f"= {checkout['per_second']:.0f}/s with {concurrency} clients ({checkout['generator']}); "
           f"p50 {checkout['p50_ms']:.0f} ms, p99 {checkout['p99_ms']:.0f} ms; failed {checkout['failed']}", flush=True)
     print(f"[{kind}] CPU per checkout: gunicorn {checkout['server_cpu_ms']:.1f} ms, "
           f"bench client {checkout['client_cpu_ms']:.1f} ms, whole machine {checkout['machine_cpu_ms']:.1f} ms "
@@ -287,7 +360,8 @@ def run_checkout_phase(url: str, tokens: list[str], concurrency: int, tmp: str, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=2000, help="checkouts in the throughput run")
+    parser.add_argument("--n", type=int, default=2000, help="checkouts in the throughput run without wrk")
+    parser.add_argument("--duration", type=float, default=10, help="seconds of the throughput run with wrk")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--shops", type=int, default=10)
     parser.add_argument("--listings", type=int, default=100)
@@ -307,11 +381,12 @@ def main() -> None:
     figures: dict[str, Any] = {"database": kind, "concurrency": args.concurrency}
     with bench_database() as url, tempfile.TemporaryDirectory() as tmp:
         samples = 0 if args.skip_paid else args.samples
-        tokens = seed(url, shops=args.shops, listings=args.listings, buyers=args.n + samples)
+        n = tokens_needed(args.duration) if wrk_available() else args.n
+        tokens = seed(url, shops=args.shops, listings=args.listings, buyers=n + samples)
         bare = bare_baseline(connections=args.concurrency)
         figures["bare_flask"] = bare.as_dict()
         print(f"[{kind}] bare Flask GET /ok: {bare.rps:.0f} req/s, p99 {bare.p99_ms:.1f} ms ({bare.generator})", flush=True)
-        checkout = run_checkout_phase(url, tokens[: args.n], args.concurrency, tmp, kind)
+        checkout = run_checkout_phase(url, tokens[:n], args.concurrency, tmp, kind, duration=args.duration)
         checkout["ratio_to_bare"] = checkout["per_second"] / bare.rps
         figures["checkout"] = checkout
         print(f"[{kind}] checkouts/s ÷ bare Flask req/s: {checkout['ratio_to_bare']:.3f}", flush=True)
@@ -326,7 +401,7 @@ def main() -> None:
             print(f"checkouts/s ÷ Oscar basket req/s: {figures['checkout']['ratio_to_oscar_basket']:.2f} "
                   "(target ≥ 3)", flush=True)
         if not args.skip_paid:
-            figures["paid"] = run_paid_phase(url, tokens[args.n:], args.n, tmp, kind, EmbeddedBroker)
+            figures["paid"] = run_paid_phase(url, tokens[n:], checkout["checkouts"], tmp, kind, EmbeddedBroker)
     print(f"results: {write_results('checkout', figures)}")
 
 

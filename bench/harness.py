@@ -208,7 +208,7 @@ def _wrk(port: int, requests: list[Req], connections: int, duration: float, thre
     try:
         out = subprocess.run(  # noqa: S603
             ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "30s",
-             "-s", str(LUA), f"http://127.0.0.1:{port}", "--", str(reqfile), order],
+             "-s", str(LUA), f"http://127.0.0.1:{port}", "--", str(reqfile), order, str(threads)],
             capture_output=True, text=True, check=False)
     finally:
         reqfile.unlink(missing_ok=True)
@@ -216,6 +216,8 @@ def _wrk(port: int, requests: list[Req], connections: int, duration: float, thre
     if not match:
         raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
     f = {k: int(v) for k, v in (kv.split("=") for kv in match.group(1).split())}
+    if f["exhausted"]:
+        raise RuntimeError(f"wrk sent every one-time request before {duration:.0f}s were up: give it more")
     seconds = f["duration_us"] / 1e6
     return LoadResult(requests=f["requests"], seconds=seconds, rps=f["requests"] / seconds,
                       p50_ms=f["p50_us"] / 1000, p90_ms=f["p90_us"] / 1000, p99_ms=f["p99_us"] / 1000,

@@ -28,7 +28,7 @@ BENCH = Path(__file__).resolve().parent
 BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "search": ("search_bench.py", ["--n", "1000", "--repeat", "10"]),
     "pipeline": ("pipeline_bench.py", ["--n", "300", "--samples", "10"]),
-    "checkout": ("checkout_bench.py", ["--n", "200", "--samples", "10"]),
+    "checkout": ("checkout_bench.py", ["--n", "200", "--duration", "3", "--samples", "10"]),
     "basket": ("basket_bench.py", ["--buyers", "64", "--checkouts", "200", "--duration", "3"]),
     "upload": ("upload_bench.py", ["--rounds", "1", "--idle-seconds", "2", "--image", "jpeg40"]),
     "storefront": ("storefront_bench.py", ["--duration", "3"]),

@@ -1,15 +1,20 @@
 -- Requests from a file written by bench/harness.py, one per line:
 --   METHOD \t PATH \t HEADERS (name: value, separated by \x1f) \t BODY
--- wrk ... -s requests.lua URL -- FILE random|cycle
+-- wrk ... -s requests.lua URL -- FILE random|cycle|once [THREADS]
 -- random: every request picks a line at random; cycle: each wrk thread walks the lines in order from a
--- random start (flows written as consecutive lines, e.g. add to cart then view it).
+-- random start (flows written as consecutive lines, e.g. add to cart then view it); once: every line
+-- is sent at most once (thread k of THREADS takes lines k, k + THREADS, ...: a checkout per buyer's
+-- token), and a thread that has sent all of its lines stops and counts as exhausted (the figures of
+-- such a run are not valid: the harness refuses them).
 -- done() prints one RESULT line that bench/harness.py parses (non-2xx excludes 3xx: a form's redirect
 -- after a successful POST counts as success, as in ../shared/peers/oscar/lua/common.lua).
 local threads = {}
 local reqs = {}
 local order = "random"
 local pos = 0
+local step = 1
 bad = 0
+exhausted = 0
 
 function setup(thread)
   table.insert(threads, thread)
@@ -33,9 +38,22 @@ function init(args)
   end
   assert(#reqs > 0, "no requests in " .. args[1])
   pos = math.random(#reqs) - 1
+  if order == "once" then
+    step = tonumber(args[3] or "1")
+    pos = (tid or 1) - step
+  end
 end
 
 function request()
+  if order == "once" then
+    pos = pos + step
+    if pos > #reqs then
+      exhausted = 1
+      wrk.thread:stop()
+      return reqs[#reqs]
+    end
+    return reqs[pos]
+  end
   if order == "cycle" then
     pos = pos % #reqs + 1
     return reqs[pos]
@@ -48,13 +66,16 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local nb = 0
-  for _, t in ipairs(threads) do nb = nb + (t:get("bad") or 0) end
+  local nb, ne = 0, 0
+  for _, t in ipairs(threads) do
+    nb = nb + (t:get("bad") or 0)
+    ne = ne + (t:get("exhausted") or 0)
+  end
   local e = summary.errors
   io.write(string.format(
     "RESULT requests=%d duration_us=%d non2xx=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d "
-      .. "connect=%d read=%d write=%d timeout=%d\n",
+      .. "connect=%d read=%d write=%d timeout=%d exhausted=%d\n",
     summary.requests, summary.duration, nb,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-    e.connect, e.read, e.write, e.timeout))
+    e.connect, e.read, e.write, e.timeout, ne))
 end
