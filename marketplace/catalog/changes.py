@@ -259,9 +259,8 @@ def _announce(conn: Any) -> None:
     if conn.dialect.name == "postgresql" and announced not in (kind, FULL):
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            params = announcement_params(kind)
-            cursor.execute("SELECT pg_notify(%s, %s || ':' || current_schema())",
-                           (params["pk_catalog_channel"], params["pk_catalog_payload"]))
+            cursor.execute("SELECT pg_notify(%(pk_catalog_channel)s, %(pk_catalog_payload)s || ':' || current_schema())",
+                           announcement_params(kind))
         finally:
             cursor.close()
     bump(kind)

@@ -9,6 +9,8 @@ stock is 0 and ``listing.sold_out`` was recorded once.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -26,6 +28,11 @@ from tests import factories
 from tests.conftest import clean_database
 
 BUYERS, UNITS = 50, 5
+
+
+def flat_quote(shop, grams, city, province) -> ShippingQuote:
+    return ShippingQuote("rest_of_java", 15_000)
+
 ADDRESS = {"recipient": "Rina", "phone": "081234567890", "line1": "Jl. Melati 3", "city": "Bandung",
            "province": "Jawa Barat", "postal_code": "40111"}
 
@@ -57,7 +64,7 @@ def test_fifty_buyers_never_oversell_the_last_five_units(factory):
             with transaction(factory) as session:
                 place_order(session, session.get(type(buyers[0]), buyer_id), ADDRESS, now=utcnow(),
                             payment_ttl=timedelta(hours=1),
-                            quote_shipping=lambda shop, grams, city, province: ShippingQuote("rest_of_java", 15_000))
+                            quote_shipping=flat_quote)
             outcome = "ordered"
         except Conflict as err:
             outcome = err.code
@@ -81,40 +88,53 @@ def test_fifty_buyers_never_oversell_the_last_five_units(factory):
         assert sold_out == 1
 
 
-def _checkout_in_thread(factory, buyer_id: int, pids: list[int], outcome: list[object]) -> threading.Thread:
-    """A checkout of ``buyer_id``'s cart in its own transaction and thread; its backend pid goes to ``pids``
-    first (to see what it waits for), then its order id or refusal to ``outcome``."""
+@contextmanager
+def _checkout_waiting_for(factory, buyer_id: int, held_listing_id: int) -> Iterator[list[object]]:
+    """Another transaction holds ``held_listing_id``'s row lock while a checkout of ``buyer_id``'s cart
+    runs in its own thread and transaction: inside the block the checkout is waiting for that lock; on
+    leaving, the lock is released and the checkout finishes. Yields its outcome: [order id or error]."""
+    import time
+
     from sqlalchemy import text
 
     from marketplace.accounts.models import User
+
+    pids: list[int] = []
+    outcome: list[object] = []
 
     def run() -> None:
         try:
             with transaction(factory) as session:
                 pids.append(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
                 order = place_order(session, session.get(User, buyer_id), ADDRESS, now=utcnow(),
-                                    payment_ttl=timedelta(hours=1),
-                                    quote_shipping=lambda shop, grams, city, province: ShippingQuote("rest_of_java", 15_000))
+                                    payment_ttl=timedelta(hours=1), quote_shipping=flat_quote)
                 outcome.append(order.id)
         except Exception as err:  # noqa: BLE001 - the test asserts on it
             outcome.append(err)
 
+    holder = factory()
+    holder.execute(text("SELECT id FROM listings WHERE id = :i FOR UPDATE"), {"i": held_listing_id})
     thread = threading.Thread(target=run)
     thread.start()
-    return thread
+    try:
+        deadline = time.monotonic() + 20
+        while not _blocked(factory, pids):
+            assert time.monotonic() < deadline and not outcome, f"the checkout never waited for the lock: {outcome}"
+            time.sleep(0.02)
+        yield outcome
+    finally:
+        holder.rollback()
+        holder.close()
+        thread.join(30)
 
 
-def _wait_until_blocked(factory, pid: int) -> None:
+def _blocked(factory, pids: list[int]) -> bool:
     from sqlalchemy import text
-    import time
 
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with factory() as session:
-            if session.execute(text("SELECT cardinality(pg_blocking_pids(:pid))"), {"pid": pid}).scalar_one():
-                return
-        time.sleep(0.02)
-    raise AssertionError("the checkout never waited for the lock held")
+    if not pids:
+        return False
+    with factory() as session:
+        return bool(session.execute(text("SELECT cardinality(pg_blocking_pids(:pid))"), {"pid": pids[0]}).scalar_one())
 
 
 def _locked_elsewhere(factory, listing_id: int) -> bool:
@@ -151,23 +171,11 @@ def test_a_checkout_locks_its_listings_in_id_order(factory, backend):
         session.execute(text("UPDATE listings SET stock = stock WHERE id = :i"), {"i": low})
 
     for held, free_meanwhile, buyer in ((low, high, buyers[0]), (high, None, buyers[1])):
-        holder = factory()
-        holder.execute(text("SELECT id FROM listings WHERE id = :i FOR UPDATE"), {"i": held})
-        pids: list[int] = []
-        outcome: list[object] = []
-        thread = _checkout_in_thread(factory, buyer.id, pids, outcome)
-        try:
-            while not pids:
-                thread.join(0.01)
-            _wait_until_blocked(factory, pids[0])
+        with _checkout_waiting_for(factory, buyer.id, held) as outcome:
             if free_meanwhile is not None:
                 assert not _locked_elsewhere(factory, free_meanwhile), "the higher id was locked before the lower"
             else:
                 assert _locked_elsewhere(factory, low), "waiting for the higher id without holding the lower"
-        finally:
-            holder.rollback()
-            holder.close()
-            thread.join(30)
         assert len(outcome) == 1 and isinstance(outcome[0], int), outcome
 
     with factory() as session:
@@ -179,8 +187,6 @@ def test_a_product_added_to_the_cart_during_a_checkout_stays_in_the_cart(factory
     tab) while the checkout runs is not ordered, and not lost either."""
     if backend == "sqlite":
         pytest.skip("SQLite writers are serial: nothing can be added while a checkout writes")
-    from sqlalchemy import text
-
     from marketplace.accounts.models import User
     from marketplace.cart.models import CartItem
 
@@ -190,21 +196,10 @@ def test_a_product_added_to_the_cart_during_a_checkout_stays_in_the_cart(factory
         buyer_id = factories.user(session, "buyer").id
         cart.add_item(session, session.get(User, buyer_id), ordered, 2)
 
-    holder = factory()  # the checkout waits for this lock after it has read (and taken) the cart
-    holder.execute(text("SELECT id FROM listings WHERE id = :i FOR UPDATE"), {"i": ordered})
-    pids: list[int] = []
-    outcome: list[object] = []
-    thread = _checkout_in_thread(factory, buyer_id, pids, outcome)
-    try:
-        while not pids:
-            thread.join(0.01)
-        _wait_until_blocked(factory, pids[0])
+    # The checkout waits for this lock after it has read (and taken) the cart.
+    with _checkout_waiting_for(factory, buyer_id, ordered) as outcome:
         with transaction(factory) as session:
             cart.add_item(session, session.get(User, buyer_id), added, 1)
-    finally:
-        holder.rollback()
-        holder.close()
-        thread.join(30)
     assert len(outcome) == 1 and isinstance(outcome[0], int), outcome
 
     with factory() as session:
@@ -245,7 +240,7 @@ def test_a_checkout_tells_other_processes_its_stock_changed(factory, backend):
 
         def place(session, buyer_id: int) -> None:
             place_order(session, session.get(User, buyer_id), ADDRESS, now=utcnow(), payment_ttl=timedelta(hours=1),
-                        quote_shipping=lambda shop, grams, city, province: ShippingQuote("rest_of_java", 15_000))
+                        quote_shipping=flat_quote)
 
         stock_only = f"{changes._origin}/{changes.STOCK}:{schema}"
         with transaction(factory) as session:
