@@ -25,11 +25,11 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import event, func, insert, text, update
-from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.dml import ReturningInsert
 
 from events.models import OutboxEvent
-from marketplace.db import utcnow
+from marketplace.db import inserted, utcnow
 
 NOTIFY_CHANNEL = "outbox"  # the channel the relays LISTEN on (events.wakeup)
 _NOTIFIED = "pk_outbox_notified"
@@ -64,28 +64,22 @@ def record(
     values = {
         "event_id": envelope["id"], "type": event_type, "version": version, "topic": topic_for(event_type),
         "key": str(key), "payload": json.dumps(envelope, separators=(",", ":"), ensure_ascii=False),
-        "occurred_at": utcnow(),
+        "occurred_at": utcnow(), "attempts": 0,
     }
     notify = _should_notify(session)
-    inserted = session.connection().execute(_insert_statement(notify), values).one()
+    row_id = session.connection().execute(_insert_statement(notify), values).scalar_one()
     if notify:
         _notified(session)
-    mapping = inserted._mapping
-    row = OutboxEvent(**{column: mapping[column] for column in _COLUMNS})
-    make_transient_to_detached(row)
-    session.add(row)  # persistent, as if loaded: a caller's later change to it is flushed as an UPDATE
-    return row
-
-
-_COLUMNS = tuple(OutboxEvent.__table__.c.keys())
+    # persistent, as if loaded: a caller's later change to it is flushed as an UPDATE
+    return inserted(session, OutboxEvent, {**values, "id": row_id})
 
 
 @cache
 def _insert_statement(notify: bool) -> ReturningInsert[Any]:
-    """The outbox ``INSERT … RETURNING`` its row; with ``notify``, the row also carries the
+    """The outbox ``INSERT … RETURNING`` its id; with ``notify``, the row also carries the
     ``pg_notify`` (:func:`notify_relay`) so the notification costs no round trip of its own."""
     table = OutboxEvent.__table__
-    returning: list[Any] = list(table.c)
+    returning: list[Any] = [table.c.id]
     if notify:
         returning.append(func.pg_notify(NOTIFY_CHANNEL, func.current_schema()).label("pk_notify"))
     return insert(table).returning(*returning)

@@ -19,11 +19,12 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
 
 from marketplace.catalog import changes as _catalog_changes  # noqa: F401 - every process announces catalogue writes
@@ -158,6 +159,25 @@ def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
 def is_sqlite(session_or_engine: Session | Engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "sqlite"
+
+
+ModelT = TypeVar("ModelT", bound="Base")
+
+
+def inserted(session: Session, model: type[ModelT], values: dict[str, Any]) -> ModelT:
+    """A row this transaction just inserted with Core, as a persistent object (as a query would load
+    it), without reading it back: ``values`` hold every value the insert gave it (its id included),
+    and each column they leave out was stored as NULL. Later changes to the object are flushed as an
+    ``UPDATE``; the caller makes sure no column default or trigger chose a value it does not know."""
+    instance = model(**{**dict.fromkeys(_column_keys(model)), **values})
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
+
+
+@cache
+def _column_keys(model: type[Base]) -> tuple[str, ...]:
+    return tuple(model.__table__.c.keys())
 
 
 _ON_COMMIT = "pk_after_commit"

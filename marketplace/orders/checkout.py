@@ -17,10 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Row, TextClause, Update, bindparam, insert, text, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import String, TextClause, Update, bindparam, insert, text, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -28,15 +29,15 @@ from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.cart import services as cart_services
 from marketplace.catalog import changes
-from marketplace.db import Base
+from marketplace.db import Base, inserted
 from marketplace.errors import Conflict
 from marketplace.listings.models import Listing, ListingStatus
-from marketplace.orders.models import Order, OrderItem, SellerOrder
+from marketplace.orders.models import Order, OrderItem, OrderStatus, SellerOrder, SellerOrderStatus
 from marketplace.promotion.attribution import Touch, attribute_order
 from marketplace.shops.models import Shop
 
 
-ModelT = TypeVar("ModelT", bound=Base)
+Values = dict[str, Any]  # a row's column values
 
 
 @dataclass(frozen=True)
@@ -87,45 +88,50 @@ def _write_order(
     session: Session, buyer: User, address: dict[str, str], cart: cart_services.Cart, quote_shipping: QuoteShipping,
     *, now: datetime, payment_ttl: timedelta,
 ) -> Order:
-    """Insert the order, its seller orders and items with Core ``INSERT … RETURNING`` (one statement per
-    table; the seller orders' and items' rows in one statement each), and hand back the mapped objects,
-    persistent in the session as if just loaded.
+    """Insert the order, its seller orders and items, and hand back the mapped objects, persistent in
+    the session as if just loaded.
 
     Why not ``session.add`` and a flush: the unit of work was about a third of a checkout's CPU (issue
-    #15). The rows are the same: Core applies the columns' Python defaults (``status``,
-    ``updated_at``, …) and ``RETURNING`` every column brings back what the database stored, so the
-    objects (and the response built from them) never need a reload.
+    #15). Every column's value is set here (the defaults the models declare, ``now`` for the
+    timestamps, NULL for the rest), so the database hands back only the ids it chose, and the objects
+    hold exactly the stored rows without a reload. On PostgreSQL the three tables are written by one
+    statement (:func:`_insert_order_statement`); on SQLite, one Core ``INSERT … RETURNING id`` a table.
     """
     groups = [(group, quote_shipping(group.shop, group.weight_grams, address["city"], address["province"]))
               for group in cart.groups]
     subtotal = sum(group.subtotal_idr for group, _ in groups)
     shipping = sum(quote.shipping_idr for _, quote in groups)
-    conn = session.connection()
-    order_row = conn.execute(_insert_returning(Order), [{
-        "buyer_id": buyer.id, "created_at": now, "payment_due_at": now + payment_ttl, "subtotal_idr": subtotal,
+    order_values = {
+        "buyer_id": buyer.id, "status": OrderStatus.PENDING_PAYMENT.value, "subtotal_idr": subtotal,
         "shipping_idr": shipping, "total_idr": subtotal + shipping, **address,
-    }]).one()
-    seller_rows = conn.execute(_insert_returning(SellerOrder), [{
-        "order_id": order_row.id, "shop_id": group.shop.id, "subtotal_idr": group.subtotal_idr,
-        "shipping_idr": quote.shipping_idr, "shipping_zone": quote.zone, "weight_grams": group.weight_grams,
+        "created_at": now, "updated_at": now, "payment_due_at": now + payment_ttl,
+    }
+    seller_values = [{
+        "shop_id": group.shop.id, "status": SellerOrderStatus.PENDING_PAYMENT.value,
+        "subtotal_idr": group.subtotal_idr, "shipping_idr": quote.shipping_idr, "shipping_zone": quote.zone,
+        "weight_grams": group.weight_grams,
         "processing_days": max((line.listing.processing_days for line in group.lines
                                 if line.listing.fulfilment == "made_to_order"), default=0),
-    } for group, quote in groups]).all()
-    item_rows = conn.execute(_insert_returning(OrderItem), [{
-        "seller_order_id": seller_row.id, "listing_id": line.listing.id, "title": line.listing.title,
-        "unit_price_idr": line.seen_price_idr, "quantity": line.quantity, "weight_grams": line.listing.weight_grams,
-    } for (group, _), seller_row in zip(groups, seller_rows) for line in group.lines]).all()
+    } for group, quote in groups]
+    item_values = [[{
+        "listing_id": line.listing.id, "title": line.listing.title, "unit_price_idr": line.seen_price_idr,
+        "quantity": line.quantity, "weight_grams": line.listing.weight_grams,
+    } for line in group.lines] for group, _ in groups]
 
-    items_of: dict[int, list[OrderItem]] = {}
-    for item_row in item_rows:
-        items_of.setdefault(item_row.seller_order_id, []).append(_loaded(session, OrderItem, item_row))
-    order = _loaded(session, Order, order_row)
+    if session.get_bind().dialect.name == "postgresql":
+        order_id, seller_ids, item_ids = _insert_all(session, order_values, seller_values, item_values)
+    else:
+        order_id, seller_ids, item_ids = _insert_each(session, order_values, seller_values, item_values)
+
+    order = inserted(session, Order, {**order_values, "id": order_id})
     seller_orders = []
-    for (group, _), seller_row in zip(groups, seller_rows):
-        seller_order = _loaded(session, SellerOrder, seller_row)
+    for (group, _), values, items, seller_id in zip(groups, seller_values, item_values, seller_ids):
+        seller_order = inserted(session, SellerOrder, {**values, "id": seller_id, "order_id": order_id})
         set_committed_value(seller_order, "shop", group.shop)
         set_committed_value(seller_order, "order", order)
-        set_committed_value(seller_order, "items", items_of.get(seller_row.id, []))
+        set_committed_value(seller_order, "items", [
+            inserted(session, OrderItem, {**item, "id": item_ids[item["listing_id"]], "seller_order_id": seller_id})
+            for item in items])
         for item in seller_order.items:
             set_committed_value(item, "seller_order", seller_order)
         seller_orders.append(seller_order)
@@ -134,19 +140,94 @@ def _write_order(
     return order
 
 
+def _insert_all(
+    session: Session, order: Values, sellers: list[Values], items: list[list[Values]],
+) -> tuple[int, list[int], dict[int, int]]:
+    """PostgreSQL: the order, its seller orders and items in one statement; their ids (the seller
+    orders' in ``sellers`` order, the items' by listing: a listing is on one line of an order)."""
+    params = dict(order)
+    for column in _SELLER_COLUMNS:
+        params["seller_" + column] = [values[column] for values in sellers]
+    lines = [(seller["shop_id"], item) for seller, group in zip(sellers, items) for item in group]
+    params["item_shop_id"] = [shop_id for shop_id, _ in lines]
+    for column in _ITEM_COLUMNS:
+        params["item_" + column] = [item[column] for _, item in lines]
+    rows = session.connection().execute(_insert_order_statement(), params).all()
+    seller_of_shop = {row.shop_id: row.seller_order_id for row in rows}
+    return rows[0].order_id, [seller_of_shop[seller["shop_id"]] for seller in sellers], {
+        row.listing_id: row.item_id for row in rows}
+
+
+def _insert_each(
+    session: Session, order: Values, sellers: list[Values], items: list[list[Values]],
+) -> tuple[int, list[int], dict[int, int]]:
+    """SQLite (no data-modifying ``WITH``): one ``INSERT … RETURNING id`` a table, rows in order."""
+    conn = session.connection()
+    order_id = conn.execute(_insert_returning_id(Order), [order]).scalar_one()
+    seller_ids = list(conn.execute(_insert_returning_id(SellerOrder),
+                                   [{**seller, "order_id": order_id} for seller in sellers]).scalars())
+    lines = [{**item, "seller_order_id": seller_id} for seller_id, group in zip(seller_ids, items) for item in group]
+    item_ids = conn.execute(_insert_returning_id(OrderItem), lines).scalars()
+    return order_id, seller_ids, {line["listing_id"]: item_id for line, item_id in zip(lines, item_ids)}
+
+
+_ORDER_COLUMNS = ("buyer_id", "status", "subtotal_idr", "shipping_idr", "total_idr", "recipient", "phone", "line1",
+                  "city", "province", "postal_code", "created_at", "updated_at", "payment_due_at")
+_SELLER_COLUMNS = ("shop_id", "status", "subtotal_idr", "shipping_idr", "shipping_zone", "weight_grams",
+                   "processing_days")
+_ITEM_COLUMNS = ("listing_id", "title", "unit_price_idr", "quantity", "weight_grams")
+
+
 @cache
-def _insert_returning(model: type[Base]) -> ReturningInsert[Any]:
-    """``INSERT INTO <model's table> … RETURNING *``, rows returned in the order of the parameters."""
+def _insert_order_statement() -> TextClause:
+    """:func:`_insert_all`'s statement: the order's row, then its seller orders (one per shop, from
+    arrays ``seller_<column>``, joined to the new order's id), then the items (from arrays
+    ``item_<column>`` and ``item_shop_id``, joined to their shop's new seller order); one result row
+    per item with the ids. Every sub-statement of a ``WITH`` sees the same snapshot and the foreign
+    keys are checked at the end of the statement, so the children may name the parent inserted
+    beside them. The ``ORDER BY``s number the rows in cart order, as separate inserts did."""
+    dialect = postgresql.dialect()
+
+    def unnest(prefix: str, columns: list[Any]) -> str:
+        # Text as unbounded VARCHAR: a cast to VARCHAR(n) would cut a longer value where the insert refuses it.
+        arrays = ", ".join(f"CAST(:{prefix}{column.key} AS "
+                           f"{'VARCHAR' if isinstance(column.type, String) else column.type.compile(dialect)}[])"
+                           for column in columns)
+        return f"unnest({arrays}) WITH ORDINALITY AS wanted ({listed(tuple(c.key for c in columns))}, position)"
+
+    def listed(columns: tuple[str, ...], prefix: str = "") -> str:
+        return ", ".join(prefix + column for column in columns)
+
+    orders, sellers, items = Order.__table__.c, SellerOrder.__table__.c, OrderItem.__table__.c
+    statement = text(f"""
+        WITH new_order AS (
+            INSERT INTO orders ({listed(_ORDER_COLUMNS)}) VALUES ({listed(_ORDER_COLUMNS, ":")}) RETURNING id
+        ), new_seller_orders AS (
+            INSERT INTO seller_orders (order_id, {listed(_SELLER_COLUMNS)})
+            SELECT new_order.id, {listed(_SELLER_COLUMNS, "wanted.")}
+            FROM new_order, {unnest("seller_", [sellers[column] for column in _SELLER_COLUMNS])}
+            ORDER BY wanted.position
+            RETURNING id, shop_id
+        ), new_items AS (
+            INSERT INTO order_items (seller_order_id, {listed(_ITEM_COLUMNS)})
+            SELECT new_seller_orders.id, {listed(_ITEM_COLUMNS, "wanted.")}
+            FROM {unnest("item_", [sellers.shop_id] + [items[column] for column in _ITEM_COLUMNS])}
+            JOIN new_seller_orders ON new_seller_orders.shop_id = wanted.shop_id
+            ORDER BY wanted.position
+            RETURNING id, seller_order_id, listing_id
+        )
+        SELECT new_order.id AS order_id, new_seller_orders.shop_id, new_items.seller_order_id,
+               new_items.id AS item_id, new_items.listing_id
+        FROM new_order, new_items JOIN new_seller_orders ON new_seller_orders.id = new_items.seller_order_id
+    """)
+    return statement.bindparams(*(bindparam(column, type_=orders[column].type) for column in _ORDER_COLUMNS))
+
+
+@cache
+def _insert_returning_id(model: type[Base]) -> ReturningInsert[Any]:
+    """``INSERT INTO <model's table> … RETURNING id``, ids returned in the order of the parameters."""
     table = model.__table__
-    return insert(table).returning(*table.c, sort_by_parameter_order=True)
-
-
-def _loaded(session: Session, model: type[ModelT], row: Row[Any]) -> ModelT:
-    """``row`` (every column of ``model``'s table) as a persistent object, as a query would load it."""
-    instance = model(**row._asdict())
-    make_transient_to_detached(instance)
-    session.add(instance)
-    return instance
+    return insert(table).returning(table.c.id, sort_by_parameter_order=True)
 
 
 def _reserve_stock(session: Session, lines: list[cart_services.CartLine], now: datetime) -> None:

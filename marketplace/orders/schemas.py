@@ -87,6 +87,9 @@ class AddressOut(Schema):
     postal_code = fields.String()
 
 
+_ADDRESS_OUT = AddressOut()  # one instance: a schema's construction costs more than the dump of an address
+
+
 class PaymentSummary(Schema):
     status = fields.String()
     client_secret = fields.String(allow_none=True)
@@ -104,7 +107,7 @@ class OrderOut(Schema):
     paid_at = fields.DateTime(allow_none=True)
     cancelled_at = fields.DateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
-    shipping_address = fields.Function(lambda o: AddressOut().dump(o))
+    shipping_address = fields.Function(lambda o: _ADDRESS_OUT.dump(o))
     seller_orders = fields.List(fields.Nested(SellerOrderOut))
     payment = fields.Nested(PaymentSummary, allow_none=True)
 
@@ -144,7 +147,7 @@ class AdminOrdersQuery(Schema):
 
 
 class SellerOrderDetail(SellerOrderOut):
-    shipping_address = fields.Function(lambda so: AddressOut().dump(so.order))
+    shipping_address = fields.Function(lambda so: _ADDRESS_OUT.dump(so.order))
     buyer_name = fields.Function(lambda so: so.order.recipient)
 
 

@@ -18,6 +18,9 @@ from marketplace.db import utcnow
 def test_record_adds_a_validated_envelope_to_the_callers_transaction(db_session):
     row = record(db_session, "listing.sold_out", 12, {"listing_id": 12, "shop_id": 3})
     assert row.topic == "listings" and row.key == "12" and row.sent_at is None
+    table = OutboxEvent.__table__  # the object handed back is the row as stored, without a reload
+    assert {c.key: getattr(row, c.key) for c in table.c} == dict(
+        db_session.execute(select(table).where(table.c.id == row.id)).one()._mapping)
     db_session.rollback()
     assert db_session.scalars(select(OutboxEvent)).all() == []  # rolled back with the use case
     with pytest.raises(InvalidEvent):

@@ -18,6 +18,7 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict
 from marketplace.orders import services as orders
 from marketplace.orders.checkout import ShippingQuote, place_order
+from marketplace.orders.models import Order, OrderItem, SellerOrder
 from tests import factories
 
 ADDRESS = {"recipient": "Rina", "phone": "081234567890", "line1": "Jl. Melati 3", "city": "Makassar",
@@ -76,6 +77,31 @@ def test_one_order_one_seller_order_per_shop_stock_reserved_cart_emptied(tx, two
                  {"listing_id": mug.id, "title": mug.title, "quantity": 1, "unit_price_idr": 75_000}]},
         ]}]
     assert events(tx, "listing.sold_out") == [{"listing_id": mug.id, "shop_id": mug.shop_id}]
+
+
+def test_the_order_handed_back_is_the_order_as_stored(tx, two_shops):
+    """The response is built from the objects the checkout hands back without reading them again:
+    every column of the order, its seller orders and items must be what the database holds, and the
+    seller orders and items in the order a reload gives (by id: cart order)."""
+    batik, tas, mug = two_shops
+    buyer = factories.user(tx, "buyer")
+    for listing, quantity in ((mug, 1), (tas, 2), (batik, 1)):  # the second shop's product first
+        cart.add_item(tx, buyer, listing.id, quantity)
+    order = checkout(tx, buyer)
+
+    def stored(model, column, value):
+        table = model.__table__
+        return [dict(row._mapping) for row in tx.execute(select(table).where(column == value).order_by(table.c.id))]
+
+    def held(instance):
+        return {column.key: getattr(instance, column.key) for column in type(instance).__table__.c}
+
+    assert [held(order)] == stored(Order, Order.id, order.id)
+    assert [held(part) for part in order.seller_orders] == stored(SellerOrder, SellerOrder.order_id, order.id)
+    assert [part.shop_id for part in order.seller_orders] == [mug.shop_id, tas.shop_id]
+    for part in order.seller_orders:
+        assert [held(item) for item in part.items] == stored(OrderItem, OrderItem.seller_order_id, part.id)
+    assert [[item.listing_id for item in part.items] for part in order.seller_orders] == [[mug.id], [tas.id, batik.id]]
 
 
 def test_an_empty_cart_cannot_be_checked_out(tx):
