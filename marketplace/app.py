@@ -96,6 +96,13 @@ def _nul_fields(value: Any, path: str = "") -> list[str]:
     return []
 
 
+def _may_hold_nul(body: bytes) -> bool:
+    """Whether a JSON body can decode to text with a NUL: in UTF-8 only through the escape ``\\u0000``
+    (JSON refuses raw control characters); a UTF-16 or UTF-32 body has NUL bytes. Most bodies have
+    neither, and their parsed value need not be walked."""
+    return b"\x00" in body or b"\\u0000" in body
+
+
 def _register_api_guards(app: Flask) -> None:
     @app.before_request
     def _reject_nul_characters() -> None:
@@ -103,7 +110,7 @@ def _register_api_guards(app: Flask) -> None:
         bad = _nul_fields(request.args.to_dict(flat=False))
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             bad += _nul_fields(request.form.to_dict(flat=False))
-        elif request.is_json:
+        elif request.is_json and _may_hold_nul(request.get_data(cache=True)):
             bad += _nul_fields(request.get_json(silent=True))
         if bad:
             names = sorted({b.split(".")[0] if b.split(".")[-1].isdigit() and b.count(".") == 1 else b for b in bad})

@@ -7,6 +7,7 @@ import re
 import string
 from pathlib import Path
 
+import pytest
 from babel import Locale
 
 ROOT = Path(__file__).resolve().parents[2] / "marketplace"
@@ -117,6 +118,20 @@ def test_nul_characters_are_refused_everywhere(api, client, auth):
     assert resp.status_code == 422 and "q" in resp.json["error"]["fields"]
     token = auth.csrf_token("/login")
     assert client.post("/login", data={"email": "a\x00@b.id", "password": "x", "csrf_token": token}).status_code == 422
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
+def test_a_nul_is_found_in_a_body_in_any_json_encoding(api, encoding):
+    """The body is only searched for a NUL when its bytes can hold one: in UTF-8 the ``\\u0000``
+    escape, in UTF-16/32 NUL bytes are everywhere. Text that merely shows a backslash-u is not a NUL."""
+    def register(name: str):
+        body = json.dumps({"email": "a@b.id", "password": "x" * 12, "name": name, "role": "buyer"}).encode(encoding)
+        return api.post("/api/v1/auth/register", data=body, content_type="application/json")
+
+    resp = register("A\u0000B")
+    assert resp.status_code == 422 and resp.json["error"]["fields"] == {"name": ["NUL characters are not allowed."]}
+    shown = register("A\\u0000B")  # the seven characters A, backslash, u, 0000, B: no NUL
+    assert shown.status_code != 422 or "NUL" not in json.dumps(shown.json)
 
 
 def test_pages_and_api_send_security_headers(client):
