@@ -72,7 +72,7 @@ def main() -> None:
         for token in tokens[half:]:
             checkout(token)
         profile.disable()
-        stats = pstats.Stats(profile)
+        profile.dump_stats("/tmp/checkout.prof"); stats = pstats.Stats(profile)
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("cumulative").print_stats(r"marketplace|events|commit|wait|flush|dump", args.top)
         stats.sort_stats("tottime").print_stats(args.top)

@@ -36,18 +36,18 @@ def current_user() -> User | None:
     if "current_user" in g:
         return g.current_user
     user: User | None = None
-    token_row: ApiToken | None = None
+    token_id: int | None = None
     if request.path.startswith("/api/"):
         token = _bearer_token()
         if token:
             found = services.user_for_token(get_session(), token)
             if found is None:
                 raise Unauthorized("The access token is invalid, expired or revoked.")
-            user, token_row = found
+            user, token_id = found
     else:
         user = _session_user()
     g.current_user = user
-    g.current_token = token_row
+    g.current_token_id = token_id
     return user
 
 
@@ -80,8 +80,10 @@ def _session_user() -> User | None:
 
 
 def current_token() -> ApiToken | None:
+    """The row of the bearer token this API request authenticated with, or None."""
     current_user()
-    return g.get("current_token")
+    token_id = g.get("current_token_id")
+    return None if token_id is None else services.token_row(get_session(), token_id)
 
 
 def _check_write(user: User) -> None:

@@ -116,24 +116,31 @@ def issue_token(session: Session, user: User, ttl_hours: int) -> tuple[str, ApiT
 
 
 @cache
-def _token_statement() -> Select[tuple[ApiToken, User]]:
-    """A token's row and its user, built once (every API request runs it)."""
-    return select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
-        ApiToken.token_hash == bindparam("token_hash"))
+def _token_statement() -> Select[tuple[User, int, datetime | None, datetime]]:
+    """A token's user with what decides whether the token is live, built once (every API request runs
+    it). Only the user is loaded as an object; the token's row is read when a request needs it (a
+    logout: :func:`token_row`)."""
+    return select(User, ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at).join(
+        User, User.id == ApiToken.user_id).where(ApiToken.token_hash == bindparam("token_hash"))
 
 
-def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> tuple[User, ApiToken] | None:
-    """The user a live bearer token belongs to, with the token's row; None if unknown, expired or revoked.
+def user_for_token(session: Session, token: str, *, now: datetime | None = None) -> tuple[User, int] | None:
+    """The user a live bearer token belongs to, with the token's id; None if unknown, expired or revoked.
 
     Every API request asks this, so the token and its user come back in one statement."""
     now = now or utcnow()
     found = session.execute(_token_statement(), {"token_hash": _token_hash(token)}).first()
     if found is None:
         return None
-    row, user = found
-    if row.revoked_at is not None or row.expires_at <= now or not user.is_active:
+    user, token_id, revoked_at, expires_at = found
+    if revoked_at is not None or expires_at <= now or not user.is_active:
         return None
-    return user, row
+    return user, token_id
+
+
+def token_row(session: Session, token_id: int) -> ApiToken:
+    """The row of a token :func:`user_for_token` accepted."""
+    return session.get_one(ApiToken, token_id)
 
 
 def revoke_token(session: Session, token_row: ApiToken) -> None:
