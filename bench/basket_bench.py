@@ -19,6 +19,8 @@ workers (``WEB_WORKERS`` etc. as production reads them):
   ``--duration`` s as the other rows (each buyer's token once: every request is a real checkout), or
   without wrk by client threads (``--checkouts`` carts);
 - with ``--peer``: Oscar's ``bare-ok`` (bare Django) and ``basket`` rows from its own ``workload.sh``.
+- with ``--peer --rounds N``: N − 1 more pairs of our checkout row and the peer's basket row, alternating;
+  each pair's ratio is printed with their minimum and median.
 
 Printed: req/s, p50/p99, non-2xx and each row ÷ its own bare framework, and ours ÷ Oscar's basket
 (target ≥ 3 for both basket flows and checkout). A 3xx counts as success for wrk, so the adds are also
@@ -179,7 +181,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--peer", action="store_true", help="also run the django-oscar peer's basket flow")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="with --peer: run our checkout row and the peer's basket row this many times, "
+                             "alternating, and print each round's ratio (a shared machine's speed drifts "
+                             "over minutes; adjacent pairs compare like with like)")
     args = parser.parse_args()
+    if args.rounds < 1 or (args.rounds > 1 and not (args.peer and args.checkouts)):
+        parser.error("--rounds needs --peer and a checkout row")
 
     if args.peer:
         import oscar_peer
@@ -191,8 +199,9 @@ def main() -> None:
     rows: dict[str, LoadResult] = {}
     figures: dict[str, Any] = {"database": kind, "connections": args.connections, "duration_s": args.duration}
     with bench_database() as url, tempfile.TemporaryDirectory() as tmp:
-        checkout_tokens = seed(url, shops=10, listings=100, buyers=(
-            tokens_needed(args.duration) if args.checkouts and wrk_available() else args.checkouts))
+        per_round = tokens_needed(args.duration) if args.checkouts and wrk_available() else args.checkouts
+        all_tokens = seed(url, shops=10, listings=100, buyers=per_round * args.rounds)
+        checkout_tokens = all_tokens[:per_round]
         buyers, addable = seed_buyers(url, args.buyers)
         session_cookies(url, buyers)
         with serve("bench.bare_app:app") as (port, _proc):
@@ -218,6 +227,14 @@ def main() -> None:
             peer = oscar_peer.basket(duration=round(args.duration), connections=args.connections,
                                      log=Path(tmp) / "oscar.log")
             figures["oscar"] = {k: v.as_dict() for k, v in peer.items()}
+            if args.checkouts:
+                figures["rounds"] = [{"checkout": figures["checkout"]["per_second"], "oscar_basket": peer["basket"].rps}]
+            for r in range(1, args.rounds):
+                ours = run_checkout_phase(url, all_tokens[r * per_round:(r + 1) * per_round], args.connections,
+                                          tmp, kind, duration=args.duration)["per_second"]
+                theirs = oscar_peer.basket(duration=round(args.duration), connections=args.connections,
+                                           log=Path(tmp) / "oscar.log")["basket"].rps
+                figures["rounds"].append({"checkout": ours, "oscar_basket": theirs})
     report(kind, rows, figures, peer)
     print(f"results: {write_results('basket', figures)}")
 
@@ -252,6 +269,15 @@ def report(kind: str, rows: dict[str, LoadResult], figures: dict[str, Any], peer
     figures["ratio_to_oscar_basket"] = ratios
     print("ours ÷ Oscar basket req/s (target ≥ 3): "
           + ", ".join(f"{name} {value:.2f}" for name, value in ratios.items()))
+    rounds = figures.get("rounds", [])
+    if len(rounds) > 1:
+        for pair in rounds:
+            pair["ratio"] = pair["checkout"] / pair["oscar_basket"]
+        each = sorted(pair["ratio"] for pair in rounds)
+        figures["checkout_ratio_rounds"] = {"min": each[0], "median": each[len(each) // 2], "max": each[-1]}
+        print("checkout ÷ Oscar basket, round by round (ours, then the peer's): " + "; ".join(
+            f"{pair['checkout']:.0f} ÷ {pair['oscar_basket']:.1f} = {pair['ratio']:.2f}" for pair in rounds)
+            + f" (min {each[0]:.2f}, median {each[len(each) // 2]:.2f})")
 
 
 if __name__ == "__main__":
