@@ -15,6 +15,7 @@ knowing when that is.
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -152,8 +154,39 @@ def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
             conn.exec_driver_sql(begin)
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+#: A pooled connection idle for at least this long is pinged before it is handed out (see below).
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "pk_idle_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling, as ``pool_pre_ping`` does, but only for a connection that sat
+    idle in the pool for :data:`PING_AFTER_IDLE_SECONDS` or more: a busy process hands its connections
+    out again within milliseconds, and a ping on each was one database round trip of every request
+    (issue #15). A connection the server dropped while it was idle (a restart, a failover, an idle
+    timeout) is found by the ping and replaced before the request sees it (``DisconnectionError``
+    makes the pool connect afresh). A connection dropped less than a second after its last use fails
+    its next statement instead; SQLAlchemy then invalidates the pool's other connections too (its
+    "optimistic" handling), so one request sees the outage, as a request in flight during it would."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from_now(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)  # None: connected just now (``info`` is per DBAPI connection)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"an idle pooled connection was dropped: {exc}") from exc
 
 
 def is_sqlite(session_or_engine: Session | Engine) -> bool:

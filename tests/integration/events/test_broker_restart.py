@@ -165,7 +165,8 @@ def test_killing_the_broker_mid_stream_loses_nothing_and_status_shows_the_gap(se
         gate.set()
         broker.stop()
 
-    assert all(n > 0 for n in seen_missing), f"status showed nothing missing while events were lost: {seen_missing}"
+    assert all(n > 0 for n in seen_missing), (
+        f"status showed nothing missing while events were lost: {seen_missing} (seed {seed})")
     got = _effects_by_consumer(session_factory)
     for consumer in (fast, lazy):
         assert got[consumer] == {event_id: 1 for event_id in recorded}, f"{consumer}: not exactly once (seed {seed})"
