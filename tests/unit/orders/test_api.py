@@ -100,3 +100,45 @@ def test_a_bad_address_is_422_naming_the_field(api, market, buyer, change, field
     assert resp.status_code == 422
     assert field in resp.json["error"]["fields"]["shipping_address"]
     assert api.get("/api/v1/cart", as_=buyer).json["item_count"] == 1
+
+
+def test_a_checkout_sends_the_same_few_statements_whatever_the_cart(api, app, market, buyer, backend):
+    """A buyer waits on every round trip to the database (issue #15): on PostgreSQL a checkout is the
+    token, the cart taken with its listings, all lines' stock, the whole order, its event, whatever
+    the cart holds; SQLite (in-process: a statement is no round trip) writes row by row. A lazy load
+    or a per-line query slipping in shows up here first."""
+    from sqlalchemy import event
+
+    db = app.extensions["db"]
+    engines = {db.engine, db.write_engine}
+    sari, budi = market.seller(), market.seller(kelurahan="Pamulang Barat")
+    listings = [market.approved_listing(seller, stock=5) for seller in (sari, sari, budi)]
+
+    def statements_of_checkout(lines: list) -> list[str]:
+        for listing in lines:
+            _add(api, buyer, listing)
+        sent: list[str] = []
+
+        def count(_conn, _cursor, statement, *_args):
+            if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+                sent.append(statement)
+
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert api.post("/api/v1/checkout", as_=buyer, json={"shipping_address": ADDRESS}).status_code == 201
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", count)
+        return sent
+
+    one, three = statements_of_checkout(listings[:1]), statements_of_checkout(listings)
+    if backend == "postgresql":
+        assert len(one) == len(three) == 5, three
+    else:
+        # in-process, no round trips: token, cart, listings; a stock UPDATE a line; the order, one
+        # INSERT a seller order and an item; the event
+        def expected(lines: int, shops: int) -> int:
+            return 3 + lines + 1 + shops + lines + 1
+
+        assert (len(one), len(three)) == (expected(1, 1), expected(3, 2)), three
