@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from events.broker import EmbeddedBroker
 from events.delivery import undelivered
+from events.models import OutboxEvent
 from events.kafka import DEFAULT_PARTITIONS, make_admin, relay_producer_factory, topic_ids
 from events.recovery import BrokerWatch
 from events.relay import Relay
@@ -87,6 +88,11 @@ def test_killing_the_broker_mid_stream_loses_nothing_and_status_shows_the_gap(se
             recorded.extend(record_on(session, topic, key=rng.randrange(1, 7)).event_id for _ in range(n))
             session.commit()
 
+    def all_sent(event_ids: list[str]) -> bool:
+        with session_factory() as session:
+            return not session.scalar(select(func.count()).select_from(OutboxEvent).where(
+                OutboxEvent.event_id.in_(event_ids), OutboxEvent.sent_at.is_(None)))
+
     def missing_for(consumer: str) -> int:
         with session_factory() as session:
             return next(u["undelivered"] for u in undelivered(session, subscriptions, 0) if u["consumer"] == consumer)
@@ -124,8 +130,13 @@ def test_killing_the_broker_mid_stream_loses_nothing_and_status_shows_the_gap(se
                                      for c in (fast, lazy)), 45, "both consumers consuming", interval=0.05)
                 time.sleep(rng.uniform(0, 0.3))  # a random moment in the stream…
                 gate.clear()  # …at which the slow consumer surely has published events still to go
+                held_back = len(recorded)
                 record(rng.randrange(3, 8))
-                wait_for(lambda: missing_for(lazy) > 0, 30, "events in flight to the slow consumer", interval=0.02)
+                # Wait for these to be sent, not merely for something unprocessed: the tail of the earlier
+                # batch could be the one message the slow consumer still takes past the closed gate, and
+                # with these unsent yet the status would rightly show nothing sent and missing.
+                wait_for(lambda: all_sent(recorded[held_back:]) and missing_for(lazy) > 0, 30,
+                         "events in flight to the slow consumer", interval=0.02)
                 assert broker._proc is not None  # noqa: SLF001 - the test kills the process itself
                 os.kill(broker._proc.pid, signal.SIGKILL)  # noqa: SLF001
                 broker._proc.wait()  # noqa: SLF001
