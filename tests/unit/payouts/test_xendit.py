@@ -149,12 +149,12 @@ def test_a_retry_after_a_500_reuses_the_key_and_pays_once(stub):
 
 
 def test_a_lost_answer_then_duplicate_error_finds_the_payout_already_made(stub):
-    p = provider(stub, timeout=0.3)
     stub.script, stub.timeout_seconds = ["slow"], 1.0  # Xendit made the payout; its answer came too late
     with pytest.raises(PayoutProviderError) as err:
-        transfer(p)
+        transfer(provider(stub, timeout=0.3))
     assert err.value.transient and err.value.code == "timeout"
-    result = transfer(p)  # the worker's retry: DUPLICATE_ERROR, then the look-up by our reference
+    # the worker's retry (the usual timeout): DUPLICATE_ERROR, then the look-up by our reference
+    result = transfer(provider(stub))
     made = stub.state["payouts"]["payout-42-transfer-1"]
     assert result.transfer_id == made["id"] and len(stub.state["payouts"]) == 1
     [lookup] = [r for r in stub.requests if r.method == "GET"]
@@ -168,12 +168,11 @@ def test_a_replayed_key_that_returns_the_first_payout_pays_once_too(stub):
 
 
 def test_a_timeout_with_nothing_done_is_transient_and_the_retry_makes_the_payout(stub):
-    p = provider(stub, timeout=0.3)
     stub.script, stub.timeout_seconds = ["timeout"], 1.0
     with pytest.raises(PayoutProviderError) as err:
-        transfer(p)
+        transfer(provider(stub, timeout=0.3))
     assert err.value.transient
-    assert transfer(p).status == "pending" and len(stub.state["payouts"]) == 1
+    assert transfer(provider(stub)).status == "pending" and len(stub.state["payouts"]) == 1
 
 
 def test_rate_limits_and_a_wrong_key_are_transient(stub):
