@@ -274,10 +274,10 @@ def report(kind: str, rows: dict[str, LoadResult], figures: dict[str, Any], peer
         for pair in rounds:
             pair["ratio"] = pair["checkout"] / pair["oscar_basket"]
         each = sorted(pair["ratio"] for pair in rounds)
-        figures["checkout_ratio_rounds"] = {"min": each[0], "median": each[len(each) // 2], "max": each[-1]}
+        spread = figures["checkout_ratio_rounds"] = {"min": each[0], "median": each[len(each) // 2], "max": each[-1]}
         print("checkout ÷ Oscar basket, round by round (ours, then the peer's): " + "; ".join(
             f"{pair['checkout']:.0f} ÷ {pair['oscar_basket']:.1f} = {pair['ratio']:.2f}" for pair in rounds)
-            + f" (min {each[0]:.2f}, median {each[len(each) // 2]:.2f})")
+            + f" (min {spread['min']:.2f}, median {spread['median']:.2f})")
 
 
 if __name__ == "__main__":

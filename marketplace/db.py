@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
 from functools import cache
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import MetaData, create_engine, event, text
