@@ -207,7 +207,7 @@ def main() -> None:
         with serve("bench.bare_app:app") as (port, _proc):
             rows["bare-flask"] = load(port, [Req("GET", "/ok")], connections=args.connections, duration=args.duration)
         port = free_port()
-        with serve("marketplace.wsgi:app", port=port, env=app_env(url, port, tmp), log=Path(tmp) / "web.log"):
+        with serve("marketplace.web.wsgi:app", port=port, env=app_env(url, port, tmp), log=Path(tmp) / "web.log"):
             fetch_csrf(port, buyers, addable[0])
             page, api = page_requests(buyers, addable, rng), api_requests(buyers, addable, rng)
             check_once(port, page[0], page[1], api[0])

@@ -343,7 +343,7 @@ def run_checkout_phase(url: str, tokens: list[str], concurrency: int, tmp: str, 
     With ``duration`` and wrk installed, wrk drives it for that long (``tokens``: at least
     :func:`tokens_needed`); else this process's client threads check out every token once."""
     port = free_port()
-    with serve("marketplace.wsgi:app", port=port, env={**app_env(url, port, tmp), **(env_extra or {})},
+    with serve("marketplace.web.wsgi:app", port=port, env={**app_env(url, port, tmp), **(env_extra or {})},
                log=Path(tmp) / "web-checkout.log") as (_port, proc):
         if duration and wrk_available():
             checkout = bench_checkouts_wrk(port, tokens, concurrency, duration, proc.pid)
@@ -415,7 +415,7 @@ def run_paid_phase(url: str, tokens: list[str], backlog: int, tmp: str, kind: st
         env = {**os.environ, **app_env(url, port, tmp), "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
                "PYTHONPATH": str(ROOT)}
         cli = [sys.executable, "-m", "marketplace.cli"]
-        with serve("marketplace.wsgi:app", port=port, env=env, log=Path(tmp) / "web-paid.log"), \
+        with serve("marketplace.web.wsgi:app", port=port, env=env, log=Path(tmp) / "web-paid.log"), \
                 process([*cli, "relay"], env, Path(tmp) / "relay.log"), \
                 process([*cli, "worker", "payments"], env, Path(tmp) / "payments.log"):
             drained = drain(url, backlog)  # the throughput run's orders get their intents first

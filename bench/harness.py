@@ -2,7 +2,7 @@
 
 - ``bench_database()``: a throwaway SQLite file, or a PostgreSQL schema of its own on ``TEST_DATABASE_URL``
   (dropped afterwards), with the models' tables created.
-- ``serve(app, port=..., env=...)``: gunicorn serving ``app`` (``marketplace.wsgi:app`` or the bare Flask
+- ``serve(app, port=..., env=...)``: gunicorn serving ``app`` (``marketplace.web.wsgi:app`` or the bare Flask
   baseline ``bench.bare_app:app``) until the block ends. Worker class, count and threads come from the
   same environment variables production reads (``WEB_WORKERS``, ``WEB_WORKER_CLASS``, ``WEB_THREADS``)
   unless given.

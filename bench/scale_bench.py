@@ -19,7 +19,7 @@ set, as autovacuum would have left a live database. Then, through gunicorn (the 
 
 Each page is run in up to four modes (``--modes``, all by default):
 
-- ``anonymous``: no cookie (whole-page copies, ``marketplace.pagecache``, serve nearly every request);
+- ``anonymous``: no cookie (whole-page copies, ``marketplace.web.pagecache``, serve nearly every request);
 - ``logged-in``: a buyer logged in once through the login form, its session cookie sent with every
   request: never served from a page copy (the header shows their name and cart), rendered from the
   catalogue memo (``marketplace.catalog.memo``) and fresh listing rows;
@@ -347,7 +347,7 @@ def main() -> None:
         figures["bare"] = bare.as_dict()
         rows = [bare.row("bare Flask (baseline)", bare.rps)]
         for mode in modes:
-            with serve("marketplace.wsgi:app", port=port, env={**env, **MODE_ENV[mode]}) as _:
+            with serve("marketplace.web.wsgi:app", port=port, env={**env, **MODE_ENV[mode]}) as _:
                 headers = {"Cookie": log_in(port)} if mode == "logged-in" else {}
                 loadavg = {}
                 for name, reqs in pages.items():

@@ -1,11 +1,11 @@
 """Storefront benchmark (issue #15): anonymous catalogue reads under gunicorn, as ratios to bare Flask.
 
-Seeds the demo catalogue (``marketplace.seed.seed_demo``: its artisans, shops, photos and moderation
+Seeds the demo catalogue (``marketplace.local.seed.seed_demo``: its artisans, shops, photos and moderation
 decisions) and, with ``--extra N``, N more approved listings spread over new shops in every kelurahan
 (titles and descriptions from the search benchmark's vocabulary, one photo row each), into a
 PostgreSQL schema of its own (``TEST_DATABASE_URL``, dropped afterwards) or a SQLite file
 (``--db sqlite``, or no ``TEST_DATABASE_URL``). Then it serves ``bench.bare_app:app`` and
-``marketplace.wsgi:app`` with the same gunicorn settings (``--workers``, ``--worker-class``,
+``marketplace.web.wsgi:app`` with the same gunicorn settings (``--workers``, ``--worker-class``,
 ``--threads``; default: ``WEB_WORKERS``/``WEB_WORKER_CLASS``/``WEB_THREADS`` or 2 sync workers) and
 drives each endpoint with ``bench.harness.load`` (wrk when installed), one after the other:
 
@@ -53,7 +53,7 @@ def seed(url: str, var_dir: str, extra: int) -> list[int]:
     from marketplace.config import Settings
     from marketplace.db import Database
     from marketplace.listings.models import Listing
-    from marketplace.seed import seed_demo
+    from marketplace.local.seed import seed_demo
     from marketplace.shops.models import Shop
 
     settings = Settings.from_env({"DATABASE_URL": url, "VAR_DIR": var_dir, "SECRET_KEY": "bench-secret"})
@@ -154,7 +154,7 @@ def main() -> None:
         figures["bare"] = bare.as_dict()
         env = {"DATABASE_URL": url, "VAR_DIR": var_dir, "SECRET_KEY": "bench-secret", "SESSION_COOKIE_SECURE": "0",
                "RATELIMIT_STORAGE_URI": "memory://", "PAYMENT_GATEWAY": "sandbox"}
-        with serve("marketplace.wsgi:app", env=env, **gunicorn) as (port, _):
+        with serve("marketplace.web.wsgi:app", env=env, **gunicorn) as (port, _):
             for name, path in ENDPOINTS:
                 if args.only and not any(name.startswith(o) or path.startswith(o) for o in args.only):
                     continue

@@ -14,7 +14,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 # Feature modules that contribute commands: each exposes ``register(cli_group)``.
 COMMAND_MODULES = (
-    "marketplace.seed",
+    "marketplace.local.seed",
     "events.cli",
     "workers.cli",
     "marketplace.local.run",
@@ -95,10 +95,10 @@ def create_admin(email: str, password: str, name: str) -> None:
 @click.option("--threads", type=click.IntRange(1),
               help="Threads per worker (default: WEB_THREADS, 8); keep it above IMAGE_WORKERS + IMAGE_QUEUE.")
 def web(host: str, port: int, workers: int | None, worker_class: str | None, threads: int | None) -> None:
-    """Serve the storefront under gunicorn (see marketplace.webserver for the worker settings)."""
+    """Serve the storefront under gunicorn (see marketplace.web.server for the worker settings)."""
     import os
 
-    from marketplace import webserver
+    from marketplace.web import server as webserver
 
     settings = Settings.from_env()
     argv = webserver.gunicorn_argv(settings, host, port, workers=workers, worker_class=worker_class,
@@ -108,7 +108,7 @@ def web(host: str, port: int, workers: int | None, worker_class: str | None, thr
         if chosen_class not in webserver.WORKER_CLASSES:
             raise click.ClickException(problem)
         click.echo(f"warning: {problem}", err=True)
-    os.execvp(sys.executable, [*argv, "--access-logfile", "-", "marketplace.wsgi:app"])
+    os.execvp(sys.executable, [*argv, "--access-logfile", "-", "marketplace.web.wsgi:app"])
 
 
 def _register_command_modules() -> None:

@@ -63,7 +63,7 @@ class Settings:
     session_idle_hours: int = 24 * 7
     session_max_days: int = 30
     trusted_proxy_hops: int = 0  # proxies in front that set X-Forwarded-For/-Proto (ProxyFix)
-    # anonymous catalogue pages kept per web process (marketplace.pagecache): the longest a copy is
+    # anonymous catalogue pages kept per web process (marketplace.web.pagecache): the longest a copy is
     # served (changes drop it at once), and how many copies
     page_cache_seconds: int = 30
     page_cache_entries: int = 512
@@ -71,7 +71,7 @@ class Settings:
     # longest one is used (changes drop it at once), and how many
     catalog_cache_seconds: int = 30
     catalog_cache_entries: int = 1024
-    # gunicorn (marketplace.webserver): worker class, processes, threads per process
+    # gunicorn (marketplace.web.server): worker class, processes, threads per process
     web_worker_class: str = "gthread"
     web_workers: int = 2
     web_threads: int = 8

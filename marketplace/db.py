@@ -189,6 +189,21 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError(f"an idle pooled connection was dropped: {exc}") from exc
 
 
+#: SQLSTATEs of a PostgreSQL statement refused for waiting or losing, with nothing written:
+#: ``lock_not_available`` (``lock_timeout``), ``query_canceled`` (``statement_timeout``),
+#: ``serialization_failure`` and ``deadlock_detected``.
+BUSY_SQLSTATES = frozenset({"55P03", "57014", "40001", "40P01"})
+
+
+def is_database_busy(err: Exception) -> bool:
+    """Whether a database error means "busy, try again" on either backend: SQLite's lock (its message is
+    all it has) or one of PostgreSQL's :data:`BUSY_SQLSTATES`."""
+    orig = getattr(err, "orig", err)
+    if getattr(orig, "sqlstate", None) in BUSY_SQLSTATES:
+        return True
+    return "database is locked" in str(orig)
+
+
 def is_sqlite(session_or_engine: Session | Engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "sqlite"

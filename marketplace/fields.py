@@ -44,7 +44,7 @@ class StrictInteger(fields.Integer):
 
 class WholeNumber(StrictInteger):
     """A :class:`StrictInteger` typed by a person: its messages are readable on a form. (A page form
-    parses its text into an integer first, :class:`marketplace.forms.WholeNumberField`, with the same
+    parses its text into an integer first, :class:`marketplace.web.forms.WholeNumberField`, with the same
     message.)"""
 
     default_error_messages = {**_REQUIRED_MESSAGES, "invalid": WHOLE_NUMBER}

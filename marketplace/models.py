@@ -10,7 +10,7 @@ from marketplace.cart.models import CartItem  # noqa: F401,E402
 from marketplace.orders.models import Order, OrderItem, SellerOrder  # noqa: F401,E402
 from marketplace.payments.models import Payment, ProcessedWebhook, Refund, SandboxWebhookDelivery  # noqa: F401,E402
 from marketplace.notifications.models import Notification, NotificationOptOut, NotificationPreference  # noqa: F401,E402
-from marketplace.ratelimit import RateLimitCounter  # noqa: F401,E402
+from marketplace.ops.models import RateLimitCounter  # noqa: F401,E402
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutProviderEventRecord, SandboxPayoutTransfer  # noqa: F401,E402
 from marketplace.ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401,E402
 from marketplace.promotion.models import Promotion  # noqa: F401,E402

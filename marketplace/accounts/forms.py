@@ -1,7 +1,7 @@
 """Account page forms (Flask-WTF: CSRF token on every form).
 
 Fields, labels and choices only: the rules and their messages are the schemas' (``RegisterIn``,
-``TokenIn``), applied by :func:`marketplace.forms.load_form`.
+``TokenIn``), applied by :func:`marketplace.web.forms.load_form`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from marketplace.accounts.schemas import REGISTER_ROLES
-from marketplace.forms import SchemaForm
+from marketplace.web.forms import SchemaForm
 from marketplace.i18n import gettext as _
 
 #: How the register form words each role (the roles themselves are the schema's).

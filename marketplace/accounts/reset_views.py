@@ -11,10 +11,10 @@ from wtforms import EmailField, PasswordField
 from marketplace.accounts import reset
 from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError
-from marketplace.extensions import limiter
-from marketplace.forms import SchemaForm, load_form
+from marketplace.web.extensions import limiter
+from marketplace.web.forms import SchemaForm, load_form
 from marketplace.i18n import gettext as _
-from marketplace.web import status_for
+from marketplace.web.errors import status_for
 
 bp = Blueprint("password_reset_pages", __name__)
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, TypeVar
 from flask import current_app, g, redirect, request, session, url_for
 
 from marketplace.accounts import services
-from marketplace.apidoc import add_manual_doc, auth_doc
+from marketplace.web.apidoc import add_manual_doc, auth_doc
 from marketplace.accounts.models import ApiToken, User
 from marketplace.db import get_db, get_session, utcnow
 from marketplace.errors import Forbidden, Unauthorized

@@ -18,8 +18,8 @@ from marketplace.accounts.security import log_in, log_out, login_required, requi
 from marketplace.cart import session_cart
 from marketplace.db import get_session
 from marketplace.errors import DomainError, Forbidden
-from marketplace.extensions import limiter
-from marketplace.forms import load_form, show_errors
+from marketplace.web.extensions import limiter
+from marketplace.web.forms import load_form, show_errors
 from marketplace.i18n import LOCALES
 from marketplace.i18n import gettext as _
 

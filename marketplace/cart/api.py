@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
 from marketplace.cart import schemas, services
-from marketplace.apidoc import error_responses
+from marketplace.web.apidoc import error_responses
 from marketplace.db import get_session
 from marketplace.media.storage import get_storage
 

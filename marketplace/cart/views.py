@@ -21,7 +21,7 @@ from marketplace.cart.models import CartItem
 from marketplace.db import get_session
 from marketplace.errors import Conflict, DomainError, Forbidden, Unauthorized
 from marketplace.formatting import format_number
-from marketplace.forms import load_form, show_errors
+from marketplace.web.forms import load_form, show_errors
 from marketplace.i18n import current_locale
 from marketplace.i18n import gettext as _
 from marketplace.listings.models import Listing

@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
-from marketplace import pagecache
+from marketplace.web import pagecache
 from marketplace.catalog import schemas, services
 from marketplace.db import get_session
 

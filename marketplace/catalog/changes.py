@@ -4,7 +4,7 @@ What visitors see of the catalogue (home, search, listing pages, ``GET /api/v1/l
 from the rows of :data:`CATALOG_TABLES`. Two versions follow them:
 
 - :func:`version`, the **full** version, moves on every committed write of those tables.
-  :mod:`marketplace.pagecache` tags its copies of whole pages with it (a page shows the stock: "sold
+  :mod:`marketplace.web.pagecache` tags its copies of whole pages with it (a page shows the stock: "sold
   out", "only N left").
 - :func:`listing_set_version`, the **listing-set** version, moves on the same writes *except* an
   ``UPDATE listings`` that assigns only ``stock`` (and ``updated_at``): checkout's reservation and a

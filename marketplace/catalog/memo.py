@@ -1,6 +1,6 @@
 """A per-process memo of catalogue query results, shared by every visitor (issue #15).
 
-:mod:`marketplace.pagecache` answers anonymous visitors from whole-page copies; a logged-in visitor,
+:mod:`marketplace.web.pagecache` answers anonymous visitors from whole-page copies; a logged-in visitor,
 a buyer with an API token, and the first reader after any catalogue change are rendered afresh, and
 what made those renders slow at 100,000 listings was always the same few catalogue queries: the home
 page's counts per place and category (every approved listing), its newest ids, a word search's ranking

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from markupsafe import Markup
 from marshmallow import EXCLUDE, ValidationError
 
-from marketplace import pagecache
+from marketplace.web import pagecache
 from marketplace.accounts.security import current_user
 from marketplace.catalog import schemas, services
 from marketplace.db import get_session

@@ -14,7 +14,7 @@ from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, api_optional_auth, current_user, require_user
-from marketplace.apidoc import error_responses
+from marketplace.web.apidoc import error_responses
 from marketplace.db import end_reads, get_session
 from marketplace.listings import schemas, services
 from marketplace.media.pool import get_image_processor

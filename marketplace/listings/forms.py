@@ -1,7 +1,7 @@
 """Seller page forms (Flask-WTF: every form carries a CSRF token).
 
 Fields, labels and choices only: the rules and their messages are :class:`~marketplace.listings.schemas.ListingIn`'s,
-applied by :func:`marketplace.forms.load_form`, so the page and the API say the same thing.
+applied by :func:`marketplace.web.forms.load_form`, so the page and the API say the same thing.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from marketplace.forms import RupiahField, SchemaForm, WholeNumberField
+from marketplace.web.forms import RupiahField, SchemaForm, WholeNumberField
 from marketplace.i18n import gettext as _
 from marketplace.listings.models import CATEGORIES
 

@@ -1,7 +1,7 @@
 """Listings input rules (the one definition, for the API and the seller pages) and output schemas.
 
 Each rule carries its own user-readable message id, so ``POST /api/v1/listings`` and the add-product
-page say the same thing (:func:`marketplace.forms.load_form`). Input shaping happens here too: titles
+page say the same thing (:func:`marketplace.web.forms.load_form`). Input shaping happens here too: titles
 are trimmed with whitespace collapsed, descriptions trimmed. Money and quantities are strict integers:
 ``"150000"``, ``150000.0`` and ``true`` are all rejected rather than coerced, because a client that
 sends them has a bug we want it to see. Unknown fields are rejected (marshmallow's default ``RAISE``).

@@ -15,7 +15,7 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.security import login_required, require_user
 from marketplace.db import end_reads, get_session
 from marketplace.errors import Conflict, DomainError
-from marketplace.forms import load_form, show_errors
+from marketplace.web.forms import load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.listings import schemas, services
 from marketplace.listings.forms import ActionForm, ListingForm, NewListingForm, PhotoForm
@@ -23,7 +23,7 @@ from marketplace.listings.models import MAX_IMAGES_PER_LISTING, Listing
 from marketplace.media.pool import get_image_processor
 from marketplace.orders.fulfilment import units_sold
 from marketplace.media.storage import get_storage
-from marketplace.web import body_limit
+from marketplace.web.guards import body_limit
 
 bp = Blueprint("listings_pages", __name__)
 

@@ -1,6 +1,6 @@
 """The demo data of ``marketplace run``: seed a database without listings, and know the logins to print.
 
-The catalogue itself is built by ``marketplace.seed`` (also behind ``marketplace seed-demo``); what is
+The catalogue itself is built by ``marketplace.local.seed`` (also behind ``marketplace seed-demo``); what is
 particular to the one-machine run is deciding whether to seed at all, and printing logins a newcomer can
 type. The demo admin's password is random, so it is kept in ``var/demo_admin_password`` (mode 0600) for
 later runs to print again, and only while it still matches the admin's password in the database.
@@ -19,7 +19,7 @@ def demo_logins(env: dict[str, str], say: Callable[[str], None]) -> list[tuple[s
     """Seed the demo catalogue into a database without listings; return ``(role, e-mail, password)``."""
     from sqlalchemy import func, select
 
-    from marketplace import seed
+    from marketplace.local import seed
     from marketplace.accounts.models import User
     from marketplace.accounts.services import verify_password
     from marketplace.config import Settings

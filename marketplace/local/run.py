@@ -40,7 +40,7 @@ class _Stop(BaseException):
 def child_specs(host: str, port: int, var_dir: Path) -> list[ChildSpec]:
     import gunicorn
 
-    from marketplace import webserver
+    from marketplace.web import server as webserver
     from marketplace.config import Settings
 
     # WEB_WORKER_CLASS / WEB_WORKERS / WEB_THREADS as ``marketplace web`` reads them: by default threaded
@@ -51,7 +51,7 @@ def child_specs(host: str, port: int, var_dir: Path) -> list[ChildSpec]:
         web += ["--control-socket", str(var_dir / "gunicorn.ctl")]
     cli = [sys.executable, "-m", "marketplace.cli"]
     return [
-        ChildSpec("web", [*web, "marketplace.wsgi:app"]),
+        ChildSpec("web", [*web, "marketplace.web.wsgi:app"]),
         ChildSpec("relay", [*cli, "relay"], "relay"),
         ChildSpec("scheduler", [*cli, "scheduler", "--interval", "10"], "scheduler"),
         *(ChildSpec(w, [*cli, "worker", w], "worker") for w in WORKERS),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
-from marketplace.forms import SchemaForm, WholeNumberField
+from marketplace.web.forms import SchemaForm, WholeNumberField
 
 
 class ApproveForm(SchemaForm):

@@ -19,7 +19,7 @@ from marketplace.accounts.security import login_required, require_user
 from marketplace.db import get_session
 from marketplace.errors import DomainError
 from marketplace.i18n import gettext as _
-from marketplace.forms import load_form, put_messages, show_errors
+from marketplace.web.forms import load_form, put_messages, show_errors
 from marketplace.listings.models import Listing
 from marketplace.moderation import reports, schemas, services
 from marketplace.moderation.forms import ApproveForm, BulkForm, RejectForm

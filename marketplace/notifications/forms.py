@@ -7,7 +7,7 @@ from typing import Any
 from wtforms import SelectField, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
 
-from marketplace.forms import SchemaForm
+from marketplace.web.forms import SchemaForm
 from marketplace.i18n import gettext as _
 from marketplace.notifications.kinds import Kind
 

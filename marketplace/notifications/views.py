@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 
 from marketplace.accounts.security import login_required, require_user
 from marketplace.db import get_session, utcnow
-from marketplace.forms import load_form
+from marketplace.web.forms import load_form
 from marketplace.i18n import gettext as _
 from marketplace.notifications import schemas, services
 from marketplace.notifications.kinds import optional_kinds

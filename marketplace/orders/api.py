@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
-from marketplace.apidoc import error_responses
+from marketplace.web.apidoc import error_responses
 from marketplace.db import get_session, utcnow
 from marketplace.orders import schemas, services
 from marketplace.orders.checkout import place_order, shipping_quoter

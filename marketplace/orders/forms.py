@@ -8,7 +8,7 @@ from typing import Any
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from marketplace.forms import SchemaForm
+from marketplace.web.forms import SchemaForm
 from marketplace.i18n import gettext as _
 from marketplace.shipping.provinces import PROVINCES
 

@@ -15,7 +15,7 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.security import login_required, require_user
 from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError
-from marketplace.forms import SchemaForm, WholeNumberField, load_form, show_errors
+from marketplace.web.forms import SchemaForm, WholeNumberField, load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.orders import fulfilment, schemas, services
 from marketplace.orders.models import OrderStatus

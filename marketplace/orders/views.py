@@ -22,7 +22,7 @@ from marketplace.cart import schemas as cart_schemas
 from marketplace.cart import services as cart_services
 from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError
-from marketplace.forms import load_form, show_errors
+from marketplace.web.forms import load_form, show_errors
 from marketplace.media.storage import get_storage
 from marketplace.orders import services
 from marketplace.orders.checkout import ShippingQuote, place_order, shipping_quoter

@@ -17,7 +17,7 @@ from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
-from marketplace.apidoc import error_responses
+from marketplace.web.apidoc import error_responses
 from marketplace.db import get_session, utcnow
 from marketplace.payments import refunds, schemas, services
 from marketplace.payments.webhooks import current_gateway

@@ -18,13 +18,13 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from marketplace.accounts.security import login_required, require_user
 from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError, NotFound
-from marketplace.forms import show_errors
+from marketplace.web.forms import show_errors
 from marketplace.i18n import gettext as _
 from marketplace.orders import services as orders
 from marketplace.payments import services
 from marketplace.payments.forms import QrisScanForm, TestCardForm
 from marketplace.payments.webhooks import current_gateway
-from marketplace.web import status_for
+from marketplace.web.errors import status_for
 
 bp = Blueprint("payments_pages", __name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from marketplace.db import get_session, utcnow
-from marketplace.extensions import csrf
+from marketplace.web.extensions import csrf
 from marketplace.payments import services
 from marketplace.payments.gateways import PaymentGateway, gateway_from_settings
 

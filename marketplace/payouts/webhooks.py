@@ -20,7 +20,7 @@ from flask import Blueprint, jsonify, request
 
 from marketplace.db import get_session, utcnow
 from marketplace.errors import BadRequest, NotFound
-from marketplace.extensions import csrf
+from marketplace.web.extensions import csrf
 from marketplace.payouts.api import current_provider  # the one provider of this process, shared with the API
 from marketplace.payouts.providers import InvalidWebhook
 

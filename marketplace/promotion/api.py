@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth
-from marketplace.apidoc import error_responses
+from marketplace.web.apidoc import error_responses
 from marketplace.db import get_session, utcnow
 from marketplace.promotion import schemas, services
 

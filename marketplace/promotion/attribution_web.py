@@ -24,7 +24,7 @@ from limits import parse
 from sqlalchemy.exc import OperationalError
 
 from marketplace.db import get_db, utcnow
-from marketplace.extensions import limiter
+from marketplace.web.extensions import limiter
 from marketplace.promotion import attribution
 from marketplace.promotion.attribution import Touch
 

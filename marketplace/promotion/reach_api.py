@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
-from marketplace.apidoc import error_responses
+from marketplace.web.apidoc import error_responses
 from marketplace.db import get_session
 from marketplace.promotion import reach_schemas as schemas
 from marketplace.promotion.reach_web import figures_for, share_kit_for

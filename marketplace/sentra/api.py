@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
-from marketplace.apidoc import error_responses
+from marketplace.web.apidoc import error_responses
 from marketplace.db import end_reads, get_session
 from marketplace.media.pool import get_image_processor
 from marketplace.media.storage import get_storage

@@ -9,7 +9,7 @@ from flask_wtf.file import FileField
 from wtforms.fields.choices import SelectChoice
 from wtforms import SelectField, StringField, TextAreaField
 
-from marketplace.forms import SchemaForm, WholeNumberField
+from marketplace.web.forms import SchemaForm, WholeNumberField
 from marketplace.sentra.schemas import FOCUSES
 
 

@@ -15,7 +15,7 @@ from marketplace.audit import schemas as audit_schemas, services as audit
 from marketplace.catalog import schemas as catalog_schemas, services as catalog
 from marketplace.db import MAX_ID, end_reads, get_session
 from marketplace.errors import DomainError
-from marketplace.forms import load_form, show_errors
+from marketplace.web.forms import load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.media.pool import get_image_processor
 from marketplace.media.storage import get_storage

@@ -9,7 +9,7 @@ from flask.blueprints import BlueprintSetupState
 from flask_smorest import Blueprint
 
 from marketplace.accounts.security import api_optional_auth, current_user
-from marketplace.apidoc import error_responses
+from marketplace.web.apidoc import error_responses
 from marketplace.db import get_session
 from marketplace.shipping import rates, schemas, services
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
-from marketplace.apidoc import error_responses
+from marketplace.web.apidoc import error_responses
 from marketplace.db import get_session
 from marketplace.shops import schemas, services
 from marketplace.shops.models import Shop

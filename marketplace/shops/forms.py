@@ -1,7 +1,7 @@
 """The open-shop / edit-shop form (Flask-WTF: CSRF token included).
 
 Fields, labels and choices only: the rules and their messages are :class:`~marketplace.shops.schemas.ShopIn`'s,
-applied by :func:`marketplace.forms.load_form`.
+applied by :func:`marketplace.web.forms.load_form`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from marketplace.forms import SchemaForm
+from marketplace.web.forms import SchemaForm
 from marketplace.i18n import gettext as _
 from marketplace.shops import places
 

@@ -17,7 +17,7 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.schemas import MAX_PAGE, ListingCard
 from marketplace.db import get_session
 from marketplace.errors import DomainError
-from marketplace.forms import load_form, show_errors
+from marketplace.web.forms import load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.listings.views import seller_listings_context
 from marketplace.shops import places, schemas, services, suspension

@@ -63,7 +63,7 @@ REJECTED = {
 }
 EDITED_DESCRIPTION = "Tas tangan dari eceng gondok, dianyam rapat, dengan tali kulit sintetis."
 REASON = "Foto produk belum ada; tambahkan foto yang jelas lalu kirim ulang."
-OTHER_SHOP_PRODUCT = "Puzzle Kayu Peta Indonesia"  # a demo product of "Mainan Kayu Rudi" (marketplace.seed)
+OTHER_SHOP_PRODUCT = "Puzzle Kayu Peta Indonesia"  # a demo product of "Mainan Kayu Rudi" (marketplace.local.seed)
 ADDRESS = {"Nama penerima": "Rina Wulandari", "Nomor telepon": "0812 3456 7890",
            "Alamat (jalan, nomor, RT/RW, kelurahan)": "Jl. Melati No. 3, RT 02/RW 05, Kel. Karuwisi",
            "Kota atau kabupaten": "Makassar", "Kode pos": "90111"}

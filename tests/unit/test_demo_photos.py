@@ -7,8 +7,8 @@ import io
 import pytest
 from PIL import Image
 
-from marketplace import demo_photos
-from marketplace.seed import ARTISANS, PHOTOS_FIRST, PHOTOS_OTHERS
+from marketplace.local import demo_photos
+from marketplace.local.seed import ARTISANS, PHOTOS_FIRST, PHOTOS_OTHERS
 
 
 @pytest.mark.parametrize("title, category, drawing, materials", [

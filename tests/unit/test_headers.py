@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import marketplace
-from marketplace.headers import content_security_policy
+from marketplace.web.headers import content_security_policy
 
 TEMPLATES = Path(marketplace.__file__).parent / "templates"
 

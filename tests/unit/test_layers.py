@@ -24,7 +24,7 @@ def test_services_and_workers_import_without_flask():
         "import importlib, sys\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"
         "web = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_smorest', 'flask_wtf', 'werkzeug')"
-        " or m in ('marketplace.app', 'marketplace.web'))\n"
+        " or m in ('marketplace.web.app', 'marketplace.web'))\n"
         "print(','.join(web))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from marketplace.accounts.models import User
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.moderation.models import ModerationDecision
-from marketplace.seed import seed_demo
+from marketplace.local.seed import seed_demo
 from marketplace.shops.models import Shop
 
 
@@ -33,7 +33,7 @@ def test_seed_demo_builds_a_searchable_catalogue_once(app, api, settings, db_ses
     assert count(db_session, ModerationDecision.id) == approved + count(db_session, Listing.id, Listing.status == "rejected")
 
     # Each demo artisan with a sentra has their shop in it (created by the demo admin, audited).
-    from marketplace.seed import ARTISANS
+    from marketplace.local.seed import ARTISANS
     from marketplace.sentra.models import Sentra
 
     in_sentra = sum(1 for a in ARTISANS if a.sentra)

@@ -1,6 +1,6 @@
 """One use case, one commit: an exception anywhere in a request leaves no row, no event and no file.
 
-The request owns the transaction (``marketplace.web.MarketplaceFlask``); services only add to it. Each
+The request owns the transaction (``marketplace.web.transaction.MarketplaceFlask``); services only add to it. Each
 test makes a use case fail *after* it already wrote something (a stored photo, a decision row) and
 checks the database, the outbox and the media store, as a seller or admin retrying would see them.
 """

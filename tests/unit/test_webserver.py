@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from marketplace import webserver
+from marketplace.web import server as webserver
 from marketplace.config import Settings
 
 

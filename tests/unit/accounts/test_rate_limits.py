@@ -76,7 +76,7 @@ def test_a_new_window_starts_when_the_old_one_expired(settings, database_url):
     import time
 
     from marketplace.db import make_engine
-    from marketplace.ratelimit import DatabaseStorage
+    from marketplace.web.ratelimit import DatabaseStorage
 
     engine = make_engine(database_url, immediate=True)
     try:

@@ -1,6 +1,6 @@
 """Anonymous catalogue reads: validators and 304s, never shared when per-visitor, and a change shows at once.
 
-``marketplace.pagecache`` keeps a copy of what an anonymous visitor (no cookie, no token) is shown of the
+``marketplace.web.pagecache`` keeps a copy of what an anonymous visitor (no cookie, no token) is shown of the
 catalogue; these tests check what a visitor and a shared cache would notice: the headers, the 304s,
 fresh CSRF tokens, and that the next anonymous read after any change of the catalogue shows it.
 """

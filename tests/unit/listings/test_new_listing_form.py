@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from marketplace.forms import parse_rupiah
+from marketplace.web.forms import parse_rupiah
 from marketplace.listings.models import Listing
 from tests.unit.listings.helpers import image_bytes
 from tests.unit.listings.test_pages import form_data, listings

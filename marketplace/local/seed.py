@@ -17,7 +17,7 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from marketplace import demo_photos
+from marketplace.local import demo_photos
 from marketplace.config import Settings
 
 DEMO_DOMAIN = "demo.pasarkreatif.id"
@@ -216,7 +216,7 @@ REJECTED = {
 
 
 def product_photo(title: str, category: str, variant: int = 0) -> bytes:
-    """A JPEG that shows the product (a batik cloth, a woven bag, mugs...): see :mod:`marketplace.demo_photos`."""
+    """A JPEG that shows the product (a batik cloth, a woven bag, mugs...): see :mod:`marketplace.local.demo_photos`."""
     return demo_photos.product_photo(title, category, variant)
 
 

@@ -20,30 +20,17 @@ import time
 from typing import Any
 
 from limits.storage import Storage
-from sqlalchemy import Float, Index, String, case, delete, select
+from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import Base
+from marketplace.ops.models import KEY_MAX as _KEY_MAX, RateLimitCounter
 
 #: The ``RATELIMIT_STORAGE_URI`` value that means "the application's database" (the default).
 DATABASE_STORAGE = "database"
-_KEY_MAX = 255
 #: Expired windows are deleted every this many hits of a process (a few rows per client address).
 _PURGE_EVERY = 200
-
-
-class RateLimitCounter(Base):
-    """One fixed window of one limit for one client: ``hits`` so far, until ``expires_at`` (epoch s)."""
-
-    __tablename__ = "rate_limit_counters"
-    __table_args__ = (Index("ix_rate_limit_counters_expires_at", "expires_at"),)
-
-    key: Mapped[str] = mapped_column(String(_KEY_MAX), primary_key=True)
-    hits: Mapped[int] = mapped_column()
-    expires_at: Mapped[float] = mapped_column(Float())
 
 
 def _db_key(key: str) -> str:

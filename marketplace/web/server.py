@@ -34,7 +34,7 @@ def check(settings: Settings, *, worker_class: str, threads: int) -> list[str]:
                         "waiting photo uploads could occupy every thread of a process.")
     if worker_class == "sync":
         problems.append("WEB_WORKER_CLASS=sync: a photo upload holds a whole process while it waits "
-                        "for the image pool (see marketplace.webserver).")
+                        "for the image pool (see marketplace.web.server).")
     return problems
 
 

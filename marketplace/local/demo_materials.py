@@ -1,4 +1,4 @@
-"""The materials of the demo photos (:mod:`marketplace.demo_photos`): full-frame patterns that product
+"""The materials of the demo photos (:mod:`marketplace.local.demo_photos`): full-frame patterns that product
 shapes are cut from — batik motifs (kawung, parang, mega mendung), woven textiles (ikat, songket,
 stripes), basket weave, glaze, terracotta, bamboo, wood, knit, eco print, canvas and cookies.
 

@@ -24,7 +24,7 @@ from wtforms.widgets import TextInput
 
 from marketplace.errors import DomainError
 from marketplace.fields import WHOLE_NUMBER
-from marketplace.web import status_for
+from marketplace.web.errors import status_for
 
 #: Fields of a form that are not part of its input.
 _NOT_INPUT = frozenset({"csrf_token", "submit"})

@@ -1,6 +1,6 @@
 """Demo product photos, drawn offline with Pillow, that show what the product is.
 
-The materials (batik motifs, weaves, glaze...) are in :mod:`marketplace.demo_materials`.
+The materials (batik motifs, weaves, glaze...) are in :mod:`marketplace.local.demo_materials`.
 
 A shopper browsing the demo should see a batik cloth with a kawung or parang motif, a woven bag, a
 ceramic mug, a cookie jar, not abstract shapes. Each photo is a small still life: a wall, a wooden
@@ -23,7 +23,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from marketplace.demo_materials import RGB, SIDE, material, mix, palette
+from marketplace.local.demo_materials import RGB, SIDE, material, mix, palette
 
 
 # --- the scene and the products ------------------------------------------------------------------------

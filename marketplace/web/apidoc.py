@@ -7,7 +7,7 @@ is ours. Here:
   "fields"}}``, :mod:`marketplace.web`), used by every documented error response;
 - each operation lists the statuses it can answer, and no catch-all ``default``: a client (and the
   schemathesis test, ``tests/unit/test_openapi_fuzz.py``) can rely on the list. What every operation
-  of a kind can answer is added by :class:`CommonErrorsPlugin` (the guards of ``marketplace.app``
+  of a kind can answer is added by :class:`CommonErrorsPlugin` (the guards of ``marketplace.web.app``
   and the routing); :func:`marketplace.accounts.security.api_auth` documents its bearer requirement
   and its 401/403 (:func:`auth_doc`); what only one operation answers (a 409, a 403 on someone
   else's listing) is declared beside it: ``@bp.doc(**error_responses(404, 409))``.
@@ -88,7 +88,7 @@ class CommonErrorsPlugin(BasePlugin):
     """Adds to each operation what every operation of its kind can answer:
 
     - POST, PUT and PATCH: 400 ``invalid_json``, 413 (body too large) and 415 (a body that is not JSON),
-      from the guards in :mod:`marketplace.app`, for every write, body documented or not;
+      from the guards in :mod:`marketplace.web.app`, for every write, body documented or not;
     - an id in the path: 404 (no such row, or one the caller may not see);
     - every operation: 503 (SQLite busy, media storage down: nothing was changed, try again);
     - no ``security`` of its own: ``[]``, a public operation (the document has no global requirement).
