@@ -21,6 +21,7 @@ from marketplace.cart.models import CartItem
 from marketplace.db import get_session
 from marketplace.errors import Conflict, DomainError, Forbidden, Unauthorized
 from marketplace.formatting import format_number
+from marketplace.web.transaction import discard
 from marketplace.web.forms import load_form, show_errors
 from marketplace.i18n import current_locale
 from marketplace.i18n import gettext as _
@@ -64,7 +65,7 @@ def _show(form: Any, err: DomainError, listing_id: int | None) -> int:
 
 
 def _refused(form: Any, status: int, line_id: int | None = None) -> Any:
-    get_session().rollback()  # nothing of a refused change is kept, and the page shows the cart as it is
+    discard()  # nothing of a refused change is kept, and the page shows the cart as it is
     return _cart_page(form, status, line_id)
 
 

@@ -15,7 +15,7 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.security import login_required, require_user
 from marketplace.db import end_reads, get_session
 from marketplace.errors import Conflict, DomainError
-from marketplace.web.forms import load_form, show_errors
+from marketplace.web.forms import flash_refusal, load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.listings import schemas, services
 from marketplace.listings.forms import ActionForm, ListingForm, NewListingForm, PhotoForm
@@ -94,11 +94,9 @@ def new_listing() -> Any:
         except Conflict as err:
             if err.code != "no_shop":
                 raise
-            session.rollback()  # answering with a redirect: make sure nothing of it is committed
-            flash(_("Open your shop before adding products."), "error")
+            flash_refusal(err, _("Open your shop before adding products."))
             return redirect(url_for("shops_pages.new_shop"))
         except DomainError as err:
-            session.rollback()
             status = show_errors(form, _photo_errors(err))
         else:
             flash(_("Your product was sent for review."), "info")
@@ -133,7 +131,6 @@ def edit_listing(listing_id: int) -> Any:
         else:
             flash(_("Your changes are saved."), "info")
             return redirect(url_for(".edit_listing", listing_id=listing_id))
-    session.rollback()
     return _edit_page(services.get_owned(session, user, listing_id), form=form, status=status)
 
 

@@ -32,7 +32,6 @@ ADMIN = Role.ADMIN.value
 def _queue_page(*, failed_id: int | None = None, form: Any = None, status: int = 200, changed: bool = False,
                 bulk_form: Any = None, selected: frozenset[int] = frozenset()) -> Any:
     session = get_session()
-    session.rollback()
     items = services.queue(session)
     if request.args.get("select") == "all":  # "Select all" without script: the same page, every box ticked
         selected = frozenset(listing.id for listing in items)

@@ -87,8 +87,7 @@ def checkout() -> Any:
             return redirect(url_for("payments_pages.pay", order_id=order.id))
         preview = _preview(cart_services.get_cart(session, buyer), address)
     except DomainError as err:
-        status = show_errors(form, err)
-        session.rollback()  # show the cart as it is, not as the refused checkout left it in this session
+        status = show_errors(form, err)  # nothing of it kept: the page shows the cart as it is
         return _checkout_page(form, status)
     return _checkout_page(form, 200, preview)
 

@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from marketplace.accounts.security import login_required, require_user
 from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError, NotFound
-from marketplace.web.forms import show_errors
+from marketplace.web.forms import flash_refusal, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.orders import services as orders
 from marketplace.payments import services
@@ -65,10 +65,9 @@ def _pay(order_id: int, form: Any, **how: str | None) -> Any:
     except NotFound:
         raise
     except DomainError as err:
-        get_session().rollback()
         if isinstance(form, TestCardForm):
             return _page(order_id, card_form=form, status=show_errors(form, err))
-        flash(_(err.message), "error")
+        flash_refusal(err)
         return _page(order_id, status=status_for(err))
     return redirect(url_for(".pay", order_id=order_id))
 

@@ -14,7 +14,7 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.security import login_required, require_user
 from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError
-from marketplace.web.forms import SchemaForm, load_form, show_errors
+from marketplace.web.forms import SchemaForm, flash_refusal, load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.ledger.check import check
 from marketplace.payouts import earnings, schemas, services
@@ -101,8 +101,7 @@ def retry(payout_id: int) -> Any:
     try:
         services.retry_payout(get_session(), payout_id, now=utcnow(), actor=require_user(ADMIN))
     except DomainError as err:
-        get_session().rollback()
-        flash(_(err.message), "error")
+        flash_refusal(err)
         return redirect(url_for(".admin"))
     flash(_("The payout is being sent again."), "info")
     return redirect(url_for(".admin"))

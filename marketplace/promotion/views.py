@@ -14,6 +14,7 @@ from marketplace.accounts.security import login_required
 from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError
 from marketplace.i18n import gettext as _
+from marketplace.web.forms import flash_refusal
 from marketplace.promotion import schemas, services
 from marketplace.promotion.models import CHANNEL_NAMES, PromotionStatus
 
@@ -50,8 +51,7 @@ def retry(promotion_id: int) -> Any:
     try:
         services.retry(get_session(), promotion_id, utcnow())
     except DomainError as err:
-        get_session().rollback()
-        flash(_(err.message), "error")
+        flash_refusal(err)
         return redirect(url_for(".admin"))
     flash(_("The post is queued again."), "info")
     return redirect(url_for(".admin"))

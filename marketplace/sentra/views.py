@@ -15,7 +15,7 @@ from marketplace.audit import schemas as audit_schemas, services as audit
 from marketplace.catalog import schemas as catalog_schemas, services as catalog
 from marketplace.db import MAX_ID, end_reads, get_session
 from marketplace.errors import DomainError
-from marketplace.web.forms import load_form, show_errors
+from marketplace.web.forms import flash_refusal, load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.media.pool import get_image_processor
 from marketplace.media.storage import get_storage
@@ -82,8 +82,7 @@ def report(listing_id: int) -> Any:
     try:
         reports.report(get_session(), require_user(), listing_id, values["reason"])
     except DomainError as err:
-        get_session().rollback()
-        flash(_(err.message), "error")
+        flash_refusal(err)
         return redirect(target)
     flash(_("Thank you: our team will look at this listing."), "info")
     return redirect(target)
@@ -104,8 +103,7 @@ def _processed_photo(form: Any) -> Any:
 
 def _form_error(form: Any, err: DomainError) -> int:
     """A domain error on the form (a photo's error, named ``file`` by the pipeline, on ``photo``);
-    nothing of the submission is kept."""
-    get_session().rollback()
+    nothing of the submission is kept (:func:`show_errors`)."""
     if "file" in err.fields:
         err.fields = {**{k: v for k, v in err.fields.items() if k != "file"}, "photo": err.fields["file"]}
     elif not err.fields and err.code in ("unsupported_media_type", "payload_too_large", "media_unavailable",
@@ -186,8 +184,7 @@ def _shop_action(action: Any) -> Any:
     try:
         action()
     except DomainError as err:
-        get_session().rollback()
-        flash(_(err.message), "error")
+        flash_refusal(err)
     else:
         flash(_("Done."), "info")
     return redirect(url_for(".admin_shops"))
@@ -254,8 +251,7 @@ def dismiss_reports(listing_id: int) -> Any:
         try:
             reports.dismiss(get_session(), require_user(ADMIN), listing_id)
         except DomainError as err:
-            get_session().rollback()
-            flash(_(err.message), "error")
+            flash_refusal(err)
     return redirect(url_for("moderation_pages.queue") + "#reported")
 
 
@@ -271,6 +267,5 @@ def take_down(listing_id: int) -> Any:
         try:
             reports.take_down(get_session(), require_user(ADMIN), listing_id, values["revision"], values["reason"])
         except DomainError as err:
-            get_session().rollback()
-            flash(_(err.message), "error")
+            flash_refusal(err)
     return redirect(url_for("moderation_pages.queue") + "#reported")

@@ -25,6 +25,7 @@ from wtforms.widgets import TextInput
 from marketplace.errors import DomainError
 from marketplace.fields import WHOLE_NUMBER
 from marketplace.web.errors import status_for
+from marketplace.web.transaction import discard
 
 #: Fields of a form that are not part of its input.
 _NOT_INPUT = frozenset({"csrf_token", "submit"})
@@ -151,7 +152,11 @@ def _texts(value: Any) -> list[str]:
 
 
 def show_errors(form: Form, err: DomainError) -> int:
-    """Put a domain error's messages on the form's fields (or above the form) and return its status."""
+    """Put a domain error's messages on the form's fields (or above the form) and return its status.
+
+    The use case was refused: nothing of it is kept, and the page shows things as they are
+    (:func:`marketplace.web.transaction.discard`)."""
+    discard()
     placed = False
     for name, messages in err.fields.items():
         if name in form:
@@ -160,3 +165,15 @@ def show_errors(form: Form, err: DomainError) -> int:
     if not placed:
         form.form_errors.append(err.message)
     return status_for(err)
+
+
+def flash_refusal(err: DomainError, text: str | None = None) -> None:
+    """Say why a use case was refused in a flash message (``text``, or the error's own message, in the
+    visitor's language) for the page a redirect leads to; nothing of the use case is kept, even though
+    the redirect's status would commit (:func:`marketplace.web.transaction.discard`)."""
+    from flask import flash
+
+    from marketplace.i18n import gettext
+
+    discard()
+    flash(text if text is not None else gettext(err.message), "error")

@@ -5,13 +5,24 @@ request's session once, after the view returned a response below 400, and rolls 
 or error status: a use case is written whole or not at all. A failing commit (a lost race on a unique
 key, a busy database) is an exception like any other and goes to the error handlers
 (:mod:`marketplace.web.errors`), with nothing written.
+
+**A refused use case leaves nothing behind, whatever the answer.** A page often answers a domain error
+with 200 (the form again, its messages on it) or a redirect with a flash: statuses that would commit.
+:func:`discard` (called by :func:`marketplace.web.forms.show_errors` and
+:func:`~marketplace.web.forms.flash_refusal`, never by a view) rolls back what the request wrote so far,
+so the page shows things as they are, and marks the request so that it ends in a rollback too: views
+never roll back by hand.
+
+The request's session (:func:`get_session`) is opened lazily: a reader's for GET and HEAD, the
+writer's for the methods that change state (on SQLite the writer takes the write lock up front).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy.orm import Session
 
 from marketplace.web.guards import MarketplaceJSONProvider, MarketplaceMap, MarketplaceRequest
 
@@ -27,7 +38,7 @@ class MarketplaceFlask(Flask):
         try:
             rv = super().dispatch_request()
             response = self.make_response(rv)
-            if response.status_code < 400:
+            if response.status_code < 400 and not g.get(_REFUSED, False):
                 _end_transaction(commit=True)
             else:
                 _end_transaction(commit=False)
@@ -42,6 +53,40 @@ class MarketplaceFlask(Flask):
         from marketplace.web import pagecache
 
         return pagecache.cache_headers(super().process_response(response))
+
+
+#: The request's flag: a use case was refused (:func:`discard`), so the request ends in a rollback.
+_REFUSED = "refused"
+#: The methods whose requests may change state: they get the writer's session.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def get_session() -> Session:
+    """The request's session (the unit of work), opened on first use, rolled back and closed at
+    teardown (:meth:`marketplace.db.Database.init_app`)."""
+    session = g.get("db_session")
+    if session is None:
+        database = current_app.extensions["db"]
+        if request.method in WRITE_METHODS:
+            assert database.write_session_factory is not None
+            session = database.write_session_factory()
+        else:
+            session = database.new_session()
+        g.db_session = session
+    return session
+
+
+def get_db() -> Any:
+    """The app's :class:`marketplace.db.Database` (its engines and session factories)."""
+    return current_app.extensions["db"]
+
+
+def discard() -> None:
+    """Throw away what this request wrote, now and at its end (see the module doc)."""
+    setattr(g, _REFUSED, True)
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
 
 
 def _end_transaction(*, commit: bool) -> None:
