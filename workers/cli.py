@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from marketplace.config import Settings
+from workers.subscriptions import WORKERS, declared
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from workers.runner import ConsumerRunner
-
-# Worker name → the module holding its CONSUMER, TOPICS, HANDLERS and build_dependencies (read it to
-# see what it does).
-WORKERS = {
-    "payments": "workers.payments.handlers",
-    "promotion": "workers.promotion.handlers",
-    "payouts": "workers.payouts.handlers",
-    "notifications": "workers.notifications.handlers",
-}
 
 
 def build_runner(
@@ -30,11 +21,10 @@ def build_runner(
 ) -> ConsumerRunner:
     """The runner of worker ``name``, its gateways built once from ``settings`` by the worker's factory."""
     from workers.runner import ConsumerRunner
-    from workers.worker import Worker
 
-    worker = Worker.from_module(import_module(WORKERS[name]))
     return ConsumerRunner.for_worker(
-        worker, settings=settings, session_factory=session_factory, bootstrap_servers=bootstrap_servers, **options
+        declared(name), settings=settings, session_factory=session_factory, bootstrap_servers=bootstrap_servers,
+        **options,
     )
 
 
