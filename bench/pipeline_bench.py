@@ -59,7 +59,8 @@ from events.relay import Relay  # noqa: E402
 from marketplace import models  # noqa: E402,F401
 from marketplace.config import Settings  # noqa: E402
 from marketplace.db import Base, Database, normalise_url  # noqa: E402
-from workers.runner import ConsumerRunner  # noqa: E402
+from workers.runner import ConsumerRunner, RunnerOptions  # noqa: E402
+from workers.worker import Worker  # noqa: E402
 
 
 @contextmanager
@@ -164,9 +165,9 @@ def run(kind: str, bootstrap: str, n: int, samples: int) -> dict[str, float]:
 
         effects = Effects()
         runner = ConsumerRunner(
-            consumer=group, topics=[TOPIC], handlers={EVENT: lambda ctx, env: None},
+            Worker(group, (TOPIC,), {EVENT: lambda ctx, env: None}),
             session_factory=db.session_factory, bootstrap_servers=bootstrap, settings=Settings(testing=True),
-            session_timeout_ms=6000, after_effect=effects,
+            options=RunnerOptions(session_timeout_ms=6000), after_effect=effects,
         )
         stop = threading.Event()
         worker = threading.Thread(target=runner.run, args=(stop,), daemon=True)

@@ -1,4 +1,12 @@
-"""``marketplace relay`` and ``marketplace events replay|status``: the event pipeline from a shell."""
+"""``marketplace relay`` and ``marketplace events replay|status|create-topics``: the event pipeline from a
+shell.
+
+The relay's broker watch, ``events status`` and ``events replay --undelivered`` need to know who consumes
+what (``events.delivery.Subscriptions``). The workers declare that, and the event contract imports
+nothing of the workers, so :func:`register` is handed a function that returns it by the command line
+that composes both (``marketplace.cli``, with ``workers.subscriptions.subscriptions``); it is called
+when such a command runs, never when the command line starts.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +14,19 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from marketplace.config import Settings
+
+if TYPE_CHECKING:
+    from events.delivery import Subscriptions
+
+#: returns consumer → topic → handled event types (``workers.subscriptions.subscriptions``)
+SubscriptionsSource = Callable[[], "Subscriptions"]
 
 
 def configure_logging() -> None:
@@ -46,35 +61,97 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
-@click.command("relay")
-@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--poll-interval", default=5.0, show_default=True, type=float,
-              help="Seconds between fallback polls: commits wake the relay at once "
-                   "(PostgreSQL LISTEN/NOTIFY, SQLite's data_version).")
-def relay(batch_size: int, poll_interval: float) -> None:
-    """Publish committed outbox events to Kafka, in order, until stopped (SIGTERM/Ctrl-C)."""
-    from events.catalogue import TOPICS
-    from events.kafka import relay_producer_factory
-    from events.recovery import BrokerWatch
-    from events.relay import Relay
-    from marketplace.db import Database
-    from workers.registry import subscriptions
-
-    settings = Settings.from_env()
-    bootstrap = require_bootstrap(settings)
-    configure_logging()
-    stop = stop_on_signals()
-    with Database(settings.database_url, writer=True) as database:
-        assert database.session_factory is not None
-        watch = BrokerWatch(bootstrap, list(TOPICS), database.session_factory, subscriptions())
-        Relay(
-            database.session_factory, relay_producer_factory(bootstrap), batch_size, poll_interval, watch=watch,
-        ).run_forever(stop)
+def register(main: click.Group, subscriptions: SubscriptionsSource) -> None:
+    """Add ``relay`` and the ``events`` group to ``main``; ``subscriptions`` says who consumes what."""
+    main.add_command(relay_command(subscriptions))
+    main.add_command(events_group(subscriptions))
 
 
-@click.group("events")
-def events_group() -> None:
-    """The event log: replay from the outbox, pipeline status."""
+def relay_command(subscriptions: SubscriptionsSource) -> click.Command:
+    """``marketplace relay``, whose broker watch re-queues what ``subscriptions``' consumers missed."""
+
+    @click.command("relay")
+    @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
+    @click.option("--poll-interval", default=5.0, show_default=True, type=float,
+                  help="Seconds between fallback polls: commits wake the relay at once "
+                       "(PostgreSQL LISTEN/NOTIFY, SQLite's data_version).")
+    def relay(batch_size: int, poll_interval: float) -> None:
+        """Publish committed outbox events to Kafka, in order, until stopped (SIGTERM/Ctrl-C)."""
+        from events.catalogue import TOPICS
+        from events.kafka import relay_producer_factory
+        from events.recovery import BrokerWatch
+        from events.relay import Relay
+        from marketplace.db import Database
+
+        settings = Settings.from_env()
+        bootstrap = require_bootstrap(settings)
+        configure_logging()
+        stop = stop_on_signals()
+        with Database(settings.database_url, writer=True) as database:
+            assert database.session_factory is not None
+            watch = BrokerWatch(bootstrap, list(TOPICS), database.session_factory, subscriptions())
+            Relay(
+                database.session_factory, relay_producer_factory(bootstrap), batch_size, poll_interval, watch=watch,
+            ).run_forever(stop)
+
+    return relay
+
+
+def events_group(subscriptions: SubscriptionsSource) -> click.Group:
+    """``marketplace events``: ``replay`` and ``status`` read ``subscriptions`` when they run."""
+
+    @click.group("events")
+    def events() -> None:
+        """The event log: replay from the outbox, pipeline status."""
+
+    @events.command("replay")
+    @click.option("--since", "since", default=None, help="ISO-8601 time (UTC unless an offset is given).")
+    @click.option("--type", "event_type", default=None, help="Only this event type, e.g. listing.approved.")
+    @click.option("--undelivered", is_flag=True,
+                  help="Exactly the events some consumer has not processed (see `events status`).")
+    def replay(since: str | None, event_type: str | None, undelivered: bool) -> None:
+        """Re-publish events recorded since a time, or the undelivered ones; consumers skip duplicates."""
+        from events.catalogue import UnknownEventType
+        from events.delivery import mark_undelivered_for_replay
+        from events.outbox import mark_for_replay
+        from marketplace.db import Database
+
+        if undelivered == (since is not None) or (undelivered and event_type):
+            raise click.UsageError("give either --since (optionally with --type) or --undelivered")
+        settings = Settings.from_env()
+        with Database(settings.database_url) as database, database.new_session() as session:
+            if undelivered:
+                count = mark_undelivered_for_replay(
+                    session, subscriptions(), grace_seconds=settings.events_undelivered_grace_seconds
+                )
+            else:
+                try:
+                    count = mark_for_replay(session, _parse_since(since or ""), event_type)
+                except UnknownEventType as exc:
+                    raise click.BadParameter(str(exc), param_hint="--type") from exc
+            session.commit()
+        click.echo(f"{count} events queued for re-publishing (the relay sends them)")
+
+    @events.command("status")
+    @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+    def status(as_json: bool) -> None:
+        """Undelivered events per consumer (from our tables), outbox backlog, Kafka lag, dead letters."""
+        from events.status import collect_status
+        from marketplace.db import Database
+
+        settings = Settings.from_env()
+        with Database(settings.database_url) as database, database.new_session() as session:
+            data = collect_status(
+                session, settings.effective_bootstrap(),
+                subscriptions=subscriptions(), grace_seconds=settings.events_undelivered_grace_seconds,
+            )
+        if as_json:
+            click.echo(json.dumps(data, indent=2))
+        else:
+            _echo_status(data)
+
+    events.add_command(create_topics)
+    return events
 
 
 def _parse_since(value: str) -> datetime:
@@ -85,38 +162,7 @@ def _parse_since(value: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
-@events_group.command("replay")
-@click.option("--since", "since", default=None, help="ISO-8601 time (UTC unless an offset is given).")
-@click.option("--type", "event_type", default=None, help="Only this event type, e.g. listing.approved.")
-@click.option("--undelivered", is_flag=True,
-              help="Exactly the events some consumer has not processed (see `events status`).")
-def replay(since: str | None, event_type: str | None, undelivered: bool) -> None:
-    """Re-publish events recorded since a time, or the undelivered ones; consumers skip duplicates."""
-    from events.catalogue import UnknownEventType
-    from events.delivery import mark_undelivered_for_replay
-    from events.outbox import mark_for_replay
-    from marketplace.db import Database
-
-    if undelivered == (since is not None) or (undelivered and event_type):
-        raise click.UsageError("give either --since (optionally with --type) or --undelivered")
-    settings = Settings.from_env()
-    with Database(settings.database_url) as database, database.new_session() as session:
-        if undelivered:
-            from workers.registry import subscriptions
-
-            count = mark_undelivered_for_replay(
-                session, subscriptions(), grace_seconds=settings.events_undelivered_grace_seconds
-            )
-        else:
-            try:
-                count = mark_for_replay(session, _parse_since(since or ""), event_type)
-            except UnknownEventType as exc:
-                raise click.BadParameter(str(exc), param_hint="--type") from exc
-        session.commit()
-    click.echo(f"{count} events queued for re-publishing (the relay sends them)")
-
-
-@events_group.command("create-topics")
+@click.command("create-topics")
 @click.option("--timeout", default=30.0, show_default=True, type=float, help="Seconds to wait for the broker.")
 def create_topics(timeout: float) -> None:
     """Create the catalogue's topics (and their .dlq) with their partition counts, if missing."""
@@ -140,24 +186,8 @@ def create_topics(timeout: float) -> None:
     click.echo(f"created {', '.join(created)}" if created else "all topics exist")
 
 
-@events_group.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def status(as_json: bool) -> None:
-    """Undelivered events per consumer (from our tables), outbox backlog, Kafka lag, dead letters."""
-    from events.status import collect_status
-    from marketplace.db import Database
-
-    from workers.registry import subscriptions
-
-    settings = Settings.from_env()
-    with Database(settings.database_url) as database, database.new_session() as session:
-        data = collect_status(
-            session, settings.effective_bootstrap(),
-            subscriptions=subscriptions(), grace_seconds=settings.events_undelivered_grace_seconds,
-        )
-    if as_json:
-        click.echo(json.dumps(data, indent=2))
-        return
+def _echo_status(data: dict[str, Any]) -> None:
+    """``events status`` for a person: one line per consumer, the outbox, each group's lag, the DLQs."""
     for consumer in data["undelivered"]:
         click.echo(f"consumer {consumer['consumer']}: {consumer['undelivered']} undelivered", nl=False)
         if consumer["oldest_occurred_at"]:
@@ -181,8 +211,3 @@ def status(as_json: bool) -> None:
         click.echo("no consumer groups yet")
     for dlq in broker["dlq"]:
         click.echo(f"dlq {dlq['topic']}: {dlq['messages']} messages")
-
-
-def register(main: click.Group) -> None:
-    main.add_command(relay)
-    main.add_command(events_group)

@@ -15,8 +15,8 @@ chance). An event dead-lettered by C has no inbox row either, and is counted: it
 happened; it also shows in the DLQ counts.
 
 Who reads what (``Subscriptions``: consumer → topic → handled types) comes from the worker declarations
-(``workers.registry.subscriptions()``); this module takes it as an argument so that ``events`` does not
-depend on ``workers``.
+(``workers.subscriptions.subscriptions()``); this module takes it as an argument so that ``events`` does
+not depend on ``workers``.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def broker_status(
 ) -> dict[str, Any]:
     """Consumer lag per group and partition, and message counts of the ``.dlq`` topics.
 
-    ``consumers`` (consumer → the topics it reads, i.e. ``workers.registry.subscriptions()``) are always
+    ``consumers`` (consumer → the topics it reads, from the subscriptions the caller hands in) are always
     listed, even before their group committed anything: a worker that never started or never committed
     is the lag an operator most needs to see, and Kafka alone knows nothing of it.
     """

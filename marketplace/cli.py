@@ -12,10 +12,10 @@ from marketplace.config import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
-# Feature modules that contribute commands: each exposes ``register(cli_group)``.
+# Feature modules that contribute commands: each exposes ``register(cli_group)``. The event pipeline's
+# commands are registered apart (``_register_command_modules``): they are told who consumes what.
 COMMAND_MODULES = (
     "marketplace.local.seed",
-    "events.cli",
     "workers.cli",
     "marketplace.local.run",
     "marketplace.orders.scheduler",
@@ -112,6 +112,11 @@ def web(host: str, port: int, workers: int | None, worker_class: str | None, thr
 
 
 def _register_command_modules() -> None:
+    from events import cli as events_cli
+    from workers.subscriptions import subscriptions
+
+    # Here the event contract meets the workers: ``events`` imports nothing of ``workers``.
+    events_cli.register(main, subscriptions)
     for module in COMMAND_MODULES:
         import_module(module).register(main)
 

@@ -77,6 +77,10 @@ class TopicRewind(ConsumerRebalanceListener):
                         self.name or "consumer", sorted(changed))
         return changed
 
+    def incarnation(self) -> dict[str, str]:
+        """Our topics' ids as last seen (what names the broker incarnation we consume from)."""
+        return {t: self._known[t] for t in self.topics if t in self._known}
+
     def _rewind(self, partitions: Iterable[TopicPartition]) -> None:
         due = [tp for tp in partitions if tp in self._pending]
         if due:
@@ -92,11 +96,6 @@ class TopicRewind(ConsumerRebalanceListener):
     def on_partitions_assigned(self, assigned: Any) -> None:
         if self.consumer is not None:
             self._rewind(assigned)
-
-
-    def incarnation(self) -> dict[str, str]:
-        """Our topics' ids as last seen (what names the broker incarnation we consume from)."""
-        return {t: self._known[t] for t in self.topics if t in self._known}
 
 
 class Membership:

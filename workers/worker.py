@@ -8,10 +8,11 @@ work that no event starts, ``background_tasks(settings, dependencies)``: loops t
 its consumer, in threads of the same process, until the worker stops (the payments worker's sandbox
 gateway delivers its webhooks so).
 
-``workers/cli.py`` calls that factory once per process with ``Settings.from_env()``; tests pass fakes
-through the same ``ConsumerRunner(dependencies=...)`` argument (ARCHITECTURE.md §8). The runner builds a
-fresh context per attempt around its own session and is the only one that commits it: a handler (and
-the services it calls) changes rows and records outbox events, nothing more.
+The worker modules are listed in ``workers.subscriptions``. ``ConsumerRunner(worker, settings=...)``
+calls the factory once per process (``marketplace worker`` with ``Settings.from_env()``); tests pass
+fakes through its ``dependencies=`` argument instead (ARCHITECTURE.md §8). The runner builds a fresh
+context per attempt around its own session and is the only one that commits it: a handler (and the
+services it calls) changes rows and records outbox events, nothing more.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ def events_status(session: Session, settings: Settings, timeout: float = 2.0) ->
     Same data as ``marketplace events status``; a missing broker is reported, never raised.
     """
     from events.status import collect_status
-    from workers.registry import subscriptions
+    from workers.subscriptions import subscriptions
 
     return collect_status(
         session, settings.kafka_bootstrap_servers, timeout,

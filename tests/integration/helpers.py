@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from events.models import OutboxEvent
 from events.outbox import record
 from tests.threads import in_thread
+from workers.runner import RunnerOptions
 
 # A stand-in for a handler's business effect (a payment row, a promotion row…). No unique constraint on
 # purpose: an effect applied twice shows up as two rows.
@@ -140,8 +141,7 @@ KAFKA_WARNINGS = [pytest.mark.filterwarnings(line) for line in KAFKA_WARNING_FIL
 
 
 #: Consumer settings that keep a test's group join and retries short.
-FAST_RUNNER: dict[str, Any] = {"session_timeout_ms": 6_000, "poll_timeout_ms": 200, "retry_backoff": 0.05,
-                               "retry_backoff_max": 0.2}
+FAST_RUNNER = RunnerOptions(session_timeout_ms=6_000, poll_timeout_ms=200, retry_backoff=0.05, retry_backoff_max=0.2)
 
 
 @contextmanager
@@ -154,7 +154,7 @@ def declared_worker(handlers: Any, name: str, app: Any, settings: Any, bootstrap
     group = unique(name)
     worker = Worker(name=group, topics=(topic,), handlers=handlers.HANDLERS,
                     build_dependencies=handlers.build_dependencies, background_tasks=handlers.background_tasks)
-    runner = ConsumerRunner.for_worker(worker, settings=settings, bootstrap_servers=bootstrap,
-                                       session_factory=app.extensions["db"].write_session_factory, **FAST_RUNNER)
+    runner = ConsumerRunner(worker, settings=settings, bootstrap_servers=bootstrap,
+                            session_factory=app.extensions["db"].write_session_factory, options=FAST_RUNNER)
     with in_thread(runner.run, what="the worker"):
         yield group

@@ -13,6 +13,7 @@ import random
 import signal
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
@@ -28,7 +29,9 @@ from events.relay import Relay
 from events.status import collect_status
 from marketplace.config import Settings
 from tests.integration.helpers import effects, record_on, unique, wait_for, write_effect
-from workers.runner import ConsumerRunner, Outcome
+from workers.chunks import Alone, ChunkApplier, Entry
+from workers.runner import ConsumerRunner, Outcome, RunnerOptions
+from workers.worker import Worker
 from tests.threads import in_thread
 
 pytestmark = pytest.mark.integration
@@ -40,9 +43,10 @@ class HeldRunner(ConsumerRunner):
     """The slow consumer: each message waits for ``gate`` before it is handled (outside any transaction,
     so SQLite's one writer is not held), one per chunk, so the test can keep published events in flight."""
 
-    def __init__(self, gate: threading.Event, **kwargs: Any):
-        super().__init__(**kwargs)
+    def __init__(self, gate: threading.Event, worker: Worker, **kwargs: Any):
+        super().__init__(worker, **kwargs)
         self.gate = gate
+        self.chunks = HeldChunks(self.chunks, self._held)  # type: ignore[assignment]
 
     def _held(self) -> bool:
         while not self.gate.wait(0.1):
@@ -51,15 +55,24 @@ class HeldRunner(ConsumerRunner):
         time.sleep(0.02)
         return True
 
-    def _apply_chunk(self, pending: list[Any]) -> tuple[int, int | None]:
-        if not self._held():
-            return 0, None  # stopping: the runner sees it and abandons the rest
-        return super()._apply_chunk(pending[:1])
-
-    def handle_message(self, msg: Any, attempts_done: int = 0) -> Any:
+    def handle_message(self, msg: Any, failed_in_chunk: BaseException | None = None) -> Any:
         if not self._held():
             return Outcome.ABANDONED
-        return super().handle_message(msg, attempts_done)
+        return super().handle_message(msg, failed_in_chunk)
+
+
+class HeldChunks:
+    """The slow consumer's applier: chunks of one message each, once the gate is open."""
+
+    def __init__(self, applier: ChunkApplier, held: Callable[[], bool]):
+        self.applier = applier
+        self.held = held
+        self.apply_one = applier.apply_one
+
+    def apply_chunk(self, pending: list[Entry]) -> tuple[int, Alone | None]:
+        if not self.held():
+            return 0, None  # stopping: the runner sees it and abandons the rest
+        return self.applier.apply_chunk(pending[:1])
 
 
 def _effects_by_consumer(session_factory: Any) -> dict[str, dict[str, int]]:
@@ -99,14 +112,14 @@ def test_killing_the_broker_mid_stream_loses_nothing_and_status_shows_the_gap(se
 
     broker = EmbeddedBroker(log_path=str(tmp_path / "broker.log"))
     bootstrap = broker.start()
-    fast_options: dict[str, Any] = {"session_timeout_ms": 6_000, "poll_timeout_ms": 200, "retry_backoff": 0.05,
-                                    "retry_backoff_max": 0.5, "topic_check_interval": 0.5, "rejoin_after": 20.0,
-                                    "consumer_overrides": {"max_poll_interval_ms": 10_000}}
-    common = {"topics": [topic], "session_factory": session_factory, "bootstrap_servers": bootstrap,
-              "settings": Settings(testing=True), **fast_options}
+    fast_options = RunnerOptions(session_timeout_ms=6_000, poll_timeout_ms=200, retry_backoff=0.05,
+                                 retry_backoff_max=0.5, topic_check_interval=0.5, rejoin_after=20.0,
+                                 consumer_overrides={"max_poll_interval_ms": 10_000})
+    common = {"session_factory": session_factory, "bootstrap_servers": bootstrap,
+              "settings": Settings(testing=True), "options": fast_options}
     runners = [
-        ConsumerRunner(consumer=fast, handlers={"listing.approved": write_effect(fast)}, **common),
-        HeldRunner(gate, consumer=lazy, handlers={"listing.approved": write_effect(lazy)}, **common),
+        ConsumerRunner(Worker(fast, (topic,), {"listing.approved": write_effect(fast)}), **common),
+        HeldRunner(gate, Worker(lazy, (topic,), {"listing.approved": write_effect(lazy)}), **common),
     ]
     relay = Relay(
         session_factory,

@@ -21,7 +21,7 @@ from events.relay import Relay
 from marketplace.listings.models import Listing
 from marketplace.orders.models import Order
 from marketplace.payments.models import Payment
-from tests.integration.helpers import unique, wait_for
+from tests.integration.helpers import FAST_RUNNER, unique, wait_for
 from tests.unit.payments.factories import place_order
 from tests.unit.payments.webhook_server import serve
 from workers.payments import handlers
@@ -30,9 +30,6 @@ from workers.worker import Worker
 from tests.threads import in_thread
 
 pytestmark = pytest.mark.integration
-
-FAST: dict[str, Any] = {"session_timeout_ms": 6_000, "poll_timeout_ms": 200, "retry_backoff": 0.05,
-                        "retry_backoff_max": 0.2}
 
 
 @contextmanager
@@ -43,9 +40,9 @@ def payments_worker(app: Any, settings: Any, bootstrap: str, topic: str) -> Iter
     worker = Worker(name=unique("payments"), topics=(topic,), handlers=handlers.HANDLERS,
                     build_dependencies=handlers.build_dependencies, background_tasks=handlers.background_tasks)
     with serve(app) as base_url:
-        runner = ConsumerRunner.for_worker(worker, settings=settings.with_overrides(public_base_url=base_url),
-                                           bootstrap_servers=bootstrap,
-                                           session_factory=app.extensions["db"].write_session_factory, **FAST)
+        runner = ConsumerRunner(worker, settings=settings.with_overrides(public_base_url=base_url),
+                                bootstrap_servers=bootstrap,
+                                session_factory=app.extensions["db"].write_session_factory, options=FAST_RUNNER)
         with in_thread(runner.run, what="the payments worker"):
             yield
 

@@ -19,7 +19,7 @@ from typing import Any
 from events.cli import stop_on_signals
 from marketplace.config import Settings
 from marketplace.db import Database
-from workers.runner import ConsumerRunner
+from workers.runner import ConsumerRunner, RunnerOptions
 from workers.worker import Worker
 
 
@@ -55,10 +55,11 @@ def main() -> None:
     stop = stop_on_signals()
     with Database(settings.database_url, writer=True) as database:
         assert database.session_factory is not None
-        ConsumerRunner.for_worker(
+        ConsumerRunner(
             worker, settings=settings, session_factory=database.session_factory,
-            bootstrap_servers=settings.kafka_bootstrap_servers, group_id=os.environ["GROUP"],
-            session_timeout_ms=6_000, poll_timeout_ms=200, retry_backoff=0.05, retry_backoff_max=0.2,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            options=RunnerOptions(group_id=os.environ["GROUP"], session_timeout_ms=6_000, poll_timeout_ms=200,
+                                  retry_backoff=0.05, retry_backoff_max=0.2),
         ).run(stop)
 
 

@@ -3,6 +3,7 @@ handlers given their context, and a failing use case leaving nothing behind."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -25,6 +26,7 @@ from events.outbox import record
 from events.relay import Relay
 from marketplace.config import Settings
 from tests.integration.helpers import (
+    FAST_RUNNER,
     committed_offsets,
     consume_all,
     effect_count,
@@ -41,11 +43,6 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
 
-# Short timeouts and backoffs so retries and rebalances take a fraction of a second.
-FAST: dict[str, Any] = {"session_timeout_ms": 6_000, "poll_timeout_ms": 200, "retry_backoff": 0.05,
-                        "retry_backoff_max": 0.2}
-
-
 @contextmanager
 def running(runner: ConsumerRunner) -> Iterator[threading.Event]:
     """Run the worker loop in a thread; stop it like SIGTERM would and check it really stopped."""
@@ -53,12 +50,14 @@ def running(runner: ConsumerRunner) -> Iterator[threading.Event]:
         yield stop
 
 
-def make_runner(session_factory: Any, bootstrap: str, topic: str, handlers: dict[str, Any], **kw: Any) -> ConsumerRunner:
-    consumer = kw.pop("consumer", unique("test-consumer"))
-    settings = kw.pop("settings", Settings(testing=True))
+def make_runner(session_factory: Any, bootstrap: str, topic: str, handlers: dict[str, Any], *,
+                consumer: str | None = None, settings: Settings | None = None, **options: Any) -> ConsumerRunner:
+    """A runner of ``handlers`` on ``topic``, with short timeouts and backoffs (``FAST_RUNNER``) so retries
+    and rebalances take a fraction of a second; ``options`` override them."""
     return ConsumerRunner(
-        consumer=consumer, topics=[topic], handlers=handlers, session_factory=session_factory,
-        bootstrap_servers=bootstrap, settings=settings, **{**FAST, **kw},
+        Worker(consumer or unique("test-consumer"), (topic,), handlers), session_factory=session_factory,
+        bootstrap_servers=bootstrap, settings=settings or Settings(testing=True),
+        options=dataclasses.replace(FAST_RUNNER, **options),
     )
 
 
@@ -221,8 +220,8 @@ def test_handlers_get_the_gateways_their_worker_declared_and_the_injected_clock(
 
     worker = Worker(name=consumer, topics=(topic,), handlers={"listing.approved": on_listing_approved},
                     build_dependencies=build_dependencies)
-    runner = ConsumerRunner.for_worker(worker, settings=settings, session_factory=session_factory,
-                                       bootstrap_servers=bootstrap, clock=lambda: now, **FAST)
+    runner = ConsumerRunner(worker, settings=settings, session_factory=session_factory,
+                            bootstrap_servers=bootstrap, clock=lambda: now, options=FAST_RUNNER)
     with session_factory() as session:
         events = [record_on(session, topic, key=51).event_id for _ in range(2)]
         session.commit()

@@ -16,7 +16,8 @@ from events.cli import stop_on_signals
 from marketplace.config import Settings
 from marketplace.db import Database
 from tests.integration.helpers import write_effect
-from workers.runner import ConsumerRunner
+from workers.runner import ConsumerRunner, RunnerOptions
+from workers.worker import Worker
 
 
 def main() -> None:
@@ -33,15 +34,11 @@ def main() -> None:
     with Database(os.environ["DATABASE_URL"]) as database:
         assert database.session_factory is not None
         ConsumerRunner(
-            consumer=consumer,
-            topics=[os.environ["TOPIC"]],
-            handlers={"listing.approved": write_effect(consumer)},
+            Worker(consumer, (os.environ["TOPIC"],), {"listing.approved": write_effect(consumer)}),
             session_factory=database.session_factory,
             bootstrap_servers=os.environ["KAFKA_BOOTSTRAP_SERVERS"],
             settings=Settings.from_env(),
-            group_id=os.environ["GROUP"],
-            session_timeout_ms=6_000,
-            poll_timeout_ms=200,
+            options=RunnerOptions(group_id=os.environ["GROUP"], session_timeout_ms=6_000, poll_timeout_ms=200),
             after_effect=after_effect,
         ).run(stop)
 

@@ -13,7 +13,7 @@ from events.models import OutboxEvent, ProcessedEvent
 from events.outbox import record
 from marketplace.cli import main
 from marketplace.db import utcnow
-from workers.registry import subscriptions
+from workers.subscriptions import subscriptions
 
 SUBS = {
     "promotion": {"listings": frozenset({"listing.approved"})},

@@ -79,7 +79,7 @@ def test_worker_registry_is_readable():
     from importlib import import_module
 
     from events.catalogue import all_event_types
-    from workers.cli import WORKERS
+    from workers.subscriptions import WORKERS
 
     for name, module_name in WORKERS.items():
         module = import_module(module_name)

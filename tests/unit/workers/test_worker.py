@@ -1,4 +1,4 @@
-"""The worker registry and the handler's context, without a broker or a database."""
+"""The worker declarations, the runner's options and the handler's context, without a broker or a database."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from click.testing import CliRunner
 
 from events.catalogue import all_event_types
 from marketplace.config import Settings
-from workers.cli import WORKERS, build_runner, worker
-from workers.runner import ConsumerRunner
+from workers.cli import worker
+from workers.runner import ConsumerRunner, RunnerOptions
+from workers.subscriptions import WORKERS, declared
 from workers.worker import HandlerContext, Worker
 
 WORKERS_DIR = Path(__file__).resolve().parents[3] / "workers"
@@ -41,11 +42,11 @@ class CountingFactory:
 
 @pytest.mark.parametrize("name", sorted(WORKERS))
 def test_every_worker_declares_subscriptions_handlers_and_a_dependency_factory(name):
-    declared = Worker.from_module(import_module(WORKERS[name]))
-    assert declared.name == name and declared.topics
-    assert set(declared.handlers) <= set(all_event_types())
-    assert all(callable(h) for h in declared.handlers.values())
-    built = dict(declared.build_dependencies(Settings()))
+    worker = declared(name)
+    assert worker.name == name and worker.topics
+    assert set(worker.handlers) <= set(all_event_types())
+    assert all(callable(h) for h in worker.handlers.values())
+    built = dict(worker.build_dependencies(Settings()))
     if name == "payments":  # the PaymentGateway chosen by PAYMENT_GATEWAY (sandbox by default)
         from marketplace.payments.gateways import SandboxGateway
 
@@ -73,7 +74,8 @@ def test_the_factory_runs_once_and_every_context_shares_its_gateways(monkeypatch
     settings = Settings(public_base_url="https://pasar.test")
     now = datetime(2025, 1, 2, 3, 4, tzinfo=timezone.utc)
 
-    runner = build_runner("promotion", settings, no_session, NOWHERE, clock=lambda: now)
+    runner = ConsumerRunner(declared("promotion"), settings=settings, session_factory=no_session,
+                            bootstrap_servers=NOWHERE, clock=lambda: now)
     session = object()
     first = runner.context(session, attempt=1)  # type: ignore[arg-type]
     retry = runner.context(object(), attempt=2)  # type: ignore[arg-type]
@@ -86,7 +88,7 @@ def test_the_factory_runs_once_and_every_context_shares_its_gateways(monkeypatch
 
 
 def test_a_context_is_read_only_and_names_what_its_worker_did_not_declare():
-    runner = ConsumerRunner(consumer="payouts", topics=["orders"], handlers={}, session_factory=no_session,
+    runner = ConsumerRunner(Worker("payouts", ("orders",), {}), session_factory=no_session,
                             bootstrap_servers=NOWHERE, settings=Settings(), dependencies={"payout_provider": object()})
     ctx = runner.context(object())  # type: ignore[arg-type]
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -100,11 +102,11 @@ def test_a_context_is_read_only_and_names_what_its_worker_did_not_declare():
 def test_background_tasks_run_beside_the_consumer_and_stop_with_it(monkeypatch):
     """The payments worker declares its sandbox webhook delivery; ``run()`` starts it and, on the way out
     (stop event or not), stops it and waits for it."""
-    declared = Worker.from_module(import_module(WORKERS["payments"]))
+    payments = declared("payments")
     settings = Settings(secret_key="shared-with-the-web-app", public_base_url="http://127.0.0.1:8123")
-    [loop] = declared.background_tasks(settings, declared.build_dependencies(settings))
+    [loop] = payments.background_tasks(settings, payments.build_dependencies(settings))
     assert loop.url == "http://127.0.0.1:8123/webhooks/stripe"
-    assert Worker.from_module(import_module(WORKERS["payouts"])).background_tasks(Settings(), {}) == []
+    assert declared("payouts").background_tasks(Settings(), {}) == []
 
     seen: list[Any] = []
     started = threading.Event()
@@ -115,12 +117,27 @@ def test_background_tasks_run_beside_the_consumer_and_stop_with_it(monkeypatch):
         stop.wait(10)
         seen.append("stopped")
 
-    runner = ConsumerRunner(consumer="payments", topics=["orders"], handlers={}, session_factory=no_session,
-                            bootstrap_servers=NOWHERE, settings=Settings(), background=[task])
+    with_task = Worker("payments", ("orders",), {}, background_tasks=lambda _settings, _dependencies: [task])
+    runner = ConsumerRunner(with_task, session_factory=no_session, bootstrap_servers=NOWHERE, settings=Settings())
     monkeypatch.setattr(runner, "_consume", lambda: started.wait(5))  # the consumer "ends" (a crash, say)
     stop = threading.Event()
     runner.run(stop)
     assert stop.is_set() and seen == [no_session, "stopped"]
+
+
+def test_runner_options_default_to_production_values_and_refuse_nonsense():
+    options = RunnerOptions()
+    assert (options.group_id, options.max_attempts, options.session_timeout_ms) == (None, 3, 10_000)
+    # a member out of a stable group rejoins after the max poll interval plus two sessions, unless told
+    assert options.rejoin_seconds == options.max_poll_interval + 20
+    short = RunnerOptions(session_timeout_ms=6_000, consumer_overrides={"max_poll_interval_ms": 10_000})
+    assert (short.max_poll_interval, short.rejoin_seconds) == (10, 22)
+    assert RunnerOptions(rejoin_after=5).rejoin_seconds == 5
+    with pytest.raises(ValueError):
+        RunnerOptions(max_attempts=0)
+    runner = ConsumerRunner(Worker("payouts", ("orders",), {}), session_factory=no_session,
+                            bootstrap_servers=NOWHERE, settings=Settings())
+    assert runner.options == options and runner.chunks.commit_interval == options.commit_interval
 
 
 def test_the_default_clock_is_aware_utc():
@@ -145,7 +162,8 @@ def test_the_worker_command_builds_the_dependencies_once_from_the_environment(mo
     (runner,) = ran
     assert [s.kafka_bootstrap_servers for s in factory.calls] == [NOWHERE]
     assert runner.settings is factory.calls[0] and dict(runner.dependencies) == factory.built
-    assert (runner.consumer, runner.topics, runner.max_attempts) == ("payouts", ["orders", "payouts"], 5)
+    assert (runner.consumer, runner.topics) == ("payouts", ["orders", "payouts"])
+    assert runner.options == RunnerOptions(max_attempts=5)
 
 
 def _python_files() -> list[Path]:
