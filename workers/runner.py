@@ -215,17 +215,18 @@ class ConsumerRunner(ChunkApplier):
             rewind, group_id=self.group_id, rejoin_after=self.rejoin_after, name=self.consumer,
         )
         log.info("worker %s consuming %s as group %s", self.consumer, self.topics, self.group_id)
-        backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
+        backoff, failures = Backoff(self.retry_backoff, self.retry_backoff_max), 0
         try:
             while not self._stop.is_set():
                 try:
                     batch = membership.poll(self.poll_timeout_ms, self._poll_size())
                 except KafkaError as exc:  # broker away or group coordinator moving: wait, poll again
-                    delay = backoff.next()
+                    failures += 1
+                    delay = backoff.delay(failures)
                     log.warning("poll failed (%r); retrying in %.1fs", exc, delay)
                     self._stop.wait(delay)
                     continue
-                backoff.reset()
+                failures = 0
                 if not batch:
                     continue
                 started = time.monotonic()
@@ -242,13 +243,14 @@ class ConsumerRunner(ChunkApplier):
         """Create the topics, waiting (with backoff) for a broker that is still starting; False if stopped."""
         from kafka.errors import KafkaError
 
-        backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
+        backoff, failures = Backoff(self.retry_backoff, self.retry_backoff_max), 0
         while True:
             try:
                 ensure(self.bootstrap_servers, self.topics)
                 return True
             except (KafkaError, OSError) as exc:
-                delay = backoff.next()
+                failures += 1
+                delay = backoff.delay(failures)
                 log.warning("cannot create topics %s yet (%r); retrying in %.1fs", self.topics, exc, delay)
                 if self._stop.wait(delay):
                     return False
@@ -336,19 +338,21 @@ class ConsumerRunner(ChunkApplier):
         if handler is None:
             return Outcome.IGNORED
         backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
-        db_backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
+        waits, db_failures = 0, 0  # the backoff's attempt numbers: handler retries, database outages
         attempt = attempts_done
         first_error = self._failed_once.pop(envelope["id"], None)
         if attempt and first_error is not None:
             if attempt >= self.max_attempts:
                 return self._dead_letter(msg, "handler_failed", f"{type(first_error).__name__}: {first_error}", attempt)
-            if self._stop.wait(backoff.next()):
+            waits += 1
+            if self._stop.wait(backoff.delay(waits)):
                 return Outcome.ABANDONED
         while True:
             try:
                 return self._apply(handler, envelope, attempt + 1)
             except OperationalError as exc:
-                delay = db_backoff.next()
+                db_failures += 1
+                delay = backoff.delay(db_failures)
                 log.warning("database unavailable handling %s (%s); retrying in %.1fs", envelope["id"], exc, delay)
                 if self._stop.wait(delay):
                     return Outcome.ABANDONED
@@ -361,7 +365,8 @@ class ConsumerRunner(ChunkApplier):
                 )
                 if attempt >= self.max_attempts:
                     return self._dead_letter(msg, "handler_failed", f"{type(exc).__name__}: {exc}", attempt)
-                if self._stop.wait(backoff.next()):
+                waits += 1
+                if self._stop.wait(backoff.delay(waits)):
                     return Outcome.ABANDONED
 
     def _apply(self, handler: Handler, envelope: dict[str, Any], attempt: int) -> Outcome:
@@ -403,7 +408,7 @@ class ConsumerRunner(ChunkApplier):
             ("dlq.attempts", str(attempts).encode()),
             ("dlq.failed_at", self.clock().isoformat().encode()),
         ]
-        backoff = Backoff(self.retry_backoff, self.retry_backoff_max)
+        backoff, failures = Backoff(self.retry_backoff, self.retry_backoff_max), 0
         while True:
             try:
                 if self._dlq_producer is None:
@@ -415,7 +420,8 @@ class ConsumerRunner(ChunkApplier):
                 return Outcome.DEAD_LETTERED
             except (KafkaError, OSError) as exc:
                 self._close_dlq_producer()
-                delay = backoff.next()
+                failures += 1
+                delay = backoff.delay(failures)
                 log.warning("could not publish to the DLQ (%r); retrying in %.1fs", exc, delay)
                 if self._stop.wait(delay):
                     return Outcome.ABANDONED

@@ -269,7 +269,7 @@ def pay_payout(session: Session, provider: PayoutProvider, payout_id: int, *, no
     except PayoutProviderError as exc:
         payout.last_error = exc.reason[:500]
         if exc.transient and payout.attempts < MAX_ATTEMPTS:
-            payout.next_attempt_at = now + timedelta(seconds=RETRY_BACKOFF.after(payout.attempts))
+            payout.next_attempt_at = now + timedelta(seconds=RETRY_BACKOFF.delay(payout.attempts))
             log.warning("payout %s: transient provider error (%s), retry at %s", payout.id, exc.reason,
                         payout.next_attempt_at)
             return "retrying"
@@ -447,6 +447,6 @@ def apply_provider_event(session: Session, event: ProviderEvent, clock: Callable
     payout.generation += 1  # that transfer is over at the provider: the next one needs its own key
     payout.status, payout.transfer_id, payout.last_error = S.PROCESSING.value, None, reason[:500]
     payout.attempts += 1
-    payout.next_attempt_at = now + timedelta(seconds=RETRY_BACKOFF.after(payout.attempts))
+    payout.next_attempt_at = now + timedelta(seconds=RETRY_BACKOFF.delay(payout.attempts))
     payout.updated_at = now
     return "retrying"
