@@ -67,8 +67,9 @@ class Sent:
 @dataclass(frozen=True)
 class Retry:
     """A temporary failure: try again after the policy's wait, or ``after`` seconds if longer (the
-    receiver's ``Retry-After``). ``counts=False``: this try was not an attempt (a quota, a check that
-    could not run) — the count goes back and the row is due again after exactly ``after`` seconds."""
+    receiver's ``Retry-After``). ``counts=False``: this try does not count against the policy (a
+    quota, a check that could not run): never given up for it, due again after exactly ``after``
+    seconds, the attempt count left as the job set it."""
 
     error: str
     after: float = 0.0
@@ -148,7 +149,6 @@ class LeasedQueue(Generic[J, R]):
         if isinstance(outcome, Retry):
             attempt = int(getattr(row, self.attempts.key))
             if not outcome.counts:
-                setattr(row, self.attempts.key, max(0, attempt - 1))
                 setattr(row, self.due.key, now + timedelta(seconds=outcome.after))
                 return outcome
             if attempt >= self.retry.attempts:
