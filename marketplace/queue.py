@@ -143,9 +143,9 @@ class LeasedQueue(Generic[J, R]):
         return int(getattr(row, self.attempts.key))
 
     def settle(self, row: Any, outcome: Outcome, now: datetime) -> Outcome:
-        """Record ``outcome`` in the row's due and attempt columns; returns it as applied: a
-        :class:`Retry` with its actual wait in ``after``, or :class:`Failed` (``exhausted``) when the
-        attempts are used up."""
+        """Record ``outcome`` in the row's due column (the attempt was counted when taken): nothing
+        more due, or due again after the wait. Returns it as applied: a :class:`Retry` with its actual
+        wait in ``after``, or :class:`Failed` (``exhausted``) when the attempts are used up."""
         if isinstance(outcome, Retry):
             attempt = int(getattr(row, self.attempts.key))
             if not outcome.counts:

@@ -29,7 +29,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from events.backoff import Backoff
@@ -37,6 +36,7 @@ from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.audit.services import record_admin_action
 from marketplace.errors import Conflict, NotFound, Unavailable
+from marketplace.once import record_once
 from marketplace.ledger import services as ledger
 from marketplace.orders.models import SellerOrder, SellerOrderStatus
 from marketplace.orders.services import lock_order
@@ -368,15 +368,8 @@ def retry_payout(session: Session, payout_id: int, *, now: datetime, actor: User
 
 
 def _claim(session: Session, event: ProviderEvent, now: datetime) -> bool:
-    event_id = event.event_id[:255]
-    if session.get(PayoutProviderEventRecord, event_id) is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(PayoutProviderEventRecord(event_id=event_id, kind=event.kind[:40], received_at=now))
-    except IntegrityError:
-        return False
-    return True
+    return record_once(session, PayoutProviderEventRecord, event_id=event.event_id[:255], kind=event.kind[:40],
+                       received_at=now)
 
 
 def _payout_for(session: Session, event: ProviderEvent) -> Payout | None:
