@@ -55,7 +55,9 @@ SessionFactory = Callable[[], Session]
 
 
 @dataclass(frozen=True)
-class Job:
+class Task:
+    """What the poster took from a claimed row: post it, check an interrupted attempt, or remove it."""
+
     kind: str  # "post", "recover" or "remove"
     promotion_id: int
     channel: str
@@ -74,7 +76,7 @@ class Attempt:
     unchecked: bool = False
 
 
-def queue() -> LeasedQueue[Job, Attempt]:
+def queue() -> LeasedQueue[Task, Attempt]:
     """The promotions as a leased queue (read at call time, so tests may shorten the waits)."""
     return LeasedQueue(Promotion.next_attempt_at, Promotion.attempts, LEASE, RetryPolicy(MAX_ATTEMPTS, RETRY))
 
@@ -100,10 +102,10 @@ class Poster:
             return None
         return [Promotion.status.in_(DUE), Promotion.channel.in_(ready)]
 
-    def take(self, session: Session, row: Promotion, now: datetime) -> Job | None:
+    def take(self, session: Session, row: Promotion, now: datetime) -> Task | None:
         if row.status == S.WITHDRAWING.value:
             queue().take(row, now, count=False)
-            return Job("remove", row.id, row.channel, row.attempts, external_id=row.external_id)
+            return Task("remove", row.id, row.channel, row.attempts, external_id=row.external_id)
         public = services.is_public(session.get(Listing, row.listing_id))
         if not public and row.status != S.ATTEMPTING.value:
             row.status, row.next_attempt_at = S.CANCELLED.value, None
@@ -119,7 +121,7 @@ class Poster:
         kind = "recover" if row.status == S.ATTEMPTING.value else "post"
         queue().take(row, now, count=kind == "post")
         row.status = S.ATTEMPTING.value
-        return Job(kind, row.id, row.channel, row.attempts, request=request)
+        return Task(kind, row.id, row.channel, row.attempts, request=request)
 
     def _save_checkpoint(self, promotion_id: int) -> Callable[[str], None]:
         def save(value: str) -> None:
@@ -129,26 +131,26 @@ class Poster:
                 row.checkpoint = value or None
         return save
 
-    def send(self, job: Job, now: datetime) -> Attempt:
-        channel = self.channels[job.channel]
-        if job.kind == "remove":
-            return self._remove(job, channel)
-        assert job.request is not None
+    def send(self, task: Task, now: datetime) -> Attempt:
+        channel = self.channels[task.channel]
+        if task.kind == "remove":
+            return self._remove(task, channel)
+        assert task.request is not None
         result: Posted | None = None
         error: ChannelError | None = None
-        checking = job.kind == "recover"
+        checking = task.kind == "recover"
         try:
             if checking:
-                result = channel.recover(job.request)
+                result = channel.recover(task.request)
                 checking = False
                 if result is not None:
-                    log.info("promotion %s (%s): found the post of the interrupted attempt", job.promotion_id,
-                             job.channel)
+                    log.info("promotion %s (%s): found the post of the interrupted attempt", task.promotion_id,
+                             task.channel)
             if result is None:
-                result = channel.post(job.request, self._save_checkpoint(job.promotion_id))
+                result = channel.post(task.request, self._save_checkpoint(task.promotion_id))
         except ChannelError as exc:
             error = exc
-        self._pace(job.channel, channel, now, error)
+        self._pace(task.channel, channel, now, error)
         return Attempt(result, error, unchecked=checking)
 
     def _pace(self, name: str, channel: Channel, now: datetime, error: ChannelError | None) -> None:
@@ -158,8 +160,8 @@ class Poster:
         if wait > 0:
             self.paused_until[name] = now + timedelta(seconds=wait)
 
-    def record(self, session: Session, row: Promotion, job: Job, attempt: Attempt, now: datetime) -> bool:
-        if job.kind == "remove":
+    def record(self, session: Session, row: Promotion, task: Task, attempt: Attempt, now: datetime) -> bool:
+        if task.kind == "remove":
             self._record_removal(row, attempt.error, now)
             return False
         jobs = queue()
@@ -203,11 +205,11 @@ class Poster:
                     row.attempts, error, outcome.after)
         return False
 
-    def _remove(self, job: Job, channel: Channel) -> Attempt:
+    def _remove(self, task: Task, channel: Channel) -> Attempt:
         if not channel.can_remove:
-            return Attempt(error=PermanentError(f"{job.channel} does not let us delete posts"))
+            return Attempt(error=PermanentError(f"{task.channel} does not let us delete posts"))
         try:
-            channel.remove(job.external_id or "")
+            channel.remove(task.external_id or "")
         except ChannelError as exc:
             return Attempt(error=exc)
         return Attempt()
