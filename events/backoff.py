@@ -1,13 +1,13 @@
-"""Capped exponential backoff, shared by everything that retries: the relay, the workers' consumer loop
-and the ``marketplace run`` supervisor.
+"""Capped exponential backoff as a value: the one wait-between-retries shape of the relay, the workers'
+consumer loop, the ``marketplace run`` supervisor and the leased delivery queues.
 
-It lives on its own because those three have nothing else in common: the relay and the consumer loop
-wait between attempts at the broker or the database, the supervisor between restarts of a child. One
-small class keeps their waits the same shape (double each time, never past the cap, back to the start
-after a success) without the supervisor importing the relay, or the workers the relay. The sandbox's
-webhook deliveries keep their failure count in the database, so they ask for the delay after ``n``
-failures (:meth:`Backoff.after`) instead of keeping one object per delivery. :func:`poll_until_stopped`
-is the background loop the delivery tasks share (sandbox webhooks, mail, promotion posts).
+It lives on its own because those have nothing else in common: the relay and the consumer loop wait
+between attempts at the broker or the database, the supervisor between restarts of a child, a delivery
+queue between tries of one row. The policy is a frozen value (``initial``, ``maximum``, ``factor``) and
+:meth:`Backoff.delay` a pure function of the attempt number; the *count* is kept by whoever retries (a
+local variable of a loop, an attribute of a listener, the ``attempts`` column of a row), so no shared
+object carries state and two loops can never disturb each other's waits. :func:`poll_until_stopped` is
+the background loop the delivery tasks share (sandbox webhooks, mail, promotion posts).
 """
 
 from __future__ import annotations
@@ -15,32 +15,27 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 
+@dataclass(frozen=True)
 class Backoff:
-    """Exponential backoff with a cap: by default 0.5, 1, 2, 4 … 30 seconds; ``reset()`` after a success."""
+    """Waits that grow by ``factor`` from ``initial`` and never pass ``maximum``: by default 0.5, 1, 2,
+    4 … 30 seconds."""
 
-    def __init__(self, initial: float = 0.5, maximum: float = 30.0):
-        self.initial = initial
-        self.maximum = maximum
-        self.current = initial
+    initial: float = 0.5
+    maximum: float = 30.0
+    factor: float = 2.0
 
-    def next(self) -> float:
-        """The delay to wait now; the following one is twice as long, up to ``maximum``."""
-        delay = self.current
-        self.current = min(self.maximum, self.current * 2)
-        return delay
-
-    def reset(self) -> None:
-        """Start again from ``initial`` (call it once the retried thing has worked)."""
-        self.current = self.initial
-
-    def after(self, failures: int) -> float:
-        """The delay after ``failures`` failures in a row (1 → ``initial``), for a retry whose count is
-        stored elsewhere (a database row) rather than in this object; does not change ``current``."""
-        if failures < 1:
+    def delay(self, attempt: int) -> float:
+        """The wait after ``attempt`` failures in a row (1 → ``initial``; 0 → no wait: nothing failed)."""
+        if attempt < 1:
             return 0.0
-        return min(self.maximum, self.initial * 2 ** min(failures - 1, 62))
+        try:
+            wait = self.initial * self.factor ** (attempt - 1)
+        except OverflowError:  # a very long run of failures: long past the cap
+            return self.maximum
+        return min(self.maximum, wait)
 
 
 def poll_until_stopped(step: Callable[[], None], stop: threading.Event, *, interval: float, what: str,
@@ -48,14 +43,16 @@ def poll_until_stopped(step: Callable[[], None], stop: threading.Event, *, inter
     """Run ``step`` every ``interval`` seconds until ``stop`` is set. A step that raises (database away,
     or a bug) is logged as ``what`` failing and retried after a backoff from ``interval`` to 30 s, back
     to ``interval`` once a step succeeds."""
-    trouble = Backoff(interval, 30.0)
+    policy = Backoff(interval, 30.0)
+    failures = 0
     while not stop.is_set():
         try:
             step()
         except Exception:  # noqa: BLE001 - database away or a bug: say so, wait, try again
-            delay = trouble.next()
+            failures += 1
+            delay = policy.delay(failures)
             log.exception("%s failed; retrying in %.1fs", what, delay)
             stop.wait(delay)
             continue
-        trouble.reset()
+        failures = 0
         stop.wait(interval)

@@ -98,6 +98,7 @@ class Relay:
         self.poll_interval = poll_interval
         self.send_timeout = send_timeout
         self.backoff = Backoff(backoff_initial, backoff_max)
+        self._failures = 0  # in a row: the backoff's attempt number, 0 after a success
         self._producer: Any = None
         self.watch = watch
         self.watch_interval = watch_interval
@@ -214,11 +215,12 @@ class Relay:
                 try:
                     count = self.publish_batch()
                 except (PublishFailed, SQLAlchemyError) as exc:
-                    delay = self.backoff.next()
+                    self._failures += 1
+                    delay = self.backoff.delay(self._failures)
                     log.warning("relay: %s; retrying in %.1fs", exc, delay)
                     self._back_off(stop_event, delay)
                     continue
-                self.backoff.reset()
+                self._failures = 0
                 if count < self.batch_size:
                     timeout = self.poll_interval
                     if self.watch is not None:

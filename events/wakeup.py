@@ -103,6 +103,7 @@ class PostgresListener:
         self.schema: str | None = None
         self.listening_since: float | None = None
         self.backoff = Backoff(0.5, 30.0)
+        self._failures = 0  # in a row: the backoff's attempt number, 0 once listening
         self._retry_at = 0.0
         self._conn: Any = None
 
@@ -127,7 +128,7 @@ class PostgresListener:
             self._failed("cannot LISTEN", exc)
             return False
         self._conn = conn
-        self.backoff.reset()
+        self._failures = 0
         if self.on_listen is not None:
             self.on_listen()
         self.listening_since = time.monotonic()
@@ -172,7 +173,8 @@ class PostgresListener:
 
     def _failed(self, what: str, exc: BaseException) -> None:
         self.close()
-        delay = self.backoff.next()
+        self._failures += 1
+        delay = self.backoff.delay(self._failures)
         self._retry_at = time.monotonic() + delay
         log.warning("%s: %s (%s); polling, listening again in %.1f s", self.what, what, exc, delay)
 

@@ -48,7 +48,7 @@ class DeadLetterQueue:
             ("dlq.attempts", str(attempts).encode()),
             ("dlq.failed_at", self.clock().isoformat().encode()),
         ]
-        backoff = self.backoff()
+        backoff, failures = self.backoff(), 0
         while True:
             try:
                 if self._producer is None:
@@ -60,7 +60,8 @@ class DeadLetterQueue:
                 return True
             except (KafkaError, OSError) as exc:
                 self.close()
-                delay = backoff.next()
+                failures += 1
+                delay = backoff.delay(failures)
                 log.warning("could not publish to the DLQ (%r); retrying in %.1fs", exc, delay)
                 if stop.wait(delay):
                     return False

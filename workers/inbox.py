@@ -3,12 +3,14 @@
 At-least-once delivery means a consumer sees some events twice (a crash between its DB commit and its
 offset commit, a relay re-send, a replay). The inbox row and the handler's effect commit together, so
 "the row exists" is exactly "the effect happened": a second delivery finds the row and is skipped. Two
-copies racing in two processes both insert; the primary key lets only one commit (``IntegrityError``).
+copies racing in two processes both insert; the primary key lets only one commit (:func:`claim` records
+the id through ``marketplace.once.record_once``, as the webhooks do).
 
-:func:`claim_batch` claims a whole poll's events in one statement (``INSERT … ON CONFLICT DO NOTHING
-RETURNING event_id``): the ids it returns are this transaction's to apply, the others were applied
-before. On PostgreSQL a copy being claimed by another process's open transaction makes the statement
-wait for that transaction: skipped if it commits, claimed here if it rolls back.
+:func:`claim_batch` claims a whole poll's events in one statement, the bulk form of ``record_once``'s
+(``INSERT … ON CONFLICT DO NOTHING RETURNING event_id``, of fixed text so it is prepared once): the ids
+it returns are this transaction's to apply, the others were applied before. On PostgreSQL a copy being
+claimed by another process's open transaction makes the statement wait for that transaction: skipped
+if it commits, claimed here if it rolls back.
 """
 
 from __future__ import annotations
@@ -16,34 +18,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from events.models import ProcessedEvent
 from marketplace.db import UTCDateTime, utcnow
+from marketplace.once import record_once
 
 
 class AlreadyProcessed(Exception):
     """This consumer has already applied this event."""
 
 
-def already_processed(session: Session, consumer: str, event_id: str) -> bool:
-    stmt = select(ProcessedEvent.event_id).where(
-        ProcessedEvent.consumer == consumer, ProcessedEvent.event_id == event_id
-    )
-    return session.execute(stmt).first() is not None
-
-
 def claim(session: Session, consumer: str, event_id: str) -> None:
-    """Insert the inbox row (flushed now, committed with the effect); ``AlreadyProcessed`` if it exists."""
-    if already_processed(session, consumer, event_id):
+    """Insert the inbox row (written now, committed with the effect); ``AlreadyProcessed`` if it exists."""
+    if not record_once(session, ProcessedEvent, consumer=consumer, event_id=event_id, processed_at=utcnow()):
         raise AlreadyProcessed(event_id)
-    try:
-        with session.begin_nested():
-            session.add(ProcessedEvent(consumer=consumer, event_id=event_id))
-    except IntegrityError as exc:
-        raise AlreadyProcessed(event_id) from exc
 
 
 def claim_batch(session: Session, consumer: str, event_ids: Iterable[str]) -> set[str]:
@@ -63,14 +53,8 @@ def claim_batch(session: Session, consumer: str, event_ids: Iterable[str]) -> se
         stmt = _CLAIM_SQLITE
         params = {"consumer": consumer, "ids": json.dumps(ids), "now": utcnow()}
     else:  # pragma: no cover - PostgreSQL and SQLite are the databases we run on
-        claimed = set()
-        for event_id in ids:
-            try:
-                claim(session, consumer, event_id)
-                claimed.add(event_id)
-            except AlreadyProcessed:
-                pass
-        return claimed
+        return {event_id for event_id in ids
+                if record_once(session, ProcessedEvent, consumer=consumer, event_id=event_id, processed_at=utcnow())}
     return set(session.scalars(stmt, params))
 
 

@@ -159,6 +159,7 @@ class ConsumerRunner:
         )
 
     def _backoff(self) -> Backoff:
+        """The retry policy (a value: each loop counts its own failures)."""
         return Backoff(self.options.retry_backoff, self.options.retry_backoff_max)
 
     # --- the loop ------------------------------------------------------------------------------------
@@ -209,17 +210,18 @@ class ConsumerRunner:
             rewind, group_id=group_id, rejoin_after=options.rejoin_seconds, name=self.consumer,
         )
         log.info("worker %s consuming %s as group %s", self.consumer, self.topics, group_id)
-        backoff = self._backoff()
+        backoff, failures = self._backoff(), 0
         try:
             while not self._stop.is_set():
                 try:
                     batch = membership.poll(options.poll_timeout_ms, self._poll_size())
                 except KafkaError as exc:  # broker away or group coordinator moving: wait, poll again
-                    delay = backoff.next()
+                    failures += 1
+                    delay = backoff.delay(failures)
                     log.warning("poll failed (%r); retrying in %.1fs", exc, delay)
                     self._stop.wait(delay)
                     continue
-                backoff.reset()
+                failures = 0
                 if not batch:
                     continue
                 started = time.monotonic()
@@ -236,13 +238,14 @@ class ConsumerRunner:
         """Create the topics, waiting (with backoff) for a broker that is still starting; False if stopped."""
         from kafka.errors import KafkaError
 
-        backoff = self._backoff()
+        backoff, failures = self._backoff(), 0
         while True:
             try:
                 ensure(self.bootstrap_servers, self.topics)
                 return True
             except (KafkaError, OSError) as exc:
-                delay = backoff.next()
+                failures += 1
+                delay = backoff.delay(failures)
                 log.warning("cannot create topics %s yet (%r); retrying in %.1fs", self.topics, exc, delay)
                 if self._stop.wait(delay):
                     return False
@@ -329,21 +332,24 @@ class ConsumerRunner:
         handler = self.handlers.get(envelope["type"])
         if handler is None:
             return Outcome.IGNORED
-        backoff, db_backoff = self._backoff(), self._backoff()
+        backoff = self._backoff()
+        waits, db_failures = 0, 0  # the backoff's attempt numbers: handler retries, database outages
         error = failed_in_chunk
         attempt = 0 if error is None else 1
         while True:
             if error is not None:  # attempt ``attempt`` failed: dead-letter it, or wait and try again
                 if attempt >= self.options.max_attempts:
                     return self._dead_letter(msg, "handler_failed", f"{type(error).__name__}: {error}", attempt)
-                if self._stop.wait(backoff.next()):
+                waits += 1
+                if self._stop.wait(backoff.delay(waits)):
                     return Outcome.ABANDONED
                 error = None
             try:
                 applied = self.chunks.apply_one(handler, envelope, attempt + 1)
                 return Outcome.DONE if applied else Outcome.DUPLICATE
             except OperationalError as exc:
-                delay = db_backoff.next()
+                db_failures += 1
+                delay = backoff.delay(db_failures)
                 log.warning("database unavailable handling %s (%s); retrying in %.1fs", envelope["id"], exc, delay)
                 if self._stop.wait(delay):
                     return Outcome.ABANDONED

@@ -41,6 +41,7 @@ GRACE_SECONDS = 15.0  # SIGTERM → SIGKILL; gunicorn's own --graceful-timeout (
 READY_TIMEOUT = 90.0  # web must answer /readyz 200 within this, or the run is abandoned
 BACKOFF_INITIAL = 1.0
 BACKOFF_MAX = 30.0
+RESTART_BACKOFF = Backoff(BACKOFF_INITIAL, BACKOFF_MAX)  # a frozen policy; each child counts its own
 STABLE_AFTER = 60.0  # a child that ran this long before dying starts its backoff again at 1 s
 
 
@@ -53,16 +54,12 @@ class ChildSpec:
     log_path: str | None = None  # output appended to this file instead of the prefixed log
 
 
-def _restart_backoff() -> Backoff:
-    return Backoff(BACKOFF_INITIAL, BACKOFF_MAX)
-
-
 @dataclass
 class Child:
     spec: ChildSpec
     proc: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
-    backoff: Backoff = field(default_factory=_restart_backoff)
+    restarts: int = 0  # in a row, since it last ran ``STABLE_AFTER``: the backoff's attempt number
     next_start: float | None = None
 
 
@@ -184,8 +181,9 @@ class Supervisor:
     def _schedule_restart(self, child: Child, code: int) -> None:
         now = time.monotonic()
         if now - child.started_at >= STABLE_AFTER:
-            child.backoff.reset()
-        delay = child.backoff.next()
+            child.restarts = 0
+        child.restarts += 1
+        delay = RESTART_BACKOFF.delay(child.restarts)
         child.next_start = now + delay
         self.say(f"{child.spec.name} exited with code {code}; restarting in {delay:.0f}s")
 

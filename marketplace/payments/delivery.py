@@ -7,19 +7,18 @@ arrives asynchronously on both gateways: the buyer's page and API clients wait f
 
 1. **Queued** (:func:`queue_event`) in the caller's transaction: ``sandbox_pay`` in the request,
    ``refunds.send_refund`` in the payments worker's handler. A rolled-back request queues nothing.
-2. **Claimed** (:func:`deliver_due`), one row per short transaction: the due row is *leased* (its
-   ``next_attempt_at`` pushed ``LEASE`` ahead, ``attempts`` + 1) and committed before the POST, so no
-   transaction is open while the web app handles the webhook. That matters on SQLite, where the
-   worker's write transaction would hold the one write lock the webhook needs (a deadlock until
-   ``busy_timeout``); on PostgreSQL the claim's ``FOR UPDATE SKIP LOCKED`` lets several loops share the
-   queue without waiting on each other, and the lease keeps a row theirs while they send it. A sender
-   that dies mid-POST loses its lease and the row is sent again: at-least-once, like Stripe, and the
-   endpoint's ``processed_webhooks`` makes the second copy a no-op.
+2. **Claimed** (:func:`deliver_due`, through the leased queue of ``marketplace.queue``), one row per
+   short transaction: the due row is *leased* (its ``next_attempt_at`` pushed ``LEASE`` ahead,
+   ``attempts`` + 1) and committed before the POST, so no transaction is open while the web app
+   handles the webhook. That matters on SQLite, where the worker's write transaction would hold the
+   one write lock the webhook needs (a deadlock until ``busy_timeout``). A sender that dies mid-POST
+   loses its lease and the row is sent again: at-least-once, like Stripe, and the endpoint's
+   ``processed_webhooks`` makes the second copy a no-op.
 3. **Sent**: the stored JSON bytes, signed with the sandbox webhook secret exactly as Stripe signs
    (``Stripe-Signature: t=<now>,v1=HMAC-SHA256``) at the wall clock's time, so a retry an hour later
    still falls inside the endpoint's 300 s tolerance.
 4. **Recorded**: a 2xx marks it delivered; a refused connection, a timeout or any other status keeps
-   ``last_error`` and schedules the next try (``events.backoff``: 1, 2, 4 … 60 s), up to
+   ``last_error`` and schedules the next try (``RETRY``: 1, 2, 4 … 60 s), up to
    ``MAX_ATTEMPTS``, then it is given up (logged; the order then expires as an unpaid one would).
 
 The loop (:class:`DeliveryLoop`) runs as a thread of the payments worker (``workers/payments``), the
@@ -44,6 +43,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,9 +53,10 @@ from sqlalchemy.orm import Session
 
 from events.backoff import Backoff, poll_until_stopped
 from events.wakeup import PostgresListener
-from marketplace.db import is_sqlite, transaction, utcnow
+from marketplace.db import is_sqlite, utcnow
 from marketplace.payments.gateways import SandboxGateway
 from marketplace.payments.models import SandboxWebhookDelivery
+from marketplace.queue import Failed, LeasedQueue, Retry, RetryPolicy, Sent
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,12 @@ def in_flight(session: Session, order_id: int, event_types: tuple[str, ...]) -> 
 # --- sending -------------------------------------------------------------------------------------------
 
 
+def queue() -> LeasedQueue[bytes, str | None]:
+    """The sandbox's webhooks as a leased queue (read at call time, so tests may shorten the waits)."""
+    return LeasedQueue(SandboxWebhookDelivery.next_attempt_at, SandboxWebhookDelivery.attempts, LEASE,
+                       RetryPolicy(MAX_ATTEMPTS, RETRY))
+
+
 def deliver_due(
     session_factory: SessionFactory, http_post: HttpPost, now: datetime, *,
     gateway: SandboxGateway, url: str, limit: int = 100, stop: threading.Event | None = None,
@@ -111,67 +118,52 @@ def deliver_due(
     ``now`` decides what is due and when a retry is; the signature carries the wall clock's time,
     because that is what the endpoint's tolerance compares it with.
     """
-    delivered = 0
-    for _ in range(limit):
-        if stop is not None and stop.is_set():
-            break
-        claimed = _claim(session_factory, now)
-        if claimed is None:
-            break
-        delivery_id, payload, attempt = claimed
-        error = _send(http_post, url, gateway, payload.encode("utf-8"))
-        _record(session_factory, delivery_id, attempt, error, now)
-        delivered += error is None
-    return delivered
+    webhooks = queue()
+    return webhooks.work(session_factory, now, _Webhooks(webhooks, gateway, url, http_post), limit=limit, stop=stop)
 
 
-def _claim(session_factory: SessionFactory, now: datetime) -> tuple[int, str, int] | None:
-    """Lease the next due row (one short transaction): its id, payload and this attempt's number."""
-    with transaction(session_factory) as session:
-        stmt = (select(SandboxWebhookDelivery)
-                .where(SandboxWebhookDelivery.next_attempt_at.is_not(None),
-                       SandboxWebhookDelivery.next_attempt_at <= now)
-                .order_by(SandboxWebhookDelivery.next_attempt_at, SandboxWebhookDelivery.id).limit(1))
-        if not is_sqlite(session):  # SQLite's writer already holds the only write lock
-            stmt = stmt.with_for_update(skip_locked=True)
-        delivery = session.scalar(stmt)
-        if delivery is None:
+@dataclass(frozen=True)
+class _Webhooks:
+    """The job: a row's stored JSON bytes, POSTed signed; the answer is an error text or None."""
+
+    queue: LeasedQueue[bytes, str | None]
+    gateway: SandboxGateway
+    url: str
+    http_post: HttpPost
+
+    def where(self, now: datetime) -> tuple[()]:
+        return ()
+
+    def take(self, session: Session, row: SandboxWebhookDelivery, now: datetime) -> bytes:
+        self.queue.take(row, now)
+        return row.payload.encode("utf-8")
+
+    def send(self, body: bytes, now: datetime) -> str | None:
+        """One POST, signed now; None on a 2xx, else what went wrong (for ``last_error``)."""
+        headers = self.gateway.sign(body, int(time.time()))
+        try:
+            status, text = self.http_post(self.url, body, headers)
+        except (OSError, http.client.HTTPException) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        if 200 <= status < 300:
             return None
-        delivery.attempts += 1
-        delivery.next_attempt_at = now + LEASE
-        return delivery.id, delivery.payload, delivery.attempts
+        return f"HTTP {status}: {text.strip()[:400]}"
 
-
-def _send(http_post: HttpPost, url: str, gateway: SandboxGateway, body: bytes) -> str | None:
-    """One POST, signed now; None on a 2xx, else what went wrong (for ``last_error``)."""
-    headers = gateway.sign(body, int(time.time()))
-    try:
-        status, text = http_post(url, body, headers)
-    except (OSError, http.client.HTTPException) as exc:
-        return f"{type(exc).__name__}: {exc}"
-    if 200 <= status < 300:
-        return None
-    return f"HTTP {status}: {text.strip()[:400]}"
-
-
-def _record(session_factory: SessionFactory, delivery_id: int, attempt: int, error: str | None, now: datetime) -> None:
-    with transaction(session_factory) as session:
-        delivery = session.get(SandboxWebhookDelivery, delivery_id)
-        assert delivery is not None
-        if error is None:
-            delivery.delivered_at, delivery.next_attempt_at, delivery.last_error = now, None, None
+    def record(self, session: Session, delivery: SandboxWebhookDelivery, body: bytes, error: str | None,
+               now: datetime) -> bool:
+        outcome = self.queue.settle(delivery, Sent() if error is None else Retry(error), now)
+        if isinstance(outcome, Sent):
+            delivery.delivered_at, delivery.last_error = now, None
             log.info("sandbox webhook %s (%s) delivered", delivery.event_id, delivery.event_type)
-            return
-        delivery.last_error = error[:500]
-        if attempt >= MAX_ATTEMPTS:
-            delivery.next_attempt_at = None
+            return True
+        delivery.last_error = (error or "")[:500]
+        if isinstance(outcome, Failed):
             log.error("sandbox webhook %s (%s) given up after %d attempts: %s",
-                      delivery.event_id, delivery.event_type, attempt, error)
-            return
-        delay = RETRY.after(attempt)
-        delivery.next_attempt_at = now + timedelta(seconds=delay)
-        log.warning("sandbox webhook %s (%s) attempt %d failed (%s); next in %.0fs",
-                    delivery.event_id, delivery.event_type, attempt, error, delay)
+                      delivery.event_id, delivery.event_type, delivery.attempts, error)
+        else:
+            log.warning("sandbox webhook %s (%s) attempt %d failed (%s); next in %.0fs",
+                        delivery.event_id, delivery.event_type, delivery.attempts, error, outcome.after)
+        return False
 
 
 def post_over_http(url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int, str]:

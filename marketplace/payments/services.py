@@ -30,12 +30,12 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from marketplace.once import record_once
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments import delivery
@@ -181,15 +181,8 @@ def apply_event(session: Session, event: dict[str, Any], *, now: datetime, commi
 
 def claim_event(session: Session, event: dict[str, Any], now: datetime) -> bool:
     """Record the event id (flushed now, committed with the effect); False if it was seen before."""
-    event_id = str(event["id"])[:255]
-    if session.get(ProcessedWebhook, event_id) is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(ProcessedWebhook(event_id=event_id, type=str(event["type"])[:100], received_at=now))
-    except IntegrityError:  # the same event, delivered twice at once: the other delivery applies it
-        return False
-    return True
+    return record_once(session, ProcessedWebhook, event_id=str(event["id"])[:255], type=str(event["type"])[:100],
+                       received_at=now)  # the same event delivered twice at once: the other one applies it
 
 
 def _succeeded(session: Session, payment: Payment, now: datetime, commission_bps: int | None) -> str:

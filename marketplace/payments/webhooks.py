@@ -1,8 +1,9 @@
 """``POST /webhooks/stripe``: Stripe's (and the sandbox's) events about payment intents.
 
 Thin: the raw body and headers go to :func:`marketplace.payments.services.handle_webhook`, which checks
-the signature and moves the order; the request's one commit writes the webhook row, the order's new
-state and its events together (a 4xx commits nothing). CSRF-exempt: Stripe signs, it has no cookie.
+the signature, records the event id once (``marketplace.once.record_once``: a replay is a no-op) and
+moves the order; the request's one commit writes the webhook row, the order's new state and its events
+together (a 4xx commits nothing). CSRF-exempt: Stripe signs, it has no cookie.
 """
 
 from __future__ import annotations

@@ -29,7 +29,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from events.backoff import Backoff
@@ -37,6 +36,7 @@ from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.audit.services import record_admin_action
 from marketplace.errors import Conflict, NotFound, Unavailable
+from marketplace.once import record_once
 from marketplace.ledger import services as ledger
 from marketplace.orders.models import SellerOrder, SellerOrderStatus
 from marketplace.orders.services import lock_order
@@ -269,7 +269,7 @@ def pay_payout(session: Session, provider: PayoutProvider, payout_id: int, *, no
     except PayoutProviderError as exc:
         payout.last_error = exc.reason[:500]
         if exc.transient and payout.attempts < MAX_ATTEMPTS:
-            payout.next_attempt_at = now + timedelta(seconds=RETRY_BACKOFF.after(payout.attempts))
+            payout.next_attempt_at = now + timedelta(seconds=RETRY_BACKOFF.delay(payout.attempts))
             log.warning("payout %s: transient provider error (%s), retry at %s", payout.id, exc.reason,
                         payout.next_attempt_at)
             return "retrying"
@@ -368,15 +368,8 @@ def retry_payout(session: Session, payout_id: int, *, now: datetime, actor: User
 
 
 def _claim(session: Session, event: ProviderEvent, now: datetime) -> bool:
-    event_id = event.event_id[:255]
-    if session.get(PayoutProviderEventRecord, event_id) is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(PayoutProviderEventRecord(event_id=event_id, kind=event.kind[:40], received_at=now))
-    except IntegrityError:
-        return False
-    return True
+    return record_once(session, PayoutProviderEventRecord, event_id=event.event_id[:255], kind=event.kind[:40],
+                       received_at=now)
 
 
 def _payout_for(session: Session, event: ProviderEvent) -> Payout | None:
@@ -447,6 +440,6 @@ def apply_provider_event(session: Session, event: ProviderEvent, clock: Callable
     payout.generation += 1  # that transfer is over at the provider: the next one needs its own key
     payout.status, payout.transfer_id, payout.last_error = S.PROCESSING.value, None, reason[:500]
     payout.attempts += 1
-    payout.next_attempt_at = now + timedelta(seconds=RETRY_BACKOFF.after(payout.attempts))
+    payout.next_attempt_at = now + timedelta(seconds=RETRY_BACKOFF.delay(payout.attempts))
     payout.updated_at = now
     return "retrying"

@@ -3,7 +3,8 @@
 Thin, as ``/webhooks/stripe`` is: the configured provider (``PAYOUT_PROVIDER``) checks the callback
 token or the signature and translates the body into a ``ProviderEvent``; a forged or malformed callback
 is a 400 before anything else happens. A verified event goes to
-:func:`marketplace.payouts.services.apply_provider_event`, which records its id once and settles the
+:func:`marketplace.payouts.services.apply_provider_event`, which records its id once
+(``marketplace.once.record_once``, as the payment webhooks and the inbox do) and settles the
 payout or the account; the request's one commit writes all of it. An ``ignored`` event (a kind that
 needs nothing from us) is answered 200 without touching the database, so the provider stops resending.
 

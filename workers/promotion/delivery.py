@@ -1,7 +1,7 @@
 """The promotion worker's posting loop: post what the handler queued, retry what failed, record all.
 
-Like the mail loop (``marketplace.notifications.delivery``), each row goes through short steps, none
-holding a transaction open while a platform is called:
+The loop is the leased queue of ``marketplace.queue`` (as the mail and the sandbox's webhooks are):
+each row goes through short steps, none holding a transaction open while a platform is called:
 
 1. **Claimed**, in its own transaction: the due row becomes ``attempting`` (``attempts`` + 1,
    ``next_attempt_at`` = the lease's end) and is committed *before* the call. A row whose listing is no
@@ -30,16 +30,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from events.backoff import Backoff, poll_until_stopped
 from marketplace.config import Settings
-from marketplace.db import is_sqlite, transaction, utcnow
+from marketplace.db import transaction, utcnow
 from marketplace.listings.models import Listing
 from marketplace.promotion import services
 from marketplace.promotion.captions import caption_for, listing_link
 from marketplace.promotion.models import Promotion, PromotionStatus as S
+from marketplace.queue import Failed, LeasedQueue, Retry, RetryPolicy, Sent
 from workers.promotion.channels.base import (Channel, ChannelError, PermanentError, Posted, PostRequest,
                                              QuotaExhausted)
 
@@ -54,7 +55,9 @@ SessionFactory = Callable[[], Session]
 
 
 @dataclass(frozen=True)
-class Job:
+class Task:
+    """What the poster took from a claimed row: post it, check an interrupted attempt, or remove it."""
+
     kind: str  # "post", "recover" or "remove"
     promotion_id: int
     channel: str
@@ -63,8 +66,25 @@ class Job:
     external_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """What one call to a platform came to: the post, or the error; ``unchecked`` when the check of an
+    interrupted attempt itself failed (so nothing is known about that post yet)."""
+
+    posted: Posted | None = None
+    error: ChannelError | None = None
+    unchecked: bool = False
+
+
+def queue() -> LeasedQueue[Task, Attempt]:
+    """The promotions as a leased queue (read at call time, so tests may shorten the waits)."""
+    return LeasedQueue(Promotion.next_attempt_at, Promotion.attempts, LEASE, RetryPolicy(MAX_ATTEMPTS, RETRY))
+
+
 class Poster:
-    """Posts due promotions through ``channels`` (name → Channel); keeps each channel's pace."""
+    """Posts due promotions through ``channels`` (name → Channel); keeps each channel's pace. It is the
+    leased queue's job (``marketplace.queue.Job``): which rows can go now, what to take, how to post,
+    how to record."""
 
     def __init__(self, session_factory: SessionFactory, channels: Mapping[str, Channel], settings: Settings):
         self.session_factory = session_factory
@@ -74,51 +94,34 @@ class Poster:
 
     def deliver_due(self, now: datetime, *, limit: int = 50, stop: threading.Event | None = None) -> int:
         """Handle every row due at ``now`` (up to ``limit``); how many were posted."""
-        posted = 0
-        for _ in range(limit):
-            if stop is not None and stop.is_set():
-                break
-            ready = [name for name in self.channels if self.paused_until.get(name, now) <= now]
-            if not ready:
-                break
-            job = self._claim(now, ready)
-            if job is None:
-                break
-            if isinstance(job, Job):
-                posted += self._run(job, now)
-        return posted
+        return queue().work(self.session_factory, now, self, limit=limit, stop=stop)
 
-    def _claim(self, now: datetime, ready: list[str]) -> Job | int | None:
-        with transaction(self.session_factory) as session:
-            stmt = (select(Promotion)
-                    .where(Promotion.status.in_(DUE), Promotion.channel.in_(ready),
-                           Promotion.next_attempt_at.is_not(None), Promotion.next_attempt_at <= now)
-                    .order_by(Promotion.next_attempt_at, Promotion.id).limit(1))
-            if not is_sqlite(session):
-                stmt = stmt.with_for_update(skip_locked=True)
-            row = session.scalar(stmt)
-            if row is None:
-                return None
-            if row.status == S.WITHDRAWING.value:
-                row.next_attempt_at = now + LEASE
-                return Job("remove", row.id, row.channel, row.attempts, external_id=row.external_id)
-            public = services.is_public(session.get(Listing, row.listing_id))
-            if not public and row.status != S.ATTEMPTING.value:
-                row.status, row.next_attempt_at = S.CANCELLED.value, None
-                log.info("promotion %s (%s): listing %s is no longer public, not posted", row.id, row.channel,
-                         row.listing_id)
-                return row.id
-            listing = services.post_listing(session, self.settings, row.listing_id)
-            assert listing is not None
-            base = self.settings.public_base_url
-            request = PostRequest(promotion_id=row.id, listing=listing,
-                                  caption=caption_for(listing, row.channel, base),
-                                  link=listing_link(base, listing.id, row.channel), checkpoint=row.checkpoint)
-            kind = "recover" if row.status == S.ATTEMPTING.value else "post"
-            if kind == "post":
-                row.attempts += 1
-            row.status, row.next_attempt_at = S.ATTEMPTING.value, now + LEASE
-            return Job(kind, row.id, row.channel, row.attempts, request=request)
+    def where(self, now: datetime) -> list[ColumnElement[bool]] | None:
+        ready = [name for name in self.channels if self.paused_until.get(name, now) <= now]
+        if not ready:
+            return None
+        return [Promotion.status.in_(DUE), Promotion.channel.in_(ready)]
+
+    def take(self, session: Session, row: Promotion, now: datetime) -> Task | None:
+        if row.status == S.WITHDRAWING.value:
+            queue().take(row, now, count=False)
+            return Task("remove", row.id, row.channel, row.attempts, external_id=row.external_id)
+        public = services.is_public(session.get(Listing, row.listing_id))
+        if not public and row.status != S.ATTEMPTING.value:
+            row.status, row.next_attempt_at = S.CANCELLED.value, None
+            log.info("promotion %s (%s): listing %s is no longer public, not posted", row.id, row.channel,
+                     row.listing_id)
+            return None
+        listing = services.post_listing(session, self.settings, row.listing_id)
+        assert listing is not None
+        base = self.settings.public_base_url
+        request = PostRequest(promotion_id=row.id, listing=listing,
+                              caption=caption_for(listing, row.channel, base),
+                              link=listing_link(base, listing.id, row.channel), checkpoint=row.checkpoint)
+        kind = "recover" if row.status == S.ATTEMPTING.value else "post"
+        queue().take(row, now, count=kind == "post")
+        row.status = S.ATTEMPTING.value
+        return Task(kind, row.id, row.channel, row.attempts, request=request)
 
     def _save_checkpoint(self, promotion_id: int) -> Callable[[str], None]:
         def save(value: str) -> None:
@@ -128,29 +131,27 @@ class Poster:
                 row.checkpoint = value or None
         return save
 
-    def _run(self, job: Job, now: datetime) -> int:
-        channel = self.channels[job.channel]
-        if job.kind == "remove":
-            self._removed(job, channel, now)
-            return 0
-        assert job.request is not None
+    def send(self, task: Task, now: datetime) -> Attempt:
+        channel = self.channels[task.channel]
+        if task.kind == "remove":
+            return self._remove(task, channel)
+        assert task.request is not None
         result: Posted | None = None
         error: ChannelError | None = None
-        checking = job.kind == "recover"
+        checking = task.kind == "recover"
         try:
             if checking:
-                result = channel.recover(job.request)
+                result = channel.recover(task.request)
                 checking = False
                 if result is not None:
-                    log.info("promotion %s (%s): found the post of the interrupted attempt", job.promotion_id,
-                             job.channel)
+                    log.info("promotion %s (%s): found the post of the interrupted attempt", task.promotion_id,
+                             task.channel)
             if result is None:
-                result = channel.post(job.request, self._save_checkpoint(job.promotion_id))
+                result = channel.post(task.request, self._save_checkpoint(task.promotion_id))
         except ChannelError as exc:
             error = exc
-        self._pace(job.channel, channel, now, error)
-        self._record(job, result, error, now, still_unchecked=checking)
-        return int(result is not None)
+        self._pace(task.channel, channel, now, error)
+        return Attempt(result, error, unchecked=checking)
 
     def _pace(self, name: str, channel: Channel, now: datetime, error: ChannelError | None) -> None:
         wait = channel.min_interval
@@ -159,67 +160,75 @@ class Poster:
         if wait > 0:
             self.paused_until[name] = now + timedelta(seconds=wait)
 
-    def _record(self, job: Job, result: Posted | None, error: ChannelError | None, now: datetime, *,
-                still_unchecked: bool = False) -> None:
-        with transaction(self.session_factory) as session:
-            row = session.get(Promotion, job.promotion_id)
-            assert row is not None
-            if result is not None:
-                row.status, row.external_id, row.url = S.POSTED.value, result.external_id[:255], result.url[:500]
-                row.posted_at, row.next_attempt_at, row.last_error, row.checkpoint = now, None, None, None
-                session.flush()
-                services.record_posted(session, row)
-                log.info("promotion %s posted on %s: %s", row.id, row.channel, row.url)
-                if not services.is_public(session.get(Listing, row.listing_id)):
-                    row.status, row.next_attempt_at = S.WITHDRAWING.value, now  # gone while we posted
-                return
-            assert error is not None
-            row.last_error = str(error)[:500]
-            if isinstance(error, QuotaExhausted):
-                row.attempts = max(0, row.attempts - 1)
-                row.status = S.QUEUED.value
-                row.next_attempt_at = now + timedelta(seconds=error.retry_after or 3600.0)
-                log.info("promotion %s (%s) waits: %s", row.id, row.channel, error)
-                return
-            if still_unchecked and not error.permanent:  # the check itself failed: check again later
-                row.next_attempt_at = now + timedelta(seconds=max(RETRY.after(1), error.retry_after or 0.0))
-                return
-            if error.permanent or row.attempts >= MAX_ATTEMPTS:
-                row.status = S.PERMANENT.value if error.permanent else S.FAILED.value
-                if still_unchecked:
-                    row.status = S.FAILED.value  # unverifiable: an admin checks, then retries
-                row.next_attempt_at = None
-                session.flush()
-                services.record_failed(session, row)
-                log.warning("promotion %s (%s) %s: %s", row.id, row.channel, row.status, error)
-                return
-            delay = max(RETRY.after(row.attempts), error.retry_after or 0.0)
-            row.status, row.next_attempt_at = S.RETRYING.value, now + timedelta(seconds=delay)
-            log.warning("promotion %s (%s) attempt %d failed (%s); next in %.0fs", row.id, row.channel,
-                        row.attempts, error, delay)
+    def record(self, session: Session, row: Promotion, task: Task, attempt: Attempt, now: datetime) -> bool:
+        if task.kind == "remove":
+            self._record_removal(row, attempt.error, now)
+            return False
+        jobs = queue()
+        if attempt.posted is not None:
+            result = attempt.posted
+            jobs.settle(row, Sent(), now)
+            row.status, row.external_id, row.url = S.POSTED.value, result.external_id[:255], result.url[:500]
+            row.posted_at, row.last_error, row.checkpoint = now, None, None
+            session.flush()
+            services.record_posted(session, row)
+            log.info("promotion %s posted on %s: %s", row.id, row.channel, row.url)
+            if not services.is_public(session.get(Listing, row.listing_id)):
+                row.status, row.next_attempt_at = S.WITHDRAWING.value, now  # gone while we posted
+            return True
+        error = attempt.error
+        assert error is not None
+        row.last_error = str(error)[:500]
+        if isinstance(error, QuotaExhausted):  # the platform's allowance, not a failed attempt: given back
+            row.attempts = max(0, row.attempts - 1)
+            row.status = S.QUEUED.value
+            jobs.settle(row, Retry(str(error), after=error.retry_after or 3600.0, counts=False), now)
+            log.info("promotion %s (%s) waits: %s", row.id, row.channel, error)
+            return False
+        if attempt.unchecked and not error.permanent:  # the check itself failed: check again later
+            wait = max(jobs.retry.wait.delay(1), error.retry_after or 0.0)
+            jobs.settle(row, Retry(str(error), after=wait, counts=False), now)
+            return False
+        outcome = jobs.settle(row, Failed(str(error)) if error.permanent else Retry(str(error), error.retry_after or 0.0),
+                              now)
+        if isinstance(outcome, Failed):
+            row.status = S.PERMANENT.value if error.permanent else S.FAILED.value
+            if attempt.unchecked:
+                row.status = S.FAILED.value  # unverifiable: an admin checks, then retries
+            session.flush()
+            services.record_failed(session, row)
+            log.warning("promotion %s (%s) %s: %s", row.id, row.channel, row.status, error)
+            return False
+        assert isinstance(outcome, Retry)
+        row.status = S.RETRYING.value
+        log.warning("promotion %s (%s) attempt %d failed (%s); next in %.0fs", row.id, row.channel,
+                    row.attempts, error, outcome.after)
+        return False
 
-    def _removed(self, job: Job, channel: Channel, now: datetime) -> None:
-        error: ChannelError | None = None
+    def _remove(self, task: Task, channel: Channel) -> Attempt:
         if not channel.can_remove:
-            error = PermanentError(f"{job.channel} does not let us delete posts")
+            return Attempt(error=PermanentError(f"{task.channel} does not let us delete posts"))
+        try:
+            channel.remove(task.external_id or "")
+        except ChannelError as exc:
+            return Attempt(error=exc)
+        return Attempt()
+
+    def _record_removal(self, row: Promotion, error: ChannelError | None, now: datetime) -> None:
+        if row.status != S.WITHDRAWING.value:
+            return  # re-approved meanwhile
+        jobs = queue()
+        if error is None:
+            jobs.settle(row, Sent(), now)
+            row.status = S.REMOVED.value
+        elif error.permanent:
+            jobs.settle(row, Failed(str(error)), now)
+            row.status = S.POSTED.value
+            row.last_error = f"listing withdrawn, post not removed: {error}"[:500]
         else:
-            try:
-                channel.remove(job.external_id or "")
-            except ChannelError as exc:
-                error = exc
-        with transaction(self.session_factory) as session:
-            row = session.get(Promotion, job.promotion_id)
-            assert row is not None
-            if row.status != S.WITHDRAWING.value:
-                return  # re-approved meanwhile
-            if error is None:
-                row.status, row.next_attempt_at = S.REMOVED.value, None
-            elif error.permanent:
-                row.status, row.next_attempt_at = S.POSTED.value, None
-                row.last_error = f"listing withdrawn, post not removed: {error}"[:500]
-            else:
-                row.next_attempt_at = now + timedelta(seconds=max(RETRY.after(1), error.retry_after or 0.0))
-                row.last_error = f"removal: {error}"[:500]
+            wait = max(jobs.retry.wait.delay(1), error.retry_after or 0.0)
+            jobs.settle(row, Retry(str(error), after=wait, counts=False), now)
+            row.last_error = f"removal: {error}"[:500]
 
 
 class PostingLoop:

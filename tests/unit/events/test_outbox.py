@@ -69,10 +69,9 @@ def test_relay_and_worker_need_a_broker_address(runner, args, monkeypatch):
 
 
 def test_backoff_doubles_up_to_its_cap_and_resets():
-    backoff = Backoff(0.5, 4)
-    assert [backoff.next() for _ in range(6)] == [0.5, 1, 2, 4, 4, 4]
-    backoff.reset()
-    assert backoff.next() == 0.5
+    backoff = Backoff(0.5, 4)  # the relay counts its failures in a row and asks for the wait
+    assert [backoff.delay(failures) for failures in range(1, 7)] == [0.5, 1, 2, 4, 4, 4]
+    assert backoff.delay(1) == 0.5  # after a success the count starts again
 
 
 def test_worker_registry_is_readable():

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from events.models import OutboxEvent
 from marketplace.accounts.models import User
 from marketplace.config import Settings
-from marketplace.db import utcnow
+from marketplace.db import transaction, utcnow
 from marketplace.listings.models import Listing
 from marketplace.orders.models import Order
 from marketplace.payments import delivery, services
@@ -180,10 +180,17 @@ def test_a_claimed_row_is_leased_so_a_second_sender_does_not_take_it(app, api, d
     buyer, order, _ = shop_order()
     _pay(api, buyer, order.id, {"method": "qris"})
     factory, now = app.extensions["db"].write_session_factory, utcnow()
-    first = delivery._claim(factory, now)
-    assert first is not None and first[2] == 1
-    assert delivery._claim(factory, now) is None  # another loop, at the same moment: nothing due
-    assert delivery._claim(factory, now + delivery.LEASE) is not None  # the first sender died: it goes again
+
+    def claim(at):  # what a loop does first: claim the next due row and lease it; its attempt number
+        webhooks = delivery.queue()
+        with transaction(factory) as session:
+            rows = webhooks.claim(session, at)
+            return webhooks.take(rows[0], at) if rows else None
+
+    first = claim(now)
+    assert first is not None and first == 1
+    assert claim(now) is None  # another loop, at the same moment: nothing due
+    assert claim(now + delivery.LEASE) is not None  # the first sender died: it goes again
 
 
 def test_two_senders_at_once_send_each_webhook_once(app, api, db_session, shop_order, sandbox):
