@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for, session as web_session
 
 from marketplace.accounts import schemas, services
 from marketplace.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
@@ -60,7 +60,7 @@ def login() -> Any:
             form.form_errors.append("Wrong e-mail or password.")
             status = 401
         else:
-            session_cart.take_out_for(get_session(), user)
+            session_cart.take_out_for(web_session, get_session(), user)
             log_in(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form), status
@@ -88,7 +88,7 @@ def register() -> Any:
         except DomainError as err:
             status = show_errors(form, err)
         else:
-            session_cart.take_out_for(get_session(), user)
+            session_cart.take_out_for(web_session, get_session(), user)
             log_in(user)
             if user.is_artisan:
                 flash(_("Welcome, {name}! Your account is ready; now open your shop.", name=user.name), "info")

@@ -6,13 +6,16 @@ Changing it follows the account cart's rules, taken from :mod:`marketplace.cart.
 listings can be bought, the stock check, the per-product and per-cart limits), so a visitor and a
 buyer are told the same thing. The session is the visitor's cookie: what is read back from it goes
 through the service's own filter of well-formed entries.
+
+Each function takes that session as ``cookie`` (any mapping: the views hand in ``flask.session``), so
+the rules here know nothing of the web framework.
 """
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
-from flask import session as web_session
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
@@ -20,68 +23,70 @@ from marketplace.cart import services
 from marketplace.errors import NotFound
 
 KEY = "cart"
+#: The visitor's session (their cookie's contents).
+Cookie = MutableMapping[str, Any]
 
 
-def stored() -> dict[str, Any]:
+def stored(cookie: Cookie) -> dict[str, Any]:
     """The visitor's cart as stored in the session (``{}`` when there is none)."""
-    value = web_session.get(KEY)
+    value = cookie.get(KEY)
     return value if isinstance(value, dict) else {}
 
 
-def _entries() -> dict[int, tuple[int, int]]:
-    return services.visitor_entries(stored())
+def _entries(cookie: Cookie) -> dict[int, tuple[int, int]]:
+    return services.visitor_entries(stored(cookie))
 
 
-def _save(entries: dict[int, tuple[int, int]]) -> None:
-    web_session[KEY] = {str(i): {"quantity": q, "seen_price_idr": p} for i, (q, p) in entries.items()}
+def _save(cookie: Cookie, entries: dict[int, tuple[int, int]]) -> None:
+    cookie[KEY] = {str(i): {"quantity": q, "seen_price_idr": p} for i, (q, p) in entries.items()}
 
 
-def item_count() -> int:
-    return sum(quantity for quantity, _price in _entries().values())
+def item_count(cookie: Cookie) -> int:
+    return sum(quantity for quantity, _price in _entries(cookie).values())
 
 
-def read(db: Session) -> services.Cart:
-    return services.visitor_cart(db, stored())
+def read(cookie: Cookie, db: Session) -> services.Cart:
+    return services.visitor_cart(db, stored(cookie))
 
 
-def add(db: Session, listing_id: int, quantity: int) -> None:
+def add(cookie: Cookie, db: Session, listing_id: int, quantity: int) -> None:
     """Add ``quantity`` to what the visitor's cart holds (the current price is accepted), as
     :func:`services.add_item` does for an account."""
     listing = services.listing_for_sale(db, listing_id)
-    entries = _entries()
+    entries = _entries(cookie)
     total = quantity + entries.get(listing_id, (0, 0))[0]
     services.check_addition(listing, total, new_line=listing_id not in entries, lines=len(entries))
     entries[listing_id] = (total, listing.price_idr)
-    _save(entries)
+    _save(cookie, entries)
 
 
-def set_quantity(db: Session, listing_id: int, quantity: int) -> None:
+def set_quantity(cookie: Cookie, db: Session, listing_id: int, quantity: int) -> None:
     """Change a line's quantity and accept the current price; 404 if it is not in the cart."""
-    entries = _entries()
+    entries = _entries(cookie)
     if listing_id not in entries:
         raise NotFound("This product is not in your cart.")
     listing = services.listing_for_sale(db, listing_id)
     services.check_stock(listing, quantity)
     entries[listing_id] = (quantity, listing.price_idr)
-    _save(entries)
+    _save(cookie, entries)
 
 
-def remove(listing_id: int) -> None:
+def remove(cookie: Cookie, listing_id: int) -> None:
     """Take a line out of the cart; 404 if it is not there."""
-    entries = _entries()
+    entries = _entries(cookie)
     if entries.pop(listing_id, None) is None:
         raise NotFound("This product is not in your cart.")
-    _save(entries)
+    _save(cookie, entries)
 
 
-def take_out_for(db: Session, user: User) -> dict[str, Any]:
+def take_out_for(cookie: Cookie, db: Session, user: User) -> dict[str, Any]:
     """At login: the session cart, removed from the session; merged into the account of a buyer.
 
     Call it before :func:`marketplace.accounts.security.log_in` (which clears the session). Artisans
     and admins have no cart: theirs is dropped.
     """
-    cart = dict(stored())
-    web_session.pop(KEY, None)
+    cart = dict(stored(cookie))
+    cookie.pop(KEY, None)
     if cart and user.role == Role.BUYER.value:
         services.merge(db, user, cart)
     return cart

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for, session as web_session
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role, User
@@ -45,7 +45,7 @@ def _cart_page(form: Any = None, status: int = 200, line_id: int | None = None) 
     """The cart page; ``form`` is a refused form whose messages are shown beside line ``line_id``
     (or above the cart)."""
     session, user = get_session(), _cart_owner()
-    cart = services.get_cart(session, user) if user else session_cart.read(session)
+    cart = services.get_cart(session, user) if user else session_cart.read(web_session, session)
     g.cart_item_count = cart.item_count  # the header's count: this very cart, no second query
     messages = [*form.form_errors, *(e for f in form if f.errors for e in f.errors)] if form else []
     return render_template(
@@ -86,7 +86,7 @@ def add_item() -> Any:
         if user:
             services.put_item(get_session(), user, values["listing_id"], values["quantity"])
         else:
-            session_cart.add(get_session(), values["listing_id"], values["quantity"])
+            session_cart.add(web_session, get_session(), values["listing_id"], values["quantity"])
     except DomainError as err:
         return _refused(form, _show(form, err, values["listing_id"]))
     flash(_("Added to your cart."), "info")
@@ -104,7 +104,7 @@ def set_quantity(listing_id: int) -> Any:
         if user:
             services.set_quantity(get_session(), user, listing_id, values["quantity"])
         else:
-            session_cart.set_quantity(get_session(), listing_id, values["quantity"])
+            session_cart.set_quantity(web_session, get_session(), listing_id, values["quantity"])
     except DomainError as err:
         return _refused(form, _show(form, err, listing_id), listing_id)
     flash(_("Your cart is updated."), "info")
@@ -121,7 +121,7 @@ def remove_item(listing_id: int) -> Any:
         if user:
             services.remove_item(get_session(), user, listing_id)
         else:
-            session_cart.remove(listing_id)
+            session_cart.remove(web_session, listing_id)
     except DomainError as err:
         return _refused(form, _show(form, err, listing_id), listing_id)
     flash(_("The product was removed from your cart."), "info")
@@ -132,7 +132,7 @@ def cart_item_count(user: User | None) -> int | None:
     """The header's count: items in the buyer's cart (one query, none on the cart page, which has the
     cart loaded already) or the visitor's session (none); ``None`` for artisans and admins, who have no cart."""
     if user is None:
-        return session_cart.item_count()
+        return session_cart.item_count(web_session)
     if user.role != BUYER:
         return None
     if "cart_item_count" in g:
