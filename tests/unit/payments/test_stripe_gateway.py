@@ -14,13 +14,12 @@ import stripe
 from marketplace.config import Settings
 from marketplace.orders.models import Order
 from marketplace.payments.gateways import (
-    InvalidSignature,
     PaymentGatewayError,
     SandboxGateway,
     StripeGateway,
     gateway_from_settings,
-    sign_payload,
 )
+from marketplace.payments.stripe_events import InvalidSignature, sign_payload
 from tests.unit.payments import stripe_server
 
 SECRET = "whsec_test_loopback"

@@ -20,7 +20,7 @@ from marketplace.db import utcnow
 from marketplace.ledger.check import check
 from marketplace.ledger.models import LedgerEntry
 from marketplace.orders import scheduler
-from marketplace.payments.gateways import sign_payload
+from marketplace.payments.stripe_events import sign_payload
 from marketplace.payouts.models import Payout, PayoutAccount
 from marketplace.payouts.xendit import REFERENCE_PREFIX
 from tests.unit.payouts import stripe_connect_server, xendit_server

@@ -13,7 +13,7 @@ import types
 import pytest
 
 import marketplace.payouts
-from marketplace.payments.gateways import sign_payload
+from marketplace.payments.stripe_events import sign_payload
 from marketplace.payouts.stripe_connect import StripeConnectProvider
 from marketplace.payouts.xendit import XenditProvider
 
