@@ -80,6 +80,18 @@ def test_payment_methods_come_from_settings():
         gateway_from_settings(Settings(payment_gateway="paypal"))
 
 
+def test_what_the_sandbox_does_differently_is_a_capability_of_the_interface():
+    """The use cases and the payments worker read these, never the class: the sandbox takes test card
+    payments on our own page and its webhooks are ours to send; Stripe does neither (its servers send)."""
+    sandbox = gateway_from_settings(Settings(secret_key="k"))
+    stripe_gateway = StripeGateway("sk_test_x", SECRET, ["card"], api_base="http://127.0.0.1:9")
+    assert (sandbox.accepts_test_payments, sandbox.sends_own_webhooks) == (True, True)
+    assert (stripe_gateway.accepts_test_payments, stripe_gateway.sends_own_webhooks) == (False, False)
+    payload = _event()
+    headers = stripe_gateway.sign(payload, int(time.time()))
+    assert stripe_gateway.verify_webhook(payload, headers)["id"] == "evt_1"  # signed as Stripe signs
+
+
 def test_a_retry_after_a_500_reuses_the_key_and_gets_the_same_intent(stub):
     gw = gateway(stub, max_network_retries=0)
     stub.script = ["500"]
