@@ -11,17 +11,18 @@ shipping refunds that part. Money moves only through the payments worker and the
 2. **Sent** (:func:`send_refund`, the payments worker on ``order.refund_requested``): ``gateway.refund``
    with the key ``refund-<refund id>``, so a redelivery or a retry after a timeout gets the same refund
    back at Stripe; the row keeps the provider's refund id, and a row that has one is not sent again.
-3. **Confirmed** by the gateway's webhook, through ``services.handle_webhook`` (one verify path):
+3. **Confirmed** by the gateway's webhook, through ``services.handle_webhook`` (one verify path), which
+   hands refund events (``stripe_events.REFUND_OUTCOME_EVENTS``) to :func:`apply_refund_event`:
    ``charge.refunded`` (a charge: its ``refunds`` when listed, else its cumulative ``amount_refunded``),
    ``refund.updated`` / ``refund.failed`` (a refund). Matched by the intent, then by the provider's refund
    id or our ``refund_id`` in its metadata; amounts are hundredths at Stripe, rupiah from here on. A
    success records ``payment.refunded`` and ``order.refunded``, and the order becomes ``refunded`` once
    everything paid has come back. A replay is a no-op (``processed_webhooks``).
 
-**The sandbox's confirmation** is built here from our rows (as ``sandbox_pay`` builds its event) and
-queued (``marketplace.payments.delivery``) in the worker's transaction, with the refund id it stores:
-the payments worker's delivery loop then POSTs it, signed as Stripe signs, to ``/webhooks/stripe``, as
-Stripe confirms a refund. So the refund stays ``pending`` until the endpoint has applied the webhook,
+**The sandbox's confirmation** (a gateway that ``sends_own_webhooks``) is built here from our rows (as
+``sandbox_pay`` builds its event) and queued (``marketplace.payments.delivery``) in the worker's
+transaction, with the refund id it stores: the payments worker's delivery loop then POSTs it, signed as
+Stripe signs, to ``/webhooks/stripe``, as Stripe confirms a refund. So the refund stays ``pending`` until the endpoint has applied the webhook,
 on both gateways, and a handler that fails queues nothing.
 """
 

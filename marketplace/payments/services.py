@@ -19,7 +19,11 @@ pay is refused (409 ``payment_processing``): a declined card followed at once by
 otherwise reach a cancelled order as a success that needs a refund.
 
 **Refund events** (``charge.refunded``, ``refund.updated``, ``refund.failed``) go through the same
-:func:`handle_webhook` and are applied by :mod:`marketplace.payments.refunds` (see there).
+:func:`handle_webhook` and are applied by :mod:`marketplace.payments.refunds` (see there). What both
+share lives below them, so neither imports the other: Stripe's event type names, envelope, signature and
+"applied once" in :mod:`marketplace.payments.stripe_events`, the payment row lookups in
+:mod:`marketplace.payments.lookups`. An event *type* (``StripeEventType``) is never a *status*
+(``PaymentStatus``, ``RefundStatus``).
 """
 
 from __future__ import annotations
