@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import click
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from marketplace.accounts import housekeeping
 from marketplace.config import Settings
 from marketplace.db import utcnow
 from marketplace.errors import Conflict
@@ -80,15 +82,11 @@ def tick(factory: Callable[[], Session], settings: Settings, now: datetime | Non
 
 
 def purge_ended_logins(factory: Callable[[], Session], settings: Settings, now: datetime) -> int:
-    from marketplace.accounts import housekeeping
-
     return housekeeping.purge_ended(factory, now, idle=timedelta(hours=settings.session_idle_hours),
                                     lifetime=timedelta(days=settings.session_max_days))
 
 
 def run(factory: Callable[[], Session], settings: Settings, stop: threading.Event, interval: float) -> None:
-    from sqlalchemy.exc import OperationalError
-
     while not stop.is_set():
         try:
             done = tick(factory, settings)

@@ -4,8 +4,10 @@ round, and never stops the items after it (``marketplace.per_item``)."""
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
+from marketplace.config import Settings
 from marketplace.db import utcnow
 from marketplace.orders import fulfilment, scheduler
 from marketplace.orders.models import Order
@@ -42,3 +44,20 @@ def test_one_failing_item_is_logged_and_retried_next_round_and_the_others_are_do
     monkeypatch.setattr(fulfilment, "expire_unpaid", real_expire)  # fixed: the next round does it
     assert scheduler.tick(factory, settings, now=later) == scheduler.Tick(expired=1, confirmed=0, failed=0)
     assert status(bad) == "cancelled"
+
+
+def test_a_round_that_fails_as_a_whole_is_logged_and_the_loop_goes_on(monkeypatch, caplog):
+    stop, rounds = threading.Event(), []
+
+    def tick(factory, settings):
+        rounds.append(1)
+        if len(rounds) == 1:
+            raise RuntimeError("a job broke before reaching its items")
+        stop.set()
+        return scheduler.Tick()
+
+    monkeypatch.setattr(scheduler, "tick", tick)
+    with caplog.at_level(logging.ERROR, logger="marketplace.orders.scheduler"):
+        scheduler.run(lambda: None, Settings(), stop, interval=0.01)
+    assert len(rounds) == 2  # the second round ran
+    assert [r.getMessage() for r in caplog.records] == ["scheduler round failed"]
