@@ -3,27 +3,37 @@
 Four jobs (each also a function the tests call directly): unpaid orders expire after
 ``ORDER_PAYMENT_TTL_MINUTES`` and are cancelled with their stock returned; shipped parcels are
 confirmed delivered after ``AUTO_CONFIRM_DAYS``; payouts past their hold are released (and released
-payouts whose retry time came are sent again) for the payouts worker (``marketplace.payouts.services``);
-sessions and API tokens that ended a month ago are deleted (``marketplace.accounts.housekeeping``). Each item is its own transaction; the transition
-locks the order and re-checks its state, so two copies that pick the same item do it once (the
-second finds nothing to do) and a buyer paying at the last second wins or loses cleanly.
+payouts whose retry time came are sent again) for the payouts worker
+(:func:`marketplace.payouts.release.release_due_payouts`); sessions and API tokens that ended a month
+ago are deleted (``marketplace.accounts.housekeeping``).
+
+Each item is its own transaction; the transition locks the order and re-checks its state, so two copies
+that pick the same item do it once (the second finds nothing to do) and a buyer paying at the last
+second wins or loses cleanly. **One bad item never stops the others** (``marketplace.per_item``): an
+item that raises is logged with its id, counted in the round's ``failed`` and, still due, tried again
+next round. Only a database that cannot even list the due items ends a round early.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import click
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from marketplace.accounts import housekeeping
 from marketplace.config import Settings
-from marketplace.db import transaction, utcnow
+from marketplace.db import utcnow
 from marketplace.errors import Conflict
 from marketplace.orders import fulfilment
+from marketplace.payouts.release import release_due_payouts
+from marketplace.per_item import each_in_own_transaction
 
 log = logging.getLogger(__name__)
 
@@ -34,77 +44,60 @@ class Tick:
     confirmed: int = 0
     payouts: int = 0
     purged: int = field(default=0, compare=False)  # housekeeping, not an order's step
+    failed: int = 0  # items that raised (each logged with its id), tried again next round
 
 
-def expire_unpaid_orders(factory: Callable[[], Session], now: datetime) -> int:
+def expire_unpaid_orders(factory: Callable[[], Session], now: datetime, *,
+                         failures: Counter[str] | None = None) -> int:
     """Cancel every unpaid order past its deadline; how many were cancelled now."""
     with factory() as session:
         due = fulfilment.due_unpaid_orders(session, now)
-    done = 0
-    for order_id in due:
-        with transaction(factory) as session:
-            done += fulfilment.expire_unpaid(session, order_id, now=now)
-    return done
+    return each_in_own_transaction(
+        factory, due, lambda session, order_id: fulfilment.expire_unpaid(session, order_id, now=now),
+        job="expire unpaid order", failures=failures)
 
 
-def confirm_old_deliveries(factory: Callable[[], Session], now: datetime, after: timedelta) -> int:
-    """Confirm every parcel shipped more than ``after`` ago; how many were confirmed now."""
+def confirm_old_deliveries(factory: Callable[[], Session], now: datetime, after: timedelta, *,
+                           failures: Counter[str] | None = None) -> int:
+    """Confirm every parcel shipped more than ``after`` ago; how many were confirmed now. A ``Conflict``
+    (the buyer confirmed it meanwhile, or another copy did) is not a failure."""
     with factory() as session:
         due = fulfilment.due_deliveries(session, now, after)
-    done = 0
-    for seller_order_id in due:
-        try:
-            with transaction(factory) as session:
-                done += fulfilment.auto_confirm(session, seller_order_id, now=now, after=after)
-        except Conflict:  # the buyer confirmed it meanwhile, or another copy did
-            continue
-    return done
-
-
-def release_due_payouts(factory: Callable[[], Session], now: datetime) -> int:
-    """Release every payout past its hold, and send again those whose retry time came; how many."""
-    from marketplace.payouts import services as payouts
-
-    with factory() as session:
-        due, resends = payouts.due_releases(session, now), payouts.due_resends(session, now)
-    done = 0
-    for payout_id in due:
-        with transaction(factory) as session:
-            done += payouts.release_payout(session, payout_id, now=now) != "scheduled"
-    for payout_id in resends:
-        with transaction(factory) as session:
-            done += payouts.resend(session, payout_id, now=now)
-    return done
+    return each_in_own_transaction(
+        factory, due, lambda session, part_id: fulfilment.auto_confirm(session, part_id, now=now, after=after),
+        job="confirm delivery", expected=(Conflict,), failures=failures)
 
 
 def tick(factory: Callable[[], Session], settings: Settings, now: datetime | None = None) -> Tick:
     now = now or utcnow()
+    failures: Counter[str] = Counter()
     return Tick(
-        expired=expire_unpaid_orders(factory, now),
-        confirmed=confirm_old_deliveries(factory, now, timedelta(days=settings.auto_confirm_days)),
-        payouts=release_due_payouts(factory, now),
+        expired=expire_unpaid_orders(factory, now, failures=failures),
+        confirmed=confirm_old_deliveries(factory, now, timedelta(days=settings.auto_confirm_days),
+                                         failures=failures),
+        payouts=release_due_payouts(factory, now, failures=failures),
         purged=purge_ended_logins(factory, settings, now),
+        failed=failures.total(),
     )
 
 
 def purge_ended_logins(factory: Callable[[], Session], settings: Settings, now: datetime) -> int:
-    from marketplace.accounts import housekeeping
-
     return housekeeping.purge_ended(factory, now, idle=timedelta(hours=settings.session_idle_hours),
                                     lifetime=timedelta(days=settings.session_max_days))
 
 
 def run(factory: Callable[[], Session], settings: Settings, stop: threading.Event, interval: float) -> None:
-    from sqlalchemy.exc import OperationalError
-
     while not stop.is_set():
         try:
             done = tick(factory, settings)
-            if done.expired or done.confirmed or done.payouts or done.purged:
-                log.info("expired %d unpaid orders, confirmed %d deliveries, released %d payouts, purged %d ended logins",
-                         done.expired, done.confirmed, done.payouts, done.purged)
+            if done.expired or done.confirmed or done.payouts or done.purged or done.failed:
+                log.info("expired %d unpaid orders, confirmed %d deliveries, released %d payouts, purged %d ended "
+                         "logins; %d items failed (tried again next round)",
+                         done.expired, done.confirmed, done.payouts, done.purged, done.failed)
         except OperationalError as exc:  # database away: try again next round
             log.warning("scheduler round failed: %s", exc)
+        except Exception:  # a job that failed as a whole (not one item): the loop lives on, next round
+            log.exception("scheduler round failed")
         stop.wait(interval)
 
 

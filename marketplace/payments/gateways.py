@@ -12,9 +12,14 @@ payments worker's ``build_dependencies``, the web app on first use); nothing is 
   ``payments`` row by the caller: that row is the sandbox's only store. Its QRIS payload is an
   EMVCo/QRIS-formatted text, so the page can draw a real QR code of it.
 
-Both verify webhooks with Stripe's own algorithm (``stripe.WebhookSignature.verify_header``: HMAC-SHA256
+Both verify webhooks with Stripe's own algorithm (``marketplace.payments.stripe_events``: HMAC-SHA256
 over ``"<t>.<payload>"``, 300 s tolerance), the sandbox with ``STRIPE_WEBHOOK_SECRET`` or, when unset, a
 secret derived from ``SECRET_KEY``; so the one ``/webhooks/stripe`` handler serves both.
+
+**What differs is part of the interface**: ``accepts_test_payments`` (the sandbox's pay page and test
+cards) and ``sends_own_webhooks`` (the sandbox's outcomes are queued here and delivered by the payments
+worker; Stripe's servers send Stripe's). The use cases and the worker read these capabilities; none of
+them asks which class it holds.
 
 ``refund`` takes the intent id as well as the amount and key (§7 names only the latter two: a refund
 has to say what it refunds), and metadata (our order and refund ids, so a webhook about the refund can
@@ -31,13 +36,13 @@ from __future__ import annotations
 import binascii
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from marketplace.errors import BadRequest, Unavailable
+from marketplace.errors import Unavailable
+from marketplace.payments.stripe_events import SIGNATURE_HEADER, sign_payload, verify_stripe_signature
 
 if TYPE_CHECKING:
     from marketplace.config import Settings
@@ -45,23 +50,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Stripe's default tolerance for a webhook's timestamp, in seconds.
-WEBHOOK_TOLERANCE_SECONDS = 300
 #: Stripe's minor units per rupiah (IDR is not zero-decimal at Stripe).
 STRIPE_IDR_FACTOR = 100
-SIGNATURE_HEADER = "Stripe-Signature"
-
-
-class InvalidSignature(BadRequest):
-    """The webhook signature is missing, forged or too old."""
-
-    code = "invalid_signature"
-
-
-class InvalidPayload(BadRequest):
-    """The webhook body is not a Stripe event."""
-
-    code = "invalid_payload"
 
 
 class PaymentGatewayError(Unavailable):
@@ -88,7 +78,19 @@ class Refund:
 
 
 class PaymentGateway(Protocol):
+    """What the payment use cases and the payments worker know of a gateway. Where the sandbox and a
+    real provider differ, they differ here, as a capability each answers its own way; no use case asks
+    which class it holds."""
+
     name: str
+    #: Whether buyers pay on our own test page with the test cards (``services.sandbox_pay``): the
+    #: sandbox, which has no payment page of its own; never a real provider.
+    accepts_test_payments: bool
+    #: Whether the webhooks that report this gateway's outcomes are ours to send: queued in the
+    #: transaction that caused them and POSTed, signed with :meth:`sign`, to ``/webhooks/stripe`` by the
+    #: payments worker (``marketplace.payments.delivery``). True for the sandbox, which has no servers;
+    #: False for Stripe, whose servers send them.
+    sends_own_webhooks: bool
 
     def create_intent(self, order: Order, idempotency_key: str) -> Intent: ...
 
@@ -101,36 +103,9 @@ class PaymentGateway(Protocol):
 
     def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]: ...
 
-
-# --- Stripe's webhook signature scheme (used by both gateways) ----------------------------------------
-
-
-def sign_payload(payload: bytes, secret: str, timestamp: int) -> str:
-    """A ``Stripe-Signature`` header for ``payload``, computed as Stripe computes it (``t=…,v1=…``)."""
-    signed = f"{timestamp}.".encode() + payload
-    digest = hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
-
-
-def verify_stripe_signature(payload: bytes, headers: Mapping[str, str], secret: str) -> dict[str, Any]:
-    """Check the signature with the ``stripe`` library's own verifier; the event as a plain dict."""
-    import stripe
-
-    header = headers.get(SIGNATURE_HEADER)
-    try:
-        stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS)
-    except stripe.SignatureVerificationError as exc:
-        raise InvalidSignature("The webhook signature is missing, forged or too old.") from exc
-    try:
-        event = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidPayload("The webhook body is not JSON.") from exc
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
-        raise InvalidPayload("The webhook body is not a Stripe event (no id or type).")
-    obj = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
-    if not isinstance(obj, dict):
-        raise InvalidPayload("The webhook event has no data.object.")
-    return event
+    def sign(self, payload: bytes, timestamp: int) -> dict[str, str]:
+        """The headers Stripe would send with ``payload``, signed with this gateway's webhook secret."""
+        ...
 
 
 # --- stripe --------------------------------------------------------------------------------------------
@@ -140,6 +115,8 @@ class StripeGateway:
     """PaymentIntents through the real ``stripe`` library (one client per process)."""
 
     name = "stripe"
+    accepts_test_payments = False
+    sends_own_webhooks = False  # Stripe's servers send them
 
     def __init__(
         self,
@@ -221,6 +198,11 @@ class StripeGateway:
     def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         return verify_stripe_signature(payload, headers, self.webhook_secret)
 
+    def sign(self, payload: bytes, timestamp: int) -> dict[str, str]:
+        """As Stripe signs what it sends to this endpoint (its servers do; we only need it in tests)."""
+        return {SIGNATURE_HEADER: sign_payload(payload, self.webhook_secret, timestamp),
+                "Content-Type": "application/json"}
+
 
 def _qr_from_next_action(next_action: Any) -> tuple[str | None, str | None]:
     """The QR code Stripe returns for a QR wallet (``<method>_display_qr_code``: ``data``, image URLs)."""
@@ -239,6 +221,8 @@ class SandboxGateway:
     """The offline gateway: deterministic intents, a QRIS payload, Stripe-signed webhooks."""
 
     name = "sandbox"
+    accepts_test_payments = True
+    sends_own_webhooks = True  # queued here, POSTed by the payments worker
 
     def __init__(self, secret_key: str, webhook_secret: str = ""):
         self._key = secret_key.encode("utf-8")

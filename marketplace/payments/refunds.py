@@ -11,17 +11,18 @@ shipping refunds that part. Money moves only through the payments worker and the
 2. **Sent** (:func:`send_refund`, the payments worker on ``order.refund_requested``): ``gateway.refund``
    with the key ``refund-<refund id>``, so a redelivery or a retry after a timeout gets the same refund
    back at Stripe; the row keeps the provider's refund id, and a row that has one is not sent again.
-3. **Confirmed** by the gateway's webhook, through ``services.handle_webhook`` (one verify path):
+3. **Confirmed** by the gateway's webhook, through ``services.handle_webhook`` (one verify path), which
+   hands refund events (``stripe_events.REFUND_OUTCOME_EVENTS``) to :func:`apply_refund_event`:
    ``charge.refunded`` (a charge: its ``refunds`` when listed, else its cumulative ``amount_refunded``),
    ``refund.updated`` / ``refund.failed`` (a refund). Matched by the intent, then by the provider's refund
    id or our ``refund_id`` in its metadata; amounts are hundredths at Stripe, rupiah from here on. A
    success records ``payment.refunded`` and ``order.refunded``, and the order becomes ``refunded`` once
    everything paid has come back. A replay is a no-op (``processed_webhooks``).
 
-**The sandbox's confirmation** is built here from our rows (as ``sandbox_pay`` builds its event) and
-queued (``marketplace.payments.delivery``) in the worker's transaction, with the refund id it stores:
-the payments worker's delivery loop then POSTs it, signed as Stripe signs, to ``/webhooks/stripe``, as
-Stripe confirms a refund. So the refund stays ``pending`` until the endpoint has applied the webhook,
+**The sandbox's confirmation** (a gateway that ``sends_own_webhooks``) is built here from our rows (as
+``sandbox_pay`` builds its event) and queued (``marketplace.payments.delivery``) in the worker's
+transaction, with the refund id it stores: the payments worker's delivery loop then POSTs it, signed as
+Stripe signs, to ``/webhooks/stripe``, as Stripe confirms a refund. So the refund stays ``pending`` until the endpoint has applied the webhook,
 on both gateways, and a handler that fails queues nothing.
 """
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select
@@ -43,22 +45,20 @@ from marketplace.ledger import services as ledger
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus, SellerOrder, SellerOrderStatus
 from marketplace.payments import delivery
-from marketplace.payments.gateways import STRIPE_IDR_FACTOR, PaymentGateway, SandboxGateway
+from marketplace.payments.gateways import STRIPE_IDR_FACTOR, PaymentGateway
+from marketplace.payments.lookups import payment_for_intent, payment_for_order
 from marketplace.payments.models import Payment, PaymentStatus, Refund, RefundStatus
-from marketplace.payments.services import (
-    CHARGE_REFUNDED,
-    UnknownIntent,
-    claim_event,
-    payment_for_order,
-)
+from marketplace.payments.stripe_events import StripeEventType, claim_event, event_object
 
 log = logging.getLogger(__name__)
 
-PENDING, SUCCEEDED, FAILED = RefundStatus.PENDING.value, RefundStatus.SUCCEEDED.value, RefundStatus.FAILED.value
 #: Orders whose money was taken and can be given back.
 REFUNDABLE = (OrderStatus.PAID.value, OrderStatus.COMPLETED.value)
 #: What the API says of a refund (ARCHITECTURE.md §5: ``refund_pending`` until the gateway confirms).
-API_STATUS = {PENDING: "refund_pending", SUCCEEDED: "refunded", FAILED: "refund_failed"}
+API_STATUS = MappingProxyType({
+    RefundStatus.PENDING.value: "refund_pending", RefundStatus.SUCCEEDED.value: "refunded",
+    RefundStatus.FAILED.value: "refund_failed",
+})
 
 
 def refund_idempotency_key(refund_id: int) -> str:
@@ -68,7 +68,8 @@ def refund_idempotency_key(refund_id: int) -> str:
 
 def live_refunds(session: Session, order_id: int) -> list[Refund]:
     """The order's refunds that count (asked for or done; a failed one can be asked for again)."""
-    stmt = select(Refund).where(Refund.order_id == order_id, Refund.status != FAILED).order_by(Refund.id)
+    stmt = (select(Refund).where(Refund.order_id == order_id, Refund.status != RefundStatus.FAILED.value)
+            .order_by(Refund.id))
     return list(session.scalars(stmt))
 
 
@@ -86,7 +87,8 @@ def open_refund(session: Session, order: Order, part: SellerOrder | None, *, rea
     ``order.refund_requested``; 409 when the order was not paid or this money is already coming back."""
     amount = refundable_amount(session, order, part)
     refund = Refund(order_id=order.id, seller_order_id=part.id if part else None, amount_idr=amount,
-                    reason=reason[:500], status=PENDING, requested_by=requested_by, created_at=now, updated_at=now)
+                    reason=reason[:500], status=RefundStatus.PENDING.value, requested_by=requested_by,
+                    created_at=now, updated_at=now)
     session.add(refund)
     session.flush()
     record(session, "order.refund_requested", key=order.id, data={
@@ -149,7 +151,7 @@ def send_refund(session: Session, gateway: PaymentGateway, refund_id: int, *, no
     refund = session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
                             .execution_options(populate_existing=True))
     assert refund is not None
-    if refund.status != PENDING or refund.provider_refund_id:
+    if refund.status != RefundStatus.PENDING.value or refund.provider_refund_id:
         return refund  # sent before (a redelivery): never twice
     payment = payment_for_order(session, refund.order_id, for_update=True)
     if payment is None or payment.status != PaymentStatus.SUCCEEDED.value:
@@ -159,7 +161,7 @@ def send_refund(session: Session, gateway: PaymentGateway, refund_id: int, *, no
     refund.provider_refund_id = result.refund_id
     refund.updated_at = now
     session.flush()
-    if isinstance(gateway, SandboxGateway):
+    if gateway.sends_own_webhooks:  # the sandbox: its confirmation is ours to deliver, as Stripe would
         delivery.queue_event(session, sandbox_refund_event(session, payment, refund, now=now),
                              order_id=refund.order_id, now=now)
     return refund
@@ -190,7 +192,7 @@ def sandbox_refund_event(session: Session, payment: Payment, refund: Refund, *, 
     return {
         "id": "evt_sbx_" + uuid.uuid4().hex[:24], "object": "event", "api_version": None, "created": created,
         "data": {"object": charge}, "livemode": False, "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None}, "type": CHARGE_REFUNDED,
+        "request": {"id": None, "idempotency_key": None}, "type": StripeEventType.CHARGE_REFUNDED,
     }
 
 
@@ -199,17 +201,15 @@ def sandbox_refund_event(session: Session, payment: Payment, refund: Refund, *, 
 
 def apply_refund_event(session: Session, event: dict[str, Any], *, now: datetime) -> str:
     """Apply a verified refund event once: ``refunded``, ``refund_failed``, ``duplicate`` or ``unchanged``."""
-    obj = event["data"]["object"]
-    payment = session.scalar(select(Payment).where(Payment.provider_intent_id == str(obj.get("payment_intent") or "")))
-    if payment is None:
-        raise UnknownIntent("The webhook names a payment intent we did not create.")
+    obj = event_object(event)
+    payment = payment_for_intent(session, obj.get("payment_intent"))
     if not claim_event(session, event, now):
         return "duplicate"
     order = orders.lock_order(session, payment.order_id)
     rows = list(session.scalars(select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)
                                 .with_for_update().execution_options(populate_existing=True)))
     outcomes: list[str] = []
-    if event["type"] == CHARGE_REFUNDED:
+    if event["type"] == StripeEventType.CHARGE_REFUNDED:
         listed = (obj.get("refunds") or {}).get("data") if isinstance(obj.get("refunds"), dict) else None
         if listed:
             for item in listed:
@@ -254,19 +254,20 @@ def _apply_refund_object(session: Session, order: Order, payment: Payment, rows:
 def _apply_cumulative(session: Session, order: Order, payment: Payment, rows: list[Refund],
                       charge: dict[str, Any], now: datetime) -> list[str]:
     refunded_idr = int(charge.get("amount_refunded") or 0) // STRIPE_IDR_FACTOR
-    done = sum(r.amount_idr for r in rows if r.status == SUCCEEDED)
+    done = sum(r.amount_idr for r in rows if r.status == RefundStatus.SUCCEEDED.value)
     outcomes = []
     for refund in rows:
-        if refund.status == PENDING and refund.provider_refund_id and done + refund.amount_idr <= refunded_idr:
+        if (refund.status == RefundStatus.PENDING.value and refund.provider_refund_id
+                and done + refund.amount_idr <= refunded_idr):
             done += refund.amount_idr
             outcomes.append(_succeeded(session, order, payment, refund, now))
     return outcomes
 
 
 def _succeeded(session: Session, order: Order, payment: Payment, refund: Refund, now: datetime) -> str:
-    if refund.status != PENDING:
+    if refund.status != RefundStatus.PENDING.value:
         return "unchanged"  # told twice (charge.refunded and refund.updated), or after a failure
-    refund.status, refund.succeeded_at, refund.updated_at = SUCCEEDED, now, now
+    refund.status, refund.succeeded_at, refund.updated_at = RefundStatus.SUCCEEDED.value, now, now
     session.flush()
     ledger.record_refund(session, order, refund, now=now)  # confirmed: the money is back with the buyer
     record(session, "order.refunded", key=order.id, data={
@@ -277,7 +278,7 @@ def _succeeded(session: Session, order: Order, payment: Payment, refund: Refund,
         "order_id": order.id, "payment_id": payment.id, "amount_idr": refund.amount_idr,
         "provider_ref": refund.provider_refund_id or payment.provider_intent_id,
     })
-    refunded = sum(r.amount_idr for r in live_refunds(session, order.id) if r.status == SUCCEEDED)
+    refunded = sum(r.amount_idr for r in live_refunds(session, order.id) if r.status == RefundStatus.SUCCEEDED.value)
     if refunded >= order.total_idr and order.status in REFUNDABLE:
         order.status = OrderStatus.REFUNDED.value
         order.updated_at = now
@@ -286,8 +287,8 @@ def _succeeded(session: Session, order: Order, payment: Payment, refund: Refund,
 
 
 def _failed(refund: Refund, reason: str, now: datetime) -> str:
-    if refund.status != PENDING:
+    if refund.status != RefundStatus.PENDING.value:
         return "unchanged"
-    refund.status, refund.failure_reason, refund.updated_at = FAILED, reason[:500], now
+    refund.status, refund.failure_reason, refund.updated_at = RefundStatus.FAILED.value, reason[:500], now
     log.warning("refund %s of order %s failed at the gateway: %s", refund.id, refund.order_id, reason)
     return "refund_failed"

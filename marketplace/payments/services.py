@@ -19,65 +19,54 @@ pay is refused (409 ``payment_processing``): a declined card followed at once by
 otherwise reach a cancelled order as a success that needs a refund.
 
 **Refund events** (``charge.refunded``, ``refund.updated``, ``refund.failed``) go through the same
-:func:`handle_webhook` and are applied by :mod:`marketplace.payments.refunds` (see there).
+:func:`handle_webhook` and are applied by :mod:`marketplace.payments.refunds` (see there). What both
+share lives below them, so neither imports the other: Stripe's event type names, envelope, signature and
+"applied once" in :mod:`marketplace.payments.stripe_events`, the payment row lookups in
+:mod:`marketplace.payments.lookups`. An event *type* (``StripeEventType``) is never a *status*
+(``PaymentStatus``, ``RefundStatus``).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from types import MappingProxyType
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from events.outbox import record
 from marketplace.accounts.models import User
-from marketplace.errors import BadRequest, Conflict, NotFound, ValidationFailed
-from marketplace.once import record_once
+from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus
-from marketplace.payments import delivery
-from marketplace.payments.gateways import STRIPE_IDR_FACTOR, PaymentGateway, SandboxGateway
-from marketplace.payments.models import FINAL, Payment, PaymentStatus, ProcessedWebhook
+from marketplace.payments import delivery, refunds
+from marketplace.payments.gateways import STRIPE_IDR_FACTOR, PaymentGateway
+from marketplace.payments.lookups import payment_for_intent, payment_for_order
+from marketplace.payments.models import FINAL, Payment, PaymentStatus
+from marketplace.payments.stripe_events import (
+    PAYMENT_OUTCOME_EVENTS,
+    REFUND_OUTCOME_EVENTS,
+    StripeEventType,
+    claim_event,
+    event_object,
+)
 
 log = logging.getLogger(__name__)
-
-SUCCEEDED = "payment_intent.succeeded"
-FAILED = "payment_intent.payment_failed"
-CANCELED = "payment_intent.canceled"
-HANDLED_EVENTS = (SUCCEEDED, FAILED, CANCELED)
-#: Refund outcomes (applied by ``marketplace.payments.refunds``): a charge object, or a refund object.
-CHARGE_REFUNDED = "charge.refunded"
-REFUND_UPDATED = "refund.updated"
-REFUND_FAILED = "refund.failed"
-REFUND_EVENTS = (CHARGE_REFUNDED, REFUND_UPDATED, REFUND_FAILED)
 
 #: The sandbox's test cards, as Stripe's: the first succeeds, the second is declined.
 CARD_SUCCEEDS = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
-TEST_CARDS = {CARD_SUCCEEDS: True, CARD_DECLINED: False}
+TEST_CARDS = MappingProxyType({CARD_SUCCEEDS: True, CARD_DECLINED: False})
 #: What ``sandbox_pay`` answers: the event is on its way; the order moves when the webhook arrives.
 PROCESSING = "processing"
-
-
-class UnknownIntent(BadRequest):
-    """The webhook names a payment intent we did not create."""
-
-    code = "unknown_intent"
 
 
 def intent_idempotency_key(order_id: int) -> str:
     """The gateway idempotency key of an order's one intent (a retry gets the same intent back)."""
     return f"order-{order_id}-intent"
-
-
-def payment_for_order(session: Session, order_id: int, *, for_update: bool = False) -> Payment | None:
-    stmt = select(Payment).where(Payment.order_id == order_id)
-    if for_update:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    return session.scalar(stmt)
 
 
 def present_payment(payment: Payment | None) -> dict[str, Any] | None:
@@ -156,16 +145,12 @@ def apply_event(session: Session, event: dict[str, Any], *, now: datetime, commi
     ``refund_failed``, ``duplicate``, ``ignored`` (a type we do not act on) or ``unchanged`` (a late
     outcome the order is past)."""
     event_type = event["type"]
-    obj = event["data"]["object"]
-    if event_type in REFUND_EVENTS:
-        from marketplace.payments import refunds  # it builds on this module (claim_event, handle_webhook)
-
+    obj = event_object(event)
+    if event_type in REFUND_OUTCOME_EVENTS:
         return refunds.apply_refund_event(session, event, now=now)
-    if event_type not in HANDLED_EVENTS:
+    if event_type not in PAYMENT_OUTCOME_EVENTS:
         return "ignored"
-    payment = session.scalar(select(Payment).where(Payment.provider_intent_id == str(obj.get("id", ""))))
-    if payment is None:
-        raise UnknownIntent("The webhook names a payment intent we did not create.")
+    payment = payment_for_intent(session, obj.get("id"))
     metadata_order = (obj.get("metadata") or {}).get("order_id")
     if metadata_order is not None and str(metadata_order) != str(payment.order_id):
         raise UnknownIntent("The webhook's intent belongs to another order.")
@@ -174,15 +159,9 @@ def apply_event(session: Session, event: dict[str, Any], *, now: datetime, commi
     orders.lock_order(session, payment.order_id)
     payment = payment_for_order(session, payment.order_id, for_update=True)
     assert payment is not None
-    if event_type == SUCCEEDED:
+    if event_type == StripeEventType.PAYMENT_INTENT_SUCCEEDED:
         return _succeeded(session, payment, now, commission_bps)
     return _failed(session, payment, event_type, obj, now)
-
-
-def claim_event(session: Session, event: dict[str, Any], now: datetime) -> bool:
-    """Record the event id (flushed now, committed with the effect); False if it was seen before."""
-    return record_once(session, ProcessedWebhook, event_id=str(event["id"])[:255], type=str(event["type"])[:100],
-                       received_at=now)  # the same event delivered twice at once: the other one applies it
 
 
 def _succeeded(session: Session, payment: Payment, now: datetime, commission_bps: int | None) -> str:
@@ -207,12 +186,13 @@ def _failed(session: Session, payment: Payment, event_type: str, obj: dict[str, 
     if payment.status == PaymentStatus.SUCCEEDED.value:
         return "unchanged"  # a late failure after the success: never backwards
     error = obj.get("last_payment_error") or {}
-    if event_type == CANCELED:
+    canceled = event_type == StripeEventType.PAYMENT_INTENT_CANCELED
+    if canceled:
         reason = f"payment cancelled ({obj.get('cancellation_reason') or 'at the gateway'})"
     else:
         reason = str(error.get("decline_code") or error.get("code") or "payment_failed")
     if payment.status != PaymentStatus.CANCELED.value:
-        payment.status = (PaymentStatus.CANCELED if event_type == CANCELED else PaymentStatus.FAILED).value
+        payment.status = (PaymentStatus.CANCELED if canceled else PaymentStatus.FAILED).value
     payment.failure_reason = (str(error.get("message") or reason))[:500]
     payment.updated_at = now
     if not orders.cancel_unpaid(session, payment.order_id, reason, now=now, payment_failed=True):
@@ -235,7 +215,7 @@ def sandbox_pay(
     to ``/webhooks/stripe`` (see the module doc); returns the order, still pending, and ``processing``.
     404 off the sandbox or for someone else's order; 409 when not pending, the intent is not made yet,
     or an earlier payment of it is still on its way."""
-    if not isinstance(gateway, SandboxGateway):
+    if not gateway.accepts_test_payments:
         raise NotFound("Not found.")
     orders.lock_order(session, order_id)  # two pays at once queue here; the second sees the first's row
     order = orders.get_for_buyer(session, buyer, order_id)  # someone else's: 404, rolled back
@@ -254,7 +234,7 @@ def sandbox_pay(
             raise ValidationFailed(fields={"card_number": [
                 "Use test card 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002 (declined)."]})
         succeeds, method_type = TEST_CARDS[number], "card"
-    if delivery.in_flight(session, order_id, HANDLED_EVENTS):
+    if delivery.in_flight(session, order_id, PAYMENT_OUTCOME_EVENTS):
         raise Conflict("Your payment is being processed; this page shows the result in a moment.",
                        code="payment_processing")
     event = sandbox_event(payment, succeeds=succeeds, method_type=method_type, now=now)
@@ -265,7 +245,7 @@ def sandbox_pay(
 def payment_processing(session: Session, order_id: int) -> bool:
     """Whether the sandbox still owes ``/webhooks/stripe`` a payment outcome of this order (the page
     then says "processing" and refreshes itself)."""
-    return delivery.in_flight(session, order_id, HANDLED_EVENTS)
+    return delivery.in_flight(session, order_id, PAYMENT_OUTCOME_EVENTS)
 
 
 def sandbox_event(payment: Payment, *, succeeds: bool, method_type: str, now: datetime) -> dict[str, Any]:
@@ -289,5 +269,5 @@ def sandbox_event(payment: Payment, *, succeeds: bool, method_type: str, now: da
         "id": "evt_sbx_" + uuid.uuid4().hex[:24], "object": "event", "api_version": None, "created": created,
         "data": {"object": intent}, "livemode": False, "pending_webhooks": 1,
         "request": {"id": None, "idempotency_key": None},
-        "type": SUCCEEDED if succeeds else FAILED,
+        "type": StripeEventType.PAYMENT_INTENT_SUCCEEDED if succeeds else StripeEventType.PAYMENT_INTENT_FAILED,
     }

@@ -13,7 +13,7 @@ from marketplace.accounts.security import api_auth, require_user
 from marketplace.web.apidoc import error_responses
 from marketplace.db import get_session, utcnow
 from marketplace.ledger.check import check
-from marketplace.payouts import earnings, schemas, services
+from marketplace.payouts import accounts, earnings, release, schemas
 from marketplace.payouts.providers import AccountDetails, PayoutProvider, provider_from_settings
 
 bp = Blueprint("payouts_api", __name__, url_prefix="/api/v1", description="Payouts")
@@ -44,7 +44,7 @@ def return_url() -> str:
 def connect(body: dict[str, Any]) -> Any:
     """Connect the shop's payout account: ``connected`` at once, or ``onboarding`` with the provider's form."""
     details = AccountDetails(**{k: body.get(k) for k in schemas.DETAIL_FIELDS})
-    return services.connect_account(get_session(), current_provider(), require_user(), details,
+    return accounts.connect_account(get_session(), current_provider(), require_user(), details,
                                     return_url=return_url(), now=utcnow())
 
 
@@ -84,7 +84,7 @@ def admin_payouts(query: dict[str, Any]) -> Any:
 @bp.doc(**error_responses(409))
 def retry(payout_id: int) -> Any:
     """Retry a failed payout (a new transfer) or send a retrying one now; 409 for any other."""
-    payout = services.retry_payout(get_session(), payout_id, now=utcnow(), actor=require_user(ADMIN))
+    payout = release.retry_payout(get_session(), payout_id, now=utcnow(), actor=require_user(ADMIN))
     return earnings.present_payout(payout)
 
 

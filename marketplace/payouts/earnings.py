@@ -30,7 +30,7 @@ from marketplace.ledger import services as ledger
 from marketplace.ledger.models import LedgerEntry, LedgerTransaction
 from marketplace.orders.models import SellerOrder
 from marketplace.payouts.models import Payout, PayoutStatus
-from marketplace.payouts.services import account_of, shop_of
+from marketplace.payouts.queries import account_of, shop_of
 
 S = PayoutStatus
 WAITING = (S.SCHEDULED.value, S.AWAITING_ACCOUNT.value)

@@ -18,16 +18,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import import_module
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from marketplace.config import Settings
 
-PROVIDERS = {
+PROVIDERS: Mapping[str, str] = MappingProxyType({
     "sandbox": "marketplace.payouts.sandbox:SandboxPayoutProvider",
     "stripe_connect": "marketplace.payouts.stripe_connect:StripeConnectProvider",
     "xendit": "marketplace.payouts.xendit:XenditProvider",
-}
+})
 
 #: A payout account's states: ``onboarding`` (the artisan must finish the provider's form), ``connected``
 #: (can receive transfers), ``restricted`` (the provider stopped transfers: fix the account).

@@ -18,7 +18,8 @@ in tests, the library's own network retries (they resend the same ``Idempotency-
   only conversion), ``transfer_group`` and our idempotency key; a transfer is final when created, so
   it is ``paid``.
 - ``verify_webhook``: Stripe's signature scheme with ``STRIPE_CONNECT_WEBHOOK_SECRET`` (a Connect
-  endpoint has its own secret), through the gateway's ``verify_stripe_signature``.
+  endpoint has its own secret), through ``marketplace.payments.stripe_events`` (the one reader of Stripe's
+  signature and event envelope, shared with the payment webhooks).
 
 Errors: the network, timeouts, 409 (a concurrent request with the same key), 429, 5xx and
 ``balance_insufficient`` (the charge's money is not available yet) are transient; an authentication or
@@ -34,7 +35,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from marketplace.payments.gateways import STRIPE_IDR_FACTOR, InvalidPayload, InvalidSignature, verify_stripe_signature
+from marketplace.payments.gateways import STRIPE_IDR_FACTOR
+from marketplace.payments.stripe_events import InvalidPayload, InvalidSignature, event_object, verify_stripe_signature
 from marketplace.payouts.providers import (
     AccountDetails,
     Connection,
@@ -181,7 +183,7 @@ def translate_event(event: Mapping[str, Any]) -> ProviderEvent:
       reconciliation to show.
     - anything else (``transfer.created``: ``transfer`` already answered ``paid``): ``ignored``.
     """
-    obj = event["data"]["object"]
+    obj = event_object(event)
     kind = event["type"]
     if kind == "account.updated":
         return ProviderEvent(kind="account.updated", event_id=event["id"], account_ref=obj.get("id"),

@@ -17,7 +17,7 @@ from marketplace.errors import DomainError
 from marketplace.web.forms import SchemaForm, flash_refusal, load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.ledger.check import check
-from marketplace.payouts import earnings, schemas, services
+from marketplace.payouts import accounts, earnings, release, schemas
 from marketplace.payouts.api import current_provider, return_url
 from marketplace.payouts.providers import AccountDetails
 
@@ -64,7 +64,7 @@ def connect() -> Any:
         return _seller_page(form, status)
     details = AccountDetails(**{k: values.get(k) for k in schemas.DETAIL_FIELDS})
     try:
-        account = services.connect_account(get_session(), current_provider(), require_user(ARTISAN), details,
+        account = accounts.connect_account(get_session(), current_provider(), require_user(ARTISAN), details,
                                            return_url=return_url(), now=utcnow())
     except DomainError as err:
         return _seller_page(form, show_errors(form, err))
@@ -99,7 +99,7 @@ def retry(payout_id: int) -> Any:
     if not CsrfOnly().validate_on_submit():
         return redirect(url_for(".admin"))
     try:
-        services.retry_payout(get_session(), payout_id, now=utcnow(), actor=require_user(ADMIN))
+        release.retry_payout(get_session(), payout_id, now=utcnow(), actor=require_user(ADMIN))
     except DomainError as err:
         flash_refusal(err)
         return redirect(url_for(".admin"))

@@ -3,7 +3,7 @@
 Thin, as ``/webhooks/stripe`` is: the configured provider (``PAYOUT_PROVIDER``) checks the callback
 token or the signature and translates the body into a ``ProviderEvent``; a forged or malformed callback
 is a 400 before anything else happens. A verified event goes to
-:func:`marketplace.payouts.services.apply_provider_event`, which records its id once
+:func:`marketplace.payouts.provider_events.apply_provider_event`, which records its id once
 (``marketplace.once.record_once``, as the payment webhooks and the inbox do) and settles the
 payout or the account; the request's one commit writes all of it. An ``ignored`` event (a kind that
 needs nothing from us) is answered 200 without touching the database, so the provider stops resending.
@@ -22,6 +22,7 @@ from flask import Blueprint, jsonify, request
 from marketplace.db import get_session, utcnow
 from marketplace.errors import BadRequest, NotFound
 from marketplace.web.extensions import csrf
+from marketplace.payouts import provider_events
 from marketplace.payouts.api import current_provider  # the one provider of this process, shared with the API
 from marketplace.payouts.providers import InvalidWebhook
 
@@ -44,9 +45,7 @@ def _receive(provider_name: str) -> Any:
         raise InvalidProviderWebhook(str(exc)) from exc
     if event.kind == "ignored":
         return jsonify({"received": True, "kind": event.kind})
-    from marketplace.payouts import services  # the payout use cases (imported when first needed)
-
-    services.apply_provider_event(get_session(), event, utcnow)
+    provider_events.apply_provider_event(get_session(), event, utcnow)
     return jsonify({"received": True, "kind": event.kind})
 
 

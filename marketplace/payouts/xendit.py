@@ -39,6 +39,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from marketplace.errors import ValidationFailed
@@ -65,7 +66,7 @@ MAX_IDEMPOTENCY_KEY = 100  # Xendit's limit on ``Idempotency-key``
 
 BANK, EWALLET = "bank", "ewallet"
 #: The channels an artisan can choose: code → (name shown, kind). Xendit's Indonesian payout channels.
-CHANNELS: dict[str, tuple[str, str]] = {
+CHANNELS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "ID_BCA": ("BCA", BANK),
     "ID_BNI": ("BNI", BANK),
     "ID_BRI": ("BRI", BANK),
@@ -83,7 +84,7 @@ CHANNELS: dict[str, tuple[str, str]] = {
     "ID_DANA": ("DANA", EWALLET),
     "ID_SHOPEEPAY": ("ShopeePay", EWALLET),
     "ID_LINKAJA": ("LinkAja", EWALLET),
-}
+})
 BANK_DIGITS = (6, 18)  # Indonesian account numbers: 10 (BCA, BNI) to 16 (BTN) digits, a margin each side
 HOLDER_NAME_MAX = 100  # Xendit's limit
 _PHONE = re.compile(r"08\d{8,11}")  # 10 to 13 digits, the form Xendit asks for (prefix 0)
@@ -96,7 +97,7 @@ EWALLET_NUMBER_MESSAGE = "Enter the phone number of the e-wallet account, e.g. 0
 HOLDER_NAME_MESSAGE = "Enter the account holder's name as the bank or e-wallet knows it (up to 100 characters)."
 
 #: ``failure_code`` of a failed payout → (reason shown, permanent: only a change of account can help).
-FAILURES: dict[str, tuple[str, bool]] = {
+FAILURES: Mapping[str, tuple[str, bool]] = MappingProxyType({
     "INVALID_DESTINATION": ("The bank or e-wallet account does not exist or cannot receive money.", True),
     "ACCOUNT_NAME_MISMATCH": ("The account holder's name does not match the bank's records.", True),
     "DESTINATION_MAXIMUM_LIMIT": ("The account cannot receive this amount (its limit is lower).", True),
@@ -105,7 +106,7 @@ FAILURES: dict[str, tuple[str, bool]] = {
     "REJECTED_BY_CHANNEL": ("The bank or e-wallet rejected the payout for now; it will be sent again.", False),
     "TEMPORARY_TRANSFER_ERROR": ("The bank network had a temporary problem; the payout will be sent again.", False),
     "UNKNOWN_BANK_NETWORK_ERROR": ("The bank network had a problem; the payout will be sent again.", False),
-}
+})
 REVERSED_REASON = "The bank or e-wallet returned the payout (the account may be closed or dormant)."
 UNKNOWN_FAILURE_REASON = "The payout failed at the payment provider; it will be sent again."
 

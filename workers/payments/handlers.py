@@ -10,7 +10,7 @@
   retry never refunds twice); the row keeps the provider's refund id. Stripe confirms by webhook; the
   sandbox queues its ``charge.refunded`` in this transaction, and delivers it as below.
 
-In the background (sandbox gateway only): the sandbox's webhook delivery
+In the background (a gateway that ``sends_own_webhooks``: the sandbox only): the sandbox's webhook delivery
 (``marketplace.payments.delivery``): what ``sandbox-pay`` and the refunds queued is POSTed, signed as
 Stripe signs, to our own ``/webhooks/stripe`` (``SANDBOX_WEBHOOK_URL``, by default ``PUBLIC_BASE_URL``'s),
 and retried with backoff. This worker is the sandbox gateway's home, as Stripe's servers are Stripe's.
@@ -24,7 +24,7 @@ from typing import Any
 
 from marketplace.config import Settings
 from marketplace.payments import delivery, refunds, services
-from marketplace.payments.gateways import SandboxGateway, gateway_from_settings
+from marketplace.payments.gateways import gateway_from_settings
 from workers.worker import BackgroundTask, Dependencies, Handler, HandlerContext
 
 CONSUMER = "payments"
@@ -57,10 +57,11 @@ def build_dependencies(settings: Settings) -> dict[str, Any]:
 
 
 def background_tasks(settings: Settings, dependencies: Dependencies) -> list[BackgroundTask]:
-    """On the sandbox: its webhook delivery loop. Its signatures must verify in the web app, so the
-    secret must not be a per-process random one: refuse to start rather than send only 400s."""
+    """For a gateway whose webhooks are ours to send (the sandbox): their delivery loop. Its signatures
+    must verify in the web app, so the secret must not be a per-process random one: refuse to start
+    rather than send only 400s."""
     gateway = dependencies[GATEWAY]
-    if not isinstance(gateway, SandboxGateway):
+    if not gateway.sends_own_webhooks:
         return []
     if not (settings.stripe_webhook_secret or settings.secret_key):
         raise ValueError("PAYMENT_GATEWAY=sandbox: set SECRET_KEY (or STRIPE_WEBHOOK_SECRET), the same as the "

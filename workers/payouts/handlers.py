@@ -2,14 +2,16 @@
 
 - ``order.delivered`` → the seller order's payout, due after ``PAYOUT_HOLD_HOURS``
   (``payout.scheduled``); with a hold of 0 it is released at once.
-- ``payout.released`` (the scheduler releases due payouts, :mod:`marketplace.orders.scheduler`) → the
-  transfer at the payout provider, idempotency key ``payout-<id>``, ``transfer_group`` = ``order-<order id>``
-  (``payout.paid``, or ``pending`` until the provider's webhook; ``payout.failed`` when refused for good).
+- ``payout.released`` (the scheduler releases due payouts,
+  :func:`marketplace.payouts.release.release_due_payouts`) → the transfer at the payout provider,
+  idempotency key ``payout-<id>``, ``transfer_group`` = ``order-<order id>`` (``payout.paid``, or
+  ``pending`` until the provider's webhook; ``payout.failed`` when refused for good).
   The key comes from rows committed before the call, so a crash between the call and this commit
-  repeats the same transfer, never a second one (``marketplace.payouts.services``).
+  repeats the same transfer, never a second one (``marketplace.payouts.transfers``).
 - ``order.refunded`` → a payout not sent yet shows what is left, or is cancelled.
 
-The rules themselves are in :mod:`marketplace.payouts.services`; this module only routes events there.
+The rules themselves are in :mod:`marketplace.payouts.release` (scheduling, releasing, refunds before
+payout) and :mod:`marketplace.payouts.transfers` (sending); this module only routes events there.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy import select
 
 from marketplace.config import Settings
 from marketplace.orders.models import SellerOrder
-from marketplace.payouts import services
+from marketplace.payouts import release, transfers
 from marketplace.payouts.providers import provider_from_settings
 from workers.worker import Handler, HandlerContext
 
@@ -30,12 +32,12 @@ PROVIDER = "payout_provider"
 
 
 def schedule(ctx: HandlerContext, event: dict[str, Any]) -> None:
-    services.schedule_payout(ctx.session, event["data"]["seller_order_id"],
+    release.schedule_payout(ctx.session, event["data"]["seller_order_id"],
                              hold_hours=ctx.settings.payout_hold_hours, now=ctx.clock())
 
 
 def pay(ctx: HandlerContext, event: dict[str, Any]) -> None:
-    services.pay_payout(ctx.session, ctx.gateway(PROVIDER), event["data"]["payout_id"], now=ctx.clock())
+    transfers.pay_payout(ctx.session, ctx.gateway(PROVIDER), event["data"]["payout_id"], now=ctx.clock())
 
 
 def refunded(ctx: HandlerContext, event: dict[str, Any]) -> None:
@@ -44,7 +46,7 @@ def refunded(ctx: HandlerContext, event: dict[str, Any]) -> None:
         parts = [data["seller_order_id"]]
     else:
         parts = list(ctx.session.scalars(select(SellerOrder.id).where(SellerOrder.order_id == data["order_id"])))
-    services.adjust_for_refund(ctx.session, parts, now=ctx.clock())
+    release.adjust_for_refund(ctx.session, parts, now=ctx.clock())
 
 
 HANDLERS: dict[str, Handler] = {

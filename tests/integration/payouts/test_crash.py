@@ -25,7 +25,7 @@ from marketplace.db import utcnow
 from marketplace.ledger.check import check
 from marketplace.orders import fulfilment, services as orders
 from marketplace.orders.checkout import place_order
-from marketplace.payouts import services as payouts
+from marketplace.payouts import accounts
 from marketplace.payouts.models import Payout, SandboxPayoutTransfer
 from marketplace.payouts.providers import AccountDetails
 from marketplace.payouts.sandbox import DatabaseTransferStore, SandboxPayoutProvider, sandbox_store_url
@@ -63,7 +63,7 @@ def _delivered_order(session_factory: Any) -> int:
         [part] = order.seller_orders
         fulfilment.ship(session, artisan, part.id, courier="JNE", tracking_number="JNE-9", now=now)
         fulfilment.confirm_delivery(session, buyer, part.id, now=now)
-        payouts.connect_account(session, SandboxPayoutProvider(None), artisan, AccountDetails(),  # type: ignore[arg-type]
+        accounts.connect_account(session, SandboxPayoutProvider(None), artisan, AccountDetails(),  # type: ignore[arg-type]
                                 return_url="http://127.0.0.1/", now=now)
         session.commit()
         return part.id

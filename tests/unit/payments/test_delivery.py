@@ -21,7 +21,8 @@ from marketplace.db import transaction, utcnow
 from marketplace.listings.models import Listing
 from marketplace.orders.models import Order
 from marketplace.payments import delivery, services
-from marketplace.payments.gateways import SIGNATURE_HEADER, StripeGateway
+from marketplace.payments.gateways import StripeGateway
+from marketplace.payments.stripe_events import SIGNATURE_HEADER
 from marketplace.payments.models import ProcessedWebhook, SandboxWebhookDelivery
 from tests.unit.payments.webhook_server import client_poster, serve
 from workers.payments import handlers

@@ -14,13 +14,12 @@ import stripe
 from marketplace.config import Settings
 from marketplace.orders.models import Order
 from marketplace.payments.gateways import (
-    InvalidSignature,
     PaymentGatewayError,
     SandboxGateway,
     StripeGateway,
     gateway_from_settings,
-    sign_payload,
 )
+from marketplace.payments.stripe_events import InvalidSignature, sign_payload
 from tests.unit.payments import stripe_server
 
 SECRET = "whsec_test_loopback"
@@ -79,6 +78,18 @@ def test_payment_methods_come_from_settings():
         gateway_from_settings(Settings(payment_gateway="stripe"))  # no key: refuse to start
     with pytest.raises(ValueError):
         gateway_from_settings(Settings(payment_gateway="paypal"))
+
+
+def test_what_the_sandbox_does_differently_is_a_capability_of_the_interface():
+    """The use cases and the payments worker read these, never the class: the sandbox takes test card
+    payments on our own page and its webhooks are ours to send; Stripe does neither (its servers send)."""
+    sandbox = gateway_from_settings(Settings(secret_key="k"))
+    stripe_gateway = StripeGateway("sk_test_x", SECRET, ["card"], api_base="http://127.0.0.1:9")
+    assert (sandbox.accepts_test_payments, sandbox.sends_own_webhooks) == (True, True)
+    assert (stripe_gateway.accepts_test_payments, stripe_gateway.sends_own_webhooks) == (False, False)
+    payload = _event()
+    headers = stripe_gateway.sign(payload, int(time.time()))
+    assert stripe_gateway.verify_webhook(payload, headers)["id"] == "evt_1"  # signed as Stripe signs
 
 
 def test_a_retry_after_a_500_reuses_the_key_and_gets_the_same_intent(stub):

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from marketplace.ledger.check import check
-from marketplace.payouts import services as payouts
+from marketplace.payouts import accounts
 from marketplace.payouts.providers import AccountDetails, PayoutProviderError, Transfer
 from marketplace.payouts.sandbox import MemoryTransferStore, SandboxPayoutProvider
 from tests import factories
@@ -72,7 +72,7 @@ def permanent(reason: str = "account closed") -> PayoutProviderError:
 
 
 def connect(tx, provider, artisan) -> Any:
-    return payouts.connect_account(tx, provider, artisan, AccountDetails(), return_url="http://x/", now=NOW)
+    return accounts.connect_account(tx, provider, artisan, AccountDetails(), return_url="http://x/", now=NOW)
 
 
 @pytest.fixture

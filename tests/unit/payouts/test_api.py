@@ -15,7 +15,7 @@ from marketplace.cli import main
 from marketplace.db import utcnow
 from marketplace.formatting import TIMEZONE
 from marketplace.orders import services as orders
-from marketplace.payouts import services as payouts
+from marketplace.payouts import release, transfers
 from marketplace.payouts.models import PayoutAccount
 from marketplace.payouts.sandbox import MemoryTransferStore, SandboxPayoutProvider
 from tests.unit.orders.test_api import ADDRESS
@@ -45,10 +45,10 @@ def _delivered(api, app, market, seller, price_idr: int = 200_000):
 def _worker_pays(app, provider, part_id: int) -> None:
     """What the payouts worker does for ``order.delivered`` then ``payout.released`` (hold 0)."""
     with app.extensions["db"].transaction() as session:
-        payout = payouts.schedule_payout(session, part_id, hold_hours=0, now=utcnow())
+        payout = release.schedule_payout(session, part_id, hold_hours=0, now=utcnow())
         payout_id = payout.id
     with app.extensions["db"].transaction() as session:
-        payouts.pay_payout(session, provider, payout_id, now=utcnow())
+        transfers.pay_payout(session, provider, payout_id, now=utcnow())
 
 
 def _ledger_check(database_url: str) -> None:

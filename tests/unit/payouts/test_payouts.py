@@ -17,7 +17,7 @@ from marketplace.errors import Conflict
 from marketplace.ledger import services as ledger
 from marketplace.orders import fulfilment, services as orders
 from marketplace.payments import refunds
-from marketplace.payouts import services as payouts
+from marketplace.payouts import provider_events, queries, release, transfers
 from marketplace.payouts.providers import ProviderEvent
 from tests import factories
 from tests.unit.orders.test_checkout import NOW, checkout
@@ -54,24 +54,24 @@ def test_a_delivered_part_is_held_then_released_and_paid_once(tx, paid, sandbox_
     order, sari_part, _, buyer, sari, *_ = paid
     connect(tx, sandbox_provider, sari)
     _deliver(tx, sari_part, buyer, sari)
-    payout = payouts.schedule_payout(tx, sari_part.id, hold_hours=72, now=NOW)
+    payout = release.schedule_payout(tx, sari_part.id, hold_hours=72, now=NOW)
     assert (payout.status, payout.amount_idr, payout.commission_idr) == ("scheduled", SARI_PAYABLE, 35_000)
     assert payout.due_at == NOW + timedelta(hours=72)
-    assert payouts.schedule_payout(tx, sari_part.id, hold_hours=72, now=NOW) is payout  # redelivery: the same
+    assert release.schedule_payout(tx, sari_part.id, hold_hours=72, now=NOW) is payout  # redelivery: the same
     [scheduled] = _events(tx, "payout.scheduled")
     assert (scheduled["seller_id"], scheduled["amount_idr"], scheduled["seller_order_id"]) == (
         sari.id, SARI_PAYABLE, sari_part.id)
 
-    assert payouts.due_releases(tx, NOW + timedelta(hours=71)) == []  # on hold
-    assert payouts.due_releases(tx, NOW + timedelta(hours=72)) == [payout.id]
-    assert payouts.release_payout(tx, payout.id, now=NOW + timedelta(hours=72)) == "processing"
+    assert queries.due_releases(tx, NOW + timedelta(hours=71)) == []  # on hold
+    assert queries.due_releases(tx, NOW + timedelta(hours=72)) == [payout.id]
+    assert release.release_payout(tx, payout.id, now=NOW + timedelta(hours=72)) == "processing"
     assert ledger.balance(tx, ledger.PAYOUTS_IN_TRANSIT) == SARI_PAYABLE
     assert ledger.balance(tx, ledger.seller_payable(sari_part.shop_id)) == 0
     [released] = _events(tx, "payout.released")
     assert released["payout_id"] == payout.id and released["amount_idr"] == SARI_PAYABLE
 
-    assert payouts.pay_payout(tx, sandbox_provider, payout.id, now=NOW) == "paid"
-    assert payouts.pay_payout(tx, sandbox_provider, payout.id, now=NOW) == "unchanged"  # redelivered
+    assert transfers.pay_payout(tx, sandbox_provider, payout.id, now=NOW) == "paid"
+    assert transfers.pay_payout(tx, sandbox_provider, payout.id, now=NOW) == "unchanged"  # redelivered
     [transfer] = sandbox_provider.recorded_transfers()
     assert (transfer.idempotency_key, transfer.amount_idr, transfer.transfer_group) == (
         f"payout-{payout.id}", SARI_PAYABLE, f"order-{order.id}")
@@ -88,13 +88,13 @@ def test_the_same_key_sent_again_after_a_lost_commit_returns_the_first_transfer(
     _, sari_part, _, buyer, sari, *_ = paid
     connect(tx, sandbox_provider, sari)
     _deliver(tx, sari_part, buyer, sari)
-    payout = payouts.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
+    payout = release.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
     with tx.begin_nested() as lost:  # the worker's transaction, killed after the provider call
-        payouts.pay_payout(tx, sandbox_provider, payout.id, now=NOW)
+        transfers.pay_payout(tx, sandbox_provider, payout.id, now=NOW)
         lost.rollback()
     tx.refresh(payout)
     assert payout.status == "processing"
-    assert payouts.pay_payout(tx, sandbox_provider, payout.id, now=NOW) == "paid"  # the redelivery
+    assert transfers.pay_payout(tx, sandbox_provider, payout.id, now=NOW) == "paid"  # the redelivery
     [transfer] = sandbox_provider.recorded_transfers()
     assert payout.transfer_id == transfer.transfer_id and transfer.amount_idr == SARI_PAYABLE
 
@@ -102,25 +102,25 @@ def test_the_same_key_sent_again_after_a_lost_commit_returns_the_first_transfer(
 def test_without_an_account_it_waits_and_goes_out_once_connected(tx, paid, sandbox_provider, books):  # noqa: F811
     _, sari_part, _, buyer, sari, *_ = paid
     _deliver(tx, sari_part, buyer, sari)
-    payout = payouts.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
+    payout = release.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
     assert payout.status == "awaiting_account" and _events(tx, "payout.released") == []
     connect(tx, sandbox_provider, sari)
     assert payout.status == "processing" and len(_events(tx, "payout.released")) == 1
-    assert payouts.pay_payout(tx, sandbox_provider, payout.id, now=NOW) == "paid"
+    assert transfers.pay_payout(tx, sandbox_provider, payout.id, now=NOW) == "paid"
 
 
 def test_a_refund_before_payout_cancels_it(tx, paid, sandbox_provider, admin, books):  # noqa: F811
     order, sari_part, _, buyer, sari, *_ = paid
     connect(tx, sandbox_provider, sari)
     _deliver(tx, sari_part, buyer, sari)
-    payout = payouts.schedule_payout(tx, sari_part.id, hold_hours=72, now=NOW)
+    payout = release.schedule_payout(tx, sari_part.id, hold_hours=72, now=NOW)
     _refund(tx, admin, order, sari_part)
     assert ledger.balance(tx, ledger.seller_payable(sari_part.shop_id)) == 0
     assert ledger.balance(tx, ledger.PLATFORM_COMMISSION) == 15_000  # budi's part only
     assert ledger.balance(tx, ledger.REFUNDS) == 370_400
-    assert payouts.adjust_for_refund(tx, [sari_part.id], now=NOW) == 1
+    assert release.adjust_for_refund(tx, [sari_part.id], now=NOW) == 1
     assert (payout.status, payout.amount_idr, payout.commission_idr) == ("cancelled", 0, 0)
-    assert payouts.release_payout(tx, payout.id, now=NOW + timedelta(hours=80)) == "cancelled"
+    assert release.release_payout(tx, payout.id, now=NOW + timedelta(hours=80)) == "cancelled"
     assert sandbox_provider.recorded_transfers() == []
 
 
@@ -128,8 +128,8 @@ def test_a_refund_after_payout_is_netted_off_the_next_payouts(tx, paid, sandbox_
     order, sari_part, _, buyer, sari, *_ = paid
     connect(tx, sandbox_provider, sari)
     _deliver(tx, sari_part, buyer, sari)
-    first = payouts.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
-    payouts.pay_payout(tx, sandbox_provider, first.id, now=NOW)
+    first = release.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
+    transfers.pay_payout(tx, sandbox_provider, first.id, now=NOW)
     _refund(tx, admin, order, sari_part)
     shop_account = ledger.seller_payable(sari_part.shop_id)
     assert ledger.balance(tx, shop_account) == -SARI_PAYABLE  # she owes it back
@@ -144,13 +144,13 @@ def test_a_refund_after_payout_is_netted_off_the_next_payouts(tx, paid, sandbox_
         return part
 
     small = sale(100_000)  # payable 100 000 − 10 000 + 20 100 = 110 100: all of it goes to the debt
-    second = payouts.schedule_payout(tx, small.id, hold_hours=0, now=NOW)
+    second = release.schedule_payout(tx, small.id, hold_hours=0, now=NOW)
     assert (second.status, second.amount_idr) == ("cancelled", 0)
     assert ledger.balance(tx, shop_account) == -SARI_PAYABLE + 110_100
     big = sale(400_000)  # payable 400 000 − 40 000 + 20 100 = 380 100
-    third = payouts.schedule_payout(tx, big.id, hold_hours=0, now=NOW)
+    third = release.schedule_payout(tx, big.id, hold_hours=0, now=NOW)
     assert third.amount_idr == 380_100 - (SARI_PAYABLE - 110_100)
-    payouts.pay_payout(tx, sandbox_provider, third.id, now=NOW)
+    transfers.pay_payout(tx, sandbox_provider, third.id, now=NOW)
     assert ledger.balance(tx, shop_account) == 0
     assert [t.amount_idr for t in sandbox_provider.recorded_transfers()] == [SARI_PAYABLE, third.amount_idr]
 
@@ -159,17 +159,17 @@ def test_transient_errors_are_retried_with_backoff_and_stay_visible(tx, paid, sc
     _, sari_part, _, buyer, sari, *_ = paid
     connect(tx, scripted, sari)
     _deliver(tx, sari_part, buyer, sari)
-    payout = payouts.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
+    payout = release.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
     scripted.script = [transient("gateway timeout"), transient("gateway timeout")]
-    assert payouts.pay_payout(tx, scripted, payout.id, now=NOW) == "retrying"
+    assert transfers.pay_payout(tx, scripted, payout.id, now=NOW) == "retrying"
     assert (payout.status, payout.attempts, payout.last_error) == ("processing", 1, "gateway timeout")
     first_wait = payout.next_attempt_at - NOW
-    assert payouts.due_resends(tx, NOW) == []
-    assert payouts.due_resends(tx, payout.next_attempt_at) == [payout.id]
-    assert payouts.resend(tx, payout.id, now=payout.next_attempt_at)
-    assert payouts.pay_payout(tx, scripted, payout.id, now=NOW) == "retrying"
+    assert queries.due_resends(tx, NOW) == []
+    assert queries.due_resends(tx, payout.next_attempt_at) == [payout.id]
+    assert release.resend(tx, payout.id, now=payout.next_attempt_at)
+    assert transfers.pay_payout(tx, scripted, payout.id, now=NOW) == "retrying"
     assert payout.next_attempt_at - NOW == 2 * first_wait  # backoff doubles
-    assert payouts.pay_payout(tx, scripted, payout.id, now=NOW) == "paid"
+    assert transfers.pay_payout(tx, scripted, payout.id, now=NOW) == "paid"
     assert {c["idempotency_key"] for c in scripted.calls} == {f"payout-{payout.id}"}  # one key for all tries
     assert {c["transfer_group"] for c in scripted.calls} == {f"order-{sari_part.order_id}"}
 
@@ -178,52 +178,52 @@ def test_a_permanent_failure_returns_the_money_and_an_admin_retry_is_a_new_trans
     _, sari_part, _, buyer, sari, *_ = paid
     account = connect(tx, scripted, sari)
     _deliver(tx, sari_part, buyer, sari)
-    payout = payouts.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
+    payout = release.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
     scripted.script = [permanent("rekening ditutup")]
-    assert payouts.pay_payout(tx, scripted, payout.id, now=NOW) == "failed"
+    assert transfers.pay_payout(tx, scripted, payout.id, now=NOW) == "failed"
     assert (payout.status, payout.failure_reason) == ("failed", "rekening ditutup")
     assert (account.status, account.problem) == ("restricted", "rekening ditutup")
     assert ledger.balance(tx, ledger.seller_payable(sari_part.shop_id)) == SARI_PAYABLE
     [failed] = _events(tx, "payout.failed")
     assert failed["reason"] == "rekening ditutup" and failed["account_needs_fix"] is True
 
-    payouts.retry_payout(tx, payout.id, now=NOW)
+    release.retry_payout(tx, payout.id, now=NOW)
     assert payout.status == "awaiting_account"  # the account must be fixed first
     connect(tx, scripted, sari)
     assert payout.status == "processing"
-    assert payouts.pay_payout(tx, scripted, payout.id, now=NOW) == "paid"
+    assert transfers.pay_payout(tx, scripted, payout.id, now=NOW) == "paid"
     assert [c["idempotency_key"] for c in scripted.calls] == [f"payout-{payout.id}", f"payout-{payout.id}-1"]
     with pytest.raises(Conflict):
-        payouts.retry_payout(tx, payout.id, now=NOW)
+        release.retry_payout(tx, payout.id, now=NOW)
 
 
 def test_fixing_the_account_sends_the_failed_payouts_again(tx, paid, scripted, books):  # noqa: F811
     _, sari_part, _, buyer, sari, *_ = paid
     connect(tx, scripted, sari)
     _deliver(tx, sari_part, buyer, sari)
-    payout = payouts.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
+    payout = release.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
     scripted.script = [permanent("rekening ditutup")]
-    payouts.pay_payout(tx, scripted, payout.id, now=NOW)
+    transfers.pay_payout(tx, scripted, payout.id, now=NOW)
     assert payout.status == "failed"
     connect(tx, scripted, sari)  # the artisan enters a working account
     assert (payout.status, payout.generation) == ("processing", 1)
-    assert payouts.pay_payout(tx, scripted, payout.id, now=NOW) == "paid"
+    assert transfers.pay_payout(tx, scripted, payout.id, now=NOW) == "paid"
     assert [c["idempotency_key"] for c in scripted.calls] == [f"payout-{payout.id}", f"payout-{payout.id}-1"]
     with pytest.raises(Conflict):
-        payouts.retry_payout(tx, payout.id, now=NOW)
+        release.retry_payout(tx, payout.id, now=NOW)
 
 
 def test_provider_webhooks_settle_a_pending_payout_once(tx, paid, scripted, books):  # noqa: F811
     _, sari_part, budi_part, buyer, sari, budi, _ = paid
     connect(tx, scripted, sari)
     _deliver(tx, sari_part, buyer, sari)
-    payout = payouts.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
+    payout = release.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
     scripted.script = ["pending"]
-    assert payouts.pay_payout(tx, scripted, payout.id, now=NOW) == "pending"
+    assert transfers.pay_payout(tx, scripted, payout.id, now=NOW) == "pending"
     assert ledger.balance(tx, ledger.PAYOUTS_IN_TRANSIT) == SARI_PAYABLE
     paid_event = ProviderEvent(kind="transfer.paid", event_id="evt_1", transfer_id=payout.transfer_id)
-    assert payouts.apply_provider_event(tx, paid_event, lambda: NOW) == "paid"
-    assert payouts.apply_provider_event(tx, paid_event, lambda: NOW) == "duplicate"
+    assert provider_events.apply_provider_event(tx, paid_event, lambda: NOW) == "paid"
+    assert provider_events.apply_provider_event(tx, paid_event, lambda: NOW) == "duplicate"
     assert payout.status == "paid" and len(_events(tx, "payout.paid")) == 1
 
     # budi's account is onboarding at first: connected by the provider's account.updated
@@ -231,21 +231,21 @@ def test_provider_webhooks_settle_a_pending_payout_once(tx, paid, scripted, book
     account = connect(tx, scripted, budi)
     assert (account.status, account.onboarding_url) == ("onboarding", "https://connect.test/x")
     _deliver(tx, budi_part, buyer, budi)
-    second = payouts.schedule_payout(tx, budi_part.id, hold_hours=0, now=NOW)
+    second = release.schedule_payout(tx, budi_part.id, hold_hours=0, now=NOW)
     assert second.status == "awaiting_account"
-    assert payouts.apply_provider_event(tx, ProviderEvent(kind="account.updated", event_id="evt_2",
+    assert provider_events.apply_provider_event(tx, ProviderEvent(kind="account.updated", event_id="evt_2",
                                                           account_ref=account.account_ref, can_receive=False),
                                         lambda: NOW) == "account_restricted"
     assert second.status == "awaiting_account"
-    assert payouts.apply_provider_event(tx, ProviderEvent(kind="account.updated", event_id="evt_3",
+    assert provider_events.apply_provider_event(tx, ProviderEvent(kind="account.updated", event_id="evt_3",
                                                           account_ref=account.account_ref, can_receive=True),
                                         lambda: NOW) == "account_connected"
     assert second.status == "processing"
     scripted.script = ["pending"]
-    payouts.pay_payout(tx, scripted, second.id, now=NOW)
+    transfers.pay_payout(tx, scripted, second.id, now=NOW)
     failed = ProviderEvent(kind="transfer.failed", event_id="evt_4", payout_reference=str(second.id),
                            reason="INVALID_DESTINATION", permanent=True)
-    assert payouts.apply_provider_event(tx, failed, lambda: NOW) == "failed"
+    assert provider_events.apply_provider_event(tx, failed, lambda: NOW) == "failed"
     assert second.status == "failed" and account.status == "restricted"
     assert ledger.balance(tx, ledger.seller_payable(budi_part.shop_id)) == BUDI_PAYABLE
 
@@ -256,20 +256,20 @@ def test_each_shop_of_a_multi_shop_order_gets_its_own_payout(tx, paid, sandbox_p
     connect(tx, sandbox_provider, budi)
     for part, artisan in ((sari_part, sari), (budi_part, budi)):
         _deliver(tx, part, buyer, artisan)
-        payout = payouts.schedule_payout(tx, part.id, hold_hours=0, now=NOW)
-        payouts.pay_payout(tx, sandbox_provider, payout.id, now=NOW)
-    transfers = sandbox_provider.recorded_transfers()
-    assert sorted((t.amount_idr, t.transfer_group) for t in transfers) == [
+        payout = release.schedule_payout(tx, part.id, hold_hours=0, now=NOW)
+        transfers.pay_payout(tx, sandbox_provider, payout.id, now=NOW)
+    recorded = sandbox_provider.recorded_transfers()
+    assert sorted((t.amount_idr, t.transfer_group) for t in recorded) == [
         (BUDI_PAYABLE, f"order-{order.id}"), (SARI_PAYABLE, f"order-{order.id}")]
     assert ledger.balance(tx, ledger.PAYOUTS_PAID) + ledger.balance(tx, ledger.PLATFORM_COMMISSION) == order.total_idr
 
 
 def test_provider_events_for_unknown_things_change_nothing_and_are_not_swallowed(tx, books):
     stray = ProviderEvent(kind="transfer.paid", event_id="evt_x", transfer_id="tr_nobody")
-    assert payouts.apply_provider_event(tx, stray, lambda: NOW) == "unknown_transfer"
-    assert payouts.apply_provider_event(tx, stray, lambda: NOW) == "unknown_transfer"  # not marked seen
+    assert provider_events.apply_provider_event(tx, stray, lambda: NOW) == "unknown_transfer"
+    assert provider_events.apply_provider_event(tx, stray, lambda: NOW) == "unknown_transfer"  # not marked seen
     nobody = ProviderEvent(kind="account.updated", event_id="evt_y", account_ref="acct_nobody", can_receive=True)
-    assert payouts.apply_provider_event(tx, nobody, lambda: NOW) == "unknown_account"
+    assert provider_events.apply_provider_event(tx, nobody, lambda: NOW) == "unknown_account"
     ignored = ProviderEvent(kind="ignored", event_id="evt_z")
-    assert payouts.apply_provider_event(tx, ignored, lambda: NOW) == "ignored"
-    assert payouts.apply_provider_event(tx, ignored, lambda: NOW) == "duplicate"
+    assert provider_events.apply_provider_event(tx, ignored, lambda: NOW) == "ignored"
+    assert provider_events.apply_provider_event(tx, ignored, lambda: NOW) == "duplicate"

@@ -19,8 +19,8 @@ from events.models import OutboxEvent
 from marketplace.db import utcnow
 from marketplace.ledger.check import check
 from marketplace.ledger.models import LedgerEntry
-from marketplace.orders import scheduler
-from marketplace.payments.gateways import sign_payload
+from marketplace.payouts.release import release_due_payouts
+from marketplace.payments.stripe_events import sign_payload
 from marketplace.payouts.models import Payout, PayoutAccount
 from marketplace.payouts.xendit import REFERENCE_PREFIX
 from tests.unit.payouts import stripe_connect_server, xendit_server
@@ -221,7 +221,7 @@ def test_a_xendit_500_is_retried_with_the_same_key_and_pays_once(api, app, clien
 
     later = retrying.next_attempt_at + timedelta(seconds=1)
     factory = app.extensions["db"].write_session_factory
-    assert scheduler.release_due_payouts(factory, later) == 1  # sent again: a new payout.released
+    assert release_due_payouts(factory, later) == 1  # sent again: a new payout.released
     worker.handle("payout.released", now=later)
     payout = _payout(app, part["id"])
     assert payout.status == "pending"

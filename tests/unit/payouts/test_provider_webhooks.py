@@ -6,14 +6,12 @@ here a recording stand-in takes its place, so these tests check the door, not wh
 from __future__ import annotations
 
 import json
-import sys
 import time
-import types
 
 import pytest
 
-import marketplace.payouts
-from marketplace.payments.gateways import sign_payload
+from marketplace.payments.stripe_events import sign_payload
+from marketplace.payouts import provider_events
 from marketplace.payouts.stripe_connect import StripeConnectProvider
 from marketplace.payouts.xendit import XenditProvider
 
@@ -23,12 +21,10 @@ SECRET = "whsec_connect_endpoint"
 
 @pytest.fixture
 def applied(monkeypatch) -> list[tuple]:
-    """The calls ``apply_provider_event`` receives (a stand-in module for the payout services)."""
+    """The calls ``apply_provider_event`` receives (a recording stand-in for the payout use case)."""
     calls: list[tuple] = []
-    fake = types.ModuleType("marketplace.payouts.services")
-    fake.apply_provider_event = lambda session, event, clock: calls.append((session, event, clock()))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "marketplace.payouts.services", fake)
-    monkeypatch.setattr(marketplace.payouts, "services", fake, raising=False)
+    monkeypatch.setattr(provider_events, "apply_provider_event",
+                        lambda session, event, clock: calls.append((session, event, clock())))
     return calls
 
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 import pytest
 
 from marketplace.config import Settings
-from marketplace.payments.gateways import sign_payload
+from marketplace.payments.stripe_events import sign_payload
 from marketplace.payouts.providers import AccountDetails, InvalidWebhook, PayoutProviderError, provider_from_settings
 from marketplace.payouts.stripe_connect import StripeConnectProvider
 from tests.unit.payments.stripe_server import _fixtures

@@ -12,6 +12,7 @@ from events.models import OutboxEvent
 from marketplace.config import Settings
 from marketplace.db import utcnow
 from marketplace.orders import scheduler
+from marketplace.payouts.release import release_due_payouts
 from marketplace.payouts.models import Payout
 from marketplace.payouts.sandbox import SandboxPayoutProvider
 from tests.unit.orders.test_checkout import NOW
@@ -51,18 +52,18 @@ def test_the_scheduler_releases_payouts_past_their_hold(api, app, market, provid
     seller = market.seller()
     api.post("/api/v1/seller/payout-account", as_=seller, json={})
     _, part = _delivered(api, app, market, seller)
-    from marketplace.payouts import services as payouts
+    from marketplace.payouts import release
 
     with app.extensions["db"].transaction() as session:
-        payouts.schedule_payout(session, part["id"], hold_hours=72, now=utcnow())
+        release.schedule_payout(session, part["id"], hold_hours=72, now=utcnow())
     factory = app.extensions["db"].write_session_factory
-    assert scheduler.release_due_payouts(factory, utcnow() + timedelta(hours=1)) == 0
+    assert release_due_payouts(factory, utcnow() + timedelta(hours=1)) == 0
     assert scheduler.tick(factory, Settings(), utcnow() + timedelta(hours=73)).payouts == 1
-    assert scheduler.release_due_payouts(factory, utcnow() + timedelta(hours=73, minutes=1)) == 0  # once
+    assert release_due_payouts(factory, utcnow() + timedelta(hours=73, minutes=1)) == 0  # once
     body = api.get("/api/v1/seller/payouts", as_=seller).json
     assert [i["status"] for i in body["items"]] == ["processing"]
     # Nobody answered within the lease (no worker here): asked again, with the same payout (and key).
-    assert scheduler.release_due_payouts(factory, utcnow() + timedelta(hours=74)) == 1
+    assert release_due_payouts(factory, utcnow() + timedelta(hours=74)) == 1
     with app.extensions["db"].transaction() as session:
         released = session.scalars(select(OutboxEvent.payload).where(OutboxEvent.type == "payout.released")).all()
     assert [json.loads(p)["data"]["payout_id"] for p in released] == [body["items"][0]["id"]] * 2

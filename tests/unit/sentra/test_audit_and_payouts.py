@@ -12,7 +12,7 @@ from marketplace.audit.models import AdminAction
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.orders import fulfilment
 from marketplace.payments import refunds
-from marketplace.payouts import services as payouts
+from marketplace.payouts import release, transfers
 from marketplace.sentra import services as sentra
 from marketplace.shops import admin as shop_admin
 from tests import factories
@@ -40,9 +40,9 @@ def test_a_suspended_artisans_open_order_is_still_paid_out(tx, paid, sandbox_pro
     assert accounts.authenticate(tx, sari.email, "correct horse battery") is sari  # to fulfil open orders
 
     fulfilment.confirm_delivery(tx, buyer, sari_part.id, now=NOW)
-    payout = payouts.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
-    assert payouts.release_payout(tx, payout.id, now=NOW) == "processing"
-    assert payouts.pay_payout(tx, sandbox_provider, payout.id, now=NOW) == "paid"
+    payout = release.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
+    assert release.release_payout(tx, payout.id, now=NOW) == "processing"
+    assert transfers.pay_payout(tx, sandbox_provider, payout.id, now=NOW) == "paid"
     with pytest.raises(Conflict):
         shop_admin.suspend(tx, admin, sari_part.shop_id, "Lagi")
     assert [a.action for a in _log(tx, target_type="shop")] == ["shop.suspend"]
@@ -60,10 +60,10 @@ def test_refund_and_payout_retry_are_audited(tx, paid, scripted, books):  # noqa
     connect(tx, scripted, sari)
     fulfilment.ship(tx, sari, sari_part.id, courier="JNE", tracking_number="JNE-2", now=NOW)
     fulfilment.confirm_delivery(tx, buyer, sari_part.id, now=NOW)
-    payout = payouts.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
+    payout = release.schedule_payout(tx, sari_part.id, hold_hours=0, now=NOW)
     scripted.script = [permanent("rekening ditutup")]
-    payouts.pay_payout(tx, scripted, payout.id, now=NOW)
-    payouts.retry_payout(tx, payout.id, now=NOW, actor=admin)
+    transfers.pay_payout(tx, scripted, payout.id, now=NOW)
+    release.retry_payout(tx, payout.id, now=NOW, actor=admin)
     [retry_line] = _log(tx, action="payout.retry")
     assert retry_line.before["status"] == "failed" and retry_line.target_id == payout.id
 
