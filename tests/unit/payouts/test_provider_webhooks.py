@@ -16,6 +16,7 @@ import marketplace.payouts
 from marketplace.payments.gateways import sign_payload
 from marketplace.payouts.stripe_connect import StripeConnectProvider
 from marketplace.payouts.xendit import XenditProvider
+from marketplace.web import deps
 
 TOKEN = "xendit-callback-token-endpoint"
 SECRET = "whsec_connect_endpoint"
@@ -33,7 +34,7 @@ def applied(monkeypatch) -> list[tuple]:
 
 
 def _use(app, provider) -> None:
-    app.extensions["payout_provider"] = provider
+    deps.override(app, payout_provider=provider)
 
 
 def _xendit_callback(event: str = "payout.succeeded") -> bytes:
