@@ -86,7 +86,7 @@ def seed_buyers(url: str, n: int) -> tuple[list[dict[str, Any]], list[int]]:
 
 def session_cookies(url: str, buyers: list[dict[str, Any]]) -> None:
     """Each buyer's signed session cookie, as the login page sets it (``{"sid": …}``, permanent)."""
-    from marketplace import create_app
+    from marketplace.web.app import create_app
     from marketplace.config import Settings
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=35)
     args = parser.parse_args()
 
-    from marketplace import create_app
+    from marketplace.web.app import create_app
     from marketplace.config import Settings
 
     with bench_database() as url, tempfile.TemporaryDirectory() as tmp:

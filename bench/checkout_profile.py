@@ -49,7 +49,7 @@ def main() -> None:
         count_instructions(args.n)
         return
 
-    from marketplace import create_app
+    from marketplace.web.app import create_app
     from marketplace.config import Settings
 
     with database_url() as url:

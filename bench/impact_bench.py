@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import event, insert  # noqa: E402
 
 from bench.search_bench import pg_schema  # noqa: E402
-from marketplace import create_app, models  # noqa: E402,F401
+from marketplace import models  # noqa: E402,F401
+from marketplace.web.app import create_app  # noqa: E402
 from marketplace.accounts.models import User  # noqa: E402
 from marketplace.config import Settings  # noqa: E402
 from marketplace.db import Base, make_engine, normalise_url  # noqa: E402

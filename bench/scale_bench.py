@@ -155,7 +155,7 @@ def seed(url: str, n: int, shops: int, seed: int = 11) -> list[int]:
 
 def explain_pages(url: str, paths: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Each page fetched once in-process; ``EXPLAIN (ANALYZE, BUFFERS)`` of every statement it sent."""
-    from marketplace import create_app
+    from marketplace.web.app import create_app
     from marketplace.config import Settings
 
     with tempfile.TemporaryDirectory() as tmp:

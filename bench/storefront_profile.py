@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--extra", type=int, default=0)
     parser.add_argument("--only", action="append")
     args = parser.parse_args()
-    from marketplace import create_app
+    from marketplace.web.app import create_app
     from marketplace.config import Settings
 
     with bench_database(args.db) as url, tempfile.TemporaryDirectory() as var_dir:

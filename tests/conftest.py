@@ -31,7 +31,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketplace import create_app, models  # noqa: F401
+from marketplace import models  # noqa: F401
+from marketplace.web.app import create_app
 from marketplace.config import Settings
 from marketplace.db import Base, make_engine, normalise_url
 

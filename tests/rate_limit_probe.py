@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 _SCRIPT = r"""
 import json, sys, time
-from marketplace import create_app
+from marketplace.web.app import create_app
 from marketplace.config import Settings
 
 args = json.loads(sys.argv[1])

@@ -15,6 +15,7 @@ from marketplace.web.extensions import limiter
 from marketplace.web.forms import SchemaForm, load_form
 from marketplace.i18n import gettext as _
 from marketplace.web.errors import status_for
+from marketplace.web.deps import deps
 
 bp = Blueprint("password_reset_pages", __name__)
 
@@ -38,7 +39,7 @@ def forgot_password() -> Any:
     form = ForgotPasswordForm()
     values, status = load_form(form, reset.ForgotPasswordIn())
     if values is not None:
-        reset.request_reset(get_session(), current_app.config["SETTINGS"], values["email"], utcnow())
+        reset.request_reset(get_session(), deps().settings, values["email"], utcnow())
         flash(_("If an account uses that e-mail address, we have sent it a link to choose a new password."), "info")
         return redirect(url_for("accounts_pages.login"))
     return render_template("accounts/forgot_password.html", form=form), status
@@ -48,7 +49,7 @@ def forgot_password() -> Any:
 @limiter.limit(_limit, methods=["POST"])
 def reset_password(token: str) -> Any:
     """Choose a new password with the link from the e-mail (once, before it expires)."""
-    settings = current_app.config["SETTINGS"]
+    settings = deps().settings
     try:
         reset.user_for_token(get_session(), settings, token, utcnow())
     except DomainError as err:

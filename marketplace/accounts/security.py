@@ -19,6 +19,7 @@ from marketplace.web.apidoc import add_manual_doc, auth_doc
 from marketplace.accounts.models import ApiToken, User
 from marketplace.db import get_db, get_session, utcnow
 from marketplace.errors import Forbidden, Unauthorized
+from marketplace.web.deps import deps
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,7 +62,7 @@ def _session_user() -> User | None:
         if "user_id" in session:  # a cookie from before server-side sessions: log it out
             session.clear()
         return None
-    settings = current_app.config["SETTINGS"]
+    settings = deps().settings
     found = services.user_for_session(get_session(), raw_id, idle=timedelta(hours=settings.session_idle_hours),
                                       lifetime=timedelta(days=settings.session_max_days))
     if found is None:

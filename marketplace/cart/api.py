@@ -14,7 +14,7 @@ from marketplace.accounts.security import api_auth, require_user
 from marketplace.cart import schemas, services
 from marketplace.web.apidoc import error_responses
 from marketplace.db import get_session
-from marketplace.media.storage import get_storage
+from marketplace.web.deps import deps
 
 bp = Blueprint("cart_api", __name__, url_prefix="/api/v1", description="Cart")
 
@@ -22,7 +22,7 @@ BUYER = Role.BUYER.value
 
 
 def _out(cart: services.Cart) -> dict[str, Any]:
-    return schemas.cart_out(cart, get_storage().url)
+    return schemas.cart_out(cart, deps().media_storage.url)
 
 
 @bp.route("/cart", methods=["GET"])

@@ -26,7 +26,7 @@ from marketplace.web.forms import load_form, show_errors
 from marketplace.i18n import current_locale
 from marketplace.i18n import gettext as _
 from marketplace.listings.models import Listing
-from marketplace.media.storage import get_storage
+from marketplace.web.deps import deps
 
 bp = Blueprint("cart_pages", __name__)
 
@@ -49,7 +49,7 @@ def _cart_page(form: Any = None, status: int = 200, line_id: int | None = None) 
     g.cart_item_count = cart.item_count  # the header's count: this very cart, no second query
     messages = [*form.form_errors, *(e for f in form if f.errors for e in f.errors)] if form else []
     return render_template(
-        "cart/cart.html", cart=schemas.cart_out(cart, get_storage().url), messages=messages, line_id=line_id,
+        "cart/cart.html", cart=schemas.cart_out(cart, deps().media_storage.url), messages=messages, line_id=line_id,
         max_quantity=services.MAX_QUANTITY, logged_in=user is not None,
     ), status
 

@@ -180,7 +180,7 @@ def freeze(value: Any) -> Any:
 
 def init_app(app: Any) -> None:
     """``app.extensions['catalog_memo']`` from ``CATALOG_CACHE_SECONDS`` / ``CATALOG_CACHE_ENTRIES``."""
-    settings = app.config["SETTINGS"]
+    settings = app.extensions["deps"].settings
     listener = None
     if settings.catalog_cache_seconds > 0:
         listener = changes.Listener.for_engine(app.extensions["db"].engine)

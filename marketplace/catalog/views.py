@@ -24,6 +24,7 @@ from marketplace.media.storage import public_url
 from marketplace.shipping.estimate import estimate_for_listing
 from marketplace.shipping.rates import rates_for
 from marketplace.shops import places
+from marketplace.web.deps import deps
 
 bp = Blueprint("catalog_pages", __name__)
 
@@ -106,7 +107,7 @@ def listing(listing_id: int) -> Any:
     ``?ship_city=&ship_province=`` (the "Estimate shipping" form) adds a shipping estimate; bad input
     there is shown on the form with status 400, like the search page's filters.
     """
-    settings = current_app.config["SETTINGS"]
+    settings = deps().settings
     item = listings.get_for_viewer(get_session(), listing_id, current_user())
     images = [
         {"url": public_url(img.key), "thumb_url": public_url(img.thumb_key), "width": img.width, "height": img.height}

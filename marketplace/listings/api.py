@@ -17,8 +17,7 @@ from marketplace.accounts.security import api_auth, api_optional_auth, current_u
 from marketplace.web.apidoc import error_responses
 from marketplace.db import end_reads, get_session
 from marketplace.listings import schemas, services
-from marketplace.media.pool import get_image_processor
-from marketplace.media.storage import get_storage
+from marketplace.web.deps import deps
 
 bp = Blueprint("listings_api", __name__, url_prefix="/api/v1", description="Listings")
 
@@ -84,8 +83,8 @@ def add_image(files: dict[str, Any], listing_id: int) -> Any:
     session, user = get_session(), require_user()
     services.check_room_for_image(session, user, listing_id)
     end_reads(session)  # decode outside any transaction (on SQLite, not under the write lock)
-    processed = get_image_processor().process(files["file"].read())
-    return services.add_image(session, get_storage(), user, listing_id, processed)
+    processed = deps().image_processor.process(files["file"].read())
+    return services.add_image(session, deps().media_storage, user, listing_id, processed)
 
 
 @bp.route("/listings/<int:listing_id>/images/<int:image_id>", methods=["DELETE"])
@@ -93,7 +92,7 @@ def add_image(files: dict[str, Any], listing_id: int) -> Any:
 @bp.response(204)
 def delete_image(listing_id: int, image_id: int) -> None:
     """Remove a photo."""
-    services.delete_image(get_session(), get_storage(), require_user(), listing_id, image_id)
+    services.delete_image(get_session(), deps().media_storage, require_user(), listing_id, image_id)
 
 
 @bp.route("/seller/listings", methods=["GET"])

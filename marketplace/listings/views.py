@@ -20,10 +20,9 @@ from marketplace.i18n import gettext as _
 from marketplace.listings import schemas, services
 from marketplace.listings.forms import ActionForm, ListingForm, NewListingForm, PhotoForm
 from marketplace.listings.models import MAX_IMAGES_PER_LISTING, Listing
-from marketplace.media.pool import get_image_processor
 from marketplace.orders.fulfilment import units_sold
-from marketplace.media.storage import get_storage
 from marketplace.web.guards import body_limit
+from marketplace.web.deps import deps
 
 bp = Blueprint("listings_pages", __name__)
 
@@ -86,11 +85,11 @@ def new_listing() -> Any:
         session, user = get_session(), require_user()
         try:
             end_reads(session)  # decode outside any transaction (on SQLite, not under the write lock)
-            processor = get_image_processor()
+            processor = deps().image_processor
             processed = [processor.process(photo.read()) for photo in photos]
             listing = services.create_listing(session, user, values)
             for image in processed:
-                services.add_image(session, get_storage(), user, listing.id, image)
+                services.add_image(session, deps().media_storage, user, listing.id, image)
         except Conflict as err:
             if err.code != "no_shop":
                 raise
@@ -144,8 +143,8 @@ def upload_image(listing_id: int) -> Any:
         try:
             services.check_room_for_image(session, user, listing_id)
             end_reads(session)  # decode outside any transaction (on SQLite, not under the write lock)
-            processed = get_image_processor().process(form.file.data.read())
-            services.add_image(session, get_storage(), user, listing_id, processed)
+            processed = deps().image_processor.process(form.file.data.read())
+            services.add_image(session, deps().media_storage, user, listing_id, processed)
         except DomainError as err:
             status = show_errors(form, err)
         else:
@@ -161,7 +160,7 @@ def upload_image(listing_id: int) -> Any:
 def delete_image(listing_id: int, image_id: int) -> Any:
     """Remove a photo."""
     if ActionForm().validate_on_submit():
-        services.delete_image(get_session(), get_storage(), require_user(), listing_id, image_id)
+        services.delete_image(get_session(), deps().media_storage, require_user(), listing_id, image_id)
         flash(_("The photo was removed."), "info")
     return redirect(url_for(".edit_listing", listing_id=listing_id))
 

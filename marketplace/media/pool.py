@@ -129,22 +129,3 @@ class ImageProcessor:
         if isinstance(outcome[0], BaseException):
             raise outcome[0]
         return outcome[0]
-
-
-_BUILD_LOCK = threading.Lock()  # two request threads of a fresh process must not build two pools
-
-
-def get_image_processor() -> ImageProcessor:
-    """The current app's processor, built on first use in each (forked) process, kept on ``app.extensions``."""
-    from flask import current_app
-
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    processor = app.extensions.get("image_processor")
-    if processor is None:
-        with _BUILD_LOCK:
-            processor = app.extensions.get("image_processor")
-            if processor is None:
-                processor = ImageProcessor.from_settings(app.config["SETTINGS"])
-                app.extensions["image_processor"] = processor
-    return processor
-

@@ -2,8 +2,8 @@
 
 Services take a :class:`MediaStorage` as an argument (a gateway, as in cosmicpython), so tests can use
 the real local implementation or a real S3 protocol server. The implementation is chosen by
-``Settings.media_storage`` and built lazily, once per app (``app.extensions["media_storage"]``), never at
-import time: the boto3 client is only created when S3 is configured and first used.
+``Settings.media_storage`` and built once per app by the web's composition root (``marketplace.web.deps``)
+or a worker's factory, never at import time.
 
 Keys are ours (``listings/<id>/<uuid>.jpg``), content-unique and never reused, so every URL can be cached
 for ever.
@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -180,18 +181,17 @@ def storage_from_settings(settings: Settings) -> MediaStorage:
     raise ValueError(f"MEDIA_STORAGE must be 'local' or 's3', not {settings.media_storage!r}")
 
 
-def get_storage(settings: Settings | None = None) -> MediaStorage:
-    """The current app's storage, built on first use and kept on ``app.extensions``."""
-    from flask import current_app
+#: The storage whose URLs this request's pages and JSON show (set by the web layer for each request:
+#: ``marketplace.web.deps``). A context variable, not a global: each request thread sees its own app's.
+_URLS: ContextVar[MediaStorage] = ContextVar("media_urls")
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    storage = app.extensions.get("media_storage")
-    if storage is None:
-        storage = storage_from_settings(settings or app.config["SETTINGS"])
-        app.extensions["media_storage"] = storage
-    return storage
+
+def use_for_urls(storage: MediaStorage) -> None:
+    """Make :func:`public_url` answer with ``storage``'s URLs in the current context (a request)."""
+    _URLS.set(storage)
 
 
 def public_url(key: str) -> str:
-    """The current app's public URL of a stored file (output schemas and templates use it)."""
-    return get_storage().url(key)
+    """The public URL of a stored file, in the current request's storage (output schemas and templates
+    use it: a schema cannot be handed the storage per call, as it is built once and shared)."""
+    return _URLS.get().url(key)

@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Blueprint, abort, send_from_directory
 
-from marketplace.media.storage import CACHE_CONTROL, LocalStorage, check_key, get_storage
+from marketplace.media.storage import CACHE_CONTROL, LocalStorage, check_key
+from marketplace.web.deps import deps
 
 bp = Blueprint("media_pages", __name__)
 
@@ -20,7 +21,7 @@ _TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp":
 @bp.route("/media/<path:key>")
 def serve(key: str) -> Any:
     """A stored photo, by key (only our own image types; no path tricks)."""
-    storage = get_storage()
+    storage = deps().media_storage
     if not isinstance(storage, LocalStorage):
         abort(404)
     try:
@@ -39,4 +40,4 @@ def serve(key: str) -> Any:
 @bp.app_template_global("media_url")
 def media_url(key: str | None) -> str:
     """``{{ media_url(image.thumb_key) }}`` in any template: the configured storage's public URL."""
-    return get_storage().url(key) if key else ""
+    return deps().media_storage.url(key) if key else ""

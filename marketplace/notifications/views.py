@@ -20,6 +20,7 @@ from marketplace.notifications.kinds import optional_kinds
 from marketplace.notifications.forms import PreferencesForm
 from marketplace.notifications.mailer import FileMailer
 from marketplace.notifications.models import Notification
+from marketplace.web.deps import deps
 
 bp = Blueprint("notifications_pages", __name__)
 
@@ -46,7 +47,7 @@ def preferences() -> Any:
 
 def _file_mailer() -> FileMailer | None:
     """The embedded mailer the worker writes with (the same settings), or None when mail goes by SMTP."""
-    settings = current_app.config["SETTINGS"]
+    settings = deps().settings
     return None if settings.smtp_url else FileMailer(settings.mail_directory(), settings.mail_from)
 
 

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from marketplace.accounts.security import api_auth
 from marketplace.db import get_session
 from marketplace.ops import services
+from marketplace.web.deps import deps
 
 bp = Blueprint("ops_api", __name__, url_prefix="/api/v1", description="Operations")
 
@@ -19,4 +20,4 @@ bp = Blueprint("ops_api", __name__, url_prefix="/api/v1", description="Operation
 @bp.response(200)
 def events_status() -> Any:
     """Outbox backlog, consumer lag per group and partition, DLQ message counts (200 even if Kafka is down)."""
-    return services.events_status(get_session(), current_app.config["SETTINGS"])
+    return services.events_status(get_session(), deps().settings)

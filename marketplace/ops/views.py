@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, render_template
 from marketplace.accounts.security import login_required
 from marketplace.db import get_session
 from marketplace.ops import services
+from marketplace.web.deps import deps
 
 bp = Blueprint("ops_pages", __name__)
 
@@ -17,5 +18,5 @@ bp = Blueprint("ops_pages", __name__)
 @login_required("admin")
 def events() -> Any:
     """The event pipeline: outbox backlog, consumer lag, dead letters; the outbox part even without Kafka."""
-    status = services.events_status(get_session(), current_app.config["SETTINGS"])
+    status = services.events_status(get_session(), deps().settings)
     return render_template("ops/events.html", status=status)

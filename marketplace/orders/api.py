@@ -15,6 +15,7 @@ from marketplace.db import get_session, utcnow
 from marketplace.orders import schemas, services
 from marketplace.orders.checkout import place_order, shipping_quoter
 from marketplace.promotion.attribution_web import current_touch
+from marketplace.web.deps import deps
 
 bp = Blueprint("orders_api", __name__, url_prefix="/api/v1", description="Checkout and orders")
 
@@ -29,7 +30,7 @@ BUYER = Role.BUYER.value
 def checkout(body: dict[str, Any]) -> Any:
     """Turn the cart into one order (one seller order per shop) awaiting payment; 409 naming the
     products when the cart has a problem (sold out, withdrawn, price changed, not enough stock)."""
-    settings = current_app.config["SETTINGS"]
+    settings = deps().settings
     return place_order(
         get_session(), require_user(), body["shipping_address"], quote_shipping=shipping_quoter(settings),
         now=utcnow(), payment_ttl=timedelta(minutes=settings.order_payment_ttl_minutes),

@@ -23,12 +23,12 @@ from marketplace.cart import services as cart_services
 from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError
 from marketplace.web.forms import load_form, show_errors
-from marketplace.media.storage import get_storage
 from marketplace.orders import services
 from marketplace.orders.checkout import ShippingQuote, place_order, shipping_quoter
 from marketplace.promotion.attribution_web import current_touch
 from marketplace.orders.forms import AddressForm
 from marketplace.orders.schemas import AddressIn
+from marketplace.web.deps import deps
 
 bp = Blueprint("orders_pages", __name__)
 
@@ -53,7 +53,7 @@ class Preview:
 
 def _preview(cart: cart_services.Cart, address: dict[str, str]) -> Preview:
     """What :func:`place_order` would charge for this cart and address (read-only)."""
-    quote = shipping_quoter(current_app.config["SETTINGS"])
+    quote = shipping_quoter(deps().settings)
     return Preview(
         shipping={g.shop.id: quote(g.shop, g.weight_grams, address["city"], address["province"]) for g in cart.groups},
         subtotal_idr=cart.subtotal_idr,
@@ -63,7 +63,7 @@ def _preview(cart: cart_services.Cart, address: dict[str, str]) -> Preview:
 def _checkout_page(form: AddressForm, status: int, preview: Preview | None = None) -> Any:
     cart = cart_services.get_cart(get_session(), require_user(BUYER))
     return render_template(
-        "orders/checkout.html", form=form, preview=preview, cart=cart_schemas.cart_out(cart, get_storage().url),
+        "orders/checkout.html", form=form, preview=preview, cart=cart_schemas.cart_out(cart, deps().media_storage.url),
     ), status
 
 
@@ -80,7 +80,7 @@ def checkout() -> Any:
         return _checkout_page(form, status)
     try:
         if request.form.get("action") == "place":
-            settings = current_app.config["SETTINGS"]
+            settings = deps().settings
             order = place_order(session, buyer, address, quote_shipping=shipping_quoter(settings), now=utcnow(),
                                 payment_ttl=timedelta(minutes=settings.order_payment_ttl_minutes),
                                 attribution=current_touch())

@@ -20,7 +20,7 @@ from marketplace.accounts.security import api_auth, require_user
 from marketplace.web.apidoc import error_responses
 from marketplace.db import get_session, utcnow
 from marketplace.payments import refunds, schemas, services
-from marketplace.payments.webhooks import current_gateway
+from marketplace.web.deps import deps
 
 bp = Blueprint("payments_api", __name__, url_prefix="/api/v1", description="Payments")
 
@@ -34,7 +34,7 @@ def sandbox_pay(body: dict[str, Any], order_id: int) -> Any:
     """Pay with a test card (4242… succeeds, 4000…0002 is declined) or by QRIS (succeeds)."""
     session = get_session()
     order, outcome = services.sandbox_pay(
-        session, current_gateway(), require_user(), order_id,
+        session, deps().payment_gateway, require_user(), order_id,
         card_number=body.get("card_number"), method=body.get("method"), now=utcnow(),
     )
     payment = services.payment_for_order(session, order.id)

@@ -23,8 +23,8 @@ from marketplace.i18n import gettext as _
 from marketplace.orders import services as orders
 from marketplace.payments import services
 from marketplace.payments.forms import QrisScanForm, TestCardForm
-from marketplace.payments.webhooks import current_gateway
 from marketplace.web.errors import status_for
+from marketplace.web.deps import deps
 
 bp = Blueprint("payments_pages", __name__)
 
@@ -42,7 +42,7 @@ def _page(order_id: int, *, card_form: Any = None, status: int = 200) -> Any:
     session = get_session()
     order = orders.get_for_buyer(session, require_user(), order_id)
     payment = services.payment_for_order(session, order.id)
-    settings = current_app.config["SETTINGS"]
+    settings = deps().settings
     processing = payment is not None and services.payment_processing(session, order.id)
     return render_template(
         "payments/pay.html", order=order, payment=payment, processing=processing,
@@ -61,7 +61,7 @@ def pay(order_id: int) -> Any:
 
 def _pay(order_id: int, form: Any, **how: str | None) -> Any:
     try:
-        services.sandbox_pay(get_session(), current_gateway(), require_user(), order_id, now=utcnow(), **how)
+        services.sandbox_pay(get_session(), deps().payment_gateway, require_user(), order_id, now=utcnow(), **how)
     except NotFound:
         raise
     except DomainError as err:

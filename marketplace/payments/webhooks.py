@@ -15,18 +15,9 @@ from flask import Blueprint, current_app, jsonify, request
 from marketplace.db import get_session, utcnow
 from marketplace.web.extensions import csrf
 from marketplace.payments import services
-from marketplace.payments.gateways import PaymentGateway, gateway_from_settings
+from marketplace.web.deps import deps
 
 bp = Blueprint("payments_webhooks", __name__)
-
-
-def current_gateway() -> PaymentGateway:
-    """This process's gateway (``PAYMENT_GATEWAY``), built on first use and kept on the app."""
-    gateway = current_app.extensions.get("payment_gateway")
-    if gateway is None:
-        gateway = gateway_from_settings(current_app.config["SETTINGS"])
-        current_app.extensions["payment_gateway"] = gateway
-    return gateway
 
 
 @bp.route("/webhooks/stripe", methods=["POST"])
@@ -34,7 +25,7 @@ def current_gateway() -> PaymentGateway:
 def stripe_webhook() -> Any:
     """A signed Stripe event: 200 once applied (or a replay), 400 if forged, stale or for an unknown intent."""
     outcome = services.handle_webhook(
-        get_session(), current_gateway(), request.get_data(cache=False), request.headers, now=utcnow(),
-        commission_bps=current_app.config["SETTINGS"].platform_commission_bps,
+        get_session(), deps().payment_gateway, request.get_data(cache=False), request.headers, now=utcnow(),
+        commission_bps=deps().settings.platform_commission_bps,
     )
     return jsonify({"received": True, "outcome": outcome})

@@ -14,26 +14,17 @@ from marketplace.web.apidoc import error_responses
 from marketplace.db import get_session, utcnow
 from marketplace.ledger.check import check
 from marketplace.payouts import accounts, earnings, release, schemas
-from marketplace.payouts.providers import AccountDetails, PayoutProvider, provider_from_settings
+from marketplace.payouts.providers import AccountDetails
+from marketplace.web.deps import deps
 
 bp = Blueprint("payouts_api", __name__, url_prefix="/api/v1", description="Payouts")
 
 ARTISAN, ADMIN = Role.ARTISAN.value, Role.ADMIN.value
 
 
-def current_provider() -> PayoutProvider:
-    """This process's payout provider (``PAYOUT_PROVIDER``), built on first use and kept on the app.
-    The providers' webhook views use it too."""
-    provider = current_app.extensions.get("payout_provider")
-    if provider is None:
-        provider = provider_from_settings(current_app.config["SETTINGS"])
-        current_app.extensions["payout_provider"] = provider
-    return provider
-
-
 def return_url() -> str:
     """Where a provider's onboarding form sends the artisan back: their earnings page."""
-    return current_app.config["SETTINGS"].public_base_url.rstrip("/") + "/seller/payouts"
+    return deps().settings.public_base_url.rstrip("/") + "/seller/payouts"
 
 
 @bp.route("/seller/payout-account", methods=["POST"])
@@ -44,7 +35,7 @@ def return_url() -> str:
 def connect(body: dict[str, Any]) -> Any:
     """Connect the shop's payout account: ``connected`` at once, or ``onboarding`` with the provider's form."""
     details = AccountDetails(**{k: body.get(k) for k in schemas.DETAIL_FIELDS})
-    return accounts.connect_account(get_session(), current_provider(), require_user(), details,
+    return accounts.connect_account(get_session(), deps().payout_provider, require_user(), details,
                                     return_url=return_url(), now=utcnow())
 
 
@@ -94,5 +85,5 @@ def retry(payout_id: int) -> Any:
 def reconciliation() -> Any:
     """The ledger and our payouts against the provider's transfers; mismatches listed."""
     session = get_session()
-    result = earnings.reconcile(session, current_provider())
+    result = earnings.reconcile(session, deps().payout_provider)
     return {**result.__dict__, "ledger_problems": check(session)}

@@ -18,8 +18,9 @@ from marketplace.web.forms import SchemaForm, flash_refusal, load_form, show_err
 from marketplace.i18n import gettext as _
 from marketplace.ledger.check import check
 from marketplace.payouts import accounts, earnings, release, schemas
-from marketplace.payouts.api import current_provider, return_url
+from marketplace.payouts.api import return_url
 from marketplace.payouts.providers import AccountDetails
+from marketplace.web.deps import deps
 
 bp = Blueprint("payouts_pages", __name__)
 
@@ -40,7 +41,7 @@ def _seller_page(form: Any = None, status: int = 200) -> Any:
     session = get_session()
     artisan = require_user(ARTISAN)
     summary = earnings.earnings(session, artisan)
-    provider = current_provider()
+    provider = deps().payout_provider
     return render_template("payouts/seller.html", summary=summary, account=summary["account"],
                            form=form or AccountForm(formdata=None), provider=provider.name,
                            asks_details=provider.name == "xendit",
@@ -64,7 +65,7 @@ def connect() -> Any:
         return _seller_page(form, status)
     details = AccountDetails(**{k: values.get(k) for k in schemas.DETAIL_FIELDS})
     try:
-        account = accounts.connect_account(get_session(), current_provider(), require_user(ARTISAN), details,
+        account = accounts.connect_account(get_session(), deps().payout_provider, require_user(ARTISAN), details,
                                            return_url=return_url(), now=utcnow())
     except DomainError as err:
         return _seller_page(form, show_errors(form, err))
@@ -112,5 +113,5 @@ def retry(payout_id: int) -> Any:
 def reconciliation() -> Any:
     """The ledger and the payouts against the provider's transfers, with every mismatch."""
     session = get_session()
-    return render_template("payouts/reconciliation.html", result=earnings.reconcile(session, current_provider()),
+    return render_template("payouts/reconciliation.html", result=earnings.reconcile(session, deps().payout_provider),
                            problems=check(session))

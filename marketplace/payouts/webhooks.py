@@ -23,7 +23,7 @@ from marketplace.db import get_session, utcnow
 from marketplace.errors import BadRequest, NotFound
 from marketplace.web.extensions import csrf
 from marketplace.payouts import provider_events
-from marketplace.payouts.api import current_provider  # the one provider of this process, shared with the API
+from marketplace.web.deps import deps
 from marketplace.payouts.providers import InvalidWebhook
 
 bp = Blueprint("payouts_webhooks", __name__)
@@ -36,7 +36,7 @@ class InvalidProviderWebhook(BadRequest):
 
 
 def _receive(provider_name: str) -> Any:
-    provider = current_provider()
+    provider = deps().payout_provider
     if provider.name != provider_name:
         raise NotFound(f"Payouts do not go through {provider_name} here.")
     try:

@@ -27,6 +27,7 @@ from marketplace.db import get_db, utcnow
 from marketplace.web.extensions import limiter
 from marketplace.promotion import attribution
 from marketplace.promotion.attribution import Touch
+from marketplace.web.deps import deps
 
 bp = Blueprint("attribution", __name__)
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ _SKIPPED_PREFIXES = ("/api/", "/static/", "/media/", "/feeds/", "/webhooks/", "/
 
 
 def window() -> timedelta:
-    return timedelta(days=max(0, current_app.config["SETTINGS"].attribution_window_days))
+    return timedelta(days=max(0, deps().settings.attribution_window_days))
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -99,7 +100,7 @@ def _may_count() -> bool:
     if not limiter.enabled:
         return True
     try:
-        item = parse(current_app.config["SETTINGS"].visit_count_limit)
+        item = parse(deps().settings.visit_count_limit)
         return bool(limiter.limiter.hit(item, "visit-count", get_remote_address()))
     except Exception as exc:  # noqa: BLE001 - a broken counter store must not stop the count
         log.warning("visit limit not checked: %s", exc)
@@ -110,7 +111,7 @@ def _may_count() -> bool:
 def _set_cookie(response: Response) -> Response:
     cookie: dict[str, Any] | None = g.get("attribution_cookie")
     if cookie is not None and response.status_code < 400:
-        settings = current_app.config["SETTINGS"]
+        settings = deps().settings
         response.set_cookie(COOKIE, _serializer().dumps(cookie), max_age=int(window().total_seconds()),
                             httponly=True, samesite="Lax", secure=settings.session_cookie_secure)
     return response

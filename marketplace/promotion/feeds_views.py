@@ -18,8 +18,8 @@ from marketplace.db import get_session
 from marketplace.errors import ValidationFailed
 from marketplace.fields import OneLine, QuerySchema
 from marketplace.listings.models import CATEGORIES
-from marketplace.media.storage import get_storage
 from marketplace.promotion import feeds
+from marketplace.web.deps import deps
 
 bp = Blueprint("promotion_feeds", __name__)
 
@@ -58,10 +58,10 @@ def _size_of(storage: Any) -> Any:
 
 
 def _feed(kind: str) -> Response:
-    settings = current_app.config["SETTINGS"]
+    settings = deps().settings
     base_url = settings.public_base_url.rstrip("/")
     filters = _filters()
-    storage = get_storage()
+    storage = deps().media_storage
     listings = feeds.newest_approved(get_session(), filters, settings.feed_max_entries)
     items = feeds.entries(listings, base_url, storage.url, _size_of(storage))
     query = urlencode(feeds.describe(filters))

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.db import get_db
 from marketplace.listings import services as listings
-from marketplace.media.storage import get_storage
 from marketplace.promotion import attribution, sharekit
+from marketplace.web.deps import deps
 
 
 def share_kit_for(user: User, listing_id: int) -> dict[str, Any]:
@@ -23,8 +23,8 @@ def share_kit_for(user: User, listing_id: int) -> dict[str, Any]:
     Two first requests at once draw the same keys; the one that loses the race on the row reads the
     winner's.
     """
-    settings = current_app.config["SETTINGS"]
-    storage = get_storage()
+    settings = deps().settings
+    storage = deps().media_storage
     for attempt in (1, 2):
         try:
             with get_db().transaction() as session:
@@ -44,6 +44,6 @@ def _absolute(base: str, url: str) -> str:
 
 
 def figures_for(session: Session, since: date, until: date) -> dict[str, Any]:
-    settings = current_app.config["SETTINGS"]
+    settings = deps().settings
     return {"since": since, "until": until, "window_days": settings.attribution_window_days,
             "items": attribution.figures(session, since, until)}

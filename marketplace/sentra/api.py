@@ -11,10 +11,9 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth, require_user
 from marketplace.web.apidoc import error_responses
 from marketplace.db import end_reads, get_session
-from marketplace.media.pool import get_image_processor
-from marketplace.media.storage import get_storage
 from marketplace.sentra import schemas, services
 from marketplace.shops import admin
+from marketplace.web.deps import deps
 
 bp = Blueprint("sentra_api", __name__, url_prefix="/api/v1", description="Sentra and shop operations")
 
@@ -70,8 +69,8 @@ def upload_photo(files: dict[str, Any], sentra_id: int) -> Any:
     """Set the sentra's photo (multipart ``file``: JPEG, PNG or WebP), processed in the bounded image pool."""
     session, user = get_session(), require_user(ADMIN)
     end_reads(session)  # decode outside any transaction
-    processed = get_image_processor().process(files["file"].read())
-    return _view(services.set_photo(session, get_storage(), user, sentra_id, processed))
+    processed = deps().image_processor.process(files["file"].read())
+    return _view(services.set_photo(session, deps().media_storage, user, sentra_id, processed))
 
 
 @bp.route("/admin/shops/<int:shop_id>", methods=["PATCH"])

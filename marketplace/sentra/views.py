@@ -17,11 +17,10 @@ from marketplace.db import MAX_ID, end_reads, get_session
 from marketplace.errors import DomainError
 from marketplace.web.forms import flash_refusal, load_form, show_errors
 from marketplace.i18n import gettext as _
-from marketplace.media.pool import get_image_processor
-from marketplace.media.storage import get_storage
 from marketplace.moderation import reports, schemas as moderation_schemas
 from marketplace.sentra import forms, schemas, services
 from marketplace.shops import admin, places
+from marketplace.web.deps import deps
 
 bp = Blueprint("sentra_pages", __name__)
 
@@ -98,7 +97,7 @@ def _processed_photo(form: Any) -> Any:
     if upload is None or not getattr(upload, "filename", None):
         return None
     end_reads(get_session())
-    return get_image_processor().process(upload.read())
+    return deps().image_processor.process(upload.read())
 
 
 def _form_error(form: Any, err: DomainError) -> int:
@@ -124,7 +123,7 @@ def admin_sentra() -> Any:
             session, user = get_session(), require_user(ADMIN)
             sentra = services.create_sentra(session, user, values)
             if photo is not None:
-                services.set_photo(session, get_storage(), user, sentra.id, photo)
+                services.set_photo(session, deps().media_storage, user, sentra.id, photo)
         except DomainError as err:
             status = _form_error(form, err)
         else:
@@ -157,7 +156,7 @@ def admin_sentra_edit(sentra_id: int) -> Any:
             services.update_sentra(session, user, sentra_id, values)
             services.set_members(session, user, sentra_id, shop_ids)
             if photo is not None:
-                services.set_photo(session, get_storage(), user, sentra_id, photo)
+                services.set_photo(session, deps().media_storage, user, sentra_id, photo)
         except DomainError as err:
             status = _form_error(form, err)
         else:

@@ -12,6 +12,7 @@ from marketplace.accounts.security import api_optional_auth, current_user
 from marketplace.web.apidoc import error_responses
 from marketplace.db import get_session
 from marketplace.shipping import rates, schemas, services
+from marketplace.web.deps import deps
 
 bp = Blueprint("shipping_api", __name__, url_prefix="/api/v1", description="Shipping quotes")
 
@@ -19,7 +20,7 @@ bp = Blueprint("shipping_api", __name__, url_prefix="/api/v1", description="Ship
 @bp.record_once
 def _check_rate_table(state: BlueprintSetupState) -> None:
     """Load the rate table when the app is built: a bad SHIPPING_RATES_FILE stops start-up, not each quote."""
-    rates.rates_for(state.app.config["SETTINGS"])
+    rates.rates_for(state.app.extensions["deps"].settings)
 
 
 @bp.route("/shipping/quote", methods=["GET"])
@@ -31,5 +32,5 @@ def quote(query: dict[str, Any]) -> Any:
     """Estimated shipping of ``quantity`` of a listing from its shop to a city and province."""
     return services.quote(
         get_session(), query["listing_id"], query["quantity"], query["city"], query["province"],
-        rates.rates_for(current_app.config["SETTINGS"]), viewer=current_user(),
+        rates.rates_for(deps().settings), viewer=current_user(),
     )

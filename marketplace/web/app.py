@@ -12,7 +12,8 @@ from marketplace.web.apidoc import make_api
 
 from marketplace.config import Settings
 from marketplace.db import Database
-from marketplace.web import guards
+from marketplace.web import deps, guards
+from marketplace.web.deps import Dependencies
 from marketplace.web.errors import register_error_handlers
 from marketplace.web.guards import API_PREFIX
 from marketplace.web.transaction import MarketplaceFlask
@@ -20,9 +21,10 @@ from marketplace.web.extensions import csrf, limiter
 
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app from ``settings`` (default: the environment). Nothing here runs at import time."""
-    settings = settings or Settings.from_env()
+def create_app(settings: Settings | None = None, dependencies: Dependencies | None = None) -> Flask:
+    """Build the app from ``settings`` (default: the environment) and its dependencies (default: built
+    from the settings, :class:`~marketplace.web.deps.Dependencies`). Nothing here runs at import time."""
+    settings = dependencies.settings if dependencies is not None else settings or Settings.from_env()
     app = MarketplaceFlask("marketplace")  # templates and static files are the package's
     app.config.update(
         SETTINGS=settings,
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
+    deps.init_app(app, dependencies or Dependencies.from_settings(settings))
     Database().init_app(app)
     csrf.init_app(app)
     import marketplace.web.ratelimit  # noqa: F401  (registers the ``database://`` rate-limit storage)

@@ -111,7 +111,7 @@ class MarketplaceRequest(Request):
         view = current_app.view_functions.get(self.endpoint or "") if self.endpoint else None
         limit = getattr(view, "body_limit", None)
         if limit is not None:
-            return int(limit(current_app.config["SETTINGS"]))
+            return int(limit(current_app.extensions["deps"].settings))
         return super().max_content_length
 
     @max_content_length.setter

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import text
+from marketplace.web import deps
 
 
 def check_database(app: Flask) -> dict[str, Any]:
@@ -18,7 +19,7 @@ def check_database(app: Flask) -> dict[str, Any]:
 
 
 def check_broker(app: Flask) -> dict[str, Any]:
-    servers = app.config["SETTINGS"].kafka_bootstrap_servers
+    servers = deps.of(app).settings.kafka_bootstrap_servers
     if not servers:
         return {"ok": False, "error": "KAFKA_BOOTSTRAP_SERVERS is not set"}
     from events.kafka import broker_reachable

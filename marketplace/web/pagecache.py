@@ -45,6 +45,7 @@ from flask import Flask, Response, current_app, g, request, session
 from werkzeug.http import generate_etag
 
 from marketplace.catalog import changes
+from marketplace.web import deps
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -103,7 +104,7 @@ class PageCache:
 
 
 def init_app(app: Flask) -> None:
-    settings = app.config["SETTINGS"]
+    settings = deps.of(app).settings
     listener = None
     if settings.page_cache_seconds > 0:
         listener = changes.Listener.for_engine(app.extensions["db"].engine)

@@ -1,5 +1,5 @@
 """gunicorn entry point: ``gunicorn marketplace.web.wsgi:app``."""
 
-from marketplace import create_app
+from marketplace.web.app import create_app
 
 app = create_app()

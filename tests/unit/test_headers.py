@@ -54,7 +54,7 @@ def test_hsts_only_over_https(client):
 
 
 def test_behind_a_trusted_proxy_forwarded_https_gets_hsts(settings):
-    from marketplace import create_app
+    from marketplace.web.app import create_app
 
     direct = create_app(settings)
     proxied = create_app(settings.with_overrides(trusted_proxy_hops=1))

@@ -21,6 +21,7 @@ from marketplace.listings.models import ListingImage
 from marketplace.media.storage import MediaNotFound, S3Storage
 from tests.unit.listings.helpers import image_bytes
 from tests.unit.media.test_images import exif_with_gps_and_orientation
+from marketplace.web import deps
 
 pytestmark = pytest.mark.integration
 
@@ -100,7 +101,7 @@ def test_upload_through_api_lands_in_the_bucket_and_delete_removes_it(api, marke
 def test_public_url_is_used_when_configured(app, market, bucket, settings):
     from marketplace.media.storage import storage_from_settings
 
-    app.extensions["media_storage"] = storage_from_settings(settings.with_overrides(s3_public_url="https://cdn.example.id/media/"))
+    deps.override(app, media_storage=storage_from_settings(settings.with_overrides(s3_public_url="https://cdn.example.id/media/")))
     seller = market.seller()
     listing = market.listing(seller)
     resp = market.add_image(seller, listing["id"])
@@ -108,7 +109,7 @@ def test_public_url_is_used_when_configured(app, market, bucket, settings):
 
 
 def test_missing_bucket_is_503_and_nothing_is_committed(app, market, s3_endpoint, db_session):
-    app.extensions["media_storage"] = S3Storage("no-such-bucket", endpoint_url=s3_endpoint, region=REGION)
+    deps.override(app, media_storage=S3Storage("no-such-bucket", endpoint_url=s3_endpoint, region=REGION))
     seller = market.seller()
     listing = market.listing(seller)
     resp = market.add_image(seller, listing["id"])

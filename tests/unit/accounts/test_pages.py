@@ -93,7 +93,7 @@ def test_session_cookie_is_httponly_and_lax(client, auth, api):
 
 
 def test_secure_cookie_flag_on_by_default(settings):
-    from marketplace import create_app
+    from marketplace.web.app import create_app
     from marketplace.config import Settings
 
     assert Settings.from_env({}).session_cookie_secure is True

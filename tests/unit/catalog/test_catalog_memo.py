@@ -16,7 +16,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import event, text, update
 
-from marketplace import create_app
+from marketplace.web.app import create_app
 from marketplace.catalog import changes, services
 from marketplace.catalog.memo import CatalogMemo, freeze
 from marketplace.db import Base, make_engine

@@ -15,6 +15,7 @@ from marketplace.listings.models import MAX_IMAGES_PER_LISTING, ListingImage
 from marketplace.media.storage import LocalStorage, StorageError
 from tests.unit.listings.helpers import image_bytes, raw_multipart, upload
 from tests.unit.media.test_images import exif_with_gps_and_orientation
+from marketplace.web import deps
 
 MAX_IMAGE_BYTES = 300_000  # flask's MAX_CONTENT_LENGTH is this + 256 KiB
 
@@ -159,7 +160,7 @@ def test_storage_failure_commits_nothing_and_cleans_up(app, market, db_session, 
 
     seller = market.seller()
     listing = market.approved_listing(seller)
-    app.extensions["media_storage"] = FailingStorage(storage_from_settings(settings), fail_on)
+    deps.override(app, media_storage=FailingStorage(storage_from_settings(settings), fail_on))
     resp = market.add_image(seller, listing["id"])
     assert resp.status_code == 503 and resp.json["error"]["code"] == "media_unavailable"
     assert image_rows(db_session) == 0 and stored_files(settings) == []

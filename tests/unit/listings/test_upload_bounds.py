@@ -21,6 +21,7 @@ from marketplace.media import images
 from marketplace.media.pool import ImageProcessor
 from tests.unit.listings.helpers import image_bytes, upload
 from tests.unit.listings.test_pages import _photo
+from marketplace.web import deps
 
 WAIT = 10  # a safety net against a hung test, not a measured duration
 
@@ -98,7 +99,7 @@ def test_full_image_pool_is_503_media_busy_with_retry_after_and_nothing_written(
     listing = market.listing(seller)
     gate = Gate()
     processor = ImageProcessor(gate, workers=1, queue=0)
-    app.extensions["image_processor"] = processor
+    deps.override(app, image_processor=processor)
     results: list[Any] = []
     holder = _background_upload(processor, results)  # another upload of this process is decoding
     assert gate.started.wait(WAIT)
@@ -121,7 +122,7 @@ def test_full_image_pool_on_the_page_says_so_in_indonesian(app, client, auth, ma
     listing = market.listing(seller)
     gate = Gate()
     processor = ImageProcessor(gate, workers=1, queue=0)
-    app.extensions["image_processor"] = processor
+    deps.override(app, image_processor=processor)
     results: list[Any] = []
     holder = _background_upload(processor, results)
     assert gate.started.wait(WAIT)
@@ -157,7 +158,7 @@ def test_sqlite_write_lock_is_free_while_a_photo_decodes(backend, app, market, d
 
     gate = Gate(before=write_meanwhile)
     gate.release()
-    app.extensions["image_processor"] = ImageProcessor(gate)
+    deps.override(app, image_processor=ImageProcessor(gate))
     resp = market.add_image(seller, listing["id"])
     assert resp.status_code == 201, resp.json
     assert wrote == ["got the write lock"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.media.storage import LocalStorage, MediaNotFound, S3Storage, get_storage, storage_from_settings
+from marketplace.media.storage import LocalStorage, MediaNotFound, S3Storage, storage_from_settings
+from marketplace.web import deps
 
 
 def test_local_storage_round_trip(tmp_path):
@@ -37,16 +38,17 @@ def test_factory_picks_the_configured_storage(settings):
         storage_from_settings(settings.with_overrides(media_storage="s3", s3_bucket=""))
 
 
-def test_storage_is_built_lazily_once_per_app(app):
-    assert "media_storage" not in app.extensions
-    with app.app_context():
-        first = get_storage()
-        assert get_storage() is first and app.extensions["media_storage"] is first
+def test_the_app_s_storage_is_the_one_media_storage_names_and_serves_its_files(app, settings, client):
+    storage = deps.of(app).media_storage
+    assert isinstance(storage, LocalStorage) and storage.root == storage_from_settings(settings).root
+    storage.save("listings/7/photo.jpg", b"\xff\xd8\xff fake jpeg", "image/jpeg")
+    with client.get(storage.url("listings/7/photo.jpg")) as resp:
+        assert resp.status_code == 200 and resp.data == b"\xff\xd8\xff fake jpeg"
 
 
 def test_media_route_serves_with_cache_headers(app, client):
     with app.app_context():
-        get_storage().save("listings/7/photo.jpg", b"\xff\xd8\xff fake jpeg", "image/jpeg")
+        deps.of(app).media_storage.save("listings/7/photo.jpg", b"\xff\xd8\xff fake jpeg", "image/jpeg")
     with client.get("/media/listings/7/photo.jpg") as resp:  # closing it closes the served file
         assert resp.status_code == 200 and resp.data == b"\xff\xd8\xff fake jpeg"
     assert resp.mimetype == "image/jpeg"
@@ -62,5 +64,5 @@ def test_media_route_serves_with_cache_headers(app, client):
 ])
 def test_media_route_404s_on_missing_and_unsafe_paths(app, client, path):
     with app.app_context():
-        get_storage().save("listings/7/photo.html", b"<script>alert(1)</script>", "text/html")
+        deps.of(app).media_storage.save("listings/7/photo.html", b"<script>alert(1)</script>", "text/html")
     assert client.get(path).status_code == 404

@@ -13,6 +13,7 @@ from marketplace.listings.models import Listing
 from marketplace.orders.models import Order
 from marketplace.payments.gateways import StripeGateway
 from tests.unit.payments.factories import payment_of
+from marketplace.web import deps
 
 CARD_OK, CARD_DECLINED = "4242424242424242", "4000000000000002"
 
@@ -85,7 +86,7 @@ def test_bad_bodies_are_422_and_change_nothing(api, db_session, shop_order, deli
 
 def test_off_the_sandbox_it_is_404(api, app, shop_order):
     buyer, order, _ = shop_order()
-    app.extensions["payment_gateway"] = StripeGateway("sk_test_x", "whsec_x", ["card"], api_base="http://127.0.0.1:9")
+    deps.override(app, payment_gateway=StripeGateway("sk_test_x", "whsec_x", ["card"], api_base="http://127.0.0.1:9"))
     assert _pay(api, buyer, order.id, {"method": "qris"}).status_code == 404
 
 
@@ -182,7 +183,7 @@ def test_someone_elses_pay_page_is_404_and_anonymous_visitors_log_in(client, aut
 
 def test_on_stripe_the_page_mounts_stripe_js_with_the_client_secret(client, auth, app, db_session, shop_order):
     buyer, order, _ = shop_order()
-    app.extensions["payment_gateway"] = StripeGateway("sk_test_x", "whsec_x", ["card"], api_base="http://127.0.0.1:9")
+    deps.override(app, payment_gateway=StripeGateway("sk_test_x", "whsec_x", ["card"], api_base="http://127.0.0.1:9"))
     payment = payment_of(db_session, order.id)
     payment.gateway = "stripe"
     db_session.commit()

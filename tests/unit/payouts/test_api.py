@@ -19,13 +19,14 @@ from marketplace.payouts import release, transfers
 from marketplace.payouts.models import PayoutAccount
 from marketplace.payouts.sandbox import MemoryTransferStore, SandboxPayoutProvider
 from tests.unit.orders.test_api import ADDRESS
+from marketplace.web import deps
 
 
 @pytest.fixture
 def provider(app) -> SandboxPayoutProvider:
     """The app's payout provider: the sandbox, on a store of this test's own."""
-    app.extensions["payout_provider"] = SandboxPayoutProvider(MemoryTransferStore())
-    return app.extensions["payout_provider"]
+    deps.override(app, payout_provider=SandboxPayoutProvider(MemoryTransferStore()))
+    return deps.of(app).payout_provider
 
 
 def _delivered(api, app, market, seller, price_idr: int = 200_000):

@@ -14,6 +14,7 @@ from marketplace.payments.stripe_events import sign_payload
 from marketplace.payouts import provider_events
 from marketplace.payouts.stripe_connect import StripeConnectProvider
 from marketplace.payouts.xendit import XenditProvider
+from marketplace.web import deps
 
 TOKEN = "xendit-callback-token-endpoint"
 SECRET = "whsec_connect_endpoint"
@@ -29,7 +30,7 @@ def applied(monkeypatch) -> list[tuple]:
 
 
 def _use(app, provider) -> None:
-    app.extensions["payout_provider"] = provider
+    deps.override(app, payout_provider=provider)
 
 
 def _xendit_callback(event: str = "payout.succeeded") -> bytes:

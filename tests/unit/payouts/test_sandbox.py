@@ -57,7 +57,7 @@ def test_an_app_dropped_after_reconciling_leaves_no_connection_open(settings, da
     import gc
     import warnings
 
-    from marketplace import create_app
+    from marketplace.web.app import create_app
     from tests.conftest import Api, clean_database
 
     app = create_app(settings)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from marketplace import create_app
+from marketplace.web.app import create_app
 from marketplace.shipping.rates import RateTableError
 
 QUOTE = "/api/v1/shipping/quote"
