@@ -57,6 +57,7 @@ def relay(batch_size: int, poll_interval: float) -> None:
     from events.kafka import relay_producer_factory
     from events.recovery import BrokerWatch
     from events.relay import Relay
+    from marketplace.catalog.changes import CatalogChanges
     from marketplace.db import Database
     from workers.registry import subscriptions
 
@@ -64,7 +65,7 @@ def relay(batch_size: int, poll_interval: float) -> None:
     bootstrap = require_bootstrap(settings)
     configure_logging()
     stop = stop_on_signals()
-    with Database(settings.database_url, writer=True) as database:
+    with Database(settings.database_url, writer=True, hooks=[CatalogChanges()]) as database:
         assert database.session_factory is not None
         watch = BrokerWatch(bootstrap, list(TOPICS), database.session_factory, subscriptions())
         Relay(

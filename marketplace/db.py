@@ -9,27 +9,27 @@ or rolls back. Its caller commits once or rolls back: the request (``marketplace
 or script (:func:`transaction`), the relay, or the worker runner. Work that must follow the outcome and
 is not in the database (deleting stored files) is hooked with :func:`after_commit` /
 :func:`after_rollback`, so a service can say "delete these photos once this is committed" without
-knowing when that is.
+knowing when that is. Importing this module installs nothing: those hooks are installed on the session
+factories it builds (:func:`install_session_hooks`), and what follows an engine's writes (the
+catalogue's versions) by the engine's owner (:class:`EngineHook`); this module imports no feature.
 """
 
 from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
-
-from marketplace.catalog import changes as _catalog_changes  # noqa: F401 - every process announces catalogue writes
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -244,6 +244,9 @@ def after_rollback(session: Session, action: Callable[[], None]) -> None:
 
 
 def _hooks(session: Session, kind: str) -> list[Callable[[], None]]:
+    if _run_after_commit not in list(session.dispatch.after_commit):  # the action would never run
+        raise RuntimeError("this session runs no commit hooks: build it with db.session_factory or "
+                           "call db.install_session_hooks on it")
     if not session.in_transaction():
         session.begin()  # the hook belongs to a transaction: start it now, so its end is seen
     return session.info.setdefault(kind, [])
@@ -263,19 +266,16 @@ def end_reads(session: Session) -> None:
     session.rollback()
 
 
-@event.listens_for(Session, "after_flush")
 def _mark_written(session: Session, _flush_context: Any) -> None:
     session.info[_WROTE] = True
 
 
-@event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
     session.info.pop(_ON_ROLLBACK, None)
     for action in session.info.pop(_ON_COMMIT, []):
         action()
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _run_after_rollback(session: Session, transaction: Any) -> None:
     if transaction.parent is not None or transaction.nested:
         return  # a savepoint: the outer transaction decides
@@ -283,6 +283,25 @@ def _run_after_rollback(session: Session, transaction: Any) -> None:
     session.info.pop(_ON_COMMIT, None)  # empty after a commit; discarded after a rollback
     for action in session.info.pop(_ON_ROLLBACK, []):
         action()
+
+
+_SESSION_HOOKS = (("after_flush", _mark_written), ("after_commit", _run_after_commit),
+                  ("after_transaction_end", _run_after_rollback))
+
+
+def install_session_hooks(target: "sessionmaker[Session] | Session") -> None:
+    """Make :func:`after_commit`, :func:`after_rollback` and :func:`end_reads` work for the sessions of
+    ``target`` (a session factory, or one session built by hand); idempotent."""
+    for name, fn in _SESSION_HOOKS:
+        if not event.contains(target, name, fn):
+            event.listen(target, name, fn)
+
+
+def session_factory(bind: Any, **kwargs: Any) -> "sessionmaker[Session]":
+    """A ``sessionmaker`` for ``bind`` whose sessions run the commit hooks (:func:`install_session_hooks`)."""
+    factory = sessionmaker(bind=bind, **kwargs)
+    install_session_hooks(factory)
+    return factory
 
 
 @contextmanager
@@ -299,20 +318,31 @@ def transaction(session_factory: Callable[[], Session]) -> Iterator[Session]:
         session.close()
 
 
+class EngineHook(Protocol):
+    """Installed by an engine's owner on each engine it builds; closed once they are disposed."""
+
+    def install(self, engine: Engine) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Database:
     """Flask extension holding the engines and session factories (``app.extensions['db']``).
 
     ``session_factory`` is for reading; ``write_session_factory`` for use cases that write. They are the
     same on PostgreSQL; on SQLite the writer's transactions take the write lock up front (see
     :func:`make_engine`). ``writer=True`` makes ``session_factory`` itself the writer's (relay, workers).
+    ``hooks`` are installed on every engine it builds and closed by :meth:`dispose` (see the module doc);
+    its session factories run the commit hooks.
     """
 
-    def __init__(self, url: str | None = None, *, writer: bool = False):
+    def __init__(self, url: str | None = None, *, writer: bool = False, hooks: Sequence[EngineHook] = ()):
         self.engine: Engine | None = None
         self.write_engine: Engine | None = None
         self.session_factory: sessionmaker[Session] | None = None
         self.write_session_factory: sessionmaker[Session] | None = None
         self.writer = writer
+        self.hooks = tuple(hooks)
         if url is not None:
             self.connect(url)
 
@@ -321,8 +351,11 @@ class Database:
         self.write_engine = self.engine
         if self.engine.dialect.name == "sqlite" and not self.writer:
             self.write_engine = make_engine(url, immediate=True)
-        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self.write_session_factory = sessionmaker(bind=self.write_engine, expire_on_commit=False)
+        for engine in dict.fromkeys((self.engine, self.write_engine)):
+            for hook in self.hooks:
+                hook.install(engine)
+        self.session_factory = session_factory(self.engine, expire_on_commit=False)
+        self.write_session_factory = session_factory(self.write_engine, expire_on_commit=False)
 
     def init_app(self, app: Any) -> None:
         self.connect(app.config["DATABASE_URL"])
@@ -341,6 +374,8 @@ class Database:
         for engine in {self.engine, self.write_engine}:
             if engine is not None:
                 engine.dispose()
+        for hook in self.hooks:
+            hook.close()
 
     def __enter__(self) -> "Database":
         return self

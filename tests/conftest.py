@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 
 from marketplace import create_app, models  # noqa: F401
 from marketplace.config import Settings
-from marketplace.db import Base, make_engine, normalise_url
+from marketplace.catalog.changes import CatalogChanges
+from marketplace.db import Base, install_session_hooks, make_engine, normalise_url
 
 PG_URL_ENV = "TEST_DATABASE_URL"
 
@@ -164,9 +165,13 @@ def clean_database(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def service_engine(database_url: str) -> Iterator[Any]:
+    """An engine for :func:`tx`, announcing catalogue writes as every entry point's does."""
     engine = make_engine(database_url, immediate=True)
+    catalog_changes = CatalogChanges()
+    catalog_changes.install(engine)
     yield engine
     engine.dispose()
+    catalog_changes.close()
 
 
 @pytest.fixture
@@ -181,6 +186,7 @@ def tx(service_engine: Any) -> Iterator[Session]:
     connection = service_engine.connect()
     outer = connection.begin()
     session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    install_session_hooks(session)
     try:
         yield session
     finally:

@@ -45,13 +45,14 @@ def build_runner(
 def worker(name: str, max_attempts: int, session_timeout_ms: int) -> None:
     """Consume the worker's topics until stopped (SIGTERM/Ctrl-C finishes the current event first)."""
     from events.cli import configure_logging, require_bootstrap, stop_on_signals
+    from marketplace.catalog.changes import CatalogChanges
     from marketplace.db import Database
 
     settings = Settings.from_env()
     bootstrap = require_bootstrap(settings)
     configure_logging()
     stop = stop_on_signals()
-    with Database(settings.database_url, writer=True) as database:
+    with Database(settings.database_url, writer=True, hooks=[CatalogChanges()]) as database:
         assert database.session_factory is not None
         build_runner(
             name, settings, database.session_factory, bootstrap,
