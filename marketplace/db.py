@@ -51,37 +51,9 @@ class Base(DeclarativeBase):
 
 def run_ddl(connection: Any, per_dialect: dict[str, tuple[str, ...]]) -> None:
     """Execute the statements written for ``connection``'s dialect (``sqlite``, ``postgresql``; none for
-    another), in order: the raw DDL of :func:`follow_create_all`'s users."""
+    another), in order: the raw DDL the models cannot declare (``marketplace.models.create_all``)."""
     for statement in per_dialect.get(connection.dialect.name, ()):
         connection.execute(text(statement))
-
-
-_DDL_HOOKS: set[tuple[Callable[..., None], Callable[..., None]]] = set()
-
-
-def follow_create_all(tables: frozenset[str], install: Callable[[Any], None], uninstall: Callable[[Any], None]) -> None:
-    """Run ``install(connection)`` after every ``Base.metadata.create_all`` that creates one of ``tables``
-    (or is not told which), and ``uninstall(connection)`` before every such ``drop_all``: for the DDL the
-    models cannot declare (FTS tables, a generated column, triggers), which the migrations run too, so a
-    schema built by ``create_all`` (the tests) is the migrated one. Once per (install, uninstall) pair."""
-    if (install, uninstall) in _DDL_HOOKS:
-        return
-    _DDL_HOOKS.add((install, uninstall))
-
-    def touches(kw: dict[str, Any]) -> bool:
-        named = kw.get("tables")
-        return named is None or bool(tables & {t.name for t in named})
-
-    def after_create(_target: Any, connection: Any, **kw: Any) -> None:
-        if touches(kw):
-            install(connection)
-
-    def before_drop(_target: Any, connection: Any, **kw: Any) -> None:
-        if touches(kw):
-            uninstall(connection)
-
-    event.listen(Base.metadata, "after_create", after_create)
-    event.listen(Base.metadata, "before_drop", before_drop)
 
 
 def one_of(column: str, values: type[enum.Enum]) -> str:

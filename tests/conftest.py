@@ -31,7 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketplace import create_app, models  # noqa: F401
+from marketplace import create_app, models
 from marketplace.config import Settings
 from marketplace.catalog.changes import CatalogChanges
 from marketplace.db import Base, install_session_hooks, make_engine, normalise_url
@@ -130,7 +130,7 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory, request
     else:
         url = request.getfixturevalue("pg_url")
     engine = make_engine(url)
-    Base.metadata.create_all(engine)
+    models.create_all(engine)
     engine.dispose()
     return url
 

@@ -16,10 +16,10 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import event, text, update
 
-from marketplace import create_app
+from marketplace import create_app, models
 from marketplace.catalog import changes, services
 from marketplace.catalog.memo import CatalogMemo, freeze
-from marketplace.db import Base, make_engine
+from marketplace.db import make_engine
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.shops.models import Shop
 from tests.unit.catalog.factories import write_in_another_process
@@ -403,7 +403,7 @@ def test_values_never_leak_between_databases(app, database_url, tmp_path, reques
         other_url = other_cm.__enter__()
     other_engine = make_engine(other_url)
     try:
-        Base.metadata.create_all(other_engine)
+        models.create_all(other_engine)
         ours = app.extensions["db"].new_session()
         theirs = Session(other_engine)
         try:
