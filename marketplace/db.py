@@ -217,7 +217,7 @@ def after_rollback(session: Session, action: Callable[[], None]) -> None:
 
 def _hooks(session: Session, kind: str) -> list[Callable[[], None]]:
     if _run_after_commit not in list(session.dispatch.after_commit):  # the action would never run
-        raise RuntimeError("this session runs no commit hooks: build it with db.session_factory or "
+        raise RuntimeError("this session runs no commit hooks: build it with db.make_session_factory or "
                            "call db.install_session_hooks on it")
     if not session.in_transaction():
         session.begin()  # the hook belongs to a transaction: start it now, so its end is seen
@@ -269,7 +269,7 @@ def install_session_hooks(target: "sessionmaker[Session] | Session") -> None:
             event.listen(target, name, fn)
 
 
-def session_factory(bind: Any, **kwargs: Any) -> "sessionmaker[Session]":
+def make_session_factory(bind: Any, **kwargs: Any) -> "sessionmaker[Session]":
     """A ``sessionmaker`` for ``bind`` whose sessions run the commit hooks (:func:`install_session_hooks`)."""
     factory = sessionmaker(bind=bind, **kwargs)
     install_session_hooks(factory)
@@ -326,8 +326,8 @@ class Database:
         for engine in dict.fromkeys((self.engine, self.write_engine)):
             for hook in self.hooks:
                 hook.install(engine)
-        self.session_factory = session_factory(self.engine, expire_on_commit=False)
-        self.write_session_factory = session_factory(self.write_engine, expire_on_commit=False)
+        self.session_factory = make_session_factory(self.engine, expire_on_commit=False)
+        self.write_session_factory = make_session_factory(self.write_engine, expire_on_commit=False)
 
     def init_app(self, app: Any) -> None:
         self.connect(app.config["DATABASE_URL"])

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from marketplace.db import after_commit, after_rollback, end_reads, make_engine, session_factory, transaction
+from marketplace.db import after_commit, after_rollback, end_reads, make_engine, make_session_factory, transaction
 
 
 class _Base(DeclarativeBase):
@@ -26,7 +26,7 @@ class Note(_Base):
 def factory():
     engine = make_engine("sqlite://")
     _Base.metadata.create_all(engine)
-    yield session_factory(engine)
+    yield make_session_factory(engine)
     engine.dispose()
 
 

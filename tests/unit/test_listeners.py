@@ -92,7 +92,7 @@ def test_two_owners_keep_apart_versions_and_origins(database_url, catalog):
     ours.install(engine)
     ours.install(engine)  # once per engine
     try:
-        factory = db.session_factory(engine)
+        factory = db.make_session_factory(engine)
         shop = catalog.shop()
         before = (ours.version(), theirs.version())
         with db.transaction(factory) as session:

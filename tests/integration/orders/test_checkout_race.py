@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from events.models import OutboxEvent
 from marketplace.cart import services as cart
 from marketplace.catalog.changes import CatalogChanges
-from marketplace.db import make_engine, session_factory, transaction, utcnow
+from marketplace.db import make_engine, make_session_factory, transaction, utcnow
 from marketplace.errors import Conflict
 from marketplace.listings.models import Listing
 from marketplace.orders.checkout import ShippingQuote, place_order
@@ -43,7 +43,7 @@ def factory(database_url):
                                                           {"pool_size": BUYERS, "max_overflow": 0}))
     catalog_changes = CatalogChanges()
     catalog_changes.install(engine)
-    yield session_factory(engine, expire_on_commit=False)
+    yield make_session_factory(engine, expire_on_commit=False)
     engine.dispose()
     catalog_changes.close()
     clean_database(database_url)
