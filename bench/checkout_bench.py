@@ -52,7 +52,7 @@ from typing import Any
 
 from harness import ROOT, Req, bench_database, free_port, load, process, serve, write_results
 
-from marketplace import models  # noqa: E402
+from marketplace import models  # noqa: E402,F401
 from marketplace.db import Database, transaction  # noqa: E402
 
 ADDRESS = {"recipient": "Rina Wulandari", "phone": "081234567890", "line1": "Jl. Melati No. 3",

@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 from checkout_bench import _cpu_seconds, _with_children, database_url, pct, seed_shop  # noqa: E402
 from harness import free_port, process, wait_http  # noqa: E402
 
-from marketplace import models  # noqa: E402
+from marketplace import models  # noqa: E402,F401
 from marketplace.db import Database, transaction  # noqa: E402
 
 SEARCHES = ["/api/v1/listings", "/api/v1/listings?q=batik", "/api/v1/listings?category=batik&sort=price_asc",
