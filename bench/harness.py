@@ -90,8 +90,8 @@ def bench_database(kind: str | None = None) -> Iterator[str]:
     ``TEST_DATABASE_URL`` is set, else SQLite)."""
     from sqlalchemy import text
 
-    from marketplace import models  # noqa: F401 - every table on Base.metadata
-    from marketplace.db import Base, Database, normalise_url
+    from marketplace import models
+    from marketplace.db import Database, normalise_url
 
     base = os.environ.get("TEST_DATABASE_URL", "").strip()
     if kind is None:
@@ -100,7 +100,7 @@ def bench_database(kind: str | None = None) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{tmp}/bench.db"
             db = Database(url)
-            Base.metadata.create_all(db.engine)
+            models.create_all(db.engine)
             db.dispose()
             yield url
         return
@@ -114,7 +114,7 @@ def bench_database(kind: str | None = None) -> Iterator[str]:
     url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
     try:
         db = Database(url)
-        Base.metadata.create_all(db.engine)
+        models.create_all(db.engine)
         db.dispose()
         yield url
     finally:

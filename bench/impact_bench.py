@@ -35,11 +35,11 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import event, insert  # noqa: E402
 
 from bench.search_bench import pg_schema  # noqa: E402
-from marketplace import models  # noqa: E402,F401
+from marketplace import models  # noqa: E402
 from marketplace.web.app import create_app  # noqa: E402
 from marketplace.accounts.models import User  # noqa: E402
 from marketplace.config import Settings  # noqa: E402
-from marketplace.db import Base, make_engine, normalise_url  # noqa: E402
+from marketplace.db import make_engine, normalise_url  # noqa: E402
 from marketplace.ledger.models import LedgerEntry, LedgerTransaction  # noqa: E402
 from marketplace.listings.models import Listing  # noqa: E402
 from marketplace.moderation.models import ModerationDecision  # noqa: E402
@@ -62,7 +62,7 @@ def _bulk(conn, table, rows: list[dict]) -> None:  # noqa: ANN001
 def populate(url: str, n_orders: int, n_shops: int, seed: int = 13) -> None:
     rng = random.Random(seed)
     engine = make_engine(url)
-    Base.metadata.create_all(engine)
+    models.create_all(engine)
     places_list = [(c, k) for c in places.CITIES for k in places.kelurahan_of(c)]
     start = datetime(2025, 1, 1, tzinfo=timezone.utc)
     span = 730 * 86400

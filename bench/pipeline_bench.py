@@ -56,9 +56,9 @@ from events.broker import EmbeddedBroker  # noqa: E402
 from events.kafka import make_consumer, relay_producer_factory  # noqa: E402
 from events.outbox import record  # noqa: E402
 from events.relay import Relay  # noqa: E402
-from marketplace import models  # noqa: E402,F401
+from marketplace import models  # noqa: E402
 from marketplace.config import Settings  # noqa: E402
-from marketplace.db import Base, Database, normalise_url  # noqa: E402
+from marketplace.db import Database, normalise_url  # noqa: E402
 from workers.runner import ConsumerRunner, RunnerOptions  # noqa: E402
 from workers.worker import Worker  # noqa: E402
 
@@ -68,7 +68,7 @@ def fresh_database(kind: str) -> Iterator[Database]:
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
             db = Database(f"sqlite:///{tmp}/bench.db", writer=True)  # as the relay and workers run
-            Base.metadata.create_all(db.engine)
+            models.create_all(db.engine)
             yield db
             db.dispose()
         return
@@ -79,7 +79,7 @@ def fresh_database(kind: str) -> Iterator[Database]:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     db = Database(f"{base}?options=-csearch_path%3D{schema}", writer=True)
     try:
-        Base.metadata.create_all(db.engine)
+        models.create_all(db.engine)
         yield db
     finally:
         db.dispose()

@@ -62,6 +62,7 @@ from sqlalchemy import event, insert, text, update  # noqa: E402
 from bench.harness import TABLE_HEADER, Req, bench_database, free_port, load, serve, write_results  # noqa: E402
 from bench.search_bench import MATERIALS, MOTIFS, NOUNS, WORDS  # noqa: E402
 from marketplace.accounts.models import User  # noqa: E402
+from marketplace.catalog.changes import CatalogChanges  # noqa: E402
 from marketplace.db import make_engine  # noqa: E402
 from marketplace.listings.models import CATEGORIES, Listing, ListingImage  # noqa: E402
 from marketplace.shops import places  # noqa: E402
@@ -243,6 +244,7 @@ class Writer:
 
     def __init__(self, url: str, approved: list[int], pending: list[int], stock_per_second: int):
         self.engine = make_engine(url)
+        CatalogChanges().install(self.engine)  # announce its writes to the web processes, as a worker does
         self.approved, self.pending = approved, list(pending)
         self.stock_per_second = stock_per_second
         self.stop = threading.Event()

@@ -32,11 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
-import marketplace.catalog.fts  # noqa: E402,F401  (FTS DDL on create_all)
-from marketplace import models  # noqa: E402,F401
+from marketplace import models  # noqa: E402
 from marketplace.accounts.models import User  # noqa: E402
 from marketplace.catalog.services import SearchParams, search  # noqa: E402
-from marketplace.db import Base, make_engine, normalise_url  # noqa: E402
+from marketplace.db import make_engine, normalise_url  # noqa: E402
 from marketplace.listings.models import CATEGORIES, Listing, ListingImage  # noqa: E402
 from marketplace.shops import places  # noqa: E402
 from marketplace.shops.models import Shop  # noqa: E402
@@ -68,7 +67,7 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
 def populate(url: str, n: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     engine = make_engine(url)
-    Base.metadata.create_all(engine)
+    models.create_all(engine)
     kelurahan = [(c, k) for c in places.CITIES for k in places.kelurahan_of(c)]
     base = datetime(2025, 1, 1, tzinfo=timezone.utc)
     with engine.begin() as conn:

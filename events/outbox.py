@@ -24,8 +24,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import event, func, insert, text, update
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import func, insert, text, update
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from events.models import OutboxEvent
@@ -66,8 +66,9 @@ def record(
         "key": str(key), "payload": json.dumps(envelope, separators=(",", ":"), ensure_ascii=False),
         "occurred_at": utcnow(), "attempts": 0,
     }
+    conn = session.connection()  # begins the transaction the notification belongs to
     notify = _should_notify(session)
-    row_id = session.connection().execute(_insert_statement(notify), values).scalar_one()
+    row_id = conn.execute(_insert_statement(notify), values).scalar_one()
     if notify:
         _notified(session)
     # persistent, as if loaded: a caller's later change to it is flushed as an UPDATE
@@ -86,12 +87,16 @@ def _insert_statement(notify: bool) -> ReturningInsert[Any]:
 
 
 def _should_notify(session: Session) -> bool:
-    return not session.info.get(_NOTIFIED) and session.get_bind().dialect.name == "postgresql"
+    """Whether the session's current (outermost) transaction has not notified yet, on PostgreSQL. The
+    transaction that did is kept in ``session.info`` and compared by identity: the next one differs, so
+    nothing has to forget the mark when a transaction ends (no session event to install)."""
+    root = session.get_transaction()
+    return (root is None or session.info.get(_NOTIFIED) is not root) and session.get_bind().dialect.name == "postgresql"
 
 
 def _notified(session: Session) -> None:
     if not session.in_nested_transaction():  # a savepoint rolled back would take its notification along
-        session.info[_NOTIFIED] = True
+        session.info[_NOTIFIED] = session.get_transaction()
 
 
 def notify_relay(session: Session) -> None:
@@ -104,12 +109,6 @@ def notify_relay(session: Session) -> None:
         return
     session.execute(text("SELECT pg_notify(:channel, current_schema())"), {"channel": NOTIFY_CHANNEL})
     _notified(session)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_notified(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None and not transaction.nested:
-        session.info.pop(_NOTIFIED, None)  # the next transaction notifies again
 
 
 def mark_for_replay(session: Session, since: datetime, event_type: str | None = None) -> int:

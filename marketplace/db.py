@@ -9,27 +9,27 @@ or rolls back. Its caller commits once or rolls back: the request (``marketplace
 or script (:func:`transaction`), the relay, or the worker runner. Work that must follow the outcome and
 is not in the database (deleting stored files) is hooked with :func:`after_commit` /
 :func:`after_rollback`, so a service can say "delete these photos once this is committed" without
-knowing when that is.
+knowing when that is. Importing this module installs nothing: those hooks are installed on the session
+factories it builds (:func:`install_session_hooks`), and what follows an engine's writes (the
+catalogue's versions) by the engine's owner (:class:`EngineHook`); this module imports no feature.
 """
 
 from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
-
-from marketplace.catalog import changes as _catalog_changes  # noqa: F401 - every process announces catalogue writes
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -51,37 +51,9 @@ class Base(DeclarativeBase):
 
 def run_ddl(connection: Any, per_dialect: dict[str, tuple[str, ...]]) -> None:
     """Execute the statements written for ``connection``'s dialect (``sqlite``, ``postgresql``; none for
-    another), in order: the raw DDL of :func:`follow_create_all`'s users."""
+    another), in order: the raw DDL the models cannot declare (``marketplace.models.create_all``)."""
     for statement in per_dialect.get(connection.dialect.name, ()):
         connection.execute(text(statement))
-
-
-_DDL_HOOKS: set[tuple[Callable[..., None], Callable[..., None]]] = set()
-
-
-def follow_create_all(tables: frozenset[str], install: Callable[[Any], None], uninstall: Callable[[Any], None]) -> None:
-    """Run ``install(connection)`` after every ``Base.metadata.create_all`` that creates one of ``tables``
-    (or is not told which), and ``uninstall(connection)`` before every such ``drop_all``: for the DDL the
-    models cannot declare (FTS tables, a generated column, triggers), which the migrations run too, so a
-    schema built by ``create_all`` (the tests) is the migrated one. Once per (install, uninstall) pair."""
-    if (install, uninstall) in _DDL_HOOKS:
-        return
-    _DDL_HOOKS.add((install, uninstall))
-
-    def touches(kw: dict[str, Any]) -> bool:
-        named = kw.get("tables")
-        return named is None or bool(tables & {t.name for t in named})
-
-    def after_create(_target: Any, connection: Any, **kw: Any) -> None:
-        if touches(kw):
-            install(connection)
-
-    def before_drop(_target: Any, connection: Any, **kw: Any) -> None:
-        if touches(kw):
-            uninstall(connection)
-
-    event.listen(Base.metadata, "after_create", after_create)
-    event.listen(Base.metadata, "before_drop", before_drop)
 
 
 def one_of(column: str, values: type[enum.Enum]) -> str:
@@ -244,6 +216,9 @@ def after_rollback(session: Session, action: Callable[[], None]) -> None:
 
 
 def _hooks(session: Session, kind: str) -> list[Callable[[], None]]:
+    if _run_after_commit not in list(session.dispatch.after_commit):  # the action would never run
+        raise RuntimeError("this session runs no commit hooks: build it with db.make_session_factory or "
+                           "call db.install_session_hooks on it")
     if not session.in_transaction():
         session.begin()  # the hook belongs to a transaction: start it now, so its end is seen
     return session.info.setdefault(kind, [])
@@ -263,19 +238,16 @@ def end_reads(session: Session) -> None:
     session.rollback()
 
 
-@event.listens_for(Session, "after_flush")
 def _mark_written(session: Session, _flush_context: Any) -> None:
     session.info[_WROTE] = True
 
 
-@event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
     session.info.pop(_ON_ROLLBACK, None)
     for action in session.info.pop(_ON_COMMIT, []):
         action()
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _run_after_rollback(session: Session, transaction: Any) -> None:
     if transaction.parent is not None or transaction.nested:
         return  # a savepoint: the outer transaction decides
@@ -283,6 +255,25 @@ def _run_after_rollback(session: Session, transaction: Any) -> None:
     session.info.pop(_ON_COMMIT, None)  # empty after a commit; discarded after a rollback
     for action in session.info.pop(_ON_ROLLBACK, []):
         action()
+
+
+_SESSION_HOOKS = (("after_flush", _mark_written), ("after_commit", _run_after_commit),
+                  ("after_transaction_end", _run_after_rollback))
+
+
+def install_session_hooks(target: "sessionmaker[Session] | Session") -> None:
+    """Make :func:`after_commit`, :func:`after_rollback` and :func:`end_reads` work for the sessions of
+    ``target`` (a session factory, or one session built by hand); idempotent."""
+    for name, fn in _SESSION_HOOKS:
+        if not event.contains(target, name, fn):
+            event.listen(target, name, fn)
+
+
+def make_session_factory(bind: Any, **kwargs: Any) -> "sessionmaker[Session]":
+    """A ``sessionmaker`` for ``bind`` whose sessions run the commit hooks (:func:`install_session_hooks`)."""
+    factory = sessionmaker(bind=bind, **kwargs)
+    install_session_hooks(factory)
+    return factory
 
 
 @contextmanager
@@ -299,20 +290,31 @@ def transaction(session_factory: Callable[[], Session]) -> Iterator[Session]:
         session.close()
 
 
+class EngineHook(Protocol):
+    """Installed by an engine's owner on each engine it builds; closed once they are disposed."""
+
+    def install(self, engine: Engine) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Database:
     """Flask extension holding the engines and session factories (``app.extensions['db']``).
 
     ``session_factory`` is for reading; ``write_session_factory`` for use cases that write. They are the
     same on PostgreSQL; on SQLite the writer's transactions take the write lock up front (see
     :func:`make_engine`). ``writer=True`` makes ``session_factory`` itself the writer's (relay, workers).
+    ``hooks`` are installed on every engine it builds and closed by :meth:`dispose` (see the module doc);
+    its session factories run the commit hooks.
     """
 
-    def __init__(self, url: str | None = None, *, writer: bool = False):
+    def __init__(self, url: str | None = None, *, writer: bool = False, hooks: Sequence[EngineHook] = ()):
         self.engine: Engine | None = None
         self.write_engine: Engine | None = None
         self.session_factory: sessionmaker[Session] | None = None
         self.write_session_factory: sessionmaker[Session] | None = None
         self.writer = writer
+        self.hooks = tuple(hooks)
         if url is not None:
             self.connect(url)
 
@@ -321,8 +323,11 @@ class Database:
         self.write_engine = self.engine
         if self.engine.dialect.name == "sqlite" and not self.writer:
             self.write_engine = make_engine(url, immediate=True)
-        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self.write_session_factory = sessionmaker(bind=self.write_engine, expire_on_commit=False)
+        for engine in dict.fromkeys((self.engine, self.write_engine)):
+            for hook in self.hooks:
+                hook.install(engine)
+        self.session_factory = make_session_factory(self.engine, expire_on_commit=False)
+        self.write_session_factory = make_session_factory(self.write_engine, expire_on_commit=False)
 
     def init_app(self, app: Any) -> None:
         self.connect(app.config["DATABASE_URL"])
@@ -341,6 +346,8 @@ class Database:
         for engine in {self.engine, self.write_engine}:
             if engine is not None:
                 engine.dispose()
+        for hook in self.hooks:
+            hook.close()
 
     def __enter__(self) -> "Database":
         return self

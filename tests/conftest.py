@@ -31,10 +31,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketplace import models  # noqa: F401
+from marketplace import models
 from marketplace.web.app import create_app
 from marketplace.config import Settings
-from marketplace.db import Base, make_engine, normalise_url
+from marketplace.catalog.changes import CatalogChanges
+from marketplace.db import Base, install_session_hooks, make_engine, normalise_url
 
 PG_URL_ENV = "TEST_DATABASE_URL"
 
@@ -130,7 +131,7 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory, request
     else:
         url = request.getfixturevalue("pg_url")
     engine = make_engine(url)
-    Base.metadata.create_all(engine)
+    models.create_all(engine)
     engine.dispose()
     return url
 
@@ -165,9 +166,13 @@ def clean_database(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def service_engine(database_url: str) -> Iterator[Any]:
+    """An engine for :func:`tx`, announcing catalogue writes as every entry point's does."""
     engine = make_engine(database_url, immediate=True)
+    catalog_changes = CatalogChanges()
+    catalog_changes.install(engine)
     yield engine
     engine.dispose()
+    catalog_changes.close()
 
 
 @pytest.fixture
@@ -182,6 +187,7 @@ def tx(service_engine: Any) -> Iterator[Session]:
     connection = service_engine.connect()
     outer = connection.begin()
     session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    install_session_hooks(session)
     try:
         yield session
     finally:

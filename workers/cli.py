@@ -15,6 +15,7 @@ from workers.subscriptions import WORKERS, declared
 def worker(name: str, max_attempts: int, session_timeout_ms: int) -> None:
     """Consume the worker's topics until stopped (SIGTERM/Ctrl-C finishes the current event first)."""
     from events.cli import configure_logging, require_bootstrap, stop_on_signals
+    from marketplace.catalog.changes import CatalogChanges
     from marketplace.db import Database
     from workers.runner import ConsumerRunner, RunnerOptions
 
@@ -22,7 +23,7 @@ def worker(name: str, max_attempts: int, session_timeout_ms: int) -> None:
     bootstrap = require_bootstrap(settings)
     configure_logging()
     stop = stop_on_signals()
-    with Database(settings.database_url, writer=True) as database:
+    with Database(settings.database_url, writer=True, hooks=[CatalogChanges()]) as database:
         assert database.session_factory is not None
         # The worker's gateways are built here, once per process, from the settings (ConsumerRunner).
         ConsumerRunner(

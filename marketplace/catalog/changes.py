@@ -3,10 +3,10 @@
 What visitors see of the catalogue (home, search, listing pages, ``GET /api/v1/listings``) is built
 from the rows of :data:`CATALOG_TABLES`. Two versions follow them:
 
-- :func:`version`, the **full** version, moves on every committed write of those tables.
+- :meth:`CatalogChanges.version`, the **full** version, moves on every committed write of those tables.
   :mod:`marketplace.web.pagecache` tags its copies of whole pages with it (a page shows the stock: "sold
   out", "only N left").
-- :func:`listing_set_version`, the **listing-set** version, moves on the same writes *except* an
+- :meth:`CatalogChanges.listing_set_version`, the **listing-set** version, moves on the same writes *except* an
   ``UPDATE listings`` that assigns only ``stock`` (and ``updated_at``): checkout's reservation and a
   cancellation's restock, the busiest writes of a shop. Which listings are approved, their titles,
   prices, photos, shops and places are unchanged by those, so what is computed from them alone
@@ -14,8 +14,11 @@ from the rows of :data:`CATALOG_TABLES`. Two versions follow them:
   tagged with this version and survives a checkout. Anything :func:`classify` cannot read as
   stock-only is a full change.
 
-- **This process.** An engine event (on every engine of the process: the web app's, the workers',
-  CLI commands', scripts') notes each ``INSERT``/``UPDATE``/``DELETE`` on a catalogue table — ORM
+The versions belong to a :class:`CatalogChanges`, built by whoever owns the engines (the web app, a
+worker process, the relay, the scheduler, a CLI command, a test fixture) and installed on them by an
+explicit call (``Database(url, hooks=[CatalogChanges()])``); importing this module installs nothing.
+
+- **This process.** An engine event (on every engine the owner installed it on) notes each ``INSERT``/``UPDATE``/``DELETE`` on a catalogue table — ORM
   flushes, Core statements such as checkout's stock reservation, raw SQL — and the versions are raised
   when that connection commits (a rollback forgets it): once just before the DBAPI commit, and once
   more when the connection is next used or returned to the pool, after the commit. The second raise
@@ -24,19 +27,19 @@ from the rows of :data:`CATALOG_TABLES`. Two versions follow them:
 - **Other processes (PostgreSQL).** Just before such a commit the same connection sends
   ``NOTIFY pk_catalog``, inside the transaction: PostgreSQL delivers it only if the commit succeeds
   (unless a statement of the transaction carried it already: :func:`announced_in_statement`).
-  A web process runs one :class:`Listener` (a daemon thread with its own ``LISTEN`` connection) that
+  A web app runs one :class:`Listener` (:meth:`CatalogChanges.listen`: a daemon thread with its own ``LISTEN`` connection) that
   raises the versions on every notification — another gunicorn worker's, a worker process's, another
   host's — within milliseconds, and on every (re)connection (what was announced while it was not
   listening). ``Listener.listening_since`` tells the caches since when that holds. The payload,
-  ``<origin>[/stock]:<schema>``, names the sending process (a random id, new in every forked child),
-  so a process skips its own announcements: it raised its versions at its commit already; the kind
+  ``<origin>[/stock]:<schema>``, names the sending owner (a random id, new in every forked child),
+  so an owner skips its own announcements: it raised its versions at its commit already; the kind
   (``/stock``: a stock-only change, which raises the full version only; none: everything); and the
   schema written, since the channel is database-wide: a deployment (or a parallel test process) in
   another schema of the same database changes another catalogue, not ours.
 - **SQLite** has no notifications: there, and while the listener is down, the caches keep what they
   hold only briefly (:data:`UNNOTIFIED_SECONDS`, see :func:`lifetime`).
 
-Nothing here imports Flask: workers and the relay load it through :mod:`marketplace.db`.
+Nothing here imports Flask: workers, the relay and the scheduler install it too.
 """
 
 from __future__ import annotations
@@ -46,12 +49,12 @@ import os
 import re
 import secrets
 import threading
-from functools import lru_cache
+import weakref
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import Pool
 
 #: Tables whose rows a catalogue page shows.
 CATALOG_TABLES = frozenset({"listings", "listing_images", "shops", "sentra"})
@@ -83,40 +86,9 @@ _WRITTEN = "pk_catalog_written"  # key in the connection's ``info``: what this t
 _COMMITTED = "pk_catalog_committed"  # ... and what it committed, to raise once more after the commit
 _BEGUN = "pk_catalog_begun"  # the versions when the connection's transaction began
 _ANNOUNCED = "pk_catalog_announced"  # the kind a statement of this transaction already NOTIFYed (announced_in_statement)
+_OWNER = "pk_catalog_owner"  # the CatalogChanges installed on the connection's engine (set as a transaction begins)
 
 log = logging.getLogger(__name__)
-_version = 0
-_set_version = 0
-_version_lock = threading.Lock()
-_origin = secrets.token_hex(8)
-
-
-def _new_origin() -> None:
-    global _origin
-    _origin = secrets.token_hex(8)
-
-
-os.register_at_fork(after_in_child=_new_origin)  # gunicorn's workers are forks of one process
-
-
-def version() -> int:
-    """This process's full catalogue version: moves on every committed catalogue write."""
-    return _version
-
-
-def listing_set_version() -> int:
-    """This process's listing-set version: moves on every committed catalogue write except stock-only
-    updates of listings (see the module doc)."""
-    return _set_version
-
-
-def bump(kind: str = FULL) -> None:
-    """Raise the full version, and the listing-set version unless ``kind`` is :data:`STOCK`."""
-    global _version, _set_version
-    with _version_lock:
-        _version += 1
-        if kind != STOCK:
-            _set_version += 1
 
 
 def lifetime(seconds: float, listener: "Listener | None", stored: float) -> float:
@@ -222,7 +194,6 @@ def versions_at_begin(conn: Any) -> tuple[int, int] | None:
     return conn.info.get(_BEGUN)  # type: ignore[no-any-return]
 
 
-@event.listens_for(Engine, "before_cursor_execute")
 def _note_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
     kind = classify(statement)
     if kind is None:
@@ -235,9 +206,13 @@ def _note_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
 ANNOUNCEMENT_SQL = "pg_notify(:pk_catalog_channel, :pk_catalog_payload || ':' || current_schema())"
 
 
-def announcement_params(kind: str) -> dict[str, str]:
-    """The parameters of :data:`ANNOUNCEMENT_SQL` for a write of ``kind``, from this process."""
-    return {"pk_catalog_channel": CHANNEL, "pk_catalog_payload": _origin + ("/" + STOCK if kind == STOCK else "")}
+def announcement_params(conn: Any, kind: str) -> dict[str, str]:
+    """The parameters of :data:`ANNOUNCEMENT_SQL` for a write of ``kind`` through ``conn`` (in a
+    transaction), from the :class:`CatalogChanges` installed on its engine (no origin without one: every
+    listener then takes it for another process's)."""
+    owner = conn.info.get(_OWNER)
+    origin = owner.origin if owner is not None else ""
+    return {"pk_catalog_channel": CHANNEL, "pk_catalog_payload": origin + ("/" + STOCK if kind == STOCK else "")}
 
 
 def announced_in_statement(conn: Any, kind: str) -> None:
@@ -249,66 +224,149 @@ def announced_in_statement(conn: Any, kind: str) -> None:
         conn.info[_ANNOUNCED] = kind
 
 
-@event.listens_for(Engine, "commit")
-def _announce(conn: Any) -> None:
-    """Runs just before the DBAPI commit: NOTIFY (PostgreSQL) inside the transaction, then raise ours."""
-    kind = conn.info.pop(_WRITTEN, None)
-    announced = conn.info.pop(_ANNOUNCED, None)
-    if kind is None:
-        return
-    if conn.dialect.name == "postgresql" and announced not in (kind, FULL):
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute("SELECT pg_notify(%(pk_catalog_channel)s, %(pk_catalog_payload)s || ':' || current_schema())",
-                           announcement_params(kind))
-        finally:
-            cursor.close()
-    bump(kind)
-    conn.info[_COMMITTED] = kind
+class CatalogChanges:
+    """The catalogue versions of one owner of engines — a web app, a worker process, a CLI command —
+    and what keeps them: listeners installed on its engines by :meth:`install`, and the LISTEN
+    connections started by :meth:`listen` (stopped by :meth:`close`).
+
+    Nothing is installed by importing this module: whoever builds an engine installs this on it
+    (``Database(hooks=[CatalogChanges()])``), so a process announces the catalogue writes of the engines
+    it chose, and two owners in one process (tests) keep apart versions, as two processes would."""
+
+    def __init__(self) -> None:
+        self._version = 0
+        self._set_version = 0
+        self._lock = threading.Lock()
+        #: Names this owner's announcements, so its listener skips them (new in every forked child).
+        self.origin = secrets.token_hex(8)
+        self._follows_forks = False
+        self._listeners: dict[str, Listener] = {}
+        self._stop = threading.Event()
+
+    # --- installing ---------------------------------------------------------------------------------
+
+    def install(self, engine: Engine) -> None:
+        """Note each catalogue write through ``engine`` and raise the versions when it commits (once per
+        engine; the first call also renews :attr:`origin` in every forked child: gunicorn's workers
+        are forks of one process)."""
+        if event.contains(engine, "commit", self._announce):
+            return
+        event.listen(engine, "before_cursor_execute", _note_write)
+        event.listen(engine, "commit", self._announce)
+        event.listen(engine, "begin", self._next_transaction)
+        event.listen(engine, "rollback", self._forget)
+        event.listen(engine, "checkin", self._returned)
+        if not self._follows_forks:
+            self._follows_forks = True
+            os.register_at_fork(after_in_child=partial(_renew_origin, weakref.ref(self)))
+
+    def close(self) -> None:
+        """Stop the listeners (their threads end within a quarter second and close their connections)."""
+        self._stop.set()
+
+    # --- the versions ---------------------------------------------------------------------------------
+
+    def version(self) -> int:
+        """The full catalogue version: moves on every committed catalogue write."""
+        return self._version
+
+    def listing_set_version(self) -> int:
+        """The listing-set version: moves on every committed catalogue write except stock-only updates
+        of listings (see the module doc)."""
+        return self._set_version
+
+    def bump(self, kind: str = FULL) -> None:
+        """Raise the full version, and the listing-set version unless ``kind`` is :data:`STOCK`."""
+        with self._lock:
+            self._version += 1
+            if kind != STOCK:
+                self._set_version += 1
+
+    # --- other processes ----------------------------------------------------------------------------
+
+    def listen(self, engine: Engine) -> "Listener | None":
+        """This owner's listener for ``engine``'s database (started on first use); None on SQLite."""
+        if engine.dialect.name != "postgresql":
+            return None
+        key = f"{os.getpid()}:{engine.url}"
+        with self._lock:
+            if key not in self._listeners:
+                self._listeners[key] = Listener(engine, self, self._stop)
+            return self._listeners[key]
+
+    def from_others(self, payload: str, schema: str) -> bool:
+        """``<origin>[/stock]:<schema>``: another owner's write to our schema (ours bumped at its commit).
+
+        True wakes the listener, which then raises both versions (and takes every notification queued
+        with this one without looking at them: a full raise covers them all). A stock-only notification
+        raises the full version here and answers False, so the listener keeps reading one by one."""
+        sender, _, written = payload.partition(":")
+        origin, _, kind = sender.partition("/")
+        if origin == self.origin or written != schema:
+            return False
+        if kind == STOCK:
+            self.bump(STOCK)
+            return False
+        return True
+
+    # --- the engine events ----------------------------------------------------------------------------
+
+    def _announce(self, conn: Any) -> None:
+        """Runs just before the DBAPI commit: NOTIFY (PostgreSQL) inside the transaction, then raise ours."""
+        kind = conn.info.pop(_WRITTEN, None)
+        announced = conn.info.pop(_ANNOUNCED, None)
+        if kind is None:
+            return
+        if conn.dialect.name == "postgresql" and announced not in (kind, FULL):
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT pg_notify(%(pk_catalog_channel)s, %(pk_catalog_payload)s || ':' || current_schema())",
+                               announcement_params(conn, kind))
+            finally:
+                cursor.close()
+        self.bump(kind)
+        conn.info[_COMMITTED] = kind
+
+    def _after_commit(self, info: dict[str, Any]) -> None:
+        kind = info.pop(_COMMITTED, None)
+        if kind is not None:
+            self.bump(kind)
+
+    def _next_transaction(self, conn: Any) -> None:
+        self._after_commit(conn.info)
+        conn.info.pop(_ANNOUNCED, None)
+        conn.info[_OWNER] = self
+        conn.info[_BEGUN] = (self._version, self._set_version)
+
+    def _returned(self, _dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            self._after_commit(record.info)
+
+    def _forget(self, conn: Any) -> None:
+        conn.info.pop(_WRITTEN, None)
+        conn.info.pop(_ANNOUNCED, None)
+        self._after_commit(conn.info)
 
 
-def _after_commit(info: dict[str, Any]) -> None:
-    kind = info.pop(_COMMITTED, None)
-    if kind is not None:
-        bump(kind)
-
-
-@event.listens_for(Engine, "begin")
-def _next_transaction(conn: Any) -> None:
-    _after_commit(conn.info)
-    conn.info.pop(_ANNOUNCED, None)
-    conn.info[_BEGUN] = (_version, _set_version)
-
-
-@event.listens_for(Pool, "checkin")
-def _returned(_dbapi_connection: Any, record: Any) -> None:
-    if record is not None:
-        _after_commit(record.info)
-
-
-@event.listens_for(Engine, "rollback")
-def _forget(conn: Any) -> None:
-    conn.info.pop(_WRITTEN, None)
-    conn.info.pop(_ANNOUNCED, None)
-    _after_commit(conn.info)
+def _renew_origin(ref: "weakref.ReferenceType[CatalogChanges]") -> None:
+    owner = ref()
+    if owner is not None:
+        owner.origin = secrets.token_hex(8)
 
 
 class Listener:
-    """One ``LISTEN pk_catalog`` connection per process and database, in a daemon thread
-    (:class:`events.wakeup.PostgresListener`, which reconnects with backoff); it raises the versions on
-    every notification of another process about our schema (a stock-only one: the full version only),
-    and both on every (re)connection."""
+    """One ``LISTEN pk_catalog`` connection per owner and database, in a daemon thread
+    (:class:`events.wakeup.PostgresListener`, which reconnects with backoff); it raises the owner's
+    versions on every notification of another process about our schema (a stock-only one: the full
+    version only), and both on every (re)connection. ``stop`` ends it (:meth:`CatalogChanges.close`)."""
 
-    _started: dict[str, "Listener"] = {}
-    _lock = threading.Lock()
-
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, owner: CatalogChanges, stop: threading.Event):
         from events.wakeup import PostgresListener
 
         self._pid = os.getpid()
-        self._listener = PostgresListener(engine, CHANNEL, what="catalogue changes", accept=_from_others,
-                                          on_listen=bump)  # whatever was announced while we were not listening
-        threading.Thread(target=self._listener.run_forever, args=(bump,), name="pk-catalog-listen",
+        self._listener = PostgresListener(engine, CHANNEL, what="catalogue changes", accept=owner.from_others,
+                                          on_listen=owner.bump)  # whatever was announced while we were not listening
+        threading.Thread(target=self._listener.run_forever, args=(owner.bump, stop), name="pk-catalog-listen",
                          daemon=True).start()
 
     @property
@@ -316,30 +374,3 @@ class Listener:
         """``time.monotonic()`` since which other processes' changes reach us; None while not listening
         (and in a forked child, where the thread did not follow: gunicorn ``--preload``)."""
         return self._listener.listening_since if os.getpid() == self._pid else None
-
-    @classmethod
-    def for_engine(cls, engine: Engine) -> "Listener | None":
-        """The process's listener for ``engine``'s database (started on first use); None on SQLite."""
-        if engine.dialect.name != "postgresql":
-            return None
-        key = f"{os.getpid()}:{engine.url}"
-        with cls._lock:
-            if key not in cls._started:
-                cls._started[key] = cls(engine)
-            return cls._started[key]
-
-
-def _from_others(payload: str, schema: str) -> bool:
-    """``<origin>[/stock]:<schema>``: another process's write to our schema (ours bumped at its commit).
-
-    True wakes the listener, which then raises both versions (and takes every notification queued
-    with this one without looking at them: a full raise covers them all). A stock-only notification
-    raises the full version here and answers False, so the listener keeps reading one by one."""
-    sender, _, written = payload.partition(":")
-    origin, _, kind = sender.partition("/")
-    if origin == _origin or written != schema:
-        return False
-    if kind == STOCK:
-        bump(STOCK)
-        return False
-    return True

@@ -16,10 +16,10 @@ SQLite: an FTS5 external-content table ``listings_fts`` (title, description; row
 kept in sync by triggers, so no code path can forget to index a listing.
 
 Neither is in the ORM model (``Listing`` never reads or writes the vector; SQLite has no such column):
-``install(connection)`` / ``uninstall(connection)`` are idempotent and are called by the Alembic
-migrations and, through ``db.follow_create_all`` (``Base.metadata``'s ``after_create`` event), by every
-``create_all`` (tests, throwaway benchmark databases); :func:`include_object` keeps autogenerate from
-seeing them as drift.
+``install(connection)`` / ``uninstall(connection)`` are idempotent and are called by
+``marketplace.models.create_all`` / ``drop_all`` (tests, throwaway benchmark databases); the Alembic
+migrations carry their own copies of the DDL of their time. :func:`include_object` keeps autogenerate
+from seeing them as drift.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sqlalchemy import String, bindparam, func, literal_column
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from marketplace.db import follow_create_all, run_ddl
+from marketplace.db import run_ddl
 
 FTS_TABLE = "listings_fts"
 PG_INDEX = "ix_listings_fts"
@@ -110,9 +110,6 @@ def pg_query(q: str) -> ColumnElement[Any]:
 def pg_expanded_query(tsquery_text: str) -> ColumnElement[Any]:
     """``to_tsquery('simple', :q)`` for a query built from word tokens (``catalog.services.pg_tsquery_text``)."""
     return func.to_tsquery(literal_column(f"'{PG_CONFIG}'"), bindparam("fts_q", tsquery_text, type_=String()))
-
-
-follow_create_all(frozenset({"listings"}), install, uninstall)
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -10,7 +10,7 @@ of every match. Their results do not depend on who asks, so :class:`CatalogMemo`
   on the way in; anything else — an ORM object — is refused with ``TypeError``). A search keeps its
   page's ids and total; the listings themselves are loaded by id on every request, so the price, stock
   ("sold out") and photos shown are always the current ones.
-- **Tagged with the listing-set version** (:func:`changes.listing_set_version`) read *before* the
+- **Tagged with the listing-set version** (:meth:`changes.CatalogChanges.listing_set_version`) read *before* the
   value was computed — or when the session's transaction began, if it had (on SQLite a transaction
   reads one snapshot, which may predate a commit since) — and dropped once it moved: any committed
   change of listings, photos, shops or sentra — except a stock-only update (checkout, restock), which
@@ -74,8 +74,10 @@ class _Flight:
 class CatalogMemo:
     """A bounded LRU of catalogue query results (see module doc); safe across threads."""
 
-    def __init__(self, seconds: int, entries: int, listener: changes.Listener | None = None):
+    def __init__(self, seconds: int, entries: int, catalog: changes.CatalogChanges,
+                 listener: changes.Listener | None = None):
         self.seconds = seconds
+        self.catalog = catalog
         self.max_entries = max(1, entries)
         self.listener = listener
         self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
@@ -94,7 +96,7 @@ class CatalogMemo:
         The value returned is frozen (tuples for lists, read-only mappings for dicts)."""
         if not self.enabled:
             return compute()
-        version = _version(session, stock)
+        version = _version(self.catalog, session, stock)
         if version is None:
             return compute()
         full_key = (str(session.get_bind().url), stock, *key)
@@ -143,7 +145,7 @@ class CatalogMemo:
         return len(self._entries)
 
 
-def _version(session: Session, stock: bool) -> int | None:
+def _version(catalog: changes.CatalogChanges, session: Session, stock: bool) -> int | None:
     """The version to tag a value ``session`` computes now with; None when the session has writes."""
     if has_writes(session):
         return None
@@ -151,7 +153,7 @@ def _version(session: Session, stock: bool) -> int | None:
         begun = changes.versions_at_begin(session.connection())
         if begun is not None:  # its snapshot may predate a commit since (SQLite): the older versions
             return begun[0] if stock else begun[1]
-    return changes.version() if stock else changes.listing_set_version()
+    return catalog.version() if stock else catalog.listing_set_version()
 
 
 def has_writes(session: Session) -> bool:
@@ -179,10 +181,13 @@ def freeze(value: Any) -> Any:
 
 
 def init_app(app: Any) -> None:
-    """``app.extensions['catalog_memo']`` from ``CATALOG_CACHE_SECONDS`` / ``CATALOG_CACHE_ENTRIES``."""
+    """``app.extensions['catalog_memo']`` from ``CATALOG_CACHE_SECONDS`` / ``CATALOG_CACHE_ENTRIES``, tagged
+    with the versions of the app's :class:`~marketplace.catalog.changes.CatalogChanges`
+    (``app.extensions['catalog_changes']``, installed on its engines)."""
     settings = app.extensions["deps"].settings
+    catalog = app.extensions["catalog_changes"]
     listener = None
     if settings.catalog_cache_seconds > 0:
-        listener = changes.Listener.for_engine(app.extensions["db"].engine)
+        listener = catalog.listen(app.extensions["db"].engine)
     app.extensions["catalog_memo"] = CatalogMemo(settings.catalog_cache_seconds, settings.catalog_cache_entries,
-                                                 listener)
+                                                 catalog, listener)

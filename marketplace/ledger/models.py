@@ -101,5 +101,3 @@ def _refuse_changes(session: Session, _context: object, _instances: object) -> N
 
 # ``LedgerTransaction.payout_id`` names the payouts table: load it wherever the ledger is.
 from marketplace.payouts import models as _payouts_models  # noqa: E402,F401
-# The triggers that keep ``SellerOrderTotals``, on every ``create_all``.
-from marketplace.ledger import totals as _totals  # noqa: E402,F401

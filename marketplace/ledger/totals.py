@@ -24,8 +24,8 @@ entries (items + shipping of the sale), ``refunded_idr`` = Σ ``refunds`` entrie
 has one such entry (a ``platform_commission`` entry alone makes none). Balances stay sums of entries
 (``services.balance``): this is a per-seller-order read path, not the books.
 
-Like ``marketplace.catalog.fts``, the DDL is shared by the migration (``0019_impact_speed``) and by every
-``create_all`` (through ``db.follow_create_all``).
+Like ``marketplace.catalog.fts``, the DDL runs on every ``marketplace.models.create_all``; the migration
+(``0019_impact_speed``) carries a copy of it as it was then.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from marketplace.db import follow_create_all, run_ddl
+from marketplace.db import run_ddl
 
 TABLE = "ledger_seller_order_totals"
 PG_FUNCTION = "ledger_seller_order_totals_follow"
@@ -144,5 +144,3 @@ def mismatches(connection: Connection) -> list[tuple[Any, Any]]:
     return sorted((so, kept.get(so), summed.get(so)) for so in kept.keys() | summed.keys()
                   if kept.get(so) != summed.get(so))
 
-
-follow_create_all(frozenset({"ledger_entries", TABLE}), install, uninstall)

@@ -326,6 +326,7 @@ def seed_demo(
     ``admin.password`` is None when the admin already existed and no new password was asked for.
     """
     from marketplace.accounts import services as accounts
+    from marketplace.catalog.changes import CatalogChanges
     from marketplace.db import Database
     from marketplace.listings.models import Listing
     from marketplace.media.storage import storage_from_settings
@@ -333,7 +334,7 @@ def seed_demo(
 
     database = None
     if session_factory is None:
-        database = Database(settings.database_url, writer=True)
+        database = Database(settings.database_url, writer=True, hooks=[CatalogChanges()])
         session_factory = database.session_factory
     assert session_factory is not None
     storage = storage or storage_from_settings(settings)

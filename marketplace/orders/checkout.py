@@ -242,7 +242,7 @@ def _reserve_stock(session: Session, lines: list[cart_services.CartLine], now: d
     if conn.dialect.name == "postgresql":
         rows = conn.execute(_reserve_all_statement(), {
             "ids": [line.listing.id for line in lines], "quantities": [line.quantity for line in lines],
-            "prices": [line.seen_price_idr for line in lines], "now": now, **changes.announcement_params(changes.STOCK),
+            "prices": [line.seen_price_idr for line in lines], "now": now, **changes.announcement_params(conn, changes.STOCK),
         }).all()
         if rows:
             changes.announced_in_statement(conn, changes.STOCK)

@@ -108,12 +108,13 @@ def register(main: click.Group) -> None:
     def scheduler(interval: float) -> None:
         """Expire unpaid orders, confirm old deliveries, release due payouts and purge ended logins, every INTERVAL seconds."""
         from events.cli import configure_logging, stop_on_signals
+        from marketplace.catalog.changes import CatalogChanges
         from marketplace.db import Database
 
         settings = Settings.from_env()
         configure_logging()
         stop = stop_on_signals()
-        with Database(settings.database_url, writer=True) as database:
+        with Database(settings.database_url, writer=True, hooks=[CatalogChanges()]) as database:
             assert database.session_factory is not None
             log.info("scheduler running every %.1fs", interval)
             run(database.session_factory, settings, stop, interval)

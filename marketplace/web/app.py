@@ -11,6 +11,7 @@ from flask_smorest import Api
 from marketplace.web.apidoc import make_api
 
 from marketplace.config import Settings
+from marketplace.catalog import changes
 from marketplace.db import Database
 from marketplace.web import deps, guards
 from marketplace.web.deps import Dependencies
@@ -51,7 +52,8 @@ def create_app(settings: Settings | None = None, dependencies: Dependencies | No
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     deps.init_app(app, dependencies or Dependencies.from_settings(settings))
-    Database().init_app(app)
+    app.extensions["catalog_changes"] = catalog_changes = changes.CatalogChanges()  # the app's catalogue versions
+    Database(hooks=[catalog_changes]).init_app(app)
     csrf.init_app(app)
     import marketplace.web.ratelimit  # noqa: F401  (registers the ``database://`` rate-limit storage)
 

@@ -68,7 +68,9 @@ class Entry:
 class PageCache:
     """A bounded LRU of anonymous answers (``app.extensions['page_cache']``), safe across threads."""
 
-    def __init__(self, seconds: int, entries: int, listener: changes.Listener | None = None):
+    def __init__(self, seconds: int, entries: int, catalog: changes.CatalogChanges,
+                 listener: changes.Listener | None = None):
+        self.catalog = catalog
         self.seconds = seconds
         self.max_entries = max(1, entries)
         self.listener = listener
@@ -84,7 +86,7 @@ class PageCache:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if entry.version != changes.version() or (time.monotonic() - entry.stored
+            if entry.version != self.catalog.version() or (time.monotonic() - entry.stored
                                                      >= changes.lifetime(self.seconds, self.listener, entry.stored)):
                 del self._entries[key]
                 return None
@@ -107,8 +109,9 @@ def init_app(app: Flask) -> None:
     settings = deps.of(app).settings
     listener = None
     if settings.page_cache_seconds > 0:
-        listener = changes.Listener.for_engine(app.extensions["db"].engine)
-    app.extensions["page_cache"] = PageCache(settings.page_cache_seconds, settings.page_cache_entries, listener)
+        listener = app.extensions["catalog_changes"].listen(app.extensions["db"].engine)
+    app.extensions["page_cache"] = PageCache(settings.page_cache_seconds, settings.page_cache_entries,
+                                             app.extensions["catalog_changes"], listener)
 
 
 def _eligible() -> bool:
@@ -178,7 +181,7 @@ def anonymous(view: F) -> F:
             if entry is not None:
                 g.pk_page_cache = "hit"
                 return _respond(entry)
-        version = changes.version()
+        version = cache.catalog.version()
         response = current_app.make_response(view(*args, **kwargs))
         g.pk_page_cache = "miss"
         entry = _store(response, version)

@@ -6,14 +6,52 @@ Create Date: 2026-11-23 12:21:11.574656
 """
 from alembic import op
 import sqlalchemy as sa
-import marketplace.db
-from marketplace.catalog import fts
 
 
 revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
+
+
+# The word-search structures as this revision made them, copied here (not imported from
+# ``marketplace.catalog.fts``) so the revision keeps its meaning when that module changes: on SQLite an
+# FTS5 external-content table kept by triggers, on PostgreSQL an expression index (replaced by a stored
+# column in 0018_listing_search_vector).
+_SQLITE_FTS = (
+    """CREATE VIRTUAL TABLE IF NOT EXISTS listings_fts USING fts5(
+        title, description, content='listings', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2')""",
+    """CREATE TRIGGER IF NOT EXISTS listings_fts_ai AFTER INSERT ON listings BEGIN
+        INSERT INTO listings_fts(rowid, title, description) VALUES (new.id, new.title, new.description);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS listings_fts_ad AFTER DELETE ON listings BEGIN
+        INSERT INTO listings_fts(listings_fts, rowid, title, description)
+        VALUES ('delete', old.id, old.title, old.description);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS listings_fts_au AFTER UPDATE OF title, description ON listings BEGIN
+        INSERT INTO listings_fts(listings_fts, rowid, title, description)
+        VALUES ('delete', old.id, old.title, old.description);
+        INSERT INTO listings_fts(rowid, title, description) VALUES (new.id, new.title, new.description);
+    END""",
+    "INSERT INTO listings_fts(listings_fts) VALUES ('rebuild')",
+)
+_SQLITE_FTS_DROP = (
+    "DROP TRIGGER IF EXISTS listings_fts_ai",
+    "DROP TRIGGER IF EXISTS listings_fts_ad",
+    "DROP TRIGGER IF EXISTS listings_fts_au",
+    "DROP TABLE IF EXISTS listings_fts",
+)
+_PG_FTS = (
+    "CREATE INDEX IF NOT EXISTS ix_listings_fts ON listings USING gin "
+    "(to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(description, '')))",
+)
+_PG_FTS_DROP = ("DROP INDEX IF EXISTS ix_listings_fts",)
+
+
+def _run(bind, per_dialect: dict[str, tuple[str, ...]]) -> None:  # type: ignore[no-untyped-def]
+    for statement in per_dialect.get(bind.dialect.name, ()):
+        op.execute(statement)
 
 
 def upgrade() -> None:
@@ -26,8 +64,8 @@ def upgrade() -> None:
     sa.Column('topic', sa.String(length=64), nullable=False),
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('payload', sa.Text(), nullable=False),
-    sa.Column('occurred_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
@@ -40,7 +78,7 @@ def upgrade() -> None:
     op.create_table('processed_events',
     sa.Column('consumer', sa.String(length=64), nullable=False),
     sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('processed_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('consumer', 'event_id', name=op.f('pk_processed_events'))
     )
     op.create_table('users',
@@ -50,7 +88,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("role IN ('buyer', 'artisan', 'admin')", name=op.f('ck_users_role_valid')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
@@ -59,10 +97,10 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_used_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
@@ -79,7 +117,7 @@ def upgrade() -> None:
     sa.Column('city', sa.String(length=80), nullable=False),
     sa.Column('kelurahan', sa.String(length=80), nullable=False),
     sa.Column('sentra', sa.String(length=120), nullable=True),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_shops_owner_id_users'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shops')),
     sa.UniqueConstraint('owner_id', name=op.f('uq_shops_owner_id')),
@@ -101,10 +139,10 @@ def upgrade() -> None:
     sa.Column('processing_days', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('rejection_reason', sa.Text(), nullable=True),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('submitted_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('approved_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint("fulfilment IN ('ready_to_ship', 'made_to_order')", name=op.f('ck_listings_fulfilment_valid')),
     sa.CheckConstraint("status IN ('draft', 'pending_review', 'approved', 'rejected', 'withdrawn')", name=op.f('ck_listings_status_valid')),
     sa.CheckConstraint('price_idr > 0', name=op.f('ck_listings_price_positive')),
@@ -120,7 +158,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_listings_status_price_idr', ['status', 'price_idr'], unique=False)
 
     # Word search: FTS5 table + triggers on SQLite, a GIN expression index on PostgreSQL.
-    fts.install(op.get_bind())
+    _run(op.get_bind(), {"sqlite": _SQLITE_FTS, "postgresql": _PG_FTS})
 
     op.create_table('listing_images',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -131,7 +169,7 @@ def upgrade() -> None:
     sa.Column('content_type', sa.String(length=40), nullable=False),
     sa.Column('width', sa.Integer(), nullable=False),
     sa.Column('height', sa.Integer(), nullable=False),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_listing_images_listing_id_listings'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_listing_images'))
     )
@@ -144,7 +182,7 @@ def upgrade() -> None:
     sa.Column('moderator_id', sa.Integer(), nullable=False),
     sa.Column('decision', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
-    sa.Column('decided_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("decision IN ('approved', 'rejected')", name=op.f('ck_moderation_decisions_decision_valid')),
     sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_moderation_decisions_listing_id_listings'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['moderator_id'], ['users.id'], name=op.f('fk_moderation_decisions_moderator_id_users'), ondelete='RESTRICT'),
@@ -157,7 +195,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    fts.uninstall(op.get_bind())
+    _run(op.get_bind(), {"sqlite": _SQLITE_FTS_DROP, "postgresql": _PG_FTS_DROP})
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('moderation_decisions', schema=None) as batch_op:
         batch_op.drop_index('ix_moderation_decisions_listing_id')

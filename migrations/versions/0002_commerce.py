@@ -6,7 +6,6 @@ Create Date: 2026-12-01 16:32:57.822237
 """
 from alembic import op
 import sqlalchemy as sa
-import marketplace.db
 
 
 revision = '0002'
@@ -30,11 +29,11 @@ def upgrade() -> None:
     sa.Column('city', sa.String(length=80), nullable=False),
     sa.Column('province', sa.String(length=60), nullable=False),
     sa.Column('postal_code', sa.String(length=5), nullable=False),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('payment_due_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('paid_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('cancelled_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('payment_due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('cancel_reason', sa.String(length=200), nullable=True),
     sa.CheckConstraint("status IN ('pending_payment', 'paid', 'completed', 'cancelled', 'refunded')", name=op.f('ck_orders_status_valid')),
     sa.CheckConstraint('subtotal_idr > 0 AND shipping_idr >= 0', name=op.f('ck_orders_amounts_valid')),
@@ -58,10 +57,10 @@ def upgrade() -> None:
     sa.Column('processing_days', sa.Integer(), nullable=False),
     sa.Column('courier', sa.String(length=64), nullable=True),
     sa.Column('tracking_number', sa.String(length=64), nullable=True),
-    sa.Column('ship_by', marketplace.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('shipped_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('delivered_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('cancelled_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ship_by', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('shipped_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('cancel_reason', sa.String(length=200), nullable=True),
     sa.CheckConstraint("status IN ('pending_payment', 'awaiting_shipment', 'shipped', 'delivered', 'cancelled')", name=op.f('ck_seller_orders_status_valid')),
     sa.CheckConstraint('subtotal_idr > 0 AND shipping_idr >= 0', name=op.f('ck_seller_orders_amounts_valid')),
@@ -79,8 +78,8 @@ def upgrade() -> None:
     sa.Column('listing_id', sa.Integer(), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('seen_price_idr', sa.BigInteger(), nullable=False),
-    sa.Column('added_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('added_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_cart_items_quantity_positive')),
     sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_cart_items_listing_id_listings'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_cart_items_user_id_users'), ondelete='CASCADE'),

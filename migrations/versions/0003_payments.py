@@ -7,7 +7,6 @@ Create Date: 2026-12-01 16:37:45.352787
 """
 from alembic import op
 import sqlalchemy as sa
-import marketplace.db
 
 
 revision = '0003'
@@ -21,7 +20,7 @@ def upgrade() -> None:
     op.create_table('processed_webhooks',
     sa.Column('event_id', sa.String(length=255), nullable=False),
     sa.Column('type', sa.String(length=100), nullable=False),
-    sa.Column('received_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('event_id', name=op.f('pk_processed_webhooks'))
     )
     op.create_table('payments',
@@ -35,8 +34,8 @@ def upgrade() -> None:
     sa.Column('qr_payload', sa.Text(), nullable=True),
     sa.Column('qr_image_url', sa.String(length=500), nullable=True),
     sa.Column('failure_reason', sa.String(length=500), nullable=True),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('requires_payment', 'succeeded', 'failed', 'canceled')", name=op.f('ck_payments_status_valid')),
     sa.CheckConstraint('amount_idr > 0', name=op.f('ck_payments_amount_positive')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_payments_order_id_orders'), ondelete='RESTRICT'),

@@ -9,7 +9,6 @@ Create Date: 2026-12-01 16:50:22.618073
 """
 from alembic import op
 import sqlalchemy as sa
-import marketplace.db
 
 
 revision = '0004'
@@ -33,9 +32,9 @@ def upgrade() -> None:
     sa.Column('provider_refund_id', sa.String(length=255), nullable=True),
     sa.Column('failure_reason', sa.String(length=500), nullable=True),
     sa.Column('requested_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('succeeded_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('succeeded_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name=op.f('ck_refunds_status_valid')),
     sa.CheckConstraint('amount_idr > 0', name=op.f('ck_refunds_amount_positive')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_refunds_order_id_orders'), ondelete='RESTRICT'),

@@ -10,7 +10,6 @@ Create Date: 2026-12-01 17:35:18.162633
 """
 from alembic import op
 import sqlalchemy as sa
-import marketplace.db
 
 
 revision = '0005'
@@ -26,10 +25,10 @@ def upgrade() -> None:
     sa.Column('event_type', sa.String(length=100), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
     sa.Column('payload', sa.Text(), nullable=False),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('delivered_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=True),
     sa.CheckConstraint('attempts >= 0', name=op.f('ck_sandbox_webhook_deliveries_attempts_not_negative')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_sandbox_webhook_deliveries_order_id_orders'), ondelete='RESTRICT'),

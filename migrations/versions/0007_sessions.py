@@ -13,7 +13,6 @@ Create Date: 2026-12-01 19:40:00
 """
 from alembic import op
 import sqlalchemy as sa
-import marketplace.db
 
 
 revision = '0007_sessions'
@@ -26,9 +25,9 @@ def upgrade() -> None:
     op.create_table('user_sessions',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_sessions_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_sessions'))
     )

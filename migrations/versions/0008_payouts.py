@@ -10,7 +10,6 @@ Create Date: 2026-12-01 19:41:47.718394
 """
 from alembic import op
 import sqlalchemy as sa
-import marketplace.db
 
 
 revision = '0008_payouts'
@@ -23,7 +22,7 @@ def upgrade() -> None:
     op.create_table('payout_provider_events',
     sa.Column('event_id', sa.String(length=255), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
-    sa.Column('received_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('event_id', name=op.f('pk_payout_provider_events'))
     )
     op.create_table('sandbox_payout_transfers',
@@ -35,7 +34,7 @@ def upgrade() -> None:
     sa.Column('account_ref', sa.String(length=255), nullable=False),
     sa.Column('transfer_group', sa.String(length=100), nullable=False),
     sa.Column('description', sa.String(length=500), nullable=False),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('amount_idr > 0', name=op.f('ck_sandbox_payout_transfers_amount_positive')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sandbox_payout_transfers')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_sandbox_payout_transfers_idempotency_key')),
@@ -52,8 +51,8 @@ def upgrade() -> None:
     sa.Column('account_holder_name', sa.String(length=120), nullable=True),
     sa.Column('onboarding_url', sa.String(length=500), nullable=True),
     sa.Column('problem', sa.String(length=500), nullable=True),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('onboarding', 'connected', 'restricted')", name=op.f('ck_payout_accounts_status_valid')),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_payout_accounts_shop_id_shops'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payout_accounts')),
@@ -68,18 +67,18 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('amount_idr', sa.BigInteger(), nullable=False),
     sa.Column('commission_idr', sa.BigInteger(), nullable=False),
-    sa.Column('due_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('released_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('paid_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('released_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('provider', sa.String(length=20), nullable=True),
     sa.Column('transfer_id', sa.String(length=255), nullable=True),
     sa.Column('generation', sa.Integer(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=True),
     sa.Column('failure_reason', sa.String(length=500), nullable=True),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('scheduled', 'awaiting_account', 'processing', 'pending', 'paid', 'failed', 'cancelled')", name=op.f('ck_payouts_status_valid')),
     sa.CheckConstraint('amount_idr >= 0 AND commission_idr >= 0', name=op.f('ck_payouts_amounts_valid')),
     sa.CheckConstraint('generation >= 0 AND attempts >= 0', name=op.f('ck_payouts_counts_valid')),
@@ -101,7 +100,7 @@ def upgrade() -> None:
     sa.Column('refund_id', sa.Integer(), nullable=True),
     sa.Column('commission_bps', sa.Integer(), nullable=True),
     sa.Column('memo', sa.String(length=200), nullable=False),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_ledger_transactions_order_id_orders'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['payout_id'], ['payouts.id'], name=op.f('fk_ledger_transactions_payout_id_payouts'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['refund_id'], ['refunds.id'], name=op.f('fk_ledger_transactions_refund_id_refunds'), ondelete='RESTRICT'),

@@ -8,7 +8,6 @@ Create Date: 2026-12-01 20:40:00
 """
 from alembic import op
 import sqlalchemy as sa
-import marketplace.db
 
 
 revision = '0012_promotions'
@@ -24,14 +23,14 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=32), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('checkpoint', sa.String(length=255), nullable=True),
     sa.Column('external_id', sa.String(length=255), nullable=True),
     sa.Column('url', sa.String(length=500), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=True),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('posted_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('posted_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint('attempts >= 0', name=op.f('ck_promotions_attempts_not_negative')),
     sa.CheckConstraint("status IN ('queued', 'attempting', 'retrying', 'posted', 'failed', 'permanent', "
                        "'cancelled', 'withdrawing', 'removed')", name=op.f('ck_promotions_status_valid')),

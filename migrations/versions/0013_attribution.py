@@ -7,7 +7,6 @@ Revises: 0012_promotions
 """
 from alembic import op
 import sqlalchemy as sa
-import marketplace.db
 
 
 revision = '0013_attribution'
@@ -35,8 +34,8 @@ def upgrade() -> None:
     sa.Column('campaign', sa.String(length=80), nullable=False),
     sa.Column('referrer_host', sa.String(length=255), nullable=True),
     sa.Column('listing_id', sa.Integer(), nullable=True),
-    sa.Column('touched_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('touched_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_order_attributions_listing_id_listings'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_order_attributions_order_id_orders'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('order_id', name=op.f('pk_order_attributions'))
@@ -47,7 +46,7 @@ def upgrade() -> None:
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('square_key', sa.String(length=255), nullable=False),
     sa.Column('story_key', sa.String(length=255), nullable=False),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_share_kits_listing_id_listings'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('listing_id', name=op.f('pk_share_kits'))
     )

@@ -10,7 +10,6 @@ Create Date: 2026-12-01 20:40:00
 """
 from alembic import op
 import sqlalchemy as sa
-import marketplace.db
 
 
 revision = '0015_sentra_admin_ops'
@@ -30,8 +29,8 @@ def upgrade() -> None:
     sa.Column('story', sa.Text(), nullable=False),
     sa.Column('photo_key', sa.String(length=255), nullable=True),
     sa.Column('photo_thumb_key', sa.String(length=255), nullable=True),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sentra')),
     sa.UniqueConstraint('kelurahan', 'name', name='uq_sentra_kelurahan_name'),
     sa.UniqueConstraint('slug', name=op.f('uq_sentra_slug'))
@@ -41,7 +40,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('shops', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sentra_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('suspended_at', marketplace.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('suspended_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('suspension_reason', sa.Text(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_shops_sentra_id_sentra'), 'sentra', ['sentra_id'], ['id'],
                                     ondelete='SET NULL')
@@ -52,8 +51,8 @@ def upgrade() -> None:
     sa.Column('listing_id', sa.Integer(), nullable=False),
     sa.Column('reporter_id', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('resolved_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('resolution', sa.String(length=16), nullable=True),
     sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_listing_reports_listing_id_listings'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['reporter_id'], ['users.id'], name=op.f('fk_listing_reports_reporter_id_users'), ondelete='CASCADE'),
@@ -72,7 +71,7 @@ def upgrade() -> None:
     sa.Column('target_id', sa.Integer(), nullable=False),
     sa.Column('before', sa.JSON(), nullable=True),
     sa.Column('after', sa.JSON(), nullable=True),
-    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_admin_actions_actor_id_users'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_admin_actions'))
     )

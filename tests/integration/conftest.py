@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import delete
 
 from events.broker import EmbeddedBroker
+from marketplace.catalog.changes import CatalogChanges
 from marketplace.db import Database
 from tests.conftest import clean_database
 from tests.integration.helpers import KAFKA_WARNINGS, effects, effects_metadata
@@ -52,7 +53,7 @@ def bootstrap(broker: EmbeddedBroker) -> str:
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
     """The test database (SQLite, then PostgreSQL) with the effect table; emptied afterwards."""
-    database = Database(database_url)
+    database = Database(database_url, hooks=[CatalogChanges()])
     assert database.engine is not None
     effects_metadata.create_all(database.engine)
     yield database

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from marketplace.catalog.changes import CatalogChanges
 from marketplace.db import Database
 from tests.conftest import clean_database
 from tests.unit.catalog.factories import Catalog
@@ -33,7 +34,7 @@ def buyer(api):
 def db(database_url: str) -> Iterator[Database]:
     """A writer on the test database, for code that runs its own transactions (the mail and posting
     loops); the tables are emptied afterwards."""
-    database = Database(database_url, writer=True)
+    database = Database(database_url, writer=True, hooks=[CatalogChanges()])
     yield database
     database.dispose()
     clean_database(database_url)

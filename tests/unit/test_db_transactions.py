@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import Integer, String, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from marketplace.db import after_commit, after_rollback, end_reads, make_engine, transaction
+from marketplace.db import after_commit, after_rollback, end_reads, make_engine, make_session_factory, transaction
 
 
 class _Base(DeclarativeBase):
@@ -26,7 +26,7 @@ class Note(_Base):
 def factory():
     engine = make_engine("sqlite://")
     _Base.metadata.create_all(engine)
-    yield sessionmaker(bind=engine)
+    yield make_session_factory(engine)
     engine.dispose()
 
 

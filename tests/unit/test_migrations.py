@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -54,3 +56,39 @@ def test_upgrade_matches_models_and_downgrades_cleanly(empty_database_url):
 
     command.upgrade(cfg, "head")
     assert expected <= _tables(empty_database_url)
+
+
+#: What a migration must never import: application code that can change after the migration was written
+#: (an old revision would then build a different schema from the one it built when it ran).
+APPLICATION_PACKAGES = ("marketplace", "events", "workers")
+VERSIONS = Path(__file__).resolve().parents[2] / "migrations" / "versions"
+
+
+def _imported_modules(path: Path) -> list[str]:
+    """Every module a file imports, at any level (function bodies included)."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def test_no_migration_imports_application_code():
+    revisions = sorted(VERSIONS.glob("*.py"))
+    assert revisions, f"no migrations found in {VERSIONS}"
+    offending = {
+        path.name: name
+        for path in revisions
+        for name in _imported_modules(path)
+        if name.split(".")[0] in APPLICATION_PACKAGES
+    }
+    assert offending == {}, f"migrations import application code (copy the DDL into the migration): {offending}"
+
+
+def test_the_check_sees_imports_at_any_level(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("import sqlalchemy as sa\n\ndef upgrade():\n    from marketplace.catalog import fts\n"
+                      "    import events.outbox\n", encoding="utf-8")
+    assert _imported_modules(sample) == ["sqlalchemy", "marketplace.catalog", "events.outbox"]

@@ -70,14 +70,14 @@ def test_seed_demo_builds_a_searchable_catalogue_once(app, api, settings, db_ses
 
 def test_seed_demo_command(app, settings, database_url, db_session, tmp_path):
     env = {"DATABASE_URL": database_url, "MEDIA_ROOT": settings.media_root, "VAR_DIR": str(tmp_path)}
-    from marketplace.cli import main
+    from marketplace.cli import make_cli
 
     runner = CliRunner()
-    first = runner.invoke(main, ["seed-demo"], env=env)
+    first = runner.invoke(make_cli(), ["seed-demo"], env=env)
     assert first.exit_code == 0, first.output
     assert "60 listings" in first.output and "admin@demo.pasarkreatif.id  password: " in first.output
-    second = runner.invoke(main, ["seed-demo"], env=env)
+    second = runner.invoke(make_cli(), ["seed-demo"], env=env)
     assert second.exit_code == 0 and "already present" in second.output and "unchanged" in second.output
     assert count(db_session, Listing.id) == 60
-    short = runner.invoke(main, ["seed-demo", "--admin-password", "short"], env=env)
+    short = runner.invoke(make_cli(), ["seed-demo", "--admin-password", "short"], env=env)
     assert short.exit_code != 0 and "10 characters" in short.output

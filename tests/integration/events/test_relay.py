@@ -156,7 +156,8 @@ def test_relays_of_two_schemas_in_one_database_both_publish(session_factory, boo
     if backend == "sqlite":
         pytest.skip("advisory locks are PostgreSQL's")
     from events.relay import RELAY_LOCK_SQL
-    from marketplace.db import Base, Database
+    from marketplace import models
+    from marketplace.db import Database
     from tests.conftest import fresh_pg_schema
 
     topic = unique("relay-schemas")
@@ -164,7 +165,7 @@ def test_relays_of_two_schemas_in_one_database_both_publish(session_factory, boo
     with fresh_pg_schema(request.config._pk_pg_url, "pk_other") as other_url:
         other = Database(other_url)
         try:
-            Base.metadata.create_all(other.engine)
+            models.create_all(other.engine)
             for factory, key in ((session_factory, 1), (other.session_factory, 2)):
                 with factory() as session:
                     record_on(session, topic, key=key)

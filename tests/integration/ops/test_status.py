@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from events.kafka import ensure_topics, make_producer
 from events.status import collect_status
-from marketplace.cli import main
+from marketplace.cli import make_cli
 from tests.integration.helpers import record_on, unique
 
 pytestmark = pytest.mark.integration
@@ -48,10 +48,10 @@ def test_status_shows_backlog_lag_and_dead_letters(session_factory, bootstrap, d
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", bootstrap)
-    result = CliRunner().invoke(main, ["events", "status", "--json"])
+    result = CliRunner().invoke(make_cli(), ["events", "status", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["outbox"]["unsent"] == 1
-    text = CliRunner().invoke(main, ["events", "status"]).output
+    text = CliRunner().invoke(make_cli(), ["events", "status"]).output
     assert "outbox: 1 unsent" in text and f"group {group}: lag" in text and "dlq listings.dlq:" in text
 
 

@@ -15,11 +15,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
 
 from events.models import OutboxEvent
 from marketplace.cart import services as cart
-from marketplace.db import make_engine, transaction, utcnow
+from marketplace.catalog.changes import CatalogChanges
+from marketplace.db import make_engine, make_session_factory, transaction, utcnow
 from marketplace.errors import Conflict
 from marketplace.listings.models import Listing
 from marketplace.orders.checkout import ShippingQuote, place_order
@@ -41,8 +41,11 @@ ADDRESS = {"recipient": "Rina", "phone": "081234567890", "line1": "Jl. Melati 3"
 def factory(database_url):
     engine = make_engine(database_url, immediate=True, **({} if database_url.startswith("sqlite") else
                                                           {"pool_size": BUYERS, "max_overflow": 0}))
-    yield sessionmaker(bind=engine, expire_on_commit=False)
+    catalog_changes = CatalogChanges()
+    catalog_changes.install(engine)
+    yield make_session_factory(engine, expire_on_commit=False)
     engine.dispose()
+    catalog_changes.close()
     clean_database(database_url)
 
 
@@ -242,7 +245,10 @@ def test_a_checkout_tells_other_processes_its_stock_changed(factory, backend):
             place_order(session, session.get(User, buyer_id), ADDRESS, now=utcnow(), payment_ttl=timedelta(hours=1),
                         quote_shipping=flat_quote)
 
-        stock_only = f"{changes._origin}/{changes.STOCK}:{schema}"
+        with factory() as probe:  # what the factory's engine announces (its CatalogChanges' origin)
+            conn = probe.connection()
+            stock_only = f"{changes.announcement_params(conn, changes.STOCK)['pk_catalog_payload']}:{schema}"
+            full = f"{changes.announcement_params(conn, changes.FULL)['pk_catalog_payload']}:{schema}"
         with transaction(factory) as session:
             place(session, buyers[0])
             assert heard() == [], "nothing is heard before the commit"
@@ -257,4 +263,4 @@ def test_a_checkout_tells_other_processes_its_stock_changed(factory, backend):
         with transaction(factory) as session:
             place(session, buyers[2])
             session.execute(text("UPDATE listings SET title = 'Batik Baru' WHERE id = :i"), {"i": listings[0]})
-        assert heard() == sorted([stock_only, f"{changes._origin}:{schema}"])
+        assert heard() == sorted([stock_only, full])

@@ -6,10 +6,10 @@ from click.testing import CliRunner
 
 
 def test_create_admin_then_login(app, api, database_url, monkeypatch):
-    from marketplace.cli import main
+    from marketplace.cli import make_cli
 
     monkeypatch.setenv("DATABASE_URL", database_url)
-    result = CliRunner().invoke(main, ["create-admin", "Admin@Pasar.id", "--password", "moderasi-aman-1"])
+    result = CliRunner().invoke(make_cli(), ["create-admin", "Admin@Pasar.id", "--password", "moderasi-aman-1"])
     assert result.exit_code == 0, result.output
     tok = api.post("/api/v1/auth/token", json={"email": "admin@pasar.id", "password": "moderasi-aman-1"})
     me = api.get("/api/v1/me", headers={"Authorization": f"Bearer {tok.json['access_token']}"})
@@ -17,8 +17,8 @@ def test_create_admin_then_login(app, api, database_url, monkeypatch):
 
 
 def test_create_admin_rejects_weak_password(app, database_url, monkeypatch):
-    from marketplace.cli import main
+    from marketplace.cli import make_cli
 
     monkeypatch.setenv("DATABASE_URL", database_url)
-    result = CliRunner().invoke(main, ["create-admin", "a@pasar.id", "--password", "short"])
+    result = CliRunner().invoke(make_cli(), ["create-admin", "a@pasar.id", "--password", "short"])
     assert result.exit_code != 0 and "Password too short" in result.output

@@ -71,8 +71,10 @@ class Catalog:
 _OTHER_PROCESS = (
     "import json, sys\n"
     "from sqlalchemy import text\n"
+    "from marketplace.catalog.changes import CatalogChanges\n"
     "from marketplace.db import make_engine\n"
     "engine = make_engine(sys.argv[1])\n"
+    "CatalogChanges().install(engine)  # announces its catalogue writes, as every entry point does\n"
     "with engine.begin() as conn:\n"
     "    conn.execute(text(sys.argv[2]), json.loads(sys.argv[3]))\n"
     "engine.dispose()\n"

@@ -16,10 +16,11 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import event, text, update
 
+from marketplace import models
 from marketplace.web.app import create_app
 from marketplace.catalog import changes, services
 from marketplace.catalog.memo import CatalogMemo, freeze
-from marketplace.db import Base, make_engine
+from marketplace.db import make_engine
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.shops.models import Shop
 from tests.unit.catalog.factories import write_in_another_process
@@ -59,6 +60,12 @@ def wait_listening(app) -> None:
 
 
 @pytest.fixture
+def catalog_changes(app):
+    """The app's catalogue versions (installed on its engines by create_app)."""
+    return app.extensions["catalog_changes"]
+
+
+@pytest.fixture
 def shopper(app, api, auth, client):
     """A logged-in buyer's browser (the page copies never answer it)."""
     wait_listening(app)
@@ -72,14 +79,14 @@ def shop(catalog):
     return catalog.shop(city="Bekasi", kelurahan="Harapan Jaya", name="Tenun Bu Ani")
 
 
-def versions() -> tuple[int, int]:
-    return changes.version(), changes.listing_set_version()
+def versions(catalog_changes) -> tuple[int, int]:
+    return catalog_changes.version(), catalog_changes.listing_set_version()
 
 
 # --- which writes move which version ---------------------------------------------------------------------
 
 
-def test_a_stock_only_update_moves_only_the_full_version(catalog, db_session, shop):
+def test_a_stock_only_update_moves_only_the_full_version(catalog, db_session, shop, catalog_changes):
     listing = catalog.listing(shop, stock=5)
     statements_ = [
         lambda: setattr(listing, "stock", 4),  # an ORM flush: SET stock, updated_at (onupdate)
@@ -90,17 +97,17 @@ def test_a_stock_only_update_moves_only_the_full_version(catalog, db_session, sh
         lambda: db_session.execute(text("UPDATE listings SET stock = stock + 1 WHERE id = :i"), {"i": listing.id}),
     ]
     for write in statements_:
-        full, listing_set = versions()
+        full, listing_set = versions(catalog_changes)
         write()
         db_session.commit()
-        assert changes.version() > full
-        assert changes.listing_set_version() == listing_set
+        assert catalog_changes.version() > full
+        assert catalog_changes.listing_set_version() == listing_set
 
 
 @pytest.mark.parametrize("change", ["status", "title", "price", "photo", "shop"])
-def test_a_change_of_what_is_listed_moves_both_versions(catalog, db_session, shop, change):
+def test_a_change_of_what_is_listed_moves_both_versions(catalog, db_session, shop, change, catalog_changes):
     listing = catalog.listing(shop, stock=5)
-    full, listing_set = versions()
+    full, listing_set = versions(catalog_changes)
     if change == "status":  # a Core update, as moderation's decision
         db_session.execute(update(Listing).where(Listing.id == listing.id).values(status="withdrawn"))
     elif change == "title":  # an ORM flush
@@ -113,7 +120,7 @@ def test_a_change_of_what_is_listed_moves_both_versions(catalog, db_session, sho
     else:
         db_session.execute(update(Shop).where(Shop.id == shop.id).values(name="Tenun Ibu Ani"))
     db_session.commit()
-    assert changes.version() > full and changes.listing_set_version() > listing_set
+    assert catalog_changes.version() > full and catalog_changes.listing_set_version() > listing_set
 
 
 def test_what_a_checkout_writes_is_a_stock_only_change():
@@ -141,24 +148,24 @@ def test_what_a_checkout_writes_is_a_stock_only_change():
     "UPDATE listings SET stock = 0 WHERE id = :i; UPDATE listings SET title = 'x' WHERE id = :i",
     "UPDATE listings SET updated_at = updated_at WHERE id = :i",
 ])
-def test_raw_sql_that_is_not_plainly_stock_only_is_a_full_change(catalog, db_session, shop, sql, database_url):
+def test_raw_sql_that_is_not_plainly_stock_only_is_a_full_change(catalog, db_session, shop, sql, database_url, catalog_changes):
     listing = catalog.listing(shop, stock=5)
     if ";" in sql:
         assert changes.classify(sql) == changes.FULL  # the drivers run one statement at a time
         return
-    full, listing_set = versions()
+    full, listing_set = versions(catalog_changes)
     db_session.execute(text(sql), {"i": listing.id})
     db_session.commit()
-    assert changes.version() > full and changes.listing_set_version() > listing_set
+    assert catalog_changes.version() > full and catalog_changes.listing_set_version() > listing_set
 
 
-def test_a_rolled_back_write_moves_nothing(catalog, db_session, shop):
+def test_a_rolled_back_write_moves_nothing(catalog, db_session, shop, catalog_changes):
     listing = catalog.listing(shop)
-    before = versions()
+    before = versions(catalog_changes)
     listing.title = "Never committed"
     db_session.flush()
     db_session.rollback()
-    assert versions() == before
+    assert versions(catalog_changes) == before
 
 
 # --- what a logged-in visitor sees ------------------------------------------------------------------------
@@ -193,14 +200,14 @@ def test_a_logged_in_visitor_sees_an_approval_and_a_take_down_at_once(app, shopp
     assert api.get("/api/v1/listings?q=anyaman", as_=api.make_user("buyer")).get_json()["total"] == 0
 
 
-def test_sold_out_shows_on_a_memoised_search_page_at_once(app, shopper, catalog, db_session, shop):
+def test_sold_out_shows_on_a_memoised_search_page_at_once(app, shopper, catalog, db_session, shop, catalog_changes):
     listing = catalog.listing(shop, title="Selendang Tenun Ikat", stock=1)
     page = shopper.get("/search?q=tenun").get_data(as_text=True)
     assert "Selendang Tenun Ikat" in page and "badge-sold-out" not in page
-    set_version = changes.listing_set_version()
+    set_version = catalog_changes.listing_set_version()
     db_session.execute(update(Listing).where(Listing.id == listing.id).values(stock=0))  # as checkout does
     db_session.commit()
-    assert changes.listing_set_version() == set_version
+    assert catalog_changes.listing_set_version() == set_version
     with statements(app) as seen:
         page = shopper.get("/search?q=tenun").get_data(as_text=True)
     assert "Selendang Tenun Ikat" in page and "badge-sold-out" in page
@@ -300,7 +307,7 @@ def test_memo_off_with_zero_seconds(settings, database_url, api, catalog, shop):
         app.extensions["db"].dispose()
 
 
-def test_another_process_change_reaches_a_logged_in_visitor(app, shopper, catalog, shop, database_url, monkeypatch):
+def test_another_process_change_reaches_a_logged_in_visitor(app, shopper, catalog, shop, database_url, monkeypatch, catalog_changes):
     """On PostgreSQL by NOTIFY (a stock-only change raises the full version only); on SQLite the memo
     keeps a result at most UNNOTIFIED_SECONDS."""
     listing = catalog.listing(shop, title="Selendang Tenun Ikat", category="tenun", stock=3)
@@ -320,10 +327,10 @@ def test_another_process_change_reaches_a_logged_in_visitor(app, shopper, catalo
         return predicate()
 
     if listener is not None:
-        full, listing_set = versions()
+        full, listing_set = versions(catalog_changes)
         other_process("UPDATE listings SET stock = stock - 1 WHERE id = :i")
-        assert until(lambda: changes.version() > full, 5)
-        assert changes.listing_set_version() == listing_set
+        assert until(lambda: catalog_changes.version() > full, 5)
+        assert catalog_changes.listing_set_version() == listing_set
     other_process("UPDATE listings SET title = 'Tenun Diubah Proses Lain' WHERE id = :i")
     assert until(lambda: "Tenun Diubah Proses Lain" in shopper.get("/search?q=tenun").get_data(as_text=True),
                  5 if listener is not None else 0.8)
@@ -335,7 +342,7 @@ def test_another_process_change_reaches_a_logged_in_visitor(app, shopper, catalo
 
 def test_concurrent_misses_compute_once(app):
     wait_listening(app)  # the listener's first connection raises the versions once
-    memo = CatalogMemo(30, 16)
+    memo = CatalogMemo(30, 16, app.extensions["catalog_changes"])
     calls: list[int] = []
     results: list[object] = []
     start = threading.Barrier(8)
@@ -363,7 +370,7 @@ def test_concurrent_misses_compute_once(app):
 
 
 def test_a_failed_computation_is_not_kept(app):
-    memo = CatalogMemo(30, 16)
+    memo = CatalogMemo(30, 16, app.extensions["catalog_changes"])
     session = app.extensions["db"].new_session()
     try:
         with pytest.raises(RuntimeError):
@@ -388,7 +395,7 @@ def test_values_never_leak_between_databases(app, database_url, tmp_path, reques
 
     from tests.conftest import fresh_pg_schema
 
-    memo = CatalogMemo(30, 16)
+    memo = CatalogMemo(30, 16, app.extensions["catalog_changes"])
     if database_url.startswith("sqlite"):
         other_cm = None
         other_url = f"sqlite:///{tmp_path / 'other.db'}"
@@ -397,7 +404,7 @@ def test_values_never_leak_between_databases(app, database_url, tmp_path, reques
         other_url = other_cm.__enter__()
     other_engine = make_engine(other_url)
     try:
-        Base.metadata.create_all(other_engine)
+        models.create_all(other_engine)
         ours = app.extensions["db"].new_session()
         theirs = Session(other_engine)
         try:

@@ -11,7 +11,8 @@ from sqlalchemy import inspect, text
 from marketplace.catalog import fts
 from marketplace.catalog.services import fts5_match_expression, search_terms
 from marketplace.cli import alembic_config
-from marketplace.db import Base, make_engine
+from marketplace import models
+from marketplace.db import make_engine
 from marketplace.listings.models import Listing
 from tests.conftest import empty_database
 
@@ -58,11 +59,7 @@ def test_migration_0018_indexes_listings_that_existed_before_it(fresh_url):
     command.upgrade(cfg, "0015_sentra_admin_ops")
     engine = make_engine(fresh_url)
     try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":  # 0001 installs today's DDL; put back what 0015 had
-                fts.uninstall(conn)
-                for statement in fts.PG_LEGACY_DDL:
-                    conn.execute(text(statement))
+        with engine.begin() as conn:  # 0001 made the expression index on PostgreSQL (its own copy of the DDL)
             _insert_listing(conn)
         if engine.dialect.name == "postgresql":
             assert _structures(engine) == {fts.PG_LEGACY_INDEX}
@@ -79,7 +76,7 @@ def test_migration_0018_indexes_listings_that_existed_before_it(fresh_url):
 def test_install_uninstall_round_trip_and_backfill(fresh_url):
     engine = make_engine(fresh_url)
     try:
-        Base.metadata.create_all(engine)  # the after_create hook installs
+        models.create_all(engine)  # installs the search structures
         assert _structures(engine)
         with engine.begin() as conn:
             fts.install(conn)  # idempotent
@@ -91,7 +88,7 @@ def test_install_uninstall_round_trip_and_backfill(fresh_url):
             fts.install(conn)  # a migration on a populated database
         with engine.connect() as conn:
             assert _matches(conn, "rotan") == [7] and _matches(conn, "halus") == [7]
-        Base.metadata.drop_all(engine)  # the before_drop hook uninstalls first
+        models.drop_all(engine)  # uninstalls them first
         assert not inspect(engine).get_table_names()
     finally:
         engine.dispose()

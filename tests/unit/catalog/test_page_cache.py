@@ -23,6 +23,12 @@ TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 @pytest.fixture
+def catalog_changes(app):
+    """The app's catalogue versions (installed on its engines by create_app)."""
+    return app.extensions["catalog_changes"]
+
+
+@pytest.fixture
 def visitor(app):
     """A first-time visitor: sends no cookie at all (as a crawler or wrk does). On PostgreSQL, once the
     app listens for other processes' changes (its first connection raises the version once)."""
@@ -201,7 +207,7 @@ def test_a_rolled_back_change_keeps_the_copy(app, visitor, catalog, db_session, 
     assert seen == []
 
 
-def test_another_process_change_shows_within_the_bound(app, visitor, catalog, shop, database_url, monkeypatch):
+def test_another_process_change_shows_within_the_bound(app, visitor, catalog, shop, database_url, monkeypatch, catalog_changes):
     """A change committed by another process: announced by NOTIFY on PostgreSQL (at once, whatever
     PAGE_CACHE_SECONDS is), and on SQLite seen once the copy is UNNOTIFIED_SECONDS old."""
     listing = catalog.listing(shop, title="Selendang Tenun Ikat")
@@ -211,7 +217,7 @@ def test_another_process_change_shows_within_the_bound(app, visitor, catalog, sh
     else:
         monkeypatch.setattr(changes, "UNNOTIFIED_SECONDS", 0.5)
     assert "Selendang Tenun Ikat" in visitor.get("/").get_data(as_text=True)
-    before = changes.version()
+    before = catalog_changes.version()
     write_in_another_process(database_url, "UPDATE listings SET title = :t WHERE id = :i", t="Diubah Proses Lain",
                              i=listing.id)
     deadline = time.monotonic() + (5 if cache.listener is not None else 0.6)
@@ -219,4 +225,4 @@ def test_another_process_change_shows_within_the_bound(app, visitor, catalog, sh
         time.sleep(0.05)
     assert "Diubah Proses Lain" in visitor.get("/").get_data(as_text=True)
     if cache.listener is not None:
-        assert changes.version() > before  # by the notification, not by the age of the copy
+        assert catalog_changes.version() > before  # by the notification, not by the age of the copy

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from events.delivery import mark_undelivered_for_replay, undelivered
 from events.models import OutboxEvent, ProcessedEvent
 from events.outbox import record
-from marketplace.cli import main
+from marketplace.cli import make_cli
 from marketplace.db import utcnow
 from workers.subscriptions import subscriptions
 
@@ -87,18 +87,18 @@ def test_status_and_replay_commands_report_and_resend_the_undelivered(runner, db
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
 
-    status = runner.invoke(main, ["events", "status", "--json"])
+    status = runner.invoke(make_cli(), ["events", "status", "--json"])
     assert status.exit_code == 0, status.output
     data = json.loads(status.output)
     assert _count(data["undelivered"], "promotion") == 1 and data["outbox"]["unsent"] == 0
-    assert "consumer promotion: 1 undelivered" in runner.invoke(main, ["events", "status"]).output
+    assert "consumer promotion: 1 undelivered" in runner.invoke(make_cli(), ["events", "status"]).output
 
-    result = runner.invoke(main, ["events", "replay", "--undelivered"])
+    result = runner.invoke(make_cli(), ["events", "replay", "--undelivered"])
     assert result.exit_code == 0, result.output
     assert "1 events queued for re-publishing" in result.output
     db_session.expire_all()
     assert db_session.scalar(select(OutboxEvent.sent_at).where(OutboxEvent.id == lost.id)) is None
 
-    both = runner.invoke(main, ["events", "replay", "--undelivered", "--since", "2000-01-01"])
+    both = runner.invoke(make_cli(), ["events", "replay", "--undelivered", "--since", "2000-01-01"])
     assert both.exit_code == 2 and "either --since" in both.output
-    assert runner.invoke(main, ["events", "replay"]).exit_code == 2
+    assert runner.invoke(make_cli(), ["events", "replay"]).exit_code == 2

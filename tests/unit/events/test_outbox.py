@@ -11,7 +11,7 @@ from events.catalogue import InvalidEvent
 from events.models import OutboxEvent
 from events.outbox import mark_for_replay, record
 from events.backoff import Backoff
-from marketplace.cli import main
+from marketplace.cli import make_cli
 from marketplace.db import utcnow
 
 
@@ -51,19 +51,19 @@ def test_replay_command(runner, db_session, settings, monkeypatch):
     row.sent_at = utcnow()
     db_session.commit()
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    result = runner.invoke(main, ["events", "replay", "--since", "2000-01-01T00:00:00Z", "--type", "listing.sold_out"])
+    result = runner.invoke(make_cli(), ["events", "replay", "--since", "2000-01-01T00:00:00Z", "--type", "listing.sold_out"])
     assert result.exit_code == 0, result.output
     assert "1 events queued for re-publishing" in result.output
-    bad = runner.invoke(main, ["events", "replay", "--since", "last tuesday"])
+    bad = runner.invoke(make_cli(), ["events", "replay", "--since", "last tuesday"])
     assert bad.exit_code == 2 and "not an ISO-8601 time" in bad.output
-    bad_type = runner.invoke(main, ["events", "replay", "--since", "2000-01-01", "--type", "nope.nope"])
+    bad_type = runner.invoke(make_cli(), ["events", "replay", "--since", "2000-01-01", "--type", "nope.nope"])
     assert bad_type.exit_code == 2 and "unknown event type" in bad_type.output
 
 
 @pytest.mark.parametrize("args", [["relay"], ["worker", "promotion"]])
 def test_relay_and_worker_need_a_broker_address(runner, args, monkeypatch):
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
-    result = runner.invoke(main, args)
+    result = runner.invoke(make_cli(), args)
     assert result.exit_code == 1
     assert "KAFKA_BOOTSTRAP_SERVERS is not set" in result.output
 

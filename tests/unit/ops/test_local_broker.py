@@ -9,7 +9,7 @@ import sys
 from click.testing import CliRunner
 
 from events.status import group_for
-from marketplace.cli import main
+from marketplace.cli import make_cli
 from marketplace.config import (
     Settings, local_broker_path, read_local_broker, remove_local_broker, write_local_broker,
 )
@@ -43,7 +43,7 @@ def test_events_status_asks_the_runs_broker(tmp_path, database_url, monkeypatch)
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", database_url)
-    result = CliRunner().invoke(main, ["events", "status", "--json"])
+    result = CliRunner().invoke(make_cli(), ["events", "status", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["broker"]["error"] == f"no broker answered at {address}"
 

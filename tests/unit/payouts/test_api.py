@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from marketplace.cli import main
+from marketplace.cli import make_cli
 from marketplace.db import utcnow
 from marketplace.formatting import TIMEZONE
 from marketplace.orders import services as orders
@@ -53,7 +53,7 @@ def _worker_pays(app, provider, part_id: int) -> None:
 
 
 def _ledger_check(database_url: str) -> None:
-    result = CliRunner().invoke(main, ["ledger", "check"], env={"DATABASE_URL": database_url})
+    result = CliRunner().invoke(make_cli(), ["ledger", "check"], env={"DATABASE_URL": database_url})
     assert result.exit_code == 0, result.output
 
 
@@ -182,6 +182,6 @@ def test_ledger_check_fails_loudly_on_a_forged_entry(api, app, market, provider,
     with app.extensions["db"].transaction() as session:  # behind the ledger's back: one leg only
         tx_id = session.scalar(select(LedgerTransaction.id))
         session.execute(insert(LedgerEntry).values(transaction_id=tx_id, account="platform_commission", amount_idr=1))
-    result = CliRunner().invoke(main, ["ledger", "check"], env={"DATABASE_URL": database_url})
+    result = CliRunner().invoke(make_cli(), ["ledger", "check"], env={"DATABASE_URL": database_url})
     assert result.exit_code == 1
     assert f"transaction {tx_id} does not balance: its entries sum to 1" in result.output
