@@ -28,7 +28,6 @@ def create_app(settings: Settings | None = None, dependencies: Dependencies | No
     settings = dependencies.settings if dependencies is not None else settings or Settings.from_env()
     app = MarketplaceFlask("marketplace")  # templates and static files are the package's
     app.config.update(
-        SETTINGS=settings,
         SECRET_KEY=settings.effective_secret_key(),
         DATABASE_URL=settings.database_url,
         TESTING=settings.testing,

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from events.kafka import ensure_topics, make_producer
 from events.status import collect_status
 from marketplace.cli import make_cli
+from marketplace.web import deps
 from tests.integration.helpers import record_on, unique
 
 pytestmark = pytest.mark.integration
@@ -56,7 +57,7 @@ def test_status_shows_backlog_lag_and_dead_letters(session_factory, bootstrap, d
 
 
 def test_admin_api_reports_the_broker(app, api, bootstrap):
-    app.config["SETTINGS"] = app.config["SETTINGS"].with_overrides(kafka_bootstrap_servers=bootstrap)
+    deps.override(app, settings=deps.of(app).settings.with_overrides(kafka_bootstrap_servers=bootstrap))
     admin = api.make_user("admin")
     body = api.get("/api/v1/admin/events/status", as_=admin).get_json()
     assert body["broker"]["reachable"] is True and body["outbox"]["unsent"] == 0
@@ -65,7 +66,7 @@ def test_admin_api_reports_the_broker(app, api, bootstrap):
 def test_admin_page_without_a_broker_shows_the_outbox_and_says_so(app, api, auth, client, session_factory):
     from events.broker import free_port
 
-    app.config["SETTINGS"] = app.config["SETTINGS"].with_overrides(kafka_bootstrap_servers=f"127.0.0.1:{free_port()}")
+    deps.override(app, settings=deps.of(app).settings.with_overrides(kafka_bootstrap_servers=f"127.0.0.1:{free_port()}"))
     with app.extensions["db"].new_session() as session:
         record_on(session, unique("stuck"), key=9)
         session.commit()
@@ -120,7 +121,7 @@ def test_admin_page_lists_every_worker_of_the_catalogue(app, api, auth, client, 
     from events.catalogue import TOPICS
 
     ensure_topics(bootstrap, list(TOPICS))
-    app.config["SETTINGS"] = app.config["SETTINGS"].with_overrides(kafka_bootstrap_servers=bootstrap)
+    deps.override(app, settings=deps.of(app).settings.with_overrides(kafka_bootstrap_servers=bootstrap))
     admin = api.make_user("admin")
     body = api.get("/api/v1/admin/events/status", as_=admin).get_json()
     listed = {g["consumer"] for g in body["broker"]["groups"]}

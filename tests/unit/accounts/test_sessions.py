@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from marketplace.accounts import services
 from marketplace.accounts.models import ApiToken, User, UserSession
 from marketplace.db import utcnow
+from marketplace.web import deps
 from tests.conftest import PageAuth
 
 PASSWORD = "correct horse battery"
@@ -67,7 +68,7 @@ def test_an_old_style_cookie_with_a_user_id_logs_nobody_in(client, api):
 
 
 def test_idle_and_absolute_lifetimes_end_the_session(app, client, auth, api, db_session):
-    settings = app.config["SETTINGS"]
+    settings = deps.of(app).settings
     user = api.make_user("buyer")
     auth.login(user.email, user.password)
     saved = _session_cookie(client)

@@ -8,6 +8,7 @@ from html import unescape
 import pytest
 
 from marketplace.accounts.models import User
+from marketplace.web import deps
 
 
 def html(resp) -> str:
@@ -71,7 +72,7 @@ def test_listing_page_with_open_graph(app, client, catalog, shop):
     assert resp.status_code == 200
     assert "Rp 275.000" in page and "Tenun Bu Ani" in page and "Harapan Jaya" in page
     assert "Sentra Tenun Harapan Jaya" in page and "Dibuat sesuai pesanan" in page
-    base = app.config["SETTINGS"].public_base_url
+    base = deps.of(app).settings.public_base_url
     assert og(page, "og:type") == "product"
     assert og(page, "og:title") == "Selendang Tenun Ikat"
     assert og(page, "og:description") == "Tenun ikat dari Harapan Jaya"

@@ -13,6 +13,7 @@ from marketplace.db import utcnow
 from marketplace.promotion import attribution
 from marketplace.promotion.attribution_models import OrderAttribution, PromotionVisit
 from marketplace.promotion.attribution_web import COOKIE, _serializer
+from marketplace.web import deps
 
 ADDRESS = {"recipient": "Rina Wulandari", "phone": "0812-3456-7890", "line1": "Jl. Melati No. 3",
            "city": "Makassar", "province": "sulawesi selatan", "postal_code": "90111"}
@@ -170,7 +171,7 @@ def test_a_client_replaying_a_post_link_is_counted_only_up_to_the_limit(app, db_
     another address is counted as usual."""
     from dataclasses import replace
 
-    app.config["SETTINGS"] = replace(app.config["SETTINGS"], visit_count_limit="3 per hour")
+    deps.override(app, settings=replace(deps.of(app).settings, visit_count_limit="3 per hour"))
     url = _utm(shop_listing["id"], "facebook")
     bot = app.test_client(use_cookies=False)
     for _ in range(5):
