@@ -40,7 +40,7 @@ PAGE_MODULES = (
     "marketplace.orders.views",
     "marketplace.payouts.webhooks",
     "marketplace.notifications.views",
-    "marketplace.accounts.reset_views",
+    "marketplace.accounts.reset.views",
     "marketplace.payouts.views",
     "marketplace.impact.views",
     "marketplace.promotion.views",

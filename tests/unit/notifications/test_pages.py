@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from marketplace.accounts import reset
+from marketplace.accounts.reset import services as reset
 from marketplace.accounts.models import ApiToken, User
 from marketplace.db import utcnow
 from marketplace.notifications import delivery

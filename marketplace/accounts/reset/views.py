@@ -1,5 +1,5 @@
 """Password reset pages: ``/forgot-password`` asks for the e-mail, ``/reset-password/<token>`` sets the
-new password (the use cases are ``marketplace.accounts.reset``)."""
+new password (the use cases are ``marketplace.accounts.reset.services``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from wtforms import EmailField, PasswordField
 
-from marketplace.accounts import reset
+from marketplace.accounts.reset import services as reset
 from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError
 from marketplace.web.extensions import limiter
