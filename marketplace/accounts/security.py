@@ -185,4 +185,3 @@ def init_app(app: Any) -> None:
         except Unauthorized:
             return {"current_user": None}
 
-    current_app  # noqa: B018 (keeps the import for type checkers)

@@ -8,14 +8,13 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 
 from marketplace.accounts.models import Role
 from marketplace.accounts.security import login_required, require_user
 from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError
-from marketplace.web.forms import SchemaForm, WholeNumberField, load_form, show_errors
+from marketplace.web.forms import CsrfOnly, SchemaForm, WholeNumberField, load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.orders import fulfilment, schemas, services
 from marketplace.orders.models import OrderStatus
@@ -30,10 +29,6 @@ ARTISAN, ADMIN = Role.ARTISAN.value, Role.ADMIN.value
 class ShipForm(SchemaForm):
     courier = StringField("Courier")
     tracking_number = StringField("Tracking number")
-
-
-class CsrfOnly(FlaskForm):
-    """A button that changes state: only the CSRF token."""
 
 
 class CancelForm(SchemaForm):

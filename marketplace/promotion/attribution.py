@@ -160,10 +160,6 @@ def attribute_order(session: Session, order: Order, touch: Touch | None) -> Orde
     return row
 
 
-def attribution_of(session: Session, order_id: int) -> OrderAttribution | None:
-    return session.get(OrderAttribution, order_id)
-
-
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.utc)
 

@@ -15,7 +15,7 @@ from marketplace.audit import schemas as audit_schemas, services as audit
 from marketplace.catalog import schemas as catalog_schemas, services as catalog
 from marketplace.db import MAX_ID, end_reads, get_session
 from marketplace.errors import DomainError
-from marketplace.web.forms import load_form, show_errors
+from marketplace.web.forms import CsrfOnly, load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.media.pool import get_image_processor
 from marketplace.media.storage import get_storage
@@ -179,7 +179,7 @@ def admin_shops() -> Any:
     """Every shop (suspended ones first) with suspend/reinstate and its sentra."""
     session = get_session()
     return render_template("sentra/admin_shops.html", shops=admin.list_shops(session),
-                           sentra=services.list_sentra(session), form=forms.CsrfOnly(formdata=None))
+                           sentra=services.list_sentra(session), form=CsrfOnly(formdata=None))
 
 
 def _shop_action(action: Any) -> Any:
@@ -209,7 +209,7 @@ def suspend(shop_id: int) -> Any:
 @login_required(ADMIN)
 def reinstate(shop_id: int) -> Any:
     """Lift a shop's suspension."""
-    if not forms.CsrfOnly().validate_on_submit():
+    if not CsrfOnly().validate_on_submit():
         return redirect(url_for(".admin_shops"))
     return _shop_action(lambda: admin.reinstate(get_session(), require_user(ADMIN), shop_id))
 
@@ -250,7 +250,7 @@ def audit_log() -> Any:
 @login_required(ADMIN)
 def dismiss_reports(listing_id: int) -> Any:
     """Keep a reported listing: close its reports."""
-    if forms.CsrfOnly().validate_on_submit():
+    if CsrfOnly().validate_on_submit():
         try:
             reports.dismiss(get_session(), require_user(ADMIN), listing_id)
         except DomainError as err:

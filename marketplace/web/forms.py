@@ -99,6 +99,10 @@ class RupiahField(WholeNumberField):
         self.data = amount
 
 
+class CsrfOnly(FlaskForm):
+    """A button that changes state: only the CSRF token."""
+
+
 class SchemaForm(FlaskForm):
     """A page form whose rules are a schema's: no validators, only fields, labels and choices."""
 
