@@ -14,7 +14,7 @@ from marketplace.web.apidoc import error_responses
 from marketplace.db import get_session, utcnow
 from marketplace.orders import schemas, services
 from marketplace.orders.checkout import place_order, shipping_quoter
-from marketplace.promotion.attribution_web import current_touch
+from marketplace.promotion.attribution.views import current_touch
 
 bp = Blueprint("orders_api", __name__, url_prefix="/api/v1", description="Checkout and orders")
 

@@ -26,7 +26,7 @@ from marketplace.web.forms import load_form, show_errors
 from marketplace.media.storage import get_storage
 from marketplace.orders import services
 from marketplace.orders.checkout import ShippingQuote, place_order, shipping_quoter
-from marketplace.promotion.attribution_web import current_touch
+from marketplace.promotion.attribution.views import current_touch
 from marketplace.orders.forms import AddressForm
 from marketplace.orders.schemas import AddressIn
 

@@ -20,8 +20,8 @@ API_MODULES = (
     "marketplace.notifications.api",
     "marketplace.payouts.api",
     "marketplace.impact.api",
-    "marketplace.promotion.api",
-    "marketplace.promotion.reach_api",
+    "marketplace.promotion.posts.api",
+    "marketplace.promotion.reach.api",
     "marketplace.sentra.api",
     "marketplace.audit.api",
 )
@@ -43,10 +43,10 @@ PAGE_MODULES = (
     "marketplace.accounts.reset_views",
     "marketplace.payouts.views",
     "marketplace.impact.views",
-    "marketplace.promotion.views",
-    "marketplace.promotion.attribution_web",
-    "marketplace.promotion.feeds_views",
-    "marketplace.promotion.reach_views",
+    "marketplace.promotion.posts.views",
+    "marketplace.promotion.attribution.views",
+    "marketplace.promotion.feeds.views",
+    "marketplace.promotion.reach.views",
     "marketplace.sentra.views",
 )
 

@@ -17,7 +17,7 @@ from typing import Any
 import requests
 
 from marketplace.config import Settings
-from marketplace.promotion.captions import pinterest_title
+from marketplace.promotion.posts.captions import pinterest_title
 from workers.promotion.channels.base import (DEFAULT_TIMEOUT, PermanentError, Posted, PostRequest, SaveCheckpoint,
                                              json_of, require, send)
 

@@ -24,8 +24,8 @@ from marketplace.errors import Conflict, Unavailable
 from marketplace.formatting import format_idr
 from marketplace.listings.models import Listing, ListingImage, ListingStatus
 from marketplace.media.storage import MediaStorage, StorageError
-from marketplace.promotion.attribution_models import ShareKit
-from marketplace.promotion.captions import caption_for, post_listing
+from marketplace.promotion.reach.models import ShareKit
+from marketplace.promotion.posts.captions import caption_for, post_listing
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from marketplace.db import get_session, utcnow
 from marketplace.errors import DomainError
 from marketplace.i18n import gettext as _
 from marketplace.web.forms import CsrfOnly
-from marketplace.promotion import schemas, services
-from marketplace.promotion.models import CHANNEL_NAMES, PromotionStatus
+from marketplace.promotion.posts import schemas, services
+from marketplace.promotion.posts.models import CHANNEL_NAMES, PromotionStatus
 
 bp = Blueprint("promotion_pages", __name__)
 ADMIN = Role.ADMIN.value

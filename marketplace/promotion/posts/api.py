@@ -11,7 +11,7 @@ from marketplace.accounts.models import Role
 from marketplace.accounts.security import api_auth
 from marketplace.web.apidoc import error_responses
 from marketplace.db import get_session, utcnow
-from marketplace.promotion import schemas, services
+from marketplace.promotion.posts import schemas, services
 
 bp = Blueprint("promotion_api", __name__, url_prefix="/api/v1", description="Promotion on social channels")
 ADMIN = Role.ADMIN.value

@@ -1,5 +1,5 @@
 """``GET /feeds/listings.rss`` and ``/feeds/listings.atom``: newly approved listings, all or per city,
-kelurahan or category (see :mod:`marketplace.promotion.feeds`).
+kelurahan or category (see :mod:`marketplace.promotion.feeds.services`).
 
 Schedulers poll these every few minutes, so answers carry an ETag and Last-Modified and a conditional
 request that matches is a bodiless 304. A filter value that cannot be valid (an unknown category, an
@@ -19,7 +19,7 @@ from marketplace.errors import ValidationFailed
 from marketplace.fields import OneLine, QuerySchema
 from marketplace.listings.models import CATEGORIES
 from marketplace.media.storage import get_storage
-from marketplace.promotion import feeds
+from marketplace.promotion.feeds import services as feeds
 
 bp = Blueprint("promotion_feeds", __name__)
 
