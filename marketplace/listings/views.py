@@ -21,7 +21,7 @@ from marketplace.listings import schemas, services
 from marketplace.listings.forms import ActionForm, ListingForm, NewListingForm, PhotoForm
 from marketplace.listings.models import MAX_IMAGES_PER_LISTING, Listing
 from marketplace.media.pool import get_image_processor
-from marketplace.orders.fulfilment import units_sold
+from marketplace.orders.fulfilment.services import units_sold
 from marketplace.media.storage import get_storage
 from marketplace.web.guards import body_limit
 
