@@ -193,27 +193,6 @@ def _shop_action(action: Any) -> Any:
     return redirect(url_for(".admin_shops"))
 
 
-@bp.route("/admin/shops/<int:shop_id>/suspend", methods=["POST"])
-@login_required(ADMIN)
-def suspend(shop_id: int) -> Any:
-    """Suspend a shop, with a reason."""
-    form = forms.ReasonForm()
-    values, _status = load_form(form, schemas.SuspendIn())
-    if values is None:
-        flash(_("Give a reason of 3 to 1000 characters."), "error")
-        return redirect(url_for(".admin_shops"))
-    return _shop_action(lambda: admin.suspend(get_session(), require_user(ADMIN), shop_id, values["reason"]))
-
-
-@bp.route("/admin/shops/<int:shop_id>/reinstate", methods=["POST"])
-@login_required(ADMIN)
-def reinstate(shop_id: int) -> Any:
-    """Lift a shop's suspension."""
-    if not CsrfOnly().validate_on_submit():
-        return redirect(url_for(".admin_shops"))
-    return _shop_action(lambda: admin.reinstate(get_session(), require_user(ADMIN), shop_id))
-
-
 @bp.route("/admin/shops/<int:shop_id>/sentra", methods=["POST"])
 @login_required(ADMIN)
 def assign(shop_id: int) -> Any:

@@ -89,3 +89,25 @@ class ShopOut(Schema):
     def _kecamatan(self, obj: Any) -> str | None:
         shop = obj["shop"]
         return places.kecamatan_of(shop.city, shop.kelurahan)
+
+
+class AdminShopOut(Schema):
+    """A shop as the admins' operations see it."""
+
+    id = fields.Integer()
+    name = fields.String()
+    city = fields.String()
+    kelurahan = fields.String()
+    sentra_id = fields.Integer(allow_none=True)
+    suspended_at = fields.DateTime(allow_none=True)
+    suspension_reason = fields.String(allow_none=True)
+
+
+SUSPEND_REASON_MESSAGE = "Give a reason of 3 to 1000 characters."
+
+
+class SuspendIn(Schema):
+    """Why a shop is suspended (kept in the audit log and shown to admins): 3 to 1000 characters."""
+
+    reason = TrimmedString(required=True, validate=validate.Length(3, 1000, error=SUSPEND_REASON_MESSAGE),
+                           error_messages={"required": SUSPEND_REASON_MESSAGE, "null": SUSPEND_REASON_MESSAGE})

@@ -1,4 +1,5 @@
-"""Shop pages: the public shop page, and the artisan's open-shop form, dashboard and edit form.
+"""Shop pages: the public shop page, the artisan's open-shop form, dashboard and edit form, and the
+admins' suspend and reinstate buttons.
 
 The dashboard (the shop, the seller's listings, the count of public ones) and the public shop page
 (the shop and the catalogue search narrowed to it) are composed here from read-only queries of the
@@ -17,18 +18,18 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.schemas import MAX_PAGE, ListingCard
 from marketplace.db import get_session
 from marketplace.errors import DomainError
-from marketplace.web.forms import load_form, show_errors
+from marketplace.web.forms import CsrfOnly, load_form, show_errors
 from marketplace.i18n import gettext as _
 from marketplace.listings.views import seller_listings_context
-from marketplace.shops import places, schemas, services, suspension
-from marketplace.shops.forms import ShopForm
+from marketplace.shops import admin, places, schemas, services, suspension
+from marketplace.shops.forms import ShopForm, SuspendForm
 
 bp = Blueprint("shops_pages", __name__)
 # A suspended shop's artisan: only fulfilment stays open, and every page says why (app-wide hooks).
 bp.record_once(suspension.init_guard)
 bp.app_context_processor(suspension.banner_context)
 
-ARTISAN = Role.ARTISAN.value
+ARTISAN, ADMIN = Role.ARTISAN.value, Role.ADMIN.value
 
 
 @bp.route("/seller/shop/new", methods=["GET", "POST"])
@@ -101,3 +102,38 @@ def show(slug: str) -> Any:
         "shops/show.html", shop=shop, kecamatan=places.kecamatan_of(shop.city, shop.kelurahan),
         result={**result.page_info(), "items": ListingCard(many=True).dump(result.items)},
     )
+
+
+# --- the admins' suspension of a shop (the shops list with these buttons is ``sentra_pages.admin_shops``)
+
+
+def _suspension_action(action: Any) -> Any:
+    try:
+        action()
+    except DomainError as err:
+        get_session().rollback()
+        flash(_(err.message), "error")
+    else:
+        flash(_("Done."), "info")
+    return redirect(url_for("sentra_pages.admin_shops"))
+
+
+@bp.route("/admin/shops/<int:shop_id>/suspend", methods=["POST"])
+@login_required(ADMIN)
+def suspend(shop_id: int) -> Any:
+    """Suspend a shop, with a reason."""
+    form = SuspendForm()
+    values, _status = load_form(form, schemas.SuspendIn())
+    if values is None:
+        flash(_("Give a reason of 3 to 1000 characters."), "error")
+        return redirect(url_for("sentra_pages.admin_shops"))
+    return _suspension_action(lambda: admin.suspend(get_session(), require_user(ADMIN), shop_id, values["reason"]))
+
+
+@bp.route("/admin/shops/<int:shop_id>/reinstate", methods=["POST"])
+@login_required(ADMIN)
+def reinstate(shop_id: int) -> Any:
+    """Lift a shop's suspension."""
+    if not CsrfOnly().validate_on_submit():
+        return redirect(url_for("sentra_pages.admin_shops"))
+    return _suspension_action(lambda: admin.reinstate(get_session(), require_user(ADMIN), shop_id))
