@@ -329,19 +329,6 @@ class Database:
         self.session_factory = make_session_factory(self.engine, expire_on_commit=False)
         self.write_session_factory = make_session_factory(self.write_engine, expire_on_commit=False)
 
-    def init_app(self, app: Any) -> None:
-        self.connect(app.config["DATABASE_URL"])
-        app.extensions["db"] = self
-
-        @app.teardown_appcontext
-        def _close_session(_exc: BaseException | None) -> None:
-            from flask import g
-
-            session = g.pop("db_session", None)
-            if session is not None:
-                session.rollback()
-                session.close()
-
     def dispose(self) -> None:
         for engine in {self.engine, self.write_engine}:
             if engine is not None:
@@ -363,28 +350,3 @@ class Database:
         """``with database.transaction() as session:`` one use case, committed on success (see module doc)."""
         assert self.write_session_factory is not None
         return transaction(self.write_session_factory)
-
-
-def get_db() -> Database:
-    from flask import current_app
-
-    return current_app.extensions["db"]
-
-
-def get_session() -> Session:
-    """The request's session (opened lazily, rolled back and closed at teardown).
-
-    Requests that may change state (POST, PUT, PATCH, DELETE) get the writer's session; see ``Database``.
-    """
-    from flask import g, request
-
-    session = g.get("db_session")
-    if session is None:
-        database = get_db()
-        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-            assert database.write_session_factory is not None
-            session = database.write_session_factory()
-        else:
-            session = database.new_session()
-        g.db_session = session
-    return session

@@ -1,7 +1,7 @@
 """How money, numbers, dates and times read on a page, a receipt or an e-mail: one place, on Babel.
 
 Every function here is pure: it takes the locale code (``"id"`` or ``"en"``) as an argument and
-knows nothing of Flask. ``marketplace.i18n`` binds them to the visitor's locale and registers them
+knows nothing of Flask. ``marketplace.web.i18n`` binds them to the visitor's locale and registers them
 as the Jinja filters ``idr``, ``number``, ``date`` and ``datetime``; receipts, statements and
 e-mails built outside a request call them with the recipient's locale.
 

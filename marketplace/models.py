@@ -22,8 +22,9 @@ from marketplace.notifications.models import Notification, NotificationOptOut, N
 from marketplace.ops.models import RateLimitCounter  # noqa: F401,E402
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutProviderEventRecord, SandboxPayoutTransfer  # noqa: F401,E402
 from marketplace.ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401,E402
-from marketplace.promotion.models import Promotion  # noqa: F401,E402
-from marketplace.promotion.attribution_models import OrderAttribution, PromotionVisit, ShareKit  # noqa: F401,E402
+from marketplace.promotion.posts.models import Promotion  # noqa: F401,E402
+from marketplace.promotion.attribution.models import OrderAttribution, PromotionVisit  # noqa: F401,E402
+from marketplace.promotion.reach.models import ShareKit  # noqa: F401,E402
 from marketplace.sentra.models import Sentra  # noqa: F401,E402
 from marketplace.moderation.models import ListingReport  # noqa: F401,E402
 from marketplace.audit.models import AdminAction  # noqa: F401,E402

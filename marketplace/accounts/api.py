@@ -11,9 +11,9 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from marketplace.accounts import schemas, services
-from marketplace.accounts.security import api_auth, current_token, require_user
+from marketplace.web.auth import api_auth, current_token, require_user
 from marketplace.web.apidoc import error_responses
-from marketplace.db import get_session
+from marketplace.web.transaction import get_session
 from marketplace.web.extensions import limiter
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Accounts and tokens")

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from marketplace.accounts.schemas import REGISTER_ROLES
 from marketplace.web.forms import SchemaForm
-from marketplace.i18n import gettext as _
+from marketplace.web.i18n import gettext as _
 
 #: How the register form words each role (the roles themselves are the schema's).
 ROLE_LABELS = {"buyer": "buy", "artisan": "sell"}

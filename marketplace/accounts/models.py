@@ -61,7 +61,7 @@ class ApiToken(Base):
 class UserSession(Base):
     """A logged-in browser: the signed session cookie carries only a random id whose SHA-256 is ``id``.
 
-    Checked on every page request (``marketplace.accounts.security``), so logging out, a password
+    Checked on every page request (``marketplace.web.auth``), so logging out, a password
     change or a suspension ends it on the server: a cookie copied before that opens nothing. It also
     ends after ``SESSION_IDLE_HOURS`` without a request and ``SESSION_MAX_DAYS`` after the login.
     ``last_seen_at`` is written at most once a minute per session, not on every request."""

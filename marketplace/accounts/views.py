@@ -14,14 +14,14 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from marketplace.accounts import schemas, services
 from marketplace.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
 from marketplace.accounts.schemas import REGISTER_ROLES
-from marketplace.accounts.security import log_in, log_out, login_required, require_user
+from marketplace.web.auth import log_in, log_out, login_required, require_user
 from marketplace.cart import session_cart
-from marketplace.db import get_session
+from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError, Forbidden
 from marketplace.web.extensions import limiter
 from marketplace.web.forms import load_form, show_errors
-from marketplace.i18n import LOCALES
-from marketplace.i18n import gettext as _
+from marketplace.web.i18n import LOCALES
+from marketplace.web.i18n import gettext as _
 
 bp = Blueprint("accounts_pages", __name__)
 

@@ -8,9 +8,9 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import api_auth
+from marketplace.web.auth import api_auth
 from marketplace.audit import schemas, services
-from marketplace.db import get_session
+from marketplace.web.transaction import get_session
 
 bp = Blueprint("audit_api", __name__, url_prefix="/api/v1", description="Audit log")
 

@@ -10,10 +10,10 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import api_auth, require_user
+from marketplace.web.auth import api_auth, require_user
 from marketplace.cart import schemas, services
 from marketplace.web.apidoc import error_responses
-from marketplace.db import get_session
+from marketplace.web.transaction import get_session
 from marketplace.web.deps import deps
 
 bp = Blueprint("cart_api", __name__, url_prefix="/api/v1", description="Cart")

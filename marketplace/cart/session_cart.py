@@ -82,7 +82,7 @@ def remove(cookie: Cookie, listing_id: int) -> None:
 def take_out_for(cookie: Cookie, db: Session, user: User) -> dict[str, Any]:
     """At login: the session cart, removed from the session; merged into the account of a buyer.
 
-    Call it before :func:`marketplace.accounts.security.log_in` (which clears the session). Artisans
+    Call it before :func:`marketplace.web.auth.log_in` (which clears the session). Artisans
     and admins have no cart: theirs is dropped.
     """
     cart = dict(stored(cookie))

@@ -14,17 +14,17 @@ from flask import Blueprint, flash, g, redirect, render_template, url_for, sessi
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.security import current_user
+from marketplace.web.auth import current_user
 from marketplace.cart import schemas, services, session_cart
 from marketplace.cart.forms import AddToCartForm, QuantityForm, RemoveForm
 from marketplace.cart.models import CartItem
-from marketplace.db import get_session
+from marketplace.web.transaction import get_session
 from marketplace.errors import Conflict, DomainError, Forbidden, Unauthorized
 from marketplace.formatting import format_number
 from marketplace.web.transaction import discard
 from marketplace.web.forms import load_form, show_errors
-from marketplace.i18n import current_locale
-from marketplace.i18n import gettext as _
+from marketplace.web.i18n import current_locale
+from marketplace.web.i18n import gettext as _
 from marketplace.listings.models import Listing
 from marketplace.web.deps import deps
 

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from marketplace.web import pagecache
 from marketplace.catalog import schemas, services
-from marketplace.db import get_session
+from marketplace.web.transaction import get_session
 
 bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1", description="Catalogue search")
 

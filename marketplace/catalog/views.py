@@ -14,10 +14,10 @@ from markupsafe import Markup
 from marshmallow import EXCLUDE, ValidationError
 
 from marketplace.web import pagecache
-from marketplace.accounts.security import current_user
+from marketplace.web.auth import current_user
 from marketplace.catalog import schemas, services
-from marketplace.db import get_session
-from marketplace.i18n import current_locale
+from marketplace.web.transaction import get_session
+from marketplace.web.i18n import current_locale
 from marketplace.listings import services as listings
 from marketplace.listings.models import CATEGORIES, ListingStatus
 from marketplace.media.storage import public_url

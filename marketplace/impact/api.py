@@ -9,9 +9,9 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import api_auth
+from marketplace.web.auth import api_auth
 from marketplace.web.apidoc import error_responses
-from marketplace.db import get_session
+from marketplace.web.transaction import get_session
 from marketplace.impact import export, schemas, services
 
 bp = Blueprint("impact_api", __name__, url_prefix="/api/v1", description="Impact figures")

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from marketplace.fields import QuerySchema
-from marketplace.impact.services import GROUPINGS, Period
+from marketplace.impact.counted import GROUPINGS, Period
 
 WIB = ZoneInfo("Asia/Jakarta")
 MAX_DAYS = 5 * 366

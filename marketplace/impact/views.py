@@ -9,11 +9,11 @@ from flask import Blueprint, render_template, request
 from marshmallow import ValidationError
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import login_required
-from marketplace.db import get_session
+from marketplace.web.auth import login_required
+from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError
 from marketplace.formatting import format_idr
-from marketplace.i18n import gettext as _
+from marketplace.web.i18n import gettext as _
 from marketplace.impact import charts, schemas, services
 from marketplace.impact.api import csv_response
 

@@ -13,9 +13,10 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import api_auth, api_optional_auth, current_user, require_user
+from marketplace.web.auth import api_auth, api_optional_auth, current_user, require_user
 from marketplace.web.apidoc import error_responses
-from marketplace.db import end_reads, get_session
+from marketplace.db import end_reads
+from marketplace.web.transaction import get_session
 from marketplace.listings import schemas, services
 from marketplace.web.deps import deps
 

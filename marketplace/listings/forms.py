@@ -15,7 +15,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from marketplace.web.forms import RupiahField, SchemaForm, WholeNumberField
-from marketplace.i18n import gettext as _
+from marketplace.web.i18n import gettext as _
 from marketplace.listings.models import CATEGORIES
 
 

@@ -20,16 +20,13 @@ listing is public anyway and 404 otherwise, so nobody learns that a hidden listi
 
 Photos are decoded and re-encoded before the write transaction (by the entry point, in the bounded pool of
 :mod:`marketplace.media.pool`), so no transaction — on SQLite, no write lock — is held while they are.
-Their files are written to media storage *before* the commit and deleted again if the transaction
-does not commit (``db.after_rollback``); if a file cannot be written, the use case fails and nothing is
-committed. Deleting a photo removes its files only once the transaction committed (``db.after_commit``),
-so a failure leaves at most an orphaned file, never a row pointing at nothing.
+Their files are written by the one photo store (:mod:`marketplace.media.photos`): before the commit,
+deleted again if the transaction does not commit, and a photo's files deleted only once its removal is
+committed, so a failure leaves at most an orphaned file, never a row pointing at nothing.
 """
 
 from __future__ import annotations
 
-import logging
-import uuid
 from typing import Any
 
 from sqlalchemy import func, select
@@ -37,16 +34,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from events.outbox import record
 from marketplace.accounts.models import User
-from marketplace.db import after_commit, after_rollback, utcnow
-from marketplace.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.listings.models import MAX_IMAGES_PER_LISTING, Listing, ListingImage, ListingStatus
 from marketplace.listings.schemas import made_to_order_error
+from marketplace.media import photos
 from marketplace.media.images import ProcessedImage
-from marketplace.media.storage import MediaStorage, StorageError
+from marketplace.media.storage import MediaStorage
 from marketplace.shops.models import Shop
 from marketplace.shops.services import get_shop_for_owner
-
-log = logging.getLogger(__name__)
 
 APPROVED = ListingStatus.APPROVED.value
 PENDING = ListingStatus.PENDING_REVIEW.value
@@ -56,12 +52,6 @@ WITHDRAWN = ListingStatus.WITHDRAWN.value
 REVIEWED_FIELDS = frozenset({"title", "description", "price_idr", "images"})
 #: Changes of what a buyer sees: each one makes a new revision, which a moderator must see before deciding.
 REVISED_FIELDS = REVIEWED_FIELDS | {"category", "weight_grams", "fulfilment", "processing_days"}
-
-
-class MediaUnavailable(Unavailable):
-    """The photo could not be stored right now; try again."""
-
-    code = "media_unavailable"
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -247,22 +237,13 @@ def add_image(
     """
     listing = get_owned(session, user, listing_id, for_update=True)
     _check_room(session, listing)
-    stem = f"listings/{listing.id}/{uuid.uuid4().hex}"
-    key, thumb_key = f"{stem}.{processed.full.extension}", f"{stem}-thumb.{processed.thumb.extension}"
-    written: list[str] = []
-    after_rollback(session, lambda: _delete_files(storage, written))
-    for k, encoded in ((key, processed.full), (thumb_key, processed.thumb)):
-        try:
-            storage.save(k, encoded.data, encoded.content_type)
-        except StorageError as exc:
-            raise MediaUnavailable() from exc
-        written.append(k)
+    stored = photos.store(session, storage, f"listings/{listing.id}", processed)
     position = session.scalar(
         select(func.coalesce(func.max(ListingImage.position), -1)).where(ListingImage.listing_id == listing.id)
     )
     image = ListingImage(
-        position=(position if position is not None else -1) + 1, key=key,
-        thumb_key=thumb_key, content_type=processed.full.content_type,
+        position=(position if position is not None else -1) + 1, key=stored.key,
+        thumb_key=stored.thumb_key, content_type=processed.full.content_type,
         width=processed.full.width, height=processed.full.height,
     )
     listing.images.append(image)  # through the relationship, so the loaded listing shows its new photo
@@ -286,12 +267,4 @@ def delete_image(session: Session, storage: MediaStorage, user: User, listing_id
     keys = [image.key, image.thumb_key]
     listing.images.remove(image)
     _after_change(session, listing, {"images"})
-    after_commit(session, lambda: _delete_files(storage, keys))
-
-
-def _delete_files(storage: MediaStorage, keys: list[str]) -> None:
-    for key in keys:
-        try:
-            storage.delete(key)
-        except StorageError:
-            log.exception("could not delete media %s (left orphaned)", key)
+    photos.delete_when_committed(session, storage, keys)

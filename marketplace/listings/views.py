@@ -12,15 +12,16 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import login_required, require_user
-from marketplace.db import end_reads, get_session
+from marketplace.web.auth import login_required, require_user
+from marketplace.db import end_reads
+from marketplace.web.transaction import get_session
 from marketplace.errors import Conflict, DomainError
 from marketplace.web.forms import flash_refusal, load_form, show_errors
-from marketplace.i18n import gettext as _
+from marketplace.web.i18n import gettext as _
 from marketplace.listings import schemas, services
 from marketplace.listings.forms import ActionForm, ListingForm, NewListingForm, PhotoForm
 from marketplace.listings.models import MAX_IMAGES_PER_LISTING, Listing
-from marketplace.orders.fulfilment import units_sold
+from marketplace.orders.fulfilment.services import units_sold
 from marketplace.web.guards import body_limit
 from marketplace.web.deps import deps
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -84,11 +84,6 @@ def _resolve(session: Session, listing_id: int, resolution: str) -> int:
         execution_options={"synchronize_session": False},
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def open_report_count(session: Session, listing_id: int) -> int:
-    return session.scalar(select(func.count(ListingReport.id)).where(
-        ListingReport.listing_id == listing_id, ListingReport.resolved_at.is_(None))) or 0
 
 
 def dismiss(session: Session, admin: User, listing_id: int) -> int:

@@ -15,10 +15,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import login_required, require_user
-from marketplace.db import get_session
+from marketplace.web.auth import login_required, require_user
+from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError
-from marketplace.i18n import gettext as _
+from marketplace.web.i18n import gettext as _
 from marketplace.web.forms import load_form, put_messages, show_errors
 from marketplace.listings.models import Listing
 from marketplace.moderation import reports, schemas, services

@@ -6,8 +6,9 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from marketplace.accounts.security import api_auth, require_user
-from marketplace.db import get_session, utcnow
+from marketplace.web.auth import api_auth, require_user
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_session
 from marketplace.notifications import schemas, services
 
 bp = Blueprint("notifications_api", __name__, url_prefix="/api/v1", description="E-mail notification settings")

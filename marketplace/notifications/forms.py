@@ -8,7 +8,7 @@ from wtforms import SelectField, SelectMultipleField, widgets
 from wtforms.fields.choices import SelectChoice
 
 from marketplace.web.forms import SchemaForm
-from marketplace.i18n import gettext as _
+from marketplace.web.i18n import gettext as _
 from marketplace.notifications.kinds import Kind
 
 #: Each language in its own name, as language pickers do.

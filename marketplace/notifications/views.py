@@ -11,10 +11,11 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
-from marketplace.accounts.security import login_required, require_user
-from marketplace.db import get_session, utcnow
+from marketplace.web.auth import login_required, require_user
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_session
 from marketplace.web.forms import load_form
-from marketplace.i18n import gettext as _
+from marketplace.web.i18n import gettext as _
 from marketplace.notifications import schemas, services
 from marketplace.notifications.kinds import optional_kinds
 from marketplace.notifications.forms import PreferencesForm

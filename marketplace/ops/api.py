@@ -7,8 +7,8 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
-from marketplace.accounts.security import api_auth
-from marketplace.db import get_session
+from marketplace.web.auth import api_auth
+from marketplace.web.transaction import get_session
 from marketplace.ops import services
 from marketplace.web.deps import deps
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template
 
-from marketplace.accounts.security import login_required
-from marketplace.db import get_session
+from marketplace.web.auth import login_required
+from marketplace.web.transaction import get_session
 from marketplace.ops import services
 from marketplace.web.deps import deps
 

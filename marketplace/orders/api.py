@@ -9,12 +9,13 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import api_auth, require_user
+from marketplace.web.auth import api_auth, require_user
 from marketplace.web.apidoc import error_responses
-from marketplace.db import get_session, utcnow
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_session
 from marketplace.orders import schemas, services
 from marketplace.orders.checkout import place_order, shipping_quoter
-from marketplace.promotion.attribution_web import current_touch
+from marketplace.promotion.attribution.views import current_touch
 from marketplace.web.deps import deps
 
 bp = Blueprint("orders_api", __name__, url_prefix="/api/v1", description="Checkout and orders")

@@ -33,7 +33,7 @@ from marketplace.db import Base, inserted
 from marketplace.errors import Conflict
 from marketplace.listings.models import Listing, ListingStatus
 from marketplace.orders.models import Order, OrderItem, OrderStatus, SellerOrder, SellerOrderStatus
-from marketplace.promotion.attribution import Touch, attribute_order
+from marketplace.promotion.attribution.services import Touch, attribute_order
 from marketplace.shops.models import Shop
 
 

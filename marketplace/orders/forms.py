@@ -9,7 +9,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from marketplace.web.forms import SchemaForm
-from marketplace.i18n import gettext as _
+from marketplace.web.i18n import gettext as _
 from marketplace.shipping.provinces import PROVINCES
 
 

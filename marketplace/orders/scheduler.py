@@ -31,7 +31,7 @@ from marketplace.accounts import housekeeping
 from marketplace.config import Settings
 from marketplace.db import utcnow
 from marketplace.errors import Conflict
-from marketplace.orders import fulfilment
+from marketplace.orders.fulfilment import services as fulfilment
 from marketplace.payouts.release import release_due_payouts
 from marketplace.per_item import each_in_own_transaction
 

@@ -17,15 +17,16 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import login_required, require_user
+from marketplace.web.auth import login_required, require_user
 from marketplace.cart import schemas as cart_schemas
 from marketplace.cart import services as cart_services
-from marketplace.db import get_session, utcnow
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError
 from marketplace.web.forms import load_form, show_errors
 from marketplace.orders import services
 from marketplace.orders.checkout import ShippingQuote, place_order, shipping_quoter
-from marketplace.promotion.attribution_web import current_touch
+from marketplace.promotion.attribution.views import current_touch
 from marketplace.orders.forms import AddressForm
 from marketplace.orders.schemas import AddressIn
 from marketplace.web.deps import deps

@@ -16,9 +16,10 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import api_auth, require_user
+from marketplace.web.auth import api_auth, require_user
 from marketplace.web.apidoc import error_responses
-from marketplace.db import get_session, utcnow
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_session
 from marketplace.payments import refunds, schemas, services
 from marketplace.web.deps import deps
 

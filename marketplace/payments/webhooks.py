@@ -12,7 +12,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from marketplace.db import get_session, utcnow
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_session
 from marketplace.web.extensions import csrf
 from marketplace.payments import services
 from marketplace.web.deps import deps

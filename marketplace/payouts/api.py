@@ -9,9 +9,10 @@ from flask import Response, current_app
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import api_auth, require_user
+from marketplace.web.auth import api_auth, require_user
 from marketplace.web.apidoc import error_responses
-from marketplace.db import get_session, utcnow
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_session
 from marketplace.ledger.check import check
 from marketplace.payouts import accounts, earnings, release, schemas
 from marketplace.payouts.providers import AccountDetails

@@ -7,15 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from wtforms import StringField
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import login_required, require_user
-from marketplace.db import get_session, utcnow
+from marketplace.web.auth import login_required, require_user
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError
-from marketplace.web.forms import SchemaForm, flash_refusal, load_form, show_errors
-from marketplace.i18n import gettext as _
+from marketplace.web.forms import CsrfOnly, SchemaForm, flash_refusal, load_form, show_errors
+from marketplace.web.i18n import gettext as _
 from marketplace.ledger.check import check
 from marketplace.payouts import accounts, earnings, release, schemas
 from marketplace.payouts.api import return_url
@@ -31,10 +31,6 @@ class AccountForm(SchemaForm):
     channel_code = StringField("Bank or e-wallet code (e.g. ID_BCA)")
     account_number = StringField("Account or phone number")
     account_holder_name = StringField("Account holder's name")
-
-
-class CsrfOnly(FlaskForm):
-    """A button that changes state: only the CSRF token."""
 
 
 def _seller_page(form: Any = None, status: int = 200) -> Any:

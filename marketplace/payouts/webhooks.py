@@ -19,7 +19,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from marketplace.db import get_session, utcnow
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_session
 from marketplace.errors import BadRequest, NotFound
 from marketplace.web.extensions import csrf
 from marketplace.payouts import provider_events

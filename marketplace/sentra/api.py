@@ -1,5 +1,5 @@
-"""Sentra and shop operations JSON API: admins create/edit sentra, assign, suspend and reinstate shops;
-anyone lists the sentra. Thin: a schema parses, one service acts (and audits)."""
+"""Sentra JSON API: admins create/edit sentra and put shops in them; anyone lists the sentra. Thin: a
+schema parses, one service acts (and audits). Suspending a shop is the shops feature's (``shops.api``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import api_auth, require_user
+from marketplace.web.auth import api_auth, require_user
 from marketplace.web.apidoc import error_responses
-from marketplace.db import end_reads, get_session
+from marketplace.db import end_reads
+from marketplace.web.transaction import get_session
 from marketplace.sentra import schemas, services
-from marketplace.shops import admin
+from marketplace.shops import schemas as shop_schemas
 from marketplace.web.deps import deps
 
 bp = Blueprint("sentra_api", __name__, url_prefix="/api/v1", description="Sentra and shop operations")
@@ -77,29 +78,7 @@ def upload_photo(files: dict[str, Any], sentra_id: int) -> Any:
 @bp.doc(**error_responses(404))
 @api_auth(ADMIN)
 @bp.arguments(schemas.ShopAdminPatch)
-@bp.response(200, schemas.AdminShopOut)
+@bp.response(200, shop_schemas.AdminShopOut)
 def assign(body: dict[str, Any], shop_id: int) -> Any:
     """Put the shop in a sentra of its kelurahan (``sentra_id``; ``null`` for none); 422 for another kelurahan's."""
     return services.assign_shop(get_session(), require_user(ADMIN), shop_id, body["sentra_id"])
-
-
-@bp.route("/admin/shops/<int:shop_id>/suspend", methods=["POST"])
-@bp.doc(**error_responses(404, 409))
-@api_auth(ADMIN)
-@bp.arguments(schemas.SuspendIn)
-@bp.response(200, schemas.AdminShopOut)
-def suspend(body: dict[str, Any], shop_id: int) -> Any:
-    """Suspend the shop: its listings leave the catalogue, its artisan is logged out once and, logged in
-    again, may only ship or cancel open orders (which are paid out as usual); anything else they try is
-    403 ``shop_suspended``. 409 ``already_suspended``."""
-    return admin.suspend(get_session(), require_user(ADMIN), shop_id, body["reason"])
-
-
-@bp.route("/admin/shops/<int:shop_id>/reinstate", methods=["POST"])
-@bp.doc(**error_responses(404, 409))
-@api_auth(ADMIN)
-@bp.response(200, schemas.AdminShopOut)
-def reinstate(shop_id: int) -> Any:
-    """Lift the suspension: listings back in the catalogue, the artisan may change things again. 409
-    ``not_suspended``."""
-    return admin.reinstate(get_session(), require_user(ADMIN), shop_id)

@@ -13,10 +13,6 @@ from marketplace.web.forms import SchemaForm, WholeNumberField
 from marketplace.sentra.schemas import FOCUSES
 
 
-class CsrfOnly(FlaskForm):
-    """A button that changes state: only the CSRF token."""
-
-
 class _PhotoMixin:
     """An optional photo (JPEG, PNG or WebP), decoded by the media pipeline the listing photos use;
     not part of the schema's input."""

@@ -1,19 +1,21 @@
 """Sentra input rules (the one definition, for the API and the admin pages) and output schemas.
 
-The place is the programme's canonical (city, kelurahan) (:func:`marketplace.shops.places.clean_place`);
-a PATCH may not move a sentra (its shops are in that kelurahan), so it has no place fields.
+The place is the programme's canonical (city, kelurahan), by the shops' one place rule
+(:class:`marketplace.shops.schemas.PlaceRule`); a PATCH may not move a sentra (its shops are in that
+kelurahan), so it has no place fields.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from marketplace.db import MAX_ID
-from marketplace.fields import REQUIRED, OneLine, PatchSchema, QuerySchema, Text, TrimmedString, WholeNumber
+from marketplace.fields import REQUIRED, OneLine, PatchSchema, QuerySchema, TrimmedString, WholeNumber
 from marketplace.media.storage import public_url
 from marketplace.shops import places
+from marketplace.shops.schemas import PlaceRule, city_field, kelurahan_field
 
 #: What a sentra makes (its focus); the public pages show them translated.
 FOCUSES = ("batik", "anyaman", "kuliner_kemasan", "tenun", "gerabah", "kayu", "kulit", "fesyen", "lainnya")
@@ -32,25 +34,11 @@ class _SentraFields(Schema):
     story = TrimmedString(load_default="", validate=validate.Length(max=STORY_MAX, error=STORY_MESSAGE))
 
 
-class SentraIn(_SentraFields):
+class SentraIn(PlaceRule, _SentraFields):
     """A new sentra: ``POST /api/v1/admin/sentra`` and the admin's new-sentra form."""
 
-    city = Text(required=True, error_messages={"required": places.CITY_MESSAGE, "null": places.CITY_MESSAGE})
-    kelurahan = Text(required=True, error_messages={"required": places.KELURAHAN_MESSAGE,
-                                                    "null": places.KELURAHAN_MESSAGE})
-
-    @validates_schema
-    def _place(self, data: dict[str, Any], **_kw: Any) -> None:
-        if "city" in data and "kelurahan" in data:
-            try:
-                places.clean_place(data["city"], data["kelurahan"])
-            except places.PlaceError as err:
-                raise ValidationError(err.message, field_name=err.field) from None
-
-    @post_load
-    def _shape(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
-        data["city"], data["kelurahan"] = places.clean_place(data["city"], data["kelurahan"])
-        return data
+    city = city_field()
+    kelurahan = kelurahan_field()
 
 
 class SentraPatch(_SentraFields, PatchSchema):
@@ -108,25 +96,3 @@ class SentraOut(Schema):
 
 class SentraList(Schema):
     items = fields.List(fields.Nested(SentraOut))
-
-
-class AdminShopOut(Schema):
-    """A shop as the admins' operations see it."""
-
-    id = fields.Integer()
-    name = fields.String()
-    city = fields.String()
-    kelurahan = fields.String()
-    sentra_id = fields.Integer(allow_none=True)
-    suspended_at = fields.DateTime(allow_none=True)
-    suspension_reason = fields.String(allow_none=True)
-
-
-SUSPEND_REASON_MESSAGE = "Give a reason of 3 to 1000 characters."
-
-
-class SuspendIn(Schema):
-    """Why a shop is suspended (kept in the audit log and shown to admins): 3 to 1000 characters."""
-
-    reason = TrimmedString(required=True, validate=validate.Length(3, 1000, error=SUSPEND_REASON_MESSAGE),
-                           error_messages={"required": SUSPEND_REASON_MESSAGE, "null": SUSPEND_REASON_MESSAGE})

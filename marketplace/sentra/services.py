@@ -6,7 +6,6 @@ its own kelurahan (checked here, under the shop's row lock, against the stored p
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.audit.services import record_admin_action
-from marketplace.db import after_commit, after_rollback, utcnow
-from marketplace.errors import Conflict, NotFound, Unavailable, ValidationFailed
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.media.images import ProcessedImage
-from marketplace.media.storage import MediaStorage, StorageError
+from marketplace.media import photos
+from marketplace.media.storage import MediaStorage
 from marketplace.sentra.models import Sentra
 from marketplace.shops.models import Shop
 from marketplace.shops.services import slugify
@@ -89,42 +89,19 @@ def update_sentra(session: Session, admin: User, sentra_id: int, values: dict[st
     return sentra
 
 
-class MediaUnavailable(Unavailable):
-    """The photo storage cannot be reached right now; nothing was changed, try again."""
-
-    code = "media_unavailable"
-
-
 def set_photo(session: Session, storage: MediaStorage, admin: User, sentra_id: int,
               processed: ProcessedImage) -> Sentra:
     """Store a processed photo (decoded before this, in the bounded image pool) as the sentra's photo.
 
     The new files are deleted if the transaction does not commit; the old ones once it has."""
     sentra = _lock(session, sentra_id)
-    stem = f"sentra/{sentra.id}/{uuid.uuid4().hex}"
-    key, thumb_key = f"{stem}.{processed.full.extension}", f"{stem}-thumb.{processed.thumb.extension}"
-    written: list[str] = []
-    after_rollback(session, lambda: _delete(storage, written))
-    for k, encoded in ((key, processed.full), (thumb_key, processed.thumb)):
-        try:
-            storage.save(k, encoded.data, encoded.content_type)
-        except StorageError as exc:
-            raise MediaUnavailable() from exc
-        written.append(k)
-    old = [k for k in (sentra.photo_key, sentra.photo_thumb_key) if k]
+    stored = photos.store(session, storage, f"sentra/{sentra.id}", processed)
+    old = [sentra.photo_key, sentra.photo_thumb_key]
     before = _state(sentra)
-    sentra.photo_key, sentra.photo_thumb_key, sentra.updated_at = key, thumb_key, utcnow()
-    after_commit(session, lambda: _delete(storage, old))
+    sentra.photo_key, sentra.photo_thumb_key, sentra.updated_at = stored.key, stored.thumb_key, utcnow()
+    photos.delete_when_committed(session, storage, old)
     record_admin_action(session, admin, "sentra.update", "sentra", sentra.id, before, _state(sentra))
     return sentra
-
-
-def _delete(storage: MediaStorage, keys: list[str]) -> None:
-    for key in keys:
-        try:
-            storage.delete(key)
-        except StorageError:  # an orphan file is harmless; the row is what matters
-            pass
 
 
 def assign_shop(session: Session, admin: User, shop_id: int, sentra_id: int | None) -> Shop:

@@ -10,13 +10,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from marshmallow import EXCLUDE, ValidationError
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import login_required, require_user
+from marketplace.web.auth import login_required, require_user
 from marketplace.audit import schemas as audit_schemas, services as audit
 from marketplace.catalog import schemas as catalog_schemas, services as catalog
-from marketplace.db import MAX_ID, end_reads, get_session
+from marketplace.db import MAX_ID, end_reads
+from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError
-from marketplace.web.forms import flash_refusal, load_form, show_errors
-from marketplace.i18n import gettext as _
+from marketplace.web.forms import CsrfOnly, flash_refusal, load_form, show_errors
+from marketplace.web.i18n import gettext as _
 from marketplace.moderation import reports, schemas as moderation_schemas
 from marketplace.sentra import forms, schemas, services
 from marketplace.shops import admin, places
@@ -176,7 +177,7 @@ def admin_shops() -> Any:
     """Every shop (suspended ones first) with suspend/reinstate and its sentra."""
     session = get_session()
     return render_template("sentra/admin_shops.html", shops=admin.list_shops(session),
-                           sentra=services.list_sentra(session), form=forms.CsrfOnly(formdata=None))
+                           sentra=services.list_sentra(session), form=CsrfOnly(formdata=None))
 
 
 def _shop_action(action: Any) -> Any:
@@ -187,27 +188,6 @@ def _shop_action(action: Any) -> Any:
     else:
         flash(_("Done."), "info")
     return redirect(url_for(".admin_shops"))
-
-
-@bp.route("/admin/shops/<int:shop_id>/suspend", methods=["POST"])
-@login_required(ADMIN)
-def suspend(shop_id: int) -> Any:
-    """Suspend a shop, with a reason."""
-    form = forms.ReasonForm()
-    values, _status = load_form(form, schemas.SuspendIn())
-    if values is None:
-        flash(_("Give a reason of 3 to 1000 characters."), "error")
-        return redirect(url_for(".admin_shops"))
-    return _shop_action(lambda: admin.suspend(get_session(), require_user(ADMIN), shop_id, values["reason"]))
-
-
-@bp.route("/admin/shops/<int:shop_id>/reinstate", methods=["POST"])
-@login_required(ADMIN)
-def reinstate(shop_id: int) -> Any:
-    """Lift a shop's suspension."""
-    if not forms.CsrfOnly().validate_on_submit():
-        return redirect(url_for(".admin_shops"))
-    return _shop_action(lambda: admin.reinstate(get_session(), require_user(ADMIN), shop_id))
 
 
 @bp.route("/admin/shops/<int:shop_id>/sentra", methods=["POST"])
@@ -246,7 +226,7 @@ def audit_log() -> Any:
 @login_required(ADMIN)
 def dismiss_reports(listing_id: int) -> Any:
     """Keep a reported listing: close its reports."""
-    if forms.CsrfOnly().validate_on_submit():
+    if CsrfOnly().validate_on_submit():
         try:
             reports.dismiss(get_session(), require_user(ADMIN), listing_id)
         except DomainError as err:

@@ -8,9 +8,9 @@ from flask import current_app
 from flask.blueprints import BlueprintSetupState
 from flask_smorest import Blueprint
 
-from marketplace.accounts.security import api_optional_auth, current_user
+from marketplace.web.auth import api_optional_auth, current_user
 from marketplace.web.apidoc import error_responses
-from marketplace.db import get_session
+from marketplace.web.transaction import get_session
 from marketplace.shipping import rates, schemas, services
 from marketplace.web.deps import deps
 

@@ -5,7 +5,7 @@ the cart and checkout test ``shops.suspended_at``), ends the artisan's sessions 
 (every browser meets the news at its next login), and is recorded in the audit log. It leaves open
 orders alone: the artisan may still log in to ship or cancel what was bought, and is still paid out
 for it (payouts look at the seller order, not at the shop's standing); every other change is refused
-while the shop is suspended (:mod:`marketplace.shops.suspension`). The account itself stays active
+while the shop is suspended (the suspension guard in :mod:`marketplace.shops.views`). The account itself stays active
 (``users.is_active``): the suspension is the shop's. Reinstating puts the listings back and lifts the
 limits.
 """

@@ -1,4 +1,4 @@
-"""Shops JSON API: open a shop, see and edit your own, view anyone's."""
+"""Shops JSON API: open a shop, see and edit your own, view anyone's; admins suspend and reinstate a shop."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import api_auth, require_user
+from marketplace.web.auth import api_auth, require_user
 from marketplace.web.apidoc import error_responses
-from marketplace.db import get_session
-from marketplace.shops import schemas, services
+from marketplace.web.transaction import get_session
+from marketplace.shops import admin, schemas, services
 from marketplace.shops.models import Shop
 
 bp = Blueprint("shops_api", __name__, url_prefix="/api/v1", description="Shops")
 
-ARTISAN = Role.ARTISAN.value
+ARTISAN, ADMIN = Role.ARTISAN.value, Role.ADMIN.value
 
 
 def _out(session: Session, shop: Shop) -> dict[str, Any]:
@@ -64,3 +64,25 @@ def get_shop(shop_id: int) -> Any:
     """Any shop, public, with the number of its approved listings."""
     session = get_session()
     return _out(session, services.get_shop(session, shop_id))
+
+
+@bp.route("/admin/shops/<int:shop_id>/suspend", methods=["POST"])
+@bp.doc(**error_responses(404, 409))
+@api_auth(ADMIN)
+@bp.arguments(schemas.SuspendIn)
+@bp.response(200, schemas.AdminShopOut)
+def suspend(body: dict[str, Any], shop_id: int) -> Any:
+    """Suspend the shop: its listings leave the catalogue, its artisan is logged out once and, logged in
+    again, may only ship or cancel open orders (which are paid out as usual); anything else they try is
+    403 ``shop_suspended``. 409 ``already_suspended``."""
+    return admin.suspend(get_session(), require_user(ADMIN), shop_id, body["reason"])
+
+
+@bp.route("/admin/shops/<int:shop_id>/reinstate", methods=["POST"])
+@bp.doc(**error_responses(404, 409))
+@api_auth(ADMIN)
+@bp.response(200, schemas.AdminShopOut)
+def reinstate(shop_id: int) -> Any:
+    """Lift the suspension: listings back in the catalogue, the artisan may change things again. 409
+    ``not_suspended``."""
+    return admin.reinstate(get_session(), require_user(ADMIN), shop_id)

@@ -1,4 +1,4 @@
-"""The open-shop / edit-shop form (Flask-WTF: CSRF token included).
+"""The open-shop / edit-shop form and the admins' suspension form (Flask-WTF: CSRF token included).
 
 Fields, labels and choices only: the rules and their messages are :class:`~marketplace.shops.schemas.ShopIn`'s,
 applied by :func:`marketplace.web.forms.load_form`.
@@ -12,7 +12,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from marketplace.web.forms import SchemaForm
-from marketplace.i18n import gettext as _
+from marketplace.web.i18n import gettext as _
 from marketplace.shops import places
 
 
@@ -32,3 +32,9 @@ class ShopForm(SchemaForm):
         self.kelurahan.choices = [choose] + [
             SelectChoice(k, optgroup=city) for city in places.CITIES for k in places.kelurahan_of(city)
         ]
+
+
+class SuspendForm(SchemaForm):
+    """An admin's suspension of a shop: the reason (:class:`~marketplace.shops.schemas.SuspendIn`)."""
+
+    reason = TextAreaField("Reason")

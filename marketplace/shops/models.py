@@ -30,7 +30,7 @@ class Shop(Base):
     #: artisan's own free-text ``sentra`` column is gone (migration 0017): the centre is the admins' record.
     sentra_id: Mapped[int | None] = mapped_column(ForeignKey("sentra.id", ondelete="SET NULL"), default=None)
     #: Set while an admin has suspended the shop: its listings leave the catalogue, its owner may only
-    #: fulfil open orders (``marketplace.shops.suspension``).
+    #: fulfil open orders (``marketplace.shops.views``).
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     suspension_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

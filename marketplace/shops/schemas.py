@@ -21,17 +21,21 @@ NAME_MESSAGE = "Use at most 120 characters."
 DESCRIPTION_MESSAGE = "Use at most 4000 characters."
 
 
-class ShopIn(Schema):
-    """A whole shop, as ``POST /api/v1/shops`` and the open-shop and edit-shop pages send it.
+def city_field() -> Text:
+    """A place's city: required, its message the place rule's."""
+    return Text(required=True, error_messages={"required": places.CITY_MESSAGE, "null": places.CITY_MESSAGE})
 
-    No sentra: admins put a shop in a sentra of its kelurahan (``PATCH /api/v1/admin/shops/<id>``)."""
 
-    name = OneLine(required=True, validate=[validate.Length(min=1, error=REQUIRED),
-                                            validate.Length(max=NAME_MAX, error=NAME_MESSAGE)])
-    description = TrimmedString(load_default="", validate=validate.Length(max=DESCRIPTION_MAX, error=DESCRIPTION_MESSAGE))
-    city = Text(required=True, error_messages={"required": places.CITY_MESSAGE, "null": places.CITY_MESSAGE})
-    kelurahan = Text(required=True, error_messages={"required": places.KELURAHAN_MESSAGE,
-                                                    "null": places.KELURAHAN_MESSAGE})
+def kelurahan_field() -> Text:
+    """A place's kelurahan: required, its message the place rule's."""
+    return Text(required=True, error_messages={"required": places.KELURAHAN_MESSAGE, "null": places.KELURAHAN_MESSAGE})
+
+
+class PlaceRule:
+    """The one place rule on a schema with ``city`` and ``kelurahan`` (a shop's, a sentra's): together
+    they must be a kelurahan of a city of the programme (:func:`~marketplace.shops.places.clean_place`),
+    and are loaded in its canonical spelling. A PATCH that sends the city alone gets the city checked
+    and spelled; the service checks it against the stored kelurahan."""
 
     @validates_schema
     def _place(self, data: dict[str, Any], **_kw: Any) -> None:
@@ -41,7 +45,7 @@ class ShopIn(Schema):
             raise ValidationError(places.CITY_MESSAGE, field_name="city")
 
     @post_load
-    def _shape(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
+    def _shape_place(self, data: dict[str, Any], **_kw: Any) -> dict[str, Any]:
         if "city" in data and "kelurahan" in data:
             data["city"], data["kelurahan"] = places.clean_place(data["city"], data["kelurahan"])
         elif "city" in data:
@@ -54,6 +58,18 @@ def _check_place(city: str, kelurahan: str) -> None:
         places.clean_place(city, kelurahan)
     except places.PlaceError as err:
         raise ValidationError(err.message, field_name=err.field) from None
+
+
+class ShopIn(PlaceRule, Schema):
+    """A whole shop, as ``POST /api/v1/shops`` and the open-shop and edit-shop pages send it.
+
+    No sentra: admins put a shop in a sentra of its kelurahan (``PATCH /api/v1/admin/shops/<id>``)."""
+
+    name = OneLine(required=True, validate=[validate.Length(min=1, error=REQUIRED),
+                                            validate.Length(max=NAME_MAX, error=NAME_MESSAGE)])
+    description = TrimmedString(load_default="", validate=validate.Length(max=DESCRIPTION_MAX, error=DESCRIPTION_MESSAGE))
+    city = city_field()
+    kelurahan = kelurahan_field()
 
 
 class ShopPatch(PatchSchema, ShopIn):
@@ -89,3 +105,25 @@ class ShopOut(Schema):
     def _kecamatan(self, obj: Any) -> str | None:
         shop = obj["shop"]
         return places.kecamatan_of(shop.city, shop.kelurahan)
+
+
+class AdminShopOut(Schema):
+    """A shop as the admins' operations see it."""
+
+    id = fields.Integer()
+    name = fields.String()
+    city = fields.String()
+    kelurahan = fields.String()
+    sentra_id = fields.Integer(allow_none=True)
+    suspended_at = fields.DateTime(allow_none=True)
+    suspension_reason = fields.String(allow_none=True)
+
+
+SUSPEND_REASON_MESSAGE = "Give a reason of 3 to 1000 characters."
+
+
+class SuspendIn(Schema):
+    """Why a shop is suspended (kept in the audit log and shown to admins): 3 to 1000 characters."""
+
+    reason = TrimmedString(required=True, validate=validate.Length(3, 1000, error=SUSPEND_REASON_MESSAGE),
+                           error_messages={"required": SUSPEND_REASON_MESSAGE, "null": SUSPEND_REASON_MESSAGE})

@@ -8,7 +8,7 @@ is ours. Here:
 - each operation lists the statuses it can answer, and no catch-all ``default``: a client (and the
   schemathesis test, ``tests/unit/test_openapi_fuzz.py``) can rely on the list. What every operation
   of a kind can answer is added by :class:`CommonErrorsPlugin` (the guards of ``marketplace.web.app``
-  and the routing); :func:`marketplace.accounts.security.api_auth` documents its bearer requirement
+  and the routing); :func:`marketplace.web.auth.api_auth` documents its bearer requirement
   and its 401/403 (:func:`auth_doc`); what only one operation answers (a 409, a 403 on someone
   else's listing) is declared beside it: ``@bp.doc(**error_responses(404, 409))``.
 """
@@ -74,7 +74,7 @@ def auth_doc(roles: tuple[str, ...], *, optional: bool = False) -> dict[str, Any
 
 def add_manual_doc(func: Any, doc: dict[str, Any]) -> None:
     """Merge ``doc`` into a view's manual OpenAPI doc, as ``@bp.doc`` does (for decorators that are not
-    the blueprint's, such as :func:`~marketplace.accounts.security.api_auth`)."""
+    the blueprint's, such as :func:`~marketplace.web.auth.api_auth`)."""
     from copy import deepcopy
 
     from flask_smorest.utils import deepupdate

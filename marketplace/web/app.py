@@ -13,7 +13,7 @@ from marketplace.web.apidoc import make_api
 from marketplace.config import Settings
 from marketplace.catalog import changes
 from marketplace.db import Database
-from marketplace.web import deps, guards
+from marketplace.web import deps, guards, transaction
 from marketplace.web.deps import Dependencies
 from marketplace.web.errors import register_error_handlers
 from marketplace.web.guards import API_PREFIX
@@ -52,15 +52,15 @@ def create_app(settings: Settings | None = None, dependencies: Dependencies | No
 
     deps.init_app(app, dependencies or Dependencies.from_settings(settings))
     app.extensions["catalog_changes"] = catalog_changes = changes.CatalogChanges()  # the app's catalogue versions
-    Database(hooks=[catalog_changes]).init_app(app)
+    transaction.init_app(app, Database(hooks=[catalog_changes]))
     csrf.init_app(app)
     import marketplace.web.ratelimit  # noqa: F401  (registers the ``database://`` rate-limit storage)
 
     limiter.init_app(app)
 
-    from marketplace import i18n
+    from marketplace.web import i18n
     from marketplace.web import headers, pagecache
-    from marketplace.accounts import security
+    from marketplace.web import auth as security
     from marketplace.catalog import memo
 
     i18n.init_app(app)

@@ -100,7 +100,7 @@ def page_message(status: int, message: str | None) -> tuple[str, str]:
     specific reason is never shown in English on the Indonesian site; otherwise (werkzeug's English
     descriptions, untranslated details) the page says what its status means.
     """
-    from marketplace import i18n
+    from marketplace.web import i18n
 
     title, generic = PAGE_TEXT.get(status, PAGE_TEXT[500] if status >= 500 else PAGE_TEXT[400])
     text = generic

@@ -100,6 +100,10 @@ class RupiahField(WholeNumberField):
         self.data = amount
 
 
+class CsrfOnly(FlaskForm):
+    """A button that changes state: only the CSRF token."""
+
+
 class SchemaForm(FlaskForm):
     """A page form whose rules are a schema's: no validators, only fields, labels and choices."""
 
@@ -173,7 +177,7 @@ def flash_refusal(err: DomainError, text: str | None = None) -> None:
     the redirect's status would commit (:func:`marketplace.web.transaction.discard`)."""
     from flask import flash
 
-    from marketplace.i18n import gettext
+    from marketplace.web.i18n import gettext
 
     discard()
     flash(text if text is not None else gettext(err.message), "error")

@@ -24,6 +24,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
+from marketplace.db import Database
 from marketplace.web.guards import MarketplaceJSONProvider, MarketplaceMap, MarketplaceRequest
 
 class MarketplaceFlask(Flask):
@@ -61,6 +62,20 @@ _REFUSED = "refused"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def init_app(app: Flask, database: Database) -> None:
+    """Open ``database`` for ``app`` (``app.extensions["db"]``): each request's session, opened on first
+    use by :func:`get_session`, is rolled back (if still open) and closed at the end of the request."""
+    database.connect(app.config["DATABASE_URL"])
+    app.extensions["db"] = database
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+
 def get_session() -> Session:
     """The request's session (the unit of work), opened on first use, rolled back and closed at
     teardown (:meth:`marketplace.db.Database.init_app`)."""
@@ -76,7 +91,7 @@ def get_session() -> Session:
     return session
 
 
-def get_db() -> Any:
+def get_db() -> Database:
     """The app's :class:`marketplace.db.Database` (its engines and session factories)."""
     return current_app.extensions["db"]
 

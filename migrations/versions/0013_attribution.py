@@ -1,6 +1,6 @@
 """promotion reach: visits counted per (day, source, medium, campaign), the last touch of each order,
 and the share-kit images made for a listing. No personal data is stored (see
-marketplace/promotion/attribution_models.py).
+marketplace/promotion/attribution/models.py).
 
 Revision ID: 0013_attribution
 Revises: 0012_promotions

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from flask import Flask
 
-from marketplace import i18n
+from marketplace.web import i18n
 from marketplace.formatting import format_date, format_datetime, format_idr, format_number
 
 NNBSP = "\u202f"  # CLDR's narrow no-break space before AM/PM in English

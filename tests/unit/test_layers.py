@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_services_and_workers_import_without_flask():
     modules = sorted(
         ".".join(p.relative_to(ROOT).with_suffix("").parts)
-        for p in [*ROOT.glob("marketplace/*/services.py"), *ROOT.glob("workers/**/*.py")]
+        for p in [*ROOT.glob("marketplace/**/services.py"), *ROOT.glob("workers/**/*.py")]  # sub-packages too
         if p.name != "__init__.py"
     )
     assert "marketplace.listings.services" in modules and "workers.runner" in modules
@@ -36,7 +36,7 @@ def test_each_model_module_alone_configures_its_mappers():
     """A relay or worker process imports only the models it uses; a relationship to another feature's
     class must not leave the mappers unconfigurable there (it did: Order.payment in the relay)."""
     modules = sorted(".".join(p.relative_to(ROOT).with_suffix("").parts)
-                     for p in [*ROOT.glob("marketplace/*/models.py"), ROOT / "events" / "models.py"])
+                     for p in [*ROOT.glob("marketplace/*/**/models.py"), ROOT / "events" / "models.py"])
     code = (
         "import importlib, sys\n"
         "from sqlalchemy.orm import configure_mappers\n"

@@ -37,9 +37,9 @@ from events.backoff import Backoff, poll_until_stopped
 from marketplace.config import Settings
 from marketplace.db import transaction, utcnow
 from marketplace.listings.models import Listing
-from marketplace.promotion import services
-from marketplace.promotion.captions import caption_for, listing_link
-from marketplace.promotion.models import Promotion, PromotionStatus as S
+from marketplace.promotion.posts import services
+from marketplace.promotion.posts.captions import caption_for, listing_link
+from marketplace.promotion.posts.models import Promotion, PromotionStatus as S
 from marketplace.queue import Failed, LeasedQueue, Retry, RetryPolicy, Sent
 from workers.promotion.channels.base import (Channel, ChannelError, PermanentError, Posted, PostRequest,
                                              QuotaExhausted)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace.config import Settings
-from marketplace.promotion import services
+from marketplace.promotion.posts import services
 from workers.promotion.channels import channels_from_settings
 from workers.promotion.delivery import PostingLoop
 from workers.worker import BackgroundTask, Dependencies, Handler, HandlerContext

@@ -9,11 +9,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from wtforms import EmailField, PasswordField
 
 from marketplace.accounts.reset import services as reset
-from marketplace.db import get_session, utcnow
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError
 from marketplace.web.extensions import limiter
 from marketplace.web.forms import SchemaForm, load_form
-from marketplace.i18n import gettext as _
+from marketplace.web.i18n import gettext as _
 from marketplace.web.errors import status_for
 from marketplace.web.deps import deps
 

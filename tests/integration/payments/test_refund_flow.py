@@ -13,7 +13,7 @@ from events.models import OutboxEvent
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
 from marketplace.listings.models import Listing
-from marketplace.orders import fulfilment
+from marketplace.orders.fulfilment import services as fulfilment
 from marketplace.orders.models import Order
 from marketplace.payments.models import Refund
 from tests.integration.helpers import unique, wait_for

@@ -23,7 +23,8 @@ from events.models import OutboxEvent
 from marketplace.cart import services as cart
 from marketplace.db import utcnow
 from marketplace.ledger.check import check
-from marketplace.orders import fulfilment, services as orders
+from marketplace.orders import services as orders
+from marketplace.orders.fulfilment import services as fulfilment
 from marketplace.orders.checkout import place_order
 from marketplace.payouts import accounts
 from marketplace.payouts.models import Payout, SandboxPayoutTransfer

@@ -18,7 +18,7 @@ from events.kafka import relay_producer_factory
 from events.models import OutboxEvent
 from events.relay import Relay
 from marketplace.listings.models import ListingImage
-from marketplace.promotion.models import Promotion
+from marketplace.promotion.posts.models import Promotion
 from tests.integration.helpers import committed_offsets, declared_worker, unique, wait_for
 from tests.unit.listings.helpers import Market
 from tests.unit.payouts.loopback import Answer, Loopback, Recorded, serve

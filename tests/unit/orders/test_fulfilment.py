@@ -11,7 +11,8 @@ from sqlalchemy import select
 from events.models import OutboxEvent
 from marketplace.cart import services as cart
 from marketplace.errors import Conflict, NotFound
-from marketplace.orders import fulfilment, services as orders
+from marketplace.orders import services as orders
+from marketplace.orders.fulfilment import services as fulfilment
 from tests import factories
 from tests.unit.orders.test_checkout import NOW, checkout
 

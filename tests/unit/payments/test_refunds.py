@@ -17,7 +17,7 @@ from sqlalchemy import select
 from events.models import OutboxEvent
 from marketplace.config import Settings
 from marketplace.errors import Conflict, ValidationFailed
-from marketplace.orders import fulfilment
+from marketplace.orders.fulfilment import services as fulfilment
 from marketplace.payments import refunds, services
 from marketplace.payments.gateways import SandboxGateway, StripeGateway, gateway_from_settings
 from marketplace.payments.models import Payment, Refund, SandboxWebhookDelivery

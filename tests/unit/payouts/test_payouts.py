@@ -15,7 +15,8 @@ from events.models import OutboxEvent
 from marketplace.cart import services as cart
 from marketplace.errors import Conflict
 from marketplace.ledger import services as ledger
-from marketplace.orders import fulfilment, services as orders
+from marketplace.orders import services as orders
+from marketplace.orders.fulfilment import services as fulfilment
 from marketplace.payments import refunds
 from marketplace.payouts import provider_events, queries, release, transfers
 from marketplace.payouts.providers import ProviderEvent

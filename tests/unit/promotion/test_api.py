@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from marketplace.promotion.models import Promotion
+from marketplace.promotion.posts.models import Promotion
 from tests.unit.promotion.conftest import NOW, make_listing
 
 

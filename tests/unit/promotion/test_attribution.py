@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.db import utcnow
-from marketplace.promotion import attribution
-from marketplace.promotion.attribution_models import OrderAttribution, PromotionVisit
-from marketplace.promotion.attribution_web import COOKIE, _serializer
+from marketplace.promotion.attribution import services as attribution
+from marketplace.promotion.attribution.models import OrderAttribution, PromotionVisit
+from marketplace.promotion.attribution.views import COOKIE, _serializer
 from marketplace.web import deps
 
 ADDRESS = {"recipient": "Rina Wulandari", "phone": "0812-3456-7890", "line1": "Jl. Melati No. 3",

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from marketplace.promotion.captions import (
+from marketplace.promotion.posts.captions import (
     LIMITS, PINTEREST_TITLE_LIMIT, PostListing, caption_for, hashtag, listing_link, pinterest_title)
 
 BASE = "https://pasar.example"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from marketplace.promotion.captions import PostListing, caption_for, listing_link
+from marketplace.promotion.posts.captions import PostListing, caption_for, listing_link
 from tests.unit.payouts.loopback import Answer, Loopback, Recorded, serve
 from workers.promotion.channels.base import PermanentError, PostRequest, QuotaExhausted, TransientError, Unverifiable
 from workers.promotion.channels.facebook import FacebookChannel

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from PIL import Image, ImageChops, ImageOps
 
-from marketplace.promotion.captions import LIMITS
+from marketplace.promotion.posts.captions import LIMITS
 from tests.unit.listings.helpers import image_bytes
 
 PHOTO_COLOUR = (30, 140, 200)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from events.models import OutboxEvent
 from marketplace.db import transaction
 from marketplace.listings.models import Listing
-from marketplace.promotion import services
-from marketplace.promotion.models import Promotion
+from marketplace.promotion.posts import services
+from marketplace.promotion.posts.models import Promotion
 from tests.unit.payouts.loopback import serve
 from tests.unit.promotion.conftest import NOW, FakeChannel, approved, envelope, make_listing
 from tests.unit.promotion.test_channels import graph_failure, instagram_route

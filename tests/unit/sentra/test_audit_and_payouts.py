@@ -10,7 +10,7 @@ from sqlalchemy import select
 from marketplace.accounts import services as accounts
 from marketplace.audit.models import AdminAction
 from marketplace.errors import Conflict, ValidationFailed
-from marketplace.orders import fulfilment
+from marketplace.orders.fulfilment import services as fulfilment
 from marketplace.payments import refunds
 from marketplace.payouts import release, transfers
 from marketplace.sentra import services as sentra

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import requests
 
-from marketplace.promotion.captions import PostListing
+from marketplace.promotion.posts.captions import PostListing
 
 DEFAULT_TIMEOUT = 15.0
 

@@ -17,10 +17,9 @@ from typing import Any
 import requests
 
 from marketplace.config import Settings
+from marketplace.promotion.posts.captions import pinterest_title
 from workers.promotion.channels.base import (DEFAULT_TIMEOUT, PermanentError, Posted, PostRequest, SaveCheckpoint,
                                              json_of, require, send)
-
-TITLE_LIMIT = 100
 
 
 class PinterestChannel:
@@ -44,7 +43,7 @@ class PinterestChannel:
     def post(self, request: PostRequest, save_checkpoint: SaveCheckpoint) -> Posted:
         if not request.listing.image_url:
             raise PermanentError("a pin needs a photo: the listing has none")
-        payload = {"board_id": self.board_id, "title": request.listing.title[:TITLE_LIMIT],
+        payload = {"board_id": self.board_id, "title": pinterest_title(request.listing),
                    "description": request.caption, "link": request.link,
                    "media_source": {"source_type": "image_url", "url": request.listing.image_url}}
         body = self._checked(send(self.http, "POST", f"{self.base}/v5/pins", json=payload, timeout=self.timeout),

@@ -1,33 +1,34 @@
-"""What the reach's API and pages share: the share kit and the figures, as the web layer asks for them."""
+"""What the reach's API and pages share: the share kit and the figures, as the web layer asks for them.
+
+The entry points hand in what they hold (settings, media storage); nothing here knows Flask."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
-from marketplace.db import get_db
+from marketplace.config import Settings
+from marketplace.db import Database
 from marketplace.listings import services as listings
-from marketplace.promotion import attribution, sharekit
-from marketplace.web.deps import deps
+from marketplace.media.storage import MediaStorage
+from marketplace.promotion.attribution import services as attribution
+from marketplace.promotion.reach import sharekit
 
 
-def share_kit_for(user: User, listing_id: int) -> dict[str, Any]:
+def share_kit_for(database: Database, settings: Settings, storage: MediaStorage, user: User, listing_id: int) -> dict[str, Any]:
     """The owner's kit, ``{square_url, story_url, caption}``.
 
     Drawn in its own write transaction (this is a GET, read on SQLite's reader session elsewhere).
     Two first requests at once draw the same keys; the one that loses the race on the row reads the
     winner's.
     """
-    settings = deps().settings
-    storage = deps().media_storage
     for attempt in (1, 2):
         try:
-            with get_db().transaction() as session:
+            with database.transaction() as session:
                 listing = listings.get_owned(session, user, listing_id)
                 kit = sharekit.share_kit(session, storage, listing, settings.public_base_url)
             break
@@ -43,7 +44,6 @@ def _absolute(base: str, url: str) -> str:
     return url if "://" in url else base + "/" + url.lstrip("/")
 
 
-def figures_for(session: Session, since: date, until: date) -> dict[str, Any]:
-    settings = deps().settings
+def figures_for(session: Session, settings: Settings, since: date, until: date) -> dict[str, Any]:
     return {"since": since, "until": until, "window_days": settings.attribution_window_days,
             "items": attribution.figures(session, since, until)}

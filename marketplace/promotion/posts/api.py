@@ -8,10 +8,11 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import api_auth
+from marketplace.web.auth import api_auth
 from marketplace.web.apidoc import error_responses
-from marketplace.db import get_session, utcnow
-from marketplace.promotion import schemas, services
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_session
+from marketplace.promotion.posts import schemas, services
 
 bp = Blueprint("promotion_api", __name__, url_prefix="/api/v1", description="Promotion on social channels")
 ADMIN = Role.ADMIN.value

@@ -6,24 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import login_required
-from marketplace.db import get_session, utcnow
+from marketplace.web.auth import login_required
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError
-from marketplace.i18n import gettext as _
-from marketplace.web.forms import flash_refusal
-from marketplace.promotion import schemas, services
-from marketplace.promotion.models import CHANNEL_NAMES, PromotionStatus
+from marketplace.web.i18n import gettext as _
+from marketplace.web.forms import CsrfOnly, flash_refusal
+from marketplace.promotion.posts import schemas, services
+from marketplace.promotion.posts.models import CHANNEL_NAMES, PromotionStatus
 
 bp = Blueprint("promotion_pages", __name__)
 ADMIN = Role.ADMIN.value
-
-
-class CsrfOnly(FlaskForm):
-    """A button that changes state: only the CSRF token."""
 
 
 @bp.route("/admin/promotions")

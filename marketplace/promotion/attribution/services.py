@@ -12,7 +12,7 @@ after the window the order is not attributed ("direct" in :func:`figures`).
 touch; the referrer is reduced to its host; visits are counters per (day, source, medium, campaign).
 No IP address or user agent is read or stored.
 
-Flask-free (the entry points read and write the cookie: :mod:`marketplace.promotion.attribution_web`).
+Flask-free (the entry points read and write the cookie: :mod:`marketplace.promotion.attribution.views`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import is_sqlite
 from marketplace.orders.models import Order, OrderStatus
-from marketplace.promotion.attribution_models import (
+from marketplace.promotion.attribution.models import (
     CAMPAIGN_LENGTH, HOST_LENGTH, MEDIUM_LENGTH, SOURCE_LENGTH, OrderAttribution, PromotionVisit)
 
 DEFAULT_WINDOW = timedelta(days=7)
@@ -158,10 +158,6 @@ def attribute_order(session: Session, order: Order, touch: Touch | None) -> Orde
                            referrer_host=touch.referrer_host, listing_id=listing_id, touched_at=touch.landed_at)
     session.add(row)
     return row
-
-
-def attribution_of(session: Session, order_id: int) -> OrderAttribution | None:
-    return session.get(OrderAttribution, order_id)
 
 
 def _day_start(day: date) -> datetime:

@@ -8,10 +8,12 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import api_auth, require_user
+from marketplace.web.auth import api_auth, require_user
 from marketplace.web.apidoc import error_responses
-from marketplace.db import get_session, utcnow
-from marketplace.orders import fulfilment, schemas, services
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_session
+from marketplace.orders import schemas, services
+from marketplace.orders.fulfilment import services as fulfilment
 
 bp = Blueprint("fulfilment_api", __name__, url_prefix="/api/v1", description="Fulfilment")
 

@@ -17,7 +17,8 @@ from flask import current_app, g, redirect, request, session, url_for
 from marketplace.accounts import services
 from marketplace.web.apidoc import add_manual_doc, auth_doc
 from marketplace.accounts.models import ApiToken, User
-from marketplace.db import get_db, get_session, utcnow
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_db, get_session
 from marketplace.errors import Forbidden, Unauthorized
 from marketplace.web.deps import deps
 
@@ -90,7 +91,7 @@ def current_token() -> ApiToken | None:
 def _check_write(user: User) -> None:
     """Run the app's write guards (``app.extensions["write_guards"]``) on a request that changes
     something: a feature may refuse it for this user (a suspended shop's artisan,
-    ``marketplace.shops.suspension``). Here, at the authentication choke point inside the view, rather
+    ``marketplace.shops.views``). Here, at the authentication choke point inside the view, rather
     than in a ``before_request``: on SQLite that would take the request's write lock before the view's
     own steps (the login rate limit has its own transaction)."""
     if request.method not in _WRITES:
@@ -186,4 +187,3 @@ def init_app(app: Any) -> None:
         except Unauthorized:
             return {"current_user": None}
 
-    current_app  # noqa: B018 (keeps the import for type checkers)

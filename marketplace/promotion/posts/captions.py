@@ -2,7 +2,7 @@
 
 Bahasa Indonesia is the default (the buyers are here); English is there for channels aimed abroad.
 A caption is three parts: the text (title, price, shop, place), the link (with UTM parameters, so
-:mod:`marketplace.promotion.attribution` can credit the channel) and hashtags. When a platform's limit
+:mod:`marketplace.promotion.attribution.services` can credit the channel) and hashtags. When a platform's limit
 is reached the hashtags go first, then the text is cut on a word boundary with "…"; the link is never
 cut, because a caption whose link is broken sends nobody anywhere.
 

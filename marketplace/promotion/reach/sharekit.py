@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 from sqlalchemy.orm import Session
 
-from marketplace.db import after_commit
 from marketplace.errors import Conflict, Unavailable
 from marketplace.formatting import format_idr
 from marketplace.listings.models import Listing, ListingImage, ListingStatus
+from marketplace.media import photos
 from marketplace.media.storage import MediaStorage, StorageError
-from marketplace.promotion.attribution_models import ShareKit
-from marketplace.promotion.captions import caption_for, post_listing
+from marketplace.promotion.reach.models import ShareKit
+from marketplace.promotion.posts.captions import caption_for, post_listing
 
 log = logging.getLogger(__name__)
 
@@ -139,14 +139,6 @@ def share_kit(session: Session, storage: MediaStorage, listing: Listing, base_ur
     else:
         old = [k for k in (row.square_key, row.story_key) if k not in (square_key, story_key)]
         row.fingerprint, row.square_key, row.story_key = mark, square_key, story_key
-        after_commit(session, lambda: _delete(storage, old))
+        photos.delete_when_committed(session, storage, old)
     session.flush()
     return Kit(square_key, story_key, caption)
-
-
-def _delete(storage: MediaStorage, keys: list[str]) -> None:
-    for key in keys:
-        try:
-            storage.delete(key)
-        except StorageError:
-            log.exception("could not delete share image %s (left orphaned)", key)

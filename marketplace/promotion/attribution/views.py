@@ -1,5 +1,5 @@
 """The storefront side of attribution: read a landing's source, keep it in a signed cookie, hand it to
-checkout (see :mod:`marketplace.promotion.attribution` for the semantics and what is not stored).
+checkout (see :mod:`marketplace.promotion.attribution.services` for the semantics and what is not stored).
 
 The cookie (``pk_visit``) is its own, not the login session's: logging in starts a fresh session
 (no fixation), and the source of the visit that led to the login must survive it. It holds a random
@@ -23,10 +23,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import parse
 from sqlalchemy.exc import OperationalError
 
-from marketplace.db import get_db, utcnow
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_db
 from marketplace.web.extensions import limiter
-from marketplace.promotion import attribution
-from marketplace.promotion.attribution import Touch
+from marketplace.promotion.attribution import services as attribution
+from marketplace.promotion.attribution.services import Touch
 from marketplace.web.deps import deps
 
 bp = Blueprint("attribution", __name__)

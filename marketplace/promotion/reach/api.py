@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import api_auth, require_user
+from marketplace.web.auth import api_auth, require_user
 from marketplace.web.apidoc import error_responses
-from marketplace.db import get_session
-from marketplace.promotion import reach_schemas as schemas
-from marketplace.promotion.reach_web import figures_for, share_kit_for
+from marketplace.web.transaction import get_session
+from marketplace.web.deps import deps
+from marketplace.promotion.reach import schemas
+from marketplace.promotion.reach.services import figures_for, share_kit_for
 
 bp = Blueprint("promotion_reach_api", __name__, url_prefix="/api/v1", description="Promotion: share kit, figures")
 
@@ -26,7 +28,7 @@ def share_kit(listing_id: int) -> Any:
     """Square and story images of the caller's approved listing with a ready caption (made on first
     request and after each change); 409 ``not_approved`` for a listing not approved; another
     artisan's listing is 403 (approved) or 404."""
-    return share_kit_for(require_user(ARTISAN), listing_id)
+    return share_kit_for(get_db(), deps().settings, deps().media_storage, require_user(ARTISAN), listing_id)
 
 
 @bp.route("/admin/promotions/figures", methods=["GET"])
@@ -37,5 +39,5 @@ def figures(query: dict[str, Any]) -> Any:
     """Visits, attributed orders and their value per channel over a period (default: the last 30
     days); a reversed, future or over-long period is a 422."""
     since, until = schemas.period(query)
-    return figures_for(get_session(), since, until)
+    return figures_for(get_session(), deps().settings, since, until)
 

@@ -1,5 +1,5 @@
 """``GET /feeds/listings.rss`` and ``/feeds/listings.atom``: newly approved listings, all or per city,
-kelurahan or category (see :mod:`marketplace.promotion.feeds`).
+kelurahan or category (see :mod:`marketplace.promotion.feeds.services`).
 
 Schedulers poll these every few minutes, so answers carry an ETag and Last-Modified and a conditional
 request that matches is a bodiless 304. A filter value that cannot be valid (an unknown category, an
@@ -14,11 +14,11 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, request
 from marshmallow import EXCLUDE, ValidationError, fields, validate
 
-from marketplace.db import get_session
+from marketplace.web.transaction import get_session
 from marketplace.errors import ValidationFailed
 from marketplace.fields import OneLine, QuerySchema
 from marketplace.listings.models import CATEGORIES
-from marketplace.promotion import feeds
+from marketplace.promotion.feeds import services as feeds
 from marketplace.web.deps import deps
 
 bp = Blueprint("promotion_feeds", __name__)

@@ -16,8 +16,8 @@ from events.outbox import record
 from marketplace.config import Settings
 from marketplace.errors import Conflict, NotFound
 from marketplace.listings.models import Listing, ListingImage, ListingStatus
-from marketplace.promotion.captions import PostListing
-from marketplace.promotion.models import Promotion, PromotionStatus as S
+from marketplace.promotion.posts.captions import PostListing
+from marketplace.promotion.posts.models import Promotion, PromotionStatus as S
 
 FEED = "feed"
 RETRYABLE = (S.FAILED.value, S.PERMANENT.value)

@@ -8,16 +8,17 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
-from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import login_required, require_user
-from marketplace.db import get_session, utcnow
+from marketplace.web.auth import login_required, require_user
+from marketplace.db import utcnow
+from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError
-from marketplace.web.forms import SchemaForm, WholeNumberField, load_form, show_errors
-from marketplace.i18n import gettext as _
-from marketplace.orders import fulfilment, schemas, services
+from marketplace.web.forms import CsrfOnly, load_form, show_errors
+from marketplace.web.i18n import gettext as _
+from marketplace.orders import schemas, services
+from marketplace.orders.fulfilment import services as fulfilment
+from marketplace.orders.fulfilment.forms import CancelForm, RefundForm, ShipForm
 from marketplace.orders.models import OrderStatus
 from marketplace.payments import refunds
 from marketplace.payments import schemas as payment_schemas
@@ -25,24 +26,6 @@ from marketplace.payments import schemas as payment_schemas
 bp = Blueprint("fulfilment_pages", __name__)
 
 ARTISAN, ADMIN = Role.ARTISAN.value, Role.ADMIN.value
-
-
-class ShipForm(SchemaForm):
-    courier = StringField("Courier")
-    tracking_number = StringField("Tracking number")
-
-
-class CsrfOnly(FlaskForm):
-    """A button that changes state: only the CSRF token."""
-
-
-class CancelForm(SchemaForm):
-    reason = TextAreaField("Why you cannot send it (the buyer sees this)")
-
-
-class RefundForm(SchemaForm):
-    seller_order_id = WholeNumberField("What to refund")  # blank: the whole order
-    reason = TextAreaField("Reason for the refund (the buyer sees this)")
 
 
 def _seller_page(*, failed_id: int | None = None, form: Any = None, status: int = 200) -> Any:

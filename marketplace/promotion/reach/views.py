@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from marshmallow import EXCLUDE, ValidationError
 
 from marketplace.accounts.models import Role
-from marketplace.accounts.security import login_required, require_user
-from marketplace.db import get_session
+from marketplace.web.auth import login_required, require_user
+from marketplace.web.transaction import get_session
+from marketplace.web.deps import deps
 from marketplace.errors import DomainError
-from marketplace.promotion import reach_schemas as schemas
-from marketplace.promotion.reach_web import figures_for, share_kit_for
+from marketplace.promotion.reach import schemas
+from marketplace.promotion.reach.services import figures_for, share_kit_for
 
 bp = Blueprint("promotion_reach_pages", __name__)
 
@@ -26,7 +27,7 @@ def share_kit(listing_id: int) -> Any:
     """The listing's square and story images and caption, to post on the artisan's own accounts; a
     listing not approved yet shows why there is no kit (409)."""
     try:
-        kit = share_kit_for(require_user(ARTISAN), listing_id)
+        kit = share_kit_for(get_db(), deps().settings, deps().media_storage, require_user(ARTISAN), listing_id)
     except DomainError as err:
         if err.code != "not_approved":
             raise
@@ -44,5 +45,5 @@ def figures() -> Any:
         return render_template("promotion/figures.html", result=None, errors=err.messages,
                                args=request.args), 422
     since, until = schemas.period(query)
-    result = figures_for(get_session(), since, until)
+    result = figures_for(get_session(), deps().settings, since, until)
     return render_template("promotion/figures.html", result=result, errors={}, args=request.args)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.formatting import format_idr
 from marketplace.listings.models import Listing, ListingStatus
-from marketplace.promotion.captions import listing_link
+from marketplace.promotion.posts.captions import listing_link
 from marketplace.shops.models import Shop
 
 ATOM_NS = "http://www.w3.org/2005/Atom"

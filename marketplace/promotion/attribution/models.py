@@ -1,5 +1,4 @@
-"""Rows of the promotion reach: visits counted per day and source, orders credited to a source, and the
-artisan's share-kit images.
+"""Rows of attribution: visits counted per day and source, and orders credited to a source.
 
 No personal data: a visit is a counter (day, source, medium, campaign), never a row per visitor; an
 order's attribution holds only where the buyer came from (no IP, no user agent, the referrer reduced to
@@ -53,17 +52,4 @@ class OrderAttribution(Base):
     #: The listing the campaign named (``listing-<id>``), if it still exists.
     listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id", ondelete="SET NULL"), default=None)
     touched_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class ShareKit(Base):
-    """The share images last made for a listing; ``fingerprint`` is what they were drawn from (revision,
-    first photo, title, price, shop name), so a change of any of them makes new ones."""
-
-    __tablename__ = "share_kits"
-
-    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    square_key: Mapped[str] = mapped_column(String(255))
-    story_key: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.db import MAX_ID
 from marketplace.fields import QuerySchema
-from marketplace.promotion.models import CHANNEL_NAMES, PromotionStatus
+from marketplace.promotion.posts.models import CHANNEL_NAMES, PromotionStatus
 
 
 class PromotionsQuery(QuerySchema):
