@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from marketplace.config import Settings
 from marketplace.db import utcnow
-from marketplace.orders import fulfilment, scheduler
+from marketplace.orders import scheduler
+from marketplace.orders.fulfilment import services as fulfilment
 from marketplace.orders.models import Order
 from tests.unit.orders.test_fulfilment_api import _order
 
