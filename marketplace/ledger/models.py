@@ -1,7 +1,8 @@
 """The ledger's two tables: transactions and their entries (ARCHITECTURE.md §4, §7).
 
 Append-only: rows are inserted, never updated or deleted (a mistake is corrected by a new, reversing
-transaction), which :func:`_refuse_changes` enforces on every session. Each transaction's entries sum to
+transaction), which the classes themselves enforce (mapper events: an update with a changed column or a delete raises
+:class:`LedgerIsAppendOnly` in the flush). Each transaction's entries sum to
 zero; ``ref`` says what caused it (``sale:so-12``, ``refund:7``, ``payout-sent:5:0``) and is unique, so
 recording the same fact twice is refused by the database rather than doubling money. Amounts are integer
 rupiah, signed: positive adds to the account, negative takes from it (see ``services``).
@@ -18,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from marketplace.db import Base, UTCDateTime, utcnow
 
@@ -87,16 +88,24 @@ class LedgerIsAppendOnly(RuntimeError):
     """Something tried to change or delete a ledger row (correct it with a new transaction instead)."""
 
 
-@event.listens_for(Session, "before_flush")
-def _refuse_changes(session: Session, _context: object, _instances: object) -> None:
-    for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, (LedgerTransaction, LedgerEntry)) and (
-            obj in session.deleted or session.is_modified(obj, include_collections=False)
-        ):
-            raise LedgerIsAppendOnly(f"ledger rows are append-only ({type(obj).__name__} {obj.id})")
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-        if isinstance(obj, SellerOrderTotals):
-            raise LedgerIsAppendOnly("ledger_seller_order_totals is kept by the database, never written by the app")
+def _refuse_change(_mapper: object, _connection: object, row: object) -> None:
+    """An update of a ledger row with a changed column, or a delete: refused, whatever the session."""
+    session = object_session(row)
+    if session is None or row in session.deleted or session.is_modified(row, include_collections=False):
+        raise LedgerIsAppendOnly(f"ledger rows are append-only ({type(row).__name__} {getattr(row, 'id', '')})")
+
+
+def _refuse_write(_mapper: object, _connection: object, _row: object) -> None:
+    raise LedgerIsAppendOnly("ledger_seller_order_totals is kept by the database, never written by the app")
+
+
+# Part of the classes' definition (as a validator is), on these classes only: no session, engine or
+# global object is listened to, so whoever opens a session gets the rule without installing anything.
+for _cls in (LedgerTransaction, LedgerEntry):
+    event.listen(_cls, "before_update", _refuse_change)
+    event.listen(_cls, "before_delete", _refuse_change)
+for _kind in ("before_insert", "before_update", "before_delete"):
+    event.listen(SellerOrderTotals, _kind, _refuse_write)
 
 
 # ``LedgerTransaction.payout_id`` names the payouts table: load it wherever the ledger is.
