@@ -16,7 +16,7 @@ from marketplace.catalog import schemas as catalog_schemas, services as catalog
 from marketplace.db import MAX_ID, end_reads
 from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError
-from marketplace.web.forms import CsrfOnly, flash_refusal, load_form, show_errors
+from marketplace.web.forms import CsrfOnly, act_then_redirect, flash_refusal, load_form, show_errors
 from marketplace.web.i18n import gettext as _
 from marketplace.moderation import reports, schemas as moderation_schemas
 from marketplace.sentra import forms, schemas, services
@@ -180,16 +180,6 @@ def admin_shops() -> Any:
                            sentra=services.list_sentra(session), form=CsrfOnly(formdata=None))
 
 
-def _shop_action(action: Any) -> Any:
-    try:
-        action()
-    except DomainError as err:
-        flash_refusal(err)
-    else:
-        flash(_("Done."), "info")
-    return redirect(url_for(".admin_shops"))
-
-
 @bp.route("/admin/shops/<int:shop_id>/sentra", methods=["POST"])
 @login_required(ADMIN)
 def assign(shop_id: int) -> Any:
@@ -203,7 +193,7 @@ def assign(shop_id: int) -> Any:
     except ValidationError:
         flash(_("No such sentra."), "error")
         return redirect(url_for(".admin_shops"))
-    return _shop_action(lambda: services.assign_shop(get_session(), require_user(ADMIN), shop_id, values["sentra_id"]))
+    return act_then_redirect(lambda: services.assign_shop(get_session(), require_user(ADMIN), shop_id, values["sentra_id"]), url_for(".admin_shops"))
 
 
 @bp.route("/admin/audit-log")

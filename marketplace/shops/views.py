@@ -19,7 +19,7 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.schemas import MAX_PAGE, ListingCard
 from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError, Forbidden, Unauthorized
-from marketplace.web.forms import CsrfOnly, flash_refusal, load_form, show_errors
+from marketplace.web.forms import CsrfOnly, act_then_redirect, load_form, show_errors
 from marketplace.web.i18n import gettext as _
 from marketplace.listings.views import seller_listings_context
 from marketplace.shops import admin, places, schemas, services
@@ -106,16 +106,6 @@ def show(slug: str) -> Any:
 # --- the admins' suspension of a shop (the shops list with these buttons is ``sentra_pages.admin_shops``)
 
 
-def _suspension_action(action: Any) -> Any:
-    try:
-        action()
-    except DomainError as err:
-        flash_refusal(err)
-    else:
-        flash(_("Done."), "info")
-    return redirect(url_for("sentra_pages.admin_shops"))
-
-
 @bp.route("/admin/shops/<int:shop_id>/suspend", methods=["POST"])
 @login_required(ADMIN)
 def suspend(shop_id: int) -> Any:
@@ -125,7 +115,7 @@ def suspend(shop_id: int) -> Any:
     if values is None:
         flash(_("Give a reason of 3 to 1000 characters."), "error")
         return redirect(url_for("sentra_pages.admin_shops"))
-    return _suspension_action(lambda: admin.suspend(get_session(), require_user(ADMIN), shop_id, values["reason"]))
+    return act_then_redirect(lambda: admin.suspend(get_session(), require_user(ADMIN), shop_id, values["reason"]), url_for("sentra_pages.admin_shops"))
 
 
 @bp.route("/admin/shops/<int:shop_id>/reinstate", methods=["POST"])
@@ -134,7 +124,7 @@ def reinstate(shop_id: int) -> Any:
     """Lift a shop's suspension."""
     if not CsrfOnly().validate_on_submit():
         return redirect(url_for("sentra_pages.admin_shops"))
-    return _suspension_action(lambda: admin.reinstate(get_session(), require_user(ADMIN), shop_id))
+    return act_then_redirect(lambda: admin.reinstate(get_session(), require_user(ADMIN), shop_id), url_for("sentra_pages.admin_shops"))
 
 
 # --- what a suspended shop's artisan may still do ----------------------------------------------------

@@ -181,3 +181,19 @@ def flash_refusal(err: DomainError, text: str | None = None) -> None:
 
     discard()
     flash(text if text is not None else gettext(err.message), "error")
+
+
+def act_then_redirect(action: Any, target: str) -> Any:
+    """A button's use case (``action()``): "Done." or why it was refused, in a flash, then a redirect to
+    ``target`` (a refusal keeps nothing: :func:`flash_refusal`)."""
+    from flask import flash, redirect
+
+    from marketplace.web.i18n import gettext
+
+    try:
+        action()
+    except DomainError as err:
+        flash_refusal(err)
+    else:
+        flash(gettext("Done."), "info")
+    return redirect(target)
