@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
+import marketplace.catalog.fts  # noqa: E402  (pg_document below)
 from marketplace import models  # noqa: E402
 from marketplace.accounts.models import User  # noqa: E402
 from marketplace.catalog.services import SearchParams, search  # noqa: E402

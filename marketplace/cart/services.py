@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from marketplace.accounts.models import User

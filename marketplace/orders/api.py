@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role

@@ -44,7 +44,7 @@ from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments import delivery, refunds
 from marketplace.payments.gateways import STRIPE_IDR_FACTOR, PaymentGateway
-from marketplace.payments.lookups import payment_for_intent, payment_for_order
+from marketplace.payments.lookups import UnknownIntent, payment_for_intent, payment_for_order
 from marketplace.payments.models import FINAL, Payment, PaymentStatus
 from marketplace.payments.stripe_events import (
     PAYMENT_OUTCOME_EVENTS,

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 
 from marketplace.web.auth import login_required, require_user
 from marketplace.db import utcnow
 from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError, NotFound
 from marketplace.web.forms import flash_refusal, show_errors
-from marketplace.web.i18n import gettext as _
 from marketplace.orders import services as orders
 from marketplace.payments import services
 from marketplace.payments.forms import QrisScanForm, TestCardForm

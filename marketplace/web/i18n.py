@@ -32,7 +32,7 @@ from marketplace import formatting
 LOCALES = ("id", "en")
 DEFAULT_LOCALE = "id"
 SOURCE_LOCALE = "en"  # the language of the message ids, and so of their plural forms
-_DIR = Path(__file__).parent / "translations"
+_DIR = Path(__file__).resolve().parent.parent / "translations"  # marketplace/translations
 
 Entry = str | dict[str, str]
 

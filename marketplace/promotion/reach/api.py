@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from marketplace.accounts.models import Role
 from marketplace.web.auth import api_auth, require_user
 from marketplace.web.apidoc import error_responses
-from marketplace.web.transaction import get_session
+from marketplace.web.transaction import get_db, get_session
 from marketplace.web.deps import deps
 from marketplace.promotion.reach import schemas
 from marketplace.promotion.reach.services import figures_for, share_kit_for

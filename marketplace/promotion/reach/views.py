@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from marshmallow import EXCLUDE, ValidationError
 
 from marketplace.accounts.models import Role
 from marketplace.web.auth import login_required, require_user
-from marketplace.web.transaction import get_session
+from marketplace.web.transaction import get_db, get_session
 from marketplace.web.deps import deps
 from marketplace.errors import DomainError
 from marketplace.promotion.reach import schemas
