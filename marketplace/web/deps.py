@@ -44,18 +44,17 @@ class Dependencies:
     image_processor: ImageProcessor
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides: Any) -> "Dependencies":
+    def from_settings(cls, settings: Settings) -> "Dependencies":
         """Each dependency from the settings that choose it (``PAYMENT_GATEWAY``, ``PAYOUT_PROVIDER``,
-        ``MEDIA_STORAGE``, ``IMAGE_WORKERS``...); ``overrides`` replace any of them (tests' fakes)."""
-        built = cls(
+        ``MEDIA_STORAGE``, ``IMAGE_WORKERS``...); tests replace some with :func:`override`."""
+        return cls(
             settings=settings,
             clock=utcnow,
-            payment_gateway=overrides.pop("payment_gateway", None) or gateway_from_settings(settings),
-            payout_provider=overrides.pop("payout_provider", None) or provider_from_settings(settings),
-            media_storage=overrides.pop("media_storage", None) or media_storage.storage_from_settings(settings),
-            image_processor=overrides.pop("image_processor", None) or ImageProcessor.from_settings(settings),
+            payment_gateway=gateway_from_settings(settings),
+            payout_provider=provider_from_settings(settings),
+            media_storage=media_storage.storage_from_settings(settings),
+            image_processor=ImageProcessor.from_settings(settings),
         )
-        return replace(built, **overrides) if overrides else built
 
 
 def init_app(app: Flask, dependencies: Dependencies) -> None:
