@@ -17,7 +17,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.web.auth import current_user, login_required, require_user
 from marketplace.catalog import services as catalog
 from marketplace.catalog.schemas import MAX_PAGE, ListingCard
-from marketplace.web.transaction import get_session
+from marketplace.web.transaction import WRITE_METHODS, get_session
 from marketplace.errors import DomainError, Forbidden, Unauthorized
 from marketplace.web.forms import CsrfOnly, act_then_redirect, load_form, show_errors
 from marketplace.web.i18n import gettext as _
@@ -153,7 +153,6 @@ ALLOWED = frozenset({
     "accounts_pages.logout", "accounts_pages.account", "accounts_api.revoke_token", "accounts_api.change_password",
     "notifications_pages.preferences",
 })
-_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class ShopSuspended(Forbidden):
@@ -182,7 +181,7 @@ def suspended_shop() -> Shop | None:
 def refuse_other_writes(user: User) -> None:
     """A write guard (``marketplace.web.auth``, run for every authenticated change): a change
     by a suspended shop's artisan outside ``ALLOWED`` is 403."""
-    if user.role != Role.ARTISAN.value or request.method not in _WRITES or request.endpoint in ALLOWED:
+    if user.role != Role.ARTISAN.value or request.method not in WRITE_METHODS or request.endpoint in ALLOWED:
         return
     if suspended_shop() is not None:
         raise ShopSuspended(SUSPENDED_MESSAGE)

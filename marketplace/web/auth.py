@@ -18,7 +18,7 @@ from marketplace.accounts import services
 from marketplace.web.apidoc import add_manual_doc, auth_doc
 from marketplace.accounts.models import ApiToken, User
 from marketplace.db import utcnow
-from marketplace.web.transaction import get_db, get_session
+from marketplace.web.transaction import WRITE_METHODS, get_db, get_session
 from marketplace.errors import Forbidden, Unauthorized
 from marketplace.web.deps import deps
 
@@ -53,8 +53,6 @@ def current_user() -> User | None:
     return user
 
 
-_WRITES = ("POST", "PUT", "PATCH", "DELETE")
-
 
 def _session_user() -> User | None:
     """The user of the cookie's server-side session; a dead session's cookie is cleared."""
@@ -71,7 +69,7 @@ def _session_user() -> User | None:
         return None
     user, row = found
     if services.session_needs_touch(row):
-        if request.method in _WRITES:  # the request's own (writer's) session commits it
+        if request.method in WRITE_METHODS:  # the request's own (writer's) session commits it
             row.last_seen_at = utcnow()
         else:
             # A read request's session never writes (on SQLite it holds a read snapshot that a write
@@ -94,7 +92,7 @@ def _check_write(user: User) -> None:
     ``marketplace.shops.views``). Here, at the authentication choke point inside the view, rather
     than in a ``before_request``: on SQLite that would take the request's write lock before the view's
     own steps (the login rate limit has its own transaction)."""
-    if request.method not in _WRITES:
+    if request.method not in WRITE_METHODS:
         return
     for guard in current_app.extensions.get("write_guards", ()):
         guard(user)

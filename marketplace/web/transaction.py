@@ -78,10 +78,10 @@ def init_app(app: Flask, database: Database) -> None:
 
 def get_session() -> Session:
     """The request's session (the unit of work), opened on first use, rolled back and closed at
-    teardown (:meth:`marketplace.db.Database.init_app`)."""
+    teardown (:func:`init_app`)."""
     session = g.get("db_session")
     if session is None:
-        database = current_app.extensions["db"]
+        database = get_db()
         if request.method in WRITE_METHODS:
             assert database.write_session_factory is not None
             session = database.write_session_factory()
