@@ -8,18 +8,16 @@ from typing import Any
 from flask import Flask, jsonify
 from flask_smorest import Api
 
-from marketplace.web.apidoc import make_api
-
+from marketplace.catalog import changes, memo
 from marketplace.config import Settings
-from marketplace.catalog import changes
 from marketplace.db import Database
-from marketplace.web import deps, guards, transaction
+from marketplace.web import auth, deps, guards, headers, i18n, pagecache, transaction
+from marketplace.web.apidoc import make_api
 from marketplace.web.deps import Dependencies
 from marketplace.web.errors import register_error_handlers
+from marketplace.web.extensions import csrf, limiter
 from marketplace.web.guards import API_PREFIX
 from marketplace.web.transaction import MarketplaceFlask
-from marketplace.web.extensions import csrf, limiter
-
 
 
 def create_app(settings: Settings | None = None, dependencies: Dependencies | None = None) -> Flask:
@@ -58,17 +56,12 @@ def create_app(settings: Settings | None = None, dependencies: Dependencies | No
 
     limiter.init_app(app)
 
-    from marketplace.web import i18n
-    from marketplace.web import headers, pagecache
-    from marketplace.web import auth as security
-    from marketplace.catalog import memo
-
     i18n.init_app(app)
-    security.init_app(app)
+    auth.init_app(app)
     pagecache.init_app(app)
     memo.init_app(app)
 
-    api = make_api(app)  # our error shape, per-operation security (marketplace/apidoc.py)
+    api = make_api(app)  # our error shape, per-operation security (marketplace/web/apidoc.py)
     app.extensions["api"] = api
     _register_blueprints(app, api)
     register_error_handlers(app)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask import flash, redirect
 from flask_wtf import FlaskForm
 from marshmallow import Schema, ValidationError
 from wtforms import Form, IntegerField
@@ -25,6 +26,7 @@ from wtforms.widgets import TextInput
 from marketplace.errors import DomainError
 from marketplace.fields import WHOLE_NUMBER
 from marketplace.web.errors import status_for
+from marketplace.web.i18n import gettext
 from marketplace.web.transaction import discard
 
 #: Fields of a form that are not part of its input.
@@ -175,10 +177,6 @@ def flash_refusal(err: DomainError, text: str | None = None) -> None:
     """Say why a use case was refused in a flash message (``text``, or the error's own message, in the
     visitor's language) for the page a redirect leads to; nothing of the use case is kept, even though
     the redirect's status would commit (:func:`marketplace.web.transaction.discard`)."""
-    from flask import flash
-
-    from marketplace.web.i18n import gettext
-
     discard()
     flash(text if text is not None else gettext(err.message), "error")
 
@@ -186,10 +184,6 @@ def flash_refusal(err: DomainError, text: str | None = None) -> None:
 def act_then_redirect(action: Any, target: str) -> Any:
     """A button's use case (``action()``): "Done." or why it was refused, in a flash, then a redirect to
     ``target`` (a refusal keeps nothing: :func:`flash_refusal`)."""
-    from flask import flash, redirect
-
-    from marketplace.web.i18n import gettext
-
     try:
         action()
     except DomainError as err:
