@@ -216,7 +216,7 @@ def after_rollback(session: Session, action: Callable[[], None]) -> None:
 
 
 def _hooks(session: Session, kind: str) -> list[Callable[[], None]]:
-    if _run_after_commit not in list(session.dispatch.after_commit):  # the action would never run
+    if not session.info.get(_HOOKED):  # the action would never run
         raise RuntimeError("this session runs no commit hooks: build it with db.make_session_factory or "
                            "call db.install_session_hooks on it")
     if not session.in_transaction():
@@ -261,12 +261,25 @@ _SESSION_HOOKS = (("after_flush", _mark_written), ("after_commit", _run_after_co
                   ("after_transaction_end", _run_after_rollback))
 
 
+#: ``Session.info`` key: this session runs the commit hooks (set with them by :func:`install_session_hooks`).
+_HOOKED = "pk_commit_hooks"
+
+
 def install_session_hooks(target: "sessionmaker[Session] | Session") -> None:
     """Make :func:`after_commit`, :func:`after_rollback` and :func:`end_reads` work for the sessions of
-    ``target`` (a session factory, or one session built by hand); idempotent."""
+    ``target`` (a session factory, or one session built by hand); idempotent.
+
+    Whether they are installed is marked in the target's own ``info`` (a factory's is copied into each
+    session it makes), not asked of SQLAlchemy's event registry: ``event.contains`` keys its answer by
+    ``id()`` of the target, and a new factory's class can reuse the id of one already collected, so it
+    can say "installed" for a factory that has no hooks (the likely cause of a photo upload that failed
+    once, on a clean-clone run, with "this session runs no commit hooks")."""
+    info = target.kw.setdefault("info", {}) if isinstance(target, sessionmaker) else target.info
+    if info.get(_HOOKED):
+        return
     for name, fn in _SESSION_HOOKS:
-        if not event.contains(target, name, fn):
-            event.listen(target, name, fn)
+        event.listen(target, name, fn)
+    info[_HOOKED] = True
 
 
 def make_session_factory(bind: Any, **kwargs: Any) -> "sessionmaker[Session]":
