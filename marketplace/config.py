@@ -60,6 +60,8 @@ class Settings:
     register_rate_limit: str = "10 per hour"
     # Landings from a post counted per client address (more are served and attributed, not counted).
     visit_count_limit: str = "30 per hour"
+    #: Session activity and visit counts noted by page reads are written behind this often (seconds).
+    activity_flush_seconds: float = 5.0
     session_idle_hours: int = 24 * 7
     session_max_days: int = 30
     trusted_proxy_hops: int = 0  # proxies in front that set X-Forwarded-For/-Proto (ProxyFix)

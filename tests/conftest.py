@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace import models
-from marketplace.web.app import create_app
+from marketplace.web.app import close_app, create_app
 from marketplace.config import Settings
 from marketplace.catalog.changes import CatalogChanges
 from marketplace.db import Base, install_session_hooks, make_engine, normalise_url
@@ -207,6 +207,7 @@ def settings(database_url: str, tmp_path: Any) -> Settings:
         testing=True,
         login_rate_limit="1000 per minute",
         register_rate_limit="1000 per minute",
+        activity_flush_seconds=3600,  # written when a test asks (flush) or its app closes, not mid-test
     )
 
 
@@ -214,7 +215,7 @@ def settings(database_url: str, tmp_path: Any) -> Settings:
 def app(settings: Settings, database_url: str) -> Iterator[Any]:
     application = create_app(settings)
     yield application
-    application.extensions["db"].dispose()
+    close_app(application)
     clean_database(database_url)
 
 

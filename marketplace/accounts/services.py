@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 
@@ -209,10 +210,17 @@ def session_needs_touch(row: UserSession, now: datetime | None = None) -> bool:
     return row.last_seen_at + timedelta(seconds=SESSION_TOUCH_SECONDS) <= (now or utcnow())
 
 
-def touch_session(session: Session, session_id: str, now: datetime | None = None) -> None:
-    """Record that the session was used now (by its stored id; a no-op once it is ended)."""
-    session.execute(update(UserSession).where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
-                    .values(last_seen_at=now or utcnow()))
+def sessions_seen(session: Session, seen: Mapping[str, datetime]) -> None:
+    """Record when each session (by its stored id) was last used; an ended session stays ended, and an
+    older note never moves ``last_seen_at`` back. Written behind by the storefront
+    (:mod:`marketplace.web.activity`): a page read does not write."""
+    if not seen:
+        return
+    table = UserSession.__table__
+    stmt = (update(table).where(table.c.id == bindparam("sid"), table.c.revoked_at.is_(None),
+                                table.c.last_seen_at < bindparam("at"))
+            .values(last_seen_at=bindparam("at")))
+    session.execute(stmt, [{"sid": sid, "at": at} for sid, at in sorted(seen.items())])
 
 
 def end_session(session: Session, raw_id: str) -> None:

@@ -11,7 +11,7 @@ from flask_smorest import Api
 from marketplace.catalog import changes, memo
 from marketplace.config import Settings
 from marketplace.db import Database
-from marketplace.web import auth, deps, guards, headers, i18n, pagecache, transaction
+from marketplace.web import activity, auth, deps, guards, headers, i18n, pagecache, transaction
 from marketplace.web.apidoc import make_api
 from marketplace.web.deps import Dependencies
 from marketplace.web.errors import register_error_handlers
@@ -50,7 +50,9 @@ def create_app(settings: Settings | None = None, dependencies: Dependencies | No
 
     deps.init_app(app, dependencies or Dependencies.from_settings(settings))
     app.extensions["catalog_changes"] = catalog_changes = changes.CatalogChanges()  # the app's catalogue versions
-    transaction.init_app(app, Database(hooks=[catalog_changes]))
+    database = Database(hooks=[catalog_changes])
+    transaction.init_app(app, database)
+    activity.init_app(app, database, settings.activity_flush_seconds)
     csrf.init_app(app)
     import marketplace.web.ratelimit  # noqa: F401  (registers the ``database://`` rate-limit storage)
 
@@ -69,6 +71,13 @@ def create_app(settings: Settings | None = None, dependencies: Dependencies | No
     headers.init_app(app, settings)
     _register_health(app)
     return app
+
+
+def close_app(app: Flask) -> None:
+    """Write what page reads noted (:mod:`marketplace.web.activity`), then close the database's
+    connections: the end of a server process, or of a test's app."""
+    activity.of(app).close()
+    app.extensions["db"].dispose()
 
 
 def _register_blueprints(app: Flask, api: Api) -> None:

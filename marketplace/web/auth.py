@@ -18,7 +18,8 @@ from marketplace.accounts import services
 from marketplace.web.apidoc import add_manual_doc, auth_doc
 from marketplace.accounts.models import ApiToken, User
 from marketplace.db import utcnow
-from marketplace.web.transaction import WRITE_METHODS, get_db, get_session
+from marketplace.web import activity
+from marketplace.web.transaction import WRITE_METHODS, get_session
 from marketplace.errors import Forbidden, Unauthorized
 from marketplace.web.deps import deps
 
@@ -71,11 +72,8 @@ def _session_user() -> User | None:
     if services.session_needs_touch(row):
         if request.method in WRITE_METHODS:  # the request's own (writer's) session commits it
             row.last_seen_at = utcnow()
-        else:
-            # A read request's session never writes (on SQLite it holds a read snapshot that a write
-            # could not upgrade): its own short transaction, at most once a minute per session.
-            with get_db().transaction() as writer:
-                services.touch_session(writer, row.id)
+        else:  # a read never writes: noted, and written behind within seconds
+            activity.current().session_seen(row.id, utcnow())
     return user
 
 

@@ -68,6 +68,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/admin/reconciliation"): ADMIN,
     ("GET", "/api/v1/admin/impact"): ADMIN,
     ("GET", "/api/v1/seller/listings/<int:listing_id>/share-kit"): ARTISAN,
+    ("POST", "/api/v1/seller/listings/<int:listing_id>/share-kit"): ARTISAN,
     ("GET", "/api/v1/admin/promotions/figures"): ADMIN,
     ("GET", "/api/v1/sentra"): PUBLIC,
     ("GET", "/api/v1/admin/sentra"): ADMIN,

@@ -103,3 +103,63 @@ def test_a_lock_timeout_on_postgresql_answers_503_database_busy(backend, app, ap
     resp = api.post(f"/api/v1/admin/shops/{seller.shop_id}/suspend", as_=market.admin,
                     json={"reason": "Foto produk bukan buatan sendiri"})
     assert resp.status_code == 200, resp.json
+
+
+# --- a GET never writes -------------------------------------------------------------------------------
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE")
+_SLOW_OR_OUTSIDE = {"/readyz"}  # asks the broker: not the database's business
+
+
+def test_no_get_request_writes_anything_for_any_role(app, api, market, db_session):
+    """Every GET page and API route without parameters, and the pages that used to write (a stale
+    login session's activity, a landing from a post, a share kit not drawn yet), as each role: not one
+    INSERT, UPDATE or DELETE on any connection while the request runs. What they note is written behind
+    (:mod:`marketplace.web.activity`), and is there after a flush."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+    from sqlalchemy.engine import Engine
+
+    from marketplace.accounts.models import UserSession
+    from marketplace.db import utcnow
+    from marketplace.promotion.attribution.models import PromotionVisit
+    from marketplace.web import activity
+    from tests.conftest import PageAuth
+
+    seller = market.seller()
+    listing = market.approved_listing(seller, stock=5)
+    buyer = api.make_user("buyer")
+    users = {"anonymous": None, "buyer": buyer, "artisan": seller, "admin": market.admin}
+    paths = sorted(r.rule for r in app.url_map.iter_rules()
+                   if "GET" in r.methods and not r.arguments and r.rule not in _SLOW_OR_OUTSIDE)
+    paths += [f"/listings/{listing['id']}?utm_source=instagram&utm_campaign=x",
+              f"/shops/{seller.shop_id}", f"/seller/listings/{listing['id']}/share-kit",
+              f"/api/v1/seller/listings/{listing['id']}/share-kit", f"/api/v1/listings/{listing['id']}"]
+    writes: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(_WRITES):
+            writes.append(statement.split("\n")[0][:120])
+
+    for role, user in users.items():
+        client = app.test_client()
+        if user is not None:
+            assert PageAuth(client).login(user.email, user.password).status_code == 302
+        db_session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=2)))
+        db_session.commit()
+        event.listen(Engine, "before_cursor_execute", note)
+        try:
+            for path in paths:
+                if path.startswith("/api/") and user is not None:
+                    status = api.get(path, as_=user).status_code
+                else:
+                    status = client.get(path).status_code
+                assert status < 500, (role, path, status)
+        finally:
+            event.remove(Engine, "before_cursor_execute", note)
+        assert writes == [], (role, writes)
+
+    assert activity.of(app).flush() >= 1  # the sessions' activity and the landing, written behind now
+    db_session.rollback()
+    assert db_session.scalar(select(PromotionVisit.visits)) == len(users)  # one landing per visitor

@@ -18,9 +18,10 @@ Flask-free (the entry points read and write the cookie: :mod:`marketplace.promot
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -49,6 +50,15 @@ _TOKEN_RE = re.compile(r"[^a-z0-9._-]+")
 _CAMPAIGN_LISTING_RE = re.compile(r"^listing-([0-9]{1,10})$")
 
 
+class VisitKey(NamedTuple):
+    """What a visit is counted by (no person: a day and where the visit came from)."""
+
+    day: date
+    source: str
+    medium: str
+    campaign: str
+
+
 @dataclass(frozen=True)
 class Touch:
     """Where a visit came from, and when it landed (aware UTC)."""
@@ -71,6 +81,9 @@ class Touch:
         """The listing a ``listing-<id>`` campaign names (our own posts' links)."""
         match = _CAMPAIGN_LISTING_RE.match(self.campaign)
         return int(match.group(1)) if match and int(match.group(1)) <= 2**31 - 1 else None
+
+    def visit_key(self) -> "VisitKey":
+        return VisitKey(self.landed_at.date(), self.source, self.medium, self.campaign)
 
     def as_dict(self) -> dict[str, Any]:
         return {"s": self.source, "m": self.medium, "c": self.campaign, "r": self.referrer_host,
@@ -130,18 +143,22 @@ def touch_from_landing(args: Any, referrer: str | None, own_host: str | None, no
     return None
 
 
-def count_visit(session: Session, touch: Touch) -> None:
-    """One more visit for the touch's (day, source, medium, campaign), as one upsert (two landings at
-    once never lose a count nor collide on the unique key)."""
+def add_visits(session: Session, counts: Mapping[VisitKey, int]) -> None:
+    """Add ``counts`` visits per (day, source, medium, campaign), one upsert per key (two processes
+    writing at once never lose a count nor collide on the unique key). The storefront gathers the
+    counts of its page views and writes them behind (:mod:`marketplace.web.activity`)."""
+    if not counts:
+        return
     if is_sqlite(session):
         from sqlalchemy.dialects.sqlite import insert
     else:
         from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
-    stmt = insert(PromotionVisit).values(day=touch.landed_at.date(), source=touch.source, medium=touch.medium,
-                                         campaign=touch.campaign, visits=1)
+    stmt = insert(PromotionVisit)
     stmt = stmt.on_conflict_do_update(index_elements=["day", "source", "medium", "campaign"],
-                                      set_={"visits": PromotionVisit.visits + 1})
-    session.execute(stmt)
+                                      set_={"visits": PromotionVisit.visits + stmt.excluded.visits})
+    for key, n in sorted(counts.items()):  # one order in every process: no deadlock between two writers
+        session.execute(stmt.values(day=key.day, source=key.source, medium=key.medium, campaign=key.campaign,
+                                    visits=n))
 
 
 def attribute_order(session: Session, order: Order, touch: Touch | None) -> OrderAttribution | None:

@@ -18,13 +18,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
+from flask.blueprints import BlueprintSetupState
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import parse
-from sqlalchemy.exc import OperationalError
 
 from marketplace.db import utcnow
-from marketplace.web.transaction import get_db
+from marketplace.web import activity
 from marketplace.web.extensions import limiter
 from marketplace.promotion.attribution import services as attribution
 from marketplace.promotion.attribution.services import Touch
@@ -83,29 +83,32 @@ def _note_landing() -> None:
         return
     g.attribution_touch = touch
     g.attribution_cookie = {"v": visit_id or secrets.token_hex(16), "touch": touch.as_dict()}
-    if not _may_count():
-        return
-    try:  # its own short write: a GET page reads on SQLite's reader session, and a count is no reason
-        with get_db().transaction() as session:  # to fail the page the visitor came for
-            attribution.count_visit(session, touch)
-    except OperationalError as exc:
-        log.warning("visit not counted (%s): %s", touch.source, exc)
+    # A GET never writes: noted, gated by the count limit and written behind within seconds.
+    activity.current().visit(touch, get_remote_address())
 
 
-def _may_count() -> bool:
-    """Whether this client address may add one more visit to the counts (``VISIT_COUNT_LIMIT``, on the
-    rate limiter's shared counters). A client that sends no cookie makes every landing a new visit: a
-    script replaying a post's link would otherwise inflate a channel's visits at will, and turn each of
-    its GETs into a database write. Over the limit the page is served and its touch kept (an order is
-    still credited); only the count stops. Counted anyway when the limiter's storage fails."""
-    if not limiter.enabled:
-        return True
-    try:
-        item = parse(deps().settings.visit_count_limit)
-        return bool(limiter.limiter.hit(item, "visit-count", get_remote_address()))
-    except Exception as exc:  # noqa: BLE001 - a broken counter store must not stop the count
-        log.warning("visit limit not checked: %s", exc)
-        return True
+@bp.record_once
+def _gate_visits(state: BlueprintSetupState) -> None:
+    app = state.app
+
+    def may_count(client: str) -> bool:
+        """Whether this client address may add one more visit to the counts (``VISIT_COUNT_LIMIT``, on
+        the rate limiter's shared counters), asked when the visits are written (not in the page read).
+        A client that sends no cookie makes every landing a new visit: a script replaying a post's link
+        would otherwise inflate a channel's visits at will. Over the limit the page is served and its
+        touch kept (an order is still credited); only the count stops. Counted anyway when the
+        limiter's storage fails."""
+        if not limiter.enabled:
+            return True
+        try:
+            with app.app_context():
+                item = parse(deps().settings.visit_count_limit)
+                return bool(limiter.limiter.hit(item, "visit-count", client))
+        except Exception as exc:  # noqa: BLE001 - a broken counter store must not stop the count
+            log.warning("visit limit not checked: %s", exc)
+            return True
+
+    activity.of(app).visit_gate = may_count
 
 
 @bp.after_app_request

@@ -17,6 +17,7 @@ import textwrap
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.errors import Conflict, Unavailable
@@ -112,12 +113,27 @@ def render(photo: bytes | None, size: tuple[int, int], title: str, price_idr: in
     return out.getvalue()
 
 
-def share_kit(session: Session, storage: MediaStorage, listing: Listing, base_url: str) -> Kit:
-    """The listing's kit, drawn and stored now if what it shows changed since the last one (the caller
-    checked the viewer owns it). 409 ``not_approved`` unless the listing is approved: a post would
-    link to a page nobody can see."""
+def _require_approved(listing: Listing) -> None:
+    """409 ``not_approved`` unless the listing is approved: a post would link to a page nobody can see."""
     if listing.status != ListingStatus.APPROVED.value:
         raise Conflict("Only an approved listing has a share kit.", code="not_approved")
+
+
+def current_kit(session: Session, listing: Listing, base_url: str) -> Kit | None:
+    """The kit already drawn for what the listing shows now, or None (never drawn, or drawn before its
+    last change). Reads only: a GET answers from here."""
+    _require_approved(listing)
+    row = session.get(ShareKit, listing.id)
+    if row is None or row.fingerprint != fingerprint(listing):
+        return None
+    return Kit(row.square_key, row.story_key, caption_for(post_listing(listing), "instagram", base_url))
+
+
+def draw_kit(session: Session, storage: MediaStorage, listing: Listing, base_url: str) -> Kit:
+    """The listing's kit, drawn and stored now unless what it shows is already drawn (the caller
+    checked the viewer owns it, or is the promotion worker on ``listing.approved``). A redraw deletes
+    the previous images once the new row is committed."""
+    _require_approved(listing)
     caption = caption_for(post_listing(listing), "instagram", base_url)
     mark = fingerprint(listing)
     row = session.get(ShareKit, listing.id)
@@ -135,7 +151,12 @@ def share_kit(session: Session, storage: MediaStorage, listing: Listing, base_ur
     except StorageError as exc:
         raise ShareKitUnavailable() from exc
     if row is None:
-        session.add(ShareKit(listing_id=listing.id, fingerprint=mark, square_key=square_key, story_key=story_key))
+        try:  # two first draws at once wrote the same keys; the one that loses the row keeps the winner's
+            with session.begin_nested():
+                session.add(ShareKit(listing_id=listing.id, fingerprint=mark, square_key=square_key,
+                                     story_key=story_key))
+        except IntegrityError:
+            pass
     else:
         old = [k for k in (row.square_key, row.story_key) if k not in (square_key, story_key)]
         row.fingerprint, row.square_key, row.story_key = mark, square_key, story_key

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from marketplace.accounts import services
 from marketplace.accounts.models import ApiToken, User, UserSession
 from marketplace.db import utcnow
-from marketplace.web import deps
+from marketplace.web import activity, deps
 from tests.conftest import PageAuth
 
 PASSWORD = "correct horse battery"
@@ -87,20 +87,43 @@ def test_idle_and_absolute_lifetimes_end_the_session(app, client, auth, api, db_
     assert "Keluar" not in client.get("/").get_data(as_text=True)
 
 
-def test_last_seen_is_written_at_most_once_a_minute(client, auth, api, db_session):
+def test_last_seen_is_written_at_most_once_a_minute_and_a_read_writes_it_behind(app, client, auth, api,
+                                                                                db_session):
     user = api.make_user("buyer")
     auth.login(user.email, user.password)
     first = db_session.scalars(select(UserSession.last_seen_at)).one()
     client.get("/")
     client.get("/cart")
+    assert activity.of(app).flush() == 0  # seen within the minute: nothing noted
     db_session.expire_all()
     assert db_session.scalars(select(UserSession.last_seen_at)).one() == first
     two_minutes_ago = utcnow() - timedelta(minutes=2)
     db_session.execute(update(UserSession).values(last_seen_at=two_minutes_ago))
     db_session.commit()
-    client.get("/")  # a read request: touched in its own short transaction
+    client.get("/")  # a read request writes nothing itself...
     db_session.expire_all()
+    assert db_session.scalars(select(UserSession.last_seen_at)).one() == two_minutes_ago
+    db_session.rollback()
+    assert activity.of(app).flush() == 1  # ...its note is written behind (every few seconds)
+    db_session.rollback()
     assert db_session.scalars(select(UserSession.last_seen_at)).one() > two_minutes_ago + timedelta(minutes=1)
+    assert "Keluar" in client.get("/").get_data(as_text=True)
+
+
+def test_a_note_written_behind_never_revives_an_ended_session(app, client, auth, api, db_session):
+    user = api.make_user("buyer")
+    auth.login(user.email, user.password)
+    idle = timedelta(hours=deps.of(app).settings.session_idle_hours)
+    almost_idle = utcnow() - idle + timedelta(minutes=5)
+    db_session.execute(update(UserSession).values(last_seen_at=almost_idle))
+    db_session.commit()
+    assert "Keluar" in client.get("/").get_data(as_text=True)  # noted, not yet written
+    db_session.execute(update(UserSession).values(revoked_at=utcnow()))  # ended meanwhile (elsewhere)
+    db_session.commit()
+    activity.of(app).flush()
+    db_session.rollback()
+    assert db_session.scalars(select(UserSession.last_seen_at)).one() == almost_idle
+    assert "Keluar" not in client.get("/").get_data(as_text=True)
 
 
 def test_a_deactivated_account_is_logged_out_of_pages_and_api(client, auth, api, db_session):

@@ -13,7 +13,7 @@ from marketplace.db import utcnow
 from marketplace.promotion.attribution import services as attribution
 from marketplace.promotion.attribution.models import OrderAttribution, PromotionVisit
 from marketplace.promotion.attribution.views import COOKIE, _serializer
-from marketplace.web import deps
+from marketplace.web import activity, deps
 
 ADDRESS = {"recipient": "Rina Wulandari", "phone": "0812-3456-7890", "line1": "Jl. Melati No. 3",
            "city": "Makassar", "province": "sulawesi selatan", "postal_code": "90111"}
@@ -66,6 +66,7 @@ def test_utm_visit_then_cart_and_checkout_credits_the_order_to_instagram(api, cl
     row = _attribution(db_session, third["id"])
     assert (row.source, row.medium, row.referrer_host) == ("facebook", "referral", "l.facebook.com")
 
+    activity.of(api.app).flush()  # the visits its page reads noted, written behind
     admin = market.admin
     today = utcnow().date().isoformat()
     figures = api.get(f"/api/v1/admin/promotions/figures?from={today}&to={today}", as_=admin)
@@ -97,13 +98,16 @@ def test_a_forged_cookie_is_ignored(api, client, db_session, shop_listing):
     assert _attribution(db_session, order["id"]) is None
 
 
-def test_reloads_count_one_visit_and_pages_outside_the_storefront_none(client, db_session, shop_listing):
+def test_reloads_count_one_visit_and_pages_outside_the_storefront_none(app, client, db_session, shop_listing):
     listing_id = shop_listing["id"]
     for _ in range(3):
         client.get(_utm(listing_id, "telegram"))
     client.get(f"/api/v1/listings/{listing_id}?utm_source=pinterest")
     client.get("/feeds/listings.rss?utm_source=pinterest")
     db_session.rollback()
+    assert db_session.scalars(select(PromotionVisit)).all() == []  # a page read writes nothing itself
+    db_session.rollback()
+    assert activity.of(app).flush() == 1  # the one visit is written behind
     visits = {(v.source, v.campaign): v.visits for v in db_session.scalars(select(PromotionVisit))}
     db_session.rollback()
     assert visits == {("telegram", f"listing-{listing_id}"): 1}
@@ -157,8 +161,9 @@ def test_absurd_periods_are_422(api, market, query):
     assert resp.json["error"]["code"] == "validation_error"
 
 
-def test_figures_page_shows_the_channels(api, client, auth, market, shop_listing):
+def test_figures_page_shows_the_channels(app, client, auth, market, shop_listing):
     client.get(_utm(shop_listing["id"], "instagram"))
+    activity.of(app).flush()
     auth.login(market.admin.email, market.admin.password)
     html = client.get("/admin/promotions/figures").get_data(as_text=True)
     assert 'id="channel-instagram"' in html
@@ -179,6 +184,7 @@ def test_a_client_replaying_a_post_link_is_counted_only_up_to_the_limit(app, db_
         assert resp.status_code == 200 and COOKIE in resp.headers.get("Set-Cookie", "")
     other = app.test_client(use_cookies=False).get(url, environ_base={"REMOTE_ADDR": "198.51.100.2"})
     assert other.status_code == 200
+    activity.of(app).flush()
     db_session.rollback()
     visits = {v.source: v.visits for v in db_session.scalars(select(PromotionVisit))}
     db_session.rollback()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from events.models import OutboxEvent
 from marketplace.db import transaction
 from marketplace.listings.models import Listing
+from marketplace.media.storage import storage_from_settings
 from marketplace.promotion.posts import services
 from marketplace.promotion.posts.models import Promotion
 from tests.unit.payouts.loopback import serve
@@ -30,7 +31,8 @@ def handle(factory: Any, settings: Any, channels: dict[str, Any], event: dict[st
     """The worker's handler in one transaction, as the runner runs it."""
     with transaction(factory) as session:
         ctx = HandlerContext(session=session, settings=settings, clock=lambda: now,
-                             gateways={handlers.CHANNELS: channels})
+                             gateways={handlers.CHANNELS: channels,
+                                       handlers.MEDIA: storage_from_settings(settings)})
         handlers.HANDLERS[event["type"]](ctx, event)
 
 

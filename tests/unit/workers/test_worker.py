@@ -59,11 +59,13 @@ def test_every_worker_declares_subscriptions_handlers_and_a_dependency_factory(n
         from marketplace.payouts.sandbox import SandboxPayoutProvider
 
         assert set(built) == {"payout_provider"} and isinstance(built["payout_provider"], SandboxPayoutProvider)
-    elif name == "promotion":  # one client per channel in PROMOTION_CHANNELS; the feed always
+    elif name == "promotion":  # one client per channel in PROMOTION_CHANNELS (the feed always), and the
+        from marketplace.media.storage import LocalStorage  # media storage the share kits are drawn to
         from workers.promotion.channels.feed import FeedChannel
 
-        assert set(built) == {"channels"} and list(built["channels"]) == ["feed"]
+        assert set(built) == {"channels", "media_storage"} and list(built["channels"]) == ["feed"]
         assert isinstance(built["channels"]["feed"], FeedChannel)
+        assert isinstance(built["media_storage"], LocalStorage)
     else:
         assert built == {}  # the gateways arrive with their issues
 
