@@ -48,6 +48,7 @@ PAGE_MODULES = (
     "marketplace.promotion.feeds.views",
     "marketplace.promotion.reach.views",
     "marketplace.sentra.views",
+    "marketplace.seo.views",
 )
 
 

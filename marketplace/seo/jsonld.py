@@ -1,0 +1,68 @@
+"""schema.org data for the public pages, as JSON-LD (Google's rich results, and every crawler that reads
+schema.org): a product with its offer and breadcrumbs, a shop as a local business in its kelurahan.
+
+Built from plain values, not from Flask or the request: the page views hand in absolute URLs. Only what
+is true goes in: no rating until reviews exist, no brand but the artisan's shop. Google's required
+properties for a product snippet are ``name`` and one of ``offers``/``review``/``aggregateRating``; for
+an offer, ``price`` (or a price specification) and ``priceCurrency``; a ``BreadcrumbList`` needs
+``itemListElement`` items with ``position``, ``name`` and ``item`` (the last may omit ``item``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+CONTEXT = "https://schema.org"
+IN_STOCK = "https://schema.org/InStock"
+OUT_OF_STOCK = "https://schema.org/OutOfStock"
+
+
+def product(*, name: str, description: str, url: str, image_urls: Sequence[str], price_idr: int,
+            in_stock: bool, shop_name: str, shop_url: str, category: str, sku: str | None = None,
+            low_price_idr: int | None = None, high_price_idr: int | None = None) -> dict[str, Any]:
+    """A ``Product`` with one ``Offer`` in rupiah (or an ``AggregateOffer`` from ``low_price_idr`` to
+    ``high_price_idr`` when its variants differ in price), sold by the shop (also its ``brand``: an
+    artisan's shop is the maker)."""
+    seller = {"@type": "Organization", "name": shop_name, "url": shop_url}
+    availability = IN_STOCK if in_stock else OUT_OF_STOCK
+    offer: dict[str, Any]
+    if low_price_idr is not None and high_price_idr is not None and low_price_idr != high_price_idr:
+        offer = {"@type": "AggregateOffer", "lowPrice": low_price_idr, "highPrice": high_price_idr,
+                 "priceCurrency": "IDR", "availability": availability, "url": url, "seller": seller}
+    else:
+        offer = {"@type": "Offer", "price": price_idr, "priceCurrency": "IDR", "availability": availability,
+                 "url": url, "seller": seller, "itemCondition": "https://schema.org/NewCondition"}
+    data: dict[str, Any] = {"@context": CONTEXT, "@type": "Product", "name": name, "description": description,
+                            "url": url, "category": category, "brand": {"@type": "Brand", "name": shop_name},
+                            "offers": offer}
+    if image_urls:
+        data["image"] = list(image_urls)
+    if sku:
+        data["sku"] = sku
+    return data
+
+
+def breadcrumbs(trail: Sequence[tuple[str, str | None]]) -> dict[str, Any]:
+    """A ``BreadcrumbList`` from ``(name, absolute url)`` pairs, home first; the last may have no URL."""
+    items = []
+    for position, (name, url) in enumerate(trail, start=1):
+        item: dict[str, Any] = {"@type": "ListItem", "position": position, "name": name}
+        if url:
+            item["item"] = url
+        items.append(item)
+    return {"@context": CONTEXT, "@type": "BreadcrumbList", "itemListElement": items}
+
+
+def shop(*, name: str, description: str, url: str, city: str, kelurahan: str,
+         image_url: str | None = None) -> dict[str, Any]:
+    """A shop as a ``LocalBusiness`` (the artisan's workshop) with its kelurahan and city."""
+    data: dict[str, Any] = {
+        "@context": CONTEXT, "@type": "LocalBusiness", "name": name, "url": url,
+        "address": {"@type": "PostalAddress", "addressLocality": kelurahan, "addressRegion": city,
+                    "addressCountry": "ID"}}
+    if description:
+        data["description"] = description
+    if image_url:
+        data["image"] = image_url
+    return data

@@ -1,0 +1,145 @@
+"""``/robots.txt``, ``/sitemap.xml`` (an index) and ``/sitemaps/<kind>-<page>.xml``, the JSON-LD of the
+product and shop pages (template globals), and ``X-Robots-Tag: noindex`` on every private page.
+
+URLs in sitemaps and JSON-LD are absolute, on ``PUBLIC_BASE_URL`` (crawlers and chat apps ignore
+relative ones). A private page is one that is somebody's own (cart, checkout, orders, account) or a
+workplace (seller, admin), or a form of the login flow: the header keeps them out of the index even
+when a link to one is found, and robots.txt asks crawlers not to fetch them at all.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Response, abort, request, url_for
+from markupsafe import Markup
+
+from marketplace.catalog.views import absolute_url
+from marketplace.seo import jsonld, services
+from marketplace.web.deps import deps
+from marketplace.web.transaction import get_session
+
+bp = Blueprint("seo_pages", __name__)
+
+#: Path prefixes of pages that are someone's own or a workplace: ``noindex`` and disallowed in robots.txt.
+PRIVATE_PREFIXES = ("/cart", "/checkout", "/orders", "/account", "/seller", "/admin", "/login", "/register",
+                    "/forgot-password", "/reset-password", "/logout", "/lang/", "/api/")
+_XML = "application/xml; charset=utf-8"
+
+
+def _base() -> str:
+    return deps().settings.public_base_url.rstrip("/")
+
+
+def _abs(path: str) -> str:
+    return absolute_url(_base(), path)
+
+
+@bp.route("/robots.txt")
+def robots() -> Response:
+    """Every public page may be crawled; the private ones and the API may not; the sitemap is named."""
+    lines = ["User-agent: *", "Allow: /"]
+    lines += [f"Disallow: {prefix}" for prefix in PRIVATE_PREFIXES]
+    lines += ["", f"Sitemap: {_abs(url_for('.sitemap_index'))}", ""]
+    return Response("\n".join(lines), mimetype="text/plain")
+
+
+@bp.route("/sitemap.xml")
+def sitemap_index() -> Response:
+    """The sitemap index: one file per kind of page (and per 50,000 URLs of a kind)."""
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for kind, page in services.files(get_session()):
+        loc = _abs(url_for(".sitemap", kind=kind, page=page))
+        parts.append(f"<sitemap><loc>{escape(loc)}</loc></sitemap>")
+    parts.append("</sitemapindex>")
+    return Response("\n".join(parts), content_type=_XML)
+
+
+@bp.route("/sitemaps/<kind>-<int:page>.xml")
+def sitemap(kind: str, page: int) -> Response:
+    """One sitemap file: its pages' URLs with the time each last changed (W3C datetime, UTC)."""
+    if kind not in services.KINDS or page < 1:
+        abort(404)
+    rows = services.entries(get_session(), kind, page)
+    if not rows and page > 1:
+        abort(404)
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for key, changed in rows:
+        loc = _abs(_path(kind, key))
+        lastmod = f"<lastmod>{changed.strftime('%Y-%m-%dT%H:%M:%SZ')}</lastmod>" if changed else ""
+        parts.append(f"<url><loc>{escape(loc)}</loc>{lastmod}</url>")
+    parts.append("</urlset>")
+    return Response("\n".join(parts), content_type=_XML)
+
+
+def _path(kind: str, key: Any) -> str:
+    if kind == "listings":
+        return url_for("catalog_pages.listing", listing_id=key)
+    if kind == "shops":
+        return url_for("shops_pages.show", slug=key)
+    if kind == "sentra":
+        return url_for("sentra_pages.sentra_page", slug=key)
+    city, kelurahan = key
+    return url_for("sentra_pages.kelurahan_page", city=city, kelurahan=kelurahan)
+
+
+@bp.after_app_request
+def _noindex_private(response: Response) -> Response:
+    if request.path.startswith(PRIVATE_PREFIXES):
+        response.headers.setdefault("X-Robots-Tag", "noindex, nofollow")
+    return response
+
+
+def _script(*blocks: dict[str, Any]) -> Markup:
+    """``<script type="application/ld+json">`` blocks; ``<``, ``>`` and ``&`` escaped so no text of an
+    artisan's can close the element (the browser does not run this type: the CSP is not involved)."""
+    out = []
+    for block in blocks:
+        text = json.dumps(block, ensure_ascii=False, separators=(",", ":"))
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        out.append(f'<script type="application/ld+json">{text}</script>')
+    return Markup("\n".join(out))
+
+
+@bp.app_template_global()
+def listing_jsonld(listing: Any, images: list[dict[str, Any]], category_name: str) -> Markup:
+    """The product page's ``Product`` and ``BreadcrumbList``."""
+    url = _abs(url_for("catalog_pages.listing", listing_id=listing.id))
+    shop_url = _abs(url_for("shops_pages.show", slug=listing.shop.slug))
+    category_url = _abs(url_for("catalog_pages.search", category=listing.category))
+    summary = " ".join((listing.description or "").split())
+    product = jsonld.product(
+        name=listing.title, description=summary[:5000], url=url, image_urls=[_abs(i["url"]) for i in images],
+        price_idr=listing.price_idr, in_stock=listing.stock > 0, shop_name=listing.shop.name,
+        shop_url=shop_url, category=str(category_name).strip())
+    trail = jsonld.breadcrumbs([("Pasar Kreatif", _abs(url_for("catalog_pages.home"))),
+                                (str(category_name).strip(), category_url), (listing.title, None)])
+    return _script(product, trail)
+
+
+@bp.app_template_global()
+def shop_jsonld(shop: Any) -> Markup:
+    """The shop page's ``LocalBusiness``."""
+    return _script(jsonld.shop(name=shop.name, description=" ".join((shop.description or "").split())[:5000],
+                               url=_abs(url_for("shops_pages.show", slug=shop.slug)), city=shop.city,
+                               kelurahan=shop.kelurahan))
+
+
+@bp.app_template_global()
+def page_meta(title: str, description: str, path: str, image_url: str | None = None) -> Markup:
+    """A public page's canonical link, Open Graph and Twitter-card tags (a link shared in a chat or a
+    post shows its title, text and picture)."""
+    url = _abs(path)
+    tags = [("og:type", "website"), ("og:site_name", "Pasar Kreatif"), ("og:title", title),
+            ("og:description", description), ("og:url", url)]
+    if image_url:
+        tags.append(("og:image", _abs(image_url)))
+    html = [f'<link rel="canonical" href="{escape(url, {chr(34): "&quot;"})}">']
+    html += [f'<meta property="{name}" content="{escape(str(value), {chr(34): "&quot;"})}">' for name, value in tags]
+    card = "summary_large_image" if image_url else "summary"
+    html.append(f'<meta name="twitter:card" content="{card}">')
+    return Markup("\n  ".join(html))
