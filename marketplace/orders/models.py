@@ -10,7 +10,7 @@ seller order carries its own shipping fee, since each artisan ships their part.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
@@ -85,6 +85,10 @@ class Order(Base):
     )
 
 
+#: How long after delivery the shop still sees the buyer's name, phone and street (§9).
+ADDRESS_KEPT_FOR_SHOP = timedelta(days=30)
+
+
 class SellerOrder(Base):
     __tablename__ = "seller_orders"
     __table_args__ = (
@@ -116,6 +120,11 @@ class SellerOrder(Base):
     items: Mapped[list["OrderItem"]] = relationship(
         back_populates="seller_order", order_by="OrderItem.id", cascade="all, delete-orphan"
     )
+
+    def address_visible_to_shop(self, now: datetime | None = None) -> bool:
+        """The shop sees the buyer's name, phone and street until ``ADDRESS_KEPT_FOR_SHOP`` after delivery
+        (enough to answer a complaint or a return), then only the city (ARCHITECTURE.md §9)."""
+        return self.delivered_at is None or (now or utcnow()) < self.delivered_at + ADDRESS_KEPT_FOR_SHOP
 
 
 class OrderItem(Base):

@@ -146,9 +146,17 @@ class AdminOrdersQuery(Schema):
     q = TrimmedString(validate=validate.Length(max=120))
 
 
+def _address_for_shop(so: Any) -> dict[str, Any]:
+    """The address as the shop may see it: whole until 30 days after delivery, then the city only."""
+    address = _ADDRESS_OUT.dump(so.order)
+    if not so.address_visible_to_shop():
+        address.update(recipient=None, phone=None, line1=None)
+    return address
+
+
 class SellerOrderDetail(SellerOrderOut):
-    shipping_address = fields.Function(lambda so: _ADDRESS_OUT.dump(so.order))
-    buyer_name = fields.Function(lambda so: so.order.recipient)
+    shipping_address = fields.Function(_address_for_shop)
+    buyer_name = fields.Function(lambda so: so.order.recipient if so.address_visible_to_shop() else None)
 
 
 class SellerOrderList(Schema):

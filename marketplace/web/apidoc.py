@@ -87,8 +87,8 @@ def add_manual_doc(func: Any, doc: dict[str, Any]) -> None:
 class CommonErrorsPlugin(BasePlugin):
     """Adds to each operation what every operation of its kind can answer:
 
-    - POST, PUT and PATCH: 400 ``invalid_json``, 413 (body too large) and 415 (a body that is not JSON),
-      from the guards in :mod:`marketplace.web.app`, for every write, body documented or not;
+    - POST, PUT, PATCH and DELETE: 400 ``invalid_json``, 413 (body too large) and 415 (a body that is not
+      JSON), from the guards in :mod:`marketplace.web.guards`, for every write, body documented or not;
     - an id in the path: 404 (no such row, or one the caller may not see);
     - every operation: 503 (SQLite busy, media storage down: nothing was changed, try again);
     - no ``security`` of its own: ``[]``, a public operation (the document has no global requirement).
@@ -101,7 +101,7 @@ class CommonErrorsPlugin(BasePlugin):
                 continue
             responses = operation.setdefault("responses", {})
             wanted = [503]
-            if method in ("post", "put", "patch"):
+            if method in ("post", "put", "patch", "delete"):
                 wanted += [400, 413, 415]
             if path and "{" in path:
                 wanted.append(404)

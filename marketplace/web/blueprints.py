@@ -24,6 +24,7 @@ API_MODULES = (
     "marketplace.promotion.reach.api",
     "marketplace.sentra.api",
     "marketplace.audit.api",
+    "marketplace.privacy.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -49,6 +50,7 @@ PAGE_MODULES = (
     "marketplace.promotion.reach.views",
     "marketplace.sentra.views",
     "marketplace.seo.views",
+    "marketplace.privacy.views",
 )
 
 

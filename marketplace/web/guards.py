@@ -160,7 +160,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _require_json_body() -> None:
         """A body sent to the JSON API must be JSON (uploads are multipart)."""
-        if not request.path.startswith(API_PREFIX) or request.method not in ("POST", "PUT", "PATCH"):
+        if not request.path.startswith(API_PREFIX) or request.method not in ("POST", "PUT", "PATCH", "DELETE"):
             return
         if request.mimetype == "multipart/form-data":
             return

@@ -24,6 +24,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/shops/<int:shop_id>"): PUBLIC,
     ("GET", "/api/v1/shipping/quote"): PUBLIC,
     ("DELETE", "/api/v1/auth/token"): USER,
+    ("GET", "/api/v1/me/export"): USER,
+    ("DELETE", "/api/v1/me"): USER,
     ("GET", "/api/v1/me"): USER,
     ("POST", "/api/v1/me/password"): USER,
     ("POST", "/api/v1/orders/<int:order_id>/sandbox-pay"): USER,  # the order's buyer; anyone else 404
