@@ -11,7 +11,7 @@ from flask_smorest import Api
 from marketplace.catalog import changes, memo
 from marketplace.config import Settings
 from marketplace.db import Database
-from marketplace.web import activity, auth, deps, guards, headers, i18n, pagecache, transaction
+from marketplace.web import activity, auth, compression, deps, guards, headers, i18n, pagecache, transaction
 from marketplace.web.apidoc import make_api
 from marketplace.web.deps import Dependencies
 from marketplace.web.errors import register_error_handlers
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, dependencies: Dependencies | No
     transaction.init_app(app, database)
     activity.init_app(app, database, settings.activity_flush_seconds)
     csrf.init_app(app)
+    compression.init_app(app)
     import marketplace.web.ratelimit  # noqa: F401  (registers the ``database://`` rate-limit storage)
 
     limiter.init_app(app)
