@@ -17,7 +17,7 @@ transaction as the order, released when the order is cancelled or expires (the c
 What the voucher took off each seller order is on the seller order itself (``discount_idr``, and
 ``subsidy_idr`` for the part the programme pays), where the ledger and refunds read it.
 
-A buyer's **applied code** waits with their cart (:class:`CartVoucher`) until checkout uses it.
+A buyer's **applied code** waits with their cart (``User.cart_voucher_id``) until checkout uses it.
 """
 
 from __future__ import annotations
@@ -100,12 +100,3 @@ class VoucherUse(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
-
-class CartVoucher(Base):
-    """The code a buyer applied to their cart (at most one), used by their next checkout."""
-
-    __tablename__ = "cart_vouchers"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id", ondelete="CASCADE"))
-    applied_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

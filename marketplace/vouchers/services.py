@@ -34,7 +34,7 @@ from marketplace.accounts.models import User
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.orders.models import Order
 from marketplace.vouchers import rules
-from marketplace.vouchers.models import CartVoucher, FundedBy, Kind, UseStatus, Voucher, VoucherUse
+from marketplace.vouchers.models import FundedBy, Kind, UseStatus, Voucher, VoucherUse
 
 CODE_TAKEN = "This code is already taken."
 PERCENT_MESSAGE = "A percentage is at most 100."
@@ -189,30 +189,25 @@ def apply_to_cart(session: Session, buyer: User, code: str, groups: list[Any], *
     if reason is not None:
         raise VoucherInvalid(reason)
     assert voucher is not None
-    kept = session.get(CartVoucher, buyer.id)
-    if kept is None:
-        session.add(CartVoucher(user_id=buyer.id, voucher_id=voucher.id, applied_at=now))
-    else:
-        kept.voucher_id, kept.applied_at = voucher.id, now
+    buyer.cart_voucher_id = voucher.id
     session.flush()
     return CartDiscount(voucher.code, voucher.funded_by, shares, None)
 
 
 def remove_from_cart(session: Session, buyer: User) -> None:
-    kept = session.get(CartVoucher, buyer.id)
-    if kept is not None:
-        session.delete(kept)
+    if buyer.cart_voucher_id is not None:
+        buyer.cart_voucher_id = None
         session.flush()
 
 
 def cart_discount(session: Session, buyer: User, groups: list[Any], *, now: datetime) -> CartDiscount | None:
     """The applied code (None: none) and what it takes off the cart as it is now, or why it no longer
     applies (the cart shows the reason; checkout would refuse it)."""
-    kept = session.get(CartVoucher, buyer.id)
-    if kept is None:
+    if buyer.cart_voucher_id is None:
         return None
-    voucher = session.get(Voucher, kept.voucher_id)
-    assert voucher is not None  # the row goes with its voucher (ON DELETE CASCADE)
+    voucher = session.get(Voucher, buyer.cart_voucher_id)
+    if voucher is None:  # deleted since (no foreign key from users)
+        return CartDiscount("", FundedBy.PROGRAMME.value, [], rules.UNKNOWN)
     shares, reason = _reason(session, voucher, buyer, groups, now)
     return CartDiscount(voucher.code, voucher.funded_by, shares, reason)
 
@@ -238,13 +233,13 @@ def apply_at_checkout(session: Session, buyer: User, groups: list[Any], order: O
     for part in order.seller_orders:
         set_committed_value(part, "discount_idr", 0)
         set_committed_value(part, "subsidy_idr", 0)
-    kept = session.get(CartVoucher, buyer.id)
+    kept = buyer.cart_voucher_id
     if kept is not None:
-        session.delete(kept)
+        buyer.cart_voucher_id = None
     if code is None or not code.strip():
         if kept is None:
             return {}
-        voucher = session.get(Voucher, kept.voucher_id)
+        voucher = session.get(Voucher, kept)
     else:
         voucher = find(session, code)
     shares, reason = _reason(session, voucher, buyer, groups, now)

@@ -1,6 +1,7 @@
 """vouchers (written by hand): ``vouchers`` (shop and programme codes, with a live-uses counter taken by a
-conditional update at checkout), ``voucher_uses`` (one per order that used a code), ``cart_vouchers``
-(the code a buyer applied to their cart), and on orders and seller orders what a voucher took off
+conditional update at checkout), ``voucher_uses`` (one per order that used a code),
+``users.cart_voucher_id`` (the code a buyer applied to their cart), and on orders and seller orders
+what a voucher took off
 (``discount_idr``; on a seller order also ``subsidy_idr``, the part a programme pays). The new columns
 are added with ``ALTER TABLE … ADD COLUMN`` (default 0), no table rebuilt.
 
@@ -84,17 +85,8 @@ def upgrade() -> None:
         sa.UniqueConstraint('order_id', name=op.f('uq_voucher_uses_order_id')),
     )
     op.create_index('ix_voucher_uses_voucher_id_buyer_id', 'voucher_uses', ['voucher_id', 'buyer_id'], unique=False)
-    op.create_table(
-        'cart_vouchers',
-        sa.Column('user_id', sa.Integer(), nullable=False),
-        sa.Column('voucher_id', sa.Integer(), nullable=False),
-        sa.Column('applied_at', _utc(), nullable=False),
-        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_cart_vouchers_user_id_users'),
-                                ondelete='CASCADE'),
-        sa.ForeignKeyConstraint(['voucher_id'], ['vouchers.id'], name=op.f('fk_cart_vouchers_voucher_id_vouchers'),
-                                ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('user_id', name=op.f('pk_cart_vouchers')),
-    )
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('cart_voucher_id', sa.Integer(), nullable=True))
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.add_column(sa.Column('discount_idr', sa.BigInteger(), server_default='0', nullable=False))
     with op.batch_alter_table('seller_orders', schema=None) as batch_op:
@@ -108,7 +100,8 @@ def downgrade() -> None:
         batch_op.drop_column('discount_idr')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_column('discount_idr')
-    op.drop_table('cart_vouchers')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('cart_voucher_id')
     op.drop_index('ix_voucher_uses_voucher_id_buyer_id', table_name='voucher_uses')
     op.drop_table('voucher_uses')
     op.drop_index('ix_vouchers_shop_id', table_name='vouchers')
