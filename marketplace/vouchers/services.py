@@ -33,12 +33,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from marketplace.accounts.models import User
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.orders.models import Order
+from marketplace.sentra.models import Sentra
 from marketplace.vouchers import rules
 from marketplace.vouchers.models import FundedBy, Kind, UseStatus, Voucher, VoucherUse
 
 CODE_TAKEN = "This code is already taken."
 PERCENT_MESSAGE = "A percentage is at most 100."
 WINDOW_MESSAGE = "The end must be after the start."
+SENTRA_MESSAGE = "There is no such sentra."
 
 RESERVED = UseStatus.RESERVED.value
 
@@ -101,6 +103,8 @@ def _check(session: Session, data: dict[str, Any], voucher: Voucher | None) -> N
         errors["value"] = [PERCENT_MESSAGE]
     if value("starts_at") is not None and value("ends_at") is not None and value("ends_at") <= value("starts_at"):
         errors["ends_at"] = [WINDOW_MESSAGE]
+    if data.get("sentra_id") is not None and session.get(Sentra, data["sentra_id"]) is None:
+        errors["sentra_id"] = [SENTRA_MESSAGE]
     if errors:
         raise ValidationFailed(fields=errors)
 
@@ -210,6 +214,16 @@ def cart_discount(session: Session, buyer: User, groups: list[Any], *, now: date
         return CartDiscount("", FundedBy.PROGRAMME.value, [], rules.UNKNOWN)
     shares, reason = _reason(session, voucher, buyer, groups, now)
     return CartDiscount(voucher.code, voucher.funded_by, shares, reason)
+
+
+def cart_fields(session: Session, buyer: User, groups: list[Any], *, now: datetime) -> dict[str, Any]:
+    """What the cart answer adds (``cart.schemas.CartOut``): the applied code (with the reason it does
+    not apply now, if so), its discount per shop and in all."""
+    found = cart_discount(session, buyer, groups, now=now)
+    if found is None:
+        return {"voucher": None, "discounts": [], "discount_idr": 0}
+    return {"voucher": {"code": found.code, "reason": found.reason}, "discounts": found.discounts(),
+            "discount_idr": found.total_idr}
 
 
 def _uses_by(session: Session, voucher_id: int, buyer_id: int) -> int:
