@@ -33,9 +33,10 @@ proportion, rounded the same way; a full refund takes back exactly what was char
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -48,6 +49,8 @@ PAYOUTS_IN_TRANSIT = "payouts_in_transit"
 PAYOUTS_PAID = "payouts_paid"
 REFUNDS = "refunds"
 PROGRAMME_SUBSIDY = "programme_subsidy"
+#: The calendar the programme settles by (WIB is UTC+7 all year).
+WIB = timezone(timedelta(hours=7))
 #: ``PLATFORM_COMMISSION_BPS``'s default (Settings), for callers that do not pass the configured rate.
 DEFAULT_COMMISSION_BPS = 1000
 
@@ -214,3 +217,21 @@ def refunded_by_seller_order(session: Session, seller_order_ids: list[int]) -> d
 def has_sale(session: Session, seller_order_id: int) -> bool:
     return session.scalar(select(LedgerTransaction.id).where(
         LedgerTransaction.ref == f"sale:so-{seller_order_id}")) is not None
+
+
+def programme_subsidy_by_month(session: Session, start: datetime | None = None,
+                               end: datetime | None = None) -> dict[str, int]:
+    """What programme vouchers cost, per WIB month (``YYYY-MM``) of the ledger transaction: the subsidy
+    of the sales paid that month less what that month's refunds reversed. What the city owes for the
+    month (``start`` inclusive, ``end`` exclusive; None: unbounded)."""
+    stmt = (select(LedgerTransaction.created_at, LedgerEntry.amount_idr)
+            .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+            .where(LedgerEntry.account == PROGRAMME_SUBSIDY))
+    if start is not None:
+        stmt = stmt.where(LedgerTransaction.created_at >= start)
+    if end is not None:
+        stmt = stmt.where(LedgerTransaction.created_at < end)
+    owed: dict[str, int] = defaultdict(int)
+    for at, amount in session.execute(stmt):
+        owed[at.astimezone(WIB).strftime("%Y-%m")] -= int(amount)
+    return dict(sorted(owed.items()))
