@@ -229,6 +229,8 @@ PAGES = {
     "/admin/sentra/999999/edit": ADMIN,
     "/admin/shops": ADMIN,
     "/admin/audit-log": ADMIN,
+    "/seller/vouchers": ARTISAN,
+    "/admin/vouchers": ADMIN,
 }
 
 
