@@ -95,3 +95,12 @@ def test_checkout_names_a_code_itself_and_delete_takes_the_carts_off(api, market
     placed = market.events("order.placed", key=order["id"])[0]["data"]
     assert placed["discounts"] == [{"code": "SARI5", "funded_by": "shop", "shop_id": sari.shop_id,
                                     "seller_order_id": order["seller_orders"][0]["id"], "amount_idr": 10_000}]
+
+
+def test_the_reconciliation_and_the_impact_report_carry_the_programme_subsidy(api):
+    admin = api.make_user("admin")
+    assert api.get("/api/v1/admin/reconciliation", as_=admin).json["programme_subsidy"] == []
+    impact = api.get("/api/v1/admin/impact?group_by=city", as_=admin)
+    assert impact.status_code == 200 and impact.json["programme_subsidy"] == []
+    csv = api.get("/api/v1/admin/impact?group_by=city&format=csv&table=subsidy", as_=admin)
+    assert csv.status_code == 200 and csv.get_data(as_text=True) == "month,owed_idr\r\n"

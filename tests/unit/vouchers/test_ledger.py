@@ -6,6 +6,8 @@ buyer's discount. Refunds give back what the buyer paid and reverse the subsidy 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from marketplace.cart import services as cart
@@ -111,6 +113,10 @@ def test_a_programme_voucher_over_two_shops_is_split_by_largest_remainder_and_pa
         f"seller_payable:{sari.id}": 335_400, f"seller_payable:{budi.id}": 0,
     }
     assert check(tx) == []
+    # what the city owes for the month (the reconciliation page, the impact CSV): 10.001 − 3.000 reversed
+    month = NOW.astimezone(ledger.WIB).strftime("%Y-%m")
+    assert ledger.programme_subsidy_by_month(tx) == {month: 7_001}
+    assert ledger.programme_subsidy_by_month(tx, end=NOW - timedelta(days=1)) == {}
 
 
 def test_part_of_a_programme_discounted_seller_order_reverses_the_subsidy_pro_rata(tx, basket):

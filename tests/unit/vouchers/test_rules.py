@@ -34,3 +34,10 @@ def test_a_percentage_rounds_down_and_caps_apply():
     # never the whole of the items: a Rp 1 remains to be paid (an order's subtotal stays positive)
     assert rules.discount_for(_voucher(kind="amount", value=500_000), 100_000) == 99_999
     assert rules.discount_for(_voucher(value=100), 80_000) == 79_999
+
+
+def test_the_impact_csv_has_the_programme_subsidy_owed_per_month():
+    from marketplace.impact import export
+
+    report = {"programme_subsidy": [{"month": "2026-11", "owed_idr": 7_001}, {"month": "2026-12", "owed_idr": 250_000}]}
+    assert export.to_csv(report, "subsidy") == "month,owed_idr\r\n2026-11,7001\r\n2026-12,250000\r\n"
