@@ -90,13 +90,28 @@ class SellerOrderLine(EventData):
     items = fields.List(fields.Nested(OrderItemLine), required=True, validate=validate.Length(min=1))
 
 
+class DiscountLine(EventData):
+    """What the order's voucher took off one seller order, and who pays it (``marketplace.vouchers``)."""
+
+    code = _text(32)
+    funded_by = fields.String(required=True, validate=validate.OneOf(["shop", "programme"]))
+    shop_id = _id()
+    seller_order_id = _id()
+    amount_idr = StrictInteger(required=True, validate=validate.Range(min=0))
+
+
 class OrderPlacedV1(EventData):
+    """``discount_idr`` and ``discounts`` are there when a voucher was used (optional: events from
+    before vouchers, and orders without one, have neither; ``subtotal_idr`` is after the discount)."""
+
     order_id = _id()
     buyer_id = _id()
     subtotal_idr = _idr()
     shipping_idr = _idr()
     total_idr = _idr()
     seller_orders = fields.List(fields.Nested(SellerOrderLine), required=True, validate=validate.Length(min=1))
+    discount_idr = StrictInteger(validate=validate.Range(min=0))
+    discounts = fields.List(fields.Nested(DiscountLine))
 
 
 class OrderPaidV1(EventData):

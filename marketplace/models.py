@@ -16,6 +16,7 @@ from marketplace.listings.models import Listing, ListingImage  # noqa: F401
 from marketplace.moderation.models import ModerationDecision  # noqa: F401
 from marketplace.shops.models import Shop  # noqa: F401
 from marketplace.cart.models import CartItem  # noqa: F401,E402
+from marketplace.vouchers.models import Voucher, VoucherUse  # noqa: F401,E402
 from marketplace.orders.models import Order, OrderItem, SellerOrder  # noqa: F401,E402
 from marketplace.payments.models import Payment, ProcessedWebhook, Refund, SandboxWebhookDelivery  # noqa: F401,E402
 from marketplace.notifications.models import Notification, NotificationOptOut, NotificationPreference  # noqa: F401,E402

@@ -28,6 +28,10 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The voucher a buyer applied to their cart (``marketplace.vouchers``; no foreign key: accounts sit
+    #: below the features), used by their next checkout. On the user row, which every request reads
+    #: anyway, so a checkout without a code reads nothing more (issue #15's statement count).
+    cart_voucher_id: Mapped[int | None] = mapped_column(default=None)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
     sessions: Mapped[list["UserSession"]] = relationship(back_populates="user", cascade="all, delete-orphan")

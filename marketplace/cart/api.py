@@ -15,6 +15,8 @@ from marketplace.cart import schemas, services
 from marketplace.web.apidoc import error_responses
 from marketplace.web.transaction import get_session
 from marketplace.web.deps import deps
+from marketplace.db import utcnow
+from marketplace.vouchers import services as vouchers
 
 bp = Blueprint("cart_api", __name__, url_prefix="/api/v1", description="Cart")
 
@@ -22,7 +24,9 @@ BUYER = Role.BUYER.value
 
 
 def _out(cart: services.Cart) -> dict[str, Any]:
-    return schemas.cart_out(cart, deps().media_storage.url)
+    """The cart answer, with the applied voucher's discounts (``marketplace.vouchers``)."""
+    return {**schemas.cart_out(cart, deps().media_storage.url),
+            **vouchers.cart_fields(get_session(), require_user(), cart.groups, now=utcnow())}
 
 
 @bp.route("/cart", methods=["GET"])

@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from marketplace.cart.services import MAX_QUANTITY, Cart
 from marketplace.db import MAX_ID
 from marketplace.fields import StrictInteger
+from marketplace.vouchers import schemas as voucher_schemas
 
 QUANTITY = validate.Range(min=1, max=MAX_QUANTITY, error=f"From 1 to {MAX_QUANTITY}.")
 
@@ -60,6 +61,10 @@ class CartOut(Schema):
     item_count = fields.Integer()
     subtotal_idr = fields.Integer()
     has_problems = fields.Boolean()
+    #: The applied voucher (``marketplace.vouchers``): null without one.
+    voucher = fields.Nested(voucher_schemas.AppliedVoucherOut, allow_none=True)
+    discounts = fields.List(fields.Nested(voucher_schemas.DiscountOut))
+    discount_idr = fields.Integer()
 
 
 def cart_out(cart: Cart, media_url: Callable[[str], str]) -> dict[str, Any]:

@@ -27,6 +27,8 @@ from marketplace.web.i18n import current_locale
 from marketplace.web.i18n import gettext as _
 from marketplace.listings.models import Listing
 from marketplace.web.deps import deps
+from marketplace.db import utcnow
+from marketplace.vouchers import services as vouchers
 
 bp = Blueprint("cart_pages", __name__)
 
@@ -48,10 +50,17 @@ def _cart_page(form: Any = None, status: int = 200, line_id: int | None = None) 
     cart = services.get_cart(session, user) if user else session_cart.read(web_session, session)
     g.cart_item_count = cart.item_count  # the header's count: this very cart, no second query
     messages = [*form.form_errors, *(e for f in form if f.errors for e in f.errors)] if form else []
+    out = schemas.cart_out(cart, deps().media_storage.url)
+    if user:  # the applied voucher's discounts, or why it does not apply (``marketplace.vouchers``)
+        out.update(vouchers.cart_fields(session, user, cart.groups, now=utcnow()))
     return render_template(
-        "cart/cart.html", cart=schemas.cart_out(cart, deps().media_storage.url), messages=messages, line_id=line_id,
+        "cart/cart.html", cart=out, messages=messages, line_id=line_id,
         max_quantity=services.MAX_QUANTITY, logged_in=user is not None,
     ), status
+
+
+#: The cart page with a refused form's messages (the voucher field's, ``marketplace.vouchers.views``).
+cart_page = _cart_page
 
 
 def _show(form: Any, err: DomainError, listing_id: int | None) -> int:

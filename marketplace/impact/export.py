@@ -18,6 +18,7 @@ GROUP_COLUMNS = (
 )
 MONTH_COLUMNS = ("month", "orders", "gmv_idr", "outside_city_gmv_idr")
 PROVINCE_COLUMNS = ("province", "orders", "gmv_idr", "buyers")
+SUBSIDY_COLUMNS = ("month", "owed_idr")
 TOTAL = "(total)"
 
 
@@ -35,7 +36,10 @@ def _write(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
 
 
 def to_csv(report: dict[str, Any], table: str) -> str:
-    """``table``: ``items`` (the groups, then the totals row), ``months`` or ``provinces``."""
+    """``table``: ``items`` (the groups, then the totals row), ``months``, ``provinces`` or ``subsidy`` (the
+    programme subsidy owed per WIB month: what programme vouchers cost)."""
+    if table == "subsidy":
+        return _write(SUBSIDY_COLUMNS, report["programme_subsidy"])
     if table == "months":
         return _write(MONTH_COLUMNS, report["months"])
     if table == "provinces":

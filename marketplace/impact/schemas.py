@@ -20,14 +20,14 @@ from marketplace.impact.counted import GROUPINGS, Period
 
 WIB = ZoneInfo("Asia/Jakarta")
 MAX_DAYS = 5 * 366
-TABLES = ("items", "months", "provinces")
+TABLES = ("items", "months", "provinces", "subsidy")
 
 GROUPING_MESSAGE = "Group by kelurahan, city or sentra."
 DATE_MESSAGE = "Enter a date as YYYY-MM-DD."
 ORDER_MESSAGE = "The end of the period must not be before its start."
 LENGTH_MESSAGE = "Choose a period of at most five years."
 FORMAT_MESSAGE = "Choose json or csv."
-TABLE_MESSAGE = "Choose items, months or provinces."
+TABLE_MESSAGE = "Choose items, months, provinces or subsidy."
 
 _DATE_ERRORS = {"invalid": DATE_MESSAGE, "format": DATE_MESSAGE}
 #: Days the marketplace can have figures for (also keeps the date arithmetic far from its limits).
@@ -112,6 +112,11 @@ class ProvinceOut(Schema):
     buyers = fields.Integer()
 
 
+class SubsidyOut(Schema):
+    month = fields.String(metadata={"description": "YYYY-MM (WIB)"})
+    owed_idr = fields.Integer()
+
+
 class ImpactOut(Schema):
     group_by = fields.String()
     from_ = fields.DateTime(data_key="from", metadata={"description": "start of the period (included)"})
@@ -120,3 +125,5 @@ class ImpactOut(Schema):
     totals = fields.Nested(GroupFiguresOut, allow_none=True, metadata={"description": "the whole marketplace"})
     months = fields.List(fields.Nested(MonthOut))
     buyer_provinces = fields.List(fields.Nested(ProvinceOut))
+    programme_subsidy = fields.List(fields.Nested(SubsidyOut), metadata={
+        "description": "what programme vouchers cost per WIB month of the period: what the city owes"})

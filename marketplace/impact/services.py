@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from marketplace.impact.counted import (GROUPINGS, Key, Period, between, group_labels, is_postgresql, key_of,
                                         materialise)
 from marketplace.impact.grouping import WHOLE, grouped, medians, seconds_between, share
+from marketplace.ledger import services as ledger
 from marketplace.listings.models import Listing
 from marketplace.moderation.models import ModerationDecision
 from marketplace.sentra.models import Sentra
@@ -216,8 +217,11 @@ def report(session: Session, group_by: str, period: Period) -> dict[str, Any]:
         session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     items, total = figures(session, group_by, period, c)
     months, provinces = monthly(session, c), buyer_provinces(session, c)
+    # What programme vouchers cost per month: what the city owes (``marketplace.vouchers``).
+    subsidy = [{"month": month, "owed_idr": owed}
+               for month, owed in ledger.programme_subsidy_by_month(session, period.start, period.end).items()]
     # After an error the entry point rolls back, and the table's creation with it (DDL is transactional
     # on both backends); a DROP there would only fail again on PostgreSQL's aborted transaction.
     session.execute(text(f"DROP TABLE IF EXISTS {c.name}"))
     return {"group_by": group_by, "from_": period.start, "to": period.end, "items": items, "totals": total,
-            "months": months, "buyer_provinces": provinces}
+            "months": months, "buyer_provinces": provinces, "programme_subsidy": subsidy}

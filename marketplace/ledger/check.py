@@ -11,7 +11,9 @@ What it verifies (each problem is one line of the answer; none means the books a
    ``pending``), ``payouts_paid`` the sum of those ``paid``, and each seller's payable balance is what
    their sales less refunds less paid or in-transit payouts leave;
 5. each seller order's row of ``ledger_seller_order_totals`` (kept by the database's triggers, read by
-   the impact report) equals the sums of its entries.
+   the impact report) equals the sums of its entries;
+6. ``programme_subsidy``: each sale took exactly its seller order's subsidy (a programme voucher's share,
+   ``SellerOrder.subsidy_idr``) and refunds never gave back more of it than was taken.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def check(session: Session) -> list[str]:
             problems.append(f"order {order_id}: buyer_payments holds {got}, the order was paid {expected}")
     problems += [f"buyer_payments names order {o} that does not exist" for o in collected]
     problems += _commission_problems(session)
+    problems += _subsidy_problems(session)
 
     refunded = dict(session.execute(
         select(LedgerTransaction.refund_id, func.sum(LedgerEntry.amount_idr))
@@ -85,6 +88,26 @@ def _commission_problems(session: Session) -> list[str]:
         .where(LedgerTransaction.kind == "sale", LedgerEntry.account == ledger.PLATFORM_COMMISSION))
     return [f"seller order {so}: commission {amount}, expected {ledger.commission_for(subtotal, bps or 0)}"
             for so, amount, bps, subtotal in rows if amount != ledger.commission_for(subtotal, bps or 0)]
+
+
+def _subsidy_problems(session: Session) -> list[str]:
+    taken = dict(session.execute(
+        select(LedgerEntry.seller_order_id, func.sum(LedgerEntry.amount_idr))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerTransaction.kind == "sale", LedgerEntry.account == ledger.PROGRAMME_SUBSIDY)
+        .group_by(LedgerEntry.seller_order_id)).all())
+    net = dict(session.execute(
+        select(LedgerEntry.seller_order_id, func.sum(LedgerEntry.amount_idr))
+        .where(LedgerEntry.account == ledger.PROGRAMME_SUBSIDY).group_by(LedgerEntry.seller_order_id)).all())
+    sold = session.execute(select(SellerOrder.id, SellerOrder.subsidy_idr).where(SellerOrder.id.in_(
+        select(LedgerEntry.seller_order_id)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerTransaction.kind == "sale"))))
+    problems = [f"seller order {so}: its sale took {-int(taken.get(so, 0) or 0)} of programme_subsidy, "
+                f"its subsidy is {subsidy}" for so, subsidy in sold if -int(taken.get(so, 0) or 0) != subsidy]
+    problems += [f"seller order {so}: refunds gave back more programme subsidy than its sale took"
+                 for so, total in net.items() if int(total or 0) > 0]
+    return problems
 
 
 def _seller_problems(session: Session, balances: dict[str, int], payouts: list) -> list[str]:  # noqa: ANN001

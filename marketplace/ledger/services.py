@@ -3,16 +3,23 @@
 **Accounts** (named, integer rupiah): ``buyer_payments`` (clearing: what buyers paid in),
 ``platform_commission``, ``seller_payable:<shop_id>`` (what we owe that artisan), ``payouts_in_transit``
 (sent to the payout provider, not yet confirmed), ``payouts_paid`` (confirmed at the artisan's bank: the
-money is out) and ``refunds`` (given back to buyers).
+money is out), ``refunds`` (given back to buyers) and ``programme_subsidy`` (what programme vouchers paid
+for buyers: its balance, negated, is what the city owes the platform; ``marketplace.vouchers``).
 
 **Signs.** An entry's amount is what it adds to its account (negative: what it takes). Every
 transaction's entries sum to zero (:func:`post` refuses anything else), so the sum of all balances is
 always zero, and a balance is a sum of entries, never a stored counter:
 
 - a paid seller order (``sale``, written with the order's move to ``paid``): ``buyer_payments`` −(items +
-  shipping), ``platform_commission`` +commission, ``seller_payable:<shop>`` +(items − commission + shipping);
-- a refund confirmed by the gateway (``refund``): ``refunds`` +amount, the commission on it and the
-  artisan's part taken back from ``platform_commission`` and ``seller_payable:<shop>``. After a payout
+  shipping − subsidy), ``programme_subsidy`` −subsidy (a programme voucher's share of the seller order,
+  ``SellerOrder.subsidy_idr``; 0 without one), ``platform_commission`` +commission, ``seller_payable:<shop>``
+  +(items − commission + shipping): the artisan and the platform get what they would without the voucher
+  (a *shop* voucher is already off the seller order's item subtotal, so both fall with it);
+- a refund confirmed by the gateway (``refund``): ``refunds`` +amount (what the buyer paid, at most), the
+  programme's subsidy reversed in proportion (``programme_subsidy`` +subsidy × amount / buyer paid, rounded
+  half up; all of it on a full refund), and for the gross that comes back (amount + that subsidy) the
+  commission on it and the artisan's part taken back from ``platform_commission`` and
+  ``seller_payable:<shop>``. After a payout
   that leaves the artisan's balance negative; the next payouts net it off (``marketplace.payouts``);
 - a payout released (``payout_sent``): ``seller_payable`` → ``payouts_in_transit``; confirmed
   (``payout_paid``): ``payouts_in_transit`` → ``payouts_paid``; failed after sending (``payout_reversed``):
@@ -26,9 +33,10 @@ proportion, rounded the same way; a full refund takes back exactly what was char
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -40,6 +48,9 @@ PLATFORM_COMMISSION = "platform_commission"
 PAYOUTS_IN_TRANSIT = "payouts_in_transit"
 PAYOUTS_PAID = "payouts_paid"
 REFUNDS = "refunds"
+PROGRAMME_SUBSIDY = "programme_subsidy"
+#: The calendar the programme settles by (WIB is UTC+7 all year).
+WIB = timezone(timedelta(hours=7))
 #: ``PLATFORM_COMMISSION_BPS``'s default (Settings), for callers that do not pass the configured rate.
 DEFAULT_COMMISSION_BPS = 1000
 
@@ -100,7 +111,8 @@ def record_order_paid(session: Session, order, *, commission_bps: int, now: date
         commission = commission_for(part.subtotal_idr, commission_bps)
         post(session, kind="sale", ref=f"sale:so-{part.id}", order_id=order.id, commission_bps=commission_bps,
              now=now, memo=f"order #{order.id}", lines=[
-                 Line(BUYER_PAYMENTS, -gross, part.id),
+                 Line(BUYER_PAYMENTS, -(gross - part.subsidy_idr), part.id),
+                 Line(PROGRAMME_SUBSIDY, -part.subsidy_idr, part.id),
                  Line(PLATFORM_COMMISSION, commission, part.id),
                  Line(seller_payable(part.shop_id), gross - commission, part.id),
              ])
@@ -108,7 +120,7 @@ def record_order_paid(session: Session, order, *, commission_bps: int, now: date
 
 def record_refund(session: Session, order, refund, *, now: datetime) -> None:  # noqa: ANN001
     """The ``refund`` of a confirmed refund: one seller order, or every part of the whole order (each
-    its own total; any difference stays with the last part)."""
+    what its buyer paid; any difference stays with the last part). See the module doc for the subsidy."""
     if refund.seller_order_id is not None:
         parts = [so for so in order.seller_orders if so.id == refund.seller_order_id]
     else:
@@ -117,13 +129,16 @@ def record_refund(session: Session, order, refund, *, now: datetime) -> None:  #
     remaining = refund.amount_idr
     lines: list[Line] = []
     for index, part in enumerate(parts):
-        total = part.subtotal_idr + part.shipping_idr
-        amount = remaining if index == len(parts) - 1 else min(total, remaining)
+        paid, total = part.buyer_paid_idr, part.subtotal_idr + part.shipping_idr
+        amount = remaining if index == len(parts) - 1 else min(paid, remaining)
         remaining -= amount
+        subsidy = part.subsidy_idr if amount == paid else round_half_up(part.subsidy_idr * amount, paid)
+        gross = amount + subsidy
         charged = commission.get(part.id, 0)
-        back = charged if amount == total else round_half_up(charged * amount, total)
-        lines += [Line(REFUNDS, amount, part.id), Line(PLATFORM_COMMISSION, -back, part.id),
-                  Line(seller_payable(part.shop_id), -(amount - back), part.id)]
+        back = charged if gross == total else round_half_up(charged * gross, total)
+        lines += [Line(REFUNDS, amount, part.id), Line(PROGRAMME_SUBSIDY, subsidy, part.id),
+                  Line(PLATFORM_COMMISSION, -back, part.id),
+                  Line(seller_payable(part.shop_id), -(gross - back), part.id)]
     post(session, kind="refund", ref=f"refund:{refund.id}", order_id=order.id, refund_id=refund.id, now=now,
          memo=f"refund of order #{order.id}", lines=lines)
 
@@ -202,3 +217,21 @@ def refunded_by_seller_order(session: Session, seller_order_ids: list[int]) -> d
 def has_sale(session: Session, seller_order_id: int) -> bool:
     return session.scalar(select(LedgerTransaction.id).where(
         LedgerTransaction.ref == f"sale:so-{seller_order_id}")) is not None
+
+
+def programme_subsidy_by_month(session: Session, start: datetime | None = None,
+                               end: datetime | None = None) -> dict[str, int]:
+    """What programme vouchers cost, per WIB month (``YYYY-MM``) of the ledger transaction: the subsidy
+    of the sales paid that month less what that month's refunds reversed. What the city owes for the
+    month (``start`` inclusive, ``end`` exclusive; None: unbounded)."""
+    stmt = (select(LedgerTransaction.created_at, LedgerEntry.amount_idr)
+            .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+            .where(LedgerEntry.account == PROGRAMME_SUBSIDY))
+    if start is not None:
+        stmt = stmt.where(LedgerTransaction.created_at >= start)
+    if end is not None:
+        stmt = stmt.where(LedgerTransaction.created_at < end)
+    owed: dict[str, int] = defaultdict(int)
+    for at, amount in session.execute(stmt):
+        owed[at.astimezone(WIB).strftime("%Y-%m")] -= int(amount)
+    return dict(sorted(owed.items()))

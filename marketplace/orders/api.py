@@ -34,7 +34,7 @@ def checkout(body: dict[str, Any]) -> Any:
     return place_order(
         get_session(), require_user(), body["shipping_address"], quote_shipping=shipping_quoter(settings),
         now=utcnow(), payment_ttl=timedelta(minutes=settings.order_payment_ttl_minutes),
-        attribution=current_touch(),
+        attribution=current_touch(), voucher_code=body["voucher_code"],
     )
 
 

@@ -35,6 +35,7 @@ from marketplace.listings.models import Listing, ListingStatus
 from marketplace.orders.models import Order, OrderItem, OrderStatus, SellerOrder, SellerOrderStatus
 from marketplace.promotion.attribution.services import Touch, attribute_order
 from marketplace.shops.models import Shop
+from marketplace.vouchers import services as vouchers
 
 
 Values = dict[str, Any]  # a row's column values
@@ -59,11 +60,13 @@ def place_order(
     now: datetime,
     payment_ttl: timedelta,
     attribution: Touch | None = None,
+    voucher_code: str | None = None,
 ) -> Order:
     """Turn the buyer's cart into an order awaiting payment (see the module doc); raises on any problem.
 
     ``attribution``: the visit's last touch within the window (the entry point reads it), recorded with
     the order so the promotion figures can credit its channel; ``None`` for a direct order.
+    ``voucher_code``: the code to apply (None: the one kept with the cart, if any; ``marketplace.vouchers``).
     """
     entries = cart_services.take_items(session, buyer)
     if not entries:
@@ -76,11 +79,12 @@ def place_order(
     _reserve_stock(session, sorted(cart.lines, key=lambda entry: entry.listing.id), now)
 
     order = _write_order(session, buyer, address, cart, quote_shipping, now=now, payment_ttl=payment_ttl)
+    discounts = vouchers.apply_at_checkout(session, buyer, cart.groups, order, voucher_code, now=now)
     # The payments worker makes the order's payment once this is committed; there is none yet, so the
     # response (``OrderOut.payment``) need not ask the database.
     set_committed_value(order, "payment", None)
     attribute_order(session, order, attribution)
-    record(session, "order.placed", key=order.id, data=placed_event(order))
+    record(session, "order.placed", key=order.id, data={**placed_event(order), **discounts})
     return order
 
 

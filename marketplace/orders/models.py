@@ -59,9 +59,12 @@ class Order(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING_PAYMENT.value)
+    #: What the buyer pays for the items: their prices less the voucher's discount (``marketplace.vouchers``).
     subtotal_idr: Mapped[int] = mapped_column(BigInteger)
     shipping_idr: Mapped[int] = mapped_column(BigInteger)
     total_idr: Mapped[int] = mapped_column(BigInteger)
+    #: What the order's voucher took off (0: none); the items' prices add up to subtotal + discount.
+    discount_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     recipient: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(20))
     line1: Mapped[str] = mapped_column(String(200))
@@ -102,8 +105,14 @@ class SellerOrder(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(20), default=SellerOrderStatus.PENDING_PAYMENT.value)
+    #: The artisan's sale, on which commission is taken: the items less a *shop* voucher's discount.
     subtotal_idr: Mapped[int] = mapped_column(BigInteger)
     shipping_idr: Mapped[int] = mapped_column(BigInteger)
+    #: What the order's voucher took off this part (``marketplace.vouchers``), and of that what the
+    #: programme pays (a programme voucher: the buyer pays subtotal + shipping − subsidy, the ledger's
+    #: ``programme_subsidy`` the rest; a shop voucher: 0, its discount is already off the subtotal).
+    discount_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    subsidy_idr: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     shipping_zone: Mapped[str] = mapped_column(String(20))
     weight_grams: Mapped[int] = mapped_column(Integer)
     processing_days: Mapped[int] = mapped_column(Integer, default=0)
@@ -125,6 +134,12 @@ class SellerOrder(Base):
         """The shop sees the buyer's name, phone and street until ``ADDRESS_KEPT_FOR_SHOP`` after delivery
         (enough to answer a complaint or a return), then only the city (ARCHITECTURE.md §9)."""
         return self.delivered_at is None or (now or utcnow()) < self.delivered_at + ADDRESS_KEPT_FOR_SHOP
+
+    @property
+    def buyer_paid_idr(self) -> int:
+        """What the buyer paid for this part (what refunding all of it gives back): the programme's
+        subsidy was paid by the programme, not the buyer."""
+        return self.subtotal_idr + self.shipping_idr - self.subsidy_idr
 
 
 class OrderItem(Base):

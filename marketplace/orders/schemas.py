@@ -49,6 +49,8 @@ class AddressIn(Schema):
 
 class CheckoutIn(Schema):
     shipping_address = fields.Nested(AddressIn, required=True)
+    #: A voucher code (``marketplace.vouchers``); absent: the code applied to the cart, if any.
+    voucher_code = TrimmedString(load_default=None, validate=validate.Length(max=32, error="Use at most 32 characters."))
 
 
 class OrderItemOut(Schema):
@@ -67,6 +69,7 @@ class SellerOrderOut(Schema):
     status = fields.String(metadata={"enum": [s.value for s in SellerOrderStatus]})
     subtotal_idr = fields.Integer()
     shipping_idr = fields.Integer()
+    discount_idr = fields.Integer(metadata={"description": "what the order's voucher took off this part"})
     shipping_zone = fields.String()
     weight_grams = fields.Integer()
     processing_days = fields.Integer()
@@ -102,6 +105,7 @@ class OrderOut(Schema):
     subtotal_idr = fields.Integer()
     shipping_idr = fields.Integer()
     total_idr = fields.Integer()
+    discount_idr = fields.Integer(metadata={"description": "what the voucher took off (subtotal is after it)"})
     created_at = fields.DateTime()
     payment_due_at = fields.DateTime()
     paid_at = fields.DateTime(allow_none=True)

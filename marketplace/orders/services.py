@@ -21,6 +21,7 @@ from marketplace.errors import NotFound
 from marketplace.ledger import services as ledger
 from marketplace.listings.models import Listing
 from marketplace.orders.models import Order, OrderStatus, SellerOrder, SellerOrderStatus
+from marketplace.vouchers import services as vouchers
 
 PENDING = OrderStatus.PENDING_PAYMENT.value
 #: Working days an artisan gets to hand a ready-to-ship parcel to the courier once the order is paid.
@@ -102,6 +103,7 @@ def cancel_unpaid(session: Session, order_id: int, reason: str, *, now: datetime
         seller_order.cancelled_at = now
         seller_order.cancel_reason = order.cancel_reason
         return_stock(session, seller_order)
+    vouchers.release_for_order(session, order.id, now=now)
     session.flush()
     if payment_failed:
         record(session, "order.payment_failed", key=order.id, data={"order_id": order.id, "reason": reason[:500]})
@@ -120,7 +122,7 @@ def cancel_paid_part(session: Session, order: Order, part: SellerOrder, reason: 
     session.flush()
     record(session, "order.cancelled", key=order.id, data={
         "order_id": order.id, "seller_order_id": part.id, "shop_id": part.shop_id, "reason": reason[:500],
-        "refund_idr": part.subtotal_idr + part.shipping_idr,
+        "refund_idr": part.buyer_paid_idr,
     })
     complete_if_done(session, order, now)
 

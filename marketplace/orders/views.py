@@ -28,6 +28,7 @@ from marketplace.orders import services
 from marketplace.orders.checkout import ShippingQuote, place_order, shipping_quoter
 from marketplace.promotion.attribution.views import current_touch
 from marketplace.orders.forms import AddressForm
+from marketplace.vouchers import services as vouchers
 from marketplace.orders.schemas import AddressIn
 from marketplace.web.deps import deps
 
@@ -52,20 +53,22 @@ class Preview:
         return self.subtotal_idr + self.shipping_idr
 
 
-def _preview(cart: cart_services.Cart, address: dict[str, str]) -> Preview:
-    """What :func:`place_order` would charge for this cart and address (read-only)."""
+def _preview(cart: cart_services.Cart, address: dict[str, str], discount_idr: int = 0) -> Preview:
+    """What :func:`place_order` would charge for this cart and address (read-only), less the applied
+    voucher's ``discount_idr``."""
     quote = shipping_quoter(deps().settings)
     return Preview(
         shipping={g.shop.id: quote(g.shop, g.weight_grams, address["city"], address["province"]) for g in cart.groups},
-        subtotal_idr=cart.subtotal_idr,
+        subtotal_idr=cart.subtotal_idr - discount_idr,
     )
 
 
 def _checkout_page(form: AddressForm, status: int, preview: Preview | None = None) -> Any:
-    cart = cart_services.get_cart(get_session(), require_user(BUYER))
-    return render_template(
-        "orders/checkout.html", form=form, preview=preview, cart=cart_schemas.cart_out(cart, deps().media_storage.url),
-    ), status
+    session, buyer = get_session(), require_user(BUYER)
+    cart = cart_services.get_cart(session, buyer)
+    out = {**cart_schemas.cart_out(cart, deps().media_storage.url),
+           **vouchers.cart_fields(session, buyer, cart.groups, now=utcnow())}  # the applied voucher
+    return render_template("orders/checkout.html", form=form, preview=preview, cart=out), status
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -86,7 +89,8 @@ def checkout() -> Any:
                                 payment_ttl=timedelta(minutes=settings.order_payment_ttl_minutes),
                                 attribution=current_touch())
             return redirect(url_for("payments_pages.pay", order_id=order.id))
-        preview = _preview(cart_services.get_cart(session, buyer), address)
+        cart = cart_services.get_cart(session, buyer)
+        preview = _preview(cart, address, vouchers.cart_fields(session, buyer, cart.groups, now=utcnow())["discount_idr"])
     except DomainError as err:
         status = show_errors(form, err)  # nothing of it kept: the page shows the cart as it is
         return _checkout_page(form, status)

@@ -108,7 +108,7 @@ def refundable_amount(session: Session, order: Order, part: SellerOrder | None) 
                        code="already_refunded")
     if part is not None and any(r.seller_order_id in (None, part.id) for r in live):
         raise Conflict("This part of the order is already refunded.", code="already_refunded")
-    amount = order.total_idr if part is None else part.subtotal_idr + part.shipping_idr
+    amount = order.total_idr if part is None else part.buyer_paid_idr
     if sum(r.amount_idr for r in live) + amount > order.total_idr:
         raise Conflict("That is more than the buyer paid.", code="refund_exceeds_payment")
     return amount

@@ -13,6 +13,7 @@ from marketplace.web.auth import api_auth, require_user
 from marketplace.web.apidoc import error_responses
 from marketplace.db import utcnow
 from marketplace.web.transaction import get_session
+from marketplace.ledger import services as ledger
 from marketplace.ledger.check import check
 from marketplace.payouts import accounts, earnings, release, schemas
 from marketplace.payouts.providers import AccountDetails
@@ -87,4 +88,5 @@ def reconciliation() -> Any:
     """The ledger and our payouts against the provider's transfers; mismatches listed."""
     session = get_session()
     result = earnings.reconcile(session, deps().payout_provider)
-    return {**result.__dict__, "ledger_problems": check(session)}
+    return {**result.__dict__, "ledger_problems": check(session), "programme_subsidy": [
+        {"month": month, "owed_idr": owed} for month, owed in ledger.programme_subsidy_by_month(session).items()]}

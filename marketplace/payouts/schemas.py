@@ -115,6 +115,11 @@ class MismatchOut(Schema):
     expected_idr = fields.Integer()
 
 
+class SubsidyMonthOut(Schema):
+    month = fields.String(metadata={"description": "YYYY-MM (WIB)"})
+    owed_idr = fields.Integer()
+
+
 class ReconciliationOut(Schema):
     source = fields.String()
     transfers = fields.Integer()
@@ -124,3 +129,5 @@ class ReconciliationOut(Schema):
     ledger_in_transit_idr = fields.Integer()
     mismatches = fields.List(fields.Nested(MismatchOut))
     ledger_problems = fields.List(fields.String())
+    programme_subsidy = fields.List(fields.Nested(SubsidyMonthOut), metadata={
+        "description": "what programme vouchers cost per WIB month: what the city owes (marketplace.vouchers)"})

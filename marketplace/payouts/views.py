@@ -16,6 +16,7 @@ from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError
 from marketplace.web.forms import CsrfOnly, SchemaForm, flash_refusal, load_form, show_errors
 from marketplace.web.i18n import gettext as _
+from marketplace.ledger import services as ledger
 from marketplace.ledger.check import check
 from marketplace.payouts import accounts, earnings, release, schemas
 from marketplace.payouts.api import return_url
@@ -110,4 +111,4 @@ def reconciliation() -> Any:
     """The ledger and the payouts against the provider's transfers, with every mismatch."""
     session = get_session()
     return render_template("payouts/reconciliation.html", result=earnings.reconcile(session, deps().payout_provider),
-                           problems=check(session))
+                           problems=check(session), subsidy=ledger.programme_subsidy_by_month(session))

@@ -150,6 +150,7 @@ def close_account(session: Session, user: User, now: datetime) -> None:
     user.name = ERASED_NAME
     user.password_hash = "!closed"  # matches no password: no login, no reset (the e-mail is gone)
     user.is_active = False
+    user.cart_voucher_id = None
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     session.execute(delete(CartItem).where(CartItem.user_id == user.id))

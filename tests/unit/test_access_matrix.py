@@ -49,6 +49,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/cart/items/<int:listing_id>"): BUYER,
     ("DELETE", "/api/v1/cart/items/<int:listing_id>"): BUYER,
     ("POST", "/api/v1/checkout"): BUYER,
+    ("POST", "/api/v1/cart/voucher"): BUYER,
+    ("DELETE", "/api/v1/cart/voucher"): BUYER,
+    ("GET", "/api/v1/seller/vouchers"): ARTISAN,
+    ("POST", "/api/v1/seller/vouchers"): ARTISAN,
+    ("PATCH", "/api/v1/seller/vouchers/<int:voucher_id>"): ARTISAN,
+    ("GET", "/api/v1/admin/vouchers"): ADMIN,
+    ("POST", "/api/v1/admin/vouchers"): ADMIN,
+    ("PATCH", "/api/v1/admin/vouchers/<int:voucher_id>"): ADMIN,
     ("GET", "/api/v1/orders"): BUYER,
     ("GET", "/api/v1/orders/<int:order_id>"): BUYER,
     ("GET", "/api/v1/orders/<int:order_id>/events"): USER,
@@ -123,6 +131,7 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:payout_id>", "999999")
                 .replace("<int:promotion_id>", "999999")
                 .replace("<int:sentra_id>", "999999")
+                .replace("<int:voucher_id>", "999999")
                 .replace("<month>", "2026-11"))
 
 
@@ -223,6 +232,8 @@ PAGES = {
     "/admin/sentra/999999/edit": ADMIN,
     "/admin/shops": ADMIN,
     "/admin/audit-log": ADMIN,
+    "/seller/vouchers": ARTISAN,
+    "/admin/vouchers": ADMIN,
 }
 
 

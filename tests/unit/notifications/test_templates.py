@@ -67,3 +67,17 @@ def test_every_kind_has_both_files_in_every_language_and_nothing_else_is_there()
     expected = {f"{k}.{lang}.{ext}" for k in KINDS for lang in LANGUAGES for ext in ("txt", "html")}
     found = {p.name for p in TEMPLATES.iterdir() if not p.name.startswith("_")}
     assert found == expected
+
+
+def test_a_voucher_discount_is_shown_to_the_buyer_and_to_the_artisan_who_pays_it_or_not():
+    context = _context()
+    context["order"].subtotal_idr, context["order"].discount_idr, context["order"].total_idr = 270_000, 30_000, 295_000
+    shop_part = context["part"]
+    shop_part.subtotal_idr, shop_part.discount_idr, shop_part.subsidy_idr = 270_000, 30_000, 0
+    placed = render("order_placed", "id", context)
+    assert "Subtotal: Rp 300.000" in placed.text and "Diskon voucher: −Rp 30.000" in placed.text
+    assert "Total: Rp 295.000" in placed.text and "Voucher discount: −Rp 30.000" in render("order_placed", "en", context).text
+    assert "Diskon voucher toko: −Rp 30.000" in render("seller_order_to_ship", "id", context).text
+    shop_part.subtotal_idr, shop_part.subsidy_idr = 300_000, 30_000  # the programme's voucher
+    to_ship = render("seller_order_to_ship", "en", context)
+    assert "Goods: Rp 300.000" in to_ship.text and "paid by the programme, not by you" in to_ship.text
