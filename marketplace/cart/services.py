@@ -147,6 +147,22 @@ def variant_for_sale(listing: Listing, variant_id: int | None) -> ListingVariant
     return variant
 
 
+COMBINATION_MESSAGE = "This combination is not available."
+
+
+def variant_by_options(listing: Listing, chosen: list[str]) -> int | None:
+    """The id of the listing's variant with these option values (in :attr:`Listing.option_names`
+    order: the listing page's pickers); None when nothing was chosen (then :func:`variant_for_sale`
+    says ``variant_required``), 422 naming ``variant_id`` for a combination not on sale."""
+    if not any(chosen):
+        return None
+    wanted = dict(zip(listing.option_names, chosen))
+    found = next((v for v in listing.active_variants if v.options == wanted), None)
+    if found is None:
+        raise ValidationFailed(COMBINATION_MESSAGE, fields={"variant_id": [COMBINATION_MESSAGE]})
+    return found.id
+
+
 def listing_for_sale(session: Session, listing_id: int) -> Listing:
     """A listing a buyer can put in the cart: approved (others are 404, as on the listing page).
 

@@ -26,7 +26,7 @@ from marketplace.web.transaction import discard
 from marketplace.web.forms import load_form, show_errors
 from marketplace.web.i18n import current_locale
 from marketplace.web.i18n import gettext as _
-from marketplace.listings.models import Listing
+from marketplace.listings.models import MAX_OPTION_NAMES, Listing
 from marketplace.web.deps import deps
 
 bp = Blueprint("cart_pages", __name__)
@@ -93,6 +93,11 @@ def add_item() -> Any:
     if values is None:
         return _refused(form, status)
     try:
+        if values["variant_id"] is None:  # the listing page's pickers send the chosen values
+            chosen = [request.form.get(f"option_{i}", "") for i in range(MAX_OPTION_NAMES)]
+            if any(chosen):
+                listing = services.listing_for_sale(get_session(), values["listing_id"])
+                values["variant_id"] = services.variant_by_options(listing, chosen)
         if user:
             services.put_item(get_session(), user, values["listing_id"], values["quantity"], values["variant_id"])
         else:

@@ -99,6 +99,21 @@ class Listing(Base):
         """The variants on sale (what the listing page and the API show)."""
         return [variant for variant in self.variants if not variant.archived]
 
+    @property
+    def option_names(self) -> list[str]:
+        """The variants' option names in the artisan's order (``["ukuran", "warna"]``); [] without variants."""
+        active = self.active_variants
+        return list(active[0].options) if active else []
+
+    def option_values(self) -> list[tuple[str, list[str]]]:
+        """Each option name with its values in the order first offered (the listing page's pickers)."""
+        values: dict[str, list[str]] = {name: [] for name in self.option_names}
+        for variant in self.active_variants:
+            for name, chosen in variant.options.items():
+                if name in values and chosen not in values[name]:
+                    values[name].append(chosen)
+        return list(values.items())
+
 
 class ListingImage(Base):
     """One photo; ``key``/``thumb_key`` are media-storage keys of the re-encoded image and its thumbnail."""
