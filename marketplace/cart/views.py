@@ -19,6 +19,7 @@ from marketplace.web.auth import current_user
 from marketplace.cart import schemas, services, session_cart
 from marketplace.cart.forms import AddToCartForm, QuantityForm, RemoveForm
 from marketplace.cart.models import CartItem
+from marketplace.cart.variants import variant_by_options
 from marketplace.web.transaction import get_session
 from marketplace.errors import Conflict, DomainError, Forbidden, Unauthorized, ValidationFailed
 from marketplace.formatting import format_number
@@ -97,7 +98,7 @@ def add_item() -> Any:
             chosen = [request.form.get(f"option_{i}", "") for i in range(MAX_OPTION_NAMES)]
             if any(chosen):
                 listing = services.listing_for_sale(get_session(), values["listing_id"])
-                values["variant_id"] = services.variant_by_options(listing, chosen)
+                values["variant_id"] = variant_by_options(listing, chosen)
         if user:
             services.put_item(get_session(), user, values["listing_id"], values["quantity"], values["variant_id"])
         else:
