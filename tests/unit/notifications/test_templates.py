@@ -67,3 +67,16 @@ def test_every_kind_has_both_files_in_every_language_and_nothing_else_is_there()
     expected = {f"{k}.{lang}.{ext}" for k in KINDS for lang in LANGUAGES for ext in ("txt", "html")}
     found = {p.name for p in TEMPLATES.iterdir() if not p.name.startswith("_")}
     assert found == expected
+
+
+@pytest.mark.parametrize("kind", ["order_placed", "order_shipped", "seller_order_to_ship"])
+def test_an_item_bought_as_a_variant_is_named_with_its_options(kind):
+    context = _context()
+    part = context["order"].seller_orders[0]
+    part.items = [*part.items, SimpleNamespace(title="Kemeja batik", quantity=1, unit_price_idr=200_000,
+                                               line_total_idr=200_000, variant_label="ukuran: L, warna: Biru")]
+    for language in LANGUAGES:
+        rendered = render(kind, language, context)
+        assert "Kemeja batik (ukuran: L, warna: Biru) × 1" in rendered.text
+        assert "Kemeja batik (ukuran: L, warna: Biru)" in rendered.html
+        assert "Kain <batik> tulis × 2" in rendered.text, "an item without a variant reads as before"
