@@ -80,6 +80,11 @@ class OrderItemLine(EventData):
     title = _text(140)
     quantity = StrictInteger(required=True, validate=validate.Range(min=1))
     unit_price_idr = _idr()
+    #: Optional (issue #24): the variant bought and its options as bought; absent for a listing
+    #: without variants and in events written before variants existed, which stay valid.
+    variant_id = StrictInteger(validate=validate.Range(min=1))
+    options = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=30)),
+                          values=fields.String(validate=validate.Length(min=1, max=30)))
 
 
 class SellerOrderLine(EventData):
@@ -358,6 +363,8 @@ def _field_loads_as_json(field: fields.Field) -> bool:
     if isinstance(field, fields.Nested):
         nested = field.schema
         return not (field.only or field.exclude) and _loads_as_json(type(nested))
+    if type(field) is fields.Dict:  # an object of JSON scalars (an item's variant options)
+        return all(inner is not None and _field_loads_as_json(inner) for inner in (field.key_field, field.value_field))
     return type(field) in _JSON_FIELDS
 
 

@@ -43,23 +43,28 @@ def get_cart() -> Any:
 @bp.arguments(schemas.CartItemIn)
 @bp.response(200, schemas.CartOut)
 def add_item(body: dict[str, Any]) -> Any:
-    """Add a product (to the quantity already in the cart); 409 when there is not enough stock."""
-    return _out(services.add_item(get_session(), require_user(), body["listing_id"], body["quantity"]))
+    """Add a product (to the quantity already in the cart); 409 when there is not enough stock; 422
+    ``variant_required`` when the listing has variants and ``variant_id`` names none."""
+    return _out(services.add_item(get_session(), require_user(), body["listing_id"], body["quantity"],
+                                  body["variant_id"]))
 
 
 @bp.route("/cart/items/<int:listing_id>", methods=["PATCH"])
 @bp.doc(**error_responses(409))
 @api_auth(BUYER)
+@bp.arguments(schemas.CartLineQuery, location="query")
 @bp.arguments(schemas.CartQuantityIn)
 @bp.response(200, schemas.CartOut)
-def set_quantity(body: dict[str, Any], listing_id: int) -> Any:
-    """Change a line's quantity; this also accepts the product's current price."""
-    return _out(services.set_quantity(get_session(), require_user(), listing_id, body["quantity"]))
+def set_quantity(query: dict[str, Any], body: dict[str, Any], listing_id: int) -> Any:
+    """Change a line's quantity (``?variant_id=`` for a variant's line); this also accepts its current price."""
+    return _out(services.set_quantity(get_session(), require_user(), listing_id, body["quantity"],
+                                      query["variant_id"]))
 
 
 @bp.route("/cart/items/<int:listing_id>", methods=["DELETE"])
 @api_auth(BUYER)
+@bp.arguments(schemas.CartLineQuery, location="query")
 @bp.response(200, schemas.CartOut)
-def remove_item(listing_id: int) -> Any:
-    """Take a product out of the cart."""
-    return _out(services.remove_item(get_session(), require_user(), listing_id))
+def remove_item(query: dict[str, Any], listing_id: int) -> Any:
+    """Take a product (``?variant_id=``: that variant's line) out of the cart."""
+    return _out(services.remove_item(get_session(), require_user(), listing_id, query["variant_id"]))

@@ -11,6 +11,8 @@ from marketplace.web.forms import SchemaForm, WholeNumberField
 
 class AddToCartForm(SchemaForm):
     listing_id = WholeNumberField("Product", widget=HiddenInput())
+    #: The listing page's option pickers fill it (a radio per variant); a listing without variants has none.
+    variant_id = WholeNumberField("Variant")
     quantity = WholeNumberField("Quantity", default=1)
 
 

@@ -9,15 +9,26 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.cart.services import MAX_QUANTITY, Cart
 from marketplace.db import MAX_ID
-from marketplace.fields import StrictInteger
+from marketplace.fields import QuerySchema, StrictInteger
 from marketplace.vouchers import schemas as voucher_schemas
 
 QUANTITY = validate.Range(min=1, max=MAX_QUANTITY, error=f"From 1 to {MAX_QUANTITY}.")
 
 
+VARIANT_ID = validate.Range(min=1, max=MAX_ID)
+
+
 class CartItemIn(Schema):
     listing_id = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    variant_id = StrictInteger(load_default=None, allow_none=True, validate=VARIANT_ID,
+                               metadata={"description": "required when the listing has variants"})
     quantity = StrictInteger(load_default=1, validate=QUANTITY)
+
+
+class CartLineQuery(QuerySchema):
+    """``?variant_id=`` of a cart line's address: which variant of the listing the line is."""
+
+    variant_id = fields.Integer(load_default=None, validate=VARIANT_ID)
 
 
 class CartQuantityIn(Schema):
@@ -34,6 +45,9 @@ class CartShopOut(Schema):
 
 class CartLineOut(Schema):
     listing_id = fields.Integer()
+    variant_id = fields.Integer(allow_none=True)
+    options = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
+    variant_label = fields.String(allow_none=True)
     title = fields.String()
     path = fields.String()
     thumb_url = fields.String(allow_none=True)
@@ -46,7 +60,7 @@ class CartLineOut(Schema):
     fulfilment = fields.String()
     processing_days = fields.Integer()
     problems = fields.List(fields.String(metadata={
-        "enum": ["unavailable", "sold_out", "insufficient_stock", "price_changed"]}))
+        "enum": ["unavailable", "variant_required", "sold_out", "insufficient_stock", "price_changed"]}))
 
 
 class CartGroupOut(Schema):
@@ -70,13 +84,18 @@ class CartOut(Schema):
 def cart_out(cart: Cart, media_url: Callable[[str], str]) -> dict[str, Any]:
     """The cart as plain data (``CartOut``): grouped by shop, each line with its problems."""
     def line(entry: Any) -> dict[str, Any]:
-        listing = entry.listing
+        listing, variant = entry.listing, entry.variant
         image = min(listing.images, key=lambda i: (i.position, i.id)) if listing.images else None
+        if variant is not None and variant.image_id is not None:
+            image = next((i for i in listing.images if i.id == variant.image_id), image)
         return {
-            "listing_id": listing.id, "title": listing.title, "path": f"/listings/{listing.id}",
+            "listing_id": listing.id, "variant_id": entry.variant_id,
+            "options": dict(variant.options) if variant is not None else None,
+            "variant_label": variant.label if variant is not None else None,
+            "title": listing.title, "path": f"/listings/{listing.id}",
             "thumb_url": media_url(image.thumb_key) if image else None, "quantity": entry.quantity,
-            "unit_price_idr": listing.price_idr, "seen_price_idr": entry.seen_price_idr,
-            "line_total_idr": entry.line_total_idr, "stock": listing.stock, "weight_grams": listing.weight_grams,
+            "unit_price_idr": entry.unit_price_idr, "seen_price_idr": entry.seen_price_idr,
+            "line_total_idr": entry.line_total_idr, "stock": entry.stock, "weight_grams": listing.weight_grams,
             "fulfilment": listing.fulfilment, "processing_days": listing.processing_days, "problems": entry.problems,
         }
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for, session as web_session
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for, session as web_session
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role, User
@@ -18,14 +19,15 @@ from marketplace.web.auth import current_user
 from marketplace.cart import schemas, services, session_cart
 from marketplace.cart.forms import AddToCartForm, QuantityForm, RemoveForm
 from marketplace.cart.models import CartItem
+from marketplace.cart.variants import variant_by_options
 from marketplace.web.transaction import get_session
-from marketplace.errors import Conflict, DomainError, Forbidden, Unauthorized
+from marketplace.errors import Conflict, DomainError, Forbidden, Unauthorized, ValidationFailed
 from marketplace.formatting import format_number
 from marketplace.web.transaction import discard
 from marketplace.web.forms import load_form, show_errors
 from marketplace.web.i18n import current_locale
 from marketplace.web.i18n import gettext as _
-from marketplace.listings.models import Listing
+from marketplace.listings.models import MAX_OPTION_NAMES, Listing
 from marketplace.web.deps import deps
 from marketplace.db import utcnow
 from marketplace.vouchers import services as vouchers
@@ -56,6 +58,7 @@ def _cart_page(form: Any = None, status: int = 200, line_id: int | None = None) 
     return render_template(
         "cart/cart.html", cart=out, messages=messages, line_id=line_id,
         max_quantity=services.MAX_QUANTITY, logged_in=user is not None,
+        line_variant_id=request.args.get("variant_id", type=int),
     ), status
 
 
@@ -78,6 +81,14 @@ def _refused(form: Any, status: int, line_id: int | None = None) -> Any:
     return _cart_page(form, status, line_id)
 
 
+def _variant_id() -> int | None:
+    """The line's ``?variant_id=`` (the cart page's forms carry it in their address); a bad one is 422."""
+    try:
+        return schemas.CartLineQuery().load(request.args.to_dict())["variant_id"]
+    except ValidationError as err:
+        raise ValidationFailed("Not a valid variant.", fields={"variant_id": ["Not a valid variant."]}) from err
+
+
 @bp.route("/cart")
 def cart() -> Any:
     """The cart, grouped by shop, with what stands in the way of buying each line."""
@@ -92,10 +103,15 @@ def add_item() -> Any:
     if values is None:
         return _refused(form, status)
     try:
+        if values["variant_id"] is None:  # the listing page's pickers send the chosen values
+            chosen = [request.form.get(f"option_{i}", "") for i in range(MAX_OPTION_NAMES)]
+            if any(chosen):
+                listing = services.listing_for_sale(get_session(), values["listing_id"])
+                values["variant_id"] = variant_by_options(listing, chosen)
         if user:
-            services.put_item(get_session(), user, values["listing_id"], values["quantity"])
+            services.put_item(get_session(), user, values["listing_id"], values["quantity"], values["variant_id"])
         else:
-            session_cart.add(web_session, get_session(), values["listing_id"], values["quantity"])
+            session_cart.add(web_session, get_session(), values["listing_id"], values["quantity"], values["variant_id"])
     except DomainError as err:
         return _refused(form, _show(form, err, values["listing_id"]))
     flash(_("Added to your cart."), "info")
@@ -110,10 +126,11 @@ def set_quantity(listing_id: int) -> Any:
     if values is None:
         return _refused(form, status, listing_id)
     try:
+        variant_id = _variant_id()
         if user:
-            services.set_quantity(get_session(), user, listing_id, values["quantity"])
+            services.set_quantity(get_session(), user, listing_id, values["quantity"], variant_id)
         else:
-            session_cart.set_quantity(web_session, get_session(), listing_id, values["quantity"])
+            session_cart.set_quantity(web_session, get_session(), listing_id, values["quantity"], variant_id)
     except DomainError as err:
         return _refused(form, _show(form, err, listing_id), listing_id)
     flash(_("Your cart is updated."), "info")
@@ -127,10 +144,11 @@ def remove_item(listing_id: int) -> Any:
     if not form.validate_on_submit():
         return _refused(form, 400, listing_id)
     try:
+        variant_id = _variant_id()
         if user:
-            services.remove_item(get_session(), user, listing_id)
+            services.remove_item(get_session(), user, listing_id, variant_id)
         else:
-            session_cart.remove(web_session, listing_id)
+            session_cart.remove(web_session, listing_id, variant_id)
     except DomainError as err:
         return _refused(form, _show(form, err, listing_id), listing_id)
     flash(_("The product was removed from your cart."), "info")

@@ -57,7 +57,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 #: Tables whose rows a catalogue page shows.
-CATALOG_TABLES = frozenset({"listings", "listing_images", "shops", "sentra"})
+CATALOG_TABLES = frozenset({"listings", "listing_images", "listing_variants", "shops", "sentra"})
 CHANNEL = "pk_catalog"
 #: How long a cached catalogue answer may serve when other processes' changes cannot be announced to
 #: this one (SQLite, or the LISTEN connection is down): the bound on how late they are seen.

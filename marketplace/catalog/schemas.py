@@ -80,7 +80,10 @@ class ListingCard(Schema):
 
     id = fields.Integer()
     title = fields.String()
-    price_idr = fields.Integer()
+    price_idr = fields.Integer(metadata={"description": "with variants: the lowest price of a variant in stock"})
+    price_from = fields.Function(lambda listing: bool(listing.has_variants and listing.price_varies),
+                                 metadata={"type": "boolean",
+                                           "description": "variants of different prices: show \"from\" price_idr"})
     category = fields.String()
     shop = fields.Nested(ShopBrief)
     thumb_url = fields.Function(_thumb_url, allow_none=True, metadata={"type": "string"})

@@ -132,6 +132,7 @@ def listing(listing_id: int) -> Any:
     shipping = estimate_for_listing(item, request.args, rates_for(settings))
     return render_template(
         "catalog/listing.html", listing=item, shop=item.shop, images=images, og=og,
+        image_urls={img.id: public_url(img.key) for img in item.images},
         preview=item.status != ListingStatus.APPROVED.value, shipping=shipping, photo_index=photo_index,
     ), (400 if shipping.errors else 200)
 

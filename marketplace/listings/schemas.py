@@ -16,8 +16,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from marketplace.db import MAX_ID
 from marketplace.fields import INVALID_CHOICE, REQUIRED, OneLine, PatchSchema, TrimmedString, WholeNumber
-from marketplace.listings.models import CATEGORIES, FULFILMENT_KINDS, ListingStatus
+from marketplace.listings.models import CATEGORIES, FULFILMENT_KINDS, MAX_OPTION_NAMES, ListingStatus
 from marketplace.media.storage import public_url
 
 TITLE_LENGTH = (3, 140)
@@ -35,6 +36,15 @@ STOCK_MESSAGE = "From 0 to 100.000."
 WEIGHT_MESSAGE = "From 1 to 50.000 grams."
 PROCESSING_DAYS_MESSAGE = "From 0 to 90 days."
 MADE_TO_ORDER_MESSAGE = "Made-to-order needs at least 1 processing day."
+OPTION_LENGTH = (1, 30)
+SKU_MAX = 64
+MAX_VARIANTS = 100
+OPTION_MESSAGE = "Use 1 to 30 characters."
+SKU_MESSAGE = "Use at most 64 characters."
+VARIANTS_MESSAGE = "At most 100 variants."
+OPTION_NAMES_MESSAGE = "Every variant must use the same option names (at most two, e.g. ukuran and warna)."
+REPEATED_MESSAGE = "Each combination of options may appear only once."
+SET_PER_VARIANT_MESSAGE = "This listing has variants: set this per variant."
 
 
 def _range(bounds: tuple[int, int], message: str) -> validate.Range:
@@ -52,6 +62,34 @@ def made_to_order_error(fulfilment: str | None, processing_days: int | None) -> 
     return None
 
 
+def variants_error(variants: list[dict[str, Any]]) -> str | None:
+    """The rules of a set of variants together: the same one or two option names in every variant,
+    and no combination twice (values compared without regard to case: "M" and "m" are one size)."""
+    names = [tuple(variant["options"]) for variant in variants]
+    if any(not 1 <= len(n) <= MAX_OPTION_NAMES for n in names) or len({frozenset(n) for n in names}) > 1:
+        return OPTION_NAMES_MESSAGE
+    combinations = {tuple(sorted((k.casefold(), v.casefold()) for k, v in variant["options"].items()))
+                    for variant in variants}
+    if len(combinations) != len(variants):
+        return REPEATED_MESSAGE
+    return None
+
+
+class VariantIn(Schema):
+    """One variant of a listing: its options (``{"ukuran": "M", "warna": "Merah"}``), price, stock, SKU, photo."""
+
+    options = fields.Dict(
+        required=True,
+        keys=OneLine(validate=validate.Length(*OPTION_LENGTH, error=OPTION_MESSAGE)),
+        values=OneLine(validate=validate.Length(*OPTION_LENGTH, error=OPTION_MESSAGE)),
+        error_messages={"required": REQUIRED, "null": REQUIRED},
+    )
+    price_idr = WholeNumber(required=True, validate=_range(PRICE_RANGE, PRICE_MESSAGE))
+    stock = WholeNumber(required=True, validate=_range(STOCK_RANGE, STOCK_MESSAGE))
+    sku = OneLine(load_default=None, allow_none=True, validate=validate.Length(max=SKU_MAX, error=SKU_MESSAGE))
+    image_id = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(min=1, max=MAX_ID))
+
+
 class ListingIn(Schema):
     """A whole listing, as ``POST /api/v1/listings`` and the add/edit pages send it."""
 
@@ -59,12 +97,31 @@ class ListingIn(Schema):
     description = TrimmedString(required=True, validate=validate.Length(max=DESCRIPTION_MAX, error=DESCRIPTION_MESSAGE))
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES, error=CATEGORY_MESSAGE),
                              error_messages={"required": CATEGORY_MESSAGE, "null": CATEGORY_MESSAGE})
-    price_idr = WholeNumber(required=True, validate=_range(PRICE_RANGE, PRICE_MESSAGE))
-    stock = WholeNumber(required=True, validate=_range(STOCK_RANGE, STOCK_MESSAGE))
+    #: Without variants, required; with variants, computed from them (and not to be sent).
+    price_idr = WholeNumber(validate=_range(PRICE_RANGE, PRICE_MESSAGE), metadata={"description": "required unless variants are sent"})
+    stock = WholeNumber(validate=_range(STOCK_RANGE, STOCK_MESSAGE), metadata={"description": "required unless variants are sent"})
     weight_grams = WholeNumber(required=True, validate=_range(WEIGHT_RANGE, WEIGHT_MESSAGE))
     fulfilment = fields.String(load_default="ready_to_ship", validate=validate.OneOf(FULFILMENT_KINDS, error=INVALID_CHOICE),
                                error_messages={"null": REQUIRED})
     processing_days = WholeNumber(load_default=0, validate=_range(PROCESSING_DAYS_RANGE, PROCESSING_DAYS_MESSAGE))
+    #: The whole set of variants (a PATCH replaces it; ``[]`` sells the listing without variants again).
+    variants = fields.List(fields.Nested(VariantIn), validate=validate.Length(max=MAX_VARIANTS, error=VARIANTS_MESSAGE),
+                           error_messages={"null": REQUIRED})
+
+    @validates_schema
+    def _variants_together(self, data: dict[str, Any], **kwargs: Any) -> None:
+        variants = data.get("variants")
+        if variants:
+            message = variants_error(variants)
+            if message:
+                raise ValidationError(message, field_name="variants")
+            for name in ("price_idr", "stock"):
+                if name in data:
+                    raise ValidationError(SET_PER_VARIANT_MESSAGE, field_name=name)
+        elif not self.partial:
+            missing = {name: [REQUIRED] for name in ("price_idr", "stock") if name not in data}
+            if missing:
+                raise ValidationError(missing)
 
     @validates_schema
     def _made_to_order_needs_days(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -94,6 +151,16 @@ class ImageOut(Schema):
     position = fields.Integer()
 
 
+class VariantOut(Schema):
+    id = fields.Integer()
+    options = fields.Dict(keys=fields.String(), values=fields.String())
+    label = fields.String()
+    price_idr = fields.Integer()
+    stock = fields.Integer()
+    sku = fields.String(allow_none=True)
+    image_id = fields.Integer(allow_none=True)
+
+
 class ListingOut(Schema):
     """A :class:`~marketplace.listings.models.Listing` as the API shows it (any status, to whoever may see it)."""
 
@@ -102,8 +169,12 @@ class ListingOut(Schema):
     title = fields.String()
     description = fields.String()
     category = fields.String()
-    price_idr = fields.Integer()
-    stock = fields.Integer()
+    price_idr = fields.Integer(metadata={"description": "with variants: the lowest price of a variant in stock"})
+    price_from = fields.Function(lambda listing: bool(listing.has_variants and listing.price_varies),
+                                 metadata={"type": "boolean",
+                                           "description": "the variants' prices differ: price_idr is where they start"})
+    stock = fields.Integer(metadata={"description": "with variants: their sum"})
+    variants = fields.List(fields.Nested(VariantOut), attribute="active_variants")
     weight_grams = fields.Integer()
     fulfilment = fields.String()
     processing_days = fields.Integer()

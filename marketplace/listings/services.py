@@ -6,6 +6,8 @@ transaction; the entry point commits them together (ARCHITECTURE.md §8).
 Review rule (ARCHITECTURE.md §4): an edit of title, description, price or photos of
 an *approved* listing sends it back to ``pending_review``; any edit of a *rejected* listing resubmits it
 (the seller is fixing what the moderator asked for). A withdrawn listing stays withdrawn until resubmitted.
+Variants (:mod:`marketplace.listings.variants`): a new, removed or re-priced variant or changed options
+count as a price change (``"variants"``); a variant's stock, SKU or photo alone do not.
 
 Revision: every change of what a buyer sees (``REVISED_FIELDS``: the text, price, category, weight,
 how it is made and its photos) raises ``Listing.revision`` by one, in whatever status. A moderator's
@@ -37,7 +39,8 @@ from marketplace.accounts.models import User
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.listings.models import MAX_IMAGES_PER_LISTING, Listing, ListingImage, ListingStatus
-from marketplace.listings.schemas import made_to_order_error
+from marketplace.listings import variants as listing_variants
+from marketplace.listings.schemas import SET_PER_VARIANT_MESSAGE, made_to_order_error
 from marketplace.media import photos
 from marketplace.media.images import ProcessedImage
 from marketplace.media.storage import MediaStorage
@@ -49,7 +52,7 @@ PENDING = ListingStatus.PENDING_REVIEW.value
 REJECTED = ListingStatus.REJECTED.value
 WITHDRAWN = ListingStatus.WITHDRAWN.value
 #: Changes that a moderator must see again before an approved listing is public.
-REVIEWED_FIELDS = frozenset({"title", "description", "price_idr", "images"})
+REVIEWED_FIELDS = frozenset({"title", "description", "price_idr", "images", listing_variants.REVIEWED})
 #: Changes of what a buyer sees: each one makes a new revision, which a moderator must see before deciding.
 REVISED_FIELDS = REVIEWED_FIELDS | {"category", "weight_grams", "fulfilment", "processing_days"}
 
@@ -58,7 +61,8 @@ REVISED_FIELDS = REVIEWED_FIELDS | {"category", "weight_grams", "fulfilment", "p
 
 
 def _load(session: Session, listing_id: int, *, for_update: bool = False) -> Listing | None:
-    stmt = select(Listing).where(Listing.id == listing_id).options(selectinload(Listing.images))
+    stmt = select(Listing).where(Listing.id == listing_id).options(selectinload(Listing.images),
+                                                                   selectinload(Listing.variants))
     if for_update:
         # Locked re-read: refresh a copy already in the session (loaded before the lock, e.g. by
         # add_image's first check), or its revision and status could be those before a concurrent edit.
@@ -100,7 +104,7 @@ def list_for_seller(session: Session, user_id: int) -> list[Listing]:
         select(Listing)
         .join(Shop, Shop.id == Listing.shop_id)
         .where(Shop.owner_id == user_id)
-        .options(selectinload(Listing.images))
+        .options(selectinload(Listing.images), selectinload(Listing.variants))
         .order_by(Listing.created_at.desc(), Listing.id.desc())
     )
     return list(session.scalars(stmt))
@@ -168,7 +172,12 @@ def create_listing(session: Session, user: User, values: dict[str, Any]) -> List
     ``values`` are a loaded :class:`~marketplace.listings.schemas.ListingIn` (its rules are not checked again).
     """
     shop = require_shop(session, user)
+    values = dict(values)
+    specs = values.pop("variants", None) or []
     listing = Listing(shop_id=shop.id, **values)
+    if specs:  # price and stock come from the variants (the schema refused them beside variants)
+        listing.price_idr, listing.stock = 1, 0
+        listing_variants.replace(listing, specs)
     _submit(listing)
     session.add(listing)
     session.flush()
@@ -181,9 +190,17 @@ def update_listing(session: Session, user: User, listing_id: int, changes: dict[
     changes count, and they follow the review rule. Made-to-order is checked on the merged listing."""
     listing = get_owned(session, user, listing_id, for_update=True)
     was_public_with_stock = listing.status == APPROVED and listing.stock > 0
+    changes = dict(changes)
+    specs = changes.pop("variants", None)
+    if listing.has_variants and specs is None:
+        per_variant = {name: [SET_PER_VARIANT_MESSAGE] for name in ("price_idr", "stock") if name in changes}
+        if per_variant:
+            raise ValidationFailed(SET_PER_VARIANT_MESSAGE, fields=per_variant)
     changed = {name for name, value in changes.items() if getattr(listing, name) != value}
     for name in changed:
         setattr(listing, name, changes[name])
+    if specs is not None:
+        changed |= listing_variants.replace(listing, specs)
     _check_merged(listing)
     _after_change(session, listing, changed)
     if was_public_with_stock and listing.stock == 0:

@@ -19,7 +19,7 @@ from marketplace.errors import Conflict, DomainError
 from marketplace.web.forms import flash_refusal, load_form, show_errors
 from marketplace.web.i18n import gettext as _
 from marketplace.listings import schemas, services
-from marketplace.listings.forms import ActionForm, ListingForm, NewListingForm, PhotoForm
+from marketplace.listings.forms import BUILD_GRID, ActionForm, ListingForm, NewListingForm, PhotoForm, VariantGrid
 from marketplace.listings.models import MAX_IMAGES_PER_LISTING, Listing
 from marketplace.orders.fulfilment.services import units_sold
 from marketplace.web.guards import body_limit
@@ -31,11 +31,12 @@ ARTISAN = Role.ARTISAN.value
 
 
 def _edit_page(listing: Listing, *, form: ListingForm | None = None, photo_form: PhotoForm | None = None,
-               status: int = 200) -> Any:
+               grid: VariantGrid | None = None, status: int = 200) -> Any:
     return render_template(
         "listings/edit.html",
         listing=listing,
         form=form or ListingForm(obj=listing),
+        grid=grid or VariantGrid.from_listing(listing),
         photo_form=photo_form or PhotoForm(),
         action_form=ActionForm(),
     ), status
@@ -74,7 +75,10 @@ def new_listing() -> Any:
     say so (a moderation card then shows "no photo").
     """
     form = NewListingForm()
-    values, status = load_form(form, schemas.ListingIn())
+    grid = VariantGrid.from_form(request.form) if form.is_submitted() else VariantGrid([("", "")] * 2, [])
+    if BUILD_GRID in request.form:  # "make the variant table" without script: the rows, nothing saved
+        return render_template("listings/new.html", form=form, grid=grid), 200
+    values, status = _load_with_grid(form, grid, had_variants=False)
     photos = form.chosen_photos() if form.is_submitted() else []
     if values is not None and len(photos) > MAX_IMAGES_PER_LISTING:
         form.photos.errors = [_("A listing can have at most {count} photos.", count=MAX_IMAGES_PER_LISTING)]
@@ -101,7 +105,19 @@ def new_listing() -> Any:
         else:
             flash(_("Your product was sent for review."), "info")
             return redirect(url_for(".edit_listing", listing_id=listing.id))
-    return render_template("listings/new.html", form=form), status
+    return render_template("listings/new.html", form=form, grid=grid), status
+
+
+def _load_with_grid(form: ListingForm, grid: VariantGrid, *, had_variants: bool) -> tuple[dict[str, Any] | None, int]:
+    """:func:`load_form` with the grid's rows as ``variants`` (each row's messages kept on the row).
+    A form without option names has no variants: on a listing that had some, that removes them."""
+    if form.is_submitted():
+        form.variant_specs = grid.specs() if grid.names else ([] if had_variants else None)
+    rows_ok = grid.check_rows() if grid.names else True
+    values, status = load_form(form, schemas.ListingIn())
+    if values is not None and not rows_ok:
+        return None, 422
+    return values, status
 
 
 def _photo_errors(err: DomainError) -> DomainError:
@@ -121,8 +137,12 @@ def edit_listing(listing_id: int) -> Any:
     if request.method == "GET":
         return _edit_page(services.get_owned(session, user, listing_id))
     form = ListingForm()
+    grid = VariantGrid.from_form(request.form)
+    listing = services.get_owned(session, user, listing_id)
+    if BUILD_GRID in request.form:
+        return _edit_page(listing, form=form, grid=grid)
     # The page sends every field, so the whole-listing rules apply (made-to-order included).
-    values, status = load_form(form, schemas.ListingIn())
+    values, status = _load_with_grid(form, grid, had_variants=listing.has_variants)
     if values is not None:
         try:
             services.update_listing(session, user, listing_id, values)
@@ -131,7 +151,7 @@ def edit_listing(listing_id: int) -> Any:
         else:
             flash(_("Your changes are saved."), "info")
             return redirect(url_for(".edit_listing", listing_id=listing_id))
-    return _edit_page(services.get_owned(session, user, listing_id), form=form, status=status)
+    return _edit_page(services.get_owned(session, user, listing_id), form=form, grid=grid, status=status)
 
 
 @bp.route("/seller/listings/<int:listing_id>/images", methods=["POST"])

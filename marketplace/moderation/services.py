@@ -43,7 +43,7 @@ def queue(session: Session) -> list[Listing]:
     stmt = (
         select(Listing)
         .where(Listing.status == PENDING)
-        .options(selectinload(Listing.images), selectinload(Listing.shop))
+        .options(selectinload(Listing.images), selectinload(Listing.shop), selectinload(Listing.variants))
         .order_by(Listing.submitted_at.asc(), Listing.id.asc())
     )
     return list(session.scalars(stmt))

@@ -9,12 +9,22 @@ checkouts cannot deadlock), so no interleaving of buyers can oversell; the order
 (each with its shipping fee from the shop's city to the address) and items with the price paid are
 written; ``order.placed`` and, for listings that reached 0, ``listing.sold_out`` are recorded. Any
 refusal raises, and the entry point rolls all of it back (the cart comes back with it).
+
+Variants (issue #24): a line naming a variant reserves from that variant, by the same kind of
+conditional update (``listing_variants.stock >= q AND price_idr = <price shown>``, the listing
+approved), after the listings of variant lines are locked in id order, and before the listings
+without variants are reserved as before (lowest id first within each kind: every checkout takes the
+locks in that one order). The listing's totals are then recomputed under its lock
+(:func:`marketplace.listings.variants.refresh_totals`); ``listing.sold_out`` when every variant is at
+0. A cart without variants takes exactly the path it took before. Each item keeps the variant's id and
+its options as bought.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+import json
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -31,6 +41,7 @@ from marketplace.cart import services as cart_services
 from marketplace.catalog import changes
 from marketplace.db import Base, inserted
 from marketplace.errors import Conflict
+from marketplace.listings import variants
 from marketplace.listings.models import Listing, ListingStatus
 from marketplace.orders.models import Order, OrderItem, OrderStatus, SellerOrder, SellerOrderStatus
 from marketplace.promotion.attribution.services import Touch, attribute_order
@@ -72,7 +83,7 @@ def place_order(
     if not entries:
         raise Conflict("Your cart is empty.", code="cart_empty")
     cart = cart_services.group(entries)
-    problems = {str(line.listing.id): line.problems for line in cart.lines if line.problems}
+    problems = {_line_key(line): line.problems for line in cart.lines if line.problems}
     if problems:
         raise Conflict("Some products in your cart cannot be bought as they are; check your cart.",
                        code="cart_has_problems", fields=problems)
@@ -119,7 +130,9 @@ def _write_order(
     } for group, quote in groups]
     item_values = [[{
         "listing_id": line.listing.id, "title": line.listing.title, "unit_price_idr": line.seen_price_idr,
-        "quantity": line.quantity, "weight_grams": line.listing.weight_grams,
+        "quantity": line.quantity, "weight_grams": line.listing.weight_grams, "variant_id": line.variant_id,
+        "variant_options": (json.dumps(line.variant.options, ensure_ascii=False)
+                            if line.variant is not None else None),
     } for line in group.lines] for group, _ in groups]
 
     if session.get_bind().dialect.name == "postgresql":
@@ -134,7 +147,8 @@ def _write_order(
         set_committed_value(seller_order, "shop", group.shop)
         set_committed_value(seller_order, "order", order)
         set_committed_value(seller_order, "items", [
-            inserted(session, OrderItem, {**item, "id": item_ids[item["listing_id"]], "seller_order_id": seller_id})
+            inserted(session, OrderItem, {**item, "id": item_ids[item["listing_id"], item["variant_id"]],
+                                          "seller_order_id": seller_id})
             for item in items])
         for item in seller_order.items:
             set_committed_value(item, "seller_order", seller_order)
@@ -146,9 +160,9 @@ def _write_order(
 
 def _insert_all(
     session: Session, order: Values, sellers: list[Values], items: list[list[Values]],
-) -> tuple[int, list[int], dict[int, int]]:
+) -> tuple[int, list[int], dict[tuple[int, int | None], int]]:
     """PostgreSQL: the order, its seller orders and items in one statement; their ids (the seller
-    orders' in ``sellers`` order, the items' by listing: a listing is on one line of an order)."""
+    orders' in ``sellers`` order, the items' by (listing, variant): one line of an order each)."""
     params = dict(order)
     for column in _SELLER_COLUMNS:
         params["seller_" + column] = [values[column] for values in sellers]
@@ -159,12 +173,12 @@ def _insert_all(
     rows = session.connection().execute(_insert_order_statement(), params).all()
     seller_of_shop = {row.shop_id: row.seller_order_id for row in rows}
     return rows[0].order_id, [seller_of_shop[seller["shop_id"]] for seller in sellers], {
-        row.listing_id: row.item_id for row in rows}
+        (row.listing_id, row.variant_id): row.item_id for row in rows}
 
 
 def _insert_each(
     session: Session, order: Values, sellers: list[Values], items: list[list[Values]],
-) -> tuple[int, list[int], dict[int, int]]:
+) -> tuple[int, list[int], dict[tuple[int, int | None], int]]:
     """SQLite (no data-modifying ``WITH``): one ``INSERT … RETURNING id`` a table, rows in order."""
     conn = session.connection()
     order_id = conn.execute(_insert_returning_id(Order), [order]).scalar_one()
@@ -172,14 +186,15 @@ def _insert_each(
                                    [{**seller, "order_id": order_id} for seller in sellers]).scalars())
     lines = [{**item, "seller_order_id": seller_id} for seller_id, group in zip(seller_ids, items) for item in group]
     item_ids = conn.execute(_insert_returning_id(OrderItem), lines).scalars()
-    return order_id, seller_ids, {line["listing_id"]: item_id for line, item_id in zip(lines, item_ids)}
+    return order_id, seller_ids, {(line["listing_id"], line["variant_id"]): item_id
+                                  for line, item_id in zip(lines, item_ids)}
 
 
 _ORDER_COLUMNS = ("buyer_id", "status", "subtotal_idr", "shipping_idr", "total_idr", "recipient", "phone", "line1",
                   "city", "province", "postal_code", "created_at", "updated_at", "payment_due_at")
 _SELLER_COLUMNS = ("shop_id", "status", "subtotal_idr", "shipping_idr", "shipping_zone", "weight_grams",
                    "processing_days")
-_ITEM_COLUMNS = ("listing_id", "title", "unit_price_idr", "quantity", "weight_grams")
+_ITEM_COLUMNS = ("listing_id", "title", "unit_price_idr", "quantity", "weight_grams", "variant_id", "variant_options")
 
 
 @cache
@@ -218,10 +233,10 @@ def _insert_order_statement() -> TextClause:
             FROM {unnest("item_", [sellers.shop_id] + [items[column] for column in _ITEM_COLUMNS])}
             JOIN new_seller_orders ON new_seller_orders.shop_id = wanted.shop_id
             ORDER BY wanted.position
-            RETURNING id, seller_order_id, listing_id
+            RETURNING id, seller_order_id, listing_id, variant_id
         )
         SELECT new_order.id AS order_id, new_seller_orders.shop_id, new_items.seller_order_id,
-               new_items.id AS item_id, new_items.listing_id
+               new_items.id AS item_id, new_items.listing_id, new_items.variant_id
         FROM new_order, new_items JOIN new_seller_orders ON new_seller_orders.id = new_items.seller_order_id
     """)
     return statement.bindparams(*(bindparam(column, type_=orders[column].type) for column in _ORDER_COLUMNS))
@@ -242,8 +257,14 @@ def _reserve_stock(session: Session, lines: list[cart_services.CartLine], now: d
     the catalogue's stock-change announcement; on SQLite, whose writers are serial, one conditional
     ``UPDATE`` per line.
     """
+    variant_lines = [line for line in lines if line.variant is not None]
+    if variant_lines:
+        variants.lock_listings(session, [line.listing.id for line in variant_lines])
+        lines = [line for line in lines if line.variant is None]
     conn = session.connection()  # Core: nothing of the ORM's to synchronise or flush here
-    if conn.dialect.name == "postgresql":
+    if not lines:
+        remaining: dict[int, int] = {}
+    elif conn.dialect.name == "postgresql":
         rows = conn.execute(_reserve_all_statement(), {
             "ids": [line.listing.id for line in lines], "quantities": [line.quantity for line in lines],
             "prices": [line.seen_price_idr for line in lines], "now": now, **changes.announcement_params(conn, changes.STOCK),
@@ -258,15 +279,34 @@ def _reserve_stock(session: Session, lines: list[cart_services.CartLine], now: d
                                                        "reserve_price": line.seen_price_idr}).scalar()
             if left is not None:  # after a refusal the rest are still tried, to name them all
                 remaining[line.listing.id] = left
-    short = [line.listing.id for line in lines if line.listing.id not in remaining]
+    short = [str(line.listing.id) for line in lines if line.listing.id not in remaining]
+    short += [_line_key(line) for line in variant_lines
+              if not variants.reserve(session, line.variant.id, line.listing.id, line.quantity, line.seen_price_idr)]
     if short:
         raise Conflict("Someone else just bought this; check your cart.", code="out_of_stock",
-                       fields={str(listing_id): ["insufficient_stock"] for listing_id in short})
+                       fields={key: ["insufficient_stock"] for key in short})
+    _refresh_variant_listings(session, variant_lines)
     for line in lines:
         listing = line.listing
         if remaining[listing.id] == 0:
             record(session, "listing.sold_out", key=listing.id, data={"listing_id": listing.id, "shop_id": listing.shop_id})
         session.expire(listing, ["stock"])
+
+
+def _line_key(line: cart_services.CartLine) -> str:
+    """How a refusal names a cart line: ``"<listing id>"``, or ``"<listing id>:<variant id>"``."""
+    return f"{line.listing.id}:{line.variant.id}" if line.variant is not None else str(line.listing.id)
+
+
+def _refresh_variant_listings(session: Session, variant_lines: list[cart_services.CartLine]) -> None:
+    """After the variants' reservation: each listing's totals again (under its lock), ``listing.sold_out``
+    when every variant is at 0, and the loaded rows expired (Core changed them)."""
+    for listing in {line.listing.id: line.listing for line in variant_lines}.values():
+        if variants.refresh_totals(session, listing.id) == 0:
+            record(session, "listing.sold_out", key=listing.id, data={"listing_id": listing.id, "shop_id": listing.shop_id})
+        session.expire(listing, ["stock", "price_idr"])
+    for line in variant_lines:
+        session.expire(line.variant, ["stock"])
 
 
 @cache
@@ -319,12 +359,19 @@ def placed_event(order: Order) -> dict[str, Any]:
             {
                 "seller_order_id": so.id, "shop_id": so.shop_id, "subtotal_idr": so.subtotal_idr,
                 "shipping_idr": so.shipping_idr,
-                "items": [{"listing_id": i.listing_id, "title": i.title, "quantity": i.quantity,
-                           "unit_price_idr": i.unit_price_idr} for i in so.items],
+                "items": [_placed_item(i) for i in so.items],
             }
             for so in order.seller_orders
         ],
     }
+
+
+def _placed_item(item: OrderItem) -> dict[str, Any]:
+    line: dict[str, Any] = {"listing_id": item.listing_id, "title": item.title, "quantity": item.quantity,
+                            "unit_price_idr": item.unit_price_idr}
+    if item.variant_id is not None:  # optional fields: an item without a variant reads as before
+        line.update(variant_id=item.variant_id, options=item.options)
+    return line
 
 
 def shipping_quoter(settings: Any) -> QuoteShipping:

@@ -10,14 +10,16 @@ seller order carries its own shipping fee, since each artisan ships their part.
 from __future__ import annotations
 
 import enum
+import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
 from marketplace.db import Base, UTCDateTime, one_of, utcnow
+from marketplace.listings.models import options_label
 from marketplace.shops.models import Shop
 
 if TYPE_CHECKING:
@@ -157,8 +159,21 @@ class OrderItem(Base):
     unit_price_idr: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
     weight_grams: Mapped[int] = mapped_column(Integer)
+    #: The variant bought (None: a listing without variants) and its options *as bought*, as JSON text
+    #: (a later edit of the listing's variants does not change a past order).
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("listing_variants.id", ondelete="SET NULL"), default=None)
+    variant_options: Mapped[str | None] = mapped_column(Text, default=None)
 
     seller_order: Mapped[SellerOrder] = relationship(back_populates="items")
+
+    @property
+    def options(self) -> dict[str, str] | None:
+        return json.loads(self.variant_options) if self.variant_options else None
+
+    @property
+    def variant_label(self) -> str | None:
+        """``"ukuran: M, warna: Merah"``, or None for a listing without variants."""
+        return options_label(self.options) or None
 
     @property
     def line_total_idr(self) -> int:

@@ -55,6 +55,10 @@ class CheckoutIn(Schema):
 
 class OrderItemOut(Schema):
     listing_id = fields.Integer()
+    variant_id = fields.Integer(allow_none=True)
+    options = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True,
+                          metadata={"description": "the variant's options as bought (null without variants)"})
+    variant_label = fields.String(allow_none=True)
     title = fields.String()
     quantity = fields.Integer()
     unit_price_idr = fields.Integer()

@@ -19,6 +19,7 @@ from marketplace.accounts.models import User
 from marketplace.db import MAX_ID
 from marketplace.errors import NotFound
 from marketplace.ledger import services as ledger
+from marketplace.listings import variants
 from marketplace.listings.models import Listing
 from marketplace.orders.models import Order, OrderStatus, SellerOrder, SellerOrderStatus
 from marketplace.vouchers import services as vouchers
@@ -138,12 +139,20 @@ def complete_if_done(session: Session, order: Order, now: datetime) -> None:
 
 
 def return_stock(session: Session, seller_order: SellerOrder) -> None:
-    """Put a cancelled seller order's quantities back on its listings."""
+    """Put a cancelled seller order's quantities back on its listings, or on the variants bought (the
+    listings of those locked first, lowest id first as a checkout does, then their totals recomputed)."""
+    by_variant = [item for item in seller_order.items if item.variant_id is not None]
+    variants.lock_listings(session, [item.listing_id for item in by_variant])
+    for item in by_variant:
+        variants.give_back(session, item.variant_id, item.quantity)
+    for listing_id in sorted({item.listing_id for item in by_variant}):
+        variants.refresh_totals(session, listing_id)
     for item in seller_order.items:
-        session.execute(
-            update(Listing).where(Listing.id == item.listing_id).values(stock=Listing.stock + item.quantity),
-            execution_options={"synchronize_session": False},
-        )
+        if item.variant_id is None and item.variant_options is None:  # (a removed variant's: nowhere to go)
+            session.execute(
+                update(Listing).where(Listing.id == item.listing_id).values(stock=Listing.stock + item.quantity),
+                execution_options={"synchronize_session": False},
+            )
 
 
 def timeline(session: Session, viewer: User, order_id: int) -> list[tuple[str, datetime]]:

@@ -28,7 +28,7 @@ from marketplace.errors import ValidationFailed
 from marketplace.formatting import TIMEZONE
 from marketplace.ledger import services as ledger
 from marketplace.ledger.models import LedgerEntry, LedgerTransaction
-from marketplace.orders.models import SellerOrder
+from marketplace.orders.models import OrderItem, SellerOrder
 from marketplace.payouts.models import Payout, PayoutStatus
 from marketplace.payouts.queries import account_of, shop_of
 
@@ -94,7 +94,19 @@ def parse_month(text: str) -> tuple[datetime, datetime]:
 
 
 STATEMENT_COLUMNS = ("date_wib", "kind", "order_id", "seller_order_id", "payout_id", "description",
-                     "gross_idr", "commission_idr", "amount_idr", "balance_idr")
+                     "gross_idr", "commission_idr", "amount_idr", "balance_idr", "items")
+
+
+def _items_of(session: Session, seller_order_ids: set[int]) -> dict[int, str]:
+    """Each seller order's items as the statement names them: ``Kemeja batik (ukuran: L) × 2; …``
+    (the variant as bought, from the order item: a later edit of the listing does not change it)."""
+    out: dict[int, list[str]] = {}
+    if seller_order_ids:
+        for item in session.scalars(select(OrderItem).where(OrderItem.seller_order_id.in_(seller_order_ids))
+                                    .order_by(OrderItem.id)):
+            label = f"{item.title} ({item.variant_label})" if item.variant_label else item.title
+            out.setdefault(item.seller_order_id, []).append(f"{label} × {item.quantity}")
+    return {key: "; ".join(names) for key, names in out.items()}
 
 
 def statement_csv(session: Session, artisan: User, month: str) -> str:
@@ -114,8 +126,10 @@ def statement_csv(session: Session, artisan: User, month: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(STATEMENT_COLUMNS)
-    writer.writerow([start.date().isoformat(), "opening_balance", "", "", "", "", "", "", "", opening])
+    writer.writerow([start.date().isoformat(), "opening_balance", "", "", "", "", "", "", "", opening, ""])
     balance = opening
+    items = _items_of(session, {e.seller_order_id for tx in txs if tx.kind == "sale" for e in tx.entries
+                                if e.account == account_name and e.seller_order_id})
     for tx in txs:
         mine = [e for e in tx.entries if e.account == account_name]
         amount = sum(e.amount_idr for e in mine)
@@ -128,10 +142,11 @@ def statement_csv(session: Session, artisan: User, month: str) -> str:
             tx.created_at.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M"), tx.kind, tx.order_id or "",
             " ".join(map(str, parts)), tx.payout_id or "", tx.memo, gross if tx.kind in ("sale", "refund") else "",
             commission if tx.kind in ("sale", "refund") else "", amount, balance,
+            "; ".join(items[part] for part in parts if part in items) if tx.kind == "sale" else "",
         ])
     last_day = (end.date().toordinal() - 1)
     writer.writerow([datetime.fromordinal(last_day).date().isoformat(), "closing_balance", "", "", "", "", "", "",
-                     "", balance])
+                     "", balance, ""])
     return out.getvalue()
 
 

@@ -81,7 +81,7 @@ def export_for(session: Session, user: User, orders_out: Any) -> dict[str, Any]:
                         "last_used_at": _iso(t.last_used_at), "revoked_at": _iso(t.revoked_at)}
                        for t in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
                                                 .order_by(ApiToken.id))],
-        "cart": [{"listing_id": c.listing_id, "quantity": c.quantity}
+        "cart": [{"listing_id": c.listing_id, "variant_id": c.variant_id or None, "quantity": c.quantity}
                  for c in session.scalars(select(CartItem).where(CartItem.user_id == user.id))],
         "orders": orders_out(orders),
         "shop": _shop_export(session, shop) if shop is not None else None,

@@ -1,7 +1,10 @@
 /* The new-product form (CSP: script-src 'self'). Progressive enhancement only: the server checks
    everything this does (a product without photos needs the "send without a photo" box ticked).
    - Previews of the chosen photos (read as data: URLs, which the image policy allows).
-   - Submitting without a photo asks first; "yes" ticks the box, so the server accepts it. */
+   - Submitting without a photo asks first; "yes" ticks the box, so the server accepts it.
+   - The variant table: a row per combination of the option values, redrawn as they are typed (what
+     was typed in a row stays with its combination); without script the "Make the variant table"
+     button asks the server for the same rows. */
 (function () {
   "use strict";
   document.querySelectorAll("form[data-listing-form]").forEach(function (form) {
@@ -33,5 +36,74 @@
         else { event.preventDefault(); }
       }
     });
+  });
+
+  document.querySelectorAll("[data-variant-grid]").forEach(function (grid) {
+    var rows = grid.querySelector("[data-variant-rows]");
+    var build = grid.querySelector("[data-build-grid]");
+    if (build) { build.hidden = true; }
+
+    function split(text) {
+      var seen = [];
+      text.split(",").forEach(function (part) {
+        var value = part.replace(/\s+/g, " ").trim();
+        if (value && seen.every(function (s) { return s.toLowerCase() !== value.toLowerCase(); })) { seen.push(value); }
+      });
+      return seen;
+    }
+
+    function typed() {
+      var kept = {};
+      rows.querySelectorAll("fieldset.variant-row").forEach(function (row) {
+        var key = row.querySelector("input[type=hidden]").value;
+        kept[key] = Array.prototype.map.call(row.querySelectorAll("input:not([type=hidden])"), function (i) { return i.value; });
+      });
+      return kept;
+    }
+
+    function input(id, name, label, value, numeric) {
+      var field = document.createElement("div");
+      field.className = "field";
+      var l = document.createElement("label");
+      l.htmlFor = id; l.textContent = label;
+      var i = document.createElement("input");
+      i.id = id; i.name = name; i.value = value || "";
+      if (numeric) { i.inputMode = "numeric"; }
+      field.appendChild(l); field.appendChild(i);
+      return field;
+    }
+
+    function redraw() {
+      var kept = typed();
+      var lists = [0, 1].map(function (n) {
+        var name = grid.querySelector("[name=option_name_" + n + "]").value.trim();
+        return name ? split(grid.querySelector("[name=option_values_" + n + "]").value) : [];
+      }).filter(function (values) { return values.length; });
+      var combos = lists.length ? [[]] : [];
+      lists.forEach(function (values) {
+        var next = [];
+        combos.forEach(function (c) { values.forEach(function (v) { next.push(c.concat([v])); }); });
+        combos = next;
+      });
+      rows.textContent = "";
+      combos.slice(0, 100).forEach(function (values, n) {
+        var key = JSON.stringify(values);
+        var old = kept[key] || [];
+        var row = document.createElement("fieldset");
+        row.className = "variant-row";
+        var legend = document.createElement("legend");
+        legend.textContent = values.join(" · ");
+        row.appendChild(legend);
+        var hidden = document.createElement("input");
+        hidden.type = "hidden"; hidden.name = "variant-" + n + "-values"; hidden.value = key;
+        row.appendChild(hidden);
+        row.appendChild(input("variant-" + n + "-price", "variant-" + n + "-price_idr", grid.getAttribute("data-label-price"), old[0], true));
+        row.appendChild(input("variant-" + n + "-stock", "variant-" + n + "-stock", grid.getAttribute("data-label-stock"), old[1], true));
+        row.appendChild(input("variant-" + n + "-sku", "variant-" + n + "-sku", grid.getAttribute("data-label-sku"), old[2], false));
+        rows.appendChild(row);
+      });
+    }
+
+    grid.querySelectorAll("[name^=option_]").forEach(function (field) { field.addEventListener("change", redraw); });
   });
 })();

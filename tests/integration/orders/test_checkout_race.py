@@ -264,3 +264,61 @@ def test_a_checkout_tells_other_processes_its_stock_changed(factory, backend):
             place(session, buyers[2])
             session.execute(text("UPDATE listings SET title = 'Batik Baru' WHERE id = :i"), {"i": listings[0]})
         assert heard() == sorted([stock_only, full])
+
+
+VARIANT_UNITS = 3
+
+
+def test_fifty_buyers_never_oversell_the_last_three_units_of_a_variant(factory):
+    """The same race for one size of a shirt: exactly 3 orders, that size at 0, the other sizes (and
+    so the listing, which still has stock) untouched, and no ``listing.sold_out``."""
+    from marketplace.listings.models import ListingVariant
+
+    sizes = [{"options": {"ukuran": "M"}, "price_idr": 200_000, "stock": VARIANT_UNITS},
+             {"options": {"ukuran": "L"}, "price_idr": 220_000, "stock": 7},
+             {"options": {"ukuran": "XL"}, "price_idr": 250_000, "stock": 4}]
+    with transaction(factory) as session:
+        seller = factories.shop(session).owner
+        listing = factories.listing(session, seller, status="approved", variants=sizes)
+        listing_id = listing.id
+        variant_ids = {v.options["ukuran"]: v.id for v in listing.variants}
+        buyers = [factories.user(session, "buyer") for _ in range(BUYERS)]
+        for buyer in buyers:
+            cart.add_item(session, buyer, listing_id, 1, variant_ids["M"])
+
+    barrier = threading.Barrier(BUYERS)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def buy(buyer_id: int) -> None:
+        barrier.wait(timeout=30)
+        try:
+            with transaction(factory) as session:
+                place_order(session, session.get(type(buyers[0]), buyer_id), ADDRESS, now=utcnow(),
+                            payment_ttl=timedelta(hours=1), quote_shipping=flat_quote)
+            outcome = "ordered"
+        except Conflict as err:
+            outcome = err.code
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=buy, args=(b.id,)) for b in buyers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(outcomes) == BUYERS, "every buyer got an answer"
+    assert outcomes.count("ordered") == VARIANT_UNITS
+    assert set(outcomes) <= {"ordered", "out_of_stock", "cart_has_problems"}
+
+    with factory() as session:
+        stock = {v.options["ukuran"]: v.stock for v in session.scalars(
+            select(ListingVariant).where(ListingVariant.listing_id == listing_id))}
+        assert stock == {"M": 0, "L": 7, "XL": 4}
+        assert session.get(Listing, listing_id).stock == 11
+        assert session.get(Listing, listing_id).price_idr == 220_000, "the lowest price in stock"
+        assert session.scalar(select(func.sum(OrderItem.quantity)).where(
+            OrderItem.variant_id == variant_ids["M"])) == VARIANT_UNITS
+        assert session.scalar(select(func.count(Order.id))) == VARIANT_UNITS
+        sold_out = session.scalar(select(func.count(OutboxEvent.id)).where(OutboxEvent.type == "listing.sold_out"))
+        assert sold_out == 0

@@ -26,7 +26,9 @@ EXAMPLES = {
     "order.placed": {
         "order_id": 7, "buyer_id": 2, "subtotal_idr": 250_000, "shipping_idr": 20_000, "total_idr": 270_000,
         "seller_orders": [{"seller_order_id": 9, "shop_id": 3, "subtotal_idr": 250_000, "shipping_idr": 20_000,
-                           "items": [{"listing_id": 4, "title": "Tas anyaman", "quantity": 2, "unit_price_idr": 125_000}]}],
+                           "items": [{"listing_id": 4, "title": "Tas anyaman", "quantity": 1, "unit_price_idr": 125_000},
+                                     {"listing_id": 5, "title": "Kemeja batik", "quantity": 1, "unit_price_idr": 125_000,
+                                      "variant_id": 11, "options": {"ukuran": "L", "warna": "Biru"}}]}],
     },
     "order.paid": {"order_id": 7, "buyer_id": 2, "total_idr": 270_000, "seller_order_ids": [9]},
     "order.payment_failed": {"order_id": 7, "reason": "card_declined"},

@@ -81,3 +81,16 @@ def test_a_voucher_discount_is_shown_to_the_buyer_and_to_the_artisan_who_pays_it
     shop_part.subtotal_idr, shop_part.subsidy_idr = 300_000, 30_000  # the programme's voucher
     to_ship = render("seller_order_to_ship", "en", context)
     assert "Goods: Rp 300.000" in to_ship.text and "paid by the programme, not by you" in to_ship.text
+
+
+@pytest.mark.parametrize("kind", ["order_placed", "order_shipped", "seller_order_to_ship"])
+def test_an_item_bought_as_a_variant_is_named_with_its_options(kind):
+    context = _context()
+    part = context["order"].seller_orders[0]
+    part.items = [*part.items, SimpleNamespace(title="Kemeja batik", quantity=1, unit_price_idr=200_000,
+                                               line_total_idr=200_000, variant_label="ukuran: L, warna: Biru")]
+    for language in LANGUAGES:
+        rendered = render(kind, language, context)
+        assert "Kemeja batik (ukuran: L, warna: Biru) × 1" in rendered.text
+        assert "Kemeja batik (ukuran: L, warna: Biru)" in rendered.html
+        assert "Kain <batik> tulis × 2" in rendered.text, "an item without a variant reads as before"
