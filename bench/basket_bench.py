@@ -15,7 +15,8 @@ workers (``WEB_WORKERS`` etc. as production reads them):
 - ``basket-page``: ``POST /cart/items`` (the listing page's form: CSRF token, listing, quantity;
   answered by a 302 to ``/cart``) then ``GET /cart`` (the cart page), alternating, a random buyer each;
 - ``basket-api``: ``POST /api/v1/cart/items`` (JSON, bearer token) then ``GET /api/v1/cart``;
-- ``checkout``: ``bench/checkout_bench.py``'s throughput phase: two-shop carts, checked out by wrk for
+- ``checkout``: ``bench/checkout_bench.py``'s throughput phase: two-shop carts (one line a size of a shirt,
+  the programme's 10 % voucher applied: issue #24; ``--plain-checkout`` for neither), checked out by wrk for
   ``--duration`` s as the other rows (each buyer's token once: every request is a real checkout), or
   without wrk by client threads (``--checkouts`` carts);
 - with ``--peer``: Oscar's ``bare-ok`` (bare Django) and ``basket`` rows from its own ``workload.sh``.
@@ -180,6 +181,10 @@ def main() -> None:
                              "--duration seconds, as the other rows")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--plain-checkout", action="store_true",
+                        help="checkout carts without a variant or voucher (the rows before issue #24); by "
+                             "default each cart's first line is a size of a shirt and the cart carries the "
+                             "programme's 10 %% voucher")
     parser.add_argument("--peer", action="store_true", help="also run the django-oscar peer's basket flow")
     parser.add_argument("--rounds", type=int, default=1,
                         help="with --peer: run our checkout row and the peer's basket row this many times, "
@@ -200,7 +205,9 @@ def main() -> None:
     figures: dict[str, Any] = {"database": kind, "connections": args.connections, "duration_s": args.duration}
     with bench_database() as url, tempfile.TemporaryDirectory() as tmp:
         per_round = tokens_needed(args.duration) if args.checkouts and wrk_available() else args.checkouts
-        all_tokens = seed(url, shops=10, listings=100, buyers=per_round * args.rounds)
+        all_tokens = seed(url, shops=10, listings=100, buyers=per_round * args.rounds,
+                          variants_and_voucher=not args.plain_checkout)
+        figures["checkout_cart"] = "plain" if args.plain_checkout else "variant + programme voucher"
         checkout_tokens = all_tokens[:per_round]
         buyers, addable = seed_buyers(url, args.buyers)
         session_cookies(url, buyers)

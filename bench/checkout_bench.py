@@ -78,24 +78,32 @@ def seed_shop(session: Any, s: int, password_hash: str) -> tuple[Any, Any]:
     return owner, shop
 
 
-def seed(url: str, *, shops: int, listings: int, buyers: int) -> list[str]:
+def seed(url: str, *, shops: int, listings: int, buyers: int, variants_and_voucher: bool = False) -> list[str]:
     """Shops with approved listings and buyers with a two-shop cart each; returns the buyers' tokens.
 
     The buyers, their carts and tokens are written with Core in batches of 1,000 (the rows
     ``cart.add_item`` and ``accounts.issue_token`` write, without their per-row queries): a wrk run
-    needs thousands of them, and one at a time that took ~5 ms a buyer."""
+    needs thousands of them, and one at a time that took ~5 ms a buyer.
+
+    ``variants_and_voucher`` (issue #24): every shop's first listing is a shirt in sizes S, M, L, XL (each
+    its own price and stock) and every cart's first line is one of its sizes; every cart carries the
+    programme's voucher ``BENCH10`` (10 %, at most Rp 50.000, no use limit), so each checkout reserves
+    a variant and a voucher use and splits a programme discount over its two shops."""
     import secrets
     from datetime import timedelta
 
-    from sqlalchemy import insert
+    from sqlalchemy import insert, update
 
     from marketplace.accounts import services as accounts
     from marketplace.accounts.models import ApiToken, User
     from marketplace.cart.models import CartItem
     from marketplace.db import utcnow
-    from marketplace.listings.models import Listing
+    from marketplace.listings.models import Listing, ListingVariant
+    from marketplace.vouchers.models import Voucher
 
     rng = random.Random(7)
+    variants_by_shop: dict[int, list[tuple[int, int, int]]] = {}
+    voucher_id = None
     db = Database(url, writer=True)
     password_hash = accounts.hash_password("bench password 1")
     by_shop: dict[int, list[tuple[int, int]]] = {}
@@ -109,6 +117,24 @@ def seed(url: str, *, shops: int, listings: int, buyers: int) -> list[str]:
                 session.add(listing)
                 session.flush()
                 by_shop.setdefault(shop.id, []).append((listing.id, listing.price_idr))
+            if variants_and_voucher:
+                shirt = Listing(shop_id=shop.id, title=f"Kemeja batik {s}", description="", category="fashion",
+                                price_idr=150_000, stock=4_000_000, weight_grams=300, status="approved",
+                                has_variants=True, price_varies=True)
+                session.add(shirt)
+                session.flush()
+                sizes = [ListingVariant(listing_id=shirt.id, options={"ukuran": size}, price_idr=150_000 + 10_000 * n,
+                                        stock=1_000_000, position=n) for n, size in enumerate(("S", "M", "L", "XL"))]
+                session.add_all(sizes)
+                session.flush()
+                variants_by_shop[shop.id] = [(shirt.id, v.id, v.price_idr) for v in sizes]
+        if variants_and_voucher:
+            voucher = Voucher(code="BENCH10", funded_by="programme", kind="percent", value=10,
+                              max_discount_idr=50_000, starts_at=utcnow() - timedelta(days=1),
+                              ends_at=utcnow() + timedelta(days=30))
+            session.add(voucher)
+            session.flush()
+            voucher_id = voucher.id
     tokens: list[str] = []
     shop_ids = list(by_shop)
     expires = utcnow() + timedelta(hours=24)
@@ -121,14 +147,20 @@ def seed(url: str, *, shops: int, listings: int, buyers: int) -> list[str]:
                 for b in batch]).scalars().all()
             items, rows = [], []
             for buyer_id in ids:
-                for shop_id, quantity in zip(rng.sample(shop_ids, 2), (1, 2)):
-                    listing_id, price = rng.choice(by_shop[shop_id])
+                for line, (shop_id, quantity) in enumerate(zip(rng.sample(shop_ids, 2), (1, 2))):
+                    variant_id = 0
+                    if variants_and_voucher and line == 0:
+                        listing_id, variant_id, price = rng.choice(variants_by_shop[shop_id])
+                    else:
+                        listing_id, price = rng.choice(by_shop[shop_id])
                     items.append({"user_id": buyer_id, "listing_id": listing_id, "quantity": quantity,
-                                  "seen_price_idr": price, "added_at": utcnow()})
+                                  "seen_price_idr": price, "added_at": utcnow(), "variant_id": variant_id})
                 token = "pk_" + secrets.token_urlsafe(32)
                 tokens.append(token)
                 rows.append({"user_id": buyer_id, "token_hash": accounts._token_hash(token), "expires_at": expires})
             conn.execute(insert(CartItem.__table__), items)
+            if variants_and_voucher:
+                conn.execute(update(User.__table__).where(User.__table__.c.id.in_(ids)).values(cart_voucher_id=voucher_id))
             conn.execute(insert(ApiToken.__table__), rows)
     db.dispose()
     return tokens

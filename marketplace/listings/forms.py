@@ -110,6 +110,7 @@ class GridRow:
     price_idr: str = ""
     stock: str = ""
     sku: str = ""
+    image_id: str = ""  # one of the listing's photos (the edit form: a new listing's photos have no id yet)
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -131,7 +132,8 @@ class VariantGrid:
     @classmethod
     def from_listing(cls, listing: Listing) -> "VariantGrid":
         options = [(name, ", ".join(values)) for name, values in listing.option_values()]
-        rows = [GridRow(list(v.options.values()), str(v.price_idr), str(v.stock), v.sku or "")
+        rows = [GridRow(list(v.options.values()), str(v.price_idr), str(v.stock), v.sku or "",
+                        str(v.image_id) if v.image_id else "")
                 for v in listing.active_variants]
         return cls(_padded(options), rows)
 
@@ -150,7 +152,8 @@ class VariantGrid:
                 values = [str(v) for v in json.loads(raw)]
             except (ValueError, TypeError):
                 continue
-            row = GridRow(values, *(formdata.get(f"variant-{n}-{name}", "").strip() for name in ("price_idr", "stock", "sku")))
+            row = GridRow(values, *(formdata.get(f"variant-{n}-{name}", "").strip()
+                                    for name in ("price_idr", "stock", "sku", "image_id")))
             sent[row.key] = row
         grid = cls(options, [])
         chosen = [_split(values) for name, values in options if name and _split(values)]
@@ -166,7 +169,7 @@ class VariantGrid:
         return [{
             "options": dict(zip(names, row.values)),
             "price_idr": _number(row.price_idr, parse_rupiah), "stock": _number(row.stock, _whole),
-            "sku": row.sku or None,
+            "sku": row.sku or None, "image_id": _number(row.image_id, _whole),
         } for row in self.rows]
 
     def check_rows(self) -> bool:

@@ -37,6 +37,7 @@ def _edit_page(listing: Listing, *, form: ListingForm | None = None, photo_form:
         listing=listing,
         form=form or ListingForm(obj=listing),
         grid=grid or VariantGrid.from_listing(listing),
+        variant_photos=sorted(listing.images, key=lambda i: (i.position, i.id)),
         photo_form=photo_form or PhotoForm(),
         action_form=ActionForm(),
     ), status

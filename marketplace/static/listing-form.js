@@ -41,6 +41,7 @@
   document.querySelectorAll("[data-variant-grid]").forEach(function (grid) {
     var rows = grid.querySelector("[data-variant-rows]");
     var build = grid.querySelector("[data-build-grid]");
+    var photoChoice = grid.querySelector("template[data-photo-choice]");
     if (build) { build.hidden = true; }
 
     function split(text) {
@@ -56,7 +57,7 @@
       var kept = {};
       rows.querySelectorAll("fieldset.variant-row").forEach(function (row) {
         var key = row.querySelector("input[type=hidden]").value;
-        kept[key] = Array.prototype.map.call(row.querySelectorAll("input:not([type=hidden])"), function (i) { return i.value; });
+        kept[key] = Array.prototype.map.call(row.querySelectorAll("input:not([type=hidden]), select"), function (i) { return i.value; });
       });
       return kept;
     }
@@ -100,6 +101,13 @@
         row.appendChild(input("variant-" + n + "-price", "variant-" + n + "-price_idr", grid.getAttribute("data-label-price"), old[0], true));
         row.appendChild(input("variant-" + n + "-stock", "variant-" + n + "-stock", grid.getAttribute("data-label-stock"), old[1], true));
         row.appendChild(input("variant-" + n + "-sku", "variant-" + n + "-sku", grid.getAttribute("data-label-sku"), old[2], false));
+        if (photoChoice) {
+          var choice = photoChoice.content.firstElementChild.cloneNode(true);
+          choice.querySelector("label").htmlFor = "variant-" + n + "-image";
+          var select = choice.querySelector("select");
+          select.id = "variant-" + n + "-image"; select.name = "variant-" + n + "-image_id"; select.value = old[3] || "";
+          row.appendChild(choice);
+        }
         rows.appendChild(row);
       });
     }

@@ -128,3 +128,35 @@ def test_a_visitor_can_add_a_variant_and_keep_it_at_login(client, auth, shirt_pa
     db_session.rollback()
     [item] = db_session.scalars(select(CartItem)).all()
     assert item.variant_id and db_session.get(Listing, item.listing_id).has_variants
+
+
+def test_the_edit_form_picks_a_photo_per_variant_and_refuses_another_listings(client, auth, seller, market,
+                                                                             db_session):
+    token = auth.csrf_token("/seller/listings/new")
+    assert client.post("/seller/listings/new", data=grid_data(token, ROWS)).status_code == 302
+    [listing] = listings(db_session)
+    assert market.add_image(seller, listing.id).status_code == 201
+    assert market.add_image(seller, listing.id).status_code == 201
+    other = market.listing(seller)
+    assert market.add_image(seller, other["id"]).status_code == 201
+    db_session.rollback()
+    first, second = sorted(db_session.get(Listing, listing.id).images, key=lambda i: (i.position, i.id))
+    foreign = db_session.get(Listing, other["id"]).images[0].id
+    db_session.rollback()
+    edit = f"/seller/listings/{listing.id}/edit"
+    html = text(client.get(edit))
+    assert html.count('name="variant-0-image_id"') == 1 and "Foto varian ini" in html
+
+    data = grid_data(auth.csrf_token(edit), ROWS)
+    resp = client.post(edit, data={**data, "variant-1-image_id": str(foreign)})
+    assert resp.status_code == 422  # a photo of another listing: refused, nothing saved
+    db_session.rollback()
+    assert all(v.image_id is None for v in db_session.get(Listing, listing.id).active_variants)
+    db_session.rollback()
+    resp = client.post(edit, data={**data, "variant-1-image_id": str(second.id)})
+    assert resp.status_code == 302, text(resp)
+    db_session.rollback()
+    chosen = {tuple(v.options.values()): v.image_id for v in db_session.get(Listing, listing.id).active_variants}
+    assert chosen == {("M", "Merah"): None, ("M", "Biru"): second.id, ("L", "Merah"): None, ("L", "Biru"): None}
+    html = text(client.get(edit))
+    assert f'<option value="{second.id}" selected>' in html and first.id != second.id
