@@ -18,35 +18,21 @@ from sqlalchemy import func, select
 
 from events.models import OutboxEvent
 from marketplace.cart import services as cart
-from marketplace.catalog.changes import CatalogChanges
-from marketplace.db import make_engine, make_session_factory, transaction, utcnow
-from marketplace.errors import Conflict
+from marketplace.db import transaction, utcnow
 from marketplace.listings.models import Listing
-from marketplace.orders.checkout import ShippingQuote, place_order
+from marketplace.orders.checkout import place_order
 from marketplace.orders.models import Order, OrderItem
 from tests import factories
-from tests.conftest import clean_database
+from tests.integration.orders.racing import ADDRESS, flat_quote, race_checkouts, racing_factory
 
 BUYERS, UNITS = 50, 5
 
 
-def flat_quote(shop, grams, city, province) -> ShippingQuote:
-    return ShippingQuote("rest_of_java", 15_000)
-
-ADDRESS = {"recipient": "Rina", "phone": "081234567890", "line1": "Jl. Melati 3", "city": "Bandung",
-           "province": "Jawa Barat", "postal_code": "40111"}
 
 
 @pytest.fixture
 def factory(database_url):
-    engine = make_engine(database_url, immediate=True, **({} if database_url.startswith("sqlite") else
-                                                          {"pool_size": BUYERS, "max_overflow": 0}))
-    catalog_changes = CatalogChanges()
-    catalog_changes.install(engine)
-    yield make_session_factory(engine, expire_on_commit=False)
-    engine.dispose()
-    catalog_changes.close()
-    clean_database(database_url)
+    yield from racing_factory(database_url, BUYERS)
 
 
 def test_fifty_buyers_never_oversell_the_last_five_units(factory):
@@ -57,29 +43,7 @@ def test_fifty_buyers_never_oversell_the_last_five_units(factory):
         for buyer in buyers:
             cart.add_item(session, buyer, listing_id, 1)
 
-    barrier = threading.Barrier(BUYERS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def buy(buyer_id: int) -> None:
-        barrier.wait(timeout=30)
-        try:
-            with transaction(factory) as session:
-                place_order(session, session.get(type(buyers[0]), buyer_id), ADDRESS, now=utcnow(),
-                            payment_ttl=timedelta(hours=1),
-                            quote_shipping=flat_quote)
-            outcome = "ordered"
-        except Conflict as err:
-            outcome = err.code
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=buy, args=(b.id,)) for b in buyers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert len(outcomes) == BUYERS, "every buyer got an answer"
+    outcomes = race_checkouts(factory, [b.id for b in buyers])
     assert outcomes.count("ordered") == UNITS
     assert set(outcomes) <= {"ordered", "out_of_stock", "cart_has_problems"}
 
@@ -286,28 +250,7 @@ def test_fifty_buyers_never_oversell_the_last_three_units_of_a_variant(factory):
         for buyer in buyers:
             cart.add_item(session, buyer, listing_id, 1, variant_ids["M"])
 
-    barrier = threading.Barrier(BUYERS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def buy(buyer_id: int) -> None:
-        barrier.wait(timeout=30)
-        try:
-            with transaction(factory) as session:
-                place_order(session, session.get(type(buyers[0]), buyer_id), ADDRESS, now=utcnow(),
-                            payment_ttl=timedelta(hours=1), quote_shipping=flat_quote)
-            outcome = "ordered"
-        except Conflict as err:
-            outcome = err.code
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=buy, args=(b.id,)) for b in buyers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert len(outcomes) == BUYERS, "every buyer got an answer"
+    outcomes = race_checkouts(factory, [b.id for b in buyers])
     assert outcomes.count("ordered") == VARIANT_UNITS
     assert set(outcomes) <= {"ordered", "out_of_stock", "cart_has_problems"}
 

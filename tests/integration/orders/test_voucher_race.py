@@ -9,38 +9,26 @@ nothing behind (no order, no stock taken).
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from marketplace.cart import services as cart
-from marketplace.catalog.changes import CatalogChanges
-from marketplace.db import make_engine, make_session_factory, transaction, utcnow
-from marketplace.errors import DomainError
+from marketplace.db import transaction, utcnow
 from marketplace.listings.models import Listing
-from marketplace.orders.checkout import place_order
 from marketplace.orders.models import Order
 from marketplace.vouchers import services as vouchers
 from marketplace.vouchers.models import Voucher, VoucherUse
 from tests import factories
-from tests.conftest import clean_database
-from tests.integration.orders.test_checkout_race import ADDRESS, flat_quote
+from tests.integration.orders.racing import race_checkouts, racing_factory
 
 BUYERS = 20
 
 
 @pytest.fixture
 def factory(database_url):
-    engine = make_engine(database_url, immediate=True, **({} if database_url.startswith("sqlite") else
-                                                          {"pool_size": BUYERS, "max_overflow": 0}))
-    catalog_changes = CatalogChanges()
-    catalog_changes.install(engine)
-    yield make_session_factory(engine, expire_on_commit=False)
-    engine.dispose()
-    catalog_changes.close()
-    clean_database(database_url)
+    yield from racing_factory(database_url, BUYERS)
 
 
 def test_twenty_buyers_for_the_last_use_exactly_one_gets_it(factory):
@@ -58,30 +46,8 @@ def test_twenty_buyers_for_the_last_use_exactly_one_gets_it(factory):
         for buyer in buyers:
             cart.add_item(session, buyer, listing_id, 1)
 
-    barrier = threading.Barrier(BUYERS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def buy(buyer_id: int) -> None:
-        barrier.wait(timeout=30)
-        try:
-            with transaction(factory) as session:
-                place_order(session, session.get(type(buyers[0]), buyer_id), ADDRESS, now=utcnow(),
-                            payment_ttl=timedelta(hours=1), quote_shipping=flat_quote, voucher_code="terakhir")
-            outcome = "ordered"
-        except vouchers.VoucherInvalid as err:
-            outcome = err.reason
-        except DomainError as err:
-            outcome = err.code
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=buy, args=(b.id,)) for b in buyers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert len(outcomes) == BUYERS, "every buyer got an answer"
+    outcomes = race_checkouts(factory, [b.id for b in buyers], voucher_code="terakhir",
+                              outcome_of=lambda err: getattr(err, "reason", None) or err.code)
     assert outcomes.count("ordered") == 1
     assert set(outcomes) == {"ordered", "used_up"}
 
