@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, request, url_for
@@ -143,3 +144,24 @@ def page_meta(title: str, description: str, path: str, image_url: str | None = N
     card = "summary_large_image" if image_url else "summary"
     html.append(f'<meta name="twitter:card" content="{card}">')
     return Markup("\n  ".join(html))
+
+
+#: Where a page can be shared, and each one's share URL for a page's address and title.
+SHARE_TARGETS = (
+    ("whatsapp", "WhatsApp", lambda url, title: "https://wa.me/?" + urlencode({"text": f"{title} {url}"})),
+    ("facebook", "Facebook", lambda url, title: "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": url})),
+    ("x", "X", lambda url, title: "https://twitter.com/intent/tweet?" + urlencode({"url": url, "text": title})),
+)
+
+
+@bp.app_template_global()
+def share_links(path: str, title: str, campaign: str) -> dict[str, Any]:
+    """A public page's share buttons: each channel's link to share the page's absolute address, tagged
+    with UTM parameters the attribution already reads (``utm_source`` the channel, ``utm_medium=share``,
+    ``utm_campaign`` the page), and the address to copy (``utm_source=link``)."""
+    def tagged(source: str) -> str:
+        return _abs(path) + "?" + urlencode({"utm_source": source, "utm_medium": "share", "utm_campaign": campaign})
+
+    return {"links": [{"name": name, "label": label, "url": build(tagged(name), title)}
+                      for name, label, build in SHARE_TARGETS],
+            "copy": tagged("link")}

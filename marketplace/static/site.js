@@ -28,3 +28,16 @@
     });
   });
 })();
+/* Share buttons: "copy link" puts the page's tagged address on the clipboard (shown only where it works). */
+(function () {
+  "use strict";
+  if (!navigator.clipboard) { return; }
+  document.querySelectorAll("[data-copy-link]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(button.getAttribute("data-copy-link")).then(function () {
+        button.textContent = button.getAttribute("data-copied");
+      });
+    });
+  });
+})();

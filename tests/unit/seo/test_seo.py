@@ -140,3 +140,28 @@ def test_public_pages_may_be_indexed(client, market):
     listing = market.approved_listing(market.seller())
     for path in ("/", "/search", f"/listings/{listing['id']}", "/robots.txt", "/sitemap.xml"):
         assert "X-Robots-Tag" not in client.get(path).headers, path
+
+
+def test_product_and_shop_pages_share_to_whatsapp_facebook_and_x_with_utm_tags(app, client, market):
+    from html import unescape
+    from urllib.parse import parse_qs, urlsplit
+
+    seller = market.seller()
+    listing = market.approved_listing(seller, title="Tas anyaman pandan")
+    html = unescape(client.get(f"/listings/{listing['id']}").get_data(as_text=True))
+    wa = re.search(r'class="share-whatsapp" href="([^"]+)"', html).group(1)
+    text = parse_qs(urlsplit(wa).query)["text"][0]
+    shared = text.split(" ")[-1]
+    assert urlsplit(wa).netloc == "wa.me" and text.startswith("Tas anyaman pandan ")
+    assert parse_qs(urlsplit(shared).query) == {"utm_source": ["whatsapp"], "utm_medium": ["share"],
+                                               "utm_campaign": [f"listing-{listing['id']}"]}
+    assert shared.startswith(f"{_base(app)}/listings/{listing['id']}?")
+    fb = re.search(r'class="share-facebook" href="([^"]+)"', html).group(1)
+    assert parse_qs(urlsplit(fb).query)["u"][0].endswith("utm_source=facebook&utm_medium=share&utm_campaign="
+                                                         f"listing-{listing['id']}")
+    assert 'class="share-x"' in html and "data-copy-link=" in html and "Bagikan" in html
+    # the shared link lands as a visit from that channel
+    landing = client.get(urlsplit(shared).path + "?" + urlsplit(shared).query)
+    assert landing.status_code == 200 and "pk_visit" in landing.headers.get("Set-Cookie", "")
+    shop_html = client.get(_locs(_xml(client, "/sitemaps/shops-1.xml"))[0][len(_base(app)):]).get_data(as_text=True)
+    assert 'class="share-whatsapp"' in shop_html and "utm_campaign%3Dshop-" in shop_html
