@@ -28,6 +28,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: E.164 (``+62812…``), for WhatsApp only; personal data (ARCHITECTURE.md §9): shown to nobody but
+    #: the user and the messaging channel, never in events or logs.
+    phone: Mapped[str | None] = mapped_column(String(16), default=None)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
     sessions: Mapped[list["UserSession"]] = relationship(back_populates="user", cascade="all, delete-orphan")
