@@ -41,6 +41,7 @@ PAGE_MODULES = (
     "marketplace.orders.views",
     "marketplace.payouts.webhooks",
     "marketplace.notifications.views",
+    "marketplace.notifications.webhooks",
     "marketplace.accounts.reset.views",
     "marketplace.payouts.views",
     "marketplace.impact.views",
