@@ -5,7 +5,7 @@ opted in and gave a phone number (``marketplace.notifications.whatsapp``).
 
 ``notifications`` is both the idempotency record and the mail queue. The worker's handler writes the
 rows (already rendered: subject, text, HTML, a ``message_id`` fixed once) in the event's transaction,
-beside its inbox row, so a redelivered event finds the unique ``(event_id, recipient_id, kind)`` and
+beside its inbox row, so a redelivered event finds the unique ``(event_id, recipient_id, kind, channel)`` and
 sends nothing more. The worker's delivery loop (``marketplace.notifications.delivery``) sends due rows
 later, outside any transaction that could roll a send back, with the same ``Message-ID`` and ``Date``
 on every attempt, so a retry after a lost reply is the same message (providers de-duplicate on it).

@@ -174,3 +174,27 @@ def test_our_own_bad_token_is_retried_not_blamed_on_the_number(factory, mail_set
     assert row.status == "retrying" and "401" in row.last_error and "190" in row.last_error
     with factory() as session:
         assert session.get(NotificationPreference, placed.buyer_id).whatsapp_failed_phone is None
+
+
+def test_a_rejected_listing_tells_its_artisan_the_reason_by_whatsapp_and_a_delivery_tells_the_buyer(
+        factory, mail_settings, tmp_path):
+    from marketplace.listings.models import Listing
+    from marketplace.shops.models import Shop
+
+    with factory() as session:
+        placed = place_paid_order(session, shops=1)
+        listing_id = session.scalar(select(Listing.id).join(Shop, Shop.id == Listing.shop_id)
+                                    .where(Shop.owner_id == placed.artisan_ids[0]))
+    opt_in(factory, placed.artisan_ids[0], "+6285711112222", language="en")
+    opt_in(factory, placed.buyer_id, "+6281234567890")
+    settings = mail_settings.with_overrides(whatsapp_provider="sandbox", whatsapp_dir=str(tmp_path / "wa"))
+    handle(factory, settings, envelope("listing.rejected", {"listing_id": listing_id, "shop_id": 1,
+                                                            "reason": "The photos are blurred"}))
+    handle(factory, settings, envelope("order.delivered", {"order_id": placed.order_id,
+                                                           "seller_order_id": placed.seller_order_ids[0]}))
+    rejected, delivered = whatsapp_rows(factory)
+    assert (rejected.kind, rejected.recipient_id, rejected.language) == ("listing_rejected", placed.artisan_ids[0], "en")
+    assert "Reason: The photos are blurred" in rejected.body_text
+    assert f"https://pasar.test/seller/listings/{listing_id}/edit" in rejected.body_text
+    assert (delivered.kind, delivered.recipient_id) == ("order_delivered", placed.buyer_id)
+    assert delivered.body_text.startswith(f"Pesanan #{placed.order_id} sudah diterima.")
