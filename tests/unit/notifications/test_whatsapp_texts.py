@@ -32,3 +32,16 @@ def test_a_rejection_tells_the_artisan_the_reason_in_their_language():
         "Produk \"Kain batik tulis\" belum bisa ditampilkan. Alasan: Foto buram. "
         "Perbaiki lalu kirim lagi: https://p/seller/listings/3/edit")
     assert "Reason: Foto buram" in whatsapp_texts.text("listing_rejected", "en", params)
+
+
+def test_the_embedded_run_uses_the_whatsapp_sandbox_unless_told_otherwise(tmp_path):
+    from marketplace.config import Settings
+    from marketplace.local.environment import prepare_environment
+    from marketplace.notifications.whatsapp import SandboxWhatsApp, whatsapp_from_settings
+
+    env = prepare_environment({"VAR_DIR": str(tmp_path / "var")}, "127.0.0.1", 8000)
+    sender = whatsapp_from_settings(Settings.from_env(env))
+    assert isinstance(sender, SandboxWhatsApp) and sender.directory == tmp_path / "var" / "whatsapp"
+    assert prepare_environment({"VAR_DIR": str(tmp_path / "var"), "WHATSAPP_PROVIDER": "off"}, "127.0.0.1", 8000
+                               )["WHATSAPP_PROVIDER"] == "off"
+    assert whatsapp_from_settings(Settings()) is None  # the library default: off
