@@ -101,6 +101,17 @@ class Settings:
     mail_from: str = "Pasar Kreatif <no-reply@pasarkreatif.id>"
     mail_dir: str = ""
     delivery_reminder_days: int = 3
+    # WhatsApp (marketplace/notifications/whatsapp.py): off | sandbox (JSON files under WHATSAPP_DIR,
+    # var/whatsapp; the embedded run's default) | cloud (WhatsApp's Cloud API).
+    whatsapp_provider: str = "off"
+    whatsapp_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_app_secret: str = ""  # checks the webhook's X-Hub-Signature-256
+    whatsapp_verify_token: str = ""  # the webhook subscription's GET handshake
+    whatsapp_api_base: str = "https://graph.facebook.com"  # tests point it at a loopback server
+    whatsapp_api_version: str = "v21.0"
+    whatsapp_timeout_seconds: int = 10
+    whatsapp_dir: str = ""
     password_reset_ttl_minutes: int = 60
     # Photo processing (marketplace.media.images / pool): header pixel cap, decode memory budget,
     # decoding threads per web process, uploads allowed to wait for them (the next is 503 media_busy),
@@ -167,6 +178,10 @@ class Settings:
     def mail_directory(self) -> str:
         """Where the embedded file mailer writes ``.eml`` files (``MAIL_DIR``, else ``VAR_DIR/mail``)."""
         return self.mail_dir or str(Path(self.var_dir) / "mail")
+
+    def whatsapp_directory(self) -> str:
+        """Where the WhatsApp sandbox writes its ``.json`` files (``WHATSAPP_DIR``, else ``VAR_DIR/whatsapp``)."""
+        return self.whatsapp_dir or str(Path(self.var_dir) / "whatsapp")
 
     def effective_bootstrap(self) -> str:
         """``KAFKA_BOOTSTRAP_SERVERS``, else the embedded broker of a ``marketplace run`` using this

@@ -68,6 +68,16 @@ def me() -> Any:
     return require_user()
 
 
+@bp.route("/me", methods=["PATCH"])
+@api_auth()
+@bp.arguments(schemas.ProfileIn)
+@bp.response(200, schemas.UserOut)
+def patch_me(body: dict[str, Any]) -> Any:
+    """Change the caller's phone number (``phone``: an Indonesian mobile number, stored as ``+62…``;
+    null removes it). WhatsApp messages also need the opt-in of ``/me/notification-preferences``."""
+    return services.update_profile(get_session(), require_user(), **body)
+
+
 @bp.route("/me/password", methods=["POST"])
 @api_auth()
 @bp.arguments(schemas.PasswordChangeIn)

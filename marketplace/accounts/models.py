@@ -32,6 +32,9 @@ class User(Base):
     #: below the features), used by their next checkout. On the user row, which every request reads
     #: anyway, so a checkout without a code reads nothing more (issue #15's statement count).
     cart_voucher_id: Mapped[int | None] = mapped_column(default=None)
+    #: E.164 (``+62812…``), for WhatsApp only; personal data (ARCHITECTURE.md §9): shown to nobody but
+    #: the user and the messaging channel, never in events or logs.
+    phone: Mapped[str | None] = mapped_column(String(16), default=None)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", cascade="all, delete-orphan")
     sessions: Mapped[list["UserSession"]] = relationship(back_populates="user", cascade="all, delete-orphan")

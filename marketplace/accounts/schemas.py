@@ -12,7 +12,8 @@ from marketplace.accounts.passwords import (  # noqa: F401 (the messages are thi
     PASSWORD_PERSONAL_MESSAGE,
     guessable_password_error,
 )
-from marketplace.fields import INVALID_CHOICE, REQUIRED, OneLine, Text
+from marketplace.accounts.phone import PHONE_MESSAGE, normalise_phone
+from marketplace.fields import INVALID_CHOICE, NOTHING_TO_CHANGE, REQUIRED, OneLine, Text
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -77,12 +78,39 @@ class TokenOut(Schema):
     expires_at = fields.DateTime()
 
 
+class PhoneNumber(Text):
+    """An Indonesian mobile number as typed, loaded as E.164 (:mod:`marketplace.accounts.phone`); an
+    empty text or null removes the number."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str | None:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text or not text.strip():
+            return None
+        try:
+            return normalise_phone(text)
+        except ValueError as exc:
+            raise ValidationError(PHONE_MESSAGE) from exc
+
+
+class ProfileIn(Schema):
+    """What a user changes of their own account here: the phone number (WhatsApp messages need it)."""
+
+    phone = PhoneNumber(allow_none=True)
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError(NOTHING_TO_CHANGE)
+
+
 class UserOut(Schema):
     id = fields.Integer()
     email = fields.String()
     name = fields.String()
     role = fields.String()
     created_at = fields.DateTime()
+    #: Only ever dumped for the user themself (``/me``).
+    phone = fields.String(allow_none=True)
 
 
 class PasswordChangeIn(Schema):

@@ -247,3 +247,17 @@ def change_password(session: Session, user: User, *, current_password: str, new_
     check_password_strength(new_password, email=user.email, name=user.name, field="new_password")
     user.password_hash = hash_password(new_password)
     revoke_all_sessions(session, user.id)
+
+
+_UNSET = object()
+
+
+def update_profile(session: Session, user: User, *, phone: object = _UNSET) -> User:
+    """Change what the user may change of their own account: the phone number (E.164, checked by
+    ``ProfileIn``; None removes it, and WhatsApp messages stop with it). A number that WhatsApp refused
+    before is simply marked in the notification settings: a new number sends again."""
+    if phone is not _UNSET:
+        assert phone is None or isinstance(phone, str)
+        user.phone = phone
+    session.flush()
+    return user

@@ -11,7 +11,7 @@ from marketplace.db import utcnow
 from marketplace.web.transaction import get_session
 from marketplace.notifications import schemas, services
 
-bp = Blueprint("notifications_api", __name__, url_prefix="/api/v1", description="E-mail notification settings")
+bp = Blueprint("notifications_api", __name__, url_prefix="/api/v1", description="Notification settings (e-mail, WhatsApp)")
 
 
 @bp.route("/me/notification-preferences", methods=["GET"])
@@ -27,11 +27,13 @@ def get_preferences() -> Any:
 @bp.arguments(schemas.PreferencesIn(partial=True))
 @bp.response(200, schemas.PreferencesOut)
 def patch_preferences(body: dict[str, Any]) -> Any:
-    """Change the language and/or the optional messages wanted (``wanted`` lists all the caller wants:
-    the other optional messages of their role are switched off)."""
+    """Change the language, the optional messages wanted (``wanted`` lists all the caller wants: the
+    other optional messages of their role are switched off) and/or WhatsApp (``whatsapp``: order steps
+    by WhatsApp too; opting in needs a phone number, ``PATCH /me``; ``false`` stops them at once)."""
     user = require_user()
     session = get_session()
     current = services.preferences_of(session, user)
     services.update_preferences(session, user, language=body.get("language", current["language"]),
-                                wanted=body.get("wanted", current["wanted"]), now=utcnow())
+                                wanted=body.get("wanted", current["wanted"]), whatsapp=body.get("whatsapp"),
+                                now=utcnow())
     return services.preferences_of(session, user)

@@ -1,4 +1,5 @@
-"""The notifications worker's mail loop: send what the handlers queued, retry what failed, record all.
+"""The notifications worker's delivery loop: send what the handlers queued (mail here, WhatsApp through
+``whatsapp_delivery.WhatsApps`` in the same loop and queue), retry what failed, record all.
 
 The handler only writes rows (in the event's transaction); sending happens here, after that commit,
 so a rolled-back event sends nothing and a send is never undone by a rollback. The loop is the leased
@@ -24,6 +25,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -32,7 +34,9 @@ from events.backoff import Backoff, poll_until_stopped
 from marketplace.db import utcnow
 from marketplace.notifications import services
 from marketplace.notifications.mailer import AddressRejected, Mail, Mailer, MailError
-from marketplace.notifications.models import Notification, NotificationStatus, SkipReason
+from marketplace.notifications.models import Channel, Notification, NotificationStatus, SkipReason
+from marketplace.notifications.whatsapp import WhatsAppSender
+from marketplace.notifications.whatsapp_delivery import WhatsApps
 from marketplace.orders.models import SellerOrder, SellerOrderStatus
 from marketplace.queue import Failed, LeasedQueue, Retry, RetryPolicy, Sent
 
@@ -46,16 +50,20 @@ PENDING = (NotificationStatus.QUEUED.value, NotificationStatus.RETRYING.value)
 SessionFactory = Callable[[], Session]
 
 
-def queue() -> LeasedQueue[Mail, MailError | None]:
-    """The mail as a leased queue (read at call time, so tests may change the attempts)."""
+def queue() -> LeasedQueue[Any, Any]:
+    """The notifications as a leased queue (read at call time, so tests may change the attempts)."""
     return LeasedQueue(Notification.next_attempt_at, Notification.attempts, LEASE, RetryPolicy(MAX_ATTEMPTS, RETRY))
 
 
 def deliver_due(session_factory: SessionFactory, mailer: Mailer, now: datetime, *, limit: int = 100,
-                stop: threading.Event | None = None) -> int:
-    """Send every message due at ``now`` (up to ``limit``); how many were sent."""
-    mail = queue()
-    return mail.work(session_factory, now, _Mails(mail, mailer), limit=limit, stop=stop)
+                stop: threading.Event | None = None, whatsapp: WhatsAppSender | None = None) -> int:
+    """Send every message due at ``now`` (up to ``limit`` per channel): the mail, then, with a
+    ``whatsapp`` sender, the WhatsApp messages; how many were sent."""
+    rows = queue()
+    sent = rows.work(session_factory, now, _Mails(rows, mailer), limit=limit, stop=stop)
+    if whatsapp is not None:
+        sent += rows.work(session_factory, now, WhatsApps(rows, whatsapp), limit=limit, stop=stop)
+    return sent
 
 
 def _still_relevant(session: Session, row: Notification) -> bool:
@@ -74,7 +82,7 @@ class _Mails:
     mailer: Mailer
 
     def where(self, now: datetime) -> list[ColumnElement[bool]]:
-        return [Notification.status.in_(PENDING)]
+        return [Notification.status.in_(PENDING), Notification.channel == Channel.EMAIL.value]
 
     def take(self, session: Session, row: Notification, now: datetime) -> Mail | None:
         """Lease the row and build its mail; or skip it (no longer relevant, opted out) and return None."""
@@ -129,13 +137,17 @@ class MailLoop:
 
     name = "mail"
 
-    def __init__(self, mailer: Mailer, *, poll_interval: float = 1.0, clock: Callable[[], datetime] = utcnow):
+    def __init__(self, mailer: Mailer, *, poll_interval: float = 1.0, clock: Callable[[], datetime] = utcnow,
+                 whatsapp: WhatsAppSender | None = None):
         self.mailer = mailer
+        self.whatsapp = whatsapp
         self.poll_interval = poll_interval
         self.clock = clock
 
     def __call__(self, session_factory: SessionFactory, stop: threading.Event) -> None:
-        log.info("notifications: sending mail through the %s mailer", self.mailer.name)
-        poll_until_stopped(lambda: deliver_due(session_factory, self.mailer, self.clock(), stop=stop), stop,
+        log.info("notifications: sending mail through the %s mailer, WhatsApp through %s", self.mailer.name,
+                 self.whatsapp.name if self.whatsapp else "nothing (off)")
+        poll_until_stopped(lambda: deliver_due(session_factory, self.mailer, self.clock(), stop=stop,
+                                               whatsapp=self.whatsapp), stop,
                            interval=self.poll_interval, what="mail delivery", log=log)
         log.info("notifications: mail loop stopped")

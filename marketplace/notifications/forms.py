@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import SelectField, SelectMultipleField, widgets
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.fields.choices import SelectChoice
 
 from marketplace.web.forms import SchemaForm
@@ -23,6 +23,8 @@ class CheckboxesField(SelectMultipleField):
 class PreferencesForm(SchemaForm):
     language = SelectField("E-mail language", validate_choice=False)
     wanted = CheckboxesField("Optional messages", validate_choice=False)
+    phone = StringField("Phone number (WhatsApp)", render_kw={"autocomplete": "tel", "placeholder": "0812 3456 7890"})
+    whatsapp = BooleanField("Also send my order updates by WhatsApp")
 
     def __init__(self, offered: list[Kind], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

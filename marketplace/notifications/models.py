@@ -1,8 +1,11 @@
-"""Notifications: one row per (event, recipient, kind), the recipient's language and opt-outs.
+"""Notifications: one row per (event, recipient, kind, channel), the recipient's language and opt-outs.
+
+``channel`` is ``email`` or ``whatsapp``: a WhatsApp row is queued beside the mail only for a user who
+opted in and gave a phone number (``marketplace.notifications.whatsapp``).
 
 ``notifications`` is both the idempotency record and the mail queue. The worker's handler writes the
 rows (already rendered: subject, text, HTML, a ``message_id`` fixed once) in the event's transaction,
-beside its inbox row, so a redelivered event finds the unique ``(event_id, recipient_id, kind)`` and
+beside its inbox row, so a redelivered event finds the unique ``(event_id, recipient_id, kind, channel)`` and
 sends nothing more. The worker's delivery loop (``marketplace.notifications.delivery``) sends due rows
 later, outside any transaction that could roll a send back, with the same ``Message-ID`` and ``Date``
 on every attempt, so a retry after a lost reply is the same message (providers de-duplicate on it).
@@ -44,22 +47,42 @@ class SkipReason(str, enum.Enum):
     OPTED_OUT = "opted_out"
     ADDRESS_BOUNCED = "address_bounced"
     NO_LONGER_RELEVANT = "no_longer_relevant"  # a reminder whose parcel was confirmed meanwhile
+    NO_PHONE = "no_phone"  # WhatsApp: the number was removed before the message went
+    PHONE_FAILED = "phone_failed"  # WhatsApp: the number was refused for good earlier
+
+
+class Channel(str, enum.Enum):
+    EMAIL = "email"
+    WHATSAPP = "whatsapp"
+
+
+class DeliveryStatus(str, enum.Enum):
+    """What WhatsApp's webhook later says of a sent message (in this order; ``failed`` at any time)."""
+
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
 
 
 class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
-        UniqueConstraint("event_id", "recipient_id", "kind", name="uq_notifications_event_id_recipient_id_kind"),
+        UniqueConstraint("event_id", "recipient_id", "kind", "channel",
+                         name="uq_notifications_event_id_recipient_id_kind_channel"),
+        CheckConstraint(one_of("channel", Channel), name="channel_valid"),
         CheckConstraint(one_of("status", NotificationStatus), name="status_valid"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index("ix_notifications_next_attempt_at", "next_attempt_at"),
         Index("ix_notifications_recipient_id_created_at", "recipient_id", "created_at"),
+        Index("ix_notifications_external_id", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64))  # the envelope id (or a request's own uuid)
     event_type: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10), default=Channel.EMAIL.value)
     recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     email: Mapped[str | None] = mapped_column(String(254), default=None)  # the address when queued
     language: Mapped[str] = mapped_column(String(5), default="id")
@@ -79,6 +102,14 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(String(500), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # WhatsApp rows: the template's body parameters (a JSON list of strings; ``body_text`` is the same
+    # message as text, for the sandbox and the admins), the Cloud API's message id (``wamid.…``) once
+    # sent, and the latest status its webhook reported. The phone number is never copied here: it is
+    # read from the user when the row is sent.
+    parameters: Mapped[str | None] = mapped_column(Text, default=None)
+    external_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    delivery_status: Mapped[str | None] = mapped_column(String(20), default=None)
+    delivery_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class NotificationPreference(Base):
@@ -89,6 +120,13 @@ class NotificationPreference(Base):
     bounced_email: Mapped[str | None] = mapped_column(String(254), default=None)
     bounce_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: Opted in to WhatsApp (sent only with a phone number too); one tap on the settings page stops it.
+    whatsapp: Mapped[bool] = mapped_column(default=False)
+    #: The number WhatsApp refused for good (invalid, not on WhatsApp): nothing more is sent to it
+    #: until the user changes their number. E-mail carries on.
+    whatsapp_failed_phone: Mapped[str | None] = mapped_column(String(16), default=None)
+    whatsapp_failure_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    whatsapp_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
 from marketplace.config import Settings
+from marketplace.listings.models import Listing
 from marketplace.notifications import services
 from marketplace.orders.models import Order, SellerOrder
 from marketplace.shops.models import Shop
@@ -93,6 +94,46 @@ def order_delivered(session: Session, settings: Settings, event: Event, now: dat
     data = event["data"]
     part = _seller_order(_order(session, data["order_id"]), data["seller_order_id"])
     _to_artisan(session, settings, event, "seller_order_delivered", part, now)
+    order_delivered_to_buyer(session, settings, event, now)
+
+
+def order_delivered_to_buyer(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """The buyer, by WhatsApp only (their own confirmation needs no e-mail): the parcel has arrived."""
+    data = event["data"]
+    order = _order(session, data["order_id"])
+    part = _seller_order(order, data["seller_order_id"])
+    services.queue_whatsapp(session, settings, event_id=str(event["id"]), event_type=event["type"],
+                            kind="order_delivered", recipient=order.buyer, now=now,
+                            context={"order": order, "part": part, **_links(settings, order)})
+
+
+def _listing_owner(session: Session, listing_id: int) -> tuple[Listing, User]:
+    listing = session.get(Listing, listing_id)
+    if listing is None:
+        raise LookupError(f"listing {listing_id} not found")
+    shop = session.get(Shop, listing.shop_id)
+    if shop is None:
+        raise LookupError(f"shop {listing.shop_id} not found")
+    return listing, shop.owner
+
+
+def listing_approved(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """The artisan, by WhatsApp: the product is public now, and its link to share."""
+    listing, owner = _listing_owner(session, event["data"]["listing_id"])
+    base = settings.public_base_url.rstrip("/")
+    services.queue_whatsapp(session, settings, event_id=str(event["id"]), event_type=event["type"],
+                            kind="listing_approved", recipient=owner, now=now,
+                            context={"title": listing.title, "listing_url": f"{base}/listings/{listing.id}"})
+
+
+def listing_rejected(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """The artisan, by WhatsApp: the product was not approved, the moderator's reason, where to fix it."""
+    listing, owner = _listing_owner(session, event["data"]["listing_id"])
+    base = settings.public_base_url.rstrip("/")
+    services.queue_whatsapp(session, settings, event_id=str(event["id"]), event_type=event["type"],
+                            kind="listing_rejected", recipient=owner, now=now,
+                            context={"title": listing.title, "reason": event["data"]["reason"],
+                                     "edit_url": f"{base}/seller/listings/{listing.id}/edit"})
 
 
 def order_cancelled(session: Session, settings: Settings, event: Event, now: datetime) -> None:

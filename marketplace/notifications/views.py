@@ -1,4 +1,5 @@
-"""Notification pages: each user's e-mail settings, and the admins' view of the mail queue.
+"""Notification pages: each user's e-mail and WhatsApp settings, and the admins' view of the mail queue
+and of the WhatsApp messages (``/admin/whatsapp``, linked from ``/admin/mail``).
 
 ``/admin/mail`` lists what was queued, sent, skipped (and why) or failed (and the last error), newest
 first; on the embedded run, where ``SMTP_URL`` is unset and mail is written to ``var/mail``, each
@@ -10,7 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import User
 from marketplace.web.auth import login_required, require_user
 from marketplace.db import utcnow
 from marketplace.web.transaction import get_session
@@ -20,7 +24,8 @@ from marketplace.notifications import schemas, services
 from marketplace.notifications.kinds import optional_kinds
 from marketplace.notifications.forms import PreferencesForm
 from marketplace.notifications.mailer import FileMailer
-from marketplace.notifications.models import Notification
+from marketplace.notifications.models import Channel, Notification
+from marketplace.notifications.whatsapp import SandboxWhatsApp
 from marketplace.web.deps import deps
 
 bp = Blueprint("notifications_pages", __name__)
@@ -35,15 +40,31 @@ def preferences() -> Any:
     offered = optional_kinds(user.role)
     current = services.preferences_of(session, user)
     form = PreferencesForm(offered, data=None if request.method == "POST" else
-                           {"language": current["language"], "wanted": current["wanted"]})
-    values, status = load_form(form, schemas.PreferencesIn())
+                           {"language": current["language"], "wanted": current["wanted"],
+                            "phone": current["phone"] or "", "whatsapp": current["whatsapp"]})
+    values, status = load_form(form, schemas.SettingsPageIn())
     if values is not None:
+        accounts.update_profile(session, user, phone=values.get("phone"))
         services.update_preferences(session, user, language=values["language"], wanted=values.get("wanted", []),
-                                     now=utcnow())
-        flash(_("Your e-mail settings are saved."), "info")
+                                     whatsapp=values.get("whatsapp", False), now=utcnow())
+        flash(_("Your notification settings are saved."), "info")
         return redirect(url_for("notifications_pages.preferences"))
     return render_template("notifications/preferences.html", form=form, offered=offered,
-                           bounced_email=current["bounced_email"]), status
+                           bounced_email=current["bounced_email"], whatsapp_on=current["whatsapp"],
+                           number_failed=current["whatsapp_number_failed"]), status
+
+
+@bp.route(services.SETTINGS_PATH + "/whatsapp/stop", methods=["POST"])
+@login_required()
+def stop_whatsapp() -> Any:
+    """One tap: no more WhatsApp messages (what is still queued is skipped too); e-mail carries on."""
+    user = require_user()
+    session = get_session()
+    current = services.preferences_of(session, user)
+    services.update_preferences(session, user, language=current["language"], wanted=current["wanted"],
+                                whatsapp=False, now=utcnow())
+    flash(_("WhatsApp messages are stopped."), "info")
+    return redirect(url_for("notifications_pages.preferences"))
 
 
 def _file_mailer() -> FileMailer | None:
@@ -61,6 +82,26 @@ def admin_mail() -> Any:
     written = {row.id for row in rows if files is not None and files.path_for(row.message_id).is_file()}
     return render_template("notifications/admin_mail.html", rows=rows, written=written,
                            mail_dir=str(files.directory) if files else None)
+
+
+def _sandbox() -> SandboxWhatsApp | None:
+    """The WhatsApp sandbox the worker writes with (the same settings), or None for another provider."""
+    settings = deps().settings
+    return SandboxWhatsApp(settings.whatsapp_directory()) if settings.whatsapp_provider == "sandbox" else None
+
+
+@bp.route("/admin/whatsapp")
+@login_required("admin")
+def admin_whatsapp() -> Any:
+    """The WhatsApp messages, newest first: to whom (the user, not the number), the text, the queue's
+    status and why one did not go, and the delivery status WhatsApp's webhook reported."""
+    sandbox = _sandbox()
+    rows = services.recent(get_session(), channel=Channel.WHATSAPP.value)
+    written = {row.id for row in rows if sandbox is not None and sandbox.path_for(row.message_id).is_file()}
+    users = {u.id: u for u in get_session().scalars(select(User).where(User.id.in_({r.recipient_id for r in rows})))}
+    return render_template("notifications/admin_whatsapp.html", rows=rows, written=written, users=users,
+                           provider=deps().settings.whatsapp_provider,
+                           whatsapp_dir=str(sandbox.directory) if sandbox else None)
 
 
 @bp.route("/admin/mail/<int:notification_id>")

@@ -67,10 +67,12 @@ def export_for(session: Session, user: User, orders_out: Any) -> dict[str, Any]:
     orders = list(session.scalars(select(Order).where(Order.buyer_id == user.id).order_by(Order.id)))
     return {
         "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
-                 "created_at": _iso(user.created_at), "active": user.is_active},
+                 "created_at": _iso(user.created_at), "active": user.is_active, "phone": user.phone},
         "notification_settings": {
             "language": preference.language if preference else None,
             "bounced_email": preference.bounced_email if preference else None,
+            "whatsapp": bool(preference and preference.whatsapp),
+            "whatsapp_failed_phone": preference.whatsapp_failed_phone if preference else None,
             "opted_out_of": sorted(session.scalars(
                 select(NotificationOptOut.kind).where(NotificationOptOut.user_id == user.id)))},
         "sessions": [{"created_at": _iso(s.created_at), "last_seen_at": _iso(s.last_seen_at),
@@ -89,7 +91,8 @@ def export_for(session: Session, user: User, orders_out: Any) -> dict[str, Any]:
                              "resolution": r.resolution}
                             for r in session.scalars(select(ListingReport).where(ListingReport.reporter_id == user.id)
                                                      .order_by(ListingReport.id))],
-        "messages_sent_to_you": [{"kind": n.kind, "subject": n.subject, "email": n.email, "status": n.status,
+        "messages_sent_to_you": [{"kind": n.kind, "channel": n.channel, "subject": n.subject, "email": n.email,
+                                  "text": n.body_text if n.channel == "whatsapp" else None, "status": n.status,
                                   "created_at": _iso(n.created_at), "sent_at": _iso(n.sent_at)}
                                  for n in session.scalars(select(Notification).where(Notification.recipient_id == user.id)
                                                           .order_by(Notification.id))],
@@ -151,13 +154,15 @@ def close_account(session: Session, user: User, now: datetime) -> None:
     user.password_hash = "!closed"  # matches no password: no login, no reset (the e-mail is gone)
     user.is_active = False
     user.cart_voucher_id = None
+    user.phone = None
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     session.execute(delete(CartItem).where(CartItem.user_id == user.id))
     session.execute(delete(NotificationOptOut).where(NotificationOptOut.user_id == user.id))
     session.execute(delete(NotificationPreference).where(NotificationPreference.user_id == user.id))
     session.execute(update(Notification).where(Notification.recipient_id == user.id)
-                    .values(email=None, subject=ERASED, body_text=ERASED, body_html=ERASED, unsubscribe_url=None))
+                    .values(email=None, subject=ERASED, body_text=ERASED, body_html=ERASED, unsubscribe_url=None,
+                            parameters=None))
     session.execute(update(Order).where(Order.buyer_id == user.id)
                     .values(recipient=ERASED_NAME, phone=ERASED, line1=ERASED))
     shop = session.scalar(select(Shop).where(Shop.owner_id == user.id))

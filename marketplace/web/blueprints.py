@@ -43,6 +43,7 @@ PAGE_MODULES = (
     "marketplace.vouchers.views",
     "marketplace.payouts.webhooks",
     "marketplace.notifications.views",
+    "marketplace.notifications.webhooks",
     "marketplace.accounts.reset.views",
     "marketplace.payouts.views",
     "marketplace.impact.views",

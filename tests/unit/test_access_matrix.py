@@ -27,6 +27,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/me/export"): USER,
     ("DELETE", "/api/v1/me"): USER,
     ("GET", "/api/v1/me"): USER,
+    ("PATCH", "/api/v1/me"): USER,
     ("POST", "/api/v1/me/password"): USER,
     ("POST", "/api/v1/orders/<int:order_id>/sandbox-pay"): USER,  # the order's buyer; anyone else 404
     ("POST", "/api/v1/shops"): ARTISAN,

@@ -12,6 +12,11 @@ whom is ``marketplace.notifications.triggers``:
 - ``order.cancelled`` / ``order.refunded`` → buyer: why, and how much comes back.
 - ``payout.paid`` → artisan: the amount (and the orders, when the event names them).
 - ``payout.failed`` → every admin.
+- ``listing.approved`` / ``listing.rejected`` → artisan, by WhatsApp (with the reason), when opted in.
+
+Each order step also goes by WhatsApp to a user who opted in with a phone number
+(``services.queue_whatsapp``: one more row, channel ``whatsapp``); ``order.delivered`` tells the buyer
+there too.
 
 In the background: the mail loop (``marketplace.notifications.delivery``) sends the queued rows
 through the ``Mailer`` chosen by ``SMTP_URL`` (the ``var/mail`` files when unset), retrying with backoff.
@@ -28,11 +33,13 @@ from marketplace.config import Settings
 from marketplace.notifications import triggers
 from marketplace.notifications.delivery import MailLoop
 from marketplace.notifications.mailer import mailer_from_settings
+from marketplace.notifications.whatsapp import whatsapp_from_settings
 from workers.worker import BackgroundTask, Dependencies, Handler, HandlerContext
 
 CONSUMER = "notifications"
-TOPICS: tuple[str, ...] = ("orders", "payouts")
+TOPICS: tuple[str, ...] = ("orders", "payouts", "listings")
 MAILER = "mailer"
+WHATSAPP = "whatsapp"
 
 Trigger = Callable[[Session, Settings, dict[str, Any], Any], None]
 
@@ -54,15 +61,19 @@ HANDLERS: dict[str, Handler] = {
     "order.cancelled": _handler(triggers.order_cancelled),
     "order.refunded": _handler(triggers.order_refunded),
     "payout.paid": _handler(triggers.payout_paid),
+    "listing.approved": _handler(triggers.listing_approved),
+    "listing.rejected": _handler(triggers.listing_rejected),
     "payout.failed": _handler(triggers.payout_failed),
 }
 
 
 def build_dependencies(settings: Settings) -> dict[str, Any]:
-    """Called once per process: the ``Mailer`` chosen by ``SMTP_URL`` (files under ``var/mail`` if unset)."""
-    return {MAILER: mailer_from_settings(settings)}
+    """Called once per process: the ``Mailer`` chosen by ``SMTP_URL`` (files under ``var/mail`` if unset)
+    and the WhatsApp sender chosen by ``WHATSAPP_PROVIDER`` (None when off)."""
+    return {MAILER: mailer_from_settings(settings), WHATSAPP: whatsapp_from_settings(settings)}
 
 
 def background_tasks(settings: Settings, dependencies: Dependencies) -> list[BackgroundTask]:
-    """The mail loop: what the handlers (and password resets) queued goes out from here."""
-    return [MailLoop(dependencies[MAILER])]
+    """The delivery loop: what the handlers (and password resets) queued goes out from here, by mail
+    and WhatsApp."""
+    return [MailLoop(dependencies[MAILER], whatsapp=dependencies.get(WHATSAPP))]

@@ -40,7 +40,8 @@ def test_a_buyer_switches_reminders_off_and_english_on_from_the_settings_page(cl
     resp = client.post("/account/notifications", data={"csrf_token": token, "language": "en"})
     assert resp.status_code == 302
     got = api.get("/api/v1/me/notification-preferences", as_=buyer).json
-    assert got == {"language": "en", "offered": ["order_delivery_reminder"], "wanted": [], "bounced_email": None}
+    assert got == {"language": "en", "offered": ["order_delivery_reminder"], "wanted": [], "bounced_email": None,
+                   "whatsapp": False, "phone": None, "whatsapp_number_failed": False}
 
     resp = client.post("/account/notifications", data={"csrf_token": token, "language": "xx"})
     assert resp.status_code == 422 and "Pilihan tidak valid." in resp.get_data(as_text=True)
@@ -53,7 +54,8 @@ def test_the_preferences_api_changes_only_what_it_is_given_and_refuses_bad_input
     assert api.get(path, as_=artisan).json["wanted"] == ["seller_order_delivered"]
     assert api.patch(path, as_=artisan, json={"wanted": []}).json["wanted"] == []
     assert api.patch(path, as_=artisan, json={"language": "en"}).json == {
-        "language": "en", "offered": ["seller_order_delivered"], "wanted": [], "bounced_email": None}
+        "language": "en", "offered": ["seller_order_delivered"], "wanted": [], "bounced_email": None,
+        "whatsapp": False, "phone": None, "whatsapp_number_failed": False}
     bad = api.patch(path, as_=artisan, json={"language": "fr", "wanted": ["order_paid"]})
     assert bad.status_code == 422 and set(bad.json["error"]["fields"]) == {"language", "wanted"}
     # an option of another role is accepted and has no effect: only the caller's own are switched

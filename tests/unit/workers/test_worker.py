@@ -51,10 +51,11 @@ def test_every_worker_declares_subscriptions_handlers_and_a_dependency_factory(n
         from marketplace.payments.gateways import SandboxGateway
 
         assert set(built) == {"payment_gateway"} and isinstance(built["payment_gateway"], SandboxGateway)
-    elif name == "notifications":  # the Mailer chosen by SMTP_URL (files under var/mail when unset)
-        from marketplace.notifications.mailer import FileMailer
+    elif name == "notifications":  # the Mailer chosen by SMTP_URL (files under var/mail when unset), and
+        from marketplace.notifications.mailer import FileMailer  # no WhatsApp sender (WHATSAPP_PROVIDER=off)
 
-        assert set(built) == {"mailer"} and isinstance(built["mailer"], FileMailer)
+        assert set(built) == {"mailer", "whatsapp"} and isinstance(built["mailer"], FileMailer)
+        assert built["whatsapp"] is None
     elif name == "payouts":  # the PayoutProvider chosen by PAYOUT_PROVIDER (sandbox by default)
         from marketplace.payouts.sandbox import SandboxPayoutProvider
 

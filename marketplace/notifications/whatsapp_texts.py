@@ -1,0 +1,74 @@
+"""What each WhatsApp message says: per kind, the Cloud API template's name, its body parameters, and
+the same message as text in each language (what the sandbox writes and the admins read).
+
+Outside the 24-hour window a user opens by writing to us, WhatsApp delivers only *templates* approved
+in advance (category ``utility`` for these order steps), one per name and language: ``pk_<kind>`` in
+``id`` and ``en``, with the ``{{1}}``… placeholders of ``TEXTS`` below filled, in order, by
+:func:`parameters`. The texts here are the ones to submit for approval, so the sandbox shows what a
+phone would. They are per language, like the mail templates, so they need no message ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from marketplace import formatting
+from marketplace.notifications.kinds import DEFAULT_LANGUAGE, LANGUAGES
+
+Context = dict[str, Any]
+
+
+def _ship_by(c: Context, lang: str) -> str:
+    return formatting.format_date(c["part"].ship_by, lang) if c["part"].ship_by else "-"
+
+
+#: kind → (body parameters from the message's context and language, {language: text with {1}, {2}…}).
+TEXTS: dict[str, tuple[Callable[[Context, str], list[str]], dict[str, str]]] = {
+    "seller_order_to_ship": (
+        lambda c, lang: [str(c["order"].id), _ship_by(c, lang), c["seller_orders_url"]],
+        {"id": "Pesanan baru #{1} sudah dibayar. Kirim paling lambat {2}. Rincian dan alamat: {3}",
+         "en": "New paid order #{1}. Ship it by {2}. Items and address: {3}"}),
+    "listing_approved": (
+        lambda c, lang: [c["title"], c["listing_url"]],
+        {"id": "Produk \"{1}\" disetujui dan sudah tampil di Pasar Kreatif: {2}",
+         "en": "Your product \"{1}\" is approved and now shown on Pasar Kreatif: {2}"}),
+    "listing_rejected": (
+        lambda c, lang: [c["title"], c["reason"], c["edit_url"]],
+        {"id": "Produk \"{1}\" belum bisa ditampilkan. Alasan: {2}. Perbaiki lalu kirim lagi: {3}",
+         "en": "Your product \"{1}\" cannot be shown yet. Reason: {2}. Fix it and submit again: {3}"}),
+    "order_paid": (
+        lambda c, lang: [str(c["order"].id), formatting.format_idr(c["order"].total_idr), c["order_url"]],
+        {"id": "Pembayaran pesanan #{1} sebesar {2} sudah kami terima. Pesanan diteruskan ke pengrajin: {3}",
+         "en": "We received the payment of {2} for order #{1}. It is on its way to the artisans: {3}"}),
+    "order_shipped": (
+        lambda c, lang: [str(c["order"].id), c["courier"], c["tracking_number"], c["order_url"]],
+        {"id": "Pesanan #{1} sudah dikirim dengan {2}, nomor resi {3}. Konfirmasi saat paket tiba: {4}",
+         "en": "Order #{1} has been shipped with {2}, tracking number {3}. Confirm when it arrives: {4}"}),
+    "order_delivered": (
+        lambda c, lang: [str(c["order"].id), c["order_url"]],
+        {"id": "Pesanan #{1} sudah diterima. Terima kasih telah berbelanja di Pasar Kreatif! {2}",
+         "en": "Order #{1} has been delivered. Thank you for shopping at Pasar Kreatif! {2}"}),
+}
+
+KINDS = frozenset(TEXTS)
+
+
+def template_name(kind: str) -> str:
+    return f"pk_{kind}"
+
+
+def parameters(kind: str, language: str, context: Context) -> list[str]:
+    """The template's body parameters, in order (each one line: WhatsApp refuses new lines in them)."""
+    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    values = TEXTS[kind][0](context, lang)
+    return [" ".join(str(v).split())[:1000] or "-" for v in values]
+
+
+def text(kind: str, language: str, params: list[str]) -> str:
+    """The message as a phone shows it: the language's text with the parameters in place."""
+    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    out = TEXTS[kind][1][lang]
+    for i, value in enumerate(params, start=1):
+        out = out.replace("{%d}" % i, value)
+    return out
