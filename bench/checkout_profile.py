@@ -44,6 +44,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--save", help="write the cProfile data to this file")
     parser.add_argument("--instructions", action="store_true", help="count instructions per checkout (valgrind)")
+    parser.add_argument("--variants-vouchers", action="store_true",
+                        help="carts as basket_bench.py's checkout row: a shirt size and the programme's voucher")
     args = parser.parse_args()
     if args.instructions and not os.environ.get(_UNDER_CALLGRIND):
         count_instructions(args.n)
@@ -53,7 +55,7 @@ def main() -> None:
     from marketplace.config import Settings
 
     with database_url() as url:
-        tokens = seed(url, shops=10, listings=100, buyers=args.n + 22)
+        tokens = seed(url, shops=10, listings=100, buyers=args.n + 22, variants_and_voucher=args.variants_vouchers)
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret", "PAYMENT_GATEWAY": "sandbox",
                "SESSION_COOKIE_SECURE": "0", "RATELIMIT_STORAGE_URI": "memory://"}
         settings = Settings.from_env(env)
