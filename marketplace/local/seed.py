@@ -330,7 +330,7 @@ def seed_demo(
     from marketplace.catalog.changes import CatalogChanges
     from marketplace.db import Database
     from marketplace.listings.models import Listing
-    from marketplace.local.seed_offers import seed_offers
+    from marketplace.local.seed_offers import VARIANT_ARTISAN, seed_offers
     from marketplace.media.storage import storage_from_settings
     from marketplace.shops import services as shops
 
@@ -381,7 +381,8 @@ def seed_demo(
             session.commit()
             created["users"] += new
             # Issue #24: the shirt sold in sizes and the demo's vouchers (they commit one by one).
-            for key, made in seed_offers(session, storage, settings, admin).items():
+            offers = seed_offers(session, storage, settings, admin, f"{VARIANT_ARTISAN}@{DEMO_DOMAIN}")
+            for key, made in offers.items():
                 created[key] += made
     finally:
         if database is not None:

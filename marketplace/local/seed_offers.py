@@ -55,7 +55,7 @@ def _shirt(session: Session, storage: Any, settings: Settings, artisan: Any, adm
     from marketplace.listings import schemas
     from marketplace.listings import services as listings
     from marketplace.listings.models import Listing
-    from marketplace.local.seed import product_photo
+    from marketplace.local.demo_photos import product_photo
     from marketplace.media.images import process_upload
     from marketplace.moderation import services as moderation
 
@@ -86,15 +86,15 @@ def _voucher(session: Session, actor: Any, body: dict[str, Any], shop_id: int | 
     return True
 
 
-def seed_offers(session: Session, storage: Any, settings: Settings, admin: Any) -> dict[str, int]:
+def seed_offers(session: Session, storage: Any, settings: Settings, admin: Any, artisan_email: str) -> dict[str, int]:
     """Add what is missing of the shirt and the two vouchers, one transaction each (this is called by
-    the entry point's seeding, which owns the session); returns how many listings and vouchers it made."""
+    the entry point's seeding, which owns the session); ``artisan_email`` is the demo login of
+    :data:`VARIANT_ARTISAN`. Returns how many listings and vouchers it made."""
     from marketplace.accounts.models import User
-    from marketplace.local.seed import DEMO_DOMAIN
     from marketplace.shops import services as shops
 
     created = {"listings": 0, "vouchers": 0}
-    artisan = session.scalar(select(User).where(User.email == f"{VARIANT_ARTISAN}@{DEMO_DOMAIN}"))
+    artisan = session.scalar(select(User).where(User.email == artisan_email))
     if artisan is None:  # the catalogue's seeding makes her first; nothing to hang the offers on otherwise
         return created
     created["listings"] += _shirt(session, storage, settings, artisan, admin)
