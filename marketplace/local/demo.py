@@ -40,7 +40,7 @@ def demo_logins(env: dict[str, str], say: Callable[[str], None]) -> list[tuple[s
                 write_private(pw_file, password)
             created = seed.seed_demo(settings, database.session_factory, admin_password=password)["created"]
             say(f"demo data seeded: {created['users']} users, {created['shops']} shops, "
-                f"{created['listings']} listings")
+                f"{created['listings']} listings, {created['vouchers']} vouchers")
         elif admin_hash is None:
             say("the database has listings but no demo accounts: not seeding")
             return []

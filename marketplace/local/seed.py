@@ -5,7 +5,8 @@ with generated photos (two or three each, drawn to show the product); most produ
 pending or rejected so the moderation queue has work. Everything goes through the real use cases (shops, listings, the image pipeline and media storage,
 moderation), so the demo also produces the events, thumbnails and moderation history a real shop
 would. Idempotent: users, shops and listings already present are left alone, so a second run adds
-nothing. :func:`seed_demo` is also called by ``marketplace run``.
+nothing. :func:`seed_demo` is also called by ``marketplace run``. A shirt sold in sizes and the demo's
+vouchers (issue #24) come from :mod:`marketplace.local.seed_offers`.
 """
 
 from __future__ import annotations
@@ -329,6 +330,7 @@ def seed_demo(
     from marketplace.catalog.changes import CatalogChanges
     from marketplace.db import Database
     from marketplace.listings.models import Listing
+    from marketplace.local.seed_offers import VARIANT_ARTISAN, seed_offers
     from marketplace.media.storage import storage_from_settings
     from marketplace.shops import services as shops
 
@@ -338,7 +340,7 @@ def seed_demo(
         session_factory = database.session_factory
     assert session_factory is not None
     storage = storage or storage_from_settings(settings)
-    created = {"users": 0, "shops": 0, "listings": 0}
+    created = {"users": 0, "shops": 0, "listings": 0, "vouchers": 0}
     shared_hash = accounts.hash_password(DEMO_PASSWORD)  # one argon2 hash for every demo account: fast
     try:
         # This is an entry point, so it owns the transactions: one per step (the admin, each artisan's
@@ -378,6 +380,10 @@ def seed_demo(
             _, new = _get_or_create_user(session, BUYER_EMAIL, "Pembeli Demo", "buyer", shared_hash)
             session.commit()
             created["users"] += new
+            # Issue #24: the shirt sold in sizes and the demo's vouchers (they commit one by one).
+            offers = seed_offers(session, storage, settings, admin, f"{VARIANT_ARTISAN}@{DEMO_DOMAIN}")
+            for key, made in offers.items():
+                created[key] += made
     finally:
         if database is not None:
             database.dispose()
@@ -426,5 +432,6 @@ def register(main: click.Group) -> None:
         if logins["already_seeded"]:
             click.echo("demo data already present; nothing added")
         else:
-            click.echo(f"demo data: {c['users']} users, {c['shops']} shops, {c['listings']} listings")
+            click.echo(f"demo data: {c['users']} users, {c['shops']} shops, {c['listings']} listings, "
+                       f"{c['vouchers']} vouchers")
         click.echo(format_logins(logins))

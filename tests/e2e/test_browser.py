@@ -16,9 +16,15 @@ Bahasa Indonesia interface, with three people in three separate browser contexts
 4. the artisan sees the first approved, the second rejected, and the moderator's reason;
 5. a shopper on a 390-px phone puts the artisan's bag and another shop's puzzle in the cart as a
    visitor, logs in as the demo buyer from the cart, finds the cart kept, enters a Makassar address,
-   sees shipping per shop and the total, places the order, pays it by QRIS on the sandbox payment page
+   puts the demo's batik shirt in size L in the cart (picking a size shows its price and "1 left", the
+   sold-out size cannot be picked), goes back to the cart to apply the programme voucher PEKANKREATIF
+   (10 %, at most Rp 50.000) and sees the discount, sees shipping per shop and the total less the
+   discount, places the order, pays it by QRIS on the sandbox payment page
    (a real QR code, then "simulate scan"; the page waits until the payments worker's signed webhook
-   has reached the web app and shows it paid), and finds it paid in "My orders" with its timeline in WIB;
+   has reached the web app and shows it paid), and finds it paid in "My orders" with its timeline in WIB,
+   the shirt's size and the voucher discount; the new pages (variant pickers, cart voucher, checkout and
+   order with a discount) fit the 390-px screen, have unique ids and labels that name a field, and show
+   no English;
 6. the artisan sees the paid order with the buyer's address and ships it with a tracking number; the
    buyer sees the number on the order and confirms the parcel arrived;
 7. on a 390-px phone the results of /search start on the first screen (filters collapsed), while on a
@@ -46,6 +52,8 @@ try:
 except ImportError:  # conftest.chromium skips the test (or fails it under CI=true)
     expect = None
 
+from marketplace.local.seed import ARTISANS
+from marketplace.local.seed_offers import PROGRAMME_CODE, VARIANT_ARTISAN, VARIANT_TITLE
 from tests.e2e.conftest import RunningSystem, loopback_only
 
 TIMEOUT_MS = 15_000
@@ -64,6 +72,10 @@ REJECTED = {
 EDITED_DESCRIPTION = "Tas tangan dari eceng gondok, dianyam rapat, dengan tali kulit sintetis."
 REASON = "Foto produk belum ada; tambahkan foto yang jelas lalu kirim ulang."
 OTHER_SHOP_PRODUCT = "Puzzle Kayu Peta Indonesia"  # a demo product of "Mainan Kayu Rudi" (marketplace.local.seed)
+VARIANT_SHOP = next(a.shop for a in ARTISANS if a.key == VARIANT_ARTISAN)  # the demo shirt in sizes
+#: English a page in Indonesian must not show (the strings of the pickers, the voucher and the totals).
+ENGLISH = ("Sold out", " left", "in stock", "from Rp", "Add to cart", "Voucher code", "Apply", "Remove voucher",
+           "Voucher discount", "Shipping", "Quantity", "Your cart")
 ADDRESS = {"Nama penerima": "Rina Wulandari", "Nomor telepon": "0812 3456 7890",
            "Alamat (jalan, nomor, RT/RW, kelurahan)": "Jl. Melati No. 3, RT 02/RW 05, Kel. Karuwisi",
            "Kota atau kabupaten": "Makassar", "Kode pos": "90111"}
@@ -206,6 +218,28 @@ def add_to_cart(page: Any, quantity: int) -> None:
     page.get_by_role("button", name="Tambah ke keranjang").click()
     expect(page).to_have_url(re.compile(r"/cart$"))
     expect(page.get_by_role("status").first).to_contain_text("Sudah masuk keranjang.")
+
+
+def check_phone_page(page: Any) -> None:
+    """What every new page must do on the 390-px phone in Indonesian: no sideways scrolling, unique ids,
+    every <label for> names a field, and none of :data:`ENGLISH` in what it shows."""
+    facts = page.evaluate("""() => {
+        const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
+        return {
+            width: document.documentElement.scrollWidth, screen: window.innerWidth,
+            lang: document.documentElement.lang,
+            repeated: ids.filter((id, i) => ids.indexOf(id) !== i),
+            orphans: [...document.querySelectorAll('label[for]')].map(l => l.htmlFor)
+                .filter(id => !document.getElementById(id)),
+            text: document.body.innerText,
+        };
+    }""")
+    where = page.url
+    assert facts["width"] <= facts["screen"], f"{where} is wider than the phone: {facts['width']} > {facts['screen']}"
+    assert facts["lang"] == "id" and not facts["repeated"] and not facts["orphans"], (where, facts["repeated"],
+                                                                                      facts["orphans"])
+    english = [phrase for phrase in ENGLISH if phrase in facts["text"]]
+    assert not english, f"English on the Indonesian page {where}: {english}"
 
 
 def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: RunningSystem, people: People) -> None:
@@ -370,24 +404,66 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(shopper.locator(".cart-shop").filter(has_text="Mainan Kayu Rudi")).to_contain_text(OTHER_SHOP_PRODUCT)
         people.shoot("buyer", "5a-visitor-cart")
 
+        # The shirt in sizes: M is sold out, picking L shows its own price and that one is left.
+        find_and_open(shopper, "kemeja parang", VARIANT_TITLE)
+        price = shopper.locator("[data-variant-price]")
+        expect(price).to_have_text("mulai Rp 325.000")
+        sizes = shopper.get_by_role("group", name="ukuran")
+        expect(sizes.get_by_role("radio")).to_have_count(4)
+        expect(sizes.get_by_label("M", exact=True)).to_be_disabled()
+        expect(shopper.locator("[data-variant-list]")).to_contain_text("M: Rp 325.000 — Habis")
+        sizes.get_by_label("L", exact=True).check()
+        expect(price).to_have_text("Rp 345.000")
+        expect(shopper.locator("[data-variant-stock]")).to_have_text("Tinggal 1.")
+        expect(shopper.get_by_label("Jumlah")).to_have_attribute("max", "1")
+        sizes.get_by_label("XL", exact=True).check()
+        expect(price).to_have_text("Rp 365.000")
+        sizes.get_by_label("L", exact=True).check()
+        expect(price).to_have_text("Rp 345.000")
+        check_phone_page(shopper)
+        people.shoot("buyer", "5a-variant-picked")
+        add_to_cart(shopper, 1)
+        shirt_line = shopper.locator(".cart-shop").filter(has_text=VARIANT_SHOP)
+        expect(shirt_line.locator(".variant-label")).to_have_text("ukuran: L")
+        expect(shirt_line).to_contain_text("Rp 345.000")
+        expect(shopper.locator(".cart-count")).to_have_text("4")
+
         shopper.get_by_role("link", name="Masuk untuk checkout").click()
         shopper.get_by_label("E-mail").fill(buyer_email)
         shopper.get_by_label("Kata sandi").fill(buyer_password)
         shopper.get_by_role("button", name="Masuk").click()
         expect(shopper).to_have_url(re.compile(r"/checkout$"))
-        expect(shopper.locator(".cart-count")).to_have_text("3")  # the visitor's cart, now the buyer's
+        expect(shopper.locator(".cart-count")).to_have_text("4")  # the visitor's cart, now the buyer's
         summary = shopper.locator(".order-summary")
         expect(summary).to_contain_text(APPROVED["title"])
         expect(summary).to_contain_text(OTHER_SHOP_PRODUCT)
+        expect(summary).to_contain_text(f"{VARIANT_TITLE} (ukuran: L)")
+
+        # Back to the cart for the programme's voucher, typed in lower case: 10 % of Rp 716.000 is
+        # more than its cap, so Rp 50.000 comes off.
+        shopper.locator("a.cart-link").click()
+        expect(shopper).to_have_url(re.compile(r"/cart$"))
+        shopper.get_by_label("Kode voucher").fill(PROGRAMME_CODE.lower())
+        shopper.get_by_role("button", name="Pakai", exact=True).click()
+        expect(shopper.get_by_role("status").first).to_contain_text("Voucher dipakai.")
+        expect(shopper.locator(".cart-voucher")).to_contain_text(f"Voucher {PROGRAMME_CODE}: −Rp 50.000")
+        expect(shopper.locator(".cart-total .price.big")).to_have_text("Rp 666.000")
+        check_phone_page(shopper)
+        people.shoot("buyer", "5a-cart-voucher")
+        shopper.get_by_role("link", name="Checkout", exact=True).click()
+        expect(shopper).to_have_url(re.compile(r"/checkout$"))
         for label, value in ADDRESS.items():
             shopper.get_by_label(label).fill(value)
         shopper.get_by_label("Provinsi").select_option(label="Sulawesi Selatan")
         shopper.get_by_role("button", name="Hitung ongkos kirim").click()
-        expect(shopper.locator(".summary-shop")).to_have_count(2)
+        expect(shopper.locator(".summary-shop")).to_have_count(3)
         for shop_part in shopper.locator(".summary-shop").all():
             expect(shop_part).to_contain_text("Ongkos kirim (Luar Jawa)")
         expect(shopper.locator("#checkout-total")).to_have_text(re.compile(r"^Rp \d{1,3}(\.\d{3})+$"))
         total = shopper.locator("#checkout-total").inner_text()
+        expect(summary).to_contain_text(f"Voucher {PROGRAMME_CODE}")
+        expect(summary).to_contain_text("−Rp 50.000")
+        check_phone_page(shopper)
         people.shoot("buyer", "5b-checkout-shipping")
 
         shopper.get_by_role("button", name="Buat pesanan").click()
@@ -414,6 +490,10 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(shopper.get_by_role("heading", level=1)).to_have_text(f"Pesanan #{order_id}")
         expect(shopper.get_by_text("Dibayar").first).to_be_visible()
         expect(shopper.locator(".order-totals")).to_contain_text(total)
+        expect(shopper.locator(".order-totals")).to_contain_text("Diskon voucher")
+        expect(shopper.locator(".order-totals")).to_contain_text("−Rp 50.000")
+        expect(shopper.get_by_role("main")).to_contain_text(f"{VARIANT_TITLE} (ukuran: L)")
+        check_phone_page(shopper)
         expect(shopper.locator(".timeline")).to_contain_text("Pesanan dibuat")
         expect(shopper.locator(".timeline")).to_contain_text("WIB")
         people.shoot("buyer", "5e-order-paid")

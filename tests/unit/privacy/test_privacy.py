@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
