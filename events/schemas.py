@@ -1,7 +1,7 @@
 """Versioned marshmallow schemas: the data contract of every ``(event type, version)``.
 
 Producers validate before writing to the outbox (``events.outbox.record``) so a malformed event never
-leaves the building; consumers validate again (``validate_envelope``) because a topic may carry events
+leaves the building; consumers validate again (``events.envelope.validate_envelope``) because a topic may carry events
 from an older or newer producer, and what does not validate goes to the DLQ instead of crashing a
 handler halfway. Unknown fields are rejected (``RAISE``): adding a field is a new version, not a
 silent change. Money is integer rupiah (``*_idr``), ids are integers, keys are strings.
@@ -366,38 +366,3 @@ def _field_loads_as_json(field: fields.Field) -> bool:
     if type(field) is fields.Dict:  # an object of JSON scalars (an item's variant options)
         return all(inner is not None and _field_loads_as_json(inner) for inner in (field.key_field, field.value_field))
     return type(field) in _JSON_FIELDS
-
-
-class EnvelopeSchema(Schema):
-    """The envelope of ARCHITECTURE.md §3; ``data`` is checked by the event's own schema afterwards."""
-
-    class Meta:
-        unknown = RAISE
-
-    id = fields.UUID(required=True)
-    type = _text(64)
-    version = StrictInteger(required=True, validate=validate.Range(min=1))
-    occurred_at = fields.AwareDateTime(required=True)
-    key = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    correlation_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    data = fields.Dict(required=True)
-
-
-@lru_cache(maxsize=1)
-def _envelope_schema() -> EnvelopeSchema:
-    return EnvelopeSchema()
-
-
-def validate_envelope(envelope: Any) -> dict[str, Any]:
-    """Validate a decoded envelope (shape, type, version, data) for a consumer; return it unchanged.
-
-    Raises ``InvalidEvent`` (a ``ValueError``) saying what is wrong, so the runner can park it in the DLQ.
-    """
-    if not isinstance(envelope, dict):
-        raise InvalidEvent("the envelope must be a JSON object", {"_schema": ["not an object"]})
-    try:
-        _envelope_schema().load(envelope)
-    except ValidationError as err:
-        raise InvalidEvent(f"invalid envelope: {err.messages}", dict(err.messages)) from err
-    validate_data(envelope["type"], envelope["version"], envelope["data"])
-    return envelope
