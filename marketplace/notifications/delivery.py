@@ -38,7 +38,7 @@ from marketplace.notifications.models import Channel, Notification, Notification
 from marketplace.notifications.whatsapp import WhatsAppSender
 from marketplace.notifications.whatsapp_delivery import WhatsApps
 from marketplace.orders.models import SellerOrder, SellerOrderStatus
-from marketplace.queue import Failed, LeasedQueue, Retry, RetryPolicy, Sent
+from marketplace.queue import Failed, LeasedQueue, RetryPolicy, Sent
 
 log = logging.getLogger(__name__)
 
@@ -120,15 +120,7 @@ class _Mails:
                 services.mark_bounced(session, row.recipient_id, row.email, str(error), now)
             log.warning("mail %s (%s) refused for good: %s", row.message_id, row.kind, error)
             return False
-        outcome = self.queue.settle(row, Retry(str(error)), now)
-        if isinstance(outcome, Failed):
-            row.status = NotificationStatus.FAILED.value
-            log.error("mail %s (%s) given up after %d attempts: %s", row.message_id, row.kind, row.attempts, error)
-            return False
-        assert isinstance(outcome, Retry)
-        row.status = NotificationStatus.RETRYING.value
-        log.warning("mail %s (%s) attempt %d failed (%s); next in %.0fs", row.message_id, row.kind, row.attempts,
-                    error, outcome.after)
+        services.retry_or_give_up(self.queue, row, error, now, label=f"mail {row.message_id}")
         return False
 
 

@@ -11,6 +11,7 @@ given its ``Message-ID`` now, so every later attempt sends the same message.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -30,6 +31,9 @@ from marketplace.notifications.models import (
 )
 from marketplace.notifications.rendering import language_or_default, render
 from marketplace.notifications.schemas import WHATSAPP_NEEDS_PHONE
+from marketplace.queue import Failed, LeasedQueue, Retry
+
+log = logging.getLogger(__name__)
 
 SETTINGS_PATH = "/account/notifications"
 
@@ -204,3 +208,18 @@ def preferences_of(session: Session, user: User) -> dict[str, Any]:
     return {"language": language_or_default(pref.language if pref else None), "offered": offered,
             "wanted": [k for k in offered if k not in off], "bounced_email": pref.bounced_email if pref else None,
             "whatsapp": bool(pref and pref.whatsapp), "phone": user.phone, "whatsapp_number_failed": failed}
+
+
+def retry_or_give_up(queue: LeasedQueue, row: Notification, error: object, now: datetime, *, label: str,
+                     after: float = 0.0) -> None:
+    """A message that failed for now, on either channel: due again after the queue's back-off (or
+    ``after`` seconds, the receiver's ``Retry-After``, if longer), or given up once its attempts are
+    spent; ``row.status`` says which, and the log names the message by ``label``."""
+    outcome = queue.settle(row, Retry(str(error), after=after), now)
+    if isinstance(outcome, Failed):
+        row.status = NotificationStatus.FAILED.value
+        log.error("%s (%s) given up after %d attempts: %s", label, row.kind, row.attempts, error)
+        return
+    assert isinstance(outcome, Retry)
+    row.status = NotificationStatus.RETRYING.value
+    log.warning("%s (%s) attempt %d failed (%s); next in %.0fs", label, row.kind, row.attempts, error, outcome.after)

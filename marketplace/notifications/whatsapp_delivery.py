@@ -30,7 +30,7 @@ from marketplace.accounts.models import User
 from marketplace.notifications import services
 from marketplace.notifications.models import Channel, DeliveryStatus, Notification, NotificationStatus
 from marketplace.notifications.whatsapp import WhatsAppError, WhatsAppMessage, WhatsAppSender
-from marketplace.queue import Failed, LeasedQueue, Retry, Sent
+from marketplace.queue import Failed, LeasedQueue, Sent
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +84,6 @@ class WhatsApps:
             log.warning("whatsapp %s (%s) to user %s refused for good%s: %s", row.id, row.kind, row.recipient_id,
                         " (number marked)" if result.recipient else "", result)
             return False
-        outcome = self.queue.settle(row, Retry(str(result), after=result.retry_after), now)
-        if isinstance(outcome, Failed):
-            row.status = NotificationStatus.FAILED.value
-            log.error("whatsapp %s (%s) given up after %d attempts: %s", row.id, row.kind, row.attempts, result)
-            return False
-        assert isinstance(outcome, Retry)
-        row.status = NotificationStatus.RETRYING.value
-        log.warning("whatsapp %s (%s) attempt %d failed (%s); next in %.0fs", row.id, row.kind, row.attempts,
-                    result, outcome.after)
+        services.retry_or_give_up(self.queue, row, result, now, label=f"whatsapp {row.id}",
+                                  after=result.retry_after)
         return False
