@@ -197,6 +197,58 @@ def test_a_delivered_order_is_paid_out_to_the_artisan_within_a_minute(system: Ru
     assert payout["transfer_id"].startswith("tr_sbx_") and payout["amount_idr"] > 0
 
 
+def test_no_phone_number_or_address_reaches_the_logs_or_the_events(system: RunningSystem) -> None:
+    """Issue #28 (§9): a buyer saves a phone number, checks out to an address, pays, the artisan ships
+    and the order is delivered — every process logs and every event is published — and neither the
+    number (as typed or normalised) nor the address is in any process's output, any log under VAR_DIR,
+    or any event's payload. A malformed number sent to the API is not echoed into the logs either."""
+    def token(role: str) -> str:
+        email, password = system.logins()[role]
+        return http("POST", f"{system.base_url}/api/v1/auth/token",
+                    json_body={"email": email, "password": password}).json()["access_token"]
+
+    artisan, buyer = token("artisan"), token("buyer")
+    phone, street, recipient = "081377441926", "Jl. Kenari Rahasia 4419", "Wulandari Priyatna"
+    needles = [phone, "+62" + phone[1:], "62" + phone[1:], street, "Kenari Rahasia", recipient]
+    assert http("PATCH", f"{system.base_url}/api/v1/me", token=buyer, json_body={"phone": phone}).status == 200
+    assert http("PATCH", f"{system.base_url}/api/v1/me", token=buyer,
+                json_body={"phone": "0813-7744-XYZ-Kenari Rahasia"}).status == 422
+    listings = http("GET", f"{system.base_url}/api/v1/seller/listings", token=artisan).json()["items"]
+    listing = next(item for item in listings
+                   if item["status"] == "approved" and item["stock"] > 0 and not item.get("variants"))
+    http("POST", f"{system.base_url}/api/v1/cart/items", token=buyer, json_body={"listing_id": listing["id"], "quantity": 1})
+    order = http("POST", f"{system.base_url}/api/v1/checkout", token=buyer, json_body={"shipping_address": {
+        "recipient": recipient, "phone": phone, "line1": street, "city": "Pontianak",
+        "province": "Kalimantan Barat", "postal_code": "78111"}}).json()
+    pay = f"{system.base_url}/api/v1/orders/{order['id']}/sandbox-pay"
+    wait_for(lambda: http("POST", pay, token=buyer, json_body={"card_number": "4242424242424242"}).status == 202,
+             30, "the payment intent, then the sandbox payment")
+    shown = f"{system.base_url}/api/v1/orders/{order['id']}"
+    wait_for(lambda: http("GET", shown, token=buyer).json()["status"] == "paid", 30, "the order to be paid")
+    part = order["seller_orders"][0]["id"]
+    assert http("POST", f"{system.base_url}/api/v1/seller/orders/{part}/ship", token=artisan,
+                json_body={"courier": "JNE", "tracking_number": "JNE-PRIV"}).status == 200
+    assert http("POST", f"{system.base_url}/api/v1/seller-orders/{part}/confirm-delivery", token=buyer).status == 200
+
+    def drained() -> bool:  # every event published, the delivery handled by the notifications worker and sent
+        ((unsent,),) = _query(system, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        ((unhandled,),) = _query(system, "SELECT count(*) FROM outbox o WHERE o.type = 'order.delivered' AND NOT "
+                                         "EXISTS (SELECT 1 FROM processed_events p WHERE p.event_id = o.event_id "
+                                         "AND p.consumer = 'notifications')")
+        ((pending,),) = _query(system, "SELECT count(*) FROM notifications WHERE status IN ('queued', 'retrying') "
+                                       "AND kind != 'order_delivery_reminder'")  # a reminder waits days
+        return unsent == 0 and unhandled == 0 and pending == 0
+
+    wait_for(drained, 60, "the outbox and the notifications to drain")
+    payloads = "\n".join(p for (p,) in _query(system, "SELECT payload FROM outbox"))
+    assert str(order["id"]) in payloads  # the events of this order are there to be searched
+    logs = {"the run's output": system.output()}
+    logs |= {str(p): p.read_text("utf-8", errors="replace") for p in system.var_dir.rglob("*.log")}
+    logs["the events' payloads"] = payloads
+    leaks = [(where, needle) for where, text in logs.items() for needle in needles if needle in text]
+    assert not leaks, f"personal data found: {leaks}"
+
+
 def test_a_crashed_worker_is_restarted(system: RunningSystem) -> None:
     def relay_pid() -> int | None:
         pids = [pid for pid, cmd in system.processes().items() if "marketplace.cli relay" in cmd and "[Z]" not in cmd]
