@@ -11,6 +11,9 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from marketplace.accounts import schemas, services
+from marketplace.accounts.welcome import welcome
+from marketplace.db import utcnow
+from marketplace.web.deps import deps
 from marketplace.web.auth import api_auth, current_token, require_user
 from marketplace.web.apidoc import error_responses
 from marketplace.web.transaction import get_session
@@ -33,8 +36,10 @@ def _register_limit() -> str:
 @bp.arguments(schemas.RegisterIn)
 @bp.response(201, schemas.UserOut)
 def register(body: dict[str, Any]) -> Any:
-    """Create a buyer or artisan account (rate-limited per client address)."""
-    return services.register(get_session(), **body)
+    """Create a buyer or artisan account (rate-limited per client address); a welcome e-mail follows."""
+    user = services.register(get_session(), **body)
+    welcome(get_session(), deps().settings, user, utcnow())
+    return user
 
 
 @bp.route("/auth/token", methods=["POST"])

@@ -14,6 +14,9 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from marketplace.accounts import schemas, services
 from marketplace.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
 from marketplace.accounts.schemas import REGISTER_ROLES
+from marketplace.accounts.welcome import welcome
+from marketplace.db import utcnow
+from marketplace.web.deps import deps
 from marketplace.web.auth import log_in, log_out, login_required, require_user
 from marketplace.cart import session_cart
 from marketplace.web.transaction import get_session
@@ -88,6 +91,7 @@ def register() -> Any:
         except DomainError as err:
             status = show_errors(form, err)
         else:
+            welcome(get_session(), deps().settings, user, utcnow())
             session_cart.take_out_for(web_session, get_session(), user)
             log_in(user)
             if user.is_artisan:

@@ -32,7 +32,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("seller_order_delivered", ARTISAN, False, "A note when a buyer confirms they received an order"),
     Kind("payout_paid", ARTISAN, True),
     Kind("payout_failed", ADMIN, True),
+    Kind("listing_approved", ARTISAN, True),
+    Kind("listing_rejected", ARTISAN, True),
     Kind("password_reset", ANYONE, True),
+    Kind("welcome", ANYONE, True),
 )}
 
 LANGUAGES = ("id", "en")

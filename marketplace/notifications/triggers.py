@@ -118,22 +118,22 @@ def _listing_owner(session: Session, listing_id: int) -> tuple[Listing, User]:
 
 
 def listing_approved(session: Session, settings: Settings, event: Event, now: datetime) -> None:
-    """The artisan, by WhatsApp: the product is public now, and its link to share."""
+    """The artisan, by e-mail and WhatsApp: the product is public now, and its link to share."""
     listing, owner = _listing_owner(session, event["data"]["listing_id"])
     base = settings.public_base_url.rstrip("/")
-    services.queue_whatsapp(session, settings, event_id=str(event["id"]), event_type=event["type"],
-                            kind="listing_approved", recipient=owner, now=now,
-                            context={"title": listing.title, "listing_url": f"{base}/listings/{listing.id}"})
+    services.queue(session, settings, event_id=str(event["id"]), event_type=event["type"],
+                   kind="listing_approved", recipient=owner, now=now,
+                   context={"title": listing.title, "listing_url": f"{base}/listings/{listing.id}"})
 
 
 def listing_rejected(session: Session, settings: Settings, event: Event, now: datetime) -> None:
-    """The artisan, by WhatsApp: the product was not approved, the moderator's reason, where to fix it."""
+    """The artisan, by e-mail and WhatsApp: the product was not approved, the reason, where to fix it."""
     listing, owner = _listing_owner(session, event["data"]["listing_id"])
     base = settings.public_base_url.rstrip("/")
-    services.queue_whatsapp(session, settings, event_id=str(event["id"]), event_type=event["type"],
-                            kind="listing_rejected", recipient=owner, now=now,
-                            context={"title": listing.title, "reason": event["data"]["reason"],
-                                     "edit_url": f"{base}/seller/listings/{listing.id}/edit"})
+    services.queue(session, settings, event_id=str(event["id"]), event_type=event["type"],
+                   kind="listing_rejected", recipient=owner, now=now,
+                   context={"title": listing.title, "reason": event["data"]["reason"],
+                            "edit_url": f"{base}/seller/listings/{listing.id}/edit"})
 
 
 def order_cancelled(session: Session, settings: Settings, event: Event, now: datetime) -> None:

@@ -23,6 +23,13 @@ def _ship_by(c: Context, lang: str) -> str:
     return formatting.format_date(c["part"].ship_by, lang) if c["part"].ship_by else "-"
 
 
+def _cancel_reason(c: Context, lang: str) -> str:
+    """As the mail says it: the expiry in the reader's words, an artisan's or admin's reason as written."""
+    if c["reason"] == "payment expired":
+        return "batas waktu pembayaran terlewati" if lang == "id" else "the time to pay ran out"
+    return c["reason"]
+
+
 #: kind → (body parameters from the message's context and language, {language: text with {1}, {2}…}).
 TEXTS: dict[str, tuple[Callable[[Context, str], list[str]], dict[str, str]]] = {
     "seller_order_to_ship": (
@@ -45,6 +52,23 @@ TEXTS: dict[str, tuple[Callable[[Context, str], list[str]], dict[str, str]]] = {
         lambda c, lang: [str(c["order"].id), c["courier"], c["tracking_number"], c["order_url"]],
         {"id": "Pesanan #{1} sudah dikirim dengan {2}, nomor resi {3}. Konfirmasi saat paket tiba: {4}",
          "en": "Order #{1} has been shipped with {2}, tracking number {3}. Confirm when it arrives: {4}"}),
+    "order_placed": (
+        lambda c, lang: [str(c["order"].id), formatting.format_idr(c["order"].total_idr),
+                         formatting.format_datetime(c["order"].payment_due_at, lang), c["pay_url"]],
+        {"id": "Pesanan #{1} diterima. Bayar {2} sebelum {3} agar tidak dibatalkan. Cara bayar: {4}",
+         "en": "Order #{1} received. Pay {2} before {3} or it will be cancelled. How to pay: {4}"}),
+    "order_cancelled": (
+        lambda c, lang: [str(c["order"].id), _cancel_reason(c, lang), c["order_url"]],
+        {"id": "Pesanan #{1} dibatalkan. Alasan: {2}. Rincian: {3}",
+         "en": "Order #{1} has been cancelled. Reason: {2}. Details: {3}"}),
+    "order_refunded": (
+        lambda c, lang: [formatting.format_idr(c["amount_idr"]), str(c["order"].id), c["order_url"]],
+        {"id": "Dana {1} untuk pesanan #{2} sedang dikembalikan ke metode pembayaran Anda. Rincian: {3}",
+         "en": "A refund of {1} for order #{2} is on its way back to your payment method. Details: {3}"}),
+    "payout_paid": (
+        lambda c, lang: [formatting.format_idr(c["amount_idr"]), c["transfer_id"], c["payouts_url"]],
+        {"id": "Pencairan dana {1} sudah ditransfer ke rekening Anda (ref. {2}). Rincian: {3}",
+         "en": "A payout of {1} has been transferred to your account (ref. {2}). Details: {3}"}),
     "order_delivered": (
         lambda c, lang: [str(c["order"].id), c["order_url"]],
         {"id": "Pesanan #{1} sudah diterima. Terima kasih telah berbelanja di Pasar Kreatif! {2}",

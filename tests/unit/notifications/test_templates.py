@@ -23,7 +23,7 @@ def _context() -> dict:
                             payment_due_at=WHEN + timedelta(hours=1), paid_at=WHEN, recipient="Siti", phone="0812",
                             line1="Jl. Melati 3", city="Bandung", province="Jawa Barat", postal_code="40111")
     return {
-        "user": SimpleNamespace(name="Siti <b>Rahma</b>", email="siti@example.id"), "base_url": "https://pasar.test",
+        "user": SimpleNamespace(name="Siti <b>Rahma</b>", email="siti@example.id", role="artisan"), "base_url": "https://pasar.test",
         "settings_url": "https://pasar.test/account/notifications", "order": order, "part": part,
         "order_url": "https://pasar.test/orders/7", "pay_url": "https://pasar.test/orders/7/pay",
         "seller_orders_url": "https://pasar.test/seller/orders", "courier": "JNE", "tracking_number": "JNE123",
@@ -31,7 +31,9 @@ def _context() -> dict:
         "seller_order_ids": [11], "shop": shop, "payouts_url": "https://pasar.test/seller/payouts",
         "seller": SimpleNamespace(name="Budi", email="budi@example.id"), "seller_id": 3,
         "admin_url": "https://pasar.test/admin/payouts", "reset_url": "https://pasar.test/reset-password/abc",
-        "expires_at": WHEN + timedelta(hours=1),
+        "expires_at": WHEN + timedelta(hours=1), "title": "Kain <batik> tulis",
+        "listing_url": "https://pasar.test/listings/3", "edit_url": "https://pasar.test/seller/listings/3/edit",
+        "start_url": "https://pasar.test/seller/shop/new",
     }
 
 

@@ -198,3 +198,9 @@ def test_a_rejected_listing_tells_its_artisan_the_reason_by_whatsapp_and_a_deliv
     assert f"https://pasar.test/seller/listings/{listing_id}/edit" in rejected.body_text
     assert (delivered.kind, delivered.recipient_id) == ("order_delivered", placed.buyer_id)
     assert delivered.body_text.startswith(f"Pesanan #{placed.order_id} sudah diterima.")
+    with factory() as session:
+        mailed = session.scalars(select(Notification).where(
+            Notification.channel == "email", Notification.kind == "listing_rejected")).one()
+    assert mailed.recipient_id == placed.artisan_ids[0] and mailed.status == "queued"
+    assert "The reviewers' reason: The photos are blurred" in mailed.body_text
+    assert f"https://pasar.test/seller/listings/{listing_id}/edit" in mailed.body_html

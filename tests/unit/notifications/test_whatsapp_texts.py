@@ -34,6 +34,20 @@ def test_a_rejection_tells_the_artisan_the_reason_in_their_language():
     assert "Reason: Foto buram" in whatsapp_texts.text("listing_rejected", "en", params)
 
 
+def test_the_buyer_is_told_how_and_by_when_to_pay_and_why_an_order_was_cancelled():
+    context = _context()
+    params = whatsapp_texts.parameters("order_placed", "id", context)
+    assert whatsapp_texts.text("order_placed", "id", params) == (
+        "Pesanan #7 diterima. Bayar Rp 325.000 sebelum 2 Mar 2026 11.00 WIB agar tidak dibatalkan. "
+        "Cara bayar: https://pasar.test/orders/7/pay")
+    expired = {**context, "reason": "payment expired"}
+    for language, words in (("id", "Alasan: batas waktu pembayaran terlewati."), ("en", "Reason: the time to pay ran out.")):
+        said = whatsapp_texts.text("order_cancelled", language, whatsapp_texts.parameters("order_cancelled", language, expired))
+        assert words in said and "payment expired" not in said
+    paid = whatsapp_texts.parameters("payout_paid", "id", context)
+    assert whatsapp_texts.text("payout_paid", "id", paid).startswith("Pencairan dana Rp 1.250.000 sudah ditransfer")
+
+
 def test_the_embedded_run_uses_the_whatsapp_sandbox_unless_told_otherwise(tmp_path):
     from marketplace.config import Settings
     from marketplace.local.environment import prepare_environment
