@@ -42,14 +42,17 @@ def test_order_paid_to_a_sandbox_whatsapp_message_without_the_number_in_logs_or_
 
     with notifications_worker(app, worker_settings, bootstrap, topic):
         assert relay_orders(app, bootstrap, topic) == 2  # order.placed, order.paid
-        wait_for(lambda: whatsapp_dir.is_dir() and list(whatsapp_dir.glob("*.json")), 30,
-                 "the WhatsApp message in the sandbox")
+        wait_for(lambda: whatsapp_dir.is_dir() and len(list(whatsapp_dir.glob("*.json"))) == 2, 30,
+                 "the two WhatsApp messages in the sandbox (how to pay, then paid)")
 
-    [written] = [json.loads(p.read_text(encoding="utf-8")) for p in whatsapp_dir.glob("*.json")]
+    files = [json.loads(p.read_text(encoding="utf-8")) for p in whatsapp_dir.glob("*.json")]
+    assert sorted(f["template"] for f in files) == ["pk_order_paid", "pk_order_placed"]
+    [written] = [f for f in files if f["template"] == "pk_order_paid"]
     assert (written["to"], written["template"], written["language"]) == ("+6281277771234", "pk_order_paid", "id")
     assert written["text"].startswith(f"Pembayaran pesanan #{order['id']} sebesar Rp 3")
     with app.extensions["db"].new_session() as session:
-        [row] = session.scalars(select(Notification).where(Notification.channel == "whatsapp")).all()
+        [row] = session.scalars(select(Notification).where(Notification.channel == "whatsapp",
+                                                           Notification.kind == "order_paid")).all()
         assert (row.kind, row.status, row.external_id) == ("order_paid", "sent", written["id"])
         outbox = " ".join(session.scalars(select(OutboxEvent.payload)))
     for form in ("81277771234", "0812-7777-1234"):
