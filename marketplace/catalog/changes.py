@@ -343,6 +343,8 @@ class CatalogChanges:
             self._after_commit(record.info)
 
     def _forget(self, conn: Any) -> None:
+        if conn.invalidated:  # the server closed it: nothing of this transaction was committed, and its
+            return  # notes went with the DBAPI connection (reading ``info`` now would raise)
         conn.info.pop(_WRITTEN, None)
         conn.info.pop(_ANNOUNCED, None)
         self._after_commit(conn.info)

@@ -155,9 +155,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _database_busy(err: OperationalError):  # type: ignore[no-untyped-def]
-        # A lock we waited for too long, or a write refused because another one won: nothing was
-        # written, so the honest answer is "busy, try again" (marketplace.db.is_database_busy).
-        if is_database_busy(err):
+        # A lock we waited for too long, a write refused because another one won, or a connection the
+        # server closed mid-request (a read was already retried once): nothing was written, so the
+        # honest answer is "busy, try again" (marketplace.db.is_database_busy).
+        if is_database_busy(err) or err.connection_invalidated:
             resp = _respond(503, "database_busy", "The database is busy; please try again.")
             if isinstance(resp, Response):
                 resp.headers["Retry-After"] = "1"

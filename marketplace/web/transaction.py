@@ -19,9 +19,11 @@ writer's for the methods that change state (on SQLite the writer takes the write
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from marketplace.db import Database
@@ -36,6 +38,29 @@ class MarketplaceFlask(Flask):
     request_class = MarketplaceRequest
 
     def dispatch_request(self) -> Any:  # type: ignore[override]
+        """The view as one unit of work. A read whose database connection the server closed under it (a
+        restart, a failover, ``pg_terminate_backend``) runs once more on a fresh connection: it wrote
+        nothing, so the reader never sees the outage. A write so interrupted is not repeated (the
+        error handlers answer 503 ``database_busy``: nothing of it was committed)."""
+        return self._read_again_if_lost(self._dispatch_once)
+
+    def preprocess_request(self) -> Any:  # type: ignore[override]
+        """The ``before_request`` hooks (who is logged in, …), with the same retry as the view."""
+        return self._read_again_if_lost(super().preprocess_request)
+
+    def _read_again_if_lost(self, step: Callable[[], Any]) -> Any:
+        try:
+            return step()
+        except DBAPIError as err:
+            if not err.connection_invalidated or request.method not in READ_METHODS or g.get(_RETRIED):
+                raise
+            setattr(g, _RETRIED, True)
+            self.logger.warning("database connection lost during %s %s; reading again on a fresh one",
+                                request.method, request.path)
+            _forget_session()
+            return step()
+
+    def _dispatch_once(self) -> Any:
         try:
             rv = super().dispatch_request()
             response = self.make_response(rv)
@@ -60,6 +85,10 @@ class MarketplaceFlask(Flask):
 _REFUSED = "refused"
 #: The methods whose requests may change state: they get the writer's session.
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: The methods that only read (a lost connection is retried once, see ``dispatch_request``).
+READ_METHODS = frozenset({"GET", "HEAD"})
+#: The request's flag: its read was already retried once after a lost connection.
+_RETRIED = "db_retried"
 
 
 def init_app(app: Flask, database: Database) -> None:
@@ -102,6 +131,16 @@ def discard() -> None:
     session = g.get("db_session")
     if session is not None:
         session.rollback()
+
+
+def _forget_session() -> None:
+    """Drop the request's session and what was loaded through it (the user), so the next use opens a
+    fresh one on a new connection."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+    g.pop("current_user", None)
+    g.pop("current_token_id", None)
 
 
 def _end_transaction(*, commit: bool) -> None:
