@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from marketplace.accounts import lookalike
 from marketplace.accounts.models import Role
 from marketplace.accounts.passwords import (  # noqa: F401 (the messages are this schema module's too)
     PASSWORD_GUESSABLE_MESSAGE,
@@ -46,8 +47,21 @@ def _password_rule(value: str) -> None:
         raise validate.ValidationError(message)
 
 
+class AccountEmail(fields.Email):
+    """An address to open an account with: NFKC-normalised, then refused when it reads like another
+    (:mod:`marketplace.accounts.lookalike`)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            value = lookalike.normalise(value)
+        address = super()._deserialize(value, attr, data, **kwargs)
+        if address and lookalike.confusable(address):
+            raise ValidationError(lookalike.MESSAGE)
+        return address
+
+
 class RegisterIn(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=EMAIL_MAX, error=EMAIL_LONG_MESSAGE),
+    email = AccountEmail(required=True, validate=validate.Length(max=EMAIL_MAX, error=EMAIL_LONG_MESSAGE),
                          error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": EMAIL_MESSAGE})
     password = Text(required=True, load_only=True, validate=_password_rule)
     name = OneLine(required=True, validate=[validate.Length(min=1, error=REQUIRED),

@@ -18,6 +18,7 @@ from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from marketplace.accounts import lookalike
 from marketplace.accounts.models import ApiToken, Role, User, UserSession
 from marketplace.config import Settings
 from marketplace.accounts.schemas import MIN_PASSWORD_LENGTH, password_error
@@ -59,7 +60,7 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    return lookalike.normalise(email)
 
 
 def check_password_strength(password: str, *, email: str | None = None, name: str | None = None,
