@@ -12,6 +12,7 @@ Flask-free: the view passes the session, the storage's URL and size functions an
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -147,7 +148,9 @@ def rss(items: list[FeedEntry], *, title: str, site_url: str, self_url: str, lan
         item = _sub(channel, "item")
         _sub(item, "title", entry.title)
         _sub(item, "link", entry.link)
-        _sub(item, "description", f"{_line(entry)}. {entry.summary}".strip())
+        # RSS readers decode <description> and then render it as HTML: escape the artisan's text once
+        # more, so what they render is that text (an Atom <summary> is plain text by its spec).
+        _sub(item, "description", html.escape(f"{_line(entry)}. {entry.summary}".strip(), quote=False))
         _sub(item, "guid", f"{site_url.rstrip('/')}/listings/{entry.id}", isPermaLink="true")
         _sub(item, "pubDate", format_datetime(entry.updated, usegmt=True))
         _sub(item, "category", entry.category)

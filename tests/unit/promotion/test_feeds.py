@@ -65,6 +65,19 @@ def test_hostile_title_is_escaped_in_the_bytes(client, shelf):
     assert b"<script>" not in resp.data and b"&lt;script&gt;" in resp.data and b"\x07" not in resp.data
 
 
+def test_an_rss_reader_rendering_the_description_as_html_shows_the_artisans_text_not_markup(client, catalog):
+    """Issue #30: a reader decodes <description> once and renders the result as HTML, so the XML must
+    carry the text escaped twice; decoded once it is still escaped HTML that shows the characters."""
+    shop = catalog.shop(name="Toko <b>Tebal</b>")
+    catalog.listing(shop, title="Tas", description='Tas <img src=x onerror="alert(1)"> & dompet', price_idr=150_000,
+                    approved_at=T0)
+    _, root = _rss(client)
+    description = root.find("channel").find("item").findtext("description")
+    assert "<img" not in description and "<b>" not in description
+    assert "Tas &lt;img src=x onerror=\"alert(1)\"&gt; &amp; dompet" in description
+    assert "Toko &lt;b&gt;Tebal&lt;/b&gt;" in description and "Rp 150.000" in description
+
+
 def test_atom_has_the_required_feed_and_entry_elements(client, shelf):
     _, root = _atom(client)
     assert root.tag == f"{A}feed"
