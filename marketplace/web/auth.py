@@ -118,9 +118,20 @@ def api_auth(*roles: str) -> Callable[[F], F]:
             return fn(*args, **kwargs)
 
         add_manual_doc(wrapper, auth_doc(roles))
+        wrapper.required_roles = roles  # type: ignore[attr-defined]  # read by authorise_first
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def authorise_first() -> None:
+    """Who may call the endpoint, before anything about the request is judged: a guard that would
+    refuse the request's input (:mod:`marketplace.web.guards`) calls this first, so an anonymous or
+    wrong-role caller hears 401/403, never what was wrong with a request it may not make."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    roles = getattr(view, "required_roles", None)
+    if roles is not None:
+        require_user(*roles)
 
 
 def api_optional_auth() -> Callable[[F], F]:

@@ -141,7 +141,9 @@ def _may_hold_nul(body: bytes) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    """Refuse NUL characters everywhere and non-JSON bodies on the API, before any view runs."""
+    """Refuse NUL characters everywhere and non-JSON bodies on the API, before any view runs (after
+    who may call it: :func:`marketplace.web.auth.authorise_first`)."""
+    from marketplace.web.auth import authorise_first  # auth imports transaction, which imports us
 
     @app.before_request
     def _reject_nul_characters() -> None:
@@ -152,6 +154,7 @@ def init_app(app: Flask) -> None:
         elif request.is_json and _may_hold_nul(request.get_data(cache=True)):
             bad += _nul_fields(request.get_json(silent=True))
         if bad:
+            authorise_first()
             names = sorted({b.split(".")[0] if b.split(".")[-1].isdigit() and b.count(".") == 1 else b for b in bad})
             raise ValidationFailed(
                 "NUL characters are not allowed.", fields={n: ["NUL characters are not allowed."] for n in names}
@@ -166,7 +169,9 @@ def init_app(app: Flask) -> None:
             return
         if not request.content_length and not request.get_data(cache=True):
             return
+        if request.is_json and request.get_json(silent=True) is not None:
+            return
+        authorise_first()  # refused either way: a caller who may not make it hears that instead
         if not request.is_json:
             raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
-        if request.get_json(silent=True) is None:
-            raise BadRequest("The body is not valid JSON.", code="invalid_json")
+        raise BadRequest("The body is not valid JSON.", code="invalid_json")
