@@ -189,9 +189,9 @@ def search(session: Session, *, status: str | None = None, q: str | None = None,
         if text.startswith("#") and _ascii_digits(text[1:]):  # "#123": that order, nothing else
             number = _order_number(text[1:])
             return [] if number is None else list(session.scalars(stmt.where(Order.id == number)))
-        like = f"%{text.lower()}%"
-        conditions = [func.lower(User.name).like(like), func.lower(User.email).like(like),
-                      func.lower(Order.recipient).like(like)]
+        needle = text.lower()  # autoescape: a "%" or "_" typed is that character, not a wildcard
+        conditions = [func.lower(column).contains(needle, autoescape=True)
+                      for column in (User.name, User.email, Order.recipient)]
         number = _order_number(text)
         if number is not None:
             conditions.append(Order.id == number)

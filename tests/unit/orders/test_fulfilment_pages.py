@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+from tests.unit.orders.test_api import ADDRESS
 from tests.unit.orders.test_fulfilment_api import _order
 
 
@@ -65,6 +66,20 @@ def test_admin_searches_orders(client, auth, api, app, market):
     for q in ("4242424242424242", "#99999999999999999999", "#²"):
         resp = client.get("/admin/orders", query_string={"q": q})
         assert resp.status_code == 200 and f'id="order-{paid["id"]}"' not in resp.get_data(as_text=True)
+
+
+def test_a_percent_or_underscore_typed_in_the_admin_search_is_that_character_not_a_wildcard(
+        client, auth, api, app, market):
+    """Issue #30: "%" matched every order and "_" any one character."""
+    paid, _, _, _ = _order(api, app, market)
+    auth.login(market.admin.email, market.admin.password)
+    for q in ("%", "_", "%%", "a_i"):
+        resp = client.get("/admin/orders", query_string={"q": q})
+        assert resp.status_code == 200 and f'id="order-{paid["id"]}"' not in resp.get_data(as_text=True), q
+    found = api.get("/api/v1/admin/orders?q=%25", as_=market.admin).json["items"]
+    assert found == []
+    typed = ADDRESS["recipient"][:3]  # a plain search still finds by the recipient's name
+    assert paid["id"] in [o["id"] for o in api.get(f"/api/v1/admin/orders?q={typed}", as_=market.admin).json["items"]]
 
 
 def test_who_may_open_these_pages(client, auth, api, app, market):
