@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, Request, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter, Map
 
 from marketplace.db import MAX_ID
-from marketplace.errors import BadRequest, UnsupportedMediaType, ValidationFailed
+from marketplace.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 API_PREFIX = "/api/v1"
 
@@ -144,6 +145,33 @@ def init_app(app: Flask) -> None:
     """Refuse NUL characters everywhere and non-JSON bodies on the API, before any view runs (after
     who may call it: :func:`marketplace.web.auth.authorise_first`)."""
     from marketplace.web.auth import authorise_first  # auth imports transaction, which imports us
+
+    def _refuse_an_endless_chunked_body() -> None:
+        """A body sent without a length (``Transfer-Encoding: chunked``) is cut at the cap when read,
+        and the cut text was then judged instead ("not valid JSON", a form missing its end): read it
+        here, and a body that reaches the cap is 413, as one that says its length is."""
+        if request.content_length is not None or "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+            return
+        limit = request.max_content_length
+        if limit is not None and len(request.get_data(cache=True)) >= limit:
+            raise PayloadTooLarge("The request body is too large.")
+
+    def _refuse_a_form_that_is_not_utf8() -> None:
+        """A urlencoded form whose escapes are not UTF-8 (no browser sends one) would be stored as
+        replacement characters or escapes; refuse it as the API refuses such JSON."""
+        if request.mimetype != "application/x-www-form-urlencoded":
+            return
+        for pair in request.get_data(cache=True).split(b"&"):
+            try:
+                for part in pair.split(b"=", 1):
+                    unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                authorise_first()
+                raise BadRequest("The form is not valid UTF-8 text.", code="invalid_encoding") from None
+
+    # These two read the raw body, so they run first of all, before CSRF protection parses the form.
+    app.before_request_funcs.setdefault(None, [])[:0] = [_refuse_an_endless_chunked_body,
+                                                        _refuse_a_form_that_is_not_utf8]
 
     @app.before_request
     def _reject_nul_characters() -> None:

@@ -155,3 +155,36 @@ def test_ids_in_bodies_and_queries_past_the_keys_are_422(api, market):
     assert resp.status_code == 422 and "listing_id" in resp.json["error"]["fields"]
     resp = api.post("/api/v1/admin/orders/1/refund", as_=market.admin, json={"seller_order_id": 2**40, "reason": "Rusak"})
     assert resp.status_code == 422 and "seller_order_id" in resp.json["error"]["fields"]
+
+
+
+def test_a_form_whose_escapes_are_not_utf8_is_refused_and_stores_nothing(client, auth, api):
+    """Issue #30: a form field sent as ``0812%FF…`` was stored with the bad byte in it."""
+    from urllib.parse import quote
+
+    buyer = api.make_user("buyer")
+    auth.login(buyer.email, buyer.password)
+    token = auth.csrf_token("/account/notifications")
+    body = f"csrf_token={quote(token)}&phone=0812%FF3456789&whatsapp=y".encode()
+    resp = client.post("/account/notifications", data=body, content_type="application/x-www-form-urlencoded")
+    assert resp.status_code == 400 and "UTF-8" in resp.get_data(as_text=True)
+    assert api.get("/api/v1/me", as_=buyer).json.get("phone") is None
+
+
+def test_a_chunked_body_past_the_cap_is_413_not_a_cut_body_judged(app):
+    """Issue #30: a body without a length was cut at the cap and then called "not valid JSON"."""
+    import io
+
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    cap = app.config["MAX_CONTENT_LENGTH"]
+    body = b'{"name": "' + b"x" * cap + b'"}'
+    environ = EnvironBuilder(path="/api/v1/auth/register", method="POST",
+                             headers={"Content-Type": "application/json"}).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update({"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True, "wsgi.input": io.BytesIO(body)})
+    chunks, status, _ = run_wsgi_app(app, environ)
+    assert status.startswith("413") and b"payload_too_large" in b"".join(chunks)
+    environ.update({"wsgi.input": io.BytesIO(b'{"email": "x"}')})  # a small chunked body is judged as usual
+    chunks, status, _ = run_wsgi_app(app, environ)
+    assert status.startswith("422"), b"".join(chunks)
