@@ -57,6 +57,8 @@ class Settings:
     # "database://": counters in the app's database, shared by every process (no Redis needed)
     ratelimit_storage_uri: str = "database://"
     login_rate_limit: str = "10 per minute"
+    # Failed logins per account, from any address (one address per guess does not get around it).
+    login_account_rate_limit: str = "20 per hour"
     register_rate_limit: str = "10 per hour"
     # Landings from a post counted per client address (more are served and attributed, not counted).
     visit_count_limit: str = "30 per hour"

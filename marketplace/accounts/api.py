@@ -11,6 +11,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from marketplace.accounts import schemas, services
+from marketplace.accounts.limits import login_limits
 from marketplace.accounts.welcome import welcome
 from marketplace.db import utcnow
 from marketplace.web.deps import deps
@@ -20,10 +21,6 @@ from marketplace.web.transaction import get_session
 from marketplace.web.extensions import limiter
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Accounts and tokens")
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def _register_limit() -> str:
@@ -44,7 +41,7 @@ def register(body: dict[str, Any]) -> Any:
 
 @bp.route("/auth/token", methods=["POST"])
 @bp.doc(**error_responses(401, 403, 429))
-@limiter.shared_limit(_login_limit, scope="login")
+@login_limits
 @bp.arguments(schemas.TokenIn)
 @bp.response(200, schemas.TokenOut)
 def token(body: dict[str, Any]) -> Any:

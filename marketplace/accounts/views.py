@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from marketplace.accounts import schemas, services
 from marketplace.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
 from marketplace.accounts.schemas import REGISTER_ROLES
+from marketplace.accounts.limits import login_limits
 from marketplace.accounts.welcome import welcome
 from marketplace.db import utcnow
 from marketplace.web.deps import deps
@@ -39,16 +40,12 @@ def _safe_next(target: str | None) -> str:
     return target.rstrip("?") or "/"
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 def _register_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT"]
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.shared_limit(_login_limit, scope="login", methods=["POST"])  # one counter with the API's
+@login_limits  # one counter each with the API's
 def login() -> Any:
     """Log in with e-mail and password."""
     form = LoginForm()

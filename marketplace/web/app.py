@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, dependencies: Dependencies | No
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
         LOGIN_RATE_LIMIT=settings.login_rate_limit,
+        LOGIN_ACCOUNT_RATE_LIMIT=settings.login_account_rate_limit,
         REGISTER_RATE_LIMIT=settings.register_rate_limit,
         API_TOKEN_TTL_HOURS=settings.api_token_ttl_hours,
         API_TITLE="Pasar Kreatif API",

@@ -93,3 +93,21 @@ def test_a_new_window_starts_when_the_old_one_expired(settings, database_url):
         assert storage.get(key) == 0 and storage.check()
     finally:
         engine.dispose()
+
+
+def test_failed_logins_are_limited_per_account_whatever_address_they_come_from(app, client, auth, api):
+    """Issue #30: one guess from each of many addresses got around the per-address limit."""
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "3 per hour"
+    victim = api.make_user("buyer", password="the-right-password-1")
+    other = api.make_user("buyer", password="the-right-password-2")
+
+    def token(email, password, addr):
+        return client.post("/api/v1/auth/token", json={"email": email, "password": password},
+                           environ_base={"REMOTE_ADDR": addr}).status_code
+
+    assert token(victim.email, "the-right-password-1", _addr()) == 200  # a success is not counted
+    assert [token(victim.email, "wrong-guess-number", _addr()) for _ in range(2)] == [401, 401]
+    assert auth.login(victim.email.upper(), "wrong-guess-number").status_code == 401  # page, same account
+    assert token(victim.email, "wrong-guess-number", _addr()) == 429
+    assert token(victim.email, "the-right-password-1", _addr()) == 429  # locked for the window
+    assert token(other.email, "the-right-password-2", _addr()) == 200  # another account is not
