@@ -230,22 +230,32 @@ def axe_violations(page: Any, skip: tuple[str, ...] = ()) -> list[str]:
 
 # --- width and words ----------------------------------------------------------------------------------
 
-_FACTS = """() => ({width: document.documentElement.scrollWidth, screen: window.innerWidth,
+# A phone's browser zooms out to show a page wider than the screen, so innerWidth grows with it: the page
+# is measured against the viewport the test set, and the elements sticking out are named.
+_FACTS = """() => ({width: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
                     lang: document.documentElement.lang, text: document.body.innerText})"""
+_WIDE = """(width) => [...document.body.querySelectorAll('*')]
+    .filter(e => e.getBoundingClientRect().right > width + 1 && !e.closest('.visually-hidden'))
+    .filter((e, i, all) => !all.includes(e.parentElement)).slice(0, 5)
+    .map(e => e.tagName.toLowerCase() + (e.getAttribute('class') ? '.' + e.getAttribute('class').trim().split(/\s+/).join('.') : '')
+              + ' (' + Math.round(e.getBoundingClientRect().right) + ' px)')"""
+
+
+def _wider_than(page: Any, width: int) -> list[str]:
+    facts = page.evaluate(_FACTS)
+    if facts["width"] <= width:
+        return []
+    return [f"sideways scroll at {width} px: the page is {facts['width']} px wide; sticking out: "
+            + ", ".join(page.evaluate(_WIDE, width))]
 
 
 def _too_wide(page: Any) -> list[str]:
-    problems = []
-    facts = page.evaluate(_FACTS)
-    if facts["width"] > facts["screen"]:
-        problems.append(f"sideways scroll at {facts['screen']} px: the page is {facts['width']} px wide")
-    viewport = page.viewport_size
-    if viewport and viewport["width"] > PHONE_WIDTH:
+    viewport = page.viewport_size or {"width": page.evaluate("window.innerWidth"), "height": 800}
+    problems = _wider_than(page, viewport["width"])
+    if viewport["width"] > PHONE_WIDTH:
         page.set_viewport_size({"width": PHONE_WIDTH, "height": viewport["height"]})
         try:
-            narrow = page.evaluate(_FACTS)
-            if narrow["width"] > narrow["screen"]:
-                problems.append(f"sideways scroll at {PHONE_WIDTH} px: the page is {narrow['width']} px wide")
+            problems += _wider_than(page, PHONE_WIDTH)
         finally:
             page.set_viewport_size(viewport)
     return problems
@@ -256,7 +266,7 @@ def wrong_words(text: str, lang: str) -> list[str]:
     found = sorted(set(RAW_CODE.findall(text)))
     if lang == "id":
         for word in RAW_ID + ENGLISH:
-            if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text):
+            if re.search(rf"(?<![\w/.-]){re.escape(word)}(?![\w/-]|\.\w)", text):  # not in a path or file name
                 found.append(word)
     return found
 
