@@ -14,8 +14,10 @@ It fails the test (``AssertionError``, every problem listed) unless the page, as
    ``node_modules`` and evaluated in the page — never fetched from the internet) reports no *serious* or
    *critical* violation;
 3. **is valid HTML**: the Nu HTML checker (npm ``vnu-jar``, on the system's Java) finds no error in the
-   page's HTML as the server sent it. The checker runs as its own HTTP server on loopback, started once per
-   test process at the first audit and stopped when the process ends (and with its parent, if killed);
+   page's HTML as the server sent it. The checker runs as its own HTTP server on loopback, once per test
+   process: :func:`start_checker` starts it in the background (``conftest.chromium`` does, so it reads its
+   schemas while the system starts), else the first audit does; it stops when the process ends (and with
+   its parent, if that is killed);
 4. **speaks its language**: ``<html lang>`` is ``lang``; no raw code (``awaiting_shipment``,
    ``listing.approve``) in what it shows; and an Indonesian page shows none of :data:`RAW_ID` (raw
    statuses such as ``paid``, ``queued``, ``feed``) nor :data:`ENGLISH` (interface English).
@@ -42,6 +44,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -53,6 +56,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PHONE_WIDTH = 390
+CHECKER_START_TIMEOUT = 240.0  # the Nu checker reads its schemas in ~8 s on an idle laptop, far longer on a busy CI
 SERIOUS = ("serious", "critical")
 audit_stats = {"calls": 0, "seconds": 0.0}  # what the audits of this process cost (the tests print it)
 
@@ -148,37 +152,61 @@ def _die_with_parent() -> None:
         pass
 
 
-def _vnu_url() -> str | None:
-    if "url" in _vnu:
-        return _vnu["url"]
+def start_checker() -> None:
+    """Start the Nu checker's server in the background, if it can run here and is not started yet; it reads
+    its schemas for many seconds on a busy machine, so ``conftest.chromium`` calls this before the system
+    starts. :func:`audit` waits for it."""
+    if "ready" in _vnu:
+        return
     jar = node_modules() / "vnu-jar" / "build" / "dist" / "vnu.jar"
     java = shutil.which("java")
     if not jar.is_file() or java is None:
-        _vnu["url"] = None
-        _missing("the Nu HTML checker", f"no {jar}" if not jar.is_file() else "no java on PATH")
-        return None
+        _vnu["missing"] = f"no {jar}" if not jar.is_file() else "no java on PATH"
+        _vnu["ready"] = threading.Event()
+        _vnu["ready"].set()
+        return
     port = _free_port()
     proc = subprocess.Popen(  # noqa: S603 - our own jar, on loopback
-        [java, "-Dnu.validator.servlet.bind-address=127.0.0.1", "-cp", str(jar),
+        [java, "-XX:+UseSerialGC", "-Dnu.validator.servlet.bind-address=127.0.0.1", "-cp", str(jar),
          "nu.validator.servlet.Main", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
         preexec_fn=_die_with_parent,
     )
     atexit.register(lambda: (proc.terminate(), proc.wait(10)))
-    url = f"http://127.0.0.1:{port}/?out=json"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the Nu HTML checker exited with {proc.returncode} at start")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
+    _vnu.update(proc=proc, url=f"http://127.0.0.1:{port}/?out=json", ready=threading.Event())
+
+    def warm_up() -> None:  # the first document makes it load its schemas
+        deadline = time.monotonic() + CHECKER_START_TIMEOUT
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                _post(_vnu["url"], "<!DOCTYPE html><html lang=id><title>x</title>", timeout=CHECKER_START_TIMEOUT)
                 break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        pytest.fail("the Nu HTML checker did not start within 90 s")
-    _vnu.update(url=url, proc=proc)
-    return url
+            except OSError:
+                time.sleep(0.5)
+        else:
+            _vnu["failed"] = (f"exited with {proc.returncode}" if proc.poll() is not None
+                              else f"not ready within {CHECKER_START_TIMEOUT:.0f} s")
+        _vnu["ready"].set()
+
+    threading.Thread(target=warm_up, name="vnu-warm-up", daemon=True).start()
+
+
+def _post(url: str, html: str, timeout: float) -> list[dict[str, Any]]:
+    request = urllib.request.Request(url, data=html.encode("utf-8"), method="POST",
+                                     headers={"Content-Type": "text/html; charset=utf-8"})
+    with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - loopback
+        return json.load(resp)["messages"]
+
+
+def _vnu_url() -> str | None:
+    start_checker()
+    _vnu["ready"].wait(CHECKER_START_TIMEOUT + 10)
+    if "missing" in _vnu:
+        _missing("the Nu HTML checker", _vnu["missing"])
+        return None
+    if "failed" in _vnu:
+        pytest.fail(f"the Nu HTML checker {_vnu['failed']}")
+    return _vnu["url"]
 
 
 def html_errors(html: str) -> list[str]:
@@ -186,17 +214,10 @@ def html_errors(html: str) -> list[str]:
     url = _vnu_url()
     if url is None:
         return []
-    request = urllib.request.Request(url, data=html.encode("utf-8"), method="POST",
-                                     headers={"Content-Type": "text/html; charset=utf-8"})
-    for attempt in range(40):  # the servlet may accept connections before it answers
-        try:
-            with urllib.request.urlopen(request, timeout=60) as resp:  # noqa: S310 - loopback
-                messages = json.load(resp)["messages"]
-            break
-        except (urllib.error.URLError, ConnectionError) as err:
-            if attempt == 39:
-                pytest.fail(f"the Nu HTML checker does not answer: {err}")
-            time.sleep(0.5)
+    try:
+        messages = _post(url, html, timeout=120)
+    except OSError as err:
+        pytest.fail(f"the Nu HTML checker does not answer: {err}")
     lines = html.splitlines()
     found = []
     for m in messages:
@@ -234,7 +255,7 @@ def axe_violations(page: Any, skip: tuple[str, ...] = ()) -> list[str]:
 # is measured against the viewport the test set, and the elements sticking out are named.
 _FACTS = """() => ({width: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
                     lang: document.documentElement.lang, text: document.body.innerText})"""
-_WIDE = """(width) => [...document.body.querySelectorAll('*')]
+_WIDE = r"""(width) => [...document.body.querySelectorAll('*')]
     .filter(e => e.getBoundingClientRect().right > width + 1 && !e.closest('.visually-hidden'))
     .filter((e, i, all) => !all.includes(e.parentElement)).slice(0, 5)
     .map(e => e.tagName.toLowerCase() + (e.getAttribute('class') ? '.' + e.getAttribute('class').trim().split(/\s+/).join('.') : '')
