@@ -101,6 +101,37 @@ else
   echo "test.sh: no usable Chromium at $BROWSER: the browser test will be SKIPPED" >&2
 fi
 
+# The browser test's page audit (tests/e2e/audit.py): axe-core and the Nu HTML checker (npm `vnu-jar`, run on
+# the system's Java), installed with npm into .cache/npm when missing (--ignore-scripts: vnu-jar's own install
+# script would download a Java; Debian's is used). Java comes from Debian's default-jre-headless, as Chromium.
+# A missing tool skips that check loudly — except under CI=true, where the browser test fails.
+AUDIT_PREFIX="$PWD/.cache/npm"
+export AUDIT_NODE_MODULES="${AUDIT_NODE_MODULES:-$AUDIT_PREFIX/node_modules}"
+AUDIT_PACKAGES=(axe-core@4.14.1 vnu-jar@26.9.27)
+if [ ! -f "$AUDIT_NODE_MODULES/axe-core/axe.min.js" ] || [ ! -f "$AUDIT_NODE_MODULES/vnu-jar/build/dist/vnu.jar" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "test.sh: installing the page audit's ${AUDIT_PACKAGES[*]} with npm into $AUDIT_PREFIX"
+    mkdir -p "$AUDIT_PREFIX"
+    npm install --no-save --no-audit --no-fund --ignore-scripts --loglevel=error --prefix "$AUDIT_PREFIX" \
+      "${AUDIT_PACKAGES[@]}" >/dev/null || echo "test.sh: npm install of the page audit's tools failed" >&2
+  else
+    echo "test.sh: no npm: the page audit's axe-core and Nu HTML checker cannot be installed (apt-get install npm)" >&2
+  fi
+fi
+if ! command -v java >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "test.sh: no Java for the Nu HTML checker: installing Debian's default-jre-headless"
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q default-jre-headless; } >/dev/null \
+    || echo "test.sh: installing default-jre-headless failed" >&2
+fi
+if [ -f "$AUDIT_NODE_MODULES/axe-core/axe.min.js" ] && [ -f "$AUDIT_NODE_MODULES/vnu-jar/build/dist/vnu.jar" ] \
+   && command -v java >/dev/null 2>&1; then
+  echo "test.sh: page audit with axe-core and the Nu HTML checker from $AUDIT_NODE_MODULES"
+elif [ "${CI:-}" = "true" ]; then
+  echo "test.sh: the page audit's tools are missing: under CI=true the browser test will FAIL" >&2
+else
+  echo "test.sh: the page audit's tools are missing: its axe and HTML checks will be SKIPPED (loudly)" >&2
+fi
+
 # Parallel workers (pytest-xdist): most integration and e2e tests wait on the broker, consumer groups and
 # subprocesses rather than compute, so more workers than cores still pays. Each worker has its own
 # PostgreSQL schema, broker, temp dirs and ports (tests/conftest.py); `--dist loadfile` keeps a file on one

@@ -41,3 +41,35 @@
     });
   });
 })();
+/* Tables as cards on a phone (site.css, under 600 px): each cell is labelled with its column's header
+   (data-label, shown above the value), and the table's roles are written out so that a screen reader still
+   reads a table when the CSS makes its rows blocks. */
+(function () {
+  "use strict";
+  document.querySelectorAll("main table:not(.keep-table):not([role=presentation])").forEach(function (table) {
+    var names = [];
+    var head = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+    if (head) {
+      Array.prototype.forEach.call(head.cells, function (cell) {
+        for (var span = 0; span < (cell.colSpan || 1); span++) { names.push(cell.textContent.trim()); }
+      });
+    }
+    table.setAttribute("role", "table");
+    Array.prototype.forEach.call(table.rows, function (row) {
+      row.setAttribute("role", "row");
+      var column = 0;
+      Array.prototype.forEach.call(row.cells, function (cell) {
+        var inHead = row.parentNode === table.tHead;
+        if (!cell.hasAttribute("role")) {
+          cell.setAttribute("role", inHead ? "columnheader" : (cell.tagName === "TH" ? "rowheader" : "cell"));
+        }
+        if (!inHead && names[column] && !cell.hasAttribute("data-label") && cell.colSpan === 1) {
+          cell.setAttribute("data-label", names[column]);
+        }
+        column += cell.colSpan || 1;
+      });
+    });
+    Array.prototype.forEach.call(table.tBodies, function (body) { body.setAttribute("role", "rowgroup"); });
+    if (table.tHead) { table.tHead.setAttribute("role", "rowgroup"); }
+  });
+})();

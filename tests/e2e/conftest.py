@@ -213,6 +213,8 @@ def chromium() -> Iterator[Any]:
     except ImportError:
         _browser_unavailable("playwright is not installed; `.venv/bin/pip install -e '.[test]'` "
                              "(never `playwright install`: the test uses the system Chromium)")
+    from tests.e2e.audit import start_checker
+    start_checker()  # the page audit's HTML checker warms up while the system starts (in the background)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS, timeout=30_000)
         try:

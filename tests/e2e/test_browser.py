@@ -35,6 +35,9 @@ Chromium is Debian's (``/usr/bin/chromium``, which ``scripts/test.sh`` installs 
 ``CHROMIUM_PATH``; see ``conftest.chromium``): without it the test is skipped, loudly, and fails instead
 under ``CI=true`` or ``REQUIRE_BROWSER_TESTS=1``. The browser reaches only the system's loopback URL.
 Screenshots of every step (and of every page on failure) are written to the test's ``tmp_path``.
+Every page the scenario visits, for each person, passes the page audit (``tests.e2e.audit.audit``: no
+sideways scroll at 390 px, no serious or critical axe violation, valid HTML per the Nu checker, and no raw
+status or English on an Indonesian page).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ except ImportError:  # conftest.chromium skips the test (or fails it under CI=tr
 
 from marketplace.local.seed import ARTISANS
 from marketplace.local.seed_offers import PROGRAMME_CODE, VARIANT_ARTISAN, VARIANT_TITLE
+from tests.e2e.audit import audit, audit_stats, watch
 from tests.e2e.conftest import RunningSystem, loopback_only
 
 TIMEOUT_MS = 15_000
@@ -98,6 +102,7 @@ class People:
         context.set_default_navigation_timeout(TIMEOUT_MS)
         loopback_only(context, self.system.base_url, self.blocked)
         page = context.new_page()
+        watch(page)  # the page audit checks each document as the server sent it
         page.on("pageerror", lambda err: self.problems.append(f"{who}: script error: {err}"))
         page.on("response", lambda resp: self._check(who, resp))
         self.pages[who] = page
@@ -250,8 +255,10 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         # 1. A new artisan registers, opens a shop, logs in again and adds two products.
         artisan = people.open("artisan")
         artisan.goto("/")
+        audit(artisan)
         artisan.get_by_role("link", name="Jual karya Anda").click()
         expect(artisan.get_by_label("Saya ingin")).to_have_value("artisan")  # selling preselected
+        audit(artisan)
         artisan.get_by_label("Nama", exact=True).fill(ARTISAN["name"])
         artisan.get_by_label("E-mail").fill(ARTISAN["email"])
         artisan.get_by_label("Kata sandi").fill(ARTISAN["password"])
@@ -259,6 +266,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(artisan.get_by_role("status")).to_contain_text(f"Selamat datang, {ARTISAN['name']}!")
 
         expect(artisan.get_by_role("heading", name="Buka toko Anda")).to_be_visible()
+        audit(artisan)
         artisan.get_by_label("Nama toko").fill(SHOP["name"])
         artisan.get_by_label("Tentang toko Anda").fill("Tas dan keranjang anyaman eceng gondok dari Jatiasih.")
         artisan.get_by_label("Kota").select_option(label=SHOP["city"])
@@ -268,21 +276,26 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(artisan.get_by_role("status")).to_contain_text(f"Toko {SHOP['name']} sudah dibuka.")
         expect(artisan.get_by_role("heading", level=1)).to_have_text(SHOP["name"])
         expect(artisan.locator(".shop-info")).to_contain_text(f"Kelurahan {SHOP['kelurahan']}, {SHOP['city']}")
+        audit(artisan)
 
         artisan.get_by_role("button", name="Keluar").click()
         expect(artisan.get_by_role("status")).to_contain_text("Anda telah keluar.")
         artisan.get_by_role("link", name="Masuk", exact=True).click()
+        expect(artisan).to_have_url(re.compile(r"/login"))
+        audit(artisan)
         artisan.get_by_label("E-mail").fill(ARTISAN["email"])
         artisan.get_by_label("Kata sandi").fill(ARTISAN["password"])
         artisan.get_by_role("button", name="Masuk").click()
         artisan.get_by_role("link", name="Toko saya").click()
         artisan.get_by_role("link", name="Tambah produk baru").click()
         expect(artisan).to_have_url(re.compile(r"/seller/listings/new$"))
+        audit(artisan)
         add_listing(artisan, APPROVED, photo=product_photo(people.shots / "tas.jpg"))
         thumb = artisan.get_by_role("img", name="Foto produk")
         expect(thumb).to_have_count(1)
         expect(thumb).to_have_attribute("src", re.compile(r"/media/"))
         assert loaded_image_width(artisan, thumb) > 0, "the uploaded photo's thumbnail does not load"
+        audit(artisan)
 
         artisan.get_by_role("link", name="Toko saya").click()
         artisan.get_by_role("link", name="Tambah produk baru").click()
@@ -295,6 +308,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(seller_row(artisan, APPROVED["title"]).locator("td.stock")).to_have_text("5")
         expect(seller_row(artisan, APPROVED["title"]).get_by_role("link", name="Ubah")).to_be_visible()
         people.shoot("artisan", "1-artisan-waiting-for-review")
+        audit(artisan)
 
         # 2. The admin approves the first product and rejects the second with a reason.
         admin = people.open("admin")
@@ -314,6 +328,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(preorder.locator(".badge-no-photo")).to_have_text("Tanpa foto")
         expect(preorder).not_to_contain_text("Stok: 0")
         people.shoot("admin", "2a-admin-queue")
+        audit(admin)
         # While the admin looks, the artisan rewrites the description (issue #9): approving what the
         # admin saw is refused, the queue shows the new text, and the admin approves that instead.
         seller_row(artisan, APPROVED["title"]).get_by_role("link", name=APPROVED["title"], exact=True).click()
@@ -328,6 +343,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(item).to_contain_text("Produk ini berubah sejak Anda membukanya.")
         expect(item).to_contain_text(EDITED_DESCRIPTION)
         people.shoot("admin", "2a-admin-listing-changed")
+        audit(admin)
         item.get_by_role("button", name="Setujui").click()
         expect(admin.get_by_role("status")).to_contain_text("Produk disetujui dan kini tampil untuk umum.")
         expect(moderation_item(admin, APPROVED["title"])).to_have_count(0)
@@ -341,6 +357,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(item.locator(".field-error")).to_be_visible()
         expect(item.locator(".field-error")).to_be_in_viewport()
         people.shoot("admin", "2b-admin-reject-needs-reason")
+        audit(admin)
         expect(item.get_by_text("Alasan (dapat dilihat penjual)")).to_be_visible()
         # By its label, within the item: each item's reason box has its own id (reason-<listing id>).
         item.get_by_label("Alasan (dapat dilihat penjual)").fill(REASON)
@@ -360,6 +377,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(result).to_have_count(1)
         expect(result).to_contain_text("Rp 123.000")
         expect(visitor.locator("a.product").filter(has_text=REJECTED["title"])).to_have_count(0)
+        audit(visitor)
         result.click()
 
         expect(visitor.get_by_role("heading", level=1)).to_have_text(APPROVED["title"])
@@ -371,6 +389,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(visitor.locator(".shop-info")).to_contain_text(SHOP["name"])
         expect(visitor.get_by_text("Siap kirim")).to_be_visible()
         people.shoot("visitor", "3a-visitor-listing-id")
+        audit(visitor)
 
         visitor.get_by_role("link", name="English").click()
         expect(visitor.locator("html")).to_have_attribute("lang", "en")
@@ -380,6 +399,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(visitor.get_by_role("link", name="Log in")).to_be_visible()
         expect(visitor.get_by_role("link", name="Bahasa Indonesia")).to_be_visible()
         people.shoot("visitor", "3b-visitor-listing-en")
+        audit(visitor, lang="en")
 
         # 4. The artisan sees the decisions, and the moderator's reason for the rejection.
         artisan.reload()
@@ -389,6 +409,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(rejected).to_contain_text(f"Alasan penolakan: {REASON}")
         expect(artisan.locator(".shop-info")).to_contain_text("1 produk disetujui")
         people.shoot("artisan", "4-artisan-decisions")
+        audit(artisan)
 
         # 5. A shopper fills a cart from two shops as a visitor, logs in at checkout and places the order.
         buyer_email, buyer_password = system.logins()["buyer"]
@@ -403,6 +424,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(shopper.locator(".cart-shop").filter(has_text=SHOP["name"])).to_contain_text("Rp 246.000")
         expect(shopper.locator(".cart-shop").filter(has_text="Mainan Kayu Rudi")).to_contain_text(OTHER_SHOP_PRODUCT)
         people.shoot("buyer", "5a-visitor-cart")
+        audit(shopper)
 
         # The shirt in sizes: M is sold out, picking L shows its own price and that one is left.
         find_and_open(shopper, "kemeja parang", VARIANT_TITLE)
@@ -422,6 +444,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(price).to_have_text("Rp 345.000")
         check_phone_page(shopper)
         people.shoot("buyer", "5a-variant-picked")
+        audit(shopper)
         add_to_cart(shopper, 1)
         shirt_line = shopper.locator(".cart-shop").filter(has_text=VARIANT_SHOP)
         expect(shirt_line.locator(".variant-label")).to_have_text("ukuran: L")
@@ -438,6 +461,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(summary).to_contain_text(APPROVED["title"])
         expect(summary).to_contain_text(OTHER_SHOP_PRODUCT)
         expect(summary).to_contain_text(f"{VARIANT_TITLE} (ukuran: L)")
+        audit(shopper)
 
         # Back to the cart for the programme's voucher, typed in lower case: 10 % of Rp 716.000 is
         # more than its cap, so Rp 50.000 comes off.
@@ -450,6 +474,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(shopper.locator(".cart-total .price.big")).to_have_text("Rp 666.000")
         check_phone_page(shopper)
         people.shoot("buyer", "5a-cart-voucher")
+        audit(shopper)
         shopper.get_by_role("link", name="Checkout", exact=True).click()
         expect(shopper).to_have_url(re.compile(r"/checkout$"))
         for label, value in ADDRESS.items():
@@ -465,6 +490,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(summary).to_contain_text("−Rp 50.000")
         check_phone_page(shopper)
         people.shoot("buyer", "5b-checkout-shipping")
+        audit(shopper)
 
         shopper.get_by_role("button", name="Buat pesanan").click()
         expect(shopper).to_have_url(re.compile(r"/orders/\d+/pay$"))
@@ -483,9 +509,12 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(shopper).to_have_url(re.compile(rf"/orders/{order_id}/pay$"))
         expect(shopper.locator('[data-payment-state="paid"]')).to_contain_text("Pembayaran diterima", timeout=30_000)
         people.shoot("buyer", "5d-paid")
+        audit(shopper)
 
         shopper.locator(".account-menu summary").click()  # the buyer's menu: a <details>, no script
         shopper.get_by_role("link", name="Pesanan saya").click()
+        expect(shopper).to_have_url(re.compile(r"/orders$"))
+        audit(shopper)
         shopper.get_by_role("link", name=f"Pesanan #{order_id}").click()
         expect(shopper.get_by_role("heading", level=1)).to_have_text(f"Pesanan #{order_id}")
         expect(shopper.get_by_text("Dibayar").first).to_be_visible()
@@ -497,6 +526,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(shopper.locator(".timeline")).to_contain_text("Pesanan dibuat")
         expect(shopper.locator(".timeline")).to_contain_text("WIB")
         people.shoot("buyer", "5e-order-paid")
+        audit(shopper)
 
         # 6. The artisan sees the paid order, with the buyer's address, and ships it; the buyer sees the
         #    tracking number and confirms the parcel arrived.
@@ -505,18 +535,22 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(part).to_contain_text("Perlu dikirim")
         expect(part).to_contain_text("Makassar")
         expect(part).to_contain_text(APPROVED["title"])
+        audit(artisan)
         part.get_by_label("Kurir").fill("JNE")
         part.get_by_label("Nomor resi").fill("JNE-0042-MKS")
         part.get_by_role("button", name="Tandai sudah dikirim").click()
         expect(artisan.locator(".flash-info")).to_contain_text("Ditandai sudah dikirim")
         expect(artisan.locator(".seller-order").filter(has_text=f"#{order_id}")).to_contain_text("JNE-0042-MKS")
         people.shoot("artisan", "6a-artisan-shipped")
+        audit(artisan)
         shopper.reload()
         parcel = shopper.locator(".seller-order").filter(has_text=SHOP["name"])
         expect(parcel).to_contain_text("JNE-0042-MKS")
+        audit(shopper)
         parcel.get_by_role("button", name="Paket ini sudah saya terima").click()
         expect(shopper.locator(".timeline")).to_contain_text("Paket diterima")
         people.shoot("buyer", "6b-buyer-received")
+        audit(shopper)
 
         # 7. First screens: search on a phone and a desktop, English search words, a page not found.
         phone = people.open("phone", viewport={"width": 390, "height": 844})
@@ -528,22 +562,26 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         box = first.bounding_box()
         assert box is not None and box["y"] + box["height"] / 2 < 844, f"no result on the phone's first screen: {box}"
         people.shoot("phone", "7a-phone-search-first-screen")
+        audit(phone)
         phone.locator("details.filters-box summary").click()
         expect(phone.get_by_label("Kategori")).to_be_visible()  # one tap away
 
         desktop = people.open("desktop", viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False)
         desktop.goto("/search")
         expect(desktop.locator("details.filters-box")).to_have_attribute("open", "")  # site.js opens it
+        audit(desktop)
         desktop.goto("/")
         cities = desktop.locator(".browse > .card")
         expect(cities).to_have_count(2)
         tops = [c.bounding_box()["y"] for c in cities.all()]
         assert abs(tops[0] - tops[1]) < 1, f"the two city cards are not aligned: {tops}"
+        audit(desktop)
 
         desktop.goto("/search?q=ceramics&lang=en")
         expect(desktop.get_by_label("What are you looking for?")).to_have_value("ceramics")
         expect(desktop.locator("a.product").filter(has_text="Keramik").first).to_be_visible()
         people.shoot("desktop", "7b-desktop-search-ceramics-en")
+        audit(desktop, lang="en")
 
         people.expect_refusal("phone", 404, r"/tidak-ada-halaman$")
         phone.goto("/tidak-ada-halaman")
@@ -551,12 +589,14 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(phone.get_by_text("Halaman yang Anda cari tidak ada atau sudah dipindahkan.")).to_have_count(1)
         expect(phone.locator(".flash")).to_have_count(0)
         people.shoot("phone", "7c-phone-404")
+        audit(phone)
     except BaseException:
         people.shoot_all_on_failure()
         web_log = [line for line in system.output().splitlines() if line.startswith(("[web]", "[run]"))]
         print(f"screenshots in {people.shots}\n--- web output (tail) ---\n" + "\n".join(web_log[-40:]))
         raise
 
+    print(f"page audit: {audit_stats['calls']} pages in {audit_stats['seconds']:.1f} s")
     assert not people.blocked, f"the pages asked for something other than the system: {people.blocked}"
     assert not people.problems, "errors while browsing:\n" + "\n".join(people.problems)
     assert not people.refusals, f"refusals the scenario expected but never saw: {people.refusals}"
