@@ -28,6 +28,8 @@ from marketplace.media.pool import ImageProcessor
 from marketplace.media.storage import MediaStorage
 from marketplace.payments.gateways import PaymentGateway, gateway_from_settings
 from marketplace.payouts.providers import PayoutProvider, provider_from_settings
+from marketplace.shipping.providers import ShippingProvider
+from marketplace.shipping.providers import provider_from_settings as shipping_from_settings
 
 _KEY = "deps"
 
@@ -42,6 +44,7 @@ class Dependencies:
     payout_provider: PayoutProvider
     media_storage: MediaStorage
     image_processor: ImageProcessor
+    shipping_provider: ShippingProvider
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Dependencies":
@@ -54,6 +57,7 @@ class Dependencies:
             payout_provider=provider_from_settings(settings),
             media_storage=media_storage.storage_from_settings(settings),
             image_processor=ImageProcessor.from_settings(settings),
+            shipping_provider=shipping_from_settings(settings),
         )
 
 
