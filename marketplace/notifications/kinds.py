@@ -32,6 +32,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("seller_order_delivered", ARTISAN, False, "A note when a buyer confirms they received an order"),
     Kind("payout_paid", ARTISAN, True),
     Kind("payout_failed", ADMIN, True),
+    Kind("shipment_picked_up", BUYER, False, "A note when the courier picks up your parcel"),
+    Kind("shipment_returned", ADMIN, True),
     Kind("password_reset", ANYONE, True),
 )}
 
