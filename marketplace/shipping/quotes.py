@@ -99,7 +99,7 @@ class RateQuoter:
         try:
             options = self.provider.rates(parcel)
         except CourierError as exc:
-            if not exc.transient and self.provider.name != "table":
+            if not exc.transient:
                 raise
             if kept is not None:
                 return Quoted(kept[1], fallback=True)
