@@ -216,18 +216,3 @@ class TableProvider:
     def verify_webhook(self, payload: bytes, headers: Mapping[str, str]) -> TrackingUpdate | None:
         raise InvalidWebhook("the table provider receives no webhooks")
 
-
-def provider_from_settings(settings: "Settings") -> ShippingProvider:
-    """The provider ``SHIPPING_PROVIDER`` names; a ValueError for an unknown name (start-up stops)."""
-    name = settings.shipping_provider.strip().lower()
-    if name == "table":
-        return TableProvider(settings)
-    if name == "sandbox":
-        from marketplace.shipping.sandbox import SandboxProvider
-
-        return SandboxProvider.from_settings(settings)
-    if name == "biteship":
-        from marketplace.shipping.biteship import BiteshipProvider
-
-        return BiteshipProvider.from_settings(settings)
-    raise ValueError(f"SHIPPING_PROVIDER must be one of {', '.join(PROVIDERS)}, got {settings.shipping_provider!r}")

@@ -29,7 +29,7 @@ from marketplace.media.storage import MediaStorage
 from marketplace.payments.gateways import PaymentGateway, gateway_from_settings
 from marketplace.payouts.providers import PayoutProvider, provider_from_settings
 from marketplace.shipping.providers import ShippingProvider
-from marketplace.shipping.providers import provider_from_settings as shipping_from_settings
+from marketplace.shipping.factory import provider_from_settings as shipping_from_settings
 from marketplace.shipping.quotes import RateQuoter
 
 _KEY = "deps"

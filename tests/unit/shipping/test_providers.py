@@ -23,9 +23,9 @@ from marketplace.shipping.providers import (
     ParcelItem,
     Place,
     TableProvider,
-    provider_from_settings,
     status_rank,
 )
+from marketplace.shipping.factory import provider_from_settings
 from marketplace.shipping.sandbox import SandboxProvider
 from tests.unit.shipping.biteship_server import API_KEY, biteship_server
 
