@@ -16,8 +16,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
 from tests.e2e.conftest import RunningSystem, http, wait_for
-from tests.e2e.test_browser import TIMEOUT_MS, People, check_phone_page, expect, people  # noqa: F401
+from tests.e2e.test_browser import TIMEOUT_MS, People, check_phone_page, expect
+
+
+@pytest.fixture
+def people(chromium: Any, system: RunningSystem, tmp_path: Path) -> Iterator[People]:
+    crowd = People(chromium, system, tmp_path)
+    try:
+        yield crowd
+    finally:
+        crowd.close()
 
 ADDRESS = {"Nama penerima": "Rina Wulandari", "Nomor telepon": "0812 3456 7890",
            "Alamat (jalan, nomor, RT/RW, kelurahan)": "Jl. Melati No. 3, RT 02/RW 05, Kel. Karuwisi",
@@ -26,7 +40,8 @@ ADDRESS = {"Nama penerima": "Rina Wulandari", "Nomor telepon": "0812 3456 7890",
 
 def _token(system: RunningSystem, role: str) -> str:
     email, password = system.logins()[role]
-    resp = http("POST", f"{system.base_url}/api/v1/auth/token", json_body={"email": email, "password": password})
+    resp = http("POST", f"{system.base_url}/api/v1/auth/token", json_body={"email": email, "password": password},
+                timeout=60)  # a password hash on a busy machine
     assert resp.status == 200, resp.text
     return resp.json()["access_token"]
 
