@@ -135,7 +135,7 @@ def test_the_buyer_picks_a_courier_and_follows_the_parcel_to_delivered(
         admin_token = _token(system, "admin")
         shopper.goto(f"/orders/{order_id}")
         for step, shown in (("picked_up", "Diambil kurir"), ("in_transit", "Dalam perjalanan"),
-                            ("delivered", "Terkirim")):
+                            ("delivered", "Diterima")):
             resp = http("POST", f"{base}/api/v1/sandbox/shipments/{waybill}/advance", token=admin_token,
                         json_body={})
             assert resp.status == 200 and resp.json()["status"] == step, resp.text
