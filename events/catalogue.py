@@ -13,6 +13,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "order.delivered",
         "order.refund_requested",
         "order.refunded",
+        "shipment.updated",
     ),
     "payments": ("payment.intent_created", "payment.succeeded", "payment.failed", "payment.refunded"),
     "payouts": ("payout.scheduled", "payout.released", "payout.paid", "payout.failed"),

@@ -156,6 +156,18 @@ class OrderDeliveredV1(EventData):
     shop_id = _id()
 
 
+class ShipmentUpdatedV1(EventData):
+    """A courier's tracking status of one seller order (issue #25), the furthest it reached."""
+
+    order_id = _id()
+    seller_order_id = _id()
+    shop_id = _id()
+    status = fields.String(required=True, validate=validate.OneOf(
+        ("confirmed", "picked_up", "in_transit", "delivered", "returned")))
+    waybill = fields.String(required=True, allow_none=True, validate=validate.Length(max=64))
+    occurred_at = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
 class OrderRefundRequestedV1(EventData):
     """A refund was asked for (an admin, or an artisan cancelling their part before shipping): the
     whole order (``seller_order_id`` null) or one seller order. The payments worker sends it to the
@@ -296,6 +308,7 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("order.delivered", 1): OrderDeliveredV1,
     ("order.refund_requested", 1): OrderRefundRequestedV1,
     ("order.refunded", 1): OrderRefundedV1,
+    ("shipment.updated", 1): ShipmentUpdatedV1,
     ("payment.intent_created", 1): PaymentIntentCreatedV1,
     ("payment.succeeded", 1): PaymentSucceededV1,
     ("payment.failed", 1): PaymentFailedV1,

@@ -86,6 +86,14 @@ class Settings:
     # when the payments worker reaches the web app by another name, as in docker-compose).
     sandbox_webhook_url: str = ""
     shipping_rates_file: str = ""
+    # Couriers (marketplace/shipping/providers.py): table (the zone table, no booking or tracking) |
+    # sandbox (offline couriers speaking Biteship's format; the embedded run's default) | biteship.
+    shipping_provider: str = "table"
+    shipping_quote_ttl_seconds: int = 600
+    biteship_api_key: str = ""
+    biteship_webhook_secret: str = ""  # the value of the signature header set on Biteship's webhook
+    biteship_api_base: str = "https://api.biteship.com"  # tests point it at a loopback server
+    biteship_timeout_seconds: int = 3
     testing: bool = False
     order_payment_ttl_minutes: int = 60
     auto_confirm_days: int = 7

@@ -18,6 +18,7 @@ from marketplace.shops.models import Shop  # noqa: F401
 from marketplace.cart.models import CartItem  # noqa: F401,E402
 from marketplace.vouchers.models import Voucher, VoucherUse  # noqa: F401,E402
 from marketplace.orders.models import Order, OrderItem, SellerOrder  # noqa: F401,E402
+from marketplace.shipping.models import ShipmentUpdate  # noqa: F401,E402
 from marketplace.payments.models import Payment, ProcessedWebhook, Refund, SandboxWebhookDelivery  # noqa: F401,E402
 from marketplace.notifications.models import Notification, NotificationOptOut, NotificationPreference  # noqa: F401,E402
 from marketplace.ops.models import RateLimitCounter  # noqa: F401,E402

@@ -129,7 +129,7 @@ def listing(listing_id: int) -> Any:
     }
     if images:
         og["og:image"] = absolute_url(base_url, images[0]["url"])
-    shipping = estimate_for_listing(item, request.args, rates_for(settings))
+    shipping = estimate_for_listing(item, request.args, rates_for(settings), deps().shipping_quotes)
     return render_template(
         "catalog/listing.html", listing=item, shop=item.shop, images=images, og=og,
         image_urls={img.id: public_url(img.key) for img in item.images},

@@ -50,6 +50,7 @@ def prepare_environment(env: dict[str, str], host: str, port: int) -> dict[str, 
     if not settings.secret_key:
         env["SECRET_KEY"] = persistent_secret_key(var_dir)
     env.setdefault("WHATSAPP_PROVIDER", "sandbox")  # messages written under var/whatsapp, shown to admins
+    env.setdefault("SHIPPING_PROVIDER", "sandbox")  # offline couriers: rates, waybills, tracking
     env.setdefault("SESSION_COOKIE_SECURE", "false")  # the local URL is plain http
     env.setdefault("PUBLIC_BASE_URL", f"http://{display_host(host)}:{port}")
     env["PYTHONUNBUFFERED"] = "1"  # line by line into the prefixed log, not in 8 KiB lumps

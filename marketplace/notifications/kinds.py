@@ -34,6 +34,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("payout_failed", ADMIN, True),
     Kind("listing_approved", ARTISAN, True),
     Kind("listing_rejected", ARTISAN, True),
+    Kind("shipment_picked_up", BUYER, False, "A note when the courier picks up your parcel"),
+    Kind("shipment_returned", ADMIN, True),
     Kind("password_reset", ANYONE, True),
     Kind("welcome", ANYONE, True),
 )}

@@ -180,3 +180,24 @@ def payout_failed(session: Session, settings: Settings, event: Event, now: datet
     for admin in admins:
         services.queue(session, settings, event_id=str(event["id"]), event_type=event["type"], kind="payout_failed",
                        recipient=admin, context=context, now=now)
+
+
+def shipment_updated(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """A courier's step (issue #25): the buyer when the courier picked the parcel up; every active admin
+    when it went back to the shop (someone must call the buyer and the artisan). Other steps: nothing
+    (``delivered`` is told by ``order.delivered``)."""
+    data = event["data"]
+    if data["status"] not in ("picked_up", "returned"):
+        return
+    order = _order(session, data["order_id"])
+    part = _seller_order(order, data["seller_order_id"])
+    context = {"part": part, "courier": part.courier or "", "tracking_number": data.get("waybill") or ""}
+    if data["status"] == "picked_up":
+        _to_buyer(session, settings, event, "shipment_picked_up", order, now, context=context)
+        return
+    admins = session.scalars(select(User).where(User.role == Role.ADMIN.value, User.is_active.is_(True))
+                             .order_by(User.id))
+    context.update(order=order, admin_url=settings.public_base_url.rstrip("/") + f"/admin/orders?q={order.id}")
+    for admin in admins:
+        services.queue(session, settings, event_id=str(event["id"]), event_type=event["type"],
+                       kind="shipment_returned", recipient=admin, context=context, now=now)

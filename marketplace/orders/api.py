@@ -13,8 +13,9 @@ from marketplace.web.apidoc import error_responses
 from marketplace.db import utcnow
 from marketplace.web.transaction import get_session
 from marketplace.orders import schemas, services
-from marketplace.orders.checkout import place_order, shipping_quoter
+from marketplace.orders.checkout import place_order
 from marketplace.promotion.attribution.views import current_touch
+from marketplace.shipping.quotes import checkout_quoter
 from marketplace.web.deps import deps
 
 bp = Blueprint("orders_api", __name__, url_prefix="/api/v1", description="Checkout and orders")
@@ -29,10 +30,12 @@ BUYER = Role.BUYER.value
 @bp.response(201, schemas.OrderOut)
 def checkout(body: dict[str, Any]) -> Any:
     """Turn the cart into one order (one seller order per shop) awaiting payment; 409 naming the
-    products when the cart has a problem (sold out, withdrawn, price changed, not enough stock)."""
-    settings = deps().settings
+    products when the cart has a problem (sold out, withdrawn, price changed, not enough stock); 422
+    ``shipping_choice_unavailable`` when a shop's chosen shipping option is not among its current options."""
+    settings, address = deps().settings, body["shipping_address"]
+    choices = {int(shop_id): code for shop_id, code in body["shipping_choices"].items()}
     return place_order(
-        get_session(), require_user(), body["shipping_address"], quote_shipping=shipping_quoter(settings),
+        get_session(), require_user(), address, quote_shipping=checkout_quoter(deps().shipping_quotes, address, choices),
         now=utcnow(), payment_ttl=timedelta(minutes=settings.order_payment_ttl_minutes),
         attribution=current_touch(), voucher_code=body["voucher_code"],
     )

@@ -56,6 +56,10 @@ Values = dict[str, Any]  # a row's column values
 class ShippingQuote:
     zone: str
     shipping_idr: int
+    #: The courier service chosen (``jne``, ``reg``; ``marketplace.shipping.quotes``), None for a plain fee.
+    courier: str | None = None
+    service: str | None = None
+    etd_days: int | None = None
 
 
 #: (shop, total weight in grams of its items, destination city, destination province) → its fee.
@@ -124,7 +128,7 @@ def _write_order(
     seller_values = [{
         "shop_id": group.shop.id, "status": SellerOrderStatus.PENDING_PAYMENT.value,
         "subtotal_idr": group.subtotal_idr, "shipping_idr": quote.shipping_idr, "shipping_zone": quote.zone,
-        "weight_grams": group.weight_grams,
+        "weight_grams": group.weight_grams, "courier": quote.courier, "shipping_service": quote.service,
         "processing_days": max((line.listing.processing_days for line in group.lines
                                 if line.listing.fulfilment == "made_to_order"), default=0),
     } for group, quote in groups]
@@ -193,7 +197,7 @@ def _insert_each(
 _ORDER_COLUMNS = ("buyer_id", "status", "subtotal_idr", "shipping_idr", "total_idr", "recipient", "phone", "line1",
                   "city", "province", "postal_code", "created_at", "updated_at", "payment_due_at")
 _SELLER_COLUMNS = ("shop_id", "status", "subtotal_idr", "shipping_idr", "shipping_zone", "weight_grams",
-                   "processing_days")
+                   "processing_days", "courier", "shipping_service")
 _ITEM_COLUMNS = ("listing_id", "title", "unit_price_idr", "quantity", "weight_grams", "variant_id", "variant_options")
 
 
@@ -373,16 +377,3 @@ def _placed_item(item: OrderItem) -> dict[str, Any]:
         line.update(variant_id=item.variant_id, options=item.options)
     return line
 
-
-def shipping_quoter(settings: Any) -> QuoteShipping:
-    """The checkout's shipping: each shop's parcel priced from the rate table the settings name."""
-    from marketplace.shipping.rates import rates_for
-    from marketplace.shipping.services import quote_for_shop
-
-    rates = rates_for(settings)
-
-    def quote(shop: Shop, weight_grams: int, city: str, province: str) -> ShippingQuote:
-        found = quote_for_shop(shop.city, weight_grams, city, province, rates)
-        return ShippingQuote(zone=found.zone, shipping_idr=found.shipping_idr)
-
-    return quote

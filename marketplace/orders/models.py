@@ -101,6 +101,9 @@ class SellerOrder(Base):
         CheckConstraint("subtotal_idr > 0 AND shipping_idr >= 0", name="amounts_valid"),
         Index("ix_seller_orders_shop_id_status", "shop_id", "status"),
         Index("ix_seller_orders_order_id", "order_id"),
+        # a courier's webhook names its order id; the sandbox's advance names the waybill
+        Index("ix_seller_orders_shipment_ref", "shipment_ref"),
+        Index("ix_seller_orders_tracking_number", "tracking_number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,6 +122,11 @@ class SellerOrder(Base):
     weight_grams: Mapped[int] = mapped_column(Integer)
     processing_days: Mapped[int] = mapped_column(Integer, default=0)
     courier: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: The courier service the buyer chose at checkout (``reg`` of ``jne:reg``; issue #25), the
+    #: courier's order id once booked (``marketplace.shipping``), and the latest tracking status.
+    shipping_service: Mapped[str | None] = mapped_column(String(40), default=None)
+    shipment_ref: Mapped[str | None] = mapped_column(String(64), default=None)
+    tracking_status: Mapped[str | None] = mapped_column(String(20), default=None)
     tracking_number: Mapped[str | None] = mapped_column(String(64), default=None)
     ship_by: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

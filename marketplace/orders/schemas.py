@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates, validates_schema
 
 from marketplace.fields import TrimmedString
 from marketplace.orders.models import VISIBLE_TO_SELLER, OrderStatus, SellerOrderStatus
@@ -51,6 +51,12 @@ class CheckoutIn(Schema):
     shipping_address = fields.Nested(AddressIn, required=True)
     #: A voucher code (``marketplace.vouchers``); absent: the code applied to the cart, if any.
     voucher_code = TrimmedString(load_default=None, validate=validate.Length(max=32, error="Use at most 32 characters."))
+    #: The shipping option per shop (``{"<shop id>": "jne:reg"}``); a shop left out gets its cheapest.
+    shipping_choices = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,9}$", error="Use a shop id as the key.")),
+        values=fields.String(validate=validate.Regexp(r"^[a-z0-9_]{1,20}:[a-z0-9_]{1,20}$",
+                                                      error="Use an option code such as jne:reg.")),
+        load_default=dict, validate=validate.Length(max=50))
 
 
 class OrderItemOut(Schema):
@@ -78,7 +84,10 @@ class SellerOrderOut(Schema):
     weight_grams = fields.Integer()
     processing_days = fields.Integer()
     courier = fields.String(allow_none=True)
-    tracking_number = fields.String(allow_none=True)
+    shipping_service = fields.String(allow_none=True, metadata={"description": "the courier service chosen (reg)"})
+    tracking_number = fields.String(allow_none=True, metadata={"description": "the waybill"})
+    tracking_status = fields.String(allow_none=True, metadata={
+        "enum": ["confirmed", "picked_up", "in_transit", "delivered", "returned"]})
     ship_by = fields.DateTime(allow_none=True)
     shipped_at = fields.DateTime(allow_none=True)
     delivered_at = fields.DateTime(allow_none=True)
@@ -140,9 +149,24 @@ class SellerOrdersQuery(Schema):
 
 
 class ShipIn(Schema):
-    courier = TrimmedString(required=True, validate=validate.Length(2, 64, error="Use 2 to 64 characters."))
-    tracking_number = TrimmedString(required=True, validate=validate.Regexp(
+    """Either the courier and tracking number typed by hand, or ``book_courier: true`` (the courier
+    chosen at checkout is booked and its waybill kept; ``marketplace.shipping.booking``)."""
+
+    courier = TrimmedString(validate=validate.Length(2, 64, error="Use 2 to 64 characters."))
+    tracking_number = TrimmedString(validate=validate.Regexp(
         r"^[A-Za-z0-9\-]{4,64}$", error="Use 4 to 64 letters, digits or dashes."))
+    book_courier = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _one_way(self, data: dict[str, Any], **_kw: Any) -> None:
+        if data.get("book_courier"):
+            if "courier" in data or "tracking_number" in data:
+                raise ValidationError("Book the courier or type a tracking number, not both.", field_name="book_courier")
+            return
+        missing = {name: ["Missing data for required field."] for name in ("courier", "tracking_number")
+                   if name not in data}
+        if missing:
+            raise ValidationError(missing)
 
 
 class CancelIn(Schema):

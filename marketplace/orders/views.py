@@ -25,11 +25,13 @@ from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError
 from marketplace.web.forms import load_form, show_errors
 from marketplace.orders import services
-from marketplace.orders.checkout import ShippingQuote, place_order, shipping_quoter
+from marketplace.orders.checkout import ShippingQuote, place_order
 from marketplace.promotion.attribution.views import current_touch
 from marketplace.orders.forms import AddressForm
 from marketplace.vouchers import services as vouchers
 from marketplace.orders.schemas import AddressIn
+from marketplace.shipping import quotes as shipping_quotes
+from marketplace.shipping import tracking
 from marketplace.web.deps import deps
 
 bp = Blueprint("orders_pages", __name__)
@@ -43,6 +45,8 @@ class Preview:
 
     shipping: dict[int, ShippingQuote]
     subtotal_idr: int
+    #: Each shop's current options (``marketplace.shipping.quotes``) the buyer picks from.
+    options: dict[int, shipping_quotes.Quoted]
 
     @property
     def shipping_idr(self) -> int:
@@ -53,13 +57,21 @@ class Preview:
         return self.subtotal_idr + self.shipping_idr
 
 
+def _choices(cart: cart_services.Cart) -> dict[int, str]:
+    """The shipping option picked per shop (radio ``ship_<shop id>``); a shop without one gets its cheapest."""
+    return {g.shop.id: request.form[f"ship_{g.shop.id}"] for g in cart.groups if request.form.get(f"ship_{g.shop.id}")}
+
+
 def _preview(cart: cart_services.Cart, address: dict[str, str], discount_idr: int = 0) -> Preview:
     """What :func:`place_order` would charge for this cart and address (read-only), less the applied
-    voucher's ``discount_idr``."""
-    quote = shipping_quoter(deps().settings)
+    voucher's ``discount_idr``, with each shop's options and the one picked."""
+    quoter = deps().shipping_quotes
+    quote = shipping_quotes.checkout_quoter(quoter, address, _choices(cart))
     return Preview(
         shipping={g.shop.id: quote(g.shop, g.weight_grams, address["city"], address["province"]) for g in cart.groups},
         subtotal_idr=cart.subtotal_idr - discount_idr,
+        options={g.shop.id: quoter.quote(shipping_quotes.parcel_of(g.shop, g.weight_grams, address, g.lines))
+                 for g in cart.groups},
     )
 
 
@@ -85,7 +97,9 @@ def checkout() -> Any:
     try:
         if request.form.get("action") == "place":
             settings = deps().settings
-            order = place_order(session, buyer, address, quote_shipping=shipping_quoter(settings), now=utcnow(),
+            choices = _choices(cart_services.get_cart(session, buyer))
+            order = place_order(session, buyer, address, now=utcnow(),
+                                quote_shipping=shipping_quotes.checkout_quoter(deps().shipping_quotes, address, choices),
                                 payment_ttl=timedelta(minutes=settings.order_payment_ttl_minutes),
                                 attribution=current_touch())
             return redirect(url_for("payments_pages.pay", order_id=order.id))
@@ -110,4 +124,5 @@ def order(order_id: int) -> Any:
     """One of the buyer's orders (anyone else's is 404): each shop's part, totals, and its timeline."""
     session, buyer = get_session(), require_user(BUYER)
     found = services.get_for_buyer(session, buyer, order_id)
-    return render_template("orders/show.html", order=found, timeline=services.timeline(session, buyer, order_id))
+    return render_template("orders/show.html", order=found, timeline=services.timeline(session, buyer, order_id),
+                           tracking=tracking.histories(session, [so.id for so in found.seller_orders]))

@@ -29,6 +29,8 @@ class Estimate:
     args: dict[str, str]
     errors: dict[str, list[str]] = field(default_factory=dict)
     quote: services.Quote | None = None
+    #: The couriers' options (``marketplace.shipping.quotes``): the page shows the cheapest and fastest.
+    couriers: Any = None
     provinces: tuple[str, ...] = provinces.PROVINCES
 
     @property
@@ -38,7 +40,7 @@ class Estimate:
         return provinces.canonical_province(typed) or typed
 
 
-def estimate_for_listing(listing: Listing, args: Mapping[str, str], rates: RateTable) -> Estimate:
+def estimate_for_listing(listing: Listing, args: Mapping[str, str], rates: RateTable, quoter: Any = None) -> Estimate:
     """The estimate for one of ``listing`` to the place in ``args``; empty when the form was not sent."""
     typed = {name: args.get(name, "") for name in FORM_FIELDS}
     estimate = Estimate(args=typed)
@@ -54,6 +56,14 @@ def estimate_for_listing(listing: Listing, args: Mapping[str, str], rates: RateT
     weight = listing.weight_grams * query["quantity"]
     try:
         estimate.quote = services.quote_for_shop(listing.shop.city, weight, query["city"], query["province"], rates)
+        if quoter is not None:
+            from marketplace.shipping.providers import Parcel, ParcelItem
+            from marketplace.shipping.quotes import destination_of, origin_of
+
+            estimate.couriers = quoter.quote(Parcel(
+                origin=origin_of(listing.shop), destination=destination_of(query), weight_grams=weight,
+                value_idr=listing.price_idr * query["quantity"],
+                items=(ParcelItem(listing.title, listing.price_idr, listing.weight_grams, query["quantity"]),)))
     except DomainError as err:
         estimate.errors = _form_errors(err.fields) or {"_form": [err.message]}
     return estimate

@@ -21,6 +21,12 @@ class ShopForm(SchemaForm):
     description = TextAreaField("About your shop")
     city = SelectField("City", validate_choice=False)
     kelurahan = SelectField("Kelurahan", validate_choice=False)
+    pickup_address = StringField("Pickup address for couriers (street, number, RT/RW)",
+                                 render_kw={"autocomplete": "street-address", "maxlength": 200})
+    pickup_postal_code = StringField("Pickup postal code", render_kw={"inputmode": "numeric", "maxlength": 5,
+                                                                       "autocomplete": "postal-code"})
+    pickup_latitude = StringField("Latitude (optional, for instant couriers)", render_kw={"inputmode": "decimal"})
+    pickup_longitude = StringField("Longitude (optional, for instant couriers)", render_kw={"inputmode": "decimal"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

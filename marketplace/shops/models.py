@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -34,6 +34,12 @@ class Shop(Base):
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     suspension_reason: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Where couriers pick parcels up (issue #25): the street, the postal code couriers price by and,
+    #: for instant couriers, coordinates. Personal data of the artisan: shown to the couriers only.
+    pickup_address: Mapped[str | None] = mapped_column(String(200), default=None)
+    pickup_postal_code: Mapped[str | None] = mapped_column(String(5), default=None)
+    pickup_latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    pickup_longitude: Mapped[float | None] = mapped_column(Float, default=None)
 
     owner: Mapped[User] = relationship()
     sentra_centre: Mapped[Sentra | None] = relationship()

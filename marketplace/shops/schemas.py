@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from marketplace.fields import REQUIRED, OneLine, PatchSchema, Text, TrimmedString
 from marketplace.shops import places
+from marketplace.shipping.schemas import latitude_field, longitude_field, postal_code_field
 
 NAME_MAX = 120
 DESCRIPTION_MAX = 4000
 NAME_MESSAGE = "Use at most 120 characters."
 DESCRIPTION_MESSAGE = "Use at most 4000 characters."
+PICKUP_ADDRESS_MAX = 200
+PICKUP_MESSAGE = "Use at most 200 characters."
+COORDINATES_MESSAGE = "Give both the latitude and the longitude, or neither."
 
 
 def city_field() -> Text:
@@ -70,6 +74,24 @@ class ShopIn(PlaceRule, Schema):
     description = TrimmedString(load_default="", validate=validate.Length(max=DESCRIPTION_MAX, error=DESCRIPTION_MESSAGE))
     city = city_field()
     kelurahan = kelurahan_field()
+    #: Where couriers pick parcels up (issue #25); optional, the coordinates only for instant couriers.
+    pickup_address = TrimmedString(allow_none=True, validate=validate.Length(max=PICKUP_ADDRESS_MAX, error=PICKUP_MESSAGE))
+    pickup_postal_code = postal_code_field(allow_none=True)
+    pickup_latitude = latitude_field(allow_none=True)
+    pickup_longitude = longitude_field(allow_none=True)
+
+    @pre_load
+    def _blank_is_none(self, data: Any, **_kw: Any) -> Any:
+        """A pickup field left blank on the form is no value (the pickup address is optional)."""
+        if isinstance(data, dict):
+            return {k: (None if k.startswith("pickup_") and isinstance(v, str) and not v.strip() else v)
+                    for k, v in data.items()}
+        return data
+
+    @validates_schema
+    def _both_coordinates(self, data: dict[str, Any], **_kw: Any) -> None:
+        if (data.get("pickup_latitude") is None) != (data.get("pickup_longitude") is None):
+            raise ValidationError(COORDINATES_MESSAGE, field_name="pickup_longitude")
 
 
 class ShopPatch(PatchSchema, ShopIn):
@@ -95,6 +117,7 @@ class ShopOut(Schema):
     sentra_id = fields.Integer(allow_none=True)
     owner_id = fields.Integer()
     created_at = fields.DateTime()
+    pickup_postal_code = fields.String(allow_none=True)
     approved_listings_count = fields.Integer()
 
     def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:

@@ -58,13 +58,14 @@ def create_shop(
     city: str,
     kelurahan: str,
     description: str = "",
+    **pickup: Any,
 ) -> Shop:
     """Open the artisan's one shop (409 if they already have one) from a loaded :class:`~marketplace.shops.schemas.ShopIn`."""
     if owner.role != Role.ARTISAN.value:
         raise Forbidden("Only artisans can open a shop.")
     if get_shop_for_owner(session, owner.id) is not None:
         raise Conflict("You already have a shop.", code="shop_exists")
-    values = {"name": name, "description": description}
+    values = {"name": name, "description": description, **pickup}
     shop = Shop(owner_id=owner.id, slug=_unique_slug(session, values["name"]), city=city, kelurahan=kelurahan, **values)
     try:
         with session.begin_nested():  # a savepoint: a lost race undoes only this insert

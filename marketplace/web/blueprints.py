@@ -44,6 +44,8 @@ PAGE_MODULES = (
     "marketplace.payouts.webhooks",
     "marketplace.notifications.views",
     "marketplace.notifications.webhooks",
+    "marketplace.shipping.webhooks",
+    "marketplace.shipping.views",
     "marketplace.accounts.reset.views",
     "marketplace.payouts.views",
     "marketplace.impact.views",

@@ -28,6 +28,9 @@ from marketplace.media.pool import ImageProcessor
 from marketplace.media.storage import MediaStorage
 from marketplace.payments.gateways import PaymentGateway, gateway_from_settings
 from marketplace.payouts.providers import PayoutProvider, provider_from_settings
+from marketplace.shipping.providers import ShippingProvider
+from marketplace.shipping.factory import provider_from_settings as shipping_from_settings
+from marketplace.shipping.quotes import RateQuoter
 
 _KEY = "deps"
 
@@ -42,11 +45,15 @@ class Dependencies:
     payout_provider: PayoutProvider
     media_storage: MediaStorage
     image_processor: ImageProcessor
+    shipping_provider: ShippingProvider
+    #: Rate quotes kept per route and weight (``SHIPPING_QUOTE_TTL_SECONDS``) for the pages and checkout.
+    shipping_quotes: RateQuoter
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Dependencies":
         """Each dependency from the settings that choose it (``PAYMENT_GATEWAY``, ``PAYOUT_PROVIDER``,
         ``MEDIA_STORAGE``, ``IMAGE_WORKERS``...); tests replace some with :func:`override`."""
+        shipping = shipping_from_settings(settings)
         return cls(
             settings=settings,
             clock=utcnow,
@@ -54,6 +61,8 @@ class Dependencies:
             payout_provider=provider_from_settings(settings),
             media_storage=media_storage.storage_from_settings(settings),
             image_processor=ImageProcessor.from_settings(settings),
+            shipping_provider=shipping,
+            shipping_quotes=RateQuoter.from_settings(settings, shipping),
         )
 
 

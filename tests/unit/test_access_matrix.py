@@ -23,6 +23,9 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/listings/<int:listing_id>"): PUBLIC,
     ("GET", "/api/v1/shops/<int:shop_id>"): PUBLIC,
     ("GET", "/api/v1/shipping/quote"): PUBLIC,
+    ("GET", "/api/v1/shipping/rates"): PUBLIC,  # a listing's for anyone; the cart's for its buyer (401 otherwise)
+    ("GET", "/api/v1/seller-orders/<int:seller_order_id>/tracking"): USER,  # its buyer, its shop, admins; else 404
+    ("POST", "/api/v1/sandbox/shipments/<waybill>/advance"): ADMIN,
     ("DELETE", "/api/v1/auth/token"): USER,
     ("GET", "/api/v1/me/export"): USER,
     ("DELETE", "/api/v1/me"): USER,
@@ -133,7 +136,8 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:promotion_id>", "999999")
                 .replace("<int:sentra_id>", "999999")
                 .replace("<int:voucher_id>", "999999")
-                .replace("<month>", "2026-11"))
+                .replace("<month>", "2026-11")
+                .replace("<waybill>", "SBXJNE000000000001"))
 
 
 @pytest.fixture

@@ -64,6 +64,7 @@ HANDLERS: dict[str, Handler] = {
     "listing.approved": _handler(triggers.listing_approved),
     "listing.rejected": _handler(triggers.listing_rejected),
     "payout.failed": _handler(triggers.payout_failed),
+    "shipment.updated": _handler(triggers.shipment_updated),
 }
 
 

@@ -14,6 +14,8 @@ from marketplace.db import utcnow
 from marketplace.web.transaction import get_session
 from marketplace.orders import schemas, services
 from marketplace.orders.fulfilment import services as fulfilment
+from marketplace.shipping import tracking
+from marketplace.web.deps import deps
 
 bp = Blueprint("fulfilment_api", __name__, url_prefix="/api/v1", description="Fulfilment")
 
@@ -30,13 +32,20 @@ def seller_orders(query: dict[str, Any]) -> Any:
 
 
 @bp.route("/seller/orders/<int:seller_order_id>/ship", methods=["POST"])
-@bp.doc(**error_responses(409))
+@bp.doc(**error_responses(409, 503))
 @api_auth(ARTISAN)
 @bp.arguments(schemas.ShipIn)
 @bp.response(200, schemas.SellerOrderDetail)
 def ship(body: dict[str, Any], seller_order_id: int) -> Any:
-    """Mark a paid order shipped with its courier and tracking number; 409 if not awaiting shipment."""
-    return fulfilment.ship(get_session(), require_user(), seller_order_id, now=utcnow(), **body)
+    """Mark a paid order shipped with its courier and tracking number, or ``book_courier: true`` to book
+    the courier chosen at checkout (the waybill becomes the tracking number); 409 if not awaiting
+    shipment (booking twice too), 409 ``booking_unsupported`` without a courier service, 503
+    ``courier_unavailable`` when the courier does not answer (retried with the same reference)."""
+    if body["book_courier"]:
+        return tracking.book_courier(get_session(), require_user(), seller_order_id, deps().shipping_provider,
+                                     now=utcnow())
+    return fulfilment.ship(get_session(), require_user(), seller_order_id, now=utcnow(),
+                           courier=body["courier"], tracking_number=body["tracking_number"])
 
 
 @bp.route("/seller/orders/<int:seller_order_id>/cancel", methods=["POST"])

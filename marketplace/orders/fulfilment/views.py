@@ -19,6 +19,8 @@ from marketplace.web.i18n import gettext as _
 from marketplace.orders import schemas, services
 from marketplace.orders.fulfilment import services as fulfilment
 from marketplace.orders.fulfilment.forms import CancelForm, RefundForm, ShipForm
+from marketplace.shipping import tracking
+from marketplace.web.deps import deps
 from marketplace.orders.models import OrderStatus
 from marketplace.payments import refunds
 from marketplace.payments import schemas as payment_schemas
@@ -32,6 +34,7 @@ def _seller_page(*, failed_id: int | None = None, form: Any = None, status: int 
     parts = fulfilment.seller_orders(get_session(), require_user(ARTISAN))
     return render_template(
         "fulfilment/seller_orders.html", parts=parts, failed_id=failed_id, failed_form=form,
+        tracking=tracking.histories(get_session(), [p.id for p in parts]), can_book=deps().shipping_provider.books,
         ship_form=ShipForm(formdata=None), cancel_form=CancelForm(formdata=None),
     ), status
 
@@ -52,7 +55,8 @@ def ship(seller_order_id: int) -> Any:
     if values is None:
         return _seller_page(failed_id=seller_order_id, form=form, status=status)
     try:
-        fulfilment.ship(get_session(), require_user(ARTISAN), seller_order_id, now=utcnow(), **values)
+        fulfilment.ship(get_session(), require_user(ARTISAN), seller_order_id, now=utcnow(),
+                        courier=values["courier"], tracking_number=values["tracking_number"])
     except DomainError as err:
         return _seller_page(failed_id=seller_order_id, form=form, status=show_errors(form, err))
     flash(_("Marked as shipped; the buyer can follow the parcel."), "info")
