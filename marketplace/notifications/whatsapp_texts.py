@@ -45,6 +45,10 @@ TEXTS: dict[str, tuple[Callable[[Context, str], list[str]], dict[str, str]]] = {
         lambda c, lang: [str(c["order"].id), c["courier"], c["tracking_number"], c["order_url"]],
         {"id": "Pesanan #{1} sudah dikirim dengan {2}, nomor resi {3}. Konfirmasi saat paket tiba: {4}",
          "en": "Order #{1} has been shipped with {2}, tracking number {3}. Confirm when it arrives: {4}"}),
+    "message_received": (
+        lambda c, lang: [c["sender_name"], c["conversation_url"]],
+        {"id": "Pesan baru dari {1} di Pasar Kreatif. Baca dan balas: {2}",
+         "en": "New message from {1} on Pasar Kreatif. Read and reply: {2}"}),
     "order_delivered": (
         lambda c, lang: [str(c["order"].id), c["order_url"]],
         {"id": "Pesanan #{1} sudah diterima. Terima kasih telah berbelanja di Pasar Kreatif! {2}",
