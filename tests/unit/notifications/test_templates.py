@@ -32,6 +32,7 @@ def _context() -> dict:
         "seller": SimpleNamespace(name="Budi", email="budi@example.id"), "seller_id": 3,
         "admin_url": "https://pasar.test/admin/payouts", "reset_url": "https://pasar.test/reset-password/abc",
         "expires_at": WHEN + timedelta(hours=1),
+        "sender_name": "Siti <b>Rahma</b>", "conversation_url": "https://pasar.test/messages/5",
     }
 
 
