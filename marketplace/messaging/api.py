@@ -4,23 +4,71 @@ audited reading of reported conversations. Thin: a schema parses, one service ac
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+from flask import current_app, request
+from flask import session as web_session
+from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 
+from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Role
 from marketplace.db import end_reads, utcnow
 from marketplace.media import photos as media_photos
-from marketplace.messaging import limits, offers, schemas, services
+from marketplace.messaging import offers, schemas, services
 from marketplace.messaging.models import MAX_PHOTOS
 from marketplace.web.apidoc import error_responses
 from marketplace.web.auth import api_auth, require_user
 from marketplace.web.deps import deps
-from marketplace.web.transaction import get_session
+from marketplace.web.extensions import limiter
+from marketplace.web.transaction import get_db, get_session
 
 bp = Blueprint("messaging_api", __name__, url_prefix="/api/v1", description="Messaging and custom offers")
 
 BUYER, ARTISAN, ADMIN = Role.BUYER.value, Role.ARTISAN.value, Role.ADMIN.value
+
+
+# --- per-user limits on new conversations and messages (Flask-Limiter, its shared storage); the chat
+# pages use the same two counters (``scope``), so API and pages together allow the number, not twice it.
+
+
+def _per_user() -> str:
+    """The caller's account (one counter per user, from any token or device); the address for a request
+    without a valid login (it is refused with 401 after the check anyway).
+
+    Looked up on a short reader session of its own, never the request's: on SQLite the request's writer
+    session holds the write lock from its start, and the counter is written first, on its own connection."""
+    bearer = request.headers.get("Authorization", "").partition(" ")
+    sid = web_session.get("sid")
+    with get_db().new_session() as reader:
+        if request.path.startswith("/api/"):
+            found: Any = accounts.user_for_token(reader, bearer[2].strip()) if bearer[0].lower() == "bearer" else None
+        elif isinstance(sid, str):
+            settings = deps().settings
+            found = accounts.user_for_session(reader, sid, idle=timedelta(hours=settings.session_idle_hours),
+                                              lifetime=timedelta(days=settings.session_max_days))
+        else:
+            found = None
+        user_id = found[0].id if found else None
+    return f"user:{user_id}" if user_id is not None else get_remote_address()
+
+
+def _conversation_limit() -> str:
+    return current_app.config["CONVERSATION_RATE_LIMIT"]
+
+
+def _message_limit() -> str:
+    return current_app.config["MESSAGE_RATE_LIMIT"]
+
+
+def limit_new_conversations(**kwargs: Any) -> Callable[[Any], Any]:
+    return limiter.shared_limit(_conversation_limit, scope="conversation_new", key_func=_per_user, **kwargs)
+
+
+def limit_new_messages(**kwargs: Any) -> Callable[[Any], Any]:
+    return limiter.shared_limit(_message_limit, scope="message_new", key_func=_per_user, **kwargs)
 
 
 def _party(conversation_id: int) -> tuple[Any, str]:
@@ -43,7 +91,7 @@ def list_conversations() -> Any:
 
 @bp.route("/conversations", methods=["POST"])
 @bp.doc(**error_responses(404, 409, 429))
-@limits.new_conversations()
+@limit_new_conversations()
 @api_auth()
 @bp.arguments(schemas.ConversationIn)
 @bp.response(201, schemas.ConversationOut)
@@ -66,7 +114,7 @@ def list_messages(query: dict[str, Any], conversation_id: int) -> Any:
 
 @bp.route("/conversations/<int:conversation_id>/messages", methods=["POST"])
 @bp.doc(**error_responses(404, 409, 429))
-@limits.new_messages()
+@limit_new_messages()
 @api_auth()
 @bp.arguments(schemas.ChatMessageIn)
 @bp.response(201, schemas.ChatMessageOut)
@@ -78,7 +126,7 @@ def send_message(body: dict[str, Any], conversation_id: int) -> Any:
 
 @bp.route("/conversations/<int:conversation_id>/photos", methods=["POST"])
 @bp.doc(**error_responses(404, 409, 413, 415, 429, 503))
-@limits.new_messages()
+@limit_new_messages()
 @api_auth()
 @bp.arguments(schemas.ChatPhotoIn, location="files")
 @bp.response(201, schemas.ChatMessageOut)
@@ -143,7 +191,7 @@ def report(body: dict[str, Any], conversation_id: int) -> Any:
 
 @bp.route("/conversations/<int:conversation_id>/offers", methods=["POST"])
 @bp.doc(**error_responses(403, 404, 409, 429))
-@limits.new_messages()
+@limit_new_messages()
 @api_auth(ARTISAN)
 @bp.arguments(schemas.CustomOfferIn)
 @bp.response(201, schemas.CustomOfferOut)

@@ -19,7 +19,8 @@ from marketplace.accounts.models import Role
 from marketplace.db import end_reads, utcnow
 from marketplace.errors import DomainError, Unauthorized
 from marketplace.media import photos as media_photos
-from marketplace.messaging import forms, limits, offers, schemas, services
+from marketplace.messaging import forms, offers, schemas, services
+from marketplace.messaging.api import limit_new_conversations, limit_new_messages
 from marketplace.messaging.models import MAX_PHOTOS
 from marketplace.shops.models import Shop
 from marketplace.web.auth import current_user, login_required, require_user
@@ -99,7 +100,7 @@ def chat(conversation_id: int) -> Any:
 
 
 @bp.route("/messages/<int:conversation_id>", methods=["POST"])
-@limits.new_messages()
+@limit_new_messages()
 @login_required()
 def send(conversation_id: int) -> Any:
     """Send the composer's text and up to 3 photos, then back to the chat (its newest message)."""
@@ -186,7 +187,7 @@ def report(conversation_id: int) -> Any:
 
 
 @bp.route("/messages/<int:conversation_id>/offers", methods=["POST"])
-@limits.new_messages()
+@limit_new_messages()
 @login_required(ARTISAN)
 def send_offer(conversation_id: int) -> Any:
     """The shop's artisan sends the buyer a custom offer (with an optional photo)."""
@@ -230,7 +231,7 @@ def accept_offer(offer_id: int) -> Any:
 
 
 @bp.route("/shops/<int:shop_id>/ask", methods=["GET", "POST"])
-@limits.new_conversations(methods=["POST"])
+@limit_new_conversations(methods=["POST"])
 @login_required()
 def ask(shop_id: int) -> Any:
     """"Tanya penjual": write to a shop, optionally about one of its products (``?listing_id=``)."""
