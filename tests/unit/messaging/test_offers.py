@@ -117,3 +117,15 @@ def test_an_offer_that_expires_in_the_cart_cannot_be_checked_out(api, db_session
     assert lines[0]["problems"] == ["unavailable"]
     resp = api.post("/api/v1/checkout", as_=buyer, json={"shipping_address": ADDRESS})
     assert 400 <= resp.status_code < 500
+
+
+def test_an_offer_cannot_be_edited_submitted_or_withdrawn_as_a_listing(api, market, talk):
+    seller, buyer, conversation_id = talk
+    listing_id = _offer(api, seller, conversation_id).json["listing_id"]
+    for method, path, body in (("patch", f"/api/v1/listings/{listing_id}", {"title": "Jadi publik"}),
+                               ("post", f"/api/v1/listings/{listing_id}/submit", {}),
+                               ("post", f"/api/v1/listings/{listing_id}/withdraw", {})):
+        resp = getattr(api, method)(path, as_=seller, json=body)
+        assert resp.status_code == 409 and resp.json["error"]["code"] == "custom_offer", path
+    assert listing_id not in [item["id"] for item in api.get("/api/v1/seller/listings", as_=seller).json["items"]]
+    assert market.events("listing.submitted", key=listing_id) == []
