@@ -247,3 +247,16 @@ def unread_for(conversation: Conversation, side: str, items: list[Message]) -> i
     return sum(1 for m in items if m.id > read_id and m.sender_id != mine)
 
 
+
+
+def export_for(session: Session, user: User) -> list[dict[str, Any]]:
+    """The user's conversations (as a buyer and as a shop) with the messages they wrote (``/me/export``)."""
+    out = []
+    for conversation in session.scalars(select(Conversation).where(_mine(session, user)).order_by(Conversation.id)):
+        written = session.scalars(select(Message).where(Message.conversation_id == conversation.id,
+                                                        Message.sender_id == user.id).order_by(Message.id))
+        out.append({"id": conversation.id, "shop_id": conversation.shop_id, "subject": conversation.subject,
+                    "created_at": conversation.created_at.isoformat(),
+                    "messages": [{"text": m.text, "photos": len(m.photos or []), "offer_id": m.offer_id,
+                                  "created_at": m.created_at.isoformat()} for m in written]})
+    return out

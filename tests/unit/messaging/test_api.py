@@ -129,3 +129,13 @@ def test_an_admin_reads_a_reported_conversation_and_each_read_is_audited(api, ma
     db_session.rollback()
     reads = db_session.scalars(select(AdminAction).where(AdminAction.action == "conversation.read")).all()
     assert [(r.actor_id, r.target_id) for r in reads] == [(admin.id, conversation)] * 2
+
+
+def test_the_export_holds_the_users_own_messages(api, buyer, shop_and_listing):
+    seller, _ = shop_and_listing
+    conversation = _start(api, buyer, seller.shop_id, text="Pesan saya").json["id"]
+    api.post(f"/api/v1/conversations/{conversation}/messages", as_=seller, json={"text": "Jawaban toko"})
+    [mine] = api.get("/api/v1/me/export", as_=buyer).json["conversations"]
+    assert mine["id"] == conversation and [m["text"] for m in mine["messages"]] == ["Pesan saya"]
+    [theirs] = api.get("/api/v1/me/export", as_=seller).json["conversations"]
+    assert [m["text"] for m in theirs["messages"]] == ["Jawaban toko"]
