@@ -60,6 +60,9 @@ class Settings:
     # Failed logins per account, from any address (one address per guess does not get around it).
     login_account_rate_limit: str = "20 per hour"
     register_rate_limit: str = "10 per hour"
+    # Per user (messaging, #26): new conversations, and messages (offers and photos count as messages).
+    conversation_rate_limit: str = "20 per hour"
+    message_rate_limit: str = "120 per hour"
     # Landings from a post counted per client address (more are served and attributed, not counted).
     visit_count_limit: str = "30 per hour"
     #: Session activity and visit counts noted by page reads are written behind this often (seconds).

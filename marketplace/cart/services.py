@@ -31,9 +31,11 @@ from marketplace.cart.models import NO_VARIANT, CartItem
 from marketplace.cart.variants import variant_for_sale
 from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.listings.models import Listing, ListingStatus, ListingVariant
+from marketplace.messaging import offers
 from marketplace.shops.models import Shop
 
 APPROVED = ListingStatus.APPROVED.value
+PRIVATE = ListingStatus.PRIVATE.value
 MAX_QUANTITY = 100
 MAX_LINES = 50
 #: (listing, its variant or None, quantity, the price the buyer saw): what :func:`group` reads.
@@ -106,7 +108,10 @@ class Cart:
 
 def problems_of(listing: Listing, quantity: int, seen_price_idr: int, variant: ListingVariant | None = None) -> list[str]:
     """What stops ``quantity`` of ``listing`` (its ``variant``) from being bought at ``seen_price_idr`` now."""
-    if listing.status != APPROVED or (listing.shop is not None and listing.shop.suspended_at is not None):
+    if listing.status == PRIVATE:  # a custom offer: only its buyer's cart holds it, until it expires
+        if not offers.is_open(listing):
+            return ["unavailable"]
+    elif listing.status != APPROVED or (listing.shop is not None and listing.shop.suspended_at is not None):
         return ["unavailable"]  # (a suspended shop sells nothing)
     if variant is None and listing.has_variants:
         return ["variant_required"]

@@ -18,6 +18,8 @@ class ListingStatus(str, enum.Enum):
     APPROVED = "approved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    #: A custom offer's listing (``marketplace.messaging``): only its buyer sees and buys it.
+    PRIVATE = "private"
 
 
 CATEGORIES = (
@@ -44,7 +46,7 @@ class Listing(Base):
     __tablename__ = "listings"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('draft', 'pending_review', 'approved', 'rejected', 'withdrawn')", name="status_valid"
+            "status IN ('draft', 'pending_review', 'approved', 'rejected', 'withdrawn', 'private')", name="status_valid"
         ),
         CheckConstraint("price_idr > 0", name="price_positive"),
         CheckConstraint("stock >= 0", name="stock_not_negative"),

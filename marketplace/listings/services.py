@@ -51,6 +51,10 @@ APPROVED = ListingStatus.APPROVED.value
 PENDING = ListingStatus.PENDING_REVIEW.value
 REJECTED = ListingStatus.REJECTED.value
 WITHDRAWN = ListingStatus.WITHDRAWN.value
+#: A custom offer's listing (``marketplace.messaging.offers``): it lives in its conversation, never
+#: edited, resubmitted or withdrawn as a listing (a resubmitted offer would become public).
+PRIVATE = ListingStatus.PRIVATE.value
+CUSTOM_OFFER = "This is a custom offer: it is managed in its conversation."
 #: Changes that a moderator must see again before an approved listing is public.
 REVIEWED_FIELDS = frozenset({"title", "description", "price_idr", "images", listing_variants.REVIEWED})
 #: Changes of what a buyer sees: each one makes a new revision, which a moderator must see before deciding.
@@ -95,6 +99,8 @@ def get_owned(session: Session, user: User, listing_id: int, *, for_update: bool
         if listing.status == APPROVED:
             raise Forbidden("Only the shop's owner can change this listing.")
         raise NotFound("Listing not found.")
+    if listing.status == PRIVATE:
+        raise Conflict(CUSTOM_OFFER, code="custom_offer")
     return listing
 
 
@@ -103,7 +109,7 @@ def list_for_seller(session: Session, user_id: int) -> list[Listing]:
     stmt = (
         select(Listing)
         .join(Shop, Shop.id == Listing.shop_id)
-        .where(Shop.owner_id == user_id)
+        .where(Shop.owner_id == user_id, Listing.status != PRIVATE)
         .options(selectinload(Listing.images), selectinload(Listing.variants))
         .order_by(Listing.created_at.desc(), Listing.id.desc())
     )

@@ -38,6 +38,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("shipment_returned", ADMIN, True),
     Kind("password_reset", ANYONE, True),
     Kind("welcome", ANYONE, True),
+    Kind("message_received", ANYONE, False, "A note when someone sends you a message (at most every 15 minutes)"),
 )}
 
 LANGUAGES = ("id", "en")

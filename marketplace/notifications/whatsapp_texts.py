@@ -69,6 +69,10 @@ TEXTS: dict[str, tuple[Callable[[Context, str], list[str]], dict[str, str]]] = {
         lambda c, lang: [formatting.format_idr(c["amount_idr"]), c["transfer_id"], c["payouts_url"]],
         {"id": "Pencairan dana {1} sudah ditransfer ke rekening Anda (ref. {2}). Rincian: {3}",
          "en": "A payout of {1} has been transferred to your account (ref. {2}). Details: {3}"}),
+    "message_received": (
+        lambda c, lang: [c["sender_name"], c["conversation_url"]],
+        {"id": "Pesan baru dari {1} di Pasar Kreatif. Baca dan balas: {2}",
+         "en": "New message from {1} on Pasar Kreatif. Read and reply: {2}"}),
     "order_delivered": (
         lambda c, lang: [str(c["order"].id), c["order_url"]],
         {"id": "Pesanan #{1} sudah diterima. Terima kasih telah berbelanja di Pasar Kreatif! {2}",

@@ -335,7 +335,8 @@ def _reserve_all_statement() -> TextClause:
           AND listings.id = ANY(ARRAY(SELECT locked.id FROM listings AS locked
                                       WHERE locked.id = ANY(CAST(:ids AS INTEGER[]))
                                       ORDER BY locked.id FOR UPDATE))
-          AND listings.status = '{ListingStatus.APPROVED.value}' AND listings.stock >= wanted.quantity
+          AND listings.status IN ('{ListingStatus.APPROVED.value}', '{ListingStatus.PRIVATE.value}')
+          AND listings.stock >= wanted.quantity
           AND listings.price_idr = wanted.price
         RETURNING listings.id, listings.stock, {changes.ANNOUNCEMENT_SQL}
     """).bindparams(bindparam("now", type_=Listing.__table__.c.updated_at.type))
@@ -347,7 +348,8 @@ def _reserve_statement() -> Update:
     listings = Listing.__table__.c
     return (
         update(Listing.__table__)
-        .where(listings.id == bindparam("reserve_id"), listings.status == ListingStatus.APPROVED.value,
+        .where(listings.id == bindparam("reserve_id"),
+               listings.status.in_((ListingStatus.APPROVED.value, ListingStatus.PRIVATE.value)),
                listings.stock >= bindparam("reserve_quantity"), listings.price_idr == bindparam("reserve_price"))
         .values(stock=listings.stock - bindparam("reserve_quantity"))
         .returning(listings.stock)

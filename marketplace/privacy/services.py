@@ -28,6 +28,7 @@ from marketplace.audit.services import record_admin_action
 from marketplace.cart.models import CartItem
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.listings.models import Listing
+from marketplace.messaging import services as messaging
 from marketplace.moderation.models import ListingReport
 from marketplace.notifications.models import Notification, NotificationOptOut, NotificationPreference
 from marketplace.orders.models import Order, OrderStatus, SellerOrder, SellerOrderStatus
@@ -91,6 +92,7 @@ def export_for(session: Session, user: User, orders_out: Any) -> dict[str, Any]:
                              "resolution": r.resolution}
                             for r in session.scalars(select(ListingReport).where(ListingReport.reporter_id == user.id)
                                                      .order_by(ListingReport.id))],
+        "conversations": messaging.export_for(session, user),
         "messages_sent_to_you": [{"kind": n.kind, "channel": n.channel, "subject": n.subject, "email": n.email,
                                   "text": n.body_text if n.channel == "whatsapp" else None, "status": n.status,
                                   "created_at": _iso(n.created_at), "sent_at": _iso(n.sent_at)}

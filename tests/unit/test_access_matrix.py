@@ -98,6 +98,20 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/listings/<int:listing_id>/reports"): USER,
     ("POST", "/api/v1/admin/listings/<int:listing_id>/reports/dismiss"): ADMIN,
     ("POST", "/api/v1/admin/listings/<int:listing_id>/take-down"): ADMIN,
+    # messaging (#26): a conversation's two parties only; anyone else (admins too) 404 until reported
+    ("GET", "/api/v1/conversations"): USER,
+    ("POST", "/api/v1/conversations"): USER,
+    ("GET", "/api/v1/conversations/<int:conversation_id>/messages"): USER,
+    ("POST", "/api/v1/conversations/<int:conversation_id>/messages"): USER,
+    ("POST", "/api/v1/conversations/<int:conversation_id>/photos"): USER,
+    ("POST", "/api/v1/conversations/<int:conversation_id>/read"): USER,
+    ("POST", "/api/v1/conversations/<int:conversation_id>/block"): USER,
+    ("POST", "/api/v1/conversations/<int:conversation_id>/unblock"): USER,
+    ("POST", "/api/v1/conversations/<int:conversation_id>/reports"): USER,
+    ("POST", "/api/v1/conversations/<int:conversation_id>/offers"): ARTISAN,
+    ("POST", "/api/v1/offers/<int:offer_id>/accept"): BUYER,
+    ("GET", "/api/v1/admin/conversations"): ADMIN,
+    ("POST", "/api/v1/admin/conversations/<int:conversation_id>/open"): ADMIN,
 }
 
 #: ROUTES by the OpenAPI document's paths (``{name}`` there, ``<int:name>`` or ``<name>`` here).
@@ -136,6 +150,8 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:promotion_id>", "999999")
                 .replace("<int:sentra_id>", "999999")
                 .replace("<int:voucher_id>", "999999")
+                .replace("<int:conversation_id>", "999999")
+                .replace("<int:offer_id>", "999999")
                 .replace("<month>", "2026-11")
                 .replace("<waybill>", "SBXJNE000000000001"))
 
@@ -239,6 +255,7 @@ PAGES = {
     "/admin/audit-log": ADMIN,
     "/seller/vouchers": ARTISAN,
     "/admin/vouchers": ADMIN,
+    "/admin/conversations": ADMIN,
 }
 
 

@@ -13,6 +13,7 @@ whom is ``marketplace.notifications.triggers``:
 - ``payout.paid`` → artisan: the amount (and the orders, when the event names them).
 - ``payout.failed`` → every admin.
 - ``listing.approved`` / ``listing.rejected`` → artisan, by WhatsApp (with the reason), when opted in.
+- ``message.sent`` → the other party of the conversation (at most once per 15 minutes while unread).
 
 Each order step also goes by WhatsApp to a user who opted in with a phone number
 (``services.queue_whatsapp``: one more row, channel ``whatsapp``); ``order.delivered`` tells the buyer
@@ -30,6 +31,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from marketplace.config import Settings
+from marketplace.messaging import notify as messaging_notify
 from marketplace.notifications import triggers
 from marketplace.notifications.delivery import MailLoop
 from marketplace.notifications.mailer import mailer_from_settings
@@ -37,7 +39,7 @@ from marketplace.notifications.whatsapp import whatsapp_from_settings
 from workers.worker import BackgroundTask, Dependencies, Handler, HandlerContext
 
 CONSUMER = "notifications"
-TOPICS: tuple[str, ...] = ("orders", "payouts", "listings")
+TOPICS: tuple[str, ...] = ("orders", "payouts", "listings", "messages")
 MAILER = "mailer"
 WHATSAPP = "whatsapp"
 
@@ -65,6 +67,7 @@ HANDLERS: dict[str, Handler] = {
     "listing.rejected": _handler(triggers.listing_rejected),
     "payout.failed": _handler(triggers.payout_failed),
     "shipment.updated": _handler(triggers.shipment_updated),
+    "message.sent": _handler(messaging_notify.message_sent),
 }
 
 

@@ -57,6 +57,9 @@ EXAMPLES = {
         "url": "https://example.social/@pasar/1099",
     },
     "promotion.failed": {"promotion_id": 1, "listing_id": 12, "channel": "mastodon", "error": "429", "attempts": 3},
+    "message.sent": {"conversation_id": 3, "message_id": 9, "sender_id": 4, "recipient_id": 5},
+    "offer.sent": {"offer_id": 2, "conversation_id": 3, "listing_id": 14, "buyer_id": 4, "price_idr": 475_000},
+    "offer.accepted": {"offer_id": 2, "conversation_id": 3, "listing_id": 14, "buyer_id": 4},
 }
 
 
@@ -169,6 +172,6 @@ def test_topics_and_dead_letter_topics():
     assert topic_for("order.paid") == "orders"
     assert topic_for("listing.approved") == "listings"
     assert dlq_topic("orders") == "orders.dlq"
-    assert set(TOPICS) == {"listings", "orders", "payments", "payouts", "promotions"}
+    assert set(TOPICS) == {"listings", "orders", "payments", "payouts", "promotions", "messages"}
     with pytest.raises(UnknownEventType):
         topic_for("nope")

@@ -34,6 +34,7 @@ def _context() -> dict:
         "expires_at": WHEN + timedelta(hours=1), "title": "Kain <batik> tulis",
         "listing_url": "https://pasar.test/listings/3", "edit_url": "https://pasar.test/seller/listings/3/edit",
         "start_url": "https://pasar.test/seller/shop/new",
+        "sender_name": "Siti <b>Rahma</b>", "conversation_url": "https://pasar.test/messages/5",
     }
 
 
