@@ -17,6 +17,14 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "payments": ("payment.intent_created", "payment.succeeded", "payment.failed", "payment.refunded"),
     "payouts": ("payout.scheduled", "payout.released", "payout.paid", "payout.failed"),
     "promotions": ("promotion.posted", "promotion.failed"),
+    "programme": (
+        "programme_event.published",
+        "programme_event.cancelled",
+        "registration.created",
+        "registration.cancelled",
+        "registration.promoted",
+        "attendance.recorded",
+    ),
 }
 
 #: Partitions per topic. Topics are created with these counts before anything is published to them

@@ -29,6 +29,7 @@ from marketplace.promotion.reach.models import ShareKit  # noqa: F401,E402
 from marketplace.sentra.models import Sentra  # noqa: F401,E402
 from marketplace.moderation.models import ListingReport  # noqa: F401,E402
 from marketplace.audit.models import AdminAction  # noqa: F401,E402
+from marketplace.programme.models import EventShop, ProgrammeEvent, Registration  # noqa: F401,E402
 
 from marketplace.catalog import fts  # noqa: E402
 from marketplace.db import Base  # noqa: E402

@@ -33,6 +33,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("payout_paid", ARTISAN, True),
     Kind("payout_failed", ADMIN, True),
     Kind("password_reset", ANYONE, True),
+    Kind("programme_event_cancelled", ANYONE, True),
+    Kind("registration_promoted", ANYONE, True),
+    Kind("programme_event_reminder", ANYONE, False, "Reminders the day before an event you registered for"),
 )}
 
 LANGUAGES = ("id", "en")

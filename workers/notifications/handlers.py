@@ -13,6 +13,9 @@ whom is ``marketplace.notifications.triggers``:
 - ``payout.paid`` → artisan: the amount (and the orders, when the event names them).
 - ``payout.failed`` → every admin.
 - ``listing.approved`` / ``listing.rejected`` → artisan, by WhatsApp (with the reason), when opted in.
+- ``programme_event.cancelled`` → everyone registered or waiting; ``registration.promoted`` → the person
+  who got a seat from the waiting list (``marketplace.programme.triggers``; the day-before reminders
+  are the scheduler's).
 
 Each order step also goes by WhatsApp to a user who opted in with a phone number
 (``services.queue_whatsapp``: one more row, channel ``whatsapp``); ``order.delivered`` tells the buyer
@@ -34,10 +37,11 @@ from marketplace.notifications import triggers
 from marketplace.notifications.delivery import MailLoop
 from marketplace.notifications.mailer import mailer_from_settings
 from marketplace.notifications.whatsapp import whatsapp_from_settings
+from marketplace.programme import triggers as programme_triggers
 from workers.worker import BackgroundTask, Dependencies, Handler, HandlerContext
 
 CONSUMER = "notifications"
-TOPICS: tuple[str, ...] = ("orders", "payouts", "listings")
+TOPICS: tuple[str, ...] = ("orders", "payouts", "listings", "programme")
 MAILER = "mailer"
 WHATSAPP = "whatsapp"
 
@@ -64,6 +68,8 @@ HANDLERS: dict[str, Handler] = {
     "listing.approved": _handler(triggers.listing_approved),
     "listing.rejected": _handler(triggers.listing_rejected),
     "payout.failed": _handler(triggers.payout_failed),
+    "programme_event.cancelled": _handler(programme_triggers.programme_event_cancelled),
+    "registration.promoted": _handler(programme_triggers.registration_promoted),
 }
 
 

@@ -167,6 +167,6 @@ def test_topics_and_dead_letter_topics():
     assert topic_for("order.paid") == "orders"
     assert topic_for("listing.approved") == "listings"
     assert dlq_topic("orders") == "orders.dlq"
-    assert set(TOPICS) == {"listings", "orders", "payments", "payouts", "promotions"}
+    assert set(TOPICS) == {"listings", "orders", "payments", "payouts", "promotions", "programme"}
     with pytest.raises(UnknownEventType):
         topic_for("nope")
