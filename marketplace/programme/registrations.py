@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -194,10 +195,10 @@ def of_user_for_event(session: Session, user: User | None, event_id: int) -> Reg
         Registration.event_id == event_id, Registration.user_id == user.id, Registration.status != CANCELLED))
 
 
-def attendees(session: Session, event_id: int) -> list[tuple[Registration, User]]:
+def attendees(session: Session, event_id: int) -> list[Any]:
     """Everyone registered, attended or waiting, for the admins' check-in page."""
     return list(session.execute(
         select(Registration, User).join(User, User.id == Registration.user_id)
         .where(Registration.event_id == event_id, Registration.status != CANCELLED)
-        .order_by(Registration.status, Registration.queued_at, Registration.id)).tuples())
+        .order_by(Registration.status, Registration.queued_at, Registration.id)).all())
 

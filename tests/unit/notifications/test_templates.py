@@ -32,6 +32,9 @@ def _context() -> dict:
         "seller": SimpleNamespace(name="Budi", email="budi@example.id"), "seller_id": 3,
         "admin_url": "https://pasar.test/admin/payouts", "reset_url": "https://pasar.test/reset-password/abc",
         "expires_at": WHEN + timedelta(hours=1),
+        "event": SimpleNamespace(title="Membatik <canting>", starts_at=WHEN, venue="Balai Warga", city="Bekasi",
+                                 cancel_reason="Hujan deras"),
+        "code": "K7QX2M9P", "event_url": "https://pasar.test/events/3", "mine_url": "https://pasar.test/account/events",
     }
 
 
