@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.errors import Conflict, NotFound, ValidationFailed
-from marketplace.programme import services
+from marketplace.programme import aggregate
 from marketplace.programme.models import SHOP_KINDS, EventShop, ParticipationStatus
 from marketplace.shops.models import Shop
 
@@ -38,11 +38,11 @@ class ParticipantView:
 
 
 def _shop_event(session: Session, event_id: int):
-    event = services.lock_event(session, event_id)
+    event = aggregate.lock_event(session, event_id)
     if event.kind not in SHOP_KINDS:
         raise NotAShopEvent(NO_SHOPS_MESSAGE)
-    if event.status == services.CANCELLED:
-        raise services.EventCancelled()
+    if event.status == aggregate.CANCELLED:
+        raise aggregate.EventCancelled()
     return event
 
 
@@ -62,7 +62,7 @@ def add_shop(session: Session, admin: User, event_id: int, shop_id: int, *, now:
 
 
 def remove_shop(session: Session, event_id: int, shop_id: int) -> None:
-    event = services.lock_event(session, event_id)
+    event = aggregate.lock_event(session, event_id)
     row = session.scalar(select(EventShop).where(EventShop.event_id == event.id, EventShop.shop_id == shop_id))
     if row is None:
         raise NotFound("This shop is not part of the event.")

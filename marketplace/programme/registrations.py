@@ -1,6 +1,6 @@
 """Registration for a programme event, its waiting list, and check-in at the door.
 
-Race safety: every step locks the event row first (``services.lock_event``), then counts the seats
+Race safety: every step locks the event row first (``aggregate.lock_event``), then counts the seats
 held from the registrations themselves. On PostgreSQL the lock queues concurrent registrations for one
 event, so the count each one reads includes every earlier one's committed row: of twenty users racing
 for five seats exactly five are ``registered`` and fifteen ``waitlisted``. SQLite's single writer
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.errors import Conflict, NotFound, ValidationFailed
-from marketplace.programme import services
+from marketplace.programme import aggregate, reads
 from marketplace.programme.models import ProgrammeEvent, Registration, RegistrationStatus
 
 REGISTERED = RegistrationStatus.REGISTERED.value
@@ -76,16 +76,16 @@ def _event_of(registration: Registration) -> dict[str, object]:
 def register(session: Session, user: User, event_id: int, *, now: datetime) -> Registration:
     """Register ``user``: a seat while there is one, else the waiting list. 404 no such event; 409
     ``event_cancelled``; 422 ``registration_closed`` outside the window; 409 ``already_registered``."""
-    event = services.lock_event(session, event_id)
-    if event.status == services.CANCELLED:
-        raise services.EventCancelled()
+    event = aggregate.lock_event(session, event_id)
+    if event.status == aggregate.CANCELLED:
+        raise aggregate.EventCancelled()
     if not (event.registration_opens_at <= now < event.registration_closes_at):
         raise RegistrationClosed()
     existing = session.scalar(select(Registration).where(Registration.event_id == event.id,
                                                          Registration.user_id == user.id))
     if existing is not None and existing.status != CANCELLED:
         raise AlreadyRegistered()
-    status = REGISTERED if services.seated_count(session, event.id) < event.capacity else WAITLISTED
+    status = REGISTERED if aggregate.seated_count(session, event.id) < event.capacity else WAITLISTED
     if existing is None:
         registration = Registration(event_id=event.id, user_id=user.id, code=new_code(), created_at=now,
                                     status=status, queued_at=now)
@@ -102,7 +102,7 @@ def register(session: Session, user: User, event_id: int, *, now: datetime) -> R
 def cancel(session: Session, user: User, event_id: int, *, now: datetime) -> Registration:
     """The user's own registration is cancelled; the seat it held goes to the first in line. 404 when
     they have none (or cancelled already)."""
-    event = services.lock_event(session, event_id)
+    event = aggregate.lock_event(session, event_id)
     registration = session.scalar(select(Registration).where(
         Registration.event_id == event.id, Registration.user_id == user.id, Registration.status != CANCELLED))
     if registration is None:
@@ -112,7 +112,7 @@ def cancel(session: Session, user: User, event_id: int, *, now: datetime) -> Reg
     registration.status, registration.cancelled_at = CANCELLED, now
     session.flush()
     record(session, "registration.cancelled", event.id, _event_of(registration))
-    if event.status != services.CANCELLED:
+    if event.status != aggregate.CANCELLED:
         fill_free_seats(session, event, now=now)
     return registration
 
@@ -120,7 +120,7 @@ def cancel(session: Session, user: User, event_id: int, *, now: datetime) -> Reg
 def fill_free_seats(session: Session, event: ProgrammeEvent, *, now: datetime) -> list[Registration]:
     """Promote the waiting list, first in line first, into the seats now free (the event row is
     locked by the caller)."""
-    free = event.capacity - services.seated_count(session, event.id)
+    free = event.capacity - aggregate.seated_count(session, event.id)
     if free <= 0:
         return []
     promoted = list(session.scalars(
@@ -136,9 +136,9 @@ def fill_free_seats(session: Session, event: ProgrammeEvent, *, now: datetime) -
 def check_in(session: Session, event_id: int, code: str, *, now: datetime) -> Registration:
     """Mark the code's registration attended. 404 unknown code (or another event's); 409
     ``already_checked_in``; 409 ``not_registered`` for the waiting list or a cancelled registration."""
-    event = services.lock_event(session, event_id)
-    if event.status == services.CANCELLED:
-        raise services.EventCancelled()
+    event = aggregate.lock_event(session, event_id)
+    if event.status == aggregate.CANCELLED:
+        raise aggregate.EventCancelled()
     registration = session.scalar(select(Registration).where(
         Registration.event_id == event.id, Registration.code == normalise_code(code)))
     if registration is None:
@@ -156,7 +156,7 @@ def check_in(session: Session, event_id: int, code: str, *, now: datetime) -> Re
 @dataclass
 class MyRegistration:
     registration: Registration
-    event: services.EventView
+    event: reads.EventView
     waitlist_position: int | None
 
     def __getattr__(self, name: str) -> object:
@@ -174,7 +174,7 @@ def waitlist_position(session: Session, registration: Registration) -> int | Non
 
 
 def describe(session: Session, registration: Registration) -> MyRegistration:
-    event = services.views(session, [session.get(ProgrammeEvent, registration.event_id)])[0]
+    event = reads.views(session, [session.get(ProgrammeEvent, registration.event_id)])[0]
     return MyRegistration(registration, event, waitlist_position(session, registration))
 
 
@@ -184,7 +184,7 @@ def of_user(session: Session, user: User) -> list[MyRegistration]:
         select(Registration).join(ProgrammeEvent, ProgrammeEvent.id == Registration.event_id)
         .where(Registration.user_id == user.id, Registration.status != CANCELLED)
         .order_by(ProgrammeEvent.starts_at, Registration.id)))
-    events = {v.id: v for v in services.views(session, [session.get(ProgrammeEvent, r.event_id) for r in rows])}
+    events = {v.id: v for v in reads.views(session, [session.get(ProgrammeEvent, r.event_id) for r in rows])}
     return [MyRegistration(r, events[r.event_id], waitlist_position(session, r)) for r in rows]
 
 

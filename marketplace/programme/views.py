@@ -1,7 +1,7 @@
 """Programme event pages: the upcoming events (by city or sentra), one event's page (seats left, the
 register / cancel button, the shops taking part and their products, its JSON-LD), the ``.ics`` file,
 and "Acara saya" (the user's registrations with their check-in QR codes). The admins' pages are
-``admin_views``. Thin: a schema parses, one service acts, the page renders."""
+``admin.views``. Thin: a schema parses, one service acts, the page renders."""
 
 from __future__ import annotations
 

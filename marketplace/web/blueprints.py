@@ -56,7 +56,7 @@ PAGE_MODULES = (
     "marketplace.seo.views",
     "marketplace.privacy.views",
     "marketplace.programme.views",
-    "marketplace.programme.admin_views",
+    "marketplace.programme.admin.views",
 )
 
 

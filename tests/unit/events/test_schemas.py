@@ -55,6 +55,13 @@ EXAMPLES = {
         "url": "https://example.social/@pasar/1099",
     },
     "promotion.failed": {"promotion_id": 1, "listing_id": 12, "channel": "mastodon", "error": "429", "attempts": 3},
+    "programme_event.published": {"programme_event_id": 4, "kind": "workshop", "city": "Bekasi", "sentra_id": None,
+                                  "starts_at": "2026-12-14T02:00:00+00:00"},
+    "programme_event.cancelled": {"programme_event_id": 4},
+    "registration.created": {"programme_event_id": 4, "registration_id": 8, "status": "waitlisted"},
+    "registration.cancelled": {"programme_event_id": 4, "registration_id": 8, "status": "cancelled"},
+    "registration.promoted": {"programme_event_id": 4, "registration_id": 8, "status": "registered"},
+    "attendance.recorded": {"programme_event_id": 4, "registration_id": 8, "status": "attended"},
 }
 
 
