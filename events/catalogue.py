@@ -19,6 +19,14 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "payouts": ("payout.scheduled", "payout.released", "payout.paid", "payout.failed"),
     "promotions": ("promotion.posted", "promotion.failed"),
     "messages": ("message.sent", "offer.sent", "offer.accepted"),
+    "programme": (
+        "programme_event.published",
+        "programme_event.cancelled",
+        "registration.created",
+        "registration.cancelled",
+        "registration.promoted",
+        "attendance.recorded",
+    ),
 }
 
 #: Partitions per topic. Topics are created with these counts before anything is published to them

@@ -19,6 +19,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, missing, validat
 from marketplace.fields import StrictInteger
 from events.catalogue import InvalidEvent, UnknownEventType, all_event_types
 from events.message_schemas import SCHEMAS as MESSAGE_SCHEMAS
+from events.schemas_programme import PROGRAMME_SCHEMAS
 
 
 def _id() -> StrictInteger:
@@ -321,6 +322,7 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("promotion.posted", 1): PromotionPostedV1,
     ("promotion.failed", 1): PromotionFailedV1,
     **MESSAGE_SCHEMAS,
+    **PROGRAMME_SCHEMAS,
 }
 
 

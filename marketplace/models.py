@@ -31,6 +31,7 @@ from marketplace.sentra.models import Sentra  # noqa: F401,E402
 from marketplace.moderation.models import ListingReport  # noqa: F401,E402
 from marketplace.audit.models import AdminAction  # noqa: F401,E402
 from marketplace.messaging.models import Conversation, CustomOffer, Message  # noqa: F401,E402
+from marketplace.programme.models import EventShop, ProgrammeEvent, Registration  # noqa: F401,E402
 
 from marketplace.catalog import fts  # noqa: E402
 from marketplace.db import Base  # noqa: E402

@@ -330,6 +330,8 @@ def seed_demo(
     from marketplace.catalog.changes import CatalogChanges
     from marketplace.db import Database
     from marketplace.listings.models import Listing
+    from marketplace.db import utcnow
+    from marketplace.local.seed_events import seed_events
     from marketplace.local.seed_offers import VARIANT_ARTISAN, seed_offers
     from marketplace.media.storage import storage_from_settings
     from marketplace.shops import services as shops
@@ -340,7 +342,7 @@ def seed_demo(
         session_factory = database.session_factory
     assert session_factory is not None
     storage = storage or storage_from_settings(settings)
-    created = {"users": 0, "shops": 0, "listings": 0, "vouchers": 0}
+    created = {"users": 0, "shops": 0, "listings": 0, "vouchers": 0, "events": 0}
     shared_hash = accounts.hash_password(DEMO_PASSWORD)  # one argon2 hash for every demo account: fast
     try:
         # This is an entry point, so it owns the transactions: one per step (the admin, each artisan's
@@ -384,6 +386,8 @@ def seed_demo(
             offers = seed_offers(session, storage, settings, admin, f"{VARIANT_ARTISAN}@{DEMO_DOMAIN}")
             for key, made in offers.items():
                 created[key] += made
+            # Issue #27: two upcoming programme events (a sentra's workshop, a Bekasi market with its shops).
+            created["events"] += seed_events(session, admin, utcnow())
     finally:
         if database is not None:
             database.dispose()
@@ -433,5 +437,5 @@ def register(main: click.Group) -> None:
             click.echo("demo data already present; nothing added")
         else:
             click.echo(f"demo data: {c['users']} users, {c['shops']} shops, {c['listings']} listings, "
-                       f"{c['vouchers']} vouchers")
+                       f"{c['vouchers']} vouchers, {c['events']} events")
         click.echo(format_logins(logins))

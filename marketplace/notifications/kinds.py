@@ -39,6 +39,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("password_reset", ANYONE, True),
     Kind("welcome", ANYONE, True),
     Kind("message_received", ANYONE, False, "A note when someone sends you a message (at most every 15 minutes)"),
+    Kind("programme_event_cancelled", ANYONE, True),
+    Kind("registration_promoted", ANYONE, True),
+    Kind("programme_event_reminder", ANYONE, False, "Reminders the day before an event you registered for"),
 )}
 
 LANGUAGES = ("id", "en")

@@ -5,7 +5,8 @@ Four jobs (each also a function the tests call directly): unpaid orders expire a
 confirmed delivered after ``AUTO_CONFIRM_DAYS``; payouts past their hold are released (and released
 payouts whose retry time came are sent again) for the payouts worker
 (:func:`marketplace.payouts.release.release_due_payouts`); sessions and API tokens that ended a month
-ago are deleted (``marketplace.accounts.housekeeping``).
+ago are deleted (``marketplace.accounts.housekeeping``); programme events starting within a day get their
+reminders queued (``marketplace.programme.triggers.queue_reminders``).
 
 Each item is its own transaction; the transition locks the order and re-checks its state, so two copies
 that pick the same item do it once (the second finds nothing to do) and a buyer paying at the last
@@ -34,6 +35,7 @@ from marketplace.errors import Conflict
 from marketplace.orders.fulfilment import services as fulfilment
 from marketplace.payouts.release import release_due_payouts
 from marketplace.per_item import each_in_own_transaction
+from marketplace.programme import triggers as programme_reminders
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class Tick:
     confirmed: int = 0
     payouts: int = 0
     purged: int = field(default=0, compare=False)  # housekeeping, not an order's step
+    reminded: int = field(default=0, compare=False)  # programme events whose day-before reminders went out
     failed: int = 0  # items that raised (each logged with its id), tried again next round
 
 
@@ -77,6 +80,7 @@ def tick(factory: Callable[[], Session], settings: Settings, now: datetime | Non
                                          failures=failures),
         payouts=release_due_payouts(factory, now, failures=failures),
         purged=purge_ended_logins(factory, settings, now),
+        reminded=programme_reminders.queue_reminders(factory, settings, now, failures=failures),
         failed=failures.total(),
     )
 
@@ -90,10 +94,10 @@ def run(factory: Callable[[], Session], settings: Settings, stop: threading.Even
     while not stop.is_set():
         try:
             done = tick(factory, settings)
-            if done.expired or done.confirmed or done.payouts or done.purged or done.failed:
+            if done.expired or done.confirmed or done.payouts or done.purged or done.reminded or done.failed:
                 log.info("expired %d unpaid orders, confirmed %d deliveries, released %d payouts, purged %d ended "
-                         "logins; %d items failed (tried again next round)",
-                         done.expired, done.confirmed, done.payouts, done.purged, done.failed)
+                         "logins, reminded %d programme events; %d items failed (tried again next round)",
+                         done.expired, done.confirmed, done.payouts, done.purged, done.reminded, done.failed)
         except OperationalError as exc:  # database away: try again next round
             log.warning("scheduler round failed: %s", exc)
         except Exception:  # a job that failed as a whole (not one item): the loop lives on, next round

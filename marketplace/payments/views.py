@@ -25,17 +25,14 @@ from marketplace.payments import services
 from marketplace.payments.forms import QrisScanForm, TestCardForm
 from marketplace.web.errors import status_for
 from marketplace.web.deps import deps
+from marketplace.media.qr import qr_data_uri
 
 bp = Blueprint("payments_pages", __name__)
 
 
 def _qr_image(payload: str | None) -> str | None:
     """A ``data:`` URI of the QR code of ``payload`` (drawn locally: nothing leaves the server)."""
-    if not payload:
-        return None
-    import segno
-
-    return segno.make(payload, error="m").svg_data_uri(scale=5, border=2)
+    return qr_data_uri(payload)
 
 
 def _page(order_id: int, *, card_form: Any = None, status: int = 200) -> Any:

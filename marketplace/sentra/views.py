@@ -19,6 +19,7 @@ from marketplace.errors import DomainError
 from marketplace.web.forms import CsrfOnly, act_then_redirect, flash_refusal, load_form, show_errors
 from marketplace.web.i18n import gettext as _
 from marketplace.moderation import reports, schemas as moderation_schemas
+from marketplace.programme import views as programme_views
 from marketplace.sentra import forms, schemas, services
 from marketplace.shops import admin, places
 from marketplace.web.deps import deps
@@ -56,6 +57,7 @@ def kelurahan_page(city: str, kelurahan: str) -> Any:
         sentra=services.list_sentra(session, city=city_name, kelurahan=canonical),
         shops=services.shops_in_kelurahan(session, city_name or "", canonical),
         products=_products(city=city_name, kelurahan=canonical),
+        events=programme_views.kelurahan_events(city_name or "", canonical),
     )
 
 
@@ -65,7 +67,7 @@ def sentra_page(slug: str) -> Any:
     session = get_session()
     view = services.get_by_slug(session, slug)
     return render_template("sentra/show.html", sentra=view, shops=services.shops_of(session, view.id),
-                           products=_products(sentra_id=view.id))
+                           products=_products(sentra_id=view.id), events=programme_views.sentra_events(view.id))
 
 
 @bp.route("/listings/<int:listing_id>/report", methods=["POST"])

@@ -66,3 +66,24 @@ def shop(*, name: str, description: str, url: str, city: str, kelurahan: str,
     if image_url:
         data["image"] = image_url
     return data
+
+
+def event(*, name: str, description: str, url: str, starts_at: str, ends_at: str, cancelled: bool,
+          venue: str, city: str, organizer: str, seats_left: int, registration_opens_at: str,
+          image_url: str | None = None) -> dict[str, Any]:
+    """A programme event as an ``Event`` held in person (Google's event snippet needs ``name``,
+    ``startDate`` and ``location``); free to attend: one ``Offer`` of 0 rupiah, sold out when full."""
+    data: dict[str, Any] = {
+        "@context": CONTEXT, "@type": "Event", "name": name, "description": description, "url": url,
+        "startDate": starts_at, "endDate": ends_at,
+        "eventStatus": "https://schema.org/EventCancelled" if cancelled else "https://schema.org/EventScheduled",
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+        "location": {"@type": "Place", "name": venue,
+                     "address": {"@type": "PostalAddress", "addressLocality": city, "addressCountry": "ID"}},
+        "organizer": {"@type": "Organization", "name": organizer},
+        "offers": {"@type": "Offer", "price": 0, "priceCurrency": "IDR", "url": url, "validFrom": registration_opens_at,
+                   "availability": IN_STOCK if seats_left > 0 else "https://schema.org/SoldOut"},
+    }
+    if image_url:
+        data["image"] = [image_url]
+    return data

@@ -2,7 +2,8 @@
 50,000 URLs (the sitemap protocol's limit per file). Flask-free: the views turn rows into URLs.
 
 Public means what the storefront shows anonymous visitors: approved listings of shops not suspended,
-those shops, every sentra, and the kelurahan that have at least one such shop.
+those shops, every sentra, the kelurahan that have at least one such shop, and every programme event
+not cancelled.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.listings.models import Listing, ListingStatus
+from marketplace.programme.models import EventStatus, ProgrammeEvent
 from marketplace.sentra.models import Sentra
 from marketplace.shops.models import Shop
 
 #: The sitemap protocol's limit of URLs per file.
 URLS_PER_FILE = 50_000
-KINDS = ("listings", "shops", "sentra", "places")
+KINDS = ("listings", "shops", "sentra", "places", "events")
 
 _APPROVED = ListingStatus.APPROVED.value
 
@@ -42,13 +44,18 @@ def _places() -> Any:
             .group_by(Shop.city, Shop.kelurahan))
 
 
+def _events() -> Any:
+    return select(ProgrammeEvent.id, ProgrammeEvent.updated_at).where(ProgrammeEvent.status == EventStatus.SCHEDULED.value)
+
+
 def counts(session: Session) -> dict[str, int]:
     """How many URLs of each kind there are (the index names one file per 50,000)."""
     def count(stmt: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
     return {"listings": count(_public_listings()), "shops": count(_public_shops()),
-            "sentra": count(select(Sentra.id)), "places": count(_places())}
+            "sentra": count(select(Sentra.id)), "places": count(_places()),
+            "events": count(_events())}
 
 
 def files(session: Session) -> list[tuple[str, int]]:
@@ -70,6 +77,8 @@ def entries(session: Session, kind: str, page: int) -> Sequence[tuple[Any, datet
         stmt = select(Sentra.slug, Sentra.updated_at).order_by(Sentra.slug)
     elif kind == "places":
         stmt = _places().order_by(Shop.city, Shop.kelurahan)
+    elif kind == "events":
+        stmt = _events().order_by(ProgrammeEvent.id)
     else:
         raise ValueError(kind)
     rows = session.execute(stmt.limit(URLS_PER_FILE).offset(offset)).all()

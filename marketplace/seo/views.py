@@ -84,6 +84,8 @@ def _path(kind: str, key: Any) -> str:
         return url_for("shops_pages.show", slug=key)
     if kind == "sentra":
         return url_for("sentra_pages.sentra_page", slug=key)
+    if kind == "events":
+        return url_for("programme_pages.show", event_id=key)
     city, kelurahan = key
     return url_for("sentra_pages.kelurahan_page", city=city, kelurahan=kelurahan)
 
@@ -128,6 +130,21 @@ def shop_jsonld(shop: Any) -> Markup:
     return _script(jsonld.shop(name=shop.name, description=" ".join((shop.description or "").split())[:5000],
                                url=_abs(url_for("shops_pages.show", slug=shop.slug)), city=shop.city,
                                kelurahan=shop.kelurahan))
+
+
+@bp.app_template_global()
+def event_jsonld(event: Any) -> Markup:
+    """A programme event page's ``Event`` (times with their WIB offset)."""
+    from marketplace.formatting import TIMEZONE
+
+    url = _abs(url_for("programme_pages.show", event_id=event.id))
+    image = _abs(deps().media_storage.url(event.photo_key)) if event.photo_key else None
+    return _script(jsonld.event(
+        name=event.title, description=" ".join((event.description or event.venue).split())[:5000], url=url,
+        starts_at=event.starts_at.astimezone(TIMEZONE).isoformat(), ends_at=event.ends_at.astimezone(TIMEZONE).isoformat(),
+        cancelled=event.status == "cancelled", venue=event.venue, city=event.city, organizer="Pasar Kreatif",
+        seats_left=event.seats_left, registration_opens_at=event.registration_opens_at.astimezone(TIMEZONE).isoformat(),
+        image_url=image))
 
 
 @bp.app_template_global()

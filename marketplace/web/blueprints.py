@@ -27,6 +27,7 @@ API_MODULES = (
     "marketplace.sentra.api",
     "marketplace.audit.api",
     "marketplace.privacy.api",
+    "marketplace.programme.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -58,6 +59,8 @@ PAGE_MODULES = (
     "marketplace.sentra.views",
     "marketplace.seo.views",
     "marketplace.privacy.views",
+    "marketplace.programme.views",
+    "marketplace.programme.admin.views",
 )
 
 

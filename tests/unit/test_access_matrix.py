@@ -112,6 +112,18 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/offers/<int:offer_id>/accept"): BUYER,
     ("GET", "/api/v1/admin/conversations"): ADMIN,
     ("POST", "/api/v1/admin/conversations/<int:conversation_id>/open"): ADMIN,
+    ("GET", "/api/v1/events"): PUBLIC,
+    ("GET", "/api/v1/events/<int:event_id>"): PUBLIC,
+    ("POST", "/api/v1/events/<int:event_id>/registrations"): USER,
+    ("DELETE", "/api/v1/events/<int:event_id>/registrations/me"): USER,
+    ("GET", "/api/v1/me/registrations"): USER,
+    ("POST", "/api/v1/events/<int:event_id>/shop-applications"): ARTISAN,
+    ("POST", "/api/v1/admin/events"): ADMIN,
+    ("PATCH", "/api/v1/admin/events/<int:event_id>"): ADMIN,
+    ("POST", "/api/v1/admin/events/<int:event_id>/cancel"): ADMIN,
+    ("POST", "/api/v1/admin/events/<int:event_id>/photo"): ADMIN,
+    ("POST", "/api/v1/admin/events/<int:event_id>/shops"): ADMIN,
+    ("POST", "/api/v1/admin/events/<int:event_id>/check-in"): ADMIN,
 }
 
 #: ROUTES by the OpenAPI document's paths (``{name}`` there, ``<int:name>`` or ``<name>`` here).
@@ -152,6 +164,7 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:voucher_id>", "999999")
                 .replace("<int:conversation_id>", "999999")
                 .replace("<int:offer_id>", "999999")
+                .replace("<int:event_id>", "999999")
                 .replace("<month>", "2026-11")
                 .replace("<waybill>", "SBXJNE000000000001"))
 
@@ -256,6 +269,10 @@ PAGES = {
     "/seller/vouchers": ARTISAN,
     "/admin/vouchers": ADMIN,
     "/admin/conversations": ADMIN,
+    "/account/events": USER,
+    "/admin/programme": ADMIN,
+    "/admin/programme/999999": ADMIN,
+    "/admin/programme/999999/check-in": ADMIN,
 }
 
 
@@ -269,7 +286,7 @@ def test_pages_send_anonymous_visitors_to_login_and_refuse_wrong_roles(client, a
     auth.login(world["buyer"].email, world["buyer"].password)
     for page, who in PAGES.items():
         resp = client.get(path(page))
-        if who != BUYER:
+        if who not in (BUYER, USER):
             assert resp.status_code == 403, (page, resp.status_code)
         elif "{order_id}" in page:
             assert resp.status_code == 404, page  # no such order of theirs

@@ -28,8 +28,13 @@ def aware(moment: datetime) -> datetime:
 
 def test_seed_demo_builds_a_searchable_catalogue_once(app, api, settings, db_session):
     logins = seed_demo(settings, app.extensions["db"].session_factory, admin_password="admin-demo-1234")
-    assert logins["created"] == {"users": 13, "shops": 12, "listings": 61, "vouchers": 2}
+    assert logins["created"] == {"users": 13, "shops": 12, "listings": 61, "vouchers": 2, "events": 2}
     assert not logins["already_seeded"]
+    # Issue #27: two upcoming events: a sentra's workshop, and a Bekasi market with Bekasi shops taking part.
+    events = api.get("/api/v1/events").json["items"]
+    assert [e["kind"] for e in events] == ["workshop", "market"] and events[0]["sentra_id"] is not None
+    market = api.get(f"/api/v1/events/{events[1]['id']}").json
+    assert market["shops"] and market["seats_left"] == 300
     assert logins["admin"] == {"email": "admin@demo.pasarkreatif.id", "password": "admin-demo-1234"}
 
     assert count(db_session, Listing.id) == 61
@@ -87,7 +92,7 @@ def test_seed_demo_builds_a_searchable_catalogue_once(app, api, settings, db_ses
     again = seed_demo(settings, app.extensions["db"].session_factory)
     assert again["already_seeded"] and again["admin"]["password"] is None
     db_session.expire_all()
-    assert again["created"] == {"users": 0, "shops": 0, "listings": 0, "vouchers": 0}
+    assert again["created"] == {"users": 0, "shops": 0, "listings": 0, "vouchers": 0, "events": 0}
     assert count(db_session, Listing.id) == 61 and count(db_session, Shop.id) == 12
     assert count(db_session, Voucher.id) == 2
     assert count(db_session, Sentra.id) == in_sentra
@@ -101,7 +106,7 @@ def test_seed_demo_command(app, settings, database_url, db_session, tmp_path):
     runner = CliRunner()
     first = runner.invoke(make_cli(), ["seed-demo"], env=env)
     assert first.exit_code == 0, first.output
-    assert "61 listings, 2 vouchers" in first.output and "admin@demo.pasarkreatif.id  password: " in first.output
+    assert "61 listings, 2 vouchers, 2 events" in first.output and "admin@demo.pasarkreatif.id  password: " in first.output
     second = runner.invoke(make_cli(), ["seed-demo"], env=env)
     assert second.exit_code == 0 and "already present" in second.output and "unchanged" in second.output
     assert count(db_session, Listing.id) == 61 and count(db_session, Voucher.id) == 2

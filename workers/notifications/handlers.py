@@ -14,6 +14,9 @@ whom is ``marketplace.notifications.triggers``:
 - ``payout.failed`` → every admin.
 - ``listing.approved`` / ``listing.rejected`` → artisan, by WhatsApp (with the reason), when opted in.
 - ``message.sent`` → the other party of the conversation (at most once per 15 minutes while unread).
+- ``programme_event.cancelled`` → everyone registered or waiting; ``registration.promoted`` → the person
+  who got a seat from the waiting list (``marketplace.programme.triggers``; the day-before reminders
+  are the scheduler's).
 
 Each order step also goes by WhatsApp to a user who opted in with a phone number
 (``services.queue_whatsapp``: one more row, channel ``whatsapp``); ``order.delivered`` tells the buyer
@@ -36,10 +39,11 @@ from marketplace.notifications import triggers
 from marketplace.notifications.delivery import MailLoop
 from marketplace.notifications.mailer import mailer_from_settings
 from marketplace.notifications.whatsapp import whatsapp_from_settings
+from marketplace.programme import triggers as programme_triggers
 from workers.worker import BackgroundTask, Dependencies, Handler, HandlerContext
 
 CONSUMER = "notifications"
-TOPICS: tuple[str, ...] = ("orders", "payouts", "listings", "messages")
+TOPICS: tuple[str, ...] = ("orders", "payouts", "listings", "messages", "programme")
 MAILER = "mailer"
 WHATSAPP = "whatsapp"
 
@@ -68,6 +72,8 @@ HANDLERS: dict[str, Handler] = {
     "payout.failed": _handler(triggers.payout_failed),
     "shipment.updated": _handler(triggers.shipment_updated),
     "message.sent": _handler(messaging_notify.message_sent),
+    "programme_event.cancelled": _handler(programme_triggers.programme_event_cancelled),
+    "registration.promoted": _handler(programme_triggers.registration_promoted),
 }
 
 

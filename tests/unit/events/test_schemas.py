@@ -60,6 +60,13 @@ EXAMPLES = {
     "message.sent": {"conversation_id": 3, "message_id": 9, "sender_id": 4, "recipient_id": 5},
     "offer.sent": {"offer_id": 2, "conversation_id": 3, "listing_id": 14, "buyer_id": 4, "price_idr": 475_000},
     "offer.accepted": {"offer_id": 2, "conversation_id": 3, "listing_id": 14, "buyer_id": 4},
+    "programme_event.published": {"programme_event_id": 4, "kind": "workshop", "city": "Bekasi", "sentra_id": None,
+                                  "starts_at": "2026-12-14T02:00:00+00:00"},
+    "programme_event.cancelled": {"programme_event_id": 4},
+    "registration.created": {"programme_event_id": 4, "registration_id": 8, "status": "waitlisted"},
+    "registration.cancelled": {"programme_event_id": 4, "registration_id": 8, "status": "cancelled"},
+    "registration.promoted": {"programme_event_id": 4, "registration_id": 8, "status": "registered"},
+    "attendance.recorded": {"programme_event_id": 4, "registration_id": 8, "status": "attended"},
 }
 
 
@@ -172,6 +179,6 @@ def test_topics_and_dead_letter_topics():
     assert topic_for("order.paid") == "orders"
     assert topic_for("listing.approved") == "listings"
     assert dlq_topic("orders") == "orders.dlq"
-    assert set(TOPICS) == {"listings", "orders", "payments", "payouts", "promotions", "messages"}
+    assert set(TOPICS) == {"listings", "orders", "payments", "payouts", "promotions", "messages", "programme"}
     with pytest.raises(UnknownEventType):
         topic_for("nope")

@@ -1,0 +1,1 @@
+"""The admins' programme event pages (a sub-package: the feature has one page module per audience)."""
