@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from marketplace.accounts import schemas, services
 from marketplace.accounts.forms import LoginForm, PasswordChangeForm, RegisterForm
 from marketplace.accounts.schemas import REGISTER_ROLES
-from marketplace.accounts.limits import login_limits
+from marketplace.accounts.api import login_limits
 from marketplace.accounts.welcome import welcome
 from marketplace.db import utcnow
 from marketplace.web.deps import deps

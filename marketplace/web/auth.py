@@ -187,6 +187,8 @@ def log_out() -> None:
 
 
 def init_app(app: Any) -> None:
+    app.extensions["authorise_first"] = authorise_first  # for marketplace.web.guards (no import circle)
+
     @app.context_processor
     def _inject_user() -> dict[str, Any]:
         try:

@@ -144,7 +144,8 @@ def _may_hold_nul(body: bytes) -> bool:
 def init_app(app: Flask) -> None:
     """Refuse NUL characters everywhere and non-JSON bodies on the API, before any view runs (after
     who may call it: :func:`marketplace.web.auth.authorise_first`)."""
-    from marketplace.web.auth import authorise_first  # auth imports transaction, which imports us
+    def authorise_first() -> None:  # marketplace.web.auth's (it imports transaction, which imports us)
+        current_app.extensions["authorise_first"]()
 
     def _refuse_an_endless_chunked_body() -> None:
         """A body sent without a length (``Transfer-Encoding: chunked``) is cut at the cap when read,

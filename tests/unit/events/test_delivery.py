@@ -78,7 +78,8 @@ def test_subscriptions_come_from_the_worker_declarations():
     assert "listing.approved" in subs["promotion"]["listings"]
     assert set(subs) >= {"payments", "promotion", "payouts", "notifications"}
     assert "order.placed" in subs["payments"]["orders"]
-    assert all(t in ("listings", "orders", "payments", "payouts", "promotions", "programme") for s in subs.values() for t in s)
+    assert all(t in ("listings", "orders", "payments", "payouts", "promotions", "messages", "programme")
+               for s in subs.values() for t in s)
 
 
 def test_status_and_replay_commands_report_and_resend_the_undelivered(runner, db_session, settings, monkeypatch):
