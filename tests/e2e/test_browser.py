@@ -227,7 +227,7 @@ def add_to_cart(page: Any, quantity: int) -> None:
 
 def check_phone_page(page: Any) -> None:
     """What every new page must do on the 390-px phone in Indonesian: no sideways scrolling, unique ids,
-    every <label for> names a field, and none of :data:`ENGLISH` in what it shows."""
+    every <label for> names a field, none of :data:`ENGLISH` in what it shows, and the page audit."""
     facts = page.evaluate("""() => {
         const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
         return {
@@ -245,6 +245,7 @@ def check_phone_page(page: Any) -> None:
                                                                                       facts["orphans"])
     english = [phrase for phrase in ENGLISH if phrase in facts["text"]]
     assert not english, f"English on the Indonesian page {where}: {english}"
+    audit(page)  # and the whole quality bar: axe, the Nu checker, raw statuses (tests/e2e/audit.py)
 
 
 def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: RunningSystem, people: People) -> None:
