@@ -17,6 +17,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "payments": ("payment.intent_created", "payment.succeeded", "payment.failed", "payment.refunded"),
     "payouts": ("payout.scheduled", "payout.released", "payout.paid", "payout.failed"),
     "promotions": ("promotion.posted", "promotion.failed"),
+    "reviews": ("review.posted", "review.replied", "review.hidden"),
 }
 
 #: Partitions per topic. Topics are created with these counts before anything is published to them

@@ -18,6 +18,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, missing, validat
 
 from marketplace.fields import StrictInteger
 from events.catalogue import InvalidEvent, UnknownEventType, all_event_types
+from events.review_schemas import REVIEW_SCHEMAS
 
 
 def _id() -> StrictInteger:
@@ -306,6 +307,7 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("payout.failed", 1): PayoutFailedV1,
     ("promotion.posted", 1): PromotionPostedV1,
     ("promotion.failed", 1): PromotionFailedV1,
+    **REVIEW_SCHEMAS,
 }
 
 

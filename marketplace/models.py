@@ -29,6 +29,8 @@ from marketplace.promotion.reach.models import ShareKit  # noqa: F401,E402
 from marketplace.sentra.models import Sentra  # noqa: F401,E402
 from marketplace.moderation.models import ListingReport  # noqa: F401,E402
 from marketplace.audit.models import AdminAction  # noqa: F401,E402
+from marketplace.reviews.models import Review, ReviewPhoto, ReviewReport  # noqa: F401,E402
+from marketplace.follows.models import Favourite, FollowUpdate, ShopFollow  # noqa: F401,E402
 
 from marketplace.catalog import fts  # noqa: E402
 from marketplace.db import Base  # noqa: E402

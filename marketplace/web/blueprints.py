@@ -26,6 +26,7 @@ API_MODULES = (
     "marketplace.sentra.api",
     "marketplace.audit.api",
     "marketplace.privacy.api",
+    "marketplace.reviews.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -54,6 +55,7 @@ PAGE_MODULES = (
     "marketplace.sentra.views",
     "marketplace.seo.views",
     "marketplace.privacy.views",
+    "marketplace.reviews.views",
 )
 
 

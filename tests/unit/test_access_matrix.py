@@ -95,6 +95,15 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/listings/<int:listing_id>/reports"): USER,
     ("POST", "/api/v1/admin/listings/<int:listing_id>/reports/dismiss"): ADMIN,
     ("POST", "/api/v1/admin/listings/<int:listing_id>/take-down"): ADMIN,
+    ("POST", "/api/v1/listings/<int:listing_id>/reviews"): USER,  # the item's buyer; anyone else 403
+    ("GET", "/api/v1/listings/<int:listing_id>/reviews"): PUBLIC,
+    ("GET", "/api/v1/shops/<int:shop_id>/reviews"): PUBLIC,
+    ("POST", "/api/v1/reviews/<int:review_id>/photos"): USER,  # the review's author; anyone else 404
+    ("POST", "/api/v1/reviews/<int:review_id>/reply"): ARTISAN,
+    ("POST", "/api/v1/reviews/<int:review_id>/reports"): USER,
+    ("GET", "/api/v1/admin/reviews/reported"): ADMIN,
+    ("POST", "/api/v1/admin/reviews/<int:review_id>/hide"): ADMIN,
+    ("POST", "/api/v1/admin/reviews/<int:review_id>/reports/dismiss"): ADMIN,
 }
 
 #: ROUTES by the OpenAPI document's paths (``{name}`` there, ``<int:name>`` or ``<name>`` here).
@@ -133,6 +142,7 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:promotion_id>", "999999")
                 .replace("<int:sentra_id>", "999999")
                 .replace("<int:voucher_id>", "999999")
+                .replace("<int:review_id>", "999999")
                 .replace("<month>", "2026-11"))
 
 
