@@ -95,6 +95,18 @@ def order_delivered(session: Session, settings: Settings, event: Event, now: dat
     part = _seller_order(_order(session, data["order_id"]), data["seller_order_id"])
     _to_artisan(session, settings, event, "seller_order_delivered", part, now)
     order_delivered_to_buyer(session, settings, event, now)
+    review_invite(session, settings, event, now)
+
+
+def review_invite(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """The buyer, once per delivered seller order (the row is unique per event and kind): an invitation
+    to review each item, with the link to its review page and how long it stays open."""
+    data = event["data"]
+    order = _order(session, data["order_id"])
+    part = _seller_order(order, data["seller_order_id"])
+    base = settings.public_base_url.rstrip("/")
+    _to_buyer(session, settings, event, "review_invite", order, now, context={
+        "part": part, "review_base": f"{base}/orders/{order.id}/items", "window_days": settings.review_window_days})
 
 
 def order_delivered_to_buyer(session: Session, settings: Settings, event: Event, now: datetime) -> None:

@@ -245,6 +245,8 @@ PAGES = {
     "/admin/audit-log": ADMIN,
     "/seller/vouchers": ARTISAN,
     "/admin/vouchers": ADMIN,
+    "/admin/reviews": ADMIN,
+    "/orders/{order_id}/items/999999/review": BUYER,
 }
 
 

@@ -8,7 +8,7 @@ whom is ``marketplace.notifications.triggers``:
 - ``order.placed`` → buyer: the order and how to pay (link, deadline).
 - ``order.paid`` → buyer: paid; each artisan of the order: the part to ship (items, address, ship-by).
 - ``order.shipped`` → buyer: courier and tracking number; the confirm-on-arrival reminder, due later.
-- ``order.delivered`` → artisan: the buyer confirmed.
+- ``order.delivered`` → artisan: the buyer confirmed; buyer: an invitation to review the items (optional, once).
 - ``order.cancelled`` / ``order.refunded`` → buyer: why, and how much comes back.
 - ``payout.paid`` → artisan: the amount (and the orders, when the event names them).
 - ``payout.failed`` → every admin.

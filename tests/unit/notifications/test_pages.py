@@ -40,7 +40,7 @@ def test_a_buyer_switches_reminders_off_and_english_on_from_the_settings_page(cl
     resp = client.post("/account/notifications", data={"csrf_token": token, "language": "en"})
     assert resp.status_code == 302
     got = api.get("/api/v1/me/notification-preferences", as_=buyer).json
-    assert got == {"language": "en", "offered": ["order_delivery_reminder"], "wanted": [], "bounced_email": None,
+    assert got == {"language": "en", "offered": ["order_delivery_reminder", "review_invite"], "wanted": [], "bounced_email": None,
                    "whatsapp": False, "phone": None, "whatsapp_number_failed": False}
 
     resp = client.post("/account/notifications", data={"csrf_token": token, "language": "xx"})

@@ -15,7 +15,7 @@ WHEN = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)  # 10.00 WIB
 
 
 def _context() -> dict:
-    item = SimpleNamespace(title="Kain <batik> tulis", quantity=2, unit_price_idr=150_000, line_total_idr=300_000)
+    item = SimpleNamespace(id=21, title="Kain <batik> tulis", quantity=2, unit_price_idr=150_000, line_total_idr=300_000)
     shop = SimpleNamespace(name="Batik Ciputat")
     part = SimpleNamespace(id=11, shop=shop, items=[item], subtotal_idr=300_000, shipping_idr=25_000,
                            ship_by=WHEN + timedelta(days=2), delivered_at=WHEN)
@@ -31,7 +31,7 @@ def _context() -> dict:
         "seller_order_ids": [11], "shop": shop, "payouts_url": "https://pasar.test/seller/payouts",
         "seller": SimpleNamespace(name="Budi", email="budi@example.id"), "seller_id": 3,
         "admin_url": "https://pasar.test/admin/payouts", "reset_url": "https://pasar.test/reset-password/abc",
-        "expires_at": WHEN + timedelta(hours=1),
+        "expires_at": WHEN + timedelta(hours=1), "review_base": "https://pasar.test/orders/7/items", "window_days": 60,
     }
 
 

@@ -24,6 +24,8 @@ def test_the_buyer_reviews_a_delivered_item_and_the_listing_and_shop_show_it(api
     assert [r["text"] for r in shown["items"]] == ["Rapi sekali, warnanya cantik."]
     shop = api.get(f"/api/v1/shops/{bought.listing['shop_id']}/reviews").json
     assert (shop["average_rating"], shop["count"]) == (4.0, 1)
+    assert api.get(f"/api/v1/listings/{bought.listing['id']}").json["rating"] == {"average": 4.0, "count": 1}
+    assert api.get(f"/api/v1/shops/{bought.listing['shop_id']}").json["rating"] == {"average": 4.0, "count": 1}
     events = market.events("review.posted")
     assert events[-1]["key"] == str(bought.listing["id"]) and events[-1]["data"]["rating"] == 4
 
