@@ -34,6 +34,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("payout_paid", ARTISAN, True),
     Kind("payout_failed", ADMIN, True),
     Kind("password_reset", ANYONE, True),
+    Kind("follow_digest", ANYONE, False, "A daily e-mail of new products from the shops you follow"),
 )}
 
 LANGUAGES = ("id", "en")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
 from marketplace.config import Settings
+from marketplace.follows import services as follows
 from marketplace.listings.models import Listing
 from marketplace.notifications import services
 from marketplace.orders.models import Order, SellerOrder
@@ -130,8 +131,10 @@ def _listing_owner(session: Session, listing_id: int) -> tuple[Listing, User]:
 
 
 def listing_approved(session: Session, settings: Settings, event: Event, now: datetime) -> None:
-    """The artisan, by WhatsApp: the product is public now, and its link to share."""
+    """The artisan, by WhatsApp: the product is public now, and its link to share. The shop's followers:
+    a new product (in-app now, in their daily digest later), the first time it is approved."""
     listing, owner = _listing_owner(session, event["data"]["listing_id"])
+    follows.announce_listing(session, listing.id, now=now)
     base = settings.public_base_url.rstrip("/")
     services.queue_whatsapp(session, settings, event_id=str(event["id"]), event_type=event["type"],
                             kind="listing_approved", recipient=owner, now=now,

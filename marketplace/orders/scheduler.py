@@ -31,6 +31,7 @@ from marketplace.accounts import housekeeping
 from marketplace.config import Settings
 from marketplace.db import utcnow
 from marketplace.errors import Conflict
+from marketplace.follows import services as follows
 from marketplace.orders.fulfilment import services as fulfilment
 from marketplace.payouts.release import release_due_payouts
 from marketplace.per_item import each_in_own_transaction
@@ -44,6 +45,7 @@ class Tick:
     confirmed: int = 0
     payouts: int = 0
     purged: int = field(default=0, compare=False)  # housekeeping, not an order's step
+    digests: int = field(default=0, compare=False)  # followers' daily e-mail (marketplace.follows), not an order's
     failed: int = 0  # items that raised (each logged with its id), tried again next round
 
 
@@ -77,6 +79,7 @@ def tick(factory: Callable[[], Session], settings: Settings, now: datetime | Non
                                          failures=failures),
         payouts=release_due_payouts(factory, now, failures=failures),
         purged=purge_ended_logins(factory, settings, now),
+        digests=follows.send_digests(factory, settings, now, failures=failures),
         failed=failures.total(),
     )
 

@@ -27,6 +27,7 @@ API_MODULES = (
     "marketplace.audit.api",
     "marketplace.privacy.api",
     "marketplace.reviews.api",
+    "marketplace.follows.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -56,6 +57,7 @@ PAGE_MODULES = (
     "marketplace.seo.views",
     "marketplace.privacy.views",
     "marketplace.reviews.views",
+    "marketplace.follows.views",
 )
 
 

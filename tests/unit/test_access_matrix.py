@@ -104,6 +104,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/admin/reviews/reported"): ADMIN,
     ("POST", "/api/v1/admin/reviews/<int:review_id>/hide"): ADMIN,
     ("POST", "/api/v1/admin/reviews/<int:review_id>/reports/dismiss"): ADMIN,
+    ("PUT", "/api/v1/me/favourites/<int:listing_id>"): USER,
+    ("DELETE", "/api/v1/me/favourites/<int:listing_id>"): USER,
+    ("GET", "/api/v1/me/favourites"): USER,
+    ("PUT", "/api/v1/me/following/<int:shop_id>"): USER,
+    ("DELETE", "/api/v1/me/following/<int:shop_id>"): USER,
+    ("GET", "/api/v1/me/following"): USER,
 }
 
 #: ROUTES by the OpenAPI document's paths (``{name}`` there, ``<int:name>`` or ``<name>`` here).
@@ -248,6 +254,20 @@ PAGES = {
     "/admin/reviews": ADMIN,
     "/orders/{order_id}/items/999999/review": BUYER,
 }
+
+#: Pages every logged-in user may open (any role); anonymous visitors are sent to log in.
+USER_PAGES = ("/favorit", "/toko-diikuti")
+
+
+def test_user_pages_need_a_login_and_open_for_every_role(client, auth, world):
+    for page in USER_PAGES:
+        resp = client.get(page)
+        assert resp.status_code == 302 and "/login" in resp.headers["Location"], page
+    for who in ("buyer", "other_artisan", "admin"):
+        auth.login(world[who].email, world[who].password)
+        for page in USER_PAGES:
+            assert client.get(page).status_code == 200, (who, page)
+        auth.logout()
 
 
 def test_pages_send_anonymous_visitors_to_login_and_refuse_wrong_roles(client, auth, world):

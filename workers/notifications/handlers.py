@@ -12,7 +12,9 @@ whom is ``marketplace.notifications.triggers``:
 - ``order.cancelled`` / ``order.refunded`` → buyer: why, and how much comes back.
 - ``payout.paid`` → artisan: the amount (and the orders, when the event names them).
 - ``payout.failed`` → every admin.
-- ``listing.approved`` / ``listing.rejected`` → artisan, by WhatsApp (with the reason), when opted in.
+- ``listing.approved`` / ``listing.rejected`` → artisan, by WhatsApp (with the reason), when opted in;
+  ``listing.approved`` also leaves the new product for the shop's followers (``marketplace.follows``:
+  in-app, and the scheduler's daily digest e-mail).
 
 Each order step also goes by WhatsApp to a user who opted in with a phone number
 (``services.queue_whatsapp``: one more row, channel ``whatsapp``); ``order.delivered`` tells the buyer

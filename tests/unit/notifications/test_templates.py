@@ -32,6 +32,8 @@ def _context() -> dict:
         "seller": SimpleNamespace(name="Budi", email="budi@example.id"), "seller_id": 3,
         "admin_url": "https://pasar.test/admin/payouts", "reset_url": "https://pasar.test/reset-password/abc",
         "expires_at": WHEN + timedelta(hours=1), "review_base": "https://pasar.test/orders/7/items", "window_days": 60,
+        "listings": [{"title": "Kain <batik> tulis", "shop": "Batik Ciputat", "price_idr": 150_000,
+                      "url": "https://pasar.test/listings/5"}], "following_url": "https://pasar.test/toko-diikuti",
     }
 
 
