@@ -55,6 +55,9 @@ EXAMPLES = {
         "url": "https://example.social/@pasar/1099",
     },
     "promotion.failed": {"promotion_id": 1, "listing_id": 12, "channel": "mastodon", "error": "429", "attempts": 3},
+    "review.posted": {"review_id": 4, "listing_id": 12, "shop_id": 3, "order_item_id": 21, "rating": 5},
+    "review.replied": {"review_id": 4, "listing_id": 12, "shop_id": 3},
+    "review.hidden": {"review_id": 4, "listing_id": 12, "shop_id": 3, "reason": "Bahasa kasar"},
 }
 
 
@@ -167,6 +170,6 @@ def test_topics_and_dead_letter_topics():
     assert topic_for("order.paid") == "orders"
     assert topic_for("listing.approved") == "listings"
     assert dlq_topic("orders") == "orders.dlq"
-    assert set(TOPICS) == {"listings", "orders", "payments", "payouts", "promotions"}
+    assert set(TOPICS) == {"listings", "orders", "payments", "payouts", "promotions", "reviews"}
     with pytest.raises(UnknownEventType):
         topic_for("nope")
