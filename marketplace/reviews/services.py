@@ -283,6 +283,6 @@ def reviews_of_items(session: Session, item_ids: Iterable[int]) -> dict[int, Rev
 def display_name(user: User | None) -> str:
     """How a reviewer is shown: first name and the initial of the last (``Siti A.``), never the e-mail."""
     words = (getattr(user, "name", "") or "").split()
-    if not words:
+    if not words or not getattr(user, "is_active", True):  # a closed account's reviews stay, under no name
         return "Pembeli"
     return words[0] if len(words) == 1 else f"{words[0]} {words[-1][0]}."
