@@ -115,6 +115,8 @@ def test_the_catalogue_sorts_by_rating_and_product_json_ld_carries_the_rating(cl
     review(api, buy(api, app, market, seller=seller, listing=high), 4)
     ids = [i["id"] for i in api.get("/api/v1/listings?sort=rating").json["items"]]
     assert ids.index(high["id"]) < ids.index(low["id"]) < ids.index(plain["id"])
+    words = [i["id"] for i in api.get("/api/v1/listings?q=anyaman&sort=rating").json["items"]]
+    assert words == [high["id"], low["id"], plain["id"]]  # a word search sorts by rating too
     assert "Penilaian terbaik" in client.get("/search").get_data(as_text=True)
     page = client.get(f"/listings/{high['id']}").get_data(as_text=True)
     assert '"aggregateRating":{"@type":"AggregateRating","ratingValue":4.5,"reviewCount":2' in page
