@@ -27,6 +27,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "registration.promoted",
         "attendance.recorded",
     ),
+    "reviews": ("review.posted", "review.replied", "review.hidden"),
 }
 
 #: Partitions per topic. Topics are created with these counts before anything is published to them

@@ -20,6 +20,7 @@ from marketplace.fields import StrictInteger
 from events.catalogue import InvalidEvent, UnknownEventType, all_event_types
 from events.message_schemas import SCHEMAS as MESSAGE_SCHEMAS
 from events.schemas_programme import PROGRAMME_SCHEMAS
+from events.review_schemas import REVIEW_SCHEMAS
 
 
 def _id() -> StrictInteger:
@@ -323,6 +324,7 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("promotion.failed", 1): PromotionFailedV1,
     **MESSAGE_SCHEMAS,
     **PROGRAMME_SCHEMAS,
+    **REVIEW_SCHEMAS,
 }
 
 

@@ -114,6 +114,8 @@ class Settings:
     mail_from: str = "Pasar Kreatif <no-reply@pasarkreatif.id>"
     mail_dir: str = ""
     delivery_reminder_days: int = 3
+    # Reviews (marketplace/reviews): how many days after delivery a buyer may review an item.
+    review_window_days: int = 60
     # WhatsApp (marketplace/notifications/whatsapp.py): off | sandbox (JSON files under WHATSAPP_DIR,
     # var/whatsapp; the embedded run's default) | cloud (WhatsApp's Cloud API).
     whatsapp_provider: str = "off"

@@ -32,6 +32,8 @@ from marketplace.moderation.models import ListingReport  # noqa: F401,E402
 from marketplace.audit.models import AdminAction  # noqa: F401,E402
 from marketplace.messaging.models import Conversation, CustomOffer, Message  # noqa: F401,E402
 from marketplace.programme.models import EventShop, ProgrammeEvent, Registration  # noqa: F401,E402
+from marketplace.reviews.models import Review, ReviewPhoto, ReviewReport  # noqa: F401,E402
+from marketplace.follows.models import Favourite, FollowUpdate, ShopFollow  # noqa: F401,E402
 
 from marketplace.catalog import fts  # noqa: E402
 from marketplace.db import Base  # noqa: E402

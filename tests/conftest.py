@@ -290,6 +290,9 @@ class Api:
     def delete(self, path: str, as_: ApiUser | None = None, **kw: Any) -> Any:
         return self._call("delete", path, as_, **kw)
 
+    def put(self, path: str, as_: ApiUser | None = None, **kw: Any) -> Any:
+        return self._call("put", path, as_, **kw)
+
 
 @pytest.fixture
 def api(client: Any, app: Any) -> Api:

@@ -56,8 +56,10 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-#: Tables whose rows a catalogue page shows.
-CATALOG_TABLES = frozenset({"listings", "listing_images", "listing_variants", "shops", "sentra"})
+#: Tables whose rows a catalogue page shows (a listing's and shop's reviews and their photos too, so a new
+#: review or a hide is on the next page copy, and ``sort=rating`` is never answered from an old memo).
+CATALOG_TABLES = frozenset({"listings", "listing_images", "listing_variants", "shops", "sentra", "reviews",
+                            "review_photos"})
 CHANNEL = "pk_catalog"
 #: How long a cached catalogue answer may serve when other processes' changes cannot be announced to
 #: this one (SQLite, or the LISTEN connection is down): the bound on how late they are seen.

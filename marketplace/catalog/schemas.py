@@ -16,7 +16,7 @@ from marketplace.listings.models import CATEGORIES, Listing, ListingImage
 from marketplace.media.storage import public_url
 from marketplace.shops import places
 
-SORTS = ("relevance", "newest", "price_asc", "price_desc")
+SORTS = ("relevance", "newest", "price_asc", "price_desc", "rating")
 DEFAULT_PER_PAGE = 24
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000  # deeper offsets are a crawler, not a shopper; keeps OFFSET scans bounded

@@ -32,6 +32,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from marketplace.catalog import fts, synonyms
 from marketplace.catalog.schemas import DEFAULT_PER_PAGE
 from marketplace.listings.models import Listing, ListingStatus
+from marketplace.reviews.ratings import rating_order
 from marketplace.sentra.models import Sentra
 from marketplace.shops.models import Shop
 
@@ -135,6 +136,8 @@ def _ordering(sort: str, relevance: ColumnElement[Any] | None, cols: Any = Listi
         return [cols.price_idr.desc(), cols.id.desc()]
     if sort == "relevance" and relevance is not None:
         return [relevance.asc(), *newest]
+    if sort == "rating":
+        return [rating_order(cols.id).desc(), *newest]
     return newest
 
 

@@ -33,6 +33,7 @@ SORT_LABELS = (
     ("newest", "Newest"),
     ("price_asc", "Price: low to high"),
     ("price_desc", "Price: high to low"),
+    ("rating", "Best rated"),
 )
 
 

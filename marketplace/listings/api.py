@@ -18,6 +18,7 @@ from marketplace.web.apidoc import error_responses
 from marketplace.db import end_reads
 from marketplace.web.transaction import get_session
 from marketplace.listings import schemas, services
+from marketplace.reviews import services as reviews
 from marketplace.web.deps import deps
 
 bp = Blueprint("listings_api", __name__, url_prefix="/api/v1", description="Listings")
@@ -39,8 +40,11 @@ def create_listing(body: dict[str, Any]) -> Any:
 @api_optional_auth()
 @bp.response(200, schemas.ListingOut)
 def get_listing(listing_id: int) -> Any:
-    """An approved listing; its owner and admins also see it in any other status."""
-    return services.get_for_viewer(get_session(), listing_id, current_user())
+    """An approved listing, with ``rating: {average, count}``; its owner and admins also see it in any other status."""
+    session = get_session()
+    listing = services.get_for_viewer(session, listing_id, current_user())
+    listing.rating = reviews.summary(session, listing_id=listing.id).as_dict()  # read by ListingOut.rating
+    return listing
 
 
 @bp.route("/listings/<int:listing_id>", methods=["PATCH"])

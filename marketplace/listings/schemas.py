@@ -164,6 +164,8 @@ class VariantOut(Schema):
 class ListingOut(Schema):
     """A :class:`~marketplace.listings.models.Listing` as the API shows it (any status, to whoever may see it)."""
 
+    #: ``{average, count}`` of the visible reviews: set by ``GET /api/v1/listings/<id>`` only (absent elsewhere).
+    rating = fields.Dict(metadata={"description": "{average, count} of the visible reviews (GET only)"})
     id = fields.Integer()
     shop_id = fields.Integer()
     title = fields.String()

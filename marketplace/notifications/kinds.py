@@ -28,6 +28,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("order_delivery_reminder", BUYER, False, "Reminders to confirm a parcel that has arrived"),
     Kind("order_cancelled", BUYER, True),
     Kind("order_refunded", BUYER, True),
+    Kind("review_invite", BUYER, False, "An invitation to review what you bought, once it has arrived"),
     Kind("seller_order_to_ship", ARTISAN, True),
     Kind("seller_order_delivered", ARTISAN, False, "A note when a buyer confirms they received an order"),
     Kind("payout_paid", ARTISAN, True),
@@ -42,6 +43,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("programme_event_cancelled", ANYONE, True),
     Kind("registration_promoted", ANYONE, True),
     Kind("programme_event_reminder", ANYONE, False, "Reminders the day before an event you registered for"),
+    Kind("follow_digest", ANYONE, False, "A daily e-mail of new products from the shops you follow"),
 )}
 
 LANGUAGES = ("id", "en")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
 from marketplace.config import Settings
+from marketplace.follows import services as follows
 from marketplace.listings.models import Listing
 from marketplace.notifications import services
 from marketplace.orders.models import Order, SellerOrder
@@ -95,6 +96,18 @@ def order_delivered(session: Session, settings: Settings, event: Event, now: dat
     part = _seller_order(_order(session, data["order_id"]), data["seller_order_id"])
     _to_artisan(session, settings, event, "seller_order_delivered", part, now)
     order_delivered_to_buyer(session, settings, event, now)
+    review_invite(session, settings, event, now)
+
+
+def review_invite(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """The buyer, once per delivered seller order (the row is unique per event and kind): an invitation
+    to review each item, with the link to its review page and how long it stays open."""
+    data = event["data"]
+    order = _order(session, data["order_id"])
+    part = _seller_order(order, data["seller_order_id"])
+    base = settings.public_base_url.rstrip("/")
+    _to_buyer(session, settings, event, "review_invite", order, now, context={
+        "part": part, "review_base": f"{base}/orders/{order.id}/items", "window_days": settings.review_window_days})
 
 
 def order_delivered_to_buyer(session: Session, settings: Settings, event: Event, now: datetime) -> None:
@@ -118,8 +131,10 @@ def _listing_owner(session: Session, listing_id: int) -> tuple[Listing, User]:
 
 
 def listing_approved(session: Session, settings: Settings, event: Event, now: datetime) -> None:
-    """The artisan, by e-mail and WhatsApp: the product is public now, and its link to share."""
+    """The artisan, by e-mail and WhatsApp: the product is public now, and its link to share. The shop's
+    followers: a new product (in-app now, in their daily digest later), the first time it is approved."""
     listing, owner = _listing_owner(session, event["data"]["listing_id"])
+    follows.announce_listing(session, listing.id, now=now)
     base = settings.public_base_url.rstrip("/")
     services.queue(session, settings, event_id=str(event["id"]), event_type=event["type"],
                    kind="listing_approved", recipient=owner, now=now,

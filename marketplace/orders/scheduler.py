@@ -32,6 +32,7 @@ from marketplace.accounts import housekeeping
 from marketplace.config import Settings
 from marketplace.db import utcnow
 from marketplace.errors import Conflict
+from marketplace.follows import services as follows
 from marketplace.orders.fulfilment import services as fulfilment
 from marketplace.payouts.release import release_due_payouts
 from marketplace.per_item import each_in_own_transaction
@@ -47,6 +48,7 @@ class Tick:
     payouts: int = 0
     purged: int = field(default=0, compare=False)  # housekeeping, not an order's step
     reminded: int = field(default=0, compare=False)  # programme events whose day-before reminders went out
+    digests: int = field(default=0, compare=False)  # followers' daily e-mail (marketplace.follows), not an order's
     failed: int = 0  # items that raised (each logged with its id), tried again next round
 
 
@@ -81,6 +83,7 @@ def tick(factory: Callable[[], Session], settings: Settings, now: datetime | Non
         payouts=release_due_payouts(factory, now, failures=failures),
         purged=purge_ended_logins(factory, settings, now),
         reminded=programme_reminders.queue_reminders(factory, settings, now, failures=failures),
+        digests=follows.send_digests(factory, settings, now, failures=failures),
         failed=failures.total(),
     )
 

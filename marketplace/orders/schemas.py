@@ -60,6 +60,7 @@ class CheckoutIn(Schema):
 
 
 class OrderItemOut(Schema):
+    id = fields.Integer(metadata={"description": "the order item (what a review names as order_item_id)"})
     listing_id = fields.Integer()
     variant_id = fields.Integer(allow_none=True)
     options = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True,

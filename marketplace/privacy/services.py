@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from marketplace.follows.models import Favourite, FollowUpdate, ShopFollow
+from marketplace.reviews.models import Review, ReviewReport
 from marketplace.accounts.models import ApiToken, Role, User, UserSession
 from marketplace.accounts.services import verify_password
 from marketplace.audit.services import record_admin_action
@@ -93,11 +95,30 @@ def export_for(session: Session, user: User, orders_out: Any) -> dict[str, Any]:
                             for r in session.scalars(select(ListingReport).where(ListingReport.reporter_id == user.id)
                                                      .order_by(ListingReport.id))],
         "conversations": messaging.export_for(session, user),
+        **_reviews_and_follows(session, user),
         "messages_sent_to_you": [{"kind": n.kind, "channel": n.channel, "subject": n.subject, "email": n.email,
                                   "text": n.body_text if n.channel == "whatsapp" else None, "status": n.status,
                                   "created_at": _iso(n.created_at), "sent_at": _iso(n.sent_at)}
                                  for n in session.scalars(select(Notification).where(Notification.recipient_id == user.id)
                                                           .order_by(Notification.id))],
+    }
+
+
+def _reviews_and_follows(session: Session, user: User) -> dict[str, Any]:
+    """The user's reviews (with the shop's reply and whether an admin hid one), reports of reviews,
+    hearted listings and followed shops (``marketplace.reviews``, ``marketplace.follows``)."""
+    return {
+        "reviews": [{"id": r.id, "listing_id": r.listing_id, "order_item_id": r.order_item_id, "rating": r.rating,
+                     "text": r.text, "created_at": _iso(r.created_at), "reply": r.reply_text,
+                     "hidden": r.hidden_at is not None, "photos": len(r.photos)}
+                    for r in session.scalars(select(Review).where(Review.buyer_id == user.id).order_by(Review.id))],
+        "review_reports": [{"review_id": r.review_id, "reason": r.reason, "created_at": _iso(r.created_at)}
+                           for r in session.scalars(select(ReviewReport).where(ReviewReport.reporter_id == user.id)
+                                                    .order_by(ReviewReport.id))],
+        "favourites": list(session.scalars(select(Favourite.listing_id).where(Favourite.user_id == user.id)
+                                           .order_by(Favourite.created_at))),
+        "following": list(session.scalars(select(ShopFollow.shop_id).where(ShopFollow.user_id == user.id)
+                                          .order_by(ShopFollow.created_at))),
     }
 
 
@@ -160,6 +181,8 @@ def close_account(session: Session, user: User, now: datetime) -> None:
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     session.execute(delete(CartItem).where(CartItem.user_id == user.id))
+    for model in (Favourite, ShopFollow, FollowUpdate):  # their reviews stay, shown under no name (``Pembeli``)
+        session.execute(delete(model).where(model.user_id == user.id))
     session.execute(delete(NotificationOptOut).where(NotificationOptOut.user_id == user.id))
     session.execute(delete(NotificationPreference).where(NotificationPreference.user_id == user.id))
     session.execute(update(Notification).where(Notification.recipient_id == user.id)

@@ -20,7 +20,8 @@ OUT_OF_STOCK = "https://schema.org/OutOfStock"
 
 def product(*, name: str, description: str, url: str, image_urls: Sequence[str], price_idr: int,
             in_stock: bool, shop_name: str, shop_url: str, category: str, sku: str | None = None,
-            low_price_idr: int | None = None, high_price_idr: int | None = None) -> dict[str, Any]:
+            low_price_idr: int | None = None, high_price_idr: int | None = None,
+            rating_value: float | None = None, review_count: int = 0) -> dict[str, Any]:
     """A ``Product`` with one ``Offer`` in rupiah (or an ``AggregateOffer`` from ``low_price_idr`` to
     ``high_price_idr`` when its variants differ in price), sold by the shop (also its ``brand``: an
     artisan's shop is the maker)."""
@@ -40,6 +41,9 @@ def product(*, name: str, description: str, url: str, image_urls: Sequence[str],
         data["image"] = list(image_urls)
     if sku:
         data["sku"] = sku
+    if rating_value is not None and review_count > 0:  # only once there are visible reviews
+        data["aggregateRating"] = {"@type": "AggregateRating", "ratingValue": rating_value,
+                                   "reviewCount": review_count, "bestRating": 5, "worstRating": 1}
     return data
 
 

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, abort, request, url_for
 from markupsafe import Markup
 
 from marketplace.catalog.views import absolute_url
+from marketplace.reviews import services as reviews
 from marketplace.seo import jsonld, services
 from marketplace.web.deps import deps
 from marketplace.web.transaction import get_session
@@ -115,10 +116,11 @@ def listing_jsonld(listing: Any, images: list[dict[str, Any]], category_name: st
     shop_url = _abs(url_for("shops_pages.show", slug=listing.shop.slug))
     category_url = _abs(url_for("catalog_pages.search", category=listing.category))
     summary = " ".join((listing.description or "").split())
+    rating = reviews.summary(get_session(), listing_id=listing.id)
     product = jsonld.product(
         name=listing.title, description=summary[:5000], url=url, image_urls=[_abs(i["url"]) for i in images],
         price_idr=listing.price_idr, in_stock=listing.stock > 0, shop_name=listing.shop.name,
-        shop_url=shop_url, category=str(category_name).strip())
+        shop_url=shop_url, category=str(category_name).strip(), rating_value=rating.average, review_count=rating.count)
     trail = jsonld.breadcrumbs([("Pasar Kreatif", _abs(url_for("catalog_pages.home"))),
                                 (str(category_name).strip(), category_url), (listing.title, None)])
     return _script(product, trail)

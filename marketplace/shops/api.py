@@ -11,6 +11,7 @@ from marketplace.accounts.models import Role
 from marketplace.web.auth import api_auth, require_user
 from marketplace.web.apidoc import error_responses
 from marketplace.web.transaction import get_session
+from marketplace.reviews import services as reviews
 from marketplace.shops import admin, schemas, services
 from marketplace.shops.models import Shop
 
@@ -61,9 +62,10 @@ def update_my_shop(body: dict[str, Any]) -> Any:
 @bp.route("/shops/<int:shop_id>", methods=["GET"])
 @bp.response(200, schemas.ShopOut)
 def get_shop(shop_id: int) -> Any:
-    """Any shop, public, with the number of its approved listings."""
+    """Any shop, public, with the number of its approved listings and its ``rating: {average, count}``."""
     session = get_session()
-    return _out(session, services.get_shop(session, shop_id))
+    shop = services.get_shop(session, shop_id)
+    return {**_out(session, shop), "rating": reviews.summary(session, shop_id=shop.id).as_dict()}
 
 
 @bp.route("/admin/shops/<int:shop_id>/suspend", methods=["POST"])

@@ -119,10 +119,11 @@ class ShopOut(Schema):
     created_at = fields.DateTime()
     pickup_postal_code = fields.String(allow_none=True)
     approved_listings_count = fields.Integer()
+    rating = fields.Dict(metadata={"description": "{average, count} of the shop's visible reviews (GET only)"})
 
     def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
-        if attr == "approved_listings_count":
-            return obj["approved_listings_count"]
+        if attr in ("approved_listings_count", "rating"):
+            return obj.get(attr, default)
         return super().get_attribute(obj["shop"], attr, default)
 
     def _kecamatan(self, obj: Any) -> str | None:

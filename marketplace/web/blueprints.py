@@ -28,6 +28,8 @@ API_MODULES = (
     "marketplace.audit.api",
     "marketplace.privacy.api",
     "marketplace.programme.api",
+    "marketplace.reviews.api",
+    "marketplace.follows.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -61,6 +63,8 @@ PAGE_MODULES = (
     "marketplace.privacy.views",
     "marketplace.programme.views",
     "marketplace.programme.admin.views",
+    "marketplace.reviews.views",
+    "marketplace.follows.views",
 )
 
 

@@ -124,6 +124,21 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/events/<int:event_id>/photo"): ADMIN,
     ("POST", "/api/v1/admin/events/<int:event_id>/shops"): ADMIN,
     ("POST", "/api/v1/admin/events/<int:event_id>/check-in"): ADMIN,
+    ("POST", "/api/v1/listings/<int:listing_id>/reviews"): USER,  # the item's buyer; anyone else 403
+    ("GET", "/api/v1/listings/<int:listing_id>/reviews"): PUBLIC,
+    ("GET", "/api/v1/shops/<int:shop_id>/reviews"): PUBLIC,
+    ("POST", "/api/v1/reviews/<int:review_id>/photos"): USER,  # the review's author; anyone else 404
+    ("POST", "/api/v1/reviews/<int:review_id>/reply"): ARTISAN,
+    ("POST", "/api/v1/reviews/<int:review_id>/reports"): USER,
+    ("GET", "/api/v1/admin/reviews/reported"): ADMIN,
+    ("POST", "/api/v1/admin/reviews/<int:review_id>/hide"): ADMIN,
+    ("POST", "/api/v1/admin/reviews/<int:review_id>/reports/dismiss"): ADMIN,
+    ("PUT", "/api/v1/me/favourites/<int:listing_id>"): USER,
+    ("DELETE", "/api/v1/me/favourites/<int:listing_id>"): USER,
+    ("GET", "/api/v1/me/favourites"): USER,
+    ("PUT", "/api/v1/me/following/<int:shop_id>"): USER,
+    ("DELETE", "/api/v1/me/following/<int:shop_id>"): USER,
+    ("GET", "/api/v1/me/following"): USER,
 }
 
 #: ROUTES by the OpenAPI document's paths (``{name}`` there, ``<int:name>`` or ``<name>`` here).
@@ -165,6 +180,7 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:conversation_id>", "999999")
                 .replace("<int:offer_id>", "999999")
                 .replace("<int:event_id>", "999999")
+                .replace("<int:review_id>", "999999")
                 .replace("<month>", "2026-11")
                 .replace("<waybill>", "SBXJNE000000000001"))
 
@@ -273,7 +289,23 @@ PAGES = {
     "/admin/programme": ADMIN,
     "/admin/programme/999999": ADMIN,
     "/admin/programme/999999/check-in": ADMIN,
+    "/admin/reviews": ADMIN,
+    "/orders/{order_id}/items/999999/review": BUYER,
 }
+
+#: Pages every logged-in user may open (any role); anonymous visitors are sent to log in.
+USER_PAGES = ("/favorit", "/toko-diikuti")
+
+
+def test_user_pages_need_a_login_and_open_for_every_role(client, auth, world):
+    for page in USER_PAGES:
+        resp = client.get(page)
+        assert resp.status_code == 302 and "/login" in resp.headers["Location"], page
+    for who in ("buyer", "other_artisan", "admin"):
+        auth.login(world[who].email, world[who].password)
+        for page in USER_PAGES:
+            assert client.get(page).status_code == 200, (who, page)
+        auth.logout()
 
 
 def test_pages_send_anonymous_visitors_to_login_and_refuse_wrong_roles(client, auth, world):

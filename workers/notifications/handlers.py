@@ -8,11 +8,13 @@ whom is ``marketplace.notifications.triggers``:
 - ``order.placed`` → buyer: the order and how to pay (link, deadline).
 - ``order.paid`` → buyer: paid; each artisan of the order: the part to ship (items, address, ship-by).
 - ``order.shipped`` → buyer: courier and tracking number; the confirm-on-arrival reminder, due later.
-- ``order.delivered`` → artisan: the buyer confirmed.
+- ``order.delivered`` → artisan: the buyer confirmed; buyer: an invitation to review the items (optional, once).
 - ``order.cancelled`` / ``order.refunded`` → buyer: why, and how much comes back.
 - ``payout.paid`` → artisan: the amount (and the orders, when the event names them).
 - ``payout.failed`` → every admin.
-- ``listing.approved`` / ``listing.rejected`` → artisan, by WhatsApp (with the reason), when opted in.
+- ``listing.approved`` / ``listing.rejected`` → artisan, by e-mail and (opted in) WhatsApp, with the reason;
+  ``listing.approved`` also leaves the new product for the shop's followers (``marketplace.follows``:
+  in-app, and the scheduler's daily digest e-mail).
 - ``message.sent`` → the other party of the conversation (at most once per 15 minutes while unread).
 - ``programme_event.cancelled`` → everyone registered or waiting; ``registration.promoted`` → the person
   who got a seat from the waiting list (``marketplace.programme.triggers``; the day-before reminders

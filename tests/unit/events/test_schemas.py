@@ -67,6 +67,9 @@ EXAMPLES = {
     "registration.cancelled": {"programme_event_id": 4, "registration_id": 8, "status": "cancelled"},
     "registration.promoted": {"programme_event_id": 4, "registration_id": 8, "status": "registered"},
     "attendance.recorded": {"programme_event_id": 4, "registration_id": 8, "status": "attended"},
+    "review.posted": {"review_id": 4, "listing_id": 12, "shop_id": 3, "order_item_id": 21, "rating": 5},
+    "review.replied": {"review_id": 4, "listing_id": 12, "shop_id": 3},
+    "review.hidden": {"review_id": 4, "listing_id": 12, "shop_id": 3, "reason": "Bahasa kasar"},
 }
 
 
@@ -179,6 +182,7 @@ def test_topics_and_dead_letter_topics():
     assert topic_for("order.paid") == "orders"
     assert topic_for("listing.approved") == "listings"
     assert dlq_topic("orders") == "orders.dlq"
-    assert set(TOPICS) == {"listings", "orders", "payments", "payouts", "promotions", "messages", "programme"}
+    assert set(TOPICS) == {"listings", "orders", "payments", "payouts", "promotions", "messages", "programme",
+                           "reviews"}
     with pytest.raises(UnknownEventType):
         topic_for("nope")

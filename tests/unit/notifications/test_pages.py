@@ -22,6 +22,12 @@ def _notifications(app) -> list[Notification]:
         return list(session.scalars(select(Notification).order_by(Notification.id)))
 
 
+#: The optional messages each role is offered, in the settings' order (marketplace.notifications.kinds).
+BUYER_OPTIONS = ["order_delivery_reminder", "review_invite", "shipment_picked_up", "message_received",
+                 "programme_event_reminder", "follow_digest"]
+ARTISAN_OPTIONS = ["seller_order_delivered", "message_received", "programme_event_reminder", "follow_digest"]
+
+
 def _send_all(app, settings) -> FileMailer:
     mailer = FileMailer(settings.mail_directory(), settings.mail_from)
     delivery.deliver_due(app.extensions["db"].write_session_factory, mailer, utcnow())
@@ -40,8 +46,7 @@ def test_a_buyer_switches_reminders_off_and_english_on_from_the_settings_page(cl
     resp = client.post("/account/notifications", data={"csrf_token": token, "language": "en"})
     assert resp.status_code == 302
     got = api.get("/api/v1/me/notification-preferences", as_=buyer).json
-    assert got == {"language": "en", "offered": ["order_delivery_reminder", "programme_event_reminder"], "wanted": [],
-                   "bounced_email": None,
+    assert got == {"language": "en", "offered": BUYER_OPTIONS, "wanted": [], "bounced_email": None,
                    "whatsapp": False, "phone": None, "whatsapp_number_failed": False}
 
     resp = client.post("/account/notifications", data={"csrf_token": token, "language": "xx"})
@@ -52,11 +57,10 @@ def test_a_buyer_switches_reminders_off_and_english_on_from_the_settings_page(cl
 def test_the_preferences_api_changes_only_what_it_is_given_and_refuses_bad_input(api):
     artisan = api.make_user("artisan")
     path = "/api/v1/me/notification-preferences"
-    assert api.get(path, as_=artisan).json["wanted"] == ["seller_order_delivered", "programme_event_reminder"]
+    assert api.get(path, as_=artisan).json["wanted"] == ARTISAN_OPTIONS
     assert api.patch(path, as_=artisan, json={"wanted": []}).json["wanted"] == []
     assert api.patch(path, as_=artisan, json={"language": "en"}).json == {
-        "language": "en", "offered": ["seller_order_delivered", "programme_event_reminder"], "wanted": [],
-        "bounced_email": None,
+        "language": "en", "offered": ARTISAN_OPTIONS, "wanted": [], "bounced_email": None,
         "whatsapp": False, "phone": None, "whatsapp_number_failed": False}
     bad = api.patch(path, as_=artisan, json={"language": "fr", "wanted": ["order_paid"]})
     assert bad.status_code == 422 and set(bad.json["error"]["fields"]) == {"language", "wanted"}
@@ -139,5 +143,5 @@ def test_opt_outs_are_stored_per_kind(app, api, client, auth):
     artisan = api.make_user("artisan")
     api.patch("/api/v1/me/notification-preferences", as_=artisan, json={"wanted": []})
     with app.extensions["db"].new_session() as session:
-        assert sorted(session.scalars(select(NotificationOptOut.kind).where(NotificationOptOut.user_id == artisan.id))) == [
-            "programme_event_reminder", "seller_order_delivered"]
+        assert sorted(session.scalars(select(NotificationOptOut.kind).where(NotificationOptOut.user_id == artisan.id))) == \
+            sorted(ARTISAN_OPTIONS)

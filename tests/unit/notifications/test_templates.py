@@ -15,7 +15,7 @@ WHEN = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)  # 10.00 WIB
 
 
 def _context() -> dict:
-    item = SimpleNamespace(title="Kain <batik> tulis", quantity=2, unit_price_idr=150_000, line_total_idr=300_000)
+    item = SimpleNamespace(id=21, title="Kain <batik> tulis", quantity=2, unit_price_idr=150_000, line_total_idr=300_000)
     shop = SimpleNamespace(name="Batik Ciputat")
     part = SimpleNamespace(id=11, shop=shop, items=[item], subtotal_idr=300_000, shipping_idr=25_000,
                            ship_by=WHEN + timedelta(days=2), delivered_at=WHEN)
@@ -38,6 +38,9 @@ def _context() -> dict:
         "event": SimpleNamespace(title="Membatik <canting>", starts_at=WHEN, venue="Balai Warga", city="Bekasi",
                                  cancel_reason="Hujan deras"),
         "code": "K7QX2M9P", "event_url": "https://pasar.test/events/3", "mine_url": "https://pasar.test/account/events",
+        "review_base": "https://pasar.test/orders/7/items", "window_days": 60,
+        "listings": [{"title": "Kain <batik> tulis", "shop": "Batik Ciputat", "price_idr": 150_000,
+                      "url": "https://pasar.test/listings/5"}], "following_url": "https://pasar.test/toko-diikuti",
     }
 
 
