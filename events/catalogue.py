@@ -13,6 +13,8 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "order.delivered",
         "order.refund_requested",
         "order.refunded",
+        "order.payment_method_chosen",
+        "order.late_payment_received",
     ),
     "payments": ("payment.intent_created", "payment.succeeded", "payment.failed", "payment.refunded"),
     "payouts": ("payout.scheduled", "payout.released", "payout.paid", "payout.failed"),

@@ -30,6 +30,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/me"): USER,
     ("POST", "/api/v1/me/password"): USER,
     ("POST", "/api/v1/orders/<int:order_id>/sandbox-pay"): USER,  # the order's buyer; anyone else 404
+    ("POST", "/api/v1/orders/<int:order_id>/pay"): USER,  # the order's buyer; anyone else 404
     ("POST", "/api/v1/shops"): ARTISAN,
     ("GET", "/api/v1/shops/me"): ARTISAN,
     ("PATCH", "/api/v1/shops/me"): ARTISAN,
