@@ -20,7 +20,7 @@ from marketplace.web.auth import api_auth, require_user
 from marketplace.web.apidoc import error_responses
 from marketplace.db import utcnow
 from marketplace.web.transaction import get_session
-from marketplace.payments import attempts, refunds, schemas, services
+from marketplace.payments import attempts, manual_refunds, refunds, schemas, services
 from marketplace.web.deps import deps
 
 bp = Blueprint("payments_api", __name__, url_prefix="/api/v1", description="Payments")
@@ -55,6 +55,19 @@ def pay(body: dict[str, Any], order_id: int) -> Any:
     payment = attempts.choose_method(get_session(), deps().payment_gateway, require_user(), order_id, body["method"],
                                      now=utcnow())
     return {"order_id": payment.order_id, "method": payment.method, "payment_id": payment.id}
+
+
+@bp.route("/admin/refunds/<int:refund_id>/manual", methods=["POST"])
+@bp.doc(**error_responses(404, 409))
+@api_auth(Role.ADMIN.value)
+@bp.arguments(schemas.ManualRefundIn)
+@bp.response(200, schemas.RefundOut)
+def manual_refund(body: dict[str, Any], refund_id: int) -> Any:
+    """Record the bank transfer back of a VA payment's pending refund (its bank reference): the refund is
+    then confirmed as a gateway's would be (the same ledger). 409 for a refund that is not a VA one or is settled."""
+    made = manual_refunds.record_manual_refund(get_session(), require_user(), refund_id,
+                                               bank_reference=body["bank_reference"], now=utcnow())
+    return refunds.present(made)
 
 
 @bp.route("/admin/orders/<int:order_id>/refund", methods=["POST"])

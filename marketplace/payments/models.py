@@ -32,7 +32,9 @@ delivered (``delivered_at``) or given up (``last_error`` says why).
 from __future__ import annotations
 
 import enum
+import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -90,6 +92,11 @@ class Payment(Base):
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     return_status: Mapped[str | None] = mapped_column(String(20), default=None)
     return_ref: Mapped[str | None] = mapped_column(String(255), default=None)
+
+    @property
+    def action_data(self) -> dict[str, Any] | None:
+        """The stored action as a dict (None until the worker made the attempt)."""
+        return json.loads(self.action) if self.action else None
     status: Mapped[str] = mapped_column(String(20), default=PaymentStatus.REQUIRES_PAYMENT.value)
     amount_idr: Mapped[int] = mapped_column(BigInteger)
     qr_payload: Mapped[str | None] = mapped_column(Text, default=None)  # QRIS text to draw as a QR code

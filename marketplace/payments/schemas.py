@@ -71,6 +71,14 @@ class RefundIn(Schema):
     reason = TrimmedString(required=True, validate=validate.Length(3, 500, error=REFUND_REASON_MESSAGE))
 
 
+class ManualRefundIn(Schema):
+    """``{bank_reference}``: the bank's reference of the transfer back to the buyer."""
+
+    bank_reference = TrimmedString(required=True, validate=[
+        validate.Length(3, 100, error="Give the bank's reference (3 to 100 characters)."),
+        validate.Regexp(r"^[A-Za-z0-9 ./:_-]+$", error="Letters, digits and . / : _ - only.")])
+
+
 class RefundOut(Schema):
     refund_id = fields.Integer()
     order_id = fields.Integer()

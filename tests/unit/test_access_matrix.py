@@ -68,6 +68,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/seller-orders/<int:seller_order_id>/confirm-delivery"): BUYER,
     ("GET", "/api/v1/admin/orders"): ADMIN,
     ("POST", "/api/v1/admin/orders/<int:order_id>/refund"): ADMIN,
+    ("POST", "/api/v1/admin/refunds/<int:refund_id>/manual"): ADMIN,
     ("GET", "/api/v1/me/notification-preferences"): USER,
     ("PATCH", "/api/v1/me/notification-preferences"): USER,
     ("POST", "/api/v1/seller/payout-account"): ARTISAN,
