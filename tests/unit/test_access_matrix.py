@@ -135,6 +135,7 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:promotion_id>", "999999")
                 .replace("<int:sentra_id>", "999999")
                 .replace("<int:voucher_id>", "999999")
+                .replace("<int:refund_id>", "999999")
                 .replace("<month>", "2026-11"))
 
 
