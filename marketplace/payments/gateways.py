@@ -33,17 +33,15 @@ the payments worker (``marketplace.payments.delivery``).
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import hmac
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from marketplace.errors import Unavailable
+from marketplace.payments.intents import Intent, PaymentGatewayError, Refund, qris_payload
 from marketplace.payments.methods import METHODS
+from marketplace.payments.sandbox_methods import sandbox_request
 from marketplace.payments.stripe_events import SIGNATURE_HEADER, sign_payload, verify_stripe_signature
 
 if TYPE_CHECKING:
@@ -54,33 +52,10 @@ log = logging.getLogger(__name__)
 
 #: Stripe's minor units per rupiah (IDR is not zero-decimal at Stripe).
 STRIPE_IDR_FACTOR = 100
-
-
-class PaymentGatewayError(Unavailable):
-    """The payment gateway could not be reached or refused the call; nothing was changed, try again."""
-
-    code = "payment_gateway_unavailable"
-
-
-@dataclass(frozen=True)
-class Intent:
-    """What a gateway says about one payment intent (a payment request at Xendit)."""
-
-    intent_id: str
-    client_secret: str
-    status: str
-    qr_payload: str | None = None  # QRIS text (drawn locally as a QR code)
-    qr_image_url: str | None = None  # an image the gateway hosts, when it gives one
-    #: What the buyer does to pay (§4): ``{type: "va", bank, account_number, expires_at}``, ``{type: "qr",
-    #: qr_string}``, ``{type: "redirect", url}``, ``{type: "push", phone}`` or ``{type: "card_form", client_secret}``.
-    action: dict[str, Any] | None = None
-    expires_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Refund:
-    refund_id: str
-    status: str
+#: What callers import from here (defined in ``marketplace.payments.intents``, shared with the
+#: sandbox's methods and the Xendit gateway without an import circle).
+__all__ = ["Intent", "PaymentGatewayError", "Refund", "qris_payload", "PaymentGateway", "StripeGateway",
+           "SandboxGateway", "gateway_from_settings", "STRIPE_IDR_FACTOR"]
 
 
 class PaymentGateway(Protocol):
@@ -263,8 +238,6 @@ class SandboxGateway:
                       reference: str | None = None) -> Intent:
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
         if method not in (None, "card"):  # a Xendit-style payment request (``sandbox_methods``)
-            from marketplace.payments.sandbox_methods import sandbox_request
-
             return sandbox_request(order, digest, method, self._mac)
         intent_id = "pi_sbx_" + digest[:24]
         secret = f"{intent_id}_secret_{self._mac(intent_id)[:24]}"
@@ -303,28 +276,6 @@ class SandboxGateway:
     def sign_callback(self) -> dict[str, str]:
         """The headers Xendit sends with a callback: the sandbox's ``x-callback-token``."""
         return {"x-callback-token": self.callback_token, "Content-Type": "application/json"}
-
-
-def _tlv(tag: str, value: str) -> str:
-    return f"{tag}{len(value):02d}{value}"
-
-
-def qris_payload(*, amount_idr: int, reference: str, merchant: str = "PASAR KREATIF", city: str = "JAKARTA") -> str:
-    """A dynamic QRIS (EMVCo merchant-presented) text with the amount and a CRC, as a wallet scans it."""
-    body = (
-        _tlv("00", "01")  # payload format
-        + _tlv("01", "12")  # dynamic: one payment
-        + _tlv("26", _tlv("00", "ID.PASARKREATIF.SANDBOX") + _tlv("01", reference[:25]))
-        + _tlv("52", "5999")  # merchant category: miscellaneous retail
-        + _tlv("53", "360")  # IDR
-        + _tlv("54", str(amount_idr))
-        + _tlv("58", "ID")
-        + _tlv("59", merchant[:25])
-        + _tlv("60", city[:15])
-        + _tlv("62", _tlv("01", reference[:25]))
-        + "6304"
-    )
-    return body + f"{binascii.crc_hqx(body.encode('ascii'), 0xFFFF):04X}"
 
 
 # --- the factory ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from marketplace.payments.gateways import Intent, qris_payload
+from marketplace.payments.intents import Intent, qris_payload
 from marketplace.payments.methods import METHODS, PUSH, QR, REDIRECT, VA
 
 if TYPE_CHECKING:

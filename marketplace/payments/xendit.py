@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from marketplace.payments.gateways import Intent, PaymentGatewayError, Refund
+from marketplace.payments.intents import Intent, PaymentGatewayError, Refund
 from marketplace.payments.methods import EWALLET, METHODS, PUSH, VA
 from marketplace.payments.stripe_events import InvalidPayload, InvalidSignature
 

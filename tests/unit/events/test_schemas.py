@@ -39,6 +39,8 @@ EXAMPLES = {
     "order.refund_requested": {"order_id": 7, "refund_id": 3, "seller_order_id": None, "amount_idr": 270_000,
                                "reason": "damaged"},
     "order.refunded": {"order_id": 7, "amount_idr": 270_000, "reason": "damaged"},
+    "order.payment_method_chosen": {"order_id": 7, "payment_id": 4, "method": "va_bca"},
+    "order.late_payment_received": {"order_id": 7, "payment_id": 4, "amount_idr": 270_000},
     "payment.intent_created": {"order_id": 7, "payment_id": 4, "provider_ref": "pi_123", "amount_idr": 270_000},
     "payment.succeeded": {"order_id": 7, "payment_id": 4, "provider_ref": "pi_123", "amount_idr": 270_000},
     "payment.failed": {"order_id": 7, "payment_id": 4, "provider_ref": "pi_123", "reason": "card_declined"},
