@@ -14,6 +14,8 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "order.refund_requested",
         "order.refunded",
         "shipment.updated",
+        "order.payment_method_chosen",
+        "order.late_payment_received",
     ),
     "payments": ("payment.intent_created", "payment.succeeded", "payment.failed", "payment.refunded"),
     "payouts": ("payout.scheduled", "payout.released", "payout.paid", "payout.failed"),

@@ -197,6 +197,22 @@ class OrderRefundedV1(EventData):
 # --- payments (key: order id) ------------------------------------------------------------------------
 
 
+class OrderPaymentMethodChosenV1(EventData):
+    """The buyer chose how to pay (``POST /orders/<id>/pay``): the payments worker makes this attempt."""
+
+    order_id = _id()
+    payment_id = _id()
+    method = _text(20)
+
+
+class OrderLatePaymentReceivedV1(EventData):
+    """Money came in for an attempt that may not pay the order: the payments worker gives it back."""
+
+    order_id = _id()
+    payment_id = _id()
+    amount_idr = _idr()
+
+
 class PaymentIntentCreatedV1(EventData):
     order_id = _id()
     payment_id = _id()
@@ -312,6 +328,8 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("order.refund_requested", 1): OrderRefundRequestedV1,
     ("order.refunded", 1): OrderRefundedV1,
     ("shipment.updated", 1): ShipmentUpdatedV1,
+    ("order.payment_method_chosen", 1): OrderPaymentMethodChosenV1,
+    ("order.late_payment_received", 1): OrderLatePaymentReceivedV1,
     ("payment.intent_created", 1): PaymentIntentCreatedV1,
     ("payment.succeeded", 1): PaymentSucceededV1,
     ("payment.failed", 1): PaymentFailedV1,

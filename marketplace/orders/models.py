@@ -82,7 +82,9 @@ class Order(Base):
 
     buyer: Mapped[User] = relationship()
     #: The order's payment at the gateway (``marketplace.payments``); None until the worker created it.
-    payment: Mapped["Payment | None"] = relationship("Payment", uselist=False, viewonly=True)
+    payment: Mapped["Payment | None"] = relationship(
+        "Payment", uselist=False, viewonly=True,
+        primaryjoin="and_(Order.id == Payment.order_id, Payment.superseded_at.is_(None))")
     #: Refunds asked for on this order (``marketplace.payments``), oldest first.
     refunds: Mapped[list["Refund"]] = relationship("Refund", viewonly=True, order_by="Refund.id")
     seller_orders: Mapped[list["SellerOrder"]] = relationship(

@@ -3,6 +3,7 @@ and an order as its buyer sees it."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -108,9 +109,14 @@ _ADDRESS_OUT = AddressOut()  # one instance: a schema's construction costs more 
 
 
 class PaymentSummary(Schema):
+    """The order's live payment attempt (``marketplace.payments.attempts``)."""
+
     status = fields.String()
     client_secret = fields.String(allow_none=True)
     gateway = fields.String()
+    method = fields.String(allow_none=True)
+    action = fields.Function(lambda p: json.loads(p.action) if p.action else None)
+    expires_at = fields.DateTime(allow_none=True)
 
 
 class OrderOut(Schema):

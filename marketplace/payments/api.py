@@ -20,7 +20,7 @@ from marketplace.web.auth import api_auth, require_user
 from marketplace.web.apidoc import error_responses
 from marketplace.db import utcnow
 from marketplace.web.transaction import get_session
-from marketplace.payments import refunds, schemas, services
+from marketplace.payments import attempts, manual_refunds, refunds, schemas, services
 from marketplace.web.deps import deps
 
 bp = Blueprint("payments_api", __name__, url_prefix="/api/v1", description="Payments")
@@ -41,6 +41,33 @@ def sandbox_pay(body: dict[str, Any], order_id: int) -> Any:
     payment = services.payment_for_order(session, order.id)
     return {"order_id": order.id, "status": order.status, "outcome": outcome,
             "payment": services.present_payment(payment)}
+
+
+@bp.route("/orders/<int:order_id>/pay", methods=["POST"])
+@bp.doc(**error_responses(409, 422))
+@api_auth()
+@bp.arguments(schemas.PayIn)
+@bp.response(202, schemas.PayOut)
+def pay(body: dict[str, Any], order_id: int) -> Any:
+    """Choose how to pay: the payments worker makes the attempt at the gateway (cancelling the previous
+    one there first); ``GET /orders/<id>`` then shows ``payment: {status, method, action, expires_at}``.
+    422 ``method_unavailable`` for a method not offered here or not for this amount; 409 once paid or cancelled."""
+    payment = attempts.choose_method(get_session(), deps().payment_gateway, require_user(), order_id, body["method"],
+                                     now=utcnow())
+    return {"order_id": payment.order_id, "method": payment.method, "payment_id": payment.id}
+
+
+@bp.route("/admin/refunds/<int:refund_id>/manual", methods=["POST"])
+@bp.doc(**error_responses(404, 409))
+@api_auth(Role.ADMIN.value)
+@bp.arguments(schemas.ManualRefundIn)
+@bp.response(200, schemas.RefundOut)
+def manual_refund(body: dict[str, Any], refund_id: int) -> Any:
+    """Record the bank transfer back of a VA payment's pending refund (its bank reference): the refund is
+    then confirmed as a gateway's would be (the same ledger). 409 for a refund that is not a VA one or is settled."""
+    made = manual_refunds.record_manual_refund(get_session(), require_user(), refund_id,
+                                               bank_reference=body["bank_reference"], now=utcnow())
+    return refunds.present(made)
 
 
 @bp.route("/admin/orders/<int:order_id>/refund", methods=["POST"])

@@ -68,6 +68,16 @@ RETRY = Backoff(initial=1.0, maximum=60.0)
 #: Then the sandbox gives up (about 40 minutes of trying, inside the order's hour to pay).
 MAX_ATTEMPTS = 45
 
+#: Our endpoints a sandbox delivery goes to: Stripe-format events, Xendit-format callbacks.
+STRIPE, XENDIT = "stripe", "xendit"
+
+
+def xendit_url(stripe_url: str) -> str:
+    """``…/webhooks/xendit/payments`` beside the configured ``…/webhooks/stripe``."""
+    base = stripe_url.rsplit("/webhooks/stripe", 1)[0] if "/webhooks/stripe" in stripe_url else stripe_url.rstrip("/")
+    return base + "/webhooks/xendit/payments"
+
+
 #: The channel :func:`queue_event` notifies and :class:`CommitWaker` listens on (PostgreSQL).
 CHANNEL = "sandbox_webhooks"
 
@@ -77,10 +87,16 @@ HttpPost = Callable[[str, bytes, Mapping[str, str]], tuple[int, str]]
 SessionFactory = Callable[[], Session]
 
 
-def queue_event(session: Session, event: dict[str, Any], *, order_id: int, now: datetime) -> SandboxWebhookDelivery:
-    """Owe ``/webhooks/stripe`` this event (committed, or not, with the caller's transaction)."""
+def queue_event(session: Session, event: dict[str, Any], *, order_id: int, now: datetime,
+                endpoint: str = STRIPE) -> SandboxWebhookDelivery:
+    """Owe ``/webhooks/stripe`` (or, for a Xendit-format callback, ``/webhooks/xendit/payments``) this
+    event (committed, or not, with the caller's transaction)."""
+    if endpoint == XENDIT:
+        event_id, event_type = "xendit:" + str(event["data"]["payment_id"]), str(event["event"])
+    else:
+        event_id, event_type = str(event["id"]), str(event["type"])
     delivery = SandboxWebhookDelivery(
-        event_id=str(event["id"]), event_type=str(event["type"]), order_id=order_id,
+        event_id=event_id, event_type=event_type, order_id=order_id, endpoint=endpoint,
         payload=json.dumps(event, separators=(",", ":")), created_at=now, attempts=0, next_attempt_at=now,
     )
     session.add(delivery)
@@ -102,7 +118,7 @@ def in_flight(session: Session, order_id: int, event_types: tuple[str, ...]) -> 
 # --- sending -------------------------------------------------------------------------------------------
 
 
-def queue() -> LeasedQueue[bytes, str | None]:
+def queue() -> LeasedQueue[tuple[bytes, str], str | None]:
     """The sandbox's webhooks as a leased queue (read at call time, so tests may shorten the waits)."""
     return LeasedQueue(SandboxWebhookDelivery.next_attempt_at, SandboxWebhookDelivery.attempts, LEASE,
                        RetryPolicy(MAX_ATTEMPTS, RETRY))
@@ -126,7 +142,7 @@ def deliver_due(
 class _Webhooks:
     """The job: a row's stored JSON bytes, POSTed signed; the answer is an error text or None."""
 
-    queue: LeasedQueue[bytes, str | None]
+    queue: LeasedQueue[tuple[bytes, str], str | None]
     gateway: SandboxGateway
     url: str
     http_post: HttpPost
@@ -134,22 +150,27 @@ class _Webhooks:
     def where(self, now: datetime) -> tuple[()]:
         return ()
 
-    def take(self, session: Session, row: SandboxWebhookDelivery, now: datetime) -> bytes:
+    def take(self, session: Session, row: SandboxWebhookDelivery, now: datetime) -> tuple[bytes, str]:
         self.queue.take(row, now)
-        return row.payload.encode("utf-8")
+        return row.payload.encode("utf-8"), row.endpoint
 
-    def send(self, body: bytes, now: datetime) -> str | None:
-        """One POST, signed now; None on a 2xx, else what went wrong (for ``last_error``)."""
-        headers = self.gateway.sign(body, int(time.time()))
+    def send(self, job: tuple[bytes, str], now: datetime) -> str | None:
+        """One POST, signed now (Stripe) or with the callback token (Xendit); None on a 2xx, else what
+        went wrong (for ``last_error``)."""
+        body, endpoint = job
+        if endpoint == XENDIT:
+            url, headers = xendit_url(self.url), self.gateway.sign_callback()
+        else:
+            url, headers = self.url, self.gateway.sign(body, int(time.time()))
         try:
-            status, text = self.http_post(self.url, body, headers)
+            status, text = self.http_post(url, body, headers)
         except (OSError, http.client.HTTPException) as exc:
             return f"{type(exc).__name__}: {exc}"
         if 200 <= status < 300:
             return None
         return f"HTTP {status}: {text.strip()[:400]}"
 
-    def record(self, session: Session, delivery: SandboxWebhookDelivery, body: bytes, error: str | None,
+    def record(self, session: Session, delivery: SandboxWebhookDelivery, body: tuple[bytes, str], error: str | None,
                now: datetime) -> bool:
         outcome = self.queue.settle(delivery, Sent() if error is None else Retry(error), now)
         if isinstance(outcome, Sent):

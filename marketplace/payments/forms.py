@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import InputRequired, Regexp
+from wtforms.validators import AnyOf, InputRequired, Regexp
 
+from marketplace.payments.methods import CODES
 from marketplace.payments.schemas import CARD_NUMBER
 
 
@@ -16,3 +17,14 @@ class TestCardForm(FlaskForm):
 
 class QrisScanForm(FlaskForm):
     """Simulate a scan: only the CSRF token."""
+
+
+class MethodForm(FlaskForm):
+    """Choose how to pay: each method is a submit button ``name="method"`` (its value checked here)."""
+
+    method = StringField("Payment method", validators=[InputRequired("Choose a payment method."),
+                                                       AnyOf(CODES, message="Choose a payment method.")])
+
+
+class SimulateForm(FlaskForm):
+    """The sandbox completes the live attempt as its bank or e-wallet would: only the CSRF token."""

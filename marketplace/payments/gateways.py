@@ -33,15 +33,15 @@ the payments worker (``marketplace.payments.delivery``).
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import hmac
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from marketplace.errors import Unavailable
+from marketplace.payments.intents import Intent, PaymentGatewayError, Refund, qris_payload
+from marketplace.payments.methods import METHODS
+from marketplace.payments.sandbox_methods import sandbox_request
 from marketplace.payments.stripe_events import SIGNATURE_HEADER, sign_payload, verify_stripe_signature
 
 if TYPE_CHECKING:
@@ -52,29 +52,10 @@ log = logging.getLogger(__name__)
 
 #: Stripe's minor units per rupiah (IDR is not zero-decimal at Stripe).
 STRIPE_IDR_FACTOR = 100
-
-
-class PaymentGatewayError(Unavailable):
-    """The payment gateway could not be reached or refused the call; nothing was changed, try again."""
-
-    code = "payment_gateway_unavailable"
-
-
-@dataclass(frozen=True)
-class Intent:
-    """What a gateway says about one payment intent."""
-
-    intent_id: str
-    client_secret: str
-    status: str
-    qr_payload: str | None = None  # QRIS text (drawn locally as a QR code)
-    qr_image_url: str | None = None  # an image the gateway hosts, when it gives one
-
-
-@dataclass(frozen=True)
-class Refund:
-    refund_id: str
-    status: str
+#: What callers import from here (defined in ``marketplace.payments.intents``, shared with the
+#: sandbox's methods and the Xendit gateway without an import circle).
+__all__ = ["Intent", "PaymentGatewayError", "Refund", "qris_payload", "PaymentGateway", "StripeGateway",
+           "SandboxGateway", "gateway_from_settings", "STRIPE_IDR_FACTOR"]
 
 
 class PaymentGateway(Protocol):
@@ -91,8 +72,16 @@ class PaymentGateway(Protocol):
     #: payments worker (``marketplace.payments.delivery``). True for the sandbox, which has no servers;
     #: False for Stripe, whose servers send them.
     sends_own_webhooks: bool
+    #: The payment methods (``marketplace.payments.methods``) buyers may choose here.
+    methods: frozenset[str]
+    #: Whether every order gets the gateway's own form (method None) when it is placed (Stripe's
+    #: Payment Element, the sandbox's test card); False: nothing until the buyer chooses a method.
+    default_form: bool
 
-    def create_intent(self, order: Order, idempotency_key: str) -> Intent: ...
+    def create_intent(self, order: Order, idempotency_key: str, *, method: str | None = None,
+                      reference: str | None = None) -> Intent:
+        """The intent for ``method`` (None: the gateway's own form); ``reference`` is our attempt id."""
+        ...
 
     def cancel_intent(self, intent_id: str, idempotency_key: str) -> str:
         """Cancel the intent; returns its status afterwards (``canceled``, or a final status it had)."""
@@ -117,6 +106,7 @@ class StripeGateway:
     name = "stripe"
     accepts_test_payments = False
     sends_own_webhooks = False  # Stripe's servers send them
+    default_form = True
 
     def __init__(
         self,
@@ -136,6 +126,7 @@ class StripeGateway:
             raise ValueError("PAYMENT_GATEWAY=stripe needs STRIPE_WEBHOOK_SECRET")
         self.webhook_secret = webhook_secret
         self.payment_methods = payment_methods
+        self.methods = frozenset(m for m in payment_methods if m in ("card", "qris", "gopay"))
         base_addresses: dict[str, str] = {"api": api_base.rstrip("/")} if api_base else {}
         self._client = stripe.StripeClient(
             api_key,
@@ -153,13 +144,17 @@ class StripeGateway:
             log.warning("stripe %s failed: %r", what, exc)
             raise PaymentGatewayError(f"Stripe could not {what}: {exc.user_message or exc}") from exc
 
-    def create_intent(self, order: Order, idempotency_key: str) -> Intent:
+    def create_intent(self, order: Order, idempotency_key: str, *, method: str | None = None,
+                      reference: str | None = None) -> Intent:
+        metadata = {"order_id": str(order.id)}
+        if reference:
+            metadata["payment_id"] = reference
         params = {
             "amount": order.total_idr * STRIPE_IDR_FACTOR,
             "currency": "idr",
-            "payment_method_types": list(self.payment_methods),
+            "payment_method_types": [method] if method else list(self.payment_methods),
             "transfer_group": f"order-{order.id}",
-            "metadata": {"order_id": str(order.id)},
+            "metadata": metadata,
             "description": f"Pasar Kreatif order {order.id}",
         }
         pi = self._call(
@@ -167,8 +162,12 @@ class StripeGateway:
             params=params, options={"idempotency_key": idempotency_key},
         ).to_dict()
         qr_payload, qr_image = _qr_from_next_action(pi.get("next_action"))
+        # Stripe's Payment Element confirms every method on our page (QRIS shows its code there).
+        action = ({"type": "qr", "qr_string": qr_payload} if qr_payload
+                  else {"type": "card_form", "client_secret": pi["client_secret"]})
         return Intent(intent_id=pi["id"], client_secret=pi["client_secret"], status=pi["status"],
-                      qr_payload=qr_payload, qr_image_url=qr_image)
+                      qr_payload=qr_payload, qr_image_url=qr_image, action=action,
+                      expires_at=order.payment_due_at)
 
     def cancel_intent(self, intent_id: str, idempotency_key: str) -> str:
         import stripe
@@ -223,21 +222,32 @@ class SandboxGateway:
     name = "sandbox"
     accepts_test_payments = True
     sends_own_webhooks = True  # queued here, POSTed by the payments worker
+    default_form = True
+    methods = frozenset(METHODS)
 
-    def __init__(self, secret_key: str, webhook_secret: str = ""):
+    def __init__(self, secret_key: str, webhook_secret: str = "", callback_token: str = ""):
         self._key = secret_key.encode("utf-8")
         self.webhook_secret = webhook_secret or "whsec_sandbox_" + self._mac("sandbox-webhook")[:32]
+        #: The ``x-callback-token`` of its Xendit-format callbacks (``XENDIT_CALLBACK_TOKEN``, else derived).
+        self.callback_token = callback_token or "sbx_cb_" + self._mac("sandbox-xendit-callback")[:32]
 
     def _mac(self, text: str) -> str:
         return hmac.new(self._key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
-    def create_intent(self, order: Order, idempotency_key: str) -> Intent:
-        intent_id = "pi_sbx_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+    def create_intent(self, order: Order, idempotency_key: str, *, method: str | None = None,
+                      reference: str | None = None) -> Intent:
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
+        if method not in (None, "card"):  # a Xendit-style payment request (``sandbox_methods``)
+            return sandbox_request(order, digest, method, self._mac)
+        intent_id = "pi_sbx_" + digest[:24]
+        secret = f"{intent_id}_secret_{self._mac(intent_id)[:24]}"
         return Intent(
             intent_id=intent_id,
-            client_secret=f"{intent_id}_secret_{self._mac(intent_id)[:24]}",
+            client_secret=secret,
             status="requires_payment_method",
-            qr_payload=qris_payload(amount_idr=order.total_idr, reference=f"ORDER{order.id}"),
+            qr_payload=qris_payload(amount_idr=order.total_idr, reference=f"ORDER{order.id}") if method is None else None,
+            action={"type": "card_form", "client_secret": secret},
+            expires_at=order.payment_due_at,
         )
 
     def cancel_intent(self, intent_id: str, idempotency_key: str) -> str:
@@ -257,27 +267,15 @@ class SandboxGateway:
         return {SIGNATURE_HEADER: sign_payload(payload, self.webhook_secret, timestamp),
                 "Content-Type": "application/json"}
 
+    def verify_callback(self, payload: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+        """A Xendit-format callback the sandbox sent to ``/webhooks/xendit/payments`` (its token checked)."""
+        from marketplace.payments.xendit import check_callback
 
-def _tlv(tag: str, value: str) -> str:
-    return f"{tag}{len(value):02d}{value}"
+        return check_callback(payload, headers, self.callback_token)
 
-
-def qris_payload(*, amount_idr: int, reference: str, merchant: str = "PASAR KREATIF", city: str = "JAKARTA") -> str:
-    """A dynamic QRIS (EMVCo merchant-presented) text with the amount and a CRC, as a wallet scans it."""
-    body = (
-        _tlv("00", "01")  # payload format
-        + _tlv("01", "12")  # dynamic: one payment
-        + _tlv("26", _tlv("00", "ID.PASARKREATIF.SANDBOX") + _tlv("01", reference[:25]))
-        + _tlv("52", "5999")  # merchant category: miscellaneous retail
-        + _tlv("53", "360")  # IDR
-        + _tlv("54", str(amount_idr))
-        + _tlv("58", "ID")
-        + _tlv("59", merchant[:25])
-        + _tlv("60", city[:15])
-        + _tlv("62", _tlv("01", reference[:25]))
-        + "6304"
-    )
-    return body + f"{binascii.crc_hqx(body.encode('ascii'), 0xFFFF):04X}"
+    def sign_callback(self) -> dict[str, str]:
+        """The headers Xendit sends with a callback: the sandbox's ``x-callback-token``."""
+        return {"x-callback-token": self.callback_token, "Content-Type": "application/json"}
 
 
 # --- the factory ---------------------------------------------------------------------------------------
@@ -292,5 +290,10 @@ def gateway_from_settings(settings: Settings) -> PaymentGateway:
             api_base=settings.stripe_api_base,
         )
     if settings.payment_gateway == "sandbox":
-        return SandboxGateway(settings.effective_secret_key(), settings.stripe_webhook_secret)
-    raise ValueError(f"PAYMENT_GATEWAY must be sandbox or stripe, not {settings.payment_gateway!r}")
+        return SandboxGateway(settings.effective_secret_key(), settings.stripe_webhook_secret,
+                              settings.xendit_callback_token)
+    if settings.payment_gateway == "xendit":
+        from marketplace.payments.xendit import XenditGateway
+
+        return XenditGateway.from_settings(settings)
+    raise ValueError(f"PAYMENT_GATEWAY must be sandbox, stripe or xendit, not {settings.payment_gateway!r}")

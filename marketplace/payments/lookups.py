@@ -21,8 +21,8 @@ class UnknownIntent(BadRequest):
 
 
 def payment_for_order(session: Session, order_id: int, *, for_update: bool = False) -> Payment | None:
-    """The order's payment row (None while its intent is not made); ``for_update`` locks and re-reads it."""
-    stmt = select(Payment).where(Payment.order_id == order_id)
+    """The order's live payment attempt (None before any); ``for_update`` locks and re-reads it."""
+    stmt = select(Payment).where(Payment.order_id == order_id, Payment.superseded_at.is_(None))
     if for_update:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.scalar(stmt)

@@ -1,4 +1,9 @@
-"""Payments: one payment row per order (the local record of its gateway intent), and the webhook log.
+"""Payments: the payment attempts of an order (the local record of each gateway intent), and the webhook log.
+
+An order has at most one **live** attempt (``superseded_at`` NULL, a partial unique index); choosing
+another method (``POST /orders/<id>/pay``) supersedes the live one, which the payments worker cancels
+at the gateway before it makes the new one. A success of a superseded attempt, or a second success of
+an order already paid, is given back automatically (``return_status``/``return_ref``).
 
 The ``payments`` row is the payments worker's idempotency record: it is written in the same
 transaction as the inbox row of the ``order.placed`` that caused it, and a second delivery (or a second
@@ -27,7 +32,9 @@ delivered (``delivered_at``) or given up (``last_error`` says why).
 from __future__ import annotations
 
 import enum
+import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -46,18 +53,50 @@ class PaymentStatus(str, enum.Enum):
 FINAL = frozenset({PaymentStatus.SUCCEEDED.value, PaymentStatus.CANCELED.value})
 
 
+#: The one live attempt of an order: the row not superseded by a later choice of method.
+LIVE_ATTEMPT = "superseded_at IS NULL"
+
+
+class ReturnStatus(str, enum.Enum):
+    """What became of a success that came too late (an attempt switched away from, or a second success
+    of a paid order): it is given back in full, automatically, never kept."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class Payment(Base):
+    """One payment attempt of an order (see the module doc): the buyer's method, the action the gateway
+    asked for, and the gateway's intent (``provider_intent_id`` NULL until the worker made it)."""
+
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint(one_of("status", PaymentStatus), name="status_valid"),
         CheckConstraint("amount_idr > 0", name="amount_positive"),
+        Index("ix_payments_order_id", "order_id"),
+        Index("uq_payments_order_id_live", "order_id", unique=True,
+              sqlite_where=text(LIVE_ATTEMPT), postgresql_where=text(LIVE_ATTEMPT)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
     gateway: Mapped[str] = mapped_column(String(20))
-    provider_intent_id: Mapped[str] = mapped_column(String(255), unique=True)
-    client_secret: Mapped[str] = mapped_column(String(255))
+    provider_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True, default=None)
+    client_secret: Mapped[str | None] = mapped_column(String(255), default=None)
+    #: ``va_bca``, ``qris``, ``ovo`` …; None: the gateway's own form (Stripe's Payment Element, the
+    #: sandbox's test card and QRIS), made for every order when it is placed.
+    method: Mapped[str | None] = mapped_column(String(20), default=None)
+    action: Mapped[str | None] = mapped_column(Text, default=None)  # JSON: what the buyer does to pay
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    return_status: Mapped[str | None] = mapped_column(String(20), default=None)
+    return_ref: Mapped[str | None] = mapped_column(String(255), default=None)
+
+    @property
+    def action_data(self) -> dict[str, Any] | None:
+        """The stored action as a dict (None until the worker made the attempt)."""
+        return json.loads(self.action) if self.action else None
     status: Mapped[str] = mapped_column(String(20), default=PaymentStatus.REQUIRES_PAYMENT.value)
     amount_idr: Mapped[int] = mapped_column(BigInteger)
     qr_payload: Mapped[str | None] = mapped_column(Text, default=None)  # QRIS text to draw as a QR code
@@ -133,3 +172,5 @@ class SandboxWebhookDelivery(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    #: Which of our endpoints it goes to: ``stripe`` (/webhooks/stripe) or ``xendit`` (/webhooks/xendit/payments).
+    endpoint: Mapped[str] = mapped_column(String(20), default="stripe", server_default="stripe")

@@ -156,6 +156,10 @@ def send_refund(session: Session, gateway: PaymentGateway, refund_id: int, *, no
     payment = payment_for_order(session, refund.order_id, for_update=True)
     if payment is None or payment.status != PaymentStatus.SUCCEEDED.value:
         raise Conflict(f"order {refund.order_id} has no captured payment to refund", code="no_payment")
+    refundable = getattr(gateway, "refundable", None)
+    if refundable is not None and not refundable(payment.method):
+        log.warning("refund %s of order %s: a VA transfer, refunded by bank by an admin", refund.id, refund.order_id)
+        return refund  # stays pending until the admin records the bank refund
     result = gateway.refund(payment.provider_intent_id, refund.amount_idr, refund_idempotency_key(refund.id),
                             metadata={"order_id": str(refund.order_id), "refund_id": str(refund.id)})
     refund.provider_refund_id = result.refund_id
@@ -284,6 +288,15 @@ def _succeeded(session: Session, order: Order, payment: Payment, refund: Refund,
         order.updated_at = now
         session.flush()
     return "refunded"
+
+
+def confirm(session: Session, order: Order, payment: Payment, refund: Refund, now: datetime) -> str:
+    """The refund is confirmed (a Xendit callback, an admin's manual bank refund): as Stripe's webhook."""
+    return _succeeded(session, order, payment, refund, now)
+
+
+def fail(refund: Refund, reason: str, now: datetime) -> str:
+    return _failed(refund, reason, now)
 
 
 def _failed(refund: Refund, reason: str, now: datetime) -> str:

@@ -8,14 +8,16 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from marketplace.db import MAX_ID
 from marketplace.fields import StrictInteger, TrimmedString
+from marketplace.payments.methods import CODES
 
 #: A card number as typed: 12 to 19 digits, spaces allowed between groups.
 CARD_NUMBER = validate.Regexp(r"^[0-9 ]{12,23}$", error="Enter the card number as digits.")
-METHODS = ("qris",)
+METHODS = CODES  # sandbox-pay completes the live attempt of any method
 
 
 class SandboxPayIn(Schema):
-    """``{card_number}`` or ``{method: "qris"}``, exactly one of them."""
+    """``{card_number}`` (a card attempt, or the sandbox's own form) or ``{method}`` (the live attempt of
+    that method: a VA transfer, an e-wallet approval, a QR scan), exactly one of them."""
 
     card_number = TrimmedString(validate=CARD_NUMBER)
     method = fields.String(validate=validate.OneOf(METHODS))
@@ -26,10 +28,25 @@ class SandboxPayIn(Schema):
             raise ValidationError("Send either card_number or method.", field_name="card_number")
 
 
+class PayIn(Schema):
+    """``{method}``: how the buyer pays (``va_bca`` … ``card``)."""
+
+    method = fields.String(required=True, validate=validate.OneOf(CODES))
+
+
+class PayOut(Schema):
+    order_id = fields.Integer()
+    method = fields.String()
+    payment_id = fields.Integer()
+
+
 class PaymentOut(Schema):
     status = fields.String()
-    client_secret = fields.String()
+    client_secret = fields.String(allow_none=True)
     gateway = fields.String()
+    method = fields.String(allow_none=True)
+    action = fields.Dict(allow_none=True)
+    expires_at = fields.DateTime(allow_none=True)
 
 
 class SandboxPayOut(Schema):
@@ -52,6 +69,14 @@ class RefundIn(Schema):
 
     seller_order_id = StrictInteger(allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     reason = TrimmedString(required=True, validate=validate.Length(3, 500, error=REFUND_REASON_MESSAGE))
+
+
+class ManualRefundIn(Schema):
+    """``{bank_reference}``: the bank's reference of the transfer back to the buyer."""
+
+    bank_reference = TrimmedString(required=True, validate=[
+        validate.Length(3, 100, error="Give the bank's reference (3 to 100 characters)."),
+        validate.Regexp(r"^[A-Za-z0-9 ./:_-]+$", error="Letters, digits and . / : _ - only.")])
 
 
 class RefundOut(Schema):

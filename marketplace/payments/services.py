@@ -35,6 +35,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from events.outbox import record
@@ -42,10 +43,11 @@ from marketplace.accounts.models import User
 from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus
-from marketplace.payments import delivery, refunds
+from marketplace.payments import attempts, delivery, refunds
 from marketplace.payments.gateways import STRIPE_IDR_FACTOR, PaymentGateway
 from marketplace.payments.lookups import UnknownIntent, payment_for_intent, payment_for_order
-from marketplace.payments.models import FINAL, Payment, PaymentStatus
+from marketplace.payments.models import Payment, PaymentStatus
+from marketplace.payments.sandbox_methods import capture_callback
 from marketplace.payments.stripe_events import (
     PAYMENT_OUTCOME_EVENTS,
     REFUND_OUTCOME_EVENTS,
@@ -69,11 +71,7 @@ def intent_idempotency_key(order_id: int) -> str:
     return f"order-{order_id}-intent"
 
 
-def present_payment(payment: Payment | None) -> dict[str, Any] | None:
-    """``payment: {status, client_secret}`` of the order API (§5); None while the intent is not made."""
-    if payment is None:
-        return None
-    return {"status": payment.status, "client_secret": payment.client_secret, "gateway": payment.gateway}
+present_payment = attempts.present_payment
 
 
 # --- the payments worker's use cases -------------------------------------------------------------------
@@ -90,8 +88,8 @@ def create_intent(session: Session, gateway: PaymentGateway, order_id: int, *, n
     existing = payment_for_order(session, order_id)
     if existing is not None:
         return existing
-    if order.status != OrderStatus.PENDING_PAYMENT.value:
-        return None
+    if order.status != OrderStatus.PENDING_PAYMENT.value or not gateway.default_form:
+        return None  # Xendit: nothing until the buyer chooses a method
     intent = gateway.create_intent(order, intent_idempotency_key(order.id))
     payment = Payment(
         order_id=order.id, gateway=gateway.name, provider_intent_id=intent.intent_id,
@@ -115,16 +113,10 @@ def cancel_intent(session: Session, gateway: PaymentGateway, order_id: int, *, n
     (the buyer could retry it on the Stripe.js page), so it is cancelled too.
     """
     orders.lock_order(session, order_id)
-    payment = payment_for_order(session, order_id, for_update=True)
-    if payment is None or payment.status in FINAL:
-        return False
-    status = gateway.cancel_intent(payment.provider_intent_id, f"{intent_idempotency_key(order_id)}-cancel")
-    if status != "canceled":
-        log.warning("intent %s of cancelled order %s is %s at the gateway", payment.provider_intent_id, order_id, status)
-        return False
-    payment.status = PaymentStatus.CANCELED.value
-    payment.updated_at = now
-    return True
+    for unmade in session.scalars(select(Payment).where(Payment.order_id == order_id,
+                                                        Payment.provider_intent_id.is_(None))):
+        unmade.status, unmade.updated_at = PaymentStatus.CANCELED.value, now  # never to be made
+    return attempts.cancel_open_attempts(session, gateway, order_id, now=now, superseded_only=False) > 0
 
 
 # --- webhooks ------------------------------------------------------------------------------------------
@@ -156,45 +148,67 @@ def apply_event(session: Session, event: dict[str, Any], *, now: datetime, commi
         raise UnknownIntent("The webhook's intent belongs to another order.")
     if not claim_event(session, event, now):
         return "duplicate"
-    orders.lock_order(session, payment.order_id)
-    payment = payment_for_order(session, payment.order_id, for_update=True)
-    assert payment is not None
+    payment = lock_attempt(session, payment)
     if event_type == StripeEventType.PAYMENT_INTENT_SUCCEEDED:
-        return _succeeded(session, payment, now, commission_bps)
-    return _failed(session, payment, event_type, obj, now)
-
-
-def _succeeded(session: Session, payment: Payment, now: datetime, commission_bps: int | None) -> str:
-    if payment.status == PaymentStatus.SUCCEEDED.value:
-        return "unchanged"
-    payment.status = PaymentStatus.SUCCEEDED.value
-    payment.failure_reason = None
-    payment.updated_at = now
-    moved = orders.mark_paid(session, payment.order_id, now=now, commission_bps=commission_bps)
-    record(session, "payment.succeeded", key=payment.order_id, data={
-        "order_id": payment.order_id, "payment_id": payment.id, "provider_ref": payment.provider_intent_id,
-        "amount_idr": payment.amount_idr,
-    })
-    if not moved:  # money taken for an order already cancelled (expired): the refund flow handles it
-        log.warning("payment %s succeeded but order %s is no longer pending; it needs a refund",
-                    payment.provider_intent_id, payment.order_id)
-        return "unchanged"
-    return "paid"
-
-
-def _failed(session: Session, payment: Payment, event_type: str, obj: dict[str, Any], now: datetime) -> str:
-    if payment.status == PaymentStatus.SUCCEEDED.value:
-        return "unchanged"  # a late failure after the success: never backwards
+        return apply_success(session, payment, now, commission_bps)
     error = obj.get("last_payment_error") or {}
     canceled = event_type == StripeEventType.PAYMENT_INTENT_CANCELED
     if canceled:
         reason = f"payment cancelled ({obj.get('cancellation_reason') or 'at the gateway'})"
     else:
         reason = str(error.get("decline_code") or error.get("code") or "payment_failed")
+    return apply_failure(session, payment, reason, str(error.get("message") or reason), now, canceled=canceled)
+
+
+def lock_attempt(session: Session, payment: Payment) -> Payment:
+    """The order locked, then the attempt re-read under a lock (the worker's switch waits, or we do)."""
+    orders.lock_order(session, payment.order_id)
+    locked = session.scalar(select(Payment).where(Payment.id == payment.id).with_for_update()
+                            .execution_options(populate_existing=True))
+    assert locked is not None
+    return locked
+
+
+def apply_success(session: Session, payment: Payment, now: datetime, commission_bps: int | None) -> str:
+    """The gateway took the money for this attempt: the order is paid, once; a success of an attempt
+    switched away from, or of an order already paid or cancelled, is given back (``attempts``)."""
+    if payment.status == PaymentStatus.SUCCEEDED.value:
+        return "unchanged"
+    payment.status = PaymentStatus.SUCCEEDED.value
+    payment.failure_reason = None
+    payment.updated_at = now
+    if payment.superseded_at is not None:
+        attempts.hold_late_success(session, payment, now=now)
+        return "returned"
+    moved = orders.mark_paid(session, payment.order_id, now=now, commission_bps=commission_bps)
+    if not moved:  # money taken for an order already cancelled (expired): given back
+        attempts.hold_late_success(session, payment, now=now)
+        return "returned"
+    record(session, "payment.succeeded", key=payment.order_id, data={
+        "order_id": payment.order_id, "payment_id": payment.id, "provider_ref": payment.provider_intent_id,
+        "amount_idr": payment.amount_idr,
+    })
+    return "paid"
+
+
+def apply_failure(session: Session, payment: Payment, reason: str, message: str, now: datetime, *,
+                  canceled: bool) -> str:
+    """The attempt failed or was cancelled at the gateway. Never backwards after a success; an attempt
+    switched away from changes nothing else; a chosen method's failure leaves the order waiting, so the
+    buyer can choose again; the gateway's own form's failure cancels the order (as before methods)."""
+    if payment.status == PaymentStatus.SUCCEEDED.value:
+        return "unchanged"  # a late failure after the success: never backwards
     if payment.status != PaymentStatus.CANCELED.value:
         payment.status = (PaymentStatus.CANCELED if canceled else PaymentStatus.FAILED).value
-    payment.failure_reason = (str(error.get("message") or reason))[:500]
+    payment.failure_reason = message[:500]
     payment.updated_at = now
+    if payment.superseded_at is not None:
+        return "unchanged"
+    if payment.method is not None:
+        record(session, "payment.failed", key=payment.order_id, data={
+            "order_id": payment.order_id, "payment_id": payment.id,
+            "provider_ref": payment.provider_intent_id or str(payment.id), "reason": reason[:500]})
+        return "failed"
     if not orders.cancel_unpaid(session, payment.order_id, reason, now=now, payment_failed=True):
         return "unchanged"
     record(session, "payment.failed", key=payment.order_id, data={
@@ -222,12 +236,24 @@ def sandbox_pay(
     if order.status != OrderStatus.PENDING_PAYMENT.value:
         raise Conflict("This order is no longer waiting for payment.", code="not_pending")
     payment = payment_for_order(session, order_id)
-    if payment is None:
+    if payment is None or payment.provider_intent_id is None:
         raise Conflict("The payment is still being prepared; try again in a moment.", code="payment_not_ready")
     if payment.gateway != gateway.name:
         raise NotFound("Not found.")
+    chosen = method if method is not None else "card"
+    if payment.method is not None and payment.method != chosen:
+        raise Conflict("Choose this payment method first.", code="method_mismatch")
+    if payment.method not in (None, "card"):  # a Xendit-format method: its callback, as Xendit sends it
+        if delivery.in_flight(session, order_id, attempts.XENDIT_OUTCOMES):
+            raise Conflict("Your payment is being processed; this page shows the result in a moment.",
+                           code="payment_processing")
+        callback = capture_callback(payment, succeeds=True, now=now)
+        delivery.queue_event(session, callback, order_id=order_id, now=now, endpoint="xendit")
+        return order, PROCESSING
     if method == "qris":
         succeeds, method_type = True, "qris"
+    elif method is not None:
+        raise Conflict("Choose this payment method first.", code="method_mismatch")
     else:
         number = "".join((card_number or "").split())
         if number not in TEST_CARDS:
@@ -243,9 +269,9 @@ def sandbox_pay(
 
 
 def payment_processing(session: Session, order_id: int) -> bool:
-    """Whether the sandbox still owes ``/webhooks/stripe`` a payment outcome of this order (the page
+    """Whether the sandbox still owes our endpoints a payment outcome of this order (the page
     then says "processing" and refreshes itself)."""
-    return delivery.in_flight(session, order_id, PAYMENT_OUTCOME_EVENTS)
+    return delivery.in_flight(session, order_id, PAYMENT_OUTCOME_EVENTS + attempts.XENDIT_OUTCOMES)
 
 
 def sandbox_event(payment: Payment, *, succeeds: bool, method_type: str, now: datetime) -> dict[str, Any]:

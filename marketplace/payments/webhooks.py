@@ -15,7 +15,7 @@ from flask import Blueprint, jsonify, request
 from marketplace.db import utcnow
 from marketplace.web.transaction import get_session
 from marketplace.web.extensions import csrf
-from marketplace.payments import services
+from marketplace.payments import callbacks, services
 from marketplace.web.deps import deps
 
 bp = Blueprint("payments_webhooks", __name__)
@@ -26,6 +26,18 @@ bp = Blueprint("payments_webhooks", __name__)
 def stripe_webhook() -> Any:
     """A signed Stripe event: 200 once applied (or a replay), 400 if forged, stale or for an unknown intent."""
     outcome = services.handle_webhook(
+        get_session(), deps().payment_gateway, request.get_data(cache=False), request.headers, now=utcnow(),
+        commission_bps=deps().settings.platform_commission_bps,
+    )
+    return jsonify({"received": True, "outcome": outcome})
+
+
+@bp.route("/webhooks/xendit/payments", methods=["POST"])
+@csrf.exempt
+def xendit_payments_webhook() -> Any:
+    """A Xendit payment or refund callback (``x-callback-token`` checked), from Xendit or the sandbox:
+    200 once applied (or a replay), 400 if forged or for an unknown payment request."""
+    outcome = callbacks.handle_xendit_callback(
         get_session(), deps().payment_gateway, request.get_data(cache=False), request.headers, now=utcnow(),
         commission_bps=deps().settings.platform_commission_bps,
     )

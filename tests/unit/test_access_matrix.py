@@ -33,6 +33,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/me"): USER,
     ("POST", "/api/v1/me/password"): USER,
     ("POST", "/api/v1/orders/<int:order_id>/sandbox-pay"): USER,  # the order's buyer; anyone else 404
+    ("POST", "/api/v1/orders/<int:order_id>/pay"): USER,  # the order's buyer; anyone else 404
     ("POST", "/api/v1/shops"): ARTISAN,
     ("GET", "/api/v1/shops/me"): ARTISAN,
     ("PATCH", "/api/v1/shops/me"): ARTISAN,
@@ -70,6 +71,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/seller-orders/<int:seller_order_id>/confirm-delivery"): BUYER,
     ("GET", "/api/v1/admin/orders"): ADMIN,
     ("POST", "/api/v1/admin/orders/<int:order_id>/refund"): ADMIN,
+    ("POST", "/api/v1/admin/refunds/<int:refund_id>/manual"): ADMIN,
     ("GET", "/api/v1/me/notification-preferences"): USER,
     ("PATCH", "/api/v1/me/notification-preferences"): USER,
     ("POST", "/api/v1/seller/payout-account"): ARTISAN,
@@ -181,6 +183,7 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:offer_id>", "999999")
                 .replace("<int:event_id>", "999999")
                 .replace("<int:review_id>", "999999")
+                .replace("<int:refund_id>", "999999")
                 .replace("<month>", "2026-11")
                 .replace("<waybill>", "SBXJNE000000000001"))
 

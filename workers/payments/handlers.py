@@ -4,6 +4,10 @@
   ``payments`` row, committed with this event's inbox row, is the local idempotency record; the key
   ``order-<id>-intent`` is the remote one, so a retry after a gateway error or timeout (the runner's,
   or the ``stripe`` library's) gets the same intent back and never makes a second.
+- ``order.payment_method_chosen`` → the buyer's attempt at the gateway, after cancelling there the
+  attempt it replaces (``marketplace.payments.attempts``; keys ``payment-<id>``, ``payment-<id>-cancel``).
+- ``order.late_payment_received`` → a success that came too late (a switched-away attempt, an order
+  already paid or cancelled) is refunded in full, key ``payment-<id>-return``: never kept, never lost.
 - ``order.cancelled`` → the intent is cancelled at the gateway when there is one and it is not final,
   so a cancelled (expired, declined) order can take no money.
 - ``order.refund_requested`` → the refund at the gateway, key ``refund-<refund id>`` (a redelivery or a
@@ -23,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace.config import Settings
-from marketplace.payments import delivery, refunds, services
+from marketplace.payments import attempts, delivery, refunds, services
 from marketplace.payments.gateways import gateway_from_settings
 from workers.worker import BackgroundTask, Dependencies, Handler, HandlerContext
 
@@ -44,8 +48,18 @@ def send_refund(ctx: HandlerContext, event: dict[str, Any]) -> None:
     refunds.send_refund(ctx.session, ctx.gateway(GATEWAY), event["data"]["refund_id"], now=ctx.clock())
 
 
+def make_attempt(ctx: HandlerContext, event: dict[str, Any]) -> None:
+    attempts.make_attempt(ctx.session, ctx.gateway(GATEWAY), event["data"]["payment_id"], now=ctx.clock())
+
+
+def return_late_payment(ctx: HandlerContext, event: dict[str, Any]) -> None:
+    attempts.return_late_payment(ctx.session, ctx.gateway(GATEWAY), event["data"]["payment_id"], now=ctx.clock())
+
+
 HANDLERS: dict[str, Handler] = {
     "order.placed": create_intent,
+    "order.payment_method_chosen": make_attempt,
+    "order.late_payment_received": return_late_payment,
     "order.cancelled": cancel_intent,
     "order.refund_requested": send_refund,
 }

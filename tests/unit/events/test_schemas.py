@@ -41,6 +41,8 @@ EXAMPLES = {
     "order.refunded": {"order_id": 7, "amount_idr": 270_000, "reason": "damaged"},
     "shipment.updated": {"order_id": 7, "seller_order_id": 9, "shop_id": 3, "status": "picked_up", "waybill": "SBXJNE1",
                          "occurred_at": "2025-03-01T10:00:00+00:00"},
+    "order.payment_method_chosen": {"order_id": 7, "payment_id": 4, "method": "va_bca"},
+    "order.late_payment_received": {"order_id": 7, "payment_id": 4, "amount_idr": 270_000},
     "payment.intent_created": {"order_id": 7, "payment_id": 4, "provider_ref": "pi_123", "amount_idr": 270_000},
     "payment.succeeded": {"order_id": 7, "payment_id": 4, "provider_ref": "pi_123", "amount_idr": 270_000},
     "payment.failed": {"order_id": 7, "payment_id": 4, "provider_ref": "pi_123", "reason": "card_declined"},

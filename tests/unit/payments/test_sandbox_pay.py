@@ -74,7 +74,7 @@ def test_409_while_processing_when_not_pending_or_no_intent_yet(api, shop_order,
 
 
 @pytest.mark.parametrize("body", [{}, {"card_number": CARD_OK, "method": "qris"}, {"card_number": "abc"},
-                                  {"method": "gopay"}, {"card_number": "5555555555554444"}, {"card_number": 4242}])
+                                  {"method": "bitcoin"}, {"card_number": "5555555555554444"}, {"card_number": 4242}])
 def test_bad_bodies_are_422_and_change_nothing(api, db_session, shop_order, deliver, body):
     buyer, order, _ = shop_order()
     resp = _pay(api, buyer, order.id, body)

@@ -188,3 +188,14 @@ def test_the_sandbox_signs_as_stripe_does():
     assert SandboxGateway("secret-key", "whsec_configured").webhook_secret == "whsec_configured"
     with pytest.raises(InvalidSignature):
         SandboxGateway("another-key").verify_webhook(payload, headers)
+
+
+def test_a_chosen_method_is_the_only_payment_method_type_and_carries_our_attempt_id(stub):
+    made = gateway(stub)
+    assert made.methods == frozenset({"card", "qris", "gopay"})  # Stripe's, through the same /pay door
+    intent = made.create_intent(order(43, 150_000), "payment-7", method="gopay", reference="7")
+    [sent] = intent_posts(stub)
+    assert sent.headers["Idempotency-Key"] == "payment-7"
+    assert sent.form["payment_method_types[0]"] == "gopay" and "payment_method_types[1]" not in sent.form
+    assert sent.form["metadata[payment_id]"] == "7" and sent.form["metadata[order_id]"] == "43"
+    assert intent.action == {"type": "card_form", "client_secret": intent.client_secret}
