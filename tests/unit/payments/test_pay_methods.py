@@ -152,6 +152,34 @@ def test_a_late_success_of_a_switched_away_attempt_is_given_back_never_charged_t
     assert _types(db_session, order.id).count("order.paid") == 1
 
 
+def test_a_success_that_lands_after_the_order_expired_is_given_back_and_the_order_stays_cancelled(
+        api, client, db_session, sandbox, shop_order, make, app):
+    """Issue #30 (the chaos run): the scheduler cancelled an unpaid order while the gateway's answer was on
+    its way; the success then arrived, was kept, and nobody refunded it."""
+    from datetime import timedelta
+
+    from marketplace.orders.scheduler import expire_unpaid_orders
+
+    buyer, order, _ = shop_order(with_intent=False)
+    _choose(api, buyer, order.id, "va_bca")
+    make()
+    live = _attempts(db_session, order.id)[0]
+    factory = app.extensions["db"].write_session_factory
+    assert expire_unpaid_orders(factory, utcnow() + timedelta(days=3)) == 1
+    _fresh(db_session)
+    assert db_session.get(Order, order.id).status == "cancelled"
+    resp, _ = _callback(client, sandbox, live)  # the buyer's transfer lands after the deadline
+    assert resp.status_code == 200 and resp.json["outcome"] == "returned"
+    _fresh(db_session)
+    assert db_session.get(Order, order.id).status == "cancelled"  # never paid, never moved backwards
+    assert "order.late_payment_received" in _types(db_session, order.id)
+    assert "order.paid" not in _types(db_session, order.id)
+    with app.extensions["db"].transaction() as session:  # the payments worker gives the money back
+        attempts.return_late_payment(session, sandbox, live.id, now=utcnow())
+    (live,) = _attempts(db_session, order.id)
+    assert live.return_status == "succeeded" and live.return_ref
+
+
 def test_a_second_success_after_the_order_is_paid_is_given_back(api, client, db_session, sandbox, shop_order, make):
     buyer, order, _ = shop_order(with_intent=False)
     _choose(api, buyer, order.id, "dana")
