@@ -13,7 +13,9 @@ What it verifies (each problem is one line of the answer; none means the books a
 5. each seller order's row of ``ledger_seller_order_totals`` (kept by the database's triggers, read by
    the impact report) equals the sums of its entries;
 6. ``programme_subsidy``: each sale took exactly its seller order's subsidy (a programme voucher's share,
-   ``SellerOrder.subsidy_idr``) and refunds never gave back more of it than was taken.
+   ``SellerOrder.subsidy_idr``) and refunds never gave back more of it than was taken;
+7. no money is stranded: a payment that succeeded on an order that is not paid (it expired or was
+   cancelled meanwhile, or another attempt paid it) is being given back (``return_status``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from marketplace.ledger import services as ledger
 from marketplace.ledger import totals
 from marketplace.ledger.models import LedgerEntry, LedgerTransaction
 from marketplace.orders.models import Order, SellerOrder
-from marketplace.payments.models import Refund, RefundStatus
+from marketplace.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from marketplace.payouts.models import Payout, PayoutStatus
 
 IN_TRANSIT = (PayoutStatus.PROCESSING.value, PayoutStatus.PENDING.value)
@@ -76,6 +78,11 @@ def check(session: Session) -> list[str]:
     problems += _seller_problems(session, balances, payouts)
     problems += [f"seller order {so}: ledger totals hold {kept_sums}, its entries sum to {summed}"
                  for so, kept_sums, summed in totals.mismatches(session.connection())]
+    problems += [f"payment {p} took {amount} for order {o}, which it did not pay, and nothing gives it back"
+                 for p, o, amount in session.execute(
+                     select(Payment.id, Payment.order_id, Payment.amount_idr).join(Order, Order.id == Payment.order_id)
+                     .where(Payment.status == PaymentStatus.SUCCEEDED.value, Payment.return_status.is_(None),
+                            Order.paid_at.is_(None)))]
     return problems
 
 

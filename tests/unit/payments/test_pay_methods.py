@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from events.models import OutboxEvent
 from marketplace.db import utcnow
+from marketplace.ledger.check import check as ledger_check
 from marketplace.orders.models import Order
 from marketplace.payments import attempts
 from marketplace.payments.gateways import StripeGateway
@@ -174,6 +175,14 @@ def test_a_success_that_lands_after_the_order_expired_is_given_back_and_the_orde
     assert db_session.get(Order, order.id).status == "cancelled"  # never paid, never moved backwards
     assert "order.late_payment_received" in _types(db_session, order.id)
     assert "order.paid" not in _types(db_session, order.id)
+    with app.extensions["db"].new_session() as session:  # the books know the money is on its way back
+        assert ledger_check(session) == []
+        stranded = session.get(Payment, live.id)
+        stranded.return_status = None  # as before the fix: kept, and nothing acting on it
+        assert ledger_check(session) == [
+            f"payment {live.id} took {live.amount_idr} for order {order.id}, which it did not pay, "
+            "and nothing gives it back"]
+        session.rollback()
     with app.extensions["db"].transaction() as session:  # the payments worker gives the money back
         attempts.return_late_payment(session, sandbox, live.id, now=utcnow())
     (live,) = _attempts(db_session, order.id)
