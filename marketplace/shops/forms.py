@@ -22,7 +22,7 @@ class ShopForm(SchemaForm):
     city = SelectField("City", validate_choice=False)
     kelurahan = SelectField("Kelurahan", validate_choice=False)
     pickup_address = StringField("Pickup address for couriers (street, number, RT/RW)",
-                                 render_kw={"autocomplete": "street-address", "maxlength": 200})
+                                 render_kw={"autocomplete": "address-line1", "maxlength": 200})
     pickup_postal_code = StringField("Pickup postal code", render_kw={"inputmode": "numeric", "maxlength": 5,
                                                                        "autocomplete": "postal-code"})
     pickup_latitude = StringField("Latitude (optional, for instant couriers)", render_kw={"inputmode": "decimal"})

@@ -73,3 +73,12 @@
     if (table.tHead) { table.tHead.setAttribute("role", "rowgroup"); }
   });
 })();
+
+// A page whose state is about to change (a payment on its way) says so with data-refresh-after="seconds":
+// it is read again after that long (no timed <meta refresh>, which screen readers cannot stop).
+(function () {
+  var marker = document.querySelector("[data-refresh-after]");
+  if (!marker) return;
+  var seconds = parseInt(marker.getAttribute("data-refresh-after"), 10);
+  if (seconds > 0) setTimeout(function () { window.location.reload(); }, seconds * 1000);
+})();

@@ -45,12 +45,12 @@ def test_paying_by_va_on_the_page(client, auth, db_session, shop_order, make, de
     resp = client.post(f"/orders/{order.id}/pay/method", data={"method": "va_bca", "csrf_token": _csrf(page)})
     assert resp.status_code == 302
     page = client.get(f"/orders/{order.id}/pay").get_data(as_text=True)
-    assert 'data-action="preparing"' in page and 'http-equiv="refresh" content="3"' in page
+    assert 'data-action="preparing"' in page and 'data-refresh-after="3"' in page
     make()
     page = client.get(f"/orders/{order.id}/pay").get_data(as_text=True)
     number = re.search(r'data-va-number id="va-number">(\d+)<', page).group(1)
     assert len(number) == 16 and 'data-copy="va-number"' in page and "Salin" in page
-    assert "Rp 275.000" in page and "WIB" in page and 'http-equiv="refresh" content="10"' in page
+    assert "Rp 275.000" in page and "WIB" in page and 'data-refresh-after="10"' in page
     assert "payment-methods.js" in page
     order_page = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert "data-how-to-pay" in order_page and number in order_page
@@ -60,7 +60,7 @@ def test_paying_by_va_on_the_page(client, auth, db_session, shop_order, make, de
     db_session.expire_all()
     assert db_session.get(Order, order.id).status == "paid"
     page = client.get(f"/orders/{order.id}/pay").get_data(as_text=True)
-    assert 'data-payment-state="paid"' in page and 'http-equiv="refresh"' not in page
+    assert 'data-payment-state="paid"' in page and 'data-refresh-after=' not in page
     assert "data-how-to-pay" not in client.get(f"/orders/{order.id}").get_data(as_text=True)
 
 

@@ -127,11 +127,11 @@ def test_paying_on_the_page_by_card_and_by_qris(client, auth, db_session, shop_o
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/orders/{order.id}/pay")
     page = client.get(f"/orders/{order.id}/pay").get_data(as_text=True)
     assert 'data-payment-state="processing"' in page and "Kami sedang memproses pembayaran Anda" in page
-    assert 'http-equiv="refresh"' in page and "Simulasikan pemindaian" not in page  # no second pay meanwhile
+    assert 'data-refresh-after=' in page and "Simulasikan pemindaian" not in page  # no second pay meanwhile
     assert deliver() == 1
     assert _order(db_session, order.id).status == "paid"
     page = client.get(f"/orders/{order.id}/pay").get_data(as_text=True)
-    assert "Pembayaran diterima" in page and 'data-payment-state="paid"' in page and 'http-equiv="refresh"' not in page
+    assert "Pembayaran diterima" in page and 'data-payment-state="paid"' in page and 'data-refresh-after=' not in page
 
     _b, second, listing = shop_order(buyer=buyer, quantity=1, stock=3)
     resp = client.post(f"/orders/{second.id}/pay/qris", data={"csrf_token": token})
@@ -167,7 +167,7 @@ def test_the_page_waits_for_the_intent_and_refreshes(client, auth, shop_order):
     buyer, order, _ = shop_order(with_intent=False)
     auth.login(buyer.email, buyer.password)
     html = client.get(f"/orders/{order.id}/pay").get_data(as_text=True)
-    assert 'data-payment-state="preparing"' in html and 'http-equiv="refresh"' in html
+    assert 'data-payment-state="preparing"' in html and 'data-refresh-after=' in html
 
 
 def test_someone_elses_pay_page_is_404_and_anonymous_visitors_log_in(client, auth, api, db_session, shop_order):
