@@ -33,6 +33,7 @@ from marketplace.errors import Conflict, NotFound, ValidationFailed
 from marketplace.listings.models import Listing, ListingStatus, ListingVariant
 from marketplace.messaging import offers
 from marketplace.shops.models import Shop
+from marketplace.vouchers.models import Voucher
 
 APPROVED = ListingStatus.APPROVED.value
 PRIVATE = ListingStatus.PRIVATE.value
@@ -265,31 +266,34 @@ def remove_item(session: Session, buyer: User, listing_id: int, variant_id: int 
     return get_cart(session, buyer)
 
 
-def take_items(session: Session, buyer: User) -> list[Entry]:
+def take_items(session: Session, buyer: User, *, voucher_id: int | None = None) -> tuple[list[Entry], Voucher | None]:
     """Take the buyer's cart out for a checkout: its (listing, variant, quantity, seen price) lines, in the
-    order they were added, with their listings and shops (what :func:`group` and the checkout read;
-    no images: only the cart page shows them). The checkout's rollback puts them back.
+    order they were added, with their listings, shops and variants (what :func:`group` and the checkout
+    read; no images: only the cart page shows them). The checkout's rollback puts them back.
+    ``voucher_id``: a voucher to load along (PostgreSQL: in the same statement), returned second.
 
     The rows are deleted by the statement that reads them (``DELETE … RETURNING``), which locks them:
     a second checkout of the same cart waits for the first and then finds the cart empty, and a
     product added to the cart meanwhile stays there for the next order (reading the rows, then
     deleting the buyer's rows, would have deleted it unordered). On PostgreSQL it is one statement
-    (the ``DELETE`` in a ``WITH``, the listings and shops joined to what it returns); SQLite has no
-    data-modifying ``WITH``, so there the listings are read by a second statement.
+    (the ``DELETE`` in a ``WITH``, the listings, shops and variants joined to what it returns); SQLite
+    has no data-modifying ``WITH``, so there the listings are read by a second statement.
     """
     if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(_take_statement(), {"buyer_id": buyer.id}).all()
-        taken = [(listing, variant_id, quantity, seen) for listing, variant_id, quantity, seen in rows]
-    else:
-        found = sorted(session.execute(_delete_returning(), {"buyer_id": buyer.id}).all(),
-                       key=lambda row: (row.added_at, row.id))
-        if not found:
-            return []
-        listings = {listing.id: listing for listing in session.scalars(
-            select(Listing).where(Listing.id.in_([row.listing_id for row in found]))
-            .options(joinedload(Listing.shop, innerjoin=True)))}
-        taken = [(listings[row.listing_id], row.variant_id, row.quantity, row.seen_price_idr) for row in found]
-    return with_variants(session, taken)
+        rows = session.execute(_take_statement(voucher_id is not None),
+                               {"buyer_id": buyer.id, "voucher_id": voucher_id}).all()
+        voucher = rows[0][2] if rows and voucher_id is not None else None
+        return [(row[0], row[1], row.quantity, row.seen_price_idr) for row in rows], voucher
+    found = sorted(session.execute(_delete_returning(), {"buyer_id": buyer.id}).all(),
+                   key=lambda row: (row.added_at, row.id))
+    voucher = session.get(Voucher, voucher_id) if voucher_id is not None else None
+    if not found:
+        return [], voucher
+    listings = {listing.id: listing for listing in session.scalars(
+        select(Listing).where(Listing.id.in_([row.listing_id for row in found]))
+        .options(joinedload(Listing.shop, innerjoin=True)))}
+    return with_variants(session, [(listings[row.listing_id], row.variant_id, row.quantity, row.seen_price_idr)
+                                   for row in found]), voucher
 
 
 def with_variants(session: Session, taken: list[tuple[Listing, int, int, int]]) -> list[Entry]:
@@ -312,15 +316,18 @@ def _delete_returning() -> Any:
 
 
 @cache
-def _take_statement() -> Select[tuple[Listing, int, int]]:
+def _take_statement(with_voucher: bool) -> Select[Any]:
     """:func:`take_items`'s statement on PostgreSQL, built once (every checkout runs it)."""
     taken = _delete_returning().cte("taken")
-    return (
-        select(Listing, taken.c.variant_id, taken.c.quantity, taken.c.seen_price_idr)
+    entities: list[Any] = [Listing, ListingVariant] + ([Voucher] if with_voucher else [])
+    statement = (
+        select(*entities, taken.c.quantity, taken.c.seen_price_idr)
         .join_from(taken, Listing, Listing.id == taken.c.listing_id)
-        .options(joinedload(Listing.shop, innerjoin=True))
-        .order_by(taken.c.added_at, taken.c.id)
+        .outerjoin(ListingVariant, ListingVariant.id == taken.c.variant_id)
     )
+    if with_voucher:
+        statement = statement.outerjoin(Voucher, Voucher.id == bindparam("voucher_id"))
+    return statement.options(joinedload(Listing.shop, innerjoin=True)).order_by(taken.c.added_at, taken.c.id)
 
 
 #: A visitor's cart line: (listing id, variant id or 0).

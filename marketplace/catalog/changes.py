@@ -50,6 +50,8 @@ import re
 import secrets
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache, partial
 from typing import Any
 
@@ -202,6 +204,18 @@ def _note_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         return
     if kind == FULL or conn.info.get(_WRITTEN) != FULL:
         conn.info[_WRITTEN] = kind
+
+
+@contextmanager
+def stock_only(conn: Any) -> Iterator[None]:
+    """The statements run inside write stock only (listings' ``stock`` and ``updated_at``, variants'
+    ``stock``), whatever their text says to :func:`classify`: checkout's one reservation statement, a
+    ``WITH`` that updates both tables. The caller vouches for it; a full change noted before stays full."""
+    before = conn.info.get(_WRITTEN)
+    try:
+        yield
+    finally:
+        conn.info[_WRITTEN] = FULL if before == FULL else STOCK
 
 
 #: The announcement as an SQL expression, for a statement to carry it (:func:`announcement_params`).

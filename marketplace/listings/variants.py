@@ -120,12 +120,14 @@ def _refresh_statement() -> TextClause:
     """).bindparams(bindparam("now", type_=Listing.__table__.c.updated_at.type))
 
 
-def reserve(session: Session, variant_id: int, listing_id: int, quantity: int, price_idr: int) -> bool:
+def reserve(session: Session, variant_id: int, listing_id: int, quantity: int, price_idr: int) -> int | None:
     """Take ``quantity`` off a variant if it is still on sale, at that price, with that much stock, and
-    its listing approved (a conditional update: never oversold). The caller holds the listing's lock."""
-    return session.connection().execute(_reserve_statement(), {
+    its listing approved (a conditional update: never oversold); its stock left, or None when refused.
+    The caller holds the listing's lock (SQLite's checkout; PostgreSQL's reserves in one statement:
+    ``orders.reservation``)."""
+    return session.connection().execute(_reserve_statement(), {  # type: ignore[no-any-return]
         "variant_id": variant_id, "listing_id": listing_id, "quantity": quantity, "price": price_idr,
-    }).scalar() is not None
+    }).scalar()
 
 
 @cache

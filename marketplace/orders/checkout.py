@@ -10,14 +10,12 @@ checkouts cannot deadlock), so no interleaving of buyers can oversell; the order
 written; ``order.placed`` and, for listings that reached 0, ``listing.sold_out`` are recorded. Any
 refusal raises, and the entry point rolls all of it back (the cart comes back with it).
 
-Variants (issue #24): a line naming a variant reserves from that variant, by the same kind of
-conditional update (``listing_variants.stock >= q AND price_idr = <price shown>``, the listing
-approved), after the listings of variant lines are locked in id order, and before the listings
-without variants are reserved as before (lowest id first within each kind: every checkout takes the
-locks in that one order). The listing's totals are then recomputed under its lock
-(:func:`marketplace.listings.variants.refresh_totals`); ``listing.sold_out`` when every variant is at
-0. A cart without variants takes exactly the path it took before. Each item keeps the variant's id and
-its options as bought.
+Variants and vouchers (issue #24): a line naming a variant reserves from that variant, in the same
+statement as the other lines (:mod:`marketplace.orders.reservation`); each item keeps the variant's id
+and its options as bought. The voucher (the code given, or the one kept with the cart) is worked out
+before the order is written, so the order and its seller orders are inserted with their discounts; on
+PostgreSQL the same statement takes the voucher's use (a conditional ``UPDATE … uses_count <
+max_uses``), records it and clears the cart's code. A cart without either takes the path it took before.
 """
 
 from __future__ import annotations
@@ -29,7 +27,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, TextClause, Update, bindparam, insert, text, update
+from sqlalchemy import String, TextClause, bindparam, insert, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -38,11 +36,9 @@ from sqlalchemy.sql.dml import ReturningInsert
 from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.cart import services as cart_services
-from marketplace.catalog import changes
 from marketplace.db import Base, inserted
 from marketplace.errors import Conflict
-from marketplace.listings import variants
-from marketplace.listings.models import Listing, ListingStatus
+from marketplace.orders.reservation import line_key, reserve_stock
 from marketplace.orders.models import Order, OrderItem, OrderStatus, SellerOrder, SellerOrderStatus
 from marketplace.promotion.attribution.services import Touch, attribute_order
 from marketplace.shops.models import Shop
@@ -83,18 +79,24 @@ def place_order(
     the order so the promotion figures can credit its channel; ``None`` for a direct order.
     ``voucher_code``: the code to apply (None: the one kept with the cart, if any; ``marketplace.vouchers``).
     """
-    entries = cart_services.take_items(session, buyer)
+    entries, kept = cart_services.take_items(session, buyer, voucher_id=buyer.cart_voucher_id)
     if not entries:
         raise Conflict("Your cart is empty.", code="cart_empty")
     cart = cart_services.group(entries)
-    problems = {_line_key(line): line.problems for line in cart.lines if line.problems}
+    problems = {line_key(line): line.problems for line in cart.lines if line.problems}
     if problems:
         raise Conflict("Some products in your cart cannot be bought as they are; check your cart.",
                        code="cart_has_problems", fields=problems)
-    _reserve_stock(session, sorted(cart.lines, key=lambda entry: entry.listing.id), now)
+    plan = vouchers.for_checkout(session, buyer, cart.groups, voucher_code, kept, now=now)
+    reserve_stock(session, cart.lines, now)
 
-    order = _write_order(session, buyer, address, cart, quote_shipping, now=now, payment_ttl=payment_ttl)
-    discounts = vouchers.apply_at_checkout(session, buyer, cart.groups, order, voucher_code, now=now)
+    order, use_taken = _write_order(session, buyer, address, cart, quote_shipping, plan, now=now,
+                                    payment_ttl=payment_ttl)
+    discounts: dict[str, Any] = {}
+    if plan is not None:
+        if use_taken is None:  # SQLite: the use is taken and recorded after the insert
+            use_taken = vouchers.take_use_after_insert(session, buyer, plan, order, now=now)
+        discounts = vouchers.confirm_use(session, buyer, plan, order, taken=use_taken)
     # The payments worker makes the order's payment once this is committed; there is none yet, so the
     # response (``OrderOut.payment``) need not ask the database.
     set_committed_value(order, "payment", None)
@@ -105,8 +107,8 @@ def place_order(
 
 def _write_order(
     session: Session, buyer: User, address: dict[str, str], cart: cart_services.Cart, quote_shipping: QuoteShipping,
-    *, now: datetime, payment_ttl: timedelta,
-) -> Order:
+    plan: vouchers.CheckoutVoucher | None, *, now: datetime, payment_ttl: timedelta,
+) -> tuple[Order, bool | None]:
     """Insert the order, its seller orders and items, and hand back the mapped objects, persistent in
     the session as if just loaded.
 
@@ -114,20 +116,25 @@ def _write_order(
     #15). Every column's value is set here (the defaults the models declare, ``now`` for the
     timestamps, NULL for the rest), so the database hands back only the ids it chose, and the objects
     hold exactly the stored rows without a reload. On PostgreSQL the three tables are written by one
-    statement (:func:`_insert_order_statement`); on SQLite, one Core ``INSERT … RETURNING id`` a table.
+    statement (:func:`_insert_order_statement`), which with a voucher (``plan``) also takes and records
+    its use (the second value returned: whether it got one; None on SQLite, one Core ``INSERT …
+    RETURNING id`` a table, where the caller takes the use after).
     """
     groups = [(group, quote_shipping(group.shop, group.weight_grams, address["city"], address["province"]))
               for group in cart.groups]
-    subtotal = sum(group.subtotal_idr for group, _ in groups)
+    discount = plan.total_idr if plan is not None else 0
+    subtotal = sum(group.subtotal_idr for group, _ in groups) - discount
     shipping = sum(quote.shipping_idr for _, quote in groups)
     order_values = {
         "buyer_id": buyer.id, "status": OrderStatus.PENDING_PAYMENT.value, "subtotal_idr": subtotal,
-        "shipping_idr": shipping, "total_idr": subtotal + shipping, **address,
+        "shipping_idr": shipping, "total_idr": subtotal + shipping, "discount_idr": discount, **address,
         "created_at": now, "updated_at": now, "payment_due_at": now + payment_ttl,
     }
     seller_values = [{
         "shop_id": group.shop.id, "status": SellerOrderStatus.PENDING_PAYMENT.value,
-        "subtotal_idr": group.subtotal_idr, "shipping_idr": quote.shipping_idr, "shipping_zone": quote.zone,
+        **(plan.seller_fields(group.shop.id, group.subtotal_idr) if plan is not None
+           else {"subtotal_idr": group.subtotal_idr, "discount_idr": 0, "subsidy_idr": 0}),
+        "shipping_idr": quote.shipping_idr, "shipping_zone": quote.zone,
         "weight_grams": group.weight_grams, "courier": quote.courier, "shipping_service": quote.service,
         "processing_days": max((line.listing.processing_days for line in group.lines
                                 if line.listing.fulfilment == "made_to_order"), default=0),
@@ -139,8 +146,11 @@ def _write_order(
                             if line.variant is not None else None),
     } for line in group.lines] for group, _ in groups]
 
+    use_taken: bool | None = None
     if session.get_bind().dialect.name == "postgresql":
-        order_id, seller_ids, item_ids = _insert_all(session, order_values, seller_values, item_values)
+        order_id, seller_ids, item_ids, use_taken = _insert_all(session, order_values, seller_values, item_values, plan)
+        if plan is not None and buyer.cart_voucher_id is not None:
+            set_committed_value(buyer, "cart_voucher_id", None)  # (the statement cleared it)
     else:
         order_id, seller_ids, item_ids = _insert_each(session, order_values, seller_values, item_values)
 
@@ -159,25 +169,30 @@ def _write_order(
         seller_orders.append(seller_order)
     set_committed_value(order, "seller_orders", seller_orders)
     set_committed_value(order, "buyer", buyer)
-    return order
+    return order, use_taken
 
 
 def _insert_all(
     session: Session, order: Values, sellers: list[Values], items: list[list[Values]],
-) -> tuple[int, list[int], dict[tuple[int, int | None], int]]:
+    plan: vouchers.CheckoutVoucher | None,
+) -> tuple[int, list[int], dict[tuple[int, int | None], int], bool | None]:
     """PostgreSQL: the order, its seller orders and items in one statement; their ids (the seller
-    orders' in ``sellers`` order, the items' by (listing, variant): one line of an order each)."""
+    orders' in ``sellers`` order, the items' by (listing, variant): one line of an order each), and
+    with a voucher whether its use was taken (None without one)."""
     params = dict(order)
+    if plan is not None:
+        params.update(voucher_id=plan.voucher.id, use_discount_idr=plan.total_idr, use_funded_by=plan.voucher.funded_by)
     for column in _SELLER_COLUMNS:
         params["seller_" + column] = [values[column] for values in sellers]
     lines = [(seller["shop_id"], item) for seller, group in zip(sellers, items) for item in group]
     params["item_shop_id"] = [shop_id for shop_id, _ in lines]
     for column in _ITEM_COLUMNS:
         params["item_" + column] = [item[column] for _, item in lines]
-    rows = session.connection().execute(_insert_order_statement(), params).all()
+    rows = session.connection().execute(_insert_order_statement(plan is not None), params).all()
     seller_of_shop = {row.shop_id: row.seller_order_id for row in rows}
     return rows[0].order_id, [seller_of_shop[seller["shop_id"]] for seller in sellers], {
-        (row.listing_id, row.variant_id): row.item_id for row in rows}
+        (row.listing_id, row.variant_id): row.item_id for row in rows}, (
+        rows[0].uses_taken > 0 if plan is not None else None)
 
 
 def _insert_each(
@@ -194,21 +209,26 @@ def _insert_each(
                                   for line, item_id in zip(lines, item_ids)}
 
 
-_ORDER_COLUMNS = ("buyer_id", "status", "subtotal_idr", "shipping_idr", "total_idr", "recipient", "phone", "line1",
+_ORDER_COLUMNS = ("buyer_id", "status", "subtotal_idr", "shipping_idr", "total_idr", "discount_idr", "recipient", "phone", "line1",
                   "city", "province", "postal_code", "created_at", "updated_at", "payment_due_at")
-_SELLER_COLUMNS = ("shop_id", "status", "subtotal_idr", "shipping_idr", "shipping_zone", "weight_grams",
-                   "processing_days", "courier", "shipping_service")
+_SELLER_COLUMNS = ("shop_id", "status", "subtotal_idr", "discount_idr", "subsidy_idr", "shipping_idr",
+                   "shipping_zone", "weight_grams", "processing_days", "courier", "shipping_service")
 _ITEM_COLUMNS = ("listing_id", "title", "unit_price_idr", "quantity", "weight_grams", "variant_id", "variant_options")
 
 
 @cache
-def _insert_order_statement() -> TextClause:
+def _insert_order_statement(with_voucher: bool) -> TextClause:
     """:func:`_insert_all`'s statement: the order's row, then its seller orders (one per shop, from
     arrays ``seller_<column>``, joined to the new order's id), then the items (from arrays
     ``item_<column>`` and ``item_shop_id``, joined to their shop's new seller order); one result row
     per item with the ids. Every sub-statement of a ``WITH`` sees the same snapshot and the foreign
     keys are checked at the end of the statement, so the children may name the parent inserted
-    beside them. The ``ORDER BY``s number the rows in cart order, as separate inserts did."""
+    beside them. The ``ORDER BY``s number the rows in cart order, as separate inserts did.
+
+    ``with_voucher``: the voucher's use taken by a conditional update (``taken_use``: live, a use left;
+    waiting for a concurrent checkout's lock and re-checking its committed row, so two buyers never
+    both get the last use), recorded for the new order only if taken (``new_use``), the cart's kept
+    code cleared; ``uses_taken`` (0 or 1) says whether it was taken."""
     dialect = postgresql.dialect()
 
     def unnest(prefix: str, columns: list[Any]) -> str:
@@ -222,6 +242,25 @@ def _insert_order_statement() -> TextClause:
         return ", ".join(prefix + column for column in columns)
 
     orders, sellers, items = Order.__table__.c, SellerOrder.__table__.c, OrderItem.__table__.c
+    voucher_ctes = voucher_column = ""
+    if with_voucher:
+        voucher_ctes = f"""
+        , taken_use AS (
+            UPDATE vouchers SET uses_count = vouchers.uses_count + 1, updated_at = :created_at
+            WHERE vouchers.id = :voucher_id AND NOT vouchers.paused AND vouchers.starts_at <= :created_at
+              AND vouchers.ends_at > :created_at
+              AND (vouchers.max_uses IS NULL OR vouchers.uses_count < vouchers.max_uses)
+            RETURNING vouchers.id
+        ), new_use AS (
+            INSERT INTO voucher_uses (voucher_id, order_id, buyer_id, status, discount_idr, funded_by, created_at)
+            SELECT taken_use.id, new_order.id, :buyer_id, '{vouchers.RESERVED}', :use_discount_idr,
+                   :use_funded_by, :created_at
+            FROM taken_use, new_order
+            RETURNING id
+        ), cleared AS (
+            UPDATE users SET cart_voucher_id = NULL WHERE users.id = :buyer_id AND users.cart_voucher_id IS NOT NULL
+        )"""
+        voucher_column = ", (SELECT count(*) FROM new_use) AS uses_taken"
     statement = text(f"""
         WITH new_order AS (
             INSERT INTO orders ({listed(_ORDER_COLUMNS)}) VALUES ({listed(_ORDER_COLUMNS, ":")}) RETURNING id
@@ -238,9 +277,9 @@ def _insert_order_statement() -> TextClause:
             JOIN new_seller_orders ON new_seller_orders.shop_id = wanted.shop_id
             ORDER BY wanted.position
             RETURNING id, seller_order_id, listing_id, variant_id
-        )
+        ){voucher_ctes}
         SELECT new_order.id AS order_id, new_seller_orders.shop_id, new_items.seller_order_id,
-               new_items.id AS item_id, new_items.listing_id, new_items.variant_id
+               new_items.id AS item_id, new_items.listing_id, new_items.variant_id{voucher_column}
         FROM new_order, new_items JOIN new_seller_orders ON new_seller_orders.id = new_items.seller_order_id
     """)
     return statement.bindparams(*(bindparam(column, type_=orders[column].type) for column in _ORDER_COLUMNS))
@@ -251,109 +290,6 @@ def _insert_returning_id(model: type[Base]) -> ReturningInsert[Any]:
     """``INSERT INTO <model's table> … RETURNING id``, ids returned in the order of the parameters."""
     table = model.__table__
     return insert(table).returning(table.c.id, sort_by_parameter_order=True)
-
-
-def _reserve_stock(session: Session, lines: list[cart_services.CartLine], now: datetime) -> None:
-    """Take each line's quantity off its listing's stock if it is still there at that price (lines in
-    listing-id order); else 409 naming the listings that fell short, and the caller rolls back.
-
-    On PostgreSQL, one statement for all lines (:func:`_reserve_all_statement`), which also carries
-    the catalogue's stock-change announcement; on SQLite, whose writers are serial, one conditional
-    ``UPDATE`` per line.
-    """
-    variant_lines = [line for line in lines if line.variant is not None]
-    if variant_lines:
-        variants.lock_listings(session, [line.listing.id for line in variant_lines])
-        lines = [line for line in lines if line.variant is None]
-    conn = session.connection()  # Core: nothing of the ORM's to synchronise or flush here
-    if not lines:
-        remaining: dict[int, int] = {}
-    elif conn.dialect.name == "postgresql":
-        rows = conn.execute(_reserve_all_statement(), {
-            "ids": [line.listing.id for line in lines], "quantities": [line.quantity for line in lines],
-            "prices": [line.seen_price_idr for line in lines], "now": now, **changes.announcement_params(conn, changes.STOCK),
-        }).all()
-        if rows:
-            changes.announced_in_statement(conn, changes.STOCK)
-        remaining = {row.id: row.stock for row in rows}
-    else:
-        remaining = {}
-        for line in lines:
-            left = conn.execute(_reserve_statement(), {"reserve_id": line.listing.id, "reserve_quantity": line.quantity,
-                                                       "reserve_price": line.seen_price_idr}).scalar()
-            if left is not None:  # after a refusal the rest are still tried, to name them all
-                remaining[line.listing.id] = left
-    short = [str(line.listing.id) for line in lines if line.listing.id not in remaining]
-    short += [_line_key(line) for line in variant_lines
-              if not variants.reserve(session, line.variant.id, line.listing.id, line.quantity, line.seen_price_idr)]
-    if short:
-        raise Conflict("Someone else just bought this; check your cart.", code="out_of_stock",
-                       fields={key: ["insufficient_stock"] for key in short})
-    _refresh_variant_listings(session, variant_lines)
-    for line in lines:
-        listing = line.listing
-        if remaining[listing.id] == 0:
-            record(session, "listing.sold_out", key=listing.id, data={"listing_id": listing.id, "shop_id": listing.shop_id})
-        session.expire(listing, ["stock"])
-
-
-def _line_key(line: cart_services.CartLine) -> str:
-    """How a refusal names a cart line: ``"<listing id>"``, or ``"<listing id>:<variant id>"``."""
-    return f"{line.listing.id}:{line.variant.id}" if line.variant is not None else str(line.listing.id)
-
-
-def _refresh_variant_listings(session: Session, variant_lines: list[cart_services.CartLine]) -> None:
-    """After the variants' reservation: each listing's totals again (under its lock), ``listing.sold_out``
-    when every variant is at 0, and the loaded rows expired (Core changed them)."""
-    for listing in {line.listing.id: line.listing for line in variant_lines}.values():
-        if variants.refresh_totals(session, listing.id) == 0:
-            record(session, "listing.sold_out", key=listing.id, data={"listing_id": listing.id, "shop_id": listing.shop_id})
-        session.expire(listing, ["stock", "price_idr"])
-    for line in variant_lines:
-        session.expire(line.variant, ["stock"])
-
-
-@cache
-def _reserve_all_statement() -> TextClause:
-    """Every line's conditional stock update in one statement (PostgreSQL): ``stock = stock - q WHERE
-    stock >= q AND status = 'approved' AND price_idr = <price shown>``, one row per line from
-    ``unnest`` of the three arrays; returns each reserved listing's id and remaining stock.
-
-    Lock order: concurrent checkouts must lock listings in one order (id) or they can deadlock. A join
-    locks rows in whatever order its plan meets them, so the rows are first locked by the
-    ``ARRAY(SELECT … ORDER BY id FOR UPDATE)`` — an uncorrelated sub-select, which PostgreSQL runs to
-    the end (locking in ``ORDER BY`` order) before the scan that uses its result can update a row.
-    The update then re-checks each row as committed by whoever held it (READ COMMITTED), so no
-    interleaving of buyers oversells. ``RETURNING`` also evaluates the catalogue's announcement
-    (``pg_notify`` with one payload: PostgreSQL sends it once, at the commit).
-    """
-    return text(f"""
-        UPDATE listings SET stock = listings.stock - wanted.quantity, updated_at = :now
-        FROM unnest(CAST(:ids AS INTEGER[]), CAST(:quantities AS INTEGER[]), CAST(:prices AS BIGINT[]))
-             AS wanted (id, quantity, price)
-        WHERE listings.id = wanted.id
-          AND listings.id = ANY(ARRAY(SELECT locked.id FROM listings AS locked
-                                      WHERE locked.id = ANY(CAST(:ids AS INTEGER[]))
-                                      ORDER BY locked.id FOR UPDATE))
-          AND listings.status IN ('{ListingStatus.APPROVED.value}', '{ListingStatus.PRIVATE.value}')
-          AND listings.stock >= wanted.quantity
-          AND listings.price_idr = wanted.price
-        RETURNING listings.id, listings.stock, {changes.ANNOUNCEMENT_SQL}
-    """).bindparams(bindparam("now", type_=Listing.__table__.c.updated_at.type))
-
-
-@cache
-def _reserve_statement() -> Update:
-    """One line's conditional stock update (SQLite), built once."""
-    listings = Listing.__table__.c
-    return (
-        update(Listing.__table__)
-        .where(listings.id == bindparam("reserve_id"),
-               listings.status.in_((ListingStatus.APPROVED.value, ListingStatus.PRIVATE.value)),
-               listings.stock >= bindparam("reserve_quantity"), listings.price_idr == bindparam("reserve_price"))
-        .values(stock=listings.stock - bindparam("reserve_quantity"))
-        .returning(listings.stock)
-    )
 
 
 def placed_event(order: Order) -> dict[str, Any]:

@@ -21,16 +21,19 @@ OUT_OF_STOCK = "https://schema.org/OutOfStock"
 def product(*, name: str, description: str, url: str, image_urls: Sequence[str], price_idr: int,
             in_stock: bool, shop_name: str, shop_url: str, category: str, sku: str | None = None,
             low_price_idr: int | None = None, high_price_idr: int | None = None,
-            rating_value: float | None = None, review_count: int = 0) -> dict[str, Any]:
+            offer_count: int | None = None, rating_value: float | None = None,
+            review_count: int = 0) -> dict[str, Any]:
     """A ``Product`` with one ``Offer`` in rupiah (or an ``AggregateOffer`` from ``low_price_idr`` to
-    ``high_price_idr`` when its variants differ in price), sold by the shop (also its ``brand``: an
-    artisan's shop is the maker)."""
+    ``high_price_idr`` over ``offer_count`` variants when its variants differ in price), sold by the shop
+    (also its ``brand``: an artisan's shop is the maker)."""
     seller = {"@type": "Organization", "name": shop_name, "url": shop_url}
     availability = IN_STOCK if in_stock else OUT_OF_STOCK
     offer: dict[str, Any]
     if low_price_idr is not None and high_price_idr is not None and low_price_idr != high_price_idr:
         offer = {"@type": "AggregateOffer", "lowPrice": low_price_idr, "highPrice": high_price_idr,
                  "priceCurrency": "IDR", "availability": availability, "url": url, "seller": seller}
+        if offer_count:
+            offer["offerCount"] = offer_count
     else:
         offer = {"@type": "Offer", "price": price_idr, "priceCurrency": "IDR", "availability": availability,
                  "url": url, "seller": seller, "itemCondition": "https://schema.org/NewCondition"}

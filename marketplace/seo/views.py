@@ -120,10 +120,23 @@ def listing_jsonld(listing: Any, images: list[dict[str, Any]], category_name: st
     product = jsonld.product(
         name=listing.title, description=summary[:5000], url=url, image_urls=[_abs(i["url"]) for i in images],
         price_idr=listing.price_idr, in_stock=listing.stock > 0, shop_name=listing.shop.name,
-        shop_url=shop_url, category=str(category_name).strip(), rating_value=rating.average, review_count=rating.count)
+        shop_url=shop_url, category=str(category_name).strip(), rating_value=rating.average,
+        review_count=rating.count, **_variant_prices(listing))
     trail = jsonld.breadcrumbs([("Pasar Kreatif", _abs(url_for("catalog_pages.home"))),
                                 (str(category_name).strip(), category_url), (listing.title, None)])
     return _script(product, trail)
+
+
+def _variant_prices(listing: Any) -> dict[str, int]:
+    """A listing with variants: the lowest and highest price of its variants a buyer can take (those in
+    stock; all on sale when every one is sold out) and how many, for the ``AggregateOffer``."""
+    if not listing.has_variants:
+        return {}
+    active = listing.active_variants
+    offered = [variant.price_idr for variant in active if variant.stock > 0] or [variant.price_idr for variant in active]
+    if not offered:
+        return {}
+    return {"low_price_idr": min(offered), "high_price_idr": max(offered), "offer_count": len(offered)}
 
 
 @bp.app_template_global()

@@ -1,5 +1,7 @@
 /* The listing page's option pickers (CSP: script-src 'self'). Progressive enhancement only: without
-   it the form sends the chosen values and the server finds the variant or refuses the combination.
+   it the form sends the chosen values (one option) or the variant chosen in a select of the existing
+   combinations (two: this script removes that select and shows the radio groups), and the server finds
+   the variant or refuses it.
    - Picking values shows that variant's price, stock ("tinggal 1") and photo.
    - A value that makes no combination in stock with the other pick is disabled; so is the button
      while the picks name no variant in stock. The variants come from the list's data attributes. */
@@ -15,7 +17,10 @@
         image: item.getAttribute("data-image")
       };
     });
+    var select = form.querySelector("[data-variant-select]");
+    if (select) { select.parentNode.removeChild(select); }  // the page's picker without script (two options)
     var groups = Array.prototype.slice.call(form.querySelectorAll("fieldset.variant-options"));
+    groups.forEach(function (group) { group.hidden = false; });
     var button = form.querySelector("[data-variant-add]");
     var quantity = form.querySelector("input[name=quantity]");
     var price = document.querySelector("[data-variant-price]");

@@ -28,7 +28,6 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.accounts.models import User
 from marketplace.errors import NotFound, ValidationFailed
@@ -234,56 +233,77 @@ def _uses_by(session: Session, voucher_id: int, buyer_id: int) -> int:
 # --- checkout, cancellation -------------------------------------------------------------------------
 
 
-def apply_at_checkout(session: Session, buyer: User, groups: list[Any], order: Order, code: str | None, *,
-                      now: datetime) -> dict[str, Any]:
-    """Apply ``code`` (None: the code kept with the cart, if any) to the order just written from the
-    cart ``groups``, reserving its use, in the checkout's transaction; the applied code leaves the
-    cart. Returns what ``order.placed`` adds (``discount_idr``, ``discounts``; nothing without a code).
-    422 ``voucher_invalid`` with the reason when it does not apply (the checkout rolls back).
+@dataclass(frozen=True)
+class CheckoutVoucher:
+    """The code a checkout applies and its shares, worked out before the order is written (so the
+    order and its seller orders are inserted with their discounts: no follow-up ``UPDATE``)."""
 
-    The checkout writes its rows with Core and leaves out the discount columns (their default is 0):
-    the objects are told so here, then changed, so the ORM flushes what a voucher changed."""
-    set_committed_value(order, "discount_idr", 0)
-    for part in order.seller_orders:
-        set_committed_value(part, "discount_idr", 0)
-        set_committed_value(part, "subsidy_idr", 0)
-    kept = buyer.cart_voucher_id
-    if kept is not None:
-        buyer.cart_voucher_id = None
+    voucher: Voucher
+    shares: list[rules.Share]
+
+    @property
+    def total_idr(self) -> int:
+        return sum(share.amount_idr for share in self.shares)
+
+    @property
+    def programme(self) -> bool:
+        return self.voucher.funded_by == FundedBy.PROGRAMME.value
+
+    def seller_fields(self, shop_id: int, subtotal_idr: int) -> dict[str, int]:
+        """A seller order's ``subtotal_idr``, ``discount_idr`` and ``subsidy_idr`` with this code (see
+        the module doc: a shop voucher lowers the subtotal, a programme voucher is a subsidy)."""
+        amount = next((share.amount_idr for share in self.shares if share.shop_id == shop_id), 0)
+        if self.programme:
+            return {"subtotal_idr": subtotal_idr, "discount_idr": amount, "subsidy_idr": amount}
+        return {"subtotal_idr": subtotal_idr - amount, "discount_idr": amount, "subsidy_idr": 0}
+
+
+def for_checkout(session: Session, buyer: User, groups: list[Any], code: str | None, kept: Voucher | None, *,
+                 now: datetime) -> CheckoutVoucher | None:
+    """The code a checkout of the cart ``groups`` applies — ``code``, or (None or blank) the code kept
+    with the cart (``kept``, loaded with the cart), None if neither — with its shares; 422 ``voucher_invalid`` with the reason when it
+    does not apply. Nothing is written: the checkout takes the use with the order
+    (:func:`take_use_after_insert` or in its own statement, then :func:`confirm_use`)."""
     if code is None or not code.strip():
-        if kept is None:
-            return {}
-        voucher = session.get(Voucher, kept)
+        if buyer.cart_voucher_id is None:
+            return None
+        voucher = kept
     else:
         voucher = find(session, code)
     shares, reason = _reason(session, voucher, buyer, groups, now)
     if reason is not None:
         raise VoucherInvalid(reason)
     assert voucher is not None
-    if not _take_use(session, voucher, now):
-        raise VoucherInvalid(rules.USED_UP)
-    if voucher.per_buyer is not None and _uses_by(session, voucher.id, buyer.id) >= voucher.per_buyer:
-        raise VoucherInvalid(rules.PER_BUYER_LIMIT)
+    return CheckoutVoucher(voucher, shares)
 
-    programme = voucher.funded_by == FundedBy.PROGRAMME.value
-    parts = {part.shop_id: part for part in order.seller_orders}
-    for share in shares:
-        part = parts[share.shop_id]
-        part.discount_idr = share.amount_idr
-        if programme:
-            part.subsidy_idr = share.amount_idr
-        else:
-            part.subtotal_idr -= share.amount_idr
-    total = sum(share.amount_idr for share in shares)
-    order.discount_idr = total
-    order.subtotal_idr -= total
-    order.total_idr -= total
-    session.add(VoucherUse(voucher_id=voucher.id, order_id=order.id, buyer_id=buyer.id, status=RESERVED,
-                           discount_idr=total, funded_by=voucher.funded_by, created_at=now))
+
+def take_use_after_insert(session: Session, buyer: User, plan: CheckoutVoucher, order: Order, *,
+                          now: datetime) -> bool:
+    """Take a use of the voucher and record it for ``order`` (SQLite; PostgreSQL does the same within
+    the order's own statement); the code leaves the cart. False when the last use was taken."""
+    if not _take_use(session, plan.voucher, now):
+        return False
+    session.add(VoucherUse(voucher_id=plan.voucher.id, order_id=order.id, buyer_id=buyer.id, status=RESERVED,
+                           discount_idr=plan.total_idr, funded_by=plan.voucher.funded_by, created_at=now))
+    buyer.cart_voucher_id = None
     session.flush()
-    return {"discount_idr": total, "discounts": [
+    return True
+
+
+def confirm_use(session: Session, buyer: User, plan: CheckoutVoucher, order: Order, *, taken: bool) -> dict[str, Any]:
+    """After the use was taken (``taken``; else 422 ``used_up``): the per-buyer limit, read now — after
+    the voucher's row was updated, which waited for any concurrent checkout of it to commit, so this
+    count sees the buyer's other use too (the module doc). Returns what ``order.placed`` adds."""
+    if not taken:
+        raise VoucherInvalid(rules.USED_UP)
+    voucher = plan.voucher
+    if voucher.per_buyer is not None and _uses_by(session, voucher.id, buyer.id) > voucher.per_buyer:
+        raise VoucherInvalid(rules.PER_BUYER_LIMIT)
+    session.expire(voucher, ["uses_count", "updated_at"])
+    parts = {part.shop_id: part.id for part in order.seller_orders}
+    return {"discount_idr": plan.total_idr, "discounts": [
         {"code": voucher.code, "funded_by": voucher.funded_by, "shop_id": share.shop_id,
-         "seller_order_id": parts[share.shop_id].id, "amount_idr": share.amount_idr} for share in shares]}
+         "seller_order_id": parts[share.shop_id], "amount_idr": share.amount_idr} for share in plan.shares]}
 
 
 def _take_use(session: Session, voucher: Voucher, now: datetime) -> bool:

@@ -265,3 +265,31 @@ def test_fifty_buyers_never_oversell_the_last_three_units_of_a_variant(factory):
         assert session.scalar(select(func.count(Order.id))) == VARIANT_UNITS
         sold_out = session.scalar(select(func.count(OutboxEvent.id)).where(OutboxEvent.type == "listing.sold_out"))
         assert sold_out == 0
+
+
+def test_buyers_of_two_sizes_at_once_leave_the_listings_totals_equal_to_its_variants(factory):
+    """Checkouts of different sizes of one shirt commit in any order: each takes its size's units and
+    the listing's stock falls by exactly what was taken, so it stays the sum of its sizes; when both
+    cheap sizes are gone the listing's price is the one left in stock."""
+    from marketplace.listings.models import ListingVariant
+
+    sizes = [{"options": {"ukuran": "M"}, "price_idr": 200_000, "stock": 3},
+             {"options": {"ukuran": "L"}, "price_idr": 220_000, "stock": 4},
+             {"options": {"ukuran": "XL"}, "price_idr": 250_000, "stock": 30}]
+    with transaction(factory) as session:
+        seller = factories.shop(session).owner
+        listing = factories.listing(session, seller, status="approved", variants=sizes)
+        listing_id = listing.id
+        variant_ids = {v.options["ukuran"]: v.id for v in listing.variants}
+        buyers = [factories.user(session, "buyer") for _ in range(30)]
+        for n, buyer in enumerate(buyers):
+            cart.add_item(session, buyer, listing_id, 1, variant_ids["M" if n % 2 else "L"])
+
+    outcomes = race_checkouts(factory, [b.id for b in buyers])
+    assert outcomes.count("ordered") == 3 + 4
+    with factory() as session:
+        stock = {v.options["ukuran"]: v.stock for v in session.scalars(
+            select(ListingVariant).where(ListingVariant.listing_id == listing_id))}
+        assert stock == {"M": 0, "L": 0, "XL": 30}
+        assert session.get(Listing, listing_id).stock == 30
+        assert session.get(Listing, listing_id).price_idr == 250_000, "the lowest price in stock"

@@ -130,15 +130,37 @@ def test_what_a_checkout_writes_is_a_stock_only_change():
     from sqlalchemy.dialects import postgresql
 
     from marketplace.cart.services import _take_statement
-    from marketplace.orders.checkout import _reserve_all_statement
+    from marketplace.orders.reservation import _reserve_all_statement
 
     dialect = postgresql.dialect()
-    assert changes.classify(str(_take_statement().compile(dialect=dialect))) is None
-    assert changes.classify(str(_reserve_all_statement().compile(dialect=dialect))) == changes.STOCK
+    assert changes.classify(str(_take_statement(False).compile(dialect=dialect))) is None
+    assert changes.classify(str(_take_statement(True).compile(dialect=dialect))) is None  # (the voucher joined)
+    # The reservation updates listings and variants in one WITH: read as a full change by its text, it
+    # runs inside ``changes.stock_only`` (next test).
+    assert changes.classify(str(_reserve_all_statement().compile(dialect=dialect))) == changes.FULL
     assert changes.classify("WITH t AS (UPDATE listings SET title = 'x' RETURNING id) SELECT * FROM t") == changes.FULL
     assert changes.classify('WITH t AS (DELETE FROM "public"."shops" RETURNING id) SELECT 1') == changes.FULL
     assert changes.classify("WITH t AS (SELECT id FROM listings FOR UPDATE OF listings) "
                             "DELETE FROM cart_items WHERE listing_id IN (SELECT id FROM t)") is None
+
+
+def test_a_statement_run_as_stock_only_moves_only_the_full_version_unless_the_transaction_wrote_more(
+        catalog, db_session, shop, catalog_changes):
+    listing = catalog.listing(shop, stock=5)
+    full, listing_set = versions(catalog_changes)
+    conn = db_session.connection()
+    with changes.stock_only(conn):  # text that classify() reads as a full change
+        conn.execute(text("UPDATE listings SET stock = stock - 1, title = title WHERE id = :i"), {"i": listing.id})
+    db_session.commit()
+    assert catalog_changes.version() > full and catalog_changes.listing_set_version() == listing_set
+
+    full, listing_set = versions(catalog_changes)
+    db_session.execute(update(Listing).where(Listing.id == listing.id).values(title="Selendang"))
+    conn = db_session.connection()
+    with changes.stock_only(conn):
+        conn.execute(text("UPDATE listings SET stock = stock - 1 WHERE id = :i"), {"i": listing.id})
+    db_session.commit()
+    assert catalog_changes.listing_set_version() > listing_set  # the title's change stays a full one
 
 
 @pytest.mark.parametrize("sql", [

@@ -160,3 +160,42 @@ def test_the_edit_form_picks_a_photo_per_variant_and_refuses_another_listings(cl
     assert chosen == {("M", "Merah"): None, ("M", "Biru"): second.id, ("L", "Merah"): None, ("L", "Biru"): None}
     html = text(client.get(edit))
     assert f'<option value="{second.id}" selected>' in html and first.id != second.id
+
+
+def test_without_script_two_options_are_offered_as_the_existing_combinations_sold_out_disabled(
+        client, auth, shirt_page, buyer, db_session):
+    """Radio groups could put together a sold-out or missing combination: without script the page offers
+    one select of the variants that exist, sold-out ones disabled, and the radio groups are hidden."""
+    html = text(client.get(f"/listings/{shirt_page['id']}"))
+    picker = re.search(r'<select id="add-variant" name="variant_id" required>(.*?)</select>', html, re.S).group(1)
+    offered = re.findall(r'<option value="(\d*)"( disabled)?>([^<]*)</option>', picker)
+    ids = {tuple(v["options"].values()): v["id"] for v in shirt_page["variants"]}
+    assert [(value, bool(disabled)) for value, disabled, _ in offered] == [
+        ("", False), (str(ids["M", "Merah"]), False), (str(ids["M", "Biru"]), True),
+        (str(ids["L", "Merah"]), False), (str(ids["L", "Biru"]), True)]
+    assert "L · Merah — Rp 250.000" in offered[3][2] and "(Habis)" in offered[2][2]
+    assert html.count('<fieldset class="variant-options" hidden>') == 2
+    radios = re.findall(r'<input type="radio" name="option_\d" value="[^"]+" required( disabled)?>', html)
+    assert len(radios) == 4 and all(radios)  # none can be sent without the script
+
+    auth.login(buyer.email, buyer.password)
+    sold_out = _add(client, auth, shirt_page["id"], variant_id=ids["M", "Biru"])  # a hand-made request
+    assert sold_out.status_code == 409 and "Habis" in text(sold_out)
+    other = _add(client, auth, shirt_page["id"], variant_id=ids["L", "Merah"] + 1000)
+    assert other.status_code == 422
+    assert _add(client, auth, shirt_page["id"], variant_id=ids["L", "Merah"]).status_code == 302
+    db_session.rollback()
+    [item] = db_session.scalars(select(CartItem)).all()
+    assert item.variant_id == ids["L", "Merah"]
+
+
+def test_with_one_option_the_radios_stay_and_a_sold_out_value_is_disabled(client, api, market):
+    seller = market.seller()
+    body = api.post("/api/v1/listings", as_=seller, json=shirt(variants=[
+        {"options": {"ukuran": "M"}, "price_idr": 200_000, "stock": 0},
+        {"options": {"ukuran": "L"}, "price_idr": 210_000, "stock": 2}])).json
+    market.approve(body["id"])
+    html = text(client.get(f"/listings/{body['id']}"))
+    assert 'id="add-variant"' not in html and 'variant-options" hidden' not in html
+    assert '<input type="radio" name="option_0" value="M" required disabled>' in html
+    assert '<input type="radio" name="option_0" value="L" required>' in html

@@ -165,3 +165,37 @@ def test_product_and_shop_pages_share_to_whatsapp_facebook_and_x_with_utm_tags(a
     assert landing.status_code == 200 and "pk_visit" in landing.headers.get("Set-Cookie", "")
     shop_html = client.get(_locs(_xml(client, "/sitemaps/shops-1.xml"))[0][len(_base(app)):]).get_data(as_text=True)
     assert 'class="share-whatsapp"' in shop_html and "utm_campaign%3Dshop-" in shop_html
+
+
+def test_a_product_with_variants_at_several_prices_offers_their_range(app, client, api, market):
+    """The variants a buyer can take (in stock) from the lowest to the highest price, and how many;
+    when all are sold out, the range of all of them, out of stock."""
+    from tests.unit.listings.test_variants_api import shirt
+
+    seller = market.seller()
+    listing = api.post("/api/v1/listings", as_=seller, json=shirt()).json  # in stock: 200.000 and 250.000
+    market.approve(listing["id"])
+    offer = {b["@type"]: b for b in _jsonld(client.get(f"/listings/{listing['id']}").get_data(as_text=True))}[
+        "Product"]["offers"]
+    assert (offer["@type"], offer["lowPrice"], offer["highPrice"], offer["offerCount"]) == (
+        "AggregateOffer", 200_000, 250_000, 2)
+    assert offer["priceCurrency"] == "IDR" and offer["availability"] == "https://schema.org/InStock"
+    assert "price" not in offer
+
+    sold_out = api.post("/api/v1/listings", as_=seller, json=shirt(variants=[
+        {"options": {"ukuran": "M"}, "price_idr": 90_000, "stock": 0},
+        {"options": {"ukuran": "L"}, "price_idr": 95_000, "stock": 0},
+        {"options": {"ukuran": "XL"}, "price_idr": 99_000, "stock": 0}])).json
+    market.approve(sold_out["id"])
+    offer = {b["@type"]: b for b in _jsonld(client.get(f"/listings/{sold_out['id']}").get_data(as_text=True))}[
+        "Product"]["offers"]
+    assert (offer["lowPrice"], offer["highPrice"], offer["offerCount"]) == (90_000, 99_000, 3)
+    assert offer["availability"] == "https://schema.org/OutOfStock"
+
+    one_price = api.post("/api/v1/listings", as_=seller, json=shirt(variants=[
+        {"options": {"ukuran": "M"}, "price_idr": 120_000, "stock": 1},
+        {"options": {"ukuran": "L"}, "price_idr": 120_000, "stock": 1}])).json
+    market.approve(one_price["id"])
+    offer = {b["@type"]: b for b in _jsonld(client.get(f"/listings/{one_price['id']}").get_data(as_text=True))}[
+        "Product"]["offers"]
+    assert (offer["@type"], offer["price"]) == ("Offer", 120_000)  # one price: a plain offer
