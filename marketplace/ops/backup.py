@@ -191,7 +191,9 @@ def _restore_postgresql(target: Target, src: Path, schema: str) -> None:
     engine = make_engine(target.url)
     try:
         with engine.begin() as conn:
-            if inspect(conn).has_schema(schema):  # empty (checked): pg_restore creates it afresh
+            if inspect(conn).has_schema(schema):  # pg_restore creates it afresh: only ever an empty one goes
+                if _data_tables(conn, schema):  # checked again, in the transaction that drops it
+                    raise RestoreRefused("the database received data while the restore began — nothing was changed")
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     finally:
         engine.dispose()
