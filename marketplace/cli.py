@@ -20,7 +20,7 @@ COMMAND_MODULES = (
     "marketplace.local.run",
     "marketplace.orders.scheduler",
     "marketplace.ledger.cli",
-    "marketplace.ops.backup",
+    "marketplace.ops.backup_cli",
 )
 
 

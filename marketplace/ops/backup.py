@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import click
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 
@@ -55,7 +54,7 @@ class Target:
     url: str
 
     @classmethod
-    def of(cls, database_url: str) -> "Target":
+    def of(cls, database_url: str) -> Target:
         url = normalise_url(database_url)
         backend = make_url(url).get_backend_name()
         if backend not in ("sqlite", "postgresql"):
@@ -297,28 +296,3 @@ def restore(settings: Settings, src: Path) -> dict[str, Any]:
     else:
         _restore_postgresql(target, src, schema)
     return manifest
-
-
-def register(main: click.Group) -> None:
-    @main.command("backup")
-    @click.argument("dest", type=click.Path(path_type=Path))
-    def backup_command(dest: Path) -> None:
-        """Back up the database (DATABASE_URL) and the media store (MEDIA_STORAGE) into the new folder DEST."""
-        try:
-            manifest = backup(Settings.from_env(), dest)
-        except BackupError as exc:
-            raise click.ClickException(str(exc)) from exc
-        counts = manifest["counts"]
-        click.echo(f"backup in {dest}: {counts['orders']} orders, {counts['ledger_entries']} ledger entries, "
-                   f"{counts['payouts']} payouts, {manifest['media_objects']} media objects")
-
-    @main.command("restore")
-    @click.argument("src", type=click.Path(path_type=Path, exists=True, file_okay=False))
-    def restore_command(src: Path) -> None:
-        """Restore the backup in SRC into the configured database, which must be empty, and media store."""
-        try:
-            manifest = restore(Settings.from_env(), src)
-        except BackupError as exc:
-            raise click.ClickException(str(exc)) from exc
-        click.echo(f"restored the backup of {manifest['taken_at']} ({manifest['counts']['orders']} orders); "
-                   "now run `marketplace ledger check` and `marketplace events replay --undelivered`")

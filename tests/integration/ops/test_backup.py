@@ -20,9 +20,9 @@ from marketplace.cli import make_cli
 from marketplace.db import make_engine
 from marketplace.ledger.check import check
 from marketplace.media.storage import LocalStorage
+from marketplace.ops.backup import figures
 from marketplace.orders import services as orders
 from marketplace.orders.fulfilment import services as fulfilment
-from marketplace.ops.backup import figures
 from marketplace.payouts.release import schedule_payout
 from tests import factories
 from tests.conftest import with_search_path
