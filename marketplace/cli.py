@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "marketplace.local.run",
     "marketplace.orders.scheduler",
     "marketplace.ledger.cli",
+    "marketplace.ops.backup_cli",
 )
 
 
