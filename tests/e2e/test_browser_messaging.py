@@ -20,7 +20,7 @@ from tests.e2e.test_browser import ADDRESS, People, check_phone_page, find_and_o
 SARI = ARTISANS[0]
 PRODUCT = SARI.products[0].title
 OFFER = {"Judul": "Kemeja Batik Kawung Ukuran XL Hijau", "Harga (Rp)": "475.000", "Jumlah": "1",
-         "Lama pembuatan (hari)": "10"}
+         "Lama proses (hari)": "10"}
 
 
 def _login(page: Any, email: str, password: str) -> None:

@@ -43,11 +43,32 @@ def _query(system: RunningSystem, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
-def _admin_token(system: RunningSystem) -> str:
-    email, password = system.logins()["admin"]
+def _token(system: RunningSystem, role: str) -> str:
+    email, password = system.logins()[role]
     resp = http("POST", f"{system.base_url}/api/v1/auth/token", json_body={"email": email, "password": password})
     assert resp.status == 200, resp.text
     return resp.json()["access_token"]
+
+
+def _deliver_an_order(system: RunningSystem, artisan: str, buyer: str, address: dict, tracking: str) -> tuple[dict, int]:
+    """The buyer buys one of the artisan's products without sizes, pays on the sandbox, the artisan ships
+    and the buyer confirms: the order, and its seller order's id."""
+    listings = http("GET", f"{system.base_url}/api/v1/seller/listings", token=artisan).json()["items"]
+    listing = next(item for item in listings
+                   if item["status"] == "approved" and item["stock"] > 0 and not item.get("variants"))
+    http("POST", f"{system.base_url}/api/v1/cart/items", token=buyer, json_body={"listing_id": listing["id"], "quantity": 1})
+    order = http("POST", f"{system.base_url}/api/v1/checkout", token=buyer,
+                 json_body={"shipping_address": address}).json()
+    pay = f"{system.base_url}/api/v1/orders/{order['id']}/sandbox-pay"
+    wait_for(lambda: http("POST", pay, token=buyer, json_body={"card_number": "4242424242424242"}).status == 202,
+             30, "the payment intent, then the sandbox payment")
+    shown = f"{system.base_url}/api/v1/orders/{order['id']}"
+    wait_for(lambda: http("GET", shown, token=buyer).json()["status"] == "paid", 30, "the order to be paid")
+    part = order["seller_orders"][0]["id"]
+    assert http("POST", f"{system.base_url}/api/v1/seller/orders/{part}/ship", token=artisan,
+                json_body={"courier": "JNE", "tracking_number": tracking}).status == 200
+    assert http("POST", f"{system.base_url}/api/v1/seller-orders/{part}/confirm-delivery", token=buyer).status == 200
+    return order, part
 
 
 def test_banner_prints_the_url_and_the_demo_logins(system: RunningSystem) -> None:
@@ -89,7 +110,7 @@ def test_home_page_shows_the_demo_catalogue(system: RunningSystem) -> None:
 
 
 def test_the_printed_admin_and_buyer_logins_work(system: RunningSystem) -> None:
-    me = http("GET", f"{system.base_url}/api/v1/me", token=_admin_token(system))
+    me = http("GET", f"{system.base_url}/api/v1/me", token=_token(system, "admin"))
     assert me.status == 200 and me.json()["role"] == "admin"
     email, password = system.logins()["buyer"]
     resp = http("POST", f"{system.base_url}/api/v1/auth/token", json_body={"email": email, "password": password})
@@ -112,7 +133,7 @@ def test_events_flow_from_the_outbox_through_kafka_to_the_workers(system: Runnin
 
     wait_for(promoted, 45, "the promotion worker to handle every listing.approved event")
 
-    token = _admin_token(system)
+    token = _token(system, "admin")
 
     def reported_drained() -> bool:  # the ops endpoint reports the same backlog (workers add events of their own)
         status = http("GET", f"{system.base_url}/api/v1/admin/events/status", token=token)
@@ -165,29 +186,10 @@ def test_an_order_placed_is_mailed_to_the_buyer_as_an_eml_file_under_var_mail(sy
 def test_a_delivered_order_is_paid_out_to_the_artisan_within_a_minute(system: RunningSystem) -> None:
     """PAYOUT_HOLD_HOURS=0: checkout, sandbox payment, shipping, delivery, then the payouts worker's
     sandbox transfer, all through the running system's processes."""
-    def token(role: str) -> str:
-        email, password = system.logins()[role]
-        resp = http("POST", f"{system.base_url}/api/v1/auth/token", json_body={"email": email, "password": password})
-        assert resp.status == 200, resp.text
-        return resp.json()["access_token"]
-
-    artisan, buyer = token("artisan"), token("buyer")
-    listings = http("GET", f"{system.base_url}/api/v1/seller/listings", token=artisan).json()["items"]
-    listing = next(item for item in listings
-                   if item["status"] == "approved" and item["stock"] > 0 and not item.get("variants"))
-    http("POST", f"{system.base_url}/api/v1/cart/items", token=buyer, json_body={"listing_id": listing["id"], "quantity": 1})
-    order = http("POST", f"{system.base_url}/api/v1/checkout", token=buyer, json_body={"shipping_address": {
+    artisan, buyer = _token(system, "artisan"), _token(system, "buyer")
+    _, part = _deliver_an_order(system, artisan, buyer, {
         "recipient": "Rina", "phone": "081234567890", "line1": "Jl. Melati 3", "city": "Makassar",
-        "province": "Sulawesi Selatan", "postal_code": "90111"}}).json()
-    pay = f"{system.base_url}/api/v1/orders/{order['id']}/sandbox-pay"
-    wait_for(lambda: http("POST", pay, token=buyer, json_body={"card_number": "4242424242424242"}).status == 202,
-             30, "the payment intent, then the sandbox payment")
-    shown = f"{system.base_url}/api/v1/orders/{order['id']}"
-    wait_for(lambda: http("GET", shown, token=buyer).json()["status"] == "paid", 30, "the order to be paid")
-    part = order["seller_orders"][0]["id"]
-    assert http("POST", f"{system.base_url}/api/v1/seller/orders/{part}/ship", token=artisan,
-                json_body={"courier": "JNE", "tracking_number": "JNE-E2E"}).status == 200
-    assert http("POST", f"{system.base_url}/api/v1/seller-orders/{part}/confirm-delivery", token=buyer).status == 200
+        "province": "Sulawesi Selatan", "postal_code": "90111"}, "JNE-E2E")
 
     def paid_out() -> dict | None:
         items = http("GET", f"{system.base_url}/api/v1/seller/payouts", token=artisan).json()["items"]
@@ -202,33 +204,15 @@ def test_no_phone_number_or_address_reaches_the_logs_or_the_events(system: Runni
     and the order is delivered — every process logs and every event is published — and neither the
     number (as typed or normalised) nor the address is in any process's output, any log under VAR_DIR,
     or any event's payload. A malformed number sent to the API is not echoed into the logs either."""
-    def token(role: str) -> str:
-        email, password = system.logins()[role]
-        return http("POST", f"{system.base_url}/api/v1/auth/token",
-                    json_body={"email": email, "password": password}).json()["access_token"]
-
-    artisan, buyer = token("artisan"), token("buyer")
+    artisan, buyer = _token(system, "artisan"), _token(system, "buyer")
     phone, street, recipient = "081377441926", "Jl. Kenari Rahasia 4419", "Wulandari Priyatna"
     needles = [phone, "+62" + phone[1:], "62" + phone[1:], street, "Kenari Rahasia", recipient]
     assert http("PATCH", f"{system.base_url}/api/v1/me", token=buyer, json_body={"phone": phone}).status == 200
     assert http("PATCH", f"{system.base_url}/api/v1/me", token=buyer,
                 json_body={"phone": "0813-7744-XYZ-Kenari Rahasia"}).status == 422
-    listings = http("GET", f"{system.base_url}/api/v1/seller/listings", token=artisan).json()["items"]
-    listing = next(item for item in listings
-                   if item["status"] == "approved" and item["stock"] > 0 and not item.get("variants"))
-    http("POST", f"{system.base_url}/api/v1/cart/items", token=buyer, json_body={"listing_id": listing["id"], "quantity": 1})
-    order = http("POST", f"{system.base_url}/api/v1/checkout", token=buyer, json_body={"shipping_address": {
+    order, _ = _deliver_an_order(system, artisan, buyer, {
         "recipient": recipient, "phone": phone, "line1": street, "city": "Pontianak",
-        "province": "Kalimantan Barat", "postal_code": "78111"}}).json()
-    pay = f"{system.base_url}/api/v1/orders/{order['id']}/sandbox-pay"
-    wait_for(lambda: http("POST", pay, token=buyer, json_body={"card_number": "4242424242424242"}).status == 202,
-             30, "the payment intent, then the sandbox payment")
-    shown = f"{system.base_url}/api/v1/orders/{order['id']}"
-    wait_for(lambda: http("GET", shown, token=buyer).json()["status"] == "paid", 30, "the order to be paid")
-    part = order["seller_orders"][0]["id"]
-    assert http("POST", f"{system.base_url}/api/v1/seller/orders/{part}/ship", token=artisan,
-                json_body={"courier": "JNE", "tracking_number": "JNE-PRIV"}).status == 200
-    assert http("POST", f"{system.base_url}/api/v1/seller-orders/{part}/confirm-delivery", token=buyer).status == 200
+        "province": "Kalimantan Barat", "postal_code": "78111"}, "JNE-PRIV")
 
     def drained() -> bool:  # every event published, the delivery handled by the notifications worker and sent
         ((unsent,),) = _query(system, "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
@@ -277,7 +261,7 @@ def test_a_killed_broker_is_restarted_and_an_approval_still_reaches_the_promotio
     wait_for(lambda: (p := broker_pid()) not in (None, old) and p, 15, "a new broker process")
     wait_for(lambda: http("GET", f"{system.base_url}/readyz").status == 200, 30, "/readyz to recover")
 
-    token = _admin_token(system)
+    token = _token(system, "admin")
     queue = http("GET", f"{system.base_url}/api/v1/admin/moderation/queue", token=token).json()["items"]
     if not queue:
         pytest.skip("the demo seed left no listing pending review")

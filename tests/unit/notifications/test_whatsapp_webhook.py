@@ -120,7 +120,7 @@ def test_statuses_are_applied_once_and_never_backwards(client, cloud, sent_messa
     admin = api.make_user("admin")
     auth.login(admin.email, admin.password)
     page = client.get("/admin/whatsapp").get_data(as_text=True)
-    assert "read" in page and "Pembayaran pesanan #1" in page
+    assert "Dibaca penerima" in page and "Pembayaran pesanan #1" in page
 
 
 def test_a_failed_status_is_shown_and_a_number_without_whatsapp_is_marked(client, cloud, sent_message):
