@@ -397,7 +397,7 @@ def test_artisan_admin_and_visitor_in_a_phone_browser(chromium: Any, system: Run
         expect(visitor.get_by_role("heading", level=1)).to_have_text(APPROVED["title"])
         expect(visitor.get_by_role("heading", name="Description")).to_be_visible()
         expect(visitor.get_by_text("Ready to ship")).to_be_visible()
-        expect(visitor.get_by_role("link", name="Log in")).to_be_visible()
+        expect(visitor.get_by_role("link", name="Log in", exact=True)).to_be_visible()
         expect(visitor.get_by_role("link", name="Bahasa Indonesia")).to_be_visible()
         people.shoot("visitor", "3b-visitor-listing-en")
         audit(visitor, lang="en")
