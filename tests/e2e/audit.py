@@ -263,6 +263,13 @@ _WIDE = r"""(width) => [...document.body.querySelectorAll('*')]
 
 
 def _wider_than(page: Any, width: int) -> list[str]:
+    page.wait_for_load_state("load")  # styles, images and the page's scripts in place
+    facts = page.evaluate(_FACTS)
+    if facts["width"] <= width:
+        return []
+    # A page still laying out (a script swapping a form's pickers, a font arriving) can be wide for a
+    # moment with nothing left sticking out a frame later: only a width that stays is a page too wide.
+    page.wait_for_timeout(400)
     facts = page.evaluate(_FACTS)
     if facts["width"] <= width:
         return []
