@@ -3,18 +3,11 @@ data (ARCHITECTURE.md §9), so consumers read it from the database, where only t
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, validate
+from marshmallow import Schema, validate
 
+from events.schema_base import EventData as _Data
+from events.schema_base import id_field as _id
 from marketplace.fields import StrictInteger
-
-
-def _id() -> StrictInteger:
-    return StrictInteger(required=True, validate=validate.Range(min=1))
-
-
-class _Data(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class MessageSentV1(_Data):

@@ -4,19 +4,14 @@ which merges :data:`REVIEW_SCHEMAS` into its table."""
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
+from events.schema_base import EventData
+from events.schema_base import id_field as _id
 from marketplace.fields import StrictInteger
 
 
-def _id() -> StrictInteger:
-    return StrictInteger(required=True, validate=validate.Range(min=1))
-
-
-class _ReviewData(Schema):
-    class Meta:
-        unknown = RAISE
-
+class _ReviewData(EventData):
     review_id = _id()
     listing_id = _id()
     shop_id = _id()

@@ -14,30 +14,17 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, missing, validate
+from marshmallow import Schema, ValidationError, fields, missing, validate
 
 from marketplace.fields import StrictInteger
 from events.catalogue import InvalidEvent, UnknownEventType, all_event_types
+from events.schema_base import EventData
+from events.schema_base import id_field as _id
+from events.schema_base import idr_field as _idr
+from events.schema_base import text_field as _text
 from events.message_schemas import SCHEMAS as MESSAGE_SCHEMAS
 from events.schemas_programme import PROGRAMME_SCHEMAS
 from events.review_schemas import REVIEW_SCHEMAS
-
-
-def _id() -> StrictInteger:
-    return StrictInteger(required=True, validate=validate.Range(min=1))
-
-
-def _idr() -> StrictInteger:
-    return StrictInteger(required=True, validate=validate.Range(min=0))
-
-
-def _text(max_len: int = 500) -> fields.String:
-    return fields.String(required=True, validate=validate.Length(min=1, max=max_len))
-
-
-class EventData(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 # --- listings (contracts fixed with the listings engineer) -------------------------------------------

@@ -7,18 +7,11 @@ its ``SCHEMAS``) so that module stays within the house's 400 lines.
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
+from events.schema_base import EventData as _Data
+from events.schema_base import id_field as _id
 from marketplace.fields import StrictInteger
-
-
-def _id() -> StrictInteger:
-    return StrictInteger(required=True, validate=validate.Range(min=1))
-
-
-class _Data(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class ProgrammeEventPublishedV1(_Data):
