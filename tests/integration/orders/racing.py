@@ -3,9 +3,9 @@ races of stock (per listing and per variant) and of a voucher's last use are run
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import sessionmaker
@@ -16,6 +16,7 @@ from marketplace.db import make_engine, make_session_factory, transaction, utcno
 from marketplace.errors import DomainError
 from marketplace.orders.checkout import ShippingQuote, place_order
 from tests.conftest import clean_database
+from tests.threads import race_all
 
 ADDRESS = {"recipient": "Rina", "phone": "081234567890", "line1": "Jl. Melati 3", "city": "Bandung",
            "province": "Jawa Barat", "postal_code": "40111"}
@@ -42,26 +43,10 @@ def race_checkouts(factory: sessionmaker, buyer_ids: list[int],
                    outcome_of: Callable[[DomainError], str] = lambda err: err.code, **place: Any) -> list[str]:
     """Every buyer checks out their cart at once (a barrier releases them together); each one's
     outcome: ``"ordered"`` or what refused it (``outcome_of`` the domain error, its code by default)."""
-    barrier = threading.Barrier(len(buyer_ids))
-    outcomes: list[str] = []
-    lock = threading.Lock()
+    def buy(buyer_id: int) -> str:
+        with transaction(factory) as session:
+            place_order(session, session.get(User, buyer_id), ADDRESS, now=utcnow(),
+                        payment_ttl=timedelta(hours=1), quote_shipping=flat_quote, **place)
+        return "ordered"
 
-    def buy(buyer_id: int) -> None:
-        barrier.wait(timeout=30)
-        try:
-            with transaction(factory) as session:
-                place_order(session, session.get(User, buyer_id), ADDRESS, now=utcnow(),
-                            payment_ttl=timedelta(hours=1), quote_shipping=flat_quote, **place)
-            outcome = "ordered"
-        except DomainError as err:
-            outcome = outcome_of(err)
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=buy, args=(b,)) for b in buyer_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert len(outcomes) == len(buyer_ids), "every buyer got an answer"
-    return outcomes
+    return race_all([partial(buy, b) for b in buyer_ids], outcome_of, DomainError)

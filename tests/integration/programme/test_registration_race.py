@@ -9,9 +9,9 @@ same. Never more than capacity, whatever the interleaving.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from marketplace.programme import registrations, services
 from marketplace.programme.models import Registration
 from tests import factories
 from tests.integration.orders.racing import racing_factory
+from tests.threads import race_all
 
 USERS, SEATS = 20, 5
 
@@ -33,27 +34,11 @@ def factory(database_url):
 
 
 def _race(factory, user_ids: list[int], step) -> list[str]:
-    barrier = threading.Barrier(len(user_ids))
-    outcomes: list[str] = []
-    lock = threading.Lock()
+    def run(user_id: int) -> str:
+        with transaction(factory) as session:
+            return step(session, session.get(User, user_id))
 
-    def run(user_id: int) -> None:
-        barrier.wait(timeout=30)
-        try:
-            with transaction(factory) as session:
-                outcome = step(session, session.get(User, user_id))
-        except DomainError as err:
-            outcome = err.code
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=run, args=(u,)) for u in user_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert len(outcomes) == len(user_ids), "every user got an answer"
-    return outcomes
+    return race_all([partial(run, u) for u in user_ids], lambda err: err.code, DomainError)
 
 
 def _seated(factory, event_id: int) -> list[int]:

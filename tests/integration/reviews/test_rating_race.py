@@ -9,9 +9,9 @@ item's review at once get one review and one 409; two replies at once, one reply
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ from marketplace.reviews import services
 from marketplace.reviews.models import Review
 from tests import factories
 from tests.integration.orders.racing import racing_factory
+from tests.threads import race_all
 
 BUYERS = 20
 HIDDEN = 5
@@ -52,27 +53,11 @@ def _delivered_item(session: Any, buyer: User, shop: Any, listing: Any) -> int:
 
 def _race(jobs: list[Callable[[Any], Any]]) -> list[str]:
     """Run every job at once, each in its own transaction; each one's outcome: "ok" or the error's code."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list[str] = []
-    lock = threading.Lock()
+    def run(job: Callable[[Any], Any]) -> str:
+        job()
+        return "ok"
 
-    def run(job: Callable[[Any], Any]) -> None:
-        barrier.wait(timeout=30)
-        try:
-            job()
-            outcome = "ok"
-        except DomainError as err:
-            outcome = err.code
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert len(outcomes) == len(jobs), "every racer got an answer"
-    return outcomes
+    return race_all([partial(run, job) for job in jobs], lambda err: err.code, DomainError)
 
 
 def test_concurrent_reviews_and_hides_leave_the_right_average_and_count(factory):
