@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -260,3 +260,14 @@ def export_for(session: Session, user: User) -> list[dict[str, Any]]:
                     "messages": [{"text": m.text, "photos": len(m.photos or []), "offer_id": m.offer_id,
                                   "created_at": m.created_at.isoformat()} for m in written]})
     return out
+
+
+def erase_sent_by(session: Session, user: User) -> list[str]:
+    """Erase the text and photos of every message ``user`` wrote (their account is closing, §9): the other
+    party's side of the conversation stays, theirs reads "message deleted". Returns the photo files the
+    caller deletes once that is committed."""
+    keys = [key for photos in session.scalars(select(Message.photos).where(Message.sender_id == user.id,
+                                                                           Message.photos.is_not(None)))
+            for p in (photos or []) for key in (p.get("key"), p.get("thumb_key"))]
+    session.execute(update(Message).where(Message.sender_id == user.id).values(text="", photos=[]))
+    return keys

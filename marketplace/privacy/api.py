@@ -34,5 +34,6 @@ def close(body: dict[str, Any]) -> Any:
     """Close your account (``{password}``): your personal data is erased, every session and token ends;
     orders and the books stay with you anonymised. 409 ``account_in_use`` with the reason while an
     order, an order to ship or a payout of yours is still open."""
-    services.close_own_account(get_session(), require_user(), body["password"], deps().clock())
+    services.close_own_account(get_session(), require_user(), body["password"], deps().clock(),
+                                      deps().media_storage)
     return {"status": "closed"}

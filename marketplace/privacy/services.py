@@ -8,7 +8,8 @@ with them (the shop's copy of an order) is the same order, listed once.
 
 **Closing** erases the personal fields and keeps what the books and other people need: orders, the
 ledger and payouts stay, with the buyer anonymised (name, e-mail, the address's recipient, phone and
-street; the city and province stay, as the programme's "sold outside the city" figure counts them).
+street; the city and province stay, as the programme's "sold outside the city" figure counts them)
+and the text and photos of the messages they wrote (the other party's side of a conversation stays).
 It is refused, with the reason, while something of theirs is still open: an order not yet delivered or
 cancelled, a shop's order to ship, a payout not yet paid. An admin's account is closed by another admin
 (deactivation), not by itself. The audit log records the closing.
@@ -30,6 +31,8 @@ from marketplace.audit.services import record_admin_action
 from marketplace.cart.models import CartItem
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.listings.models import Listing
+from marketplace.media.photos import delete_when_committed
+from marketplace.media.storage import MediaStorage
 from marketplace.messaging import services as messaging
 from marketplace.moderation.models import ListingReport
 from marketplace.notifications.models import Notification, NotificationOptOut, NotificationPreference
@@ -164,7 +167,7 @@ def reasons_to_wait(session: Session, user: User) -> list[str]:
     return reasons
 
 
-def close_account(session: Session, user: User, now: datetime) -> None:
+def close_account(session: Session, user: User, now: datetime, storage: MediaStorage | None = None) -> None:
     """Erase ``user``'s personal fields and end every way in (see the module doc); 409
     ``account_in_use`` with the reasons while something is open. Nothing is deleted that the books,
     a shop or another person needs."""
@@ -188,6 +191,9 @@ def close_account(session: Session, user: User, now: datetime) -> None:
     session.execute(update(Notification).where(Notification.recipient_id == user.id)
                     .values(email=None, subject=ERASED, body_text=ERASED, body_html=ERASED, unsubscribe_url=None,
                             parameters=None))
+    erased_photos = messaging.erase_sent_by(session, user)  # messages are personal data (§9)
+    if storage is not None:
+        delete_when_committed(session, storage, erased_photos)
     session.execute(update(Order).where(Order.buyer_id == user.id)
                     .values(recipient=ERASED_NAME, phone=ERASED, line1=ERASED))
     shop = session.scalar(select(Shop).where(Shop.owner_id == user.id))
@@ -200,8 +206,9 @@ def close_account(session: Session, user: User, now: datetime) -> None:
     session.flush()
 
 
-def close_own_account(session: Session, user: User, password: str, now: datetime) -> None:
+def close_own_account(session: Session, user: User, password: str, now: datetime,
+                      storage: MediaStorage | None = None) -> None:
     """The user closes their own account, proving it with the password (422 on ``password`` if wrong)."""
     if not verify_password(user.password_hash, password):
         raise ValidationFailed("The password is wrong.", fields={"password": ["The password is wrong."]})
-    close_account(session, user, now)
+    close_account(session, user, now, storage)

@@ -29,7 +29,8 @@ def data() -> Any:
     values, status = load_form(form, schemas.CloseAccountIn())
     if values is not None:
         try:
-            services.close_own_account(get_session(), user, values["password"], deps().clock())
+            services.close_own_account(get_session(), user, values["password"], deps().clock(),
+                                            deps().media_storage)
         except DomainError as err:
             status = show_errors(form, err)
         else:

@@ -136,3 +136,32 @@ def test_strangers_get_404_and_admins_read_only_reported_conversations(client, a
     assert resp.status_code == 404
     db_session.rollback()
     assert db_session.scalar(select(Conversation.reported_at)) is None
+
+
+def test_closing_an_account_erases_the_messages_it_wrote_and_their_photos(client, auth, api, shop):
+    seller, listing = shop
+    buyer = api.make_user("buyer")
+    conversation_id = _ask(client, auth, buyer, seller.shop_id, listing["id"], "Alamat saya Jl. Melati 5, Serpong")
+    token = _token(_page(client, f"/messages/{conversation_id}"))
+    sent = client.post(f"/messages/{conversation_id}", content_type="multipart/form-data",
+                       data={"csrf_token": token, "text": "", "photos": [(io.BytesIO(image_bytes()), "ktp.jpg")]})
+    assert sent.status_code == 302
+    photo_urls = re.findall(r'<img src="([^"]+-thumb\.[a-z]+)"', _page(client, f"/messages/{conversation_id}"))
+    assert len(photo_urls) == 1 and _status(client, photo_urls[0]) == 200
+    auth.logout()
+    auth.login(seller.email, seller.password)
+    reply = client.post(f"/messages/{conversation_id}",
+                        data={"csrf_token": _token(_page(client, f"/messages/{conversation_id}")),
+                              "text": "Siap, kami kirim ke sana."})
+    assert reply.status_code == 302
+
+    assert api.delete("/api/v1/me", as_=buyer, json={"password": buyer.password}).status_code == 200
+    chat = _page(client, f"/messages/{conversation_id}")
+    assert "Melati" not in chat and "-thumb." not in chat
+    assert chat.count("Pesan ini telah dihapus") == 2 and "Siap, kami kirim ke sana." in chat
+    assert _status(client, photo_urls[0]) == 404  # the file itself is gone too
+
+
+def _status(client, path: str) -> int:
+    with client.get(path) as resp:
+        return resp.status_code
