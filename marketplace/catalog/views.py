@@ -18,9 +18,11 @@ from marketplace.web.auth import current_user
 from marketplace.catalog import schemas, services
 from marketplace.web.transaction import get_session
 from marketplace.web.i18n import current_locale
+from marketplace.errors import NotFound
 from marketplace.listings import services as listings
 from marketplace.listings.models import CATEGORIES, ListingStatus
 from marketplace.media.storage import public_url
+from marketplace.messaging import offers
 from marketplace.shipping.estimate import estimate_for_listing
 from marketplace.shipping.rates import rates_for
 from marketplace.shops import places
@@ -109,7 +111,12 @@ def listing(listing_id: int) -> Any:
     there is shown on the form with status 400, like the search page's filters.
     """
     settings = deps().settings
-    item = listings.get_for_viewer(get_session(), listing_id, current_user())
+    session, viewer, offer = get_session(), current_user(), None
+    try:
+        item = listings.get_for_viewer(session, listing_id, viewer)
+    except NotFound:  # a custom offer's private listing: its buyer may look at what they were offered
+        offer = offers.offered_to(session, listing_id, viewer)
+        item = offer.listing
     images = [
         {"url": public_url(img.key), "thumb_url": public_url(img.thumb_key), "width": img.width, "height": img.height}
         for img in sorted(item.images, key=lambda i: (i.position, i.id))
@@ -134,7 +141,7 @@ def listing(listing_id: int) -> Any:
     return render_template(
         "catalog/listing.html", listing=item, shop=item.shop, images=images, og=og,
         image_urls={img.id: public_url(img.key) for img in item.images},
-        preview=item.status != ListingStatus.APPROVED.value, shipping=shipping, photo_index=photo_index,
+        preview=item.status != ListingStatus.APPROVED.value, shipping=shipping, photo_index=photo_index, offer=offer,
     ), (400 if shipping.errors else 200)
 
 

@@ -49,6 +49,15 @@ def is_open(listing: Listing, now: datetime | None = None) -> bool:
     return expires_at is not None and (now or utcnow()) < expires_at
 
 
+def offered_to(session: Session, listing_id: int, viewer: User | None) -> CustomOffer:
+    """The offer whose private listing ``listing_id`` is, for the buyer it was made to; for anyone else
+    (and for a listing that is no offer) 404, as for any listing they may not see."""
+    offer = session.scalar(select(CustomOffer).where(CustomOffer.listing_id == listing_id))
+    if offer is None or viewer is None or offer.buyer_id != viewer.id:
+        raise NotFound("Listing not found.")
+    return offer
+
+
 def send_offer(session: Session, storage: MediaStorage, conversation: Conversation, artisan: User,
                data: dict[str, Any], processed: ProcessedImage | None, now: datetime) -> CustomOffer:
     """The shop's artisan offers the conversation's buyer a private listing (``data`` passed ``CustomOfferIn``)."""

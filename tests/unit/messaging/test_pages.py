@@ -111,6 +111,18 @@ def test_the_artisan_offers_in_the_chat_and_the_buyer_buys_it_from_there(client,
     auth.login(buyer.email, buyer.password)
     chat = well_formed(_page(client, f"/messages/{conversation_id}"))
     assert "Penawaran khusus" in chat and "Kemeja hijau" in chat and "Beli penawaran ini" in chat
+    offer_page = re.search(r'<a href="(/listings/\d+)">Kemeja hijau</a>', chat).group(1)
+    page = well_formed(_page(client, offer_page))  # the buyer it was made for sees what they are offered
+    assert "Penawaran khusus dari" in page
+    assert f'href="/messages/{conversation_id}"' in page and "250.000" in page
+    auth.logout()
+    assert client.get(offer_page).status_code == 404  # nobody else does: visitors, other buyers
+    other = api.make_user("buyer")
+    auth.login(other.email, other.password)
+    assert client.get(offer_page).status_code == 404
+    auth.logout()
+    auth.login(buyer.email, buyer.password)
+    chat = _page(client, f"/messages/{conversation_id}")
     accept = re.search(r'action="(/offers/\d+/accept)"', chat).group(1)
     resp = client.post(accept, data={"csrf_token": _token(chat)})
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/cart")
