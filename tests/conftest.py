@@ -113,6 +113,14 @@ def empty_database(backend: str, tmp_path: Any, config: pytest.Config) -> Iterat
         yield url
 
 
+@pytest.fixture(autouse=True)
+def _closed_circuits() -> None:
+    """Each test starts with every outside service's circuit closed (breakers live in the process)."""
+    from marketplace.ops import breakers
+
+    breakers.reset()
+
+
 @pytest.fixture(scope="session")
 def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema of this test run (dropped at the end)."""

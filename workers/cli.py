@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from marketplace.ops import breakers
 from marketplace.config import Settings
 from workers.subscriptions import WORKERS, declared
 
@@ -25,6 +26,7 @@ def worker(name: str, max_attempts: int, session_timeout_ms: int) -> None:
     stop = stop_on_signals()
     with Database(settings.database_url, writer=True, hooks=[CatalogChanges()]) as database:
         assert database.session_factory is not None
+        breakers.record_to(database.transaction)  # this process's circuit openings, for /readyz
         # The worker's gateways are built here, once per process, from the settings (ConsumerRunner).
         ConsumerRunner(
             declared(name), settings=settings, session_factory=database.session_factory,

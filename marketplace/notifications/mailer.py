@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from marketplace.ops import breakers
 from marketplace.config import Settings
 
 
@@ -216,7 +217,7 @@ class SmtpMailer:
     def send(self, mail: Mail) -> None:
         msg = build_message(mail, self.sender)
         try:
-            client = self._connect()
+            client = breakers.call("smtp", self._connect)  # ServiceDown (an OSError) while the circuit is open
         except MailError:
             raise
         except smtplib.SMTPResponseException as exc:  # 4xx/5xx greeting, bad credentials: ours to fix

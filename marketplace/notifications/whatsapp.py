@@ -35,6 +35,7 @@ import requests
 
 from marketplace.config import Settings
 from marketplace.db import utcnow
+from marketplace.ops import breakers
 
 TEMPORARY_CODES = frozenset({0, 1, 2, 4, 10, 190, 200, 80007, 130429, 131000, 131048, 131056})
 RECIPIENT_CODES = frozenset({131021, 131026, 131030})
@@ -134,7 +135,7 @@ class CloudWhatsApp:
         self.url = f"{api_base.rstrip('/')}/{version}/{phone_number_id}/messages"
         self.token = token
         self.timeout = timeout
-        self.http = http or requests.Session()
+        self.http = http or breakers.session("whatsapp")
 
     @staticmethod
     def body(message: WhatsAppMessage) -> dict[str, Any]:

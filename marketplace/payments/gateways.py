@@ -43,6 +43,7 @@ from marketplace.payments.intents import Intent, PaymentGatewayError, Refund, qr
 from marketplace.payments.methods import METHODS
 from marketplace.payments.sandbox_methods import sandbox_request
 from marketplace.payments.stripe_events import SIGNATURE_HEADER, sign_payload, verify_stripe_signature
+from marketplace.ops import breakers
 
 if TYPE_CHECKING:
     from marketplace.config import Settings
@@ -132,7 +133,7 @@ class StripeGateway:
             api_key,
             base_addresses=base_addresses,  # type: ignore[arg-type]
             max_network_retries=max_network_retries,
-            http_client=stripe.RequestsClient(timeout=timeout),
+            http_client=stripe.RequestsClient(timeout=timeout, session=breakers.session("stripe")),
         )
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from marketplace.payments.intents import Intent, PaymentGatewayError, Refund
 from marketplace.payments.methods import EWALLET, METHODS, PUSH, VA
 from marketplace.payments.stripe_events import InvalidPayload, InvalidSignature
+from marketplace.ops import breakers
 
 if TYPE_CHECKING:
     import requests
@@ -94,7 +95,6 @@ class XenditGateway:
 
     def __init__(self, secret_key: str, callback_token: str, *, api_base: str = "https://api.xendit.co",
                  return_base: str = "", timeout: float = 20.0, http: requests.Session | None = None):
-        import requests
 
         if not secret_key:
             raise ValueError("PAYMENT_GATEWAY=xendit needs XENDIT_SECRET_KEY")
@@ -105,7 +105,7 @@ class XenditGateway:
         self.api_base = (api_base or "https://api.xendit.co").rstrip("/")
         self.return_base = return_base.rstrip("/")
         self.timeout = timeout
-        self._http = http or requests.Session()
+        self._http = http or breakers.session("xendit_payments")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> XenditGateway:

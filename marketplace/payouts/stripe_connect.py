@@ -35,6 +35,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from marketplace.ops import breakers
 from marketplace.payments.gateways import STRIPE_IDR_FACTOR
 from marketplace.payments.stripe_events import InvalidPayload, InvalidSignature, event_object, verify_stripe_signature
 from marketplace.payouts.providers import (
@@ -75,7 +76,7 @@ class StripeConnectProvider:
             api_key,
             base_addresses=base_addresses,  # type: ignore[arg-type]
             max_network_retries=max_network_retries,
-            http_client=stripe.RequestsClient(timeout=timeout),
+            http_client=stripe.RequestsClient(timeout=timeout, session=breakers.session("stripe_connect")),
         )
 
     @classmethod

@@ -42,6 +42,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from marketplace.ops import breakers
 from marketplace.errors import ValidationFailed
 from marketplace.payouts.providers import (
     AccountDetails,
@@ -162,8 +163,6 @@ class XenditProvider:
 
     def __init__(self, secret_key: str, callback_token: str, *, api_base: str = "https://api.xendit.co",
                  timeout: float = 20.0, http: requests.Session | None = None):
-        import requests
-
         if not secret_key:
             raise ValueError("PAYOUT_PROVIDER=xendit needs XENDIT_SECRET_KEY")
         if not callback_token:
@@ -172,7 +171,7 @@ class XenditProvider:
         self._token = callback_token.encode("utf-8")
         self.api_base = (api_base or "https://api.xendit.co").rstrip("/")
         self.timeout = timeout
-        self._http = http or requests.Session()
+        self._http = http or breakers.session("xendit_payouts")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> XenditProvider:

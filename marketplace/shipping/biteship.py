@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from marketplace.ops import breakers
 from marketplace.shipping.providers import (
     Booking,
     BookingRequest,
@@ -115,7 +116,7 @@ class BiteshipProvider:
                  http: requests.Session | None = None):
         self.api_key, self.webhook_secret = api_key, webhook_secret
         self.base_url, self.timeout = base_url.rstrip("/"), timeout
-        self.http = http or requests.Session()
+        self.http = http or breakers.session("biteship")
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "BiteshipProvider":

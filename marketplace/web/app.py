@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, jsonify
 from flask_smorest import Api
 
+from marketplace.ops import breakers
 from marketplace.catalog import changes, memo
 from marketplace.config import Settings
 from marketplace.db import Database
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, dependencies: Dependencies | No
     app.extensions["catalog_changes"] = catalog_changes = changes.CatalogChanges()  # the app's catalogue versions
     database = Database(hooks=[catalog_changes])
     transaction.init_app(app, database)
+    breakers.record_to(database.transaction)  # this process's circuit openings, for /readyz
     activity.init_app(app, database, settings.activity_flush_seconds)
     csrf.init_app(app)
     compression.init_app(app)
@@ -104,10 +106,12 @@ def _register_health(app: Flask) -> None:
 
     @app.get("/readyz")
     def readyz() -> Any:
-        """The database and the broker are reachable."""
+        """The database and the broker are reachable (503 if not); ``degraded`` while an outside service's
+        circuit is open (still 200: orders are taken and its calls retried later)."""
         checks = health.readiness(app)
         ok = all(c["ok"] for c in checks.values())
-        return jsonify({"status": "ok" if ok else "unavailable", "checks": checks}), (200 if ok else 503)
+        status = "unavailable" if not ok else "degraded" if checks["outside_services"]["degraded"] else "ok"
+        return jsonify({"status": status, "checks": checks}), (200 if ok else 503)
 
     csrf.exempt(healthz)
     csrf.exempt(readyz)

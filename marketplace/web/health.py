@@ -1,4 +1,5 @@
-"""Readiness checks for ``/readyz``: the database and the Kafka broker."""
+"""Readiness checks for ``/readyz``: the database and the Kafka broker; and the outside services whose
+circuit breaker is open (:mod:`marketplace.ops.breakers`), which make the system degraded, not unready."""
 
 from __future__ import annotations
 
@@ -29,5 +30,18 @@ def check_broker(app: Flask) -> dict[str, Any]:
     return {"ok": False, "error": "no Kafka broker answered"}
 
 
+def check_outside(app: Flask) -> dict[str, Any]:
+    """Outside services failing now (payment gateway, courier, WhatsApp, SMTP, S3…): the site still takes
+    orders (the leased queues retry the calls), so this never makes ``/readyz`` fail; it names them."""
+    from marketplace.db import utcnow
+    from marketplace.ops.breakers import degraded
+
+    try:
+        with app.extensions["db"].new_session() as session:
+            return {"ok": True, "degraded": degraded(session, utcnow())}
+    except Exception as exc:  # noqa: BLE001 - the database check reports the database itself
+        return {"ok": True, "degraded": [], "error": type(exc).__name__}
+
+
 def readiness(app: Flask) -> dict[str, dict[str, Any]]:
-    return {"database": check_database(app), "broker": check_broker(app)}
+    return {"database": check_database(app), "broker": check_broker(app), "outside_services": check_outside(app)}

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
 
 from marketplace.config import Settings
+from marketplace.ops import breakers
 from workers.promotion.channels import graph
 from workers.promotion.channels.base import (DEFAULT_TIMEOUT, PermanentError, Posted, PostRequest, SaveCheckpoint,
                                              require, send)
@@ -32,7 +32,7 @@ class FacebookChannel:
         self.token = page_token
         self.base = api_base.rstrip("/")
         self.timeout = timeout
-        self.http = requests.Session()
+        self.http = breakers.session("facebook")
 
     def _call(self, method: str, path: str, what: str, **params: Any) -> dict[str, Any]:
         params["access_token"] = self.token

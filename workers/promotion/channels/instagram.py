@@ -23,9 +23,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import requests
 
 from marketplace.config import Settings
+from marketplace.ops import breakers
 from workers.promotion.channels import graph
 from workers.promotion.channels.base import (DEFAULT_TIMEOUT, PermanentError, Posted, PostRequest, QuotaExhausted,
                                              SaveCheckpoint, TransientError, require, send)
@@ -47,7 +47,7 @@ class InstagramChannel:
         self.timeout = timeout
         self.poll_interval = poll_interval
         self.sleep = sleep
-        self.http = requests.Session()
+        self.http = breakers.session("instagram")
 
     def _call(self, method: str, path: str, what: str, **params: Any) -> dict[str, Any]:
         params["access_token"] = self.token

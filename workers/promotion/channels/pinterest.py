@@ -18,6 +18,7 @@ import requests
 
 from marketplace.config import Settings
 from marketplace.promotion.posts.captions import pinterest_title
+from marketplace.ops import breakers
 from workers.promotion.channels.base import (DEFAULT_TIMEOUT, PermanentError, Posted, PostRequest, SaveCheckpoint,
                                              json_of, require, send)
 
@@ -31,7 +32,7 @@ class PinterestChannel:
         self.board_id = board_id
         self.base = api_base.rstrip("/")
         self.timeout = timeout
-        self.http = requests.Session()
+        self.http = breakers.session("pinterest")
         self.http.headers["Authorization"] = f"Bearer {access_token}"
 
     def _checked(self, response: requests.Response, what: str) -> dict[str, Any]:

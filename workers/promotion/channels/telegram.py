@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
 
 from marketplace.config import Settings
+from marketplace.ops import breakers
 from workers.promotion.channels.base import (DEFAULT_TIMEOUT, PermanentError, Posted, PostRequest, SaveCheckpoint,
                                              TransientError, Unverifiable, json_of, require, send)
 
@@ -33,7 +33,7 @@ class TelegramChannel:
         self.chat_id = chat_id
         self.base = api_base.rstrip("/")
         self.timeout = timeout
-        self.http = requests.Session()
+        self.http = breakers.session("telegram")
 
     def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         response = send(self.http, "POST", f"{self.base}/bot{self.token}/{method}", json=payload,

@@ -21,9 +21,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-import requests
-
 from marketplace.config import Settings
+from marketplace.ops import breakers
 from workers.promotion.channels.base import (DEFAULT_TIMEOUT, PermanentError, Posted, PostRequest, SaveCheckpoint,
                                              json_of, require, send)
 
@@ -46,7 +45,7 @@ class WebhookChannel:
         self.secret = secret
         self.timeout = timeout
         self.clock = clock
-        self.http = requests.Session()
+        self.http = breakers.session("promotion_webhook")
 
     def _deliver(self, payload: dict[str, Any], key: str) -> dict[str, Any]:
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
