@@ -24,6 +24,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "programme": (
         "programme_event.published",
         "programme_event.cancelled",
+        "programme_event.rescheduled",
         "registration.created",
         "registration.cancelled",
         "registration.promoted",

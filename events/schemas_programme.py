@@ -26,6 +26,14 @@ class ProgrammeEventCancelledV1(_Data):
     programme_event_id = _id()
 
 
+class ProgrammeEventRescheduledV1(_Data):
+    """The time or the place of a scheduled event changed: ``changed`` names which."""
+
+    programme_event_id = _id()
+    changed = fields.List(fields.String(validate=validate.OneOf(["starts_at", "ends_at", "venue"])),
+                          required=True, validate=validate.Length(min=1, max=3))
+
+
 class RegistrationV1(_Data):
     programme_event_id = _id()
     registration_id = _id()
@@ -35,6 +43,7 @@ class RegistrationV1(_Data):
 PROGRAMME_SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("programme_event.published", 1): ProgrammeEventPublishedV1,
     ("programme_event.cancelled", 1): ProgrammeEventCancelledV1,
+    ("programme_event.rescheduled", 1): ProgrammeEventRescheduledV1,
     ("registration.created", 1): RegistrationV1,
     ("registration.cancelled", 1): RegistrationV1,
     ("registration.promoted", 1): RegistrationV1,

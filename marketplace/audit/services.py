@@ -26,14 +26,27 @@ from marketplace.db import utcnow
 #: What the command line is called in the log (it has no user of its own).
 CLI_ACTOR = "cli"
 
-ACTIONS = (
-    "listing.approve", "listing.reject", "listing.withdraw", "listing.reports_dismiss",
-    "order.refund", "payout.retry",
-    "sentra.create", "sentra.update", "shop.assign_sentra",
-    "shop.suspend", "shop.reinstate",
-    "admin.create",
-)
-TARGET_TYPES = ("listing", "order", "payout", "sentra", "shop", "user")
+#: Every action the code records (a test reads each ``record_admin_action`` call and checks it is here),
+#: with what the audit-log page calls it (a message id, translated on the page).
+ACTION_LABELS: dict[str, str] = {
+    "listing.approve": "Listing approved", "listing.reject": "Listing rejected",
+    "listing.withdraw": "Listing taken down", "listing.reports_dismiss": "Listing reports dismissed",
+    "order.refund": "Order refunded", "refund.manual": "Manual bank refund recorded",
+    "payout.retry": "Payout retried",
+    "sentra.create": "Sentra created", "sentra.update": "Sentra changed", "shop.assign_sentra": "Shop's sentra set",
+    "shop.suspend": "Shop suspended", "shop.reinstate": "Shop reinstated",
+    "review.hide": "Review hidden", "review.reports_dismiss": "Review reports dismissed",
+    "conversation.read": "Reported conversation read",
+    "programme_event.create": "Programme event created", "programme_event.update": "Programme event changed",
+    "programme_event.cancel": "Programme event cancelled",
+    "admin.create": "Admin created", "account.close": "Account closed",
+}
+ACTIONS = tuple(ACTION_LABELS)
+TARGET_LABELS: dict[str, str] = {
+    "listing": "Listing", "order": "Order", "payout": "Payout", "sentra": "Sentra", "shop": "Shop", "user": "User",
+    "review": "Review", "conversation": "Conversation", "programme_event": "Programme event",
+}
+TARGET_TYPES = tuple(TARGET_LABELS)
 
 
 def _json_safe(value: Any) -> Any:

@@ -41,6 +41,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("welcome", ANYONE, True),
     Kind("message_received", ANYONE, False, "A note when someone sends you a message (at most every 15 minutes)"),
     Kind("programme_event_cancelled", ANYONE, True),
+    Kind("programme_event_rescheduled", ANYONE, True),
     Kind("registration_promoted", ANYONE, True),
     Kind("programme_event_reminder", ANYONE, False, "Reminders the day before an event you registered for"),
     Kind("follow_digest", ANYONE, False, "A daily e-mail of new products from the shops you follow"),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from events.outbox import record
 from marketplace.accounts.models import User
+from marketplace.audit.services import record_admin_action
 from marketplace.errors import ValidationFailed
 from marketplace.media import photos
 from marketplace.media.images import ProcessedImage
@@ -32,6 +33,8 @@ WINDOW_CLOSE_MESSAGE = "Registration must close before the event ends."
 CAPACITY_BELOW_MESSAGE = "More people are registered than this: cancel registrations first."
 SENTRA_MESSAGE = "There is no such sentra."
 CITY_MESSAGE = "Choose the city (or a sentra)."
+#: Changes the people registered must hear of (``programme_event.rescheduled``).
+RESCHEDULING = ("starts_at", "ends_at", "venue")
 
 __all__ = ["EventCancelled", "EventView", "create_event", "update_event", "cancel_event", "set_photo", "get_event",
            "lock_event", "seated_count", "list_events", "events_of_kelurahan", "view", "views"]
@@ -77,6 +80,8 @@ def create_event(session: Session, admin: User, data: dict[str, Any], *, now: da
     event = ProgrammeEvent(**data, status=SCHEDULED, created_by=admin.id, created_at=now, updated_at=now)
     session.add(event)
     session.flush()
+    record_admin_action(session, admin, "programme_event.create", "programme_event", event.id, None,
+                        {"title": event.title, "kind": event.kind, "starts_at": event.starts_at})
     record(session, "programme_event.published", event.id, {
         "programme_event_id": event.id, "kind": event.kind, "city": event.city, "sentra_id": event.sentra_id,
         "starts_at": event.starts_at.isoformat()})
@@ -90,11 +95,18 @@ def update_event(session: Session, admin: User, event_id: int, data: dict[str, A
     if event.status == CANCELLED:
         raise EventCancelled()
     data = _check(session, data, event)
+    changed = [key for key in RESCHEDULING if key in data and data[key] != getattr(event, key)]
+    edited = {key: value for key, value in data.items() if value != getattr(event, key)}
+    if edited:
+        record_admin_action(session, admin, "programme_event.update", "programme_event", event.id,
+                            {key: getattr(event, key) for key in edited}, edited)
     for key, value in data.items():
         setattr(event, key, value)
     event.updated_at = now
     session.flush()
     registrations.fill_free_seats(session, event, now=now)
+    if changed:  # the people holding a seat or waiting are told the new time or place
+        record(session, "programme_event.rescheduled", event.id, {"programme_event_id": event.id, "changed": changed})
     return event
 
 
@@ -105,6 +117,8 @@ def cancel_event(session: Session, admin: User, event_id: int, reason: str, *, n
     if event.status == CANCELLED:
         raise EventCancelled()
     event.status, event.cancel_reason, event.updated_at = CANCELLED, reason, now
+    record_admin_action(session, admin, "programme_event.cancel", "programme_event", event.id,
+                        {"status": SCHEDULED}, {"status": CANCELLED, "reason": reason})
     session.flush()
     record(session, "programme_event.cancelled", event.id, {"programme_event_id": event.id})
     return event

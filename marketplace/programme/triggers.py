@@ -3,6 +3,7 @@ transaction with its inbox row; ``notifications.services.queue`` keeps it once p
 and kind), and the day-before reminders (the scheduler's job, ``queue_reminders``).
 
 - ``programme_event.cancelled`` → everyone registered or waiting: the event is off, and why.
+- ``programme_event.rescheduled`` → everyone registered or waiting: the new time or place.
 - ``registration.promoted`` → that person: a seat freed up, they are in, with their code.
 - the day before → everyone holding a seat: when and where, and their code (optional message).
 """
@@ -61,6 +62,20 @@ def programme_event_cancelled(session: Session, settings: Settings, envelope: Ev
     for registration in rows:
         _tell(session, settings, event_id=str(envelope["id"]), event_type=envelope["type"],
               kind="programme_event_cancelled", event=event, registration=registration, now=now)
+
+
+def programme_event_rescheduled(session: Session, settings: Settings, envelope: Event, now: datetime) -> None:
+    """Everyone registered or waiting: the event's time or place changed (the mail shows the new ones).
+    Nothing is sent for an event cancelled since: the cancellation said it all."""
+    event = _event(session, envelope["data"]["programme_event_id"])
+    if event.status != EventStatus.SCHEDULED.value:
+        return
+    rows = session.scalars(select(Registration).where(
+        Registration.event_id == event.id, Registration.status != RegistrationStatus.CANCELLED.value)
+        .order_by(Registration.id))
+    for registration in rows:
+        _tell(session, settings, event_id=str(envelope["id"]), event_type=envelope["type"],
+              kind="programme_event_rescheduled", event=event, registration=registration, now=now)
 
 
 def registration_promoted(session: Session, settings: Settings, envelope: Event, now: datetime) -> None:

@@ -207,11 +207,12 @@ def audit_log() -> Any:
         query = audit_schemas.AuditQuery().load(args, unknown=EXCLUDE)
     except ValidationError as err:
         return render_template("sentra/audit_log.html", rows=[], total=0, args=args,
-                               errors=err.normalized_messages(), actions=audit.ACTIONS), 400
+                               errors=err.normalized_messages(), actions=audit.ACTIONS,
+                               action_labels=audit.ACTION_LABELS, target_labels=audit.TARGET_LABELS), 400
     rows, total = audit.entries(get_session(), audit.AuditFilter.from_query(query), page=query["page"],
                                 per_page=query["per_page"])
     return render_template("sentra/audit_log.html", rows=rows, total=total, args=args, errors={},
-                           actions=audit.ACTIONS)
+                           actions=audit.ACTIONS, action_labels=audit.ACTION_LABELS, target_labels=audit.TARGET_LABELS)
 
 
 @bp.route("/admin/moderation/<int:listing_id>/dismiss-reports", methods=["POST"])

@@ -16,7 +16,7 @@ whom is ``marketplace.notifications.triggers``:
   ``listing.approved`` also leaves the new product for the shop's followers (``marketplace.follows``:
   in-app, and the scheduler's daily digest e-mail).
 - ``message.sent`` → the other party of the conversation (at most once per 15 minutes while unread).
-- ``programme_event.cancelled`` → everyone registered or waiting; ``registration.promoted`` → the person
+- ``programme_event.cancelled`` / ``programme_event.rescheduled`` → everyone registered or waiting; ``registration.promoted`` → the person
   who got a seat from the waiting list (``marketplace.programme.triggers``; the day-before reminders
   are the scheduler's).
 
@@ -75,6 +75,7 @@ HANDLERS: dict[str, Handler] = {
     "shipment.updated": _handler(triggers.shipment_updated),
     "message.sent": _handler(messaging_notify.message_sent),
     "programme_event.cancelled": _handler(programme_triggers.programme_event_cancelled),
+    "programme_event.rescheduled": _handler(programme_triggers.programme_event_rescheduled),
     "registration.promoted": _handler(programme_triggers.registration_promoted),
 }
 

@@ -65,6 +65,7 @@ EXAMPLES = {
     "programme_event.published": {"programme_event_id": 4, "kind": "workshop", "city": "Bekasi", "sentra_id": None,
                                   "starts_at": "2026-12-14T02:00:00+00:00"},
     "programme_event.cancelled": {"programme_event_id": 4},
+    "programme_event.rescheduled": {"programme_event_id": 4, "changed": ["starts_at", "venue"]},
     "registration.created": {"programme_event_id": 4, "registration_id": 8, "status": "waitlisted"},
     "registration.cancelled": {"programme_event_id": 4, "registration_id": 8, "status": "cancelled"},
     "registration.promoted": {"programme_event_id": 4, "registration_id": 8, "status": "registered"},

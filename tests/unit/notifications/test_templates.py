@@ -35,7 +35,7 @@ def _context() -> dict:
         "listing_url": "https://pasar.test/listings/3", "edit_url": "https://pasar.test/seller/listings/3/edit",
         "start_url": "https://pasar.test/seller/shop/new",
         "sender_name": "Siti <b>Rahma</b>", "conversation_url": "https://pasar.test/messages/5",
-        "event": SimpleNamespace(title="Membatik <canting>", starts_at=WHEN, venue="Balai Warga", city="Bekasi",
+        "event": SimpleNamespace(title="Membatik <canting>", starts_at=WHEN, ends_at=WHEN, venue="Balai Warga", city="Bekasi",
                                  cancel_reason="Hujan deras"),
         "code": "K7QX2M9P", "event_url": "https://pasar.test/events/3", "mine_url": "https://pasar.test/account/events",
         "review_base": "https://pasar.test/orders/7/items", "window_days": 60,

@@ -142,3 +142,19 @@ def test_festival_shops_added_by_admins_or_applied_for_and_their_products_listed
     assert (refused.status_code, refused.json["error"]["code"]) == (422, "not_a_shop_event")
     page = api.client.get(f"/events/{festival['id']}")
     assert page.status_code == 200 and listing["title"] in page.get_data(as_text=True)
+
+
+def test_admins_event_actions_are_in_the_audit_log(api, market, client, auth):
+    admin = market.admin
+    event = create_event(api, admin)
+    assert api.patch(f"/api/v1/admin/events/{event['id']}", as_=admin, json={"venue": "Gedung Juang"}).status_code == 200
+    assert api.post(f"/api/v1/admin/events/{event['id']}/cancel", as_=admin, json={"reason": "Hujan"}).status_code == 200
+    log = api.get("/api/v1/admin/audit-log", as_=admin, query_string={"target_type": "programme_event"}).json
+    assert [(e["action"], e["target_id"]) for e in reversed(log["items"])] == [
+        ("programme_event.create", event["id"]), ("programme_event.update", event["id"]),
+        ("programme_event.cancel", event["id"])]
+    update = log["items"][1]
+    assert (update["before"], update["after"]) == ({"venue": "Balai Warga Cipayung"}, {"venue": "Gedung Juang"})
+    auth.login(admin.email, admin.password)
+    page = client.get("/admin/audit-log?action=programme_event.cancel").get_data(as_text=True)
+    assert "Acara program dibatalkan" in page and "programme_event.cancel</td>" not in page

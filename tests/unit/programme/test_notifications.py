@@ -92,3 +92,27 @@ def test_the_scheduler_reminds_those_holding_a_seat_the_day_before_once(factory,
     assert scheduler.tick(factory, settings, NOW + timedelta(minutes=1)).reminded == 0
     [(who, subject, body)] = _told(factory, "programme_event_reminder")
     assert who == seated_id and subject == "Besok: Membatik, tulis; dan cap" and "WIB" in body
+
+
+def test_a_new_time_or_place_is_told_to_everyone_registered_or_waiting_once(factory, settings):
+    with transaction(factory) as session:
+        admin = factories.user(session, "admin")
+        seated, waiting, gone = (factories.user(session, "buyer") for _ in range(3))
+        event = services.create_event(session, admin, _event_values(), now=NOW)
+        for user in (gone, seated, waiting):
+            registrations.register(session, user, event.id, now=NOW)
+        registrations.cancel(session, gone, event.id, now=NOW)  # `seated` is promoted, `waiting` still waits
+        services.update_event(session, admin, event.id, {"title": "Membatik cap"}, now=NOW)  # no one is told
+        ids = event.id, admin.id, seated.id, waiting.id
+    event_id, admin_id, seated_id, waiting_id = ids
+    with factory() as session:
+        assert not session.scalars(select(OutboxEvent).where(OutboxEvent.type == "programme_event.rescheduled")).all()
+    later = NOW + timedelta(days=4)
+    with transaction(factory) as session:
+        services.update_event(session, session.get(User, admin_id), event_id,
+                              {"starts_at": later, "ends_at": later + timedelta(hours=2), "venue": "Gedung Juang"},
+                              now=NOW)
+    _deliver(factory, settings, "programme_event.rescheduled")
+    told = _told(factory, "programme_event_rescheduled")
+    assert sorted(t[0] for t in told) == sorted([seated_id, waiting_id])  # once each, not who had cancelled
+    assert all(subject == "Acara berubah: Membatik cap" and "Gedung Juang" in body for _, subject, body in told)

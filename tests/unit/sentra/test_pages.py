@@ -62,6 +62,7 @@ def test_report_form_on_the_listing_page_and_the_reported_queue(api, client, aut
     queue = client.get("/admin/moderation").get_data(as_text=True)
     assert "Tas pandan" in queue and "Foto dari internet" in queue and "1 laporan" in queue
     audit = client.get("/admin/audit-log?action=listing.approve")
-    assert audit.status_code == 200 and f"listing #{listing['id']}" in audit.get_data(as_text=True)
+    assert audit.status_code == 200 and f"Produk #{listing['id']}" in audit.get_data(as_text=True)
+    assert "Produk disetujui" in audit.get_data(as_text=True)
     assert client.get("/admin/audit-log?actor_id=abc").status_code == 400
     assert "Toko " in client.get("/admin/shops").get_data(as_text=True)
