@@ -38,6 +38,7 @@ from marketplace.moderation.models import ListingReport
 from marketplace.notifications.models import Notification, NotificationOptOut, NotificationPreference
 from marketplace.orders.models import Order, OrderStatus, SellerOrder, SellerOrderStatus
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutStatus
+from marketplace.programme import registrations
 from marketplace.shops.models import Shop
 
 ERASED_NAME = "Pengguna terhapus"
@@ -98,6 +99,7 @@ def export_for(session: Session, user: User, orders_out: Any) -> dict[str, Any]:
                             for r in session.scalars(select(ListingReport).where(ListingReport.reporter_id == user.id)
                                                      .order_by(ListingReport.id))],
         "conversations": messaging.export_for(session, user),
+        "event_registrations": registrations.export_of(session, user),
         **_reviews_and_follows(session, user),
         "messages_sent_to_you": [{"kind": n.kind, "channel": n.channel, "subject": n.subject, "email": n.email,
                                   "text": n.body_text if n.channel == "whatsapp" else None, "status": n.status,
@@ -191,6 +193,7 @@ def close_account(session: Session, user: User, now: datetime, storage: MediaSto
     session.execute(update(Notification).where(Notification.recipient_id == user.id)
                     .values(email=None, subject=ERASED, body_text=ERASED, body_html=ERASED, unsubscribe_url=None,
                             parameters=None))
+    registrations.cancel_upcoming_of(session, user, now=now)  # their seats go to the next in line
     erased_photos = messaging.erase_sent_by(session, user)  # messages are personal data (§9)
     if storage is not None:
         delete_when_committed(session, storage, erased_photos)

@@ -202,3 +202,27 @@ def attendees(session: Session, event_id: int) -> list[Any]:
         .where(Registration.event_id == event_id, Registration.status != CANCELLED)
         .order_by(Registration.status, Registration.queued_at, Registration.id)).all())
 
+
+
+def cancel_upcoming_of(session: Session, user: User, *, now: datetime) -> int:
+    """Cancel every registration of ``user`` for a scheduled event not yet over (their account is
+    closing): each freed seat goes to the first in line. How many."""
+    event_ids = list(session.scalars(
+        select(Registration.event_id).join(ProgrammeEvent, ProgrammeEvent.id == Registration.event_id)
+        .where(Registration.user_id == user.id, Registration.status.in_((REGISTERED, WAITLISTED)),
+               ProgrammeEvent.status == aggregate.SCHEDULED, ProgrammeEvent.ends_at > now)
+        .order_by(Registration.event_id)))
+    for event_id in event_ids:  # in id order, as every writer locks events
+        cancel(session, user, event_id, now=now)
+    return len(event_ids)
+
+
+def export_of(session: Session, user: User) -> list[dict[str, Any]]:
+    """The user's registrations for ``/me/export``: which event, status, code and when."""
+    rows = session.execute(select(Registration, ProgrammeEvent.title).join(
+        ProgrammeEvent, ProgrammeEvent.id == Registration.event_id)
+        .where(Registration.user_id == user.id).order_by(Registration.id))
+    return [{"event_id": r.event_id, "event": title, "status": r.status, "code": r.code,
+             "registered_at": r.created_at.isoformat(),
+             "attended_at": r.attended_at.isoformat() if r.attended_at else None,
+             "cancelled_at": r.cancelled_at.isoformat() if r.cancelled_at else None} for r, title in rows]

@@ -137,3 +137,18 @@ def test_the_shop_sees_the_buyers_address_until_30_days_after_delivery(api, app,
         assert (item["shipping_address"]["line1"] == ADDRESS["line1"]) is visible
         assert (item["buyer_name"] is not None) is visible
         assert item["shipping_address"]["city"] == ADDRESS["city"]
+
+
+def test_event_registrations_are_exported_and_a_closed_accounts_seat_goes_to_the_next_in_line(api, market):
+    from tests.unit.programme.helpers import create_event
+
+    event = create_event(api, market.admin, capacity=1)
+    first, second = api.make_user("buyer"), api.make_user("buyer")
+    code = api.post(f"/api/v1/events/{event['id']}/registrations", as_=first).json["code"]
+    assert api.post(f"/api/v1/events/{event['id']}/registrations", as_=second).json["status"] == "waitlisted"
+    exported = api.get("/api/v1/me/export", as_=first).json["event_registrations"]
+    assert [(r["event_id"], r["status"], r["code"]) for r in exported] == [(event["id"], "registered", code)]
+
+    assert api.delete("/api/v1/me", as_=first, json={"password": first.password}).status_code == 200
+    assert [r["status"] for r in api.get("/api/v1/me/registrations", as_=second).json["items"]] == ["registered"]
+    assert api.get(f"/api/v1/events/{event['id']}").json["seats_left"] == 0
