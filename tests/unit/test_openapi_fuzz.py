@@ -32,6 +32,11 @@ from tests.unit.test_access_matrix import ADMIN, BUYER, OPENAPI_ROUTES
 #: Examples per operation and generation mode; FUZZ_EXAMPLES raises it for a longer run by hand.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+if os.environ.get("FUZZ_CHECKS") == "all":
+    from schemathesis.specs.openapi import checks as _all
+
+    CHECKS += [_all.negative_data_rejection, _all.positive_data_acceptance, _all.missing_required_header,
+               _all.response_headers_conformance, _all.ignored_auth]
 
 
 def _role_of(method: str, path: str) -> str:
