@@ -23,6 +23,7 @@ class Kind:
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("order_placed", BUYER, True),
+    Kind("payment_instructions", BUYER, True),
     Kind("order_paid", BUYER, True),
     Kind("order_shipped", BUYER, True),
     Kind("order_delivery_reminder", BUYER, False, "Reminders to confirm a parcel that has arrived"),

@@ -71,6 +71,31 @@ def order_placed(session: Session, settings: Settings, event: Event, now: dateti
     _to_buyer(session, settings, event, "order_placed", order, now)
 
 
+def payment_instructions(session: Session, settings: Settings, event: Event, now: datetime) -> None:
+    """The buyer, once their chosen method's attempt exists at the gateway: how to pay it — a bank
+    transfer's virtual account number, the amount and the deadline; for a QR code or an e-wallet, where
+    to finish it. Nothing for a card (paid on the page at once), nor once the order is no longer unpaid
+    or the attempt was replaced by another method."""
+    import json
+
+    from marketplace.orders.models import OrderStatus
+    from marketplace.payments.methods import CARD_FORM, METHODS
+    from marketplace.payments.models import Payment, PaymentStatus
+
+    payment = session.get(Payment, event["data"]["payment_id"])
+    if payment is None or payment.method not in METHODS or not payment.action:
+        return
+    action = json.loads(payment.action)
+    order = _order(session, payment.order_id)
+    if (action.get("type") == CARD_FORM or payment.superseded_at is not None
+            or payment.status != PaymentStatus.REQUIRES_PAYMENT.value
+            or order.status != OrderStatus.PENDING_PAYMENT.value):
+        return
+    _to_buyer(session, settings, event, "payment_instructions", order, now, context={
+        "method": METHODS[payment.method], "action": action, "amount_idr": payment.amount_idr,
+        "expires_at": payment.expires_at or order.payment_due_at})
+
+
 def order_paid(session: Session, settings: Settings, event: Event, now: datetime) -> None:
     """The buyer: payment received. Each artisan in the order: their part to ship, by when, to where."""
     order = _order(session, event["data"]["order_id"])

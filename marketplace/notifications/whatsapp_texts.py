@@ -30,6 +30,15 @@ def _cancel_reason(c: Context, lang: str) -> str:
     return c["reason"]
 
 
+def _how_to_pay(c: Context, lang: str) -> str:
+    """"by transfer to BCA virtual account 8808…" or "with OVO"."""
+    action, method = c["action"], c["method"]
+    if action.get("type") == "va":
+        return (f"lewat transfer ke virtual account {method.label} {action.get('account_number', '')}" if lang == "id"
+                else f"by transfer to {method.label} virtual account {action.get('account_number', '')}")
+    return f"dengan {method.label}" if lang == "id" else f"with {method.label}"
+
+
 #: kind → (body parameters from the message's context and language, {language: text with {1}, {2}…}).
 TEXTS: dict[str, tuple[Callable[[Context, str], list[str]], dict[str, str]]] = {
     "seller_order_to_ship": (
@@ -44,6 +53,11 @@ TEXTS: dict[str, tuple[Callable[[Context, str], list[str]], dict[str, str]]] = {
         lambda c, lang: [c["title"], c["reason"], c["edit_url"]],
         {"id": "Produk \"{1}\" belum bisa ditampilkan. Alasan: {2}. Perbaiki lalu kirim lagi: {3}",
          "en": "Your product \"{1}\" cannot be shown yet. Reason: {2}. Fix it and submit again: {3}"}),
+    "payment_instructions": (
+        lambda c, lang: [str(c["order"].id), formatting.format_idr(c["amount_idr"]), _how_to_pay(c, lang),
+                         formatting.format_datetime(c["expires_at"], lang), c["pay_url"]],
+        {"id": "Pesanan #{1}: bayar {2} {3} sebelum {4}. Rincian: {5}",
+         "en": "Order #{1}: pay {2} {3} before {4}. Details: {5}"}),
     "order_paid": (
         lambda c, lang: [str(c["order"].id), formatting.format_idr(c["order"].total_idr), c["order_url"]],
         {"id": "Pembayaran pesanan #{1} sebesar {2} sudah kami terima. Pesanan diteruskan ke pengrajin: {3}",

@@ -6,6 +6,8 @@ transaction, with its inbox row: a redelivered event finds the inbox row, and th
 whom is ``marketplace.notifications.triggers``:
 
 - ``order.placed`` → buyer: the order and how to pay (link, deadline).
+- ``payment.intent_created`` → buyer: how to pay with the method they chose (a VA number, amount,
+  deadline; or where to finish a QR or e-wallet payment), until it is paid.
 - ``order.paid`` → buyer: paid; each artisan of the order: the part to ship (items, address, ship-by).
 - ``order.shipped`` → buyer: courier and tracking number; the confirm-on-arrival reminder, due later.
 - ``order.delivered`` → artisan: the buyer confirmed; buyer: an invitation to review the items (optional, once).
@@ -45,7 +47,7 @@ from marketplace.programme import triggers as programme_triggers
 from workers.worker import BackgroundTask, Dependencies, Handler, HandlerContext
 
 CONSUMER = "notifications"
-TOPICS: tuple[str, ...] = ("orders", "payouts", "listings", "messages", "programme")
+TOPICS: tuple[str, ...] = ("orders", "payments", "payouts", "listings", "messages", "programme")
 MAILER = "mailer"
 WHATSAPP = "whatsapp"
 
@@ -63,6 +65,7 @@ def _handler(trigger: Trigger) -> Handler:
 
 HANDLERS: dict[str, Handler] = {
     "order.placed": _handler(triggers.order_placed),
+    "payment.intent_created": _handler(triggers.payment_instructions),
     "order.paid": _handler(triggers.order_paid),
     "order.shipped": _handler(triggers.order_shipped),
     "order.delivered": _handler(triggers.order_delivered),

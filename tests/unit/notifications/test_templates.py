@@ -38,6 +38,8 @@ def _context() -> dict:
         "event": SimpleNamespace(title="Membatik <canting>", starts_at=WHEN, ends_at=WHEN, venue="Balai Warga", city="Bekasi",
                                  cancel_reason="Hujan deras"),
         "code": "K7QX2M9P", "event_url": "https://pasar.test/events/3", "mine_url": "https://pasar.test/account/events",
+        "action": {"type": "va", "bank": "BNI", "account_number": "8808123456789012"},
+        "method": SimpleNamespace(code="va_bni", label="BNI"),
         "review_base": "https://pasar.test/orders/7/items", "window_days": 60,
         "listings": [{"title": "Kain <batik> tulis", "shop": "Batik Ciputat", "price_idr": 150_000,
                       "url": "https://pasar.test/listings/5"}], "following_url": "https://pasar.test/toko-diikuti",
