@@ -4,9 +4,9 @@ event's hours, and the buyer pays it there by QRIS.
 :func:`ring_up`, in the request's transaction (ARCHITECTURE.md §4, §8):
 
 1. Who and when: the artisan's shop must be *accepted* at the event (403 ``not_participating``
-   otherwise, also for an artisan without a shop, a workshop or an unknown event's... no: an unknown
-   event is 404), the event not cancelled (409 ``event_cancelled``) and open now (``starts_at <= now <
-   ends_at``, else 422 ``outside_event_hours``).
+   otherwise, also for an artisan without a shop or an event that is not a festival or market; an
+   unknown event is 404), the event not cancelled (409 ``event_cancelled``) and on now (``starts_at <=
+   now < ends_at``, else 422 ``outside_event_hours``).
 2. What: each line names one of the shop's own approved listings (a variant of it when it has
    variants); anything else is 422 ``validation_error`` naming the line (``items.<i>``), nothing written.
    Lines of one product are added together.
@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.cart.services import CartLine
-from marketplace.errors import Forbidden, NotFound, ValidationFailed
+from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.listings.models import Listing, ListingStatus, ListingVariant
 from marketplace.orders.checkout import placed_event
 from marketplace.orders.models import PICKUP, Order, OrderItem, OrderStatus, SellerOrder, SellerOrderStatus
@@ -155,7 +155,11 @@ def ring_up(session: Session, gateway: PaymentGateway, artisan: User, event_id: 
         raise attempts.MethodUnavailable("QRIS is not available here.", fields={"event_id": [
             "QRIS is not available here."]})
     lines = _lines(session, shop, wanted)
-    reserve_stock(session, lines, now)
+    try:
+        reserve_stock(session, lines, now)
+    except Conflict as err:  # an online buyer took the last units since the lines were read
+        raise Conflict("Someone just bought the last one online; change the quantities.", code=err.code,
+                       fields=_named(err.fields, wanted)) from err
     subtotal = sum(line.line_total_idr for line in lines)
     order = Order(
         buyer_id=artisan.id, status=OrderStatus.PENDING_PAYMENT.value, subtotal_idr=subtotal, shipping_idr=0,
@@ -177,6 +181,12 @@ def ring_up(session: Session, gateway: PaymentGateway, artisan: User, event_id: 
                                                       "programme_event_id": event.id})
     attempts.choose_method(session, gateway, artisan, order.id, METHOD, now=now)
     return order
+
+
+def _named(fields: dict[str, list[str]], wanted: list[Wanted]) -> dict[str, list[str]]:
+    """The reservation's refusal (``"<listing>"`` or ``"<listing>:<variant>"``) as the lines it names."""
+    keys = {(f"{w.listing_id}:{w.variant_id}" if w.variant_id else str(w.listing_id)): i for i, w in enumerate(wanted)}
+    return {f"items.{keys[key]}" if key in keys else key: ["Not enough in stock."] for key in fields}
 
 
 def _options(variant: ListingVariant | None) -> str | None:
