@@ -30,7 +30,8 @@ def _stock(db_session, listing_id) -> int:
     return db_session.get(Listing, listing_id).stock
 
 
-def test_a_booth_sale_is_a_pickup_order_paid_by_qris_and_delivered_at_once(api, db_session, booth, make, deliver):
+def test_a_booth_sale_is_a_pickup_order_paid_by_qris_and_delivered_at_once(api, market, db_session, booth, make,
+                                                                          deliver):
     artisan, event, item = booth()
     resp = _sell(api, artisan, event["id"], [{"listing_id": item["id"], "quantity": 2}])
     assert resp.status_code == 201, resp.json
@@ -60,7 +61,15 @@ def test_a_booth_sale_is_a_pickup_order_paid_by_qris_and_delivered_at_once(api, 
         payout = schedule_payout(session, part.id, hold_hours=72, now=utcnow())
         assert payout is not None
         assert (payout.amount_idr, payout.commission_idr) == (170_000 - 17_000, 17_000)  # no shipping
+    _fresh(db_session)
     assert ledger_check(db_session) == []
+    # impact counts it as sold at that event, and as an order of the shop's city like any other
+    report = api.get("/api/v1/admin/impact?group_by=city", as_=market.admin).json
+    assert [(b["event_id"], b["sales"], b["units"], b["shops"], b["gmv_idr"]) for b in report["booth_sales"]] == [
+        (event["id"], 1, 2, 1, 170_000)]
+    assert report["totals"]["orders"] == 1 and report["totals"]["gmv_idr"] == 170_000
+    csv = api.get("/api/v1/admin/impact?format=csv&table=booth", as_=market.admin)
+    assert csv.status_code == 200 and f"{event['id']},{event['title']}" in csv.get_data(as_text=True)
 
 
 def test_only_a_participating_shop_may_ring_up_a_sale(api, market, booth, db_session):
