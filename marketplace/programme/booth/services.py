@@ -209,4 +209,4 @@ def receipt(session: Session, order: Order) -> dict[str, Any]:
     """What the receipt page shows: the shop, the event, the items, the total, when it was paid."""
     event = session.get(ProgrammeEvent, order.programme_event_id) if order.programme_event_id else None
     part = order.seller_orders[0]
-    return {"order": order, "shop": part.shop, "event": event, "items": part.items}
+    return {"order": order, "shop": part.shop, "event": event, "lines": part.items}
