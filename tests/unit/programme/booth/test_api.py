@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import json
+
 from sqlalchemy import select
 
 from events.models import OutboxEvent
 from marketplace.db import utcnow
 from marketplace.ledger.check import check as ledger_check
 from marketplace.listings.models import Listing
+from marketplace.notifications.models import Notification
 from marketplace.orders.models import Order, SellerOrder
 from marketplace.payouts.release import schedule_payout
 from tests.unit.listings.helpers import listing_body
+from workers.notifications import handlers as notifications
+from workers.worker import HandlerContext
 
 
 def _sell(api, artisan, event_id, items):
@@ -31,7 +36,7 @@ def _stock(db_session, listing_id) -> int:
 
 
 def test_a_booth_sale_is_a_pickup_order_paid_by_qris_and_delivered_at_once(api, market, db_session, booth, make,
-                                                                          deliver):
+                                                                          deliver, settings):
     artisan, event, item = booth()
     resp = _sell(api, artisan, event["id"], [{"listing_id": item["id"], "quantity": 2}])
     assert resp.status_code == 201, resp.json
@@ -56,6 +61,17 @@ def test_a_booth_sale_is_a_pickup_order_paid_by_qris_and_delivered_at_once(api, 
                                     .order_by(OutboxEvent.id)))
     assert types.index("order.paid") < types.index("order.delivered")
     assert ledger_check(db_session) == []
+    # nobody is mailed "how to pay", "to ship by" or "review it": the artisan handed it over at the stand
+    for envelope in db_session.scalars(select(OutboxEvent.payload).where(OutboxEvent.key == str(order["id"]),
+                                                                         OutboxEvent.type.like("order.%"))):
+        event_type = json.loads(envelope)["type"]
+        if event_type in notifications.HANDLERS:
+            with api.app.extensions["db"].transaction() as session:
+                notifications.HANDLERS[event_type](HandlerContext(session=session, settings=settings,
+                                                                  clock=utcnow), json.loads(envelope))
+    _fresh(db_session)
+    assert list(db_session.scalars(select(Notification.kind).where(Notification.kind.not_in(
+        ["listing_approved"])))) == []
     # the payouts worker, on order.delivered, schedules the artisan's payout of the sale
     with api.app.extensions["db"].transaction() as session:
         payout = schedule_payout(session, part.id, hold_hours=72, now=utcnow())
