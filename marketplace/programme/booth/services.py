@@ -25,6 +25,7 @@ event's hours, and the buyer pays it there by QRIS.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -190,8 +191,7 @@ def _named(fields: dict[str, list[str]], wanted: list[Wanted]) -> dict[str, list
 
 
 def _options(variant: ListingVariant | None) -> str | None:
-    import json
-
+    """A variant's options as bought (JSON text, as the checkout stores them)."""
     return json.dumps(variant.options, ensure_ascii=False) if variant is not None else None
 
 

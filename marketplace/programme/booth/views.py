@@ -29,6 +29,7 @@ from marketplace.programme.booth import services
 from marketplace.programme.booth.events import booth_events
 from marketplace.web.auth import login_required, require_user
 from marketplace.web.deps import deps
+from marketplace.web.errors import status_for
 from marketplace.web.forms import CsrfOnly, flash_refusal
 from marketplace.web.transaction import discard, get_session
 
@@ -92,7 +93,7 @@ def ring_up(event_id: int) -> Any:
                                          payment_ttl=timedelta(minutes=settings.order_payment_ttl_minutes))
             except DomainError as err:
                 discard()
-                error, status = err.message, _status(err)
+                error, status = err.message, status_for(err)
                 rows = [f"q-{w.listing_id}-{w.variant_id or 0}" for w in wanted]
                 problems = {rows[int(name.split(".")[1])]: messages for name, messages in err.fields.items()
                             if name.startswith("items.") and name.split(".")[1].isdigit()
@@ -103,12 +104,6 @@ def ring_up(event_id: int) -> Any:
     is_open = event.status != "cancelled" and event.starts_at <= now < event.ends_at
     return render_template("programme/booth/ring_up.html", event=event, shop=shop, products=products, form=form,
                            error=error, entered=entered, problems=problems, is_open=is_open), status
-
-
-def _status(err: DomainError) -> int:
-    from marketplace.web.errors import status_for
-
-    return status_for(err)
 
 
 @bp.route("/seller/booth/sales/<int:order_id>")
