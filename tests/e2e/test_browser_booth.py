@@ -27,6 +27,8 @@ from tests.e2e.test_browser import People, check_phone_page
 
 PHONE_390 = {"viewport": {"width": 390, "height": 844}}
 PATIENCE_MS = 60_000
+#: Seconds an API call of the set-up may take on a machine shared with other suites (a login hashes).
+API_PATIENCE = 60.0
 FESTIVAL = "Festival Seni Tangerang Selatan"
 
 
@@ -40,8 +42,9 @@ def crowd(chromium: Any, system: RunningSystem, tmp_path: Path) -> Iterator[Peop
 
 
 def _token(system: RunningSystem, email: str, password: str) -> str:
-    resp = http("POST", f"{system.base_url}/api/v1/auth/token", json_body={"email": email, "password": password})
-    assert resp.status == 200, resp.text()
+    resp = http("POST", f"{system.base_url}/api/v1/auth/token", json_body={"email": email, "password": password},
+                timeout=API_PATIENCE)
+    assert resp.status == 200, resp.text
     return resp.json()["access_token"]
 
 
@@ -55,13 +58,13 @@ def _festival_on_now(system: RunningSystem) -> int:
         "venue": "Taman Kota 2, BSD", "city": "Tangerang Selatan", "capacity": 1000,
         "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=8)).isoformat(),
         "registration_opens_at": (starts - timedelta(days=7)).isoformat(),
-        "registration_closes_at": (starts + timedelta(hours=6)).isoformat()})
-    assert event.status == 201, event.text()
-    shop = http("GET", f"{system.base_url}/api/v1/shops/me", token=artisan)
-    assert shop.status == 200, shop.text()
+        "registration_closes_at": (starts + timedelta(hours=6)).isoformat()}, timeout=API_PATIENCE)
+    assert event.status == 201, event.text
+    shop = http("GET", f"{system.base_url}/api/v1/shops/me", token=artisan, timeout=API_PATIENCE)
+    assert shop.status == 200, shop.text
     added = http("POST", f"{system.base_url}/api/v1/admin/events/{event.json()['id']}/shops", token=admin,
-                 json_body={"shop_id": shop.json()["id"]})
-    assert added.status == 200, added.text()
+                 json_body={"shop_id": shop.json()["id"]}, timeout=API_PATIENCE)
+    assert added.status == 200, added.text
     return event.json()["id"]
 
 
