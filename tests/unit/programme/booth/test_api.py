@@ -104,12 +104,17 @@ def test_only_a_participating_shop_may_ring_up_a_sale(api, market, booth, db_ses
     assert db_session.scalar(select(Order.id)) is None
 
 
-def test_only_during_the_events_hours(api, booth, db_session):
+def test_only_during_the_events_hours(api, market, booth, db_session):
     for starts_in in (timedelta(hours=2), -timedelta(hours=8)):  # not started yet; over
         artisan, event, item = booth(starts_in=starts_in, hours=6)
         resp = _sell(api, artisan, event["id"], [{"listing_id": item["id"], "quantity": 1}])
         assert (resp.status_code, resp.json["error"]["code"]) == (422, "outside_event_hours"), starts_in
         assert _stock(db_session, item["id"]) == 5
+    artisan, event, item = booth()
+    cancelled = api.post(f"/api/v1/admin/events/{event['id']}/cancel", as_=market.admin, json={"reason": "Hujan deras"})
+    assert cancelled.status_code == 200, cancelled.json
+    resp = _sell(api, artisan, event["id"], [{"listing_id": item["id"], "quantity": 1}])
+    assert (resp.status_code, resp.json["error"]["code"]) == (409, "event_cancelled")
     assert db_session.scalar(select(Order.id)) is None
 
 
