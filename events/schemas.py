@@ -107,6 +107,9 @@ class OrderPlacedV1(EventData):
     seller_orders = fields.List(fields.Nested(SellerOrderLine), required=True, validate=validate.Length(min=1))
     discount_idr = StrictInteger(validate=validate.Range(min=0))
     discounts = fields.List(fields.Nested(DiscountLine))
+    #: A booth sale (issue #27): ``pickup`` and the programme event it was rung up at (optional).
+    fulfilment = fields.String(validate=validate.OneOf(["pickup"]))
+    programme_event_id = StrictInteger(validate=validate.Range(min=1))
 
 
 class OrderPaidV1(EventData):

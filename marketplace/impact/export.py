@@ -19,6 +19,7 @@ GROUP_COLUMNS = (
 MONTH_COLUMNS = ("month", "orders", "gmv_idr", "outside_city_gmv_idr")
 PROVINCE_COLUMNS = ("province", "orders", "gmv_idr", "buyers")
 SUBSIDY_COLUMNS = ("month", "owed_idr")
+BOOTH_COLUMNS = ("event_id", "title", "kind", "city", "starts_at", "sales", "units", "shops", "gmv_idr")
 TOTAL = "(total)"
 
 
@@ -38,6 +39,8 @@ def _write(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
 def to_csv(report: dict[str, Any], table: str) -> str:
     """``table``: ``items`` (the groups, then the totals row), ``months``, ``provinces`` or ``subsidy`` (the
     programme subsidy owed per WIB month: what programme vouchers cost)."""
+    if table == "booth":  # sold at each festival or market
+        return _write(BOOTH_COLUMNS, report["booth_sales"])
     if table == "subsidy":
         return _write(SUBSIDY_COLUMNS, report["programme_subsidy"])
     if table == "months":

@@ -20,14 +20,14 @@ from marketplace.impact.counted import GROUPINGS, Period
 
 WIB = ZoneInfo("Asia/Jakarta")
 MAX_DAYS = 5 * 366
-TABLES = ("items", "months", "provinces", "subsidy")
+TABLES = ("items", "months", "provinces", "subsidy", "booth")
 
 GROUPING_MESSAGE = "Group by kelurahan, city or sentra."
 DATE_MESSAGE = "Enter a date as YYYY-MM-DD."
 ORDER_MESSAGE = "The end of the period must not be before its start."
 LENGTH_MESSAGE = "Choose a period of at most five years."
 FORMAT_MESSAGE = "Choose json or csv."
-TABLE_MESSAGE = "Choose items, months, provinces or subsidy."
+TABLE_MESSAGE = "Choose items, months, provinces, subsidy or booth."
 
 _DATE_ERRORS = {"invalid": DATE_MESSAGE, "format": DATE_MESSAGE}
 #: Days the marketplace can have figures for (also keeps the date arithmetic far from its limits).
@@ -117,6 +117,20 @@ class SubsidyOut(Schema):
     owed_idr = fields.Integer()
 
 
+class BoothSalesOut(Schema):
+    """Booth sales at one programme event (``marketplace.programme.booth.figures``)."""
+
+    event_id = fields.Integer()
+    title = fields.String()
+    kind = fields.String()
+    city = fields.String()
+    starts_at = fields.DateTime()
+    sales = fields.Integer(metadata={"description": "booth sales paid in the period, not refunded"})
+    units = fields.Integer()
+    shops = fields.Integer()
+    gmv_idr = fields.Integer()
+
+
 class ImpactOut(Schema):
     group_by = fields.String()
     from_ = fields.DateTime(data_key="from", metadata={"description": "start of the period (included)"})
@@ -127,3 +141,5 @@ class ImpactOut(Schema):
     buyer_provinces = fields.List(fields.Nested(ProvinceOut))
     programme_subsidy = fields.List(fields.Nested(SubsidyOut), metadata={
         "description": "what programme vouchers cost per WIB month of the period: what the city owes"})
+    booth_sales = fields.List(fields.Nested(BoothSalesOut), metadata={
+        "description": "sold at each festival or market (booth sales paid by QRIS in the period)"})

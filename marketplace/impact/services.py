@@ -43,6 +43,7 @@ from marketplace.impact.grouping import WHOLE, grouped, medians, seconds_between
 from marketplace.ledger import services as ledger
 from marketplace.listings.models import Listing
 from marketplace.moderation.models import ModerationDecision
+from marketplace.programme.booth import figures as booth_figures
 from marketplace.sentra.models import Sentra
 from marketplace.shops.models import Shop
 
@@ -224,4 +225,5 @@ def report(session: Session, group_by: str, period: Period) -> dict[str, Any]:
     # on both backends); a DROP there would only fail again on PostgreSQL's aborted transaction.
     session.execute(text(f"DROP TABLE IF EXISTS {c.name}"))
     return {"group_by": group_by, "from_": period.start, "to": period.end, "items": items, "totals": total,
-            "months": months, "buyer_provinces": provinces, "programme_subsidy": subsidy}
+            "months": months, "buyer_provinces": provinces, "programme_subsidy": subsidy,
+            "booth_sales": booth_figures.by_event(session, period.start, period.end)}

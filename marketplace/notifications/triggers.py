@@ -24,7 +24,7 @@ from marketplace.config import Settings
 from marketplace.follows import services as follows
 from marketplace.listings.models import Listing
 from marketplace.notifications import services
-from marketplace.orders.models import Order, SellerOrder
+from marketplace.orders.models import PICKUP, Order, SellerOrder
 from marketplace.shops.models import Shop
 
 Event = dict[str, Any]
@@ -52,6 +52,8 @@ def _links(settings: Settings, order: Order) -> dict[str, str]:
 
 def _to_buyer(session: Session, settings: Settings, event: Event, kind: str, order: Order, now: datetime,
               **extra: Any) -> None:
+    if order.fulfilment == PICKUP:  # a booth sale: its buyer of record is the artisan at the stand
+        return
     context = {"order": order, **_links(settings, order), **extra.pop("context", {})}
     services.queue(session, settings, event_id=str(event["id"]), event_type=event["type"], kind=kind,
                    recipient=order.buyer, context=context, now=now, **extra)
@@ -60,6 +62,8 @@ def _to_buyer(session: Session, settings: Settings, event: Event, kind: str, ord
 def _to_artisan(session: Session, settings: Settings, event: Event, kind: str, part: SellerOrder, now: datetime,
                 **context: Any) -> None:
     order = part.order
+    if order.fulfilment == PICKUP:  # a booth sale: the artisan rang it up and handed it over there
+        return
     services.queue(session, settings, event_id=str(event["id"]), event_type=event["type"], kind=kind,
                    recipient=part.shop.owner, now=now,
                    context={"order": order, "part": part, **_links(settings, order), **context})
@@ -139,6 +143,8 @@ def order_delivered_to_buyer(session: Session, settings: Settings, event: Event,
     """The buyer, by WhatsApp only (their own confirmation needs no e-mail): the parcel has arrived."""
     data = event["data"]
     order = _order(session, data["order_id"])
+    if order.fulfilment == PICKUP:
+        return
     part = _seller_order(order, data["seller_order_id"])
     services.queue_whatsapp(session, settings, event_id=str(event["id"]), event_type=event["type"],
                             kind="order_delivered", recipient=order.buyer, now=now,

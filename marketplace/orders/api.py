@@ -50,10 +50,11 @@ def my_orders() -> Any:
 
 
 @bp.route("/orders/<int:order_id>", methods=["GET"])
-@api_auth(BUYER)
+@api_auth()
 @bp.response(200, schemas.OrderOut)
 def my_order(order_id: int) -> Any:
-    """One of the caller's orders (anyone else's is 404)."""
+    """One of the caller's orders (anyone else's is 404): a buyer's, or a booth sale the artisan rang
+    up (``fulfilment: pickup``, its QRIS action under ``payment``)."""
     return services.get_for_buyer(get_session(), require_user(), order_id)
 
 

@@ -56,6 +56,8 @@ class Order(Base):
         Index("ix_orders_status_created_at", "status", "created_at"),
         # The impact report's period (``impact.services.counted``): a month's orders without reading all.
         Index("ix_orders_paid_at", "paid_at"),
+        CheckConstraint("fulfilment IS NULL OR fulfilment IN ('pickup')", name="fulfilment_valid"),
+        Index("ix_orders_programme_event_id", "programme_event_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,6 +81,11 @@ class Order(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     cancel_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    #: ``pickup`` for a booth sale (rung up by the artisan at an event: no address, no shipping, delivered
+    #: when paid; ``marketplace.programme.booth``); NULL for a shipped order. The event it was sold at.
+    fulfilment: Mapped[str | None] = mapped_column(String(16), default=None)
+    programme_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programme_events.id", ondelete="SET NULL"), default=None)
 
     buyer: Mapped[User] = relationship()
     #: The order's payment at the gateway (``marketplace.payments``); None until the worker created it.
@@ -90,6 +97,10 @@ class Order(Base):
     seller_orders: Mapped[list["SellerOrder"]] = relationship(
         back_populates="order", order_by="SellerOrder.id", cascade="all, delete-orphan"
     )
+
+
+#: ``orders.fulfilment`` of a booth sale.
+PICKUP = "pickup"
 
 
 #: How long after delivery the shop still sees the buyer's name, phone and street (§9).

@@ -134,6 +134,9 @@ class OrderOut(Schema):
     shipping_address = fields.Function(lambda o: _ADDRESS_OUT.dump(o))
     seller_orders = fields.List(fields.Nested(SellerOrderOut))
     payment = fields.Nested(PaymentSummary, allow_none=True)
+    fulfilment = fields.Function(lambda o: o.fulfilment or "delivery", metadata={
+        "enum": ["delivery", "pickup"], "description": "pickup: a booth sale at a programme event"})
+    programme_event_id = fields.Integer(allow_none=True, metadata={"description": "the event of a booth sale"})
 
 
 class OrderList(Schema):

@@ -21,7 +21,7 @@ from marketplace.errors import NotFound
 from marketplace.ledger import services as ledger
 from marketplace.listings import variants
 from marketplace.listings.models import Listing
-from marketplace.orders.models import Order, OrderStatus, SellerOrder, SellerOrderStatus
+from marketplace.orders.models import PICKUP, Order, OrderStatus, SellerOrder, SellerOrderStatus
 from marketplace.vouchers import services as vouchers
 
 PENDING = OrderStatus.PENDING_PAYMENT.value
@@ -87,7 +87,23 @@ def mark_paid(session: Session, order_id: int, *, now: datetime, commission_bps:
         "order_id": order.id, "buyer_id": order.buyer_id, "total_idr": order.total_idr,
         "seller_order_ids": [so.id for so in order.seller_orders],
     })
+    if order.fulfilment == PICKUP:
+        _hand_over(session, order, now)
     return True
+
+
+def _hand_over(session: Session, order: Order, now: datetime) -> None:
+    """A booth sale (``fulfilment: pickup``) is in the buyer's hands once paid: each seller order is
+    delivered at once (``order.delivered``, which schedules its payout) and the order completed, in
+    the payment's transaction."""
+    for seller_order in order.seller_orders:
+        seller_order.status, seller_order.delivered_at = SellerOrderStatus.DELIVERED.value, now
+        seller_order.ship_by = None
+    session.flush()
+    for seller_order in order.seller_orders:
+        record(session, "order.delivered", key=order.id, data={
+            "order_id": order.id, "seller_order_id": seller_order.id, "shop_id": seller_order.shop_id})
+    complete_if_done(session, order, now)
 
 
 def cancel_unpaid(session: Session, order_id: int, reason: str, *, now: datetime, payment_failed: bool) -> bool:

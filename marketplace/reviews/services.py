@@ -45,7 +45,8 @@ def _item_of_buyer(session: Session, buyer: User, listing_id: int, order_item_id
     """The order item, if ``buyer`` bought it as ``listing_id``; else 403 ``not_a_verified_buyer`` (the
     same answer whether the item does not exist or is someone else's: no hint of other orders)."""
     item = session.get(OrderItem, order_item_id)
-    if item is None or item.listing_id != listing_id or item.seller_order.order.buyer_id != buyer.id:
+    if (item is None or item.listing_id != listing_id or item.seller_order.order.buyer_id != buyer.id
+            or item.seller_order.shop.owner_id == buyer.id):  # (a booth sale's buyer of record: its artisan)
         raise Forbidden(NOT_A_VERIFIED_BUYER, code="not_a_verified_buyer")
     return item
 

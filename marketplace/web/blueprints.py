@@ -28,6 +28,7 @@ API_MODULES = (
     "marketplace.audit.api",
     "marketplace.privacy.api",
     "marketplace.programme.api",
+    "marketplace.programme.booth.api",
     "marketplace.reviews.api",
     "marketplace.follows.api",
 )
@@ -63,6 +64,7 @@ PAGE_MODULES = (
     "marketplace.privacy.views",
     "marketplace.programme.views",
     "marketplace.programme.admin.views",
+    "marketplace.programme.booth.views",
     "marketplace.reviews.views",
     "marketplace.follows.views",
 )

@@ -63,7 +63,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/vouchers"): ADMIN,
     ("PATCH", "/api/v1/admin/vouchers/<int:voucher_id>"): ADMIN,
     ("GET", "/api/v1/orders"): BUYER,
-    ("GET", "/api/v1/orders/<int:order_id>"): BUYER,
+    ("GET", "/api/v1/orders/<int:order_id>"): USER,  # its buyer or the artisan who rang up a booth sale; else 404
+    ("POST", "/api/v1/seller/booth-orders"): ARTISAN,
     ("GET", "/api/v1/orders/<int:order_id>/events"): USER,
     ("GET", "/api/v1/seller/orders"): ARTISAN,
     ("POST", "/api/v1/seller/orders/<int:seller_order_id>/ship"): ARTISAN,
