@@ -4,7 +4,7 @@ of each service's circuit seen by any process, which ``/readyz`` reports as a de
 Written by hand; no application code imported.
 
 Revision ID: 0033_outside_services
-Revises: 0023_payment_attempts
+Revises: 0029_booth_sales
 Create Date: 2026-12-07 23:40:00
 """
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = "0033_outside_services"
-down_revision = "0023_payment_attempts"
+down_revision = "0029_booth_sales"
 branch_labels = None
 depends_on = None
 
