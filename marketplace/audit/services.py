@@ -32,8 +32,9 @@ ACTIONS = (
     "sentra.create", "sentra.update", "shop.assign_sentra",
     "shop.suspend", "shop.reinstate",
     "admin.create",
+    "dispute.resolve",
 )
-TARGET_TYPES = ("listing", "order", "payout", "sentra", "shop", "user")
+TARGET_TYPES = ("listing", "order", "payout", "sentra", "shop", "user", "dispute")
 
 
 def _json_safe(value: Any) -> Any:

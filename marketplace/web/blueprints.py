@@ -30,6 +30,7 @@ API_MODULES = (
     "marketplace.programme.api",
     "marketplace.reviews.api",
     "marketplace.follows.api",
+    "marketplace.disputes.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -65,6 +66,7 @@ PAGE_MODULES = (
     "marketplace.programme.admin.views",
     "marketplace.reviews.views",
     "marketplace.follows.views",
+    "marketplace.disputes.views",
 )
 
 
