@@ -71,7 +71,7 @@ def get_dispute(dispute_id: int) -> Any:
 @bp.route("/seller/disputes/<int:dispute_id>/respond", methods=["POST"])
 @bp.doc(**error_responses(404, 409))
 @api_auth(ARTISAN)
-@bp.arguments(schemas.RespondIn)
+@bp.arguments(schemas.DisputeRespondIn)
 @bp.response(200, schemas.DisputeOut)
 def respond(body: dict[str, Any], dispute_id: int) -> Any:
     """The shop's answer to an open dispute (once: 409 ``already_responded``)."""
@@ -81,7 +81,7 @@ def respond(body: dict[str, Any], dispute_id: int) -> Any:
 @bp.route("/seller/disputes/<int:dispute_id>/refund", methods=["POST"])
 @bp.doc(**error_responses(404, 409))
 @api_auth(ARTISAN)
-@bp.arguments(schemas.RefundIn)
+@bp.arguments(schemas.DisputeRefundIn)
 @bp.response(200, schemas.DisputeOut)
 def refund(body: dict[str, Any], dispute_id: int) -> Any:
     """The artisan refunds all or part of what the buyer paid for the seller order (through the gateway);
@@ -92,7 +92,7 @@ def refund(body: dict[str, Any], dispute_id: int) -> Any:
 
 @bp.route("/admin/disputes", methods=["GET"])
 @api_auth(ADMIN)
-@bp.arguments(schemas.QueueQuery, location="query")
+@bp.arguments(schemas.DisputeQueueQuery, location="query")
 @bp.response(200, schemas.DisputeList)
 def admin_queue(query: dict[str, Any]) -> Any:
     """Disputes oldest first, by ``status`` (``open``, ``resolved``, ``escalated``: open and unanswered
@@ -105,7 +105,7 @@ def admin_queue(query: dict[str, Any]) -> Any:
 @bp.route("/admin/disputes/<int:dispute_id>/resolve", methods=["POST"])
 @bp.doc(**error_responses(404, 409))
 @api_auth(ADMIN)
-@bp.arguments(schemas.ResolveIn)
+@bp.arguments(schemas.DisputeResolveIn)
 @bp.response(200, schemas.DisputeOut)
 def resolve(body: dict[str, Any], dispute_id: int) -> Any:
     """Decide an open dispute: ``refund`` (``amount_idr``, or all the buyer paid for the seller order) or

@@ -38,16 +38,16 @@ class DisputeIn(Schema):
                          error_messages={"required": TEXT_MESSAGE, "null": TEXT_MESSAGE})
 
 
-class RespondIn(Schema):
+class DisputeRespondIn(Schema):
     text = TrimmedString(required=True, validate=validate.Length(min=1, max=TEXT_MAX, error=RESPONSE_MESSAGE),
                          error_messages={"required": RESPONSE_MESSAGE, "null": RESPONSE_MESSAGE})
 
 
-class RefundIn(Schema):
+class DisputeRefundIn(Schema):
     amount_idr = _amount(True)
 
 
-class ResolveIn(Schema):
+class DisputeResolveIn(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES, error=OUTCOME_MESSAGE),
                             error_messages={"required": OUTCOME_MESSAGE, "null": OUTCOME_MESSAGE})
     amount_idr = _amount(False)
@@ -60,7 +60,7 @@ class ResolveIn(Schema):
             raise ValidationError("A rejected dispute refunds nothing.", field_name="amount_idr")
 
 
-class QueueQuery(QuerySchema):
+class DisputeQueueQuery(QuerySchema):
     status = fields.String(validate=validate.OneOf(("open", "resolved", "escalated")))
 
 
