@@ -48,7 +48,7 @@ from marketplace.shops.models import Shop
 NOT_THE_BUYER = "Only the buyer of this order can open a dispute about it."
 NOT_FOUND = "Dispute not found."
 WINDOW_CLOSED = "The time to open a dispute about this order has passed."
-TOO_EARLY = "A dispute can be opened once the parcel has arrived, or if it has not arrived {days} days after shipping."
+TOO_EARLY = "It is too early for a dispute: wait until the parcel arrives, or until it is late."
 ONLY_NOT_RECEIVED = "Before the parcel has arrived, a dispute can only say it was not received."
 ALREADY_OPEN = "This order already has a dispute."
 NOT_OPEN = "This dispute is already closed."
@@ -88,8 +88,7 @@ def open_dispute(session: Session, buyer: User, seller_order_id: int, values: di
         raise Conflict(ALREADY_OPEN, code="dispute_open")
     span = window(part, window_days=window_days, not_received_days=not_received_days)
     if span is None or now < span[0]:
-        message = TOO_EARLY.format(days=not_received_days)
-        raise ValidationFailed(message, code="dispute_too_early", fields={"reason": [message]})
+        raise ValidationFailed(TOO_EARLY, code="dispute_too_early", fields={"reason": [TOO_EARLY]})
     if now > span[1]:
         raise ValidationFailed(WINDOW_CLOSED, code="dispute_window_closed", fields={"reason": [WINDOW_CLOSED]})
     if part.status != SellerOrderStatus.DELIVERED.value and values["reason"] != DisputeReason.NOT_RECEIVED.value:

@@ -302,6 +302,9 @@ PAGES = {
     "/admin/programme/999999/check-in": ADMIN,
     "/admin/reviews": ADMIN,
     "/orders/{order_id}/items/999999/review": BUYER,
+    "/orders/{order_id}/parts/999999/dispute": BUYER,
+    "/seller/disputes": ARTISAN,
+    "/admin/disputes": ADMIN,
 }
 
 #: Pages every logged-in user may open (any role); anonymous visitors are sent to log in.
