@@ -40,8 +40,8 @@ def _login(page: Any, email: str, password: str) -> None:
     page.get_by_role("button", name="Masuk").click()
 
 
-def _open(people: People, who: str) -> Any:
-    page = people.open(who, **PHONE_390)
+def _open(crowd: People, who: str) -> Any:
+    page = crowd.open(who, **PHONE_390)
     page.set_default_timeout(PATIENCE_MS)
     page.set_default_navigation_timeout(PATIENCE_MS)
     return page
