@@ -68,6 +68,15 @@ def get_dispute(dispute_id: int) -> Any:
     return _flagged([services.visible_to(get_session(), require_user(), dispute_id)])[0]
 
 
+@bp.route("/disputes/<int:dispute_id>/escalate", methods=["POST"])
+@bp.doc(**error_responses(404, 409))
+@api_auth()
+@bp.response(200, schemas.DisputeOut)
+def escalate(dispute_id: int) -> Any:
+    """The buyer or the shop's artisan asks an admin to decide now (409 ``already_escalated``)."""
+    return _flagged([services.escalate(get_session(), require_user(), dispute_id, now=utcnow())])[0]
+
+
 @bp.route("/seller/disputes/<int:dispute_id>/respond", methods=["POST"])
 @bp.doc(**error_responses(404, 409))
 @api_auth(ARTISAN)

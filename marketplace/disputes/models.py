@@ -69,6 +69,8 @@ class Dispute(Base):
     resolution_note: Mapped[str | None] = mapped_column(Text, default=None)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: When the buyer or the artisan asked an admin to decide (before ``DISPUTE_RESPONSE_DAYS`` ran out).
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     buyer: Mapped[User] = relationship(foreign_keys=[buyer_id])
     seller_order: Mapped[SellerOrder] = relationship()

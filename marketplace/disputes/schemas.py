@@ -90,6 +90,7 @@ class DisputeOut(Schema):
     refund_amount_idr = fields.Integer(allow_none=True)
     resolution_note = fields.String(allow_none=True)
     resolved_at = fields.DateTime(allow_none=True)
+    escalated_at = fields.DateTime(allow_none=True)
     escalated = fields.Function(lambda d: bool(getattr(d, "escalated", False)), metadata={"type": "boolean"})
 
 

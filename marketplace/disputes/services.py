@@ -52,6 +52,7 @@ TOO_EARLY = "It is too early for a dispute: wait until the parcel arrives, or un
 ONLY_NOT_RECEIVED = "Before the parcel has arrived, a dispute can only say it was not received."
 ALREADY_OPEN = "This order already has a dispute."
 NOT_OPEN = "This dispute is already closed."
+ALREADY_ESCALATED = "An admin has already been asked to decide this dispute."
 ALREADY_RESPONDED = "The shop has already answered this dispute."
 TOO_MANY_PHOTOS = f"A dispute can have at most {MAX_PHOTOS_PER_DISPUTE} photos."
 S, O = DisputeStatus, DisputeOutcome
@@ -249,19 +250,35 @@ def resolve(session: Session, admin: User, dispute_id: int, values: dict[str, An
     return dispute
 
 
+def escalate(session: Session, user: User, dispute_id: int, *, now: datetime) -> Dispute:
+    """The buyer or the shop's artisan asks an admin to decide now (404 for anyone else; 409
+    ``dispute_closed`` / ``already_escalated``)."""
+    found = session.get(Dispute, dispute_id)
+    if found is None or not (found.buyer_id == user.id or _is_artisan_of(session, user, found.shop_id)):
+        raise NotFound(NOT_FOUND)
+    dispute = _locked(session, dispute_id)
+    if dispute.status != S.OPEN.value:
+        raise Conflict(NOT_OPEN, code="dispute_closed")
+    if dispute.escalated_at is not None:
+        raise Conflict(ALREADY_ESCALATED, code="already_escalated")
+    dispute.escalated_at = now
+    return dispute
+
+
 def is_escalated(dispute: Dispute, now: datetime, response_days: int) -> bool:
-    """Open, unanswered by the shop ``response_days`` after it was opened: the admins decide it."""
-    return (dispute.status == S.OPEN.value and dispute.response_text is None
-            and now >= dispute.opened_at + timedelta(days=response_days))
+    """Open, and either party asked an admin to decide, or the shop left it unanswered
+    ``response_days`` after it was opened: the admins decide it."""
+    return dispute.status == S.OPEN.value and (dispute.escalated_at is not None or (
+        dispute.response_text is None and now >= dispute.opened_at + timedelta(days=response_days)))
 
 
 def queue(session: Session, status: str | None, *, now: datetime, response_days: int) -> list[Dispute]:
-    """The admins' queue, oldest first: ``open``, ``resolved``, ``escalated`` (open and unanswered past
-    ``DISPUTE_RESPONSE_DAYS``) or every dispute (None)."""
+    """The admins' queue, oldest first: ``open``, ``resolved``, ``escalated`` (open, and escalated by a
+    party or unanswered past ``DISPUTE_RESPONSE_DAYS``) or every dispute (None)."""
     stmt = select(Dispute).options(selectinload(Dispute.photos)).order_by(Dispute.opened_at, Dispute.id)
     if status == "escalated":
-        stmt = stmt.where(Dispute.status == S.OPEN.value, Dispute.response_text.is_(None),
-                          Dispute.opened_at <= now - timedelta(days=response_days))
+        overdue = Dispute.response_text.is_(None) & (Dispute.opened_at <= now - timedelta(days=response_days))
+        stmt = stmt.where(Dispute.status == S.OPEN.value, Dispute.escalated_at.is_not(None) | overdue)
     elif status is not None:
         stmt = stmt.where(Dispute.status == status)
     return list(session.scalars(stmt.limit(200)))

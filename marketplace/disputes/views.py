@@ -18,9 +18,9 @@ from marketplace.orders import services as orders
 from marketplace.payments import refunds
 from marketplace.web.auth import login_required, require_user
 from marketplace.web.deps import deps
-from marketplace.web.forms import load_form, show_errors
+from marketplace.web.forms import CsrfOnly, act_then_redirect, load_form, show_errors
 from marketplace.web.i18n import gettext as _
-from marketplace.web.transaction import get_session
+from marketplace.web.transaction import discard, get_session
 
 bp = Blueprint("disputes_pages", __name__)
 
@@ -137,6 +137,18 @@ def _act(dispute_id: int, form: Any, schema: Any, action: Any) -> Any:
         return _show(dispute_id, form=form, status=show_errors(form, err))
     flash(_("Done."), "info")
     return redirect(url_for(".show", dispute_id=dispute_id))
+
+
+@bp.route("/disputes/<int:dispute_id>/escalate", methods=["POST"])
+@login_required()
+def escalate(dispute_id: int) -> Any:
+    """The buyer or the shop's artisan asks an admin to decide."""
+    target = url_for(".show", dispute_id=dispute_id)
+    if not CsrfOnly().validate_on_submit():
+        discard()
+        return redirect(target)
+    return act_then_redirect(lambda: services.escalate(get_session(), require_user(), dispute_id, now=utcnow()),
+                             target)
 
 
 @bp.route("/seller/disputes/<int:dispute_id>/respond", methods=["POST"])

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("resolution_note", sa.Text(), nullable=True),
         sa.Column("resolved_by_id", sa.Integer(), nullable=True),
         sa.Column("resolved_at", _utc(), nullable=True),
+        sa.Column("escalated_at", _utc(), nullable=True),
         sa.CheckConstraint("reason IN ('not_received', 'damaged', 'not_as_described', 'wrong_item')",
                            name=op.f("ck_disputes_reason_valid")),
         sa.CheckConstraint("status IN ('open', 'resolved')", name=op.f("ck_disputes_status_valid")),

@@ -144,6 +144,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/seller-orders/<int:seller_order_id>/disputes"): USER,  # its buyer; anyone else 403
     ("POST", "/api/v1/disputes/<int:dispute_id>/photos"): USER,  # the dispute's buyer; anyone else 404
     ("GET", "/api/v1/disputes/<int:dispute_id>"): USER,  # its buyer, the shop's artisan, admins; else 404
+    ("POST", "/api/v1/disputes/<int:dispute_id>/escalate"): USER,  # its buyer or the shop's artisan; else 404
     ("POST", "/api/v1/seller/disputes/<int:dispute_id>/respond"): ARTISAN,
     ("POST", "/api/v1/seller/disputes/<int:dispute_id>/refund"): ARTISAN,
     ("GET", "/api/v1/admin/disputes"): ADMIN,

@@ -169,3 +169,17 @@ def test_an_account_with_an_open_dispute_cannot_be_closed(api, app, market):
     api.post(f"/api/v1/admin/disputes/{dispute_id}/resolve", as_=market.admin, json={"outcome": "reject", "note": "Ditolak"})
     resp = api.delete("/api/v1/me", as_=bought.buyer, json={"password": bought.buyer.password})
     assert resp.status_code in (200, 204), resp.json
+
+
+def test_either_party_may_ask_an_admin_to_decide_once(api, app, market):
+    bought = buy(api, app, market)
+    dispute_id = _open(api, bought).json["id"]
+    path = f"/api/v1/disputes/{dispute_id}/escalate"
+    assert api.post(path, as_=api.make_user("buyer")).status_code == 404
+    assert api.post(path, as_=market.seller(kelurahan="Pamulang Barat")).status_code == 404
+    resp = api.post(path, as_=bought.seller)
+    assert resp.status_code == 200 and resp.json["escalated"] is True and resp.json["escalated_at"]
+    again = api.post(path, as_=bought.buyer)
+    assert again.status_code == 409 and again.json["error"]["code"] == "already_escalated"
+    queue = api.get("/api/v1/admin/disputes?status=escalated", as_=market.admin).json["items"]
+    assert [d["id"] for d in queue] == [dispute_id]

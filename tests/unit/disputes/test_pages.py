@@ -39,6 +39,9 @@ def test_the_buyer_opens_a_dispute_with_a_photo_and_the_artisan_answers_and_refu
     again = client.get(order_path).get_data(as_text=True)
     assert "Komplain terbuka" in again and "Komplain diajukan" in again  # the part and the timeline
     assert client.get(path).status_code == 302  # the form leads to the open dispute
+    escalate = dispute_path + "/escalate"
+    assert client.post(escalate, data={"csrf_token": _token(client, dispute_path)}).status_code == 302
+    assert "Admin diminta memutuskan" in client.get(dispute_path).get_data(as_text=True)
     auth.logout()
 
     auth.login(bought.seller.email, bought.seller.password)
