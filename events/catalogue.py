@@ -16,6 +16,8 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "shipment.updated",
         "order.payment_method_chosen",
         "order.late_payment_received",
+        "dispute.opened",
+        "dispute.resolved",
     ),
     "payments": ("payment.intent_created", "payment.succeeded", "payment.failed", "payment.refunded"),
     "payouts": ("payout.scheduled", "payout.released", "payout.paid", "payout.failed"),

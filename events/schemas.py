@@ -25,6 +25,7 @@ from events.schema_base import text_field as _text
 from events.message_schemas import SCHEMAS as MESSAGE_SCHEMAS
 from events.schemas_programme import PROGRAMME_SCHEMAS
 from events.review_schemas import REVIEW_SCHEMAS
+from events.dispute_schemas import DISPUTE_SCHEMAS
 
 
 # --- listings (contracts fixed with the listings engineer) -------------------------------------------
@@ -333,6 +334,7 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     **MESSAGE_SCHEMAS,
     **PROGRAMME_SCHEMAS,
     **REVIEW_SCHEMAS,
+    **DISPUTE_SCHEMAS,
 }
 
 

@@ -116,6 +116,11 @@ class Settings:
     delivery_reminder_days: int = 3
     # Reviews (marketplace/reviews): how many days after delivery a buyer may review an item.
     review_window_days: int = 60
+    # Disputes (marketplace/disputes): days after delivery to open one; days after shipping before a
+    # parcel not delivered may be disputed; days an artisan has to answer before an admin decides.
+    dispute_window_days: int = 7
+    not_received_days: int = 14
+    dispute_response_days: int = 3
     # WhatsApp (marketplace/notifications/whatsapp.py): off | sandbox (JSON files under WHATSAPP_DIR,
     # var/whatsapp; the embedded run's default) | cloud (WhatsApp's Cloud API).
     whatsapp_provider: str = "off"

@@ -40,11 +40,13 @@ ACTION_LABELS: dict[str, str] = {
     "programme_event.create": "Programme event created", "programme_event.update": "Programme event changed",
     "programme_event.cancel": "Programme event cancelled",
     "admin.create": "Admin created", "account.close": "Account closed",
+    "dispute.resolve": "Dispute decided",
 }
 ACTIONS = tuple(ACTION_LABELS)
 TARGET_LABELS: dict[str, str] = {
     "listing": "Listing", "order": "Order", "payout": "Payout", "sentra": "Sentra", "shop": "Shop", "user": "User",
     "review": "Review", "conversation": "Conversation", "programme_event": "Programme event",
+    "dispute": "Dispute",
 }
 TARGET_TYPES = tuple(TARGET_LABELS)
 

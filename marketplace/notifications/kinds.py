@@ -46,6 +46,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("registration_promoted", ANYONE, True),
     Kind("programme_event_reminder", ANYONE, False, "Reminders the day before an event you registered for"),
     Kind("follow_digest", ANYONE, False, "A daily e-mail of new products from the shops you follow"),
+    Kind("dispute_opened", ARTISAN, True),
+    Kind("dispute_resolved", ANYONE, True),
 )}
 
 LANGUAGES = ("id", "en")

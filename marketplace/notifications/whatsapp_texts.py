@@ -39,6 +39,13 @@ def _how_to_pay(c: Context, lang: str) -> str:
     return f"dengan {method.label}" if lang == "id" else f"with {method.label}"
 
 
+def _dispute_outcome(c: Context, lang: str) -> str:
+    if c["outcome"] == "refund":
+        amount = formatting.format_idr(c["amount_idr"])
+        return f"dana {amount} dikembalikan" if lang == "id" else f"{amount} is refunded"
+    return "komplain ditolak" if lang == "id" else "it was rejected"
+
+
 #: kind → (body parameters from the message's context and language, {language: text with {1}, {2}…}).
 TEXTS: dict[str, tuple[Callable[[Context, str], list[str]], dict[str, str]]] = {
     "seller_order_to_ship": (
@@ -91,6 +98,14 @@ TEXTS: dict[str, tuple[Callable[[Context, str], list[str]], dict[str, str]]] = {
         lambda c, lang: [str(c["order"].id), c["order_url"]],
         {"id": "Pesanan #{1} sudah diterima. Terima kasih telah berbelanja di Pasar Kreatif! {2}",
          "en": "Order #{1} has been delivered. Thank you for shopping at Pasar Kreatif! {2}"}),
+    "dispute_opened": (
+        lambda c, lang: [str(c["order_id"]), c["dispute_url"]],
+        {"id": "Pembeli mengajukan komplain atas pesanan #{1}. Dana pesanan ini ditahan sampai selesai. Tanggapi: {2}",
+         "en": "A buyer opened a dispute about order #{1}. Its payout is held until it is closed. Answer it: {2}"}),
+    "dispute_resolved": (
+        lambda c, lang: [str(c["order_id"]), _dispute_outcome(c, lang), c["dispute_url"]],
+        {"id": "Komplain atas pesanan #{1} selesai: {2}. Rincian: {3}",
+         "en": "The dispute about order #{1} is closed: {2}. Details: {3}"}),
 }
 
 KINDS = frozenset(TEXTS)

@@ -182,7 +182,7 @@ def timeline(session: Session, viewer: User, order_id: int) -> list[tuple[str, d
         raise NotFound("Order not found.")
     rows = session.execute(
         select(OutboxEvent.type, OutboxEvent.occurred_at)
-        .where(OutboxEvent.type.like("order.%"), OutboxEvent.key == str(order.id))
+        .where(OutboxEvent.type.like("order.%") | OutboxEvent.type.like("dispute.%"), OutboxEvent.key == str(order.id))
         .order_by(OutboxEvent.id)
     )
     return [(row.type, row.occurred_at) for row in rows]

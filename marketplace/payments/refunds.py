@@ -82,10 +82,11 @@ def present(refund: Refund) -> dict[str, Any]:
 
 
 def open_refund(session: Session, order: Order, part: SellerOrder | None, *, reason: str,
-                requested_by: int | None, now: datetime) -> Refund:
+                requested_by: int | None, now: datetime, amount_idr: int | None = None) -> Refund:
     """A pending refund of ``part`` (or the whole ``order``, locked by the caller) and
-    ``order.refund_requested``; 409 when the order was not paid or this money is already coming back."""
-    amount = refundable_amount(session, order, part)
+    ``order.refund_requested``; 409 when the order was not paid or this money is already coming back.
+    ``amount_idr`` (a part only) refunds some of what its buyer paid (a dispute's part refund)."""
+    amount = refundable_amount(session, order, part, amount_idr)
     refund = Refund(order_id=order.id, seller_order_id=part.id if part else None, amount_idr=amount,
                     reason=reason[:500], status=RefundStatus.PENDING.value, requested_by=requested_by,
                     created_at=now, updated_at=now)
@@ -98,11 +99,16 @@ def open_refund(session: Session, order: Order, part: SellerOrder | None, *, rea
     return refund
 
 
-def refundable_amount(session: Session, order: Order, part: SellerOrder | None) -> int:
-    """What refunding ``part`` (or the whole order) gives back; 409 if it may not be refunded."""
+def refundable_amount(session: Session, order: Order, part: SellerOrder | None, amount_idr: int | None = None) -> int:
+    """What refunding ``part`` (or the whole order) gives back; 409 if it may not be refunded.
+
+    With ``amount_idr`` (a part only; a dispute's full or part refund): that much of what the part's
+    buyer paid, never more (409 ``refund_exceeds_payment``); still one live refund per seller order."""
     if order.status not in REFUNDABLE:
         raise Conflict("Only a paid order can be refunded.", code="not_paid")
     live = live_refunds(session, order.id)
+    if amount_idr is not None and part is not None:
+        return _partial_amount(order, part, live, amount_idr)
     if part is None and live:
         raise Conflict("This order already has a refund; refund its remaining seller orders one by one.",
                        code="already_refunded")
@@ -112,6 +118,23 @@ def refundable_amount(session: Session, order: Order, part: SellerOrder | None) 
     if sum(r.amount_idr for r in live) + amount > order.total_idr:
         raise Conflict("That is more than the buyer paid.", code="refund_exceeds_payment")
     return amount
+
+
+def refundable_left(session: Session, order: Order, part: SellerOrder) -> int:
+    """What a refund of ``part`` may give back now: what its buyer paid, or 0 when a live refund
+    already covers it (one live refund per seller order: the ``refunds`` table's unique index)."""
+    if order.status not in REFUNDABLE or any(r.seller_order_id in (None, part.id) for r in live_refunds(session, order.id)):
+        return 0
+    return part.buyer_paid_idr
+
+
+def _partial_amount(order: Order, part: SellerOrder, live: list[Refund], amount_idr: int) -> int:
+    if any(r.seller_order_id in (None, part.id) for r in live):
+        raise Conflict("This part of the order is already refunded.", code="already_refunded")
+    if amount_idr < 1 or amount_idr > part.buyer_paid_idr or sum(r.amount_idr for r in live) + amount_idr > order.total_idr:
+        raise Conflict("That is more than the buyer paid.", code="refund_exceeds_payment",
+                       fields={"amount_idr": ["That is more than the buyer paid."]})
+    return amount_idr
 
 
 def request_refund(session: Session, admin: User, order_id: int, *, seller_order_id: int | None, reason: str,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.disputes.holds import held
 from marketplace.errors import Conflict
 from marketplace.payouts.models import Payout, PayoutAccount, PayoutStatus
 from marketplace.shops.models import Shop
@@ -44,9 +45,10 @@ def lock_payout(session: Session, payout_id: int) -> Payout | None:
 
 
 def due_releases(session: Session, now: datetime, limit: int = 100) -> list[int]:
-    """Scheduled payouts past their hold."""
+    """Scheduled payouts past their hold, and not held by a dispute (``marketplace.disputes.holds``)."""
     return list(session.scalars(select(Payout.id).where(
-        Payout.status == PayoutStatus.SCHEDULED.value, Payout.due_at <= now).order_by(Payout.due_at).limit(limit)))
+        Payout.status == PayoutStatus.SCHEDULED.value, Payout.due_at <= now, ~held(Payout.seller_order_id))
+        .order_by(Payout.due_at).limit(limit)))
 
 
 def due_resends(session: Session, now: datetime, limit: int = 100) -> list[int]:

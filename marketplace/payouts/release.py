@@ -9,7 +9,8 @@ order and the shop locked, its amount is fixed as the seller order's payable now
 refunds) plus the shop's debt, if any — the negative part of (shop balance − the payable of the shop's
 seller orders not paid out yet), which is what refunds after earlier payouts left behind. An amount of
 zero or less is not sent: the payout is ``cancelled`` (refunded before payout, or absorbed by the debt,
-which then stays for the next payout). A positive amount moves to ``payouts_in_transit`` in the ledger
+which then stays for the next payout). A payout a dispute holds (``marketplace.disputes.holds``) stays
+``scheduled`` until the dispute closes and its refund, if any, is confirmed. A positive amount moves to ``payouts_in_transit`` in the ledger
 and ``payout.released`` asks the payouts worker to send it (``marketplace.payouts.transfers``).
 
 A released payout nobody answered for (worker down, event dead-lettered) is sent again after
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 from events.outbox import record
 from marketplace.accounts.models import User
 from marketplace.audit.services import record_admin_action
+from marketplace.disputes.holds import is_held
 from marketplace.errors import Conflict, NotFound
 from marketplace.ledger import services as ledger
 from marketplace.orders.models import SellerOrder, SellerOrderStatus
@@ -110,6 +112,8 @@ def release_payout(session: Session, payout_id: int, *, now: datetime) -> str:
     assert payout is not None
     if payout.status not in (S.SCHEDULED.value, S.AWAITING_ACCOUNT.value) or payout.due_at > now:
         return payout.status
+    if is_held(session, payout.seller_order_id):
+        return payout.status  # a dispute holds it: it goes once the dispute closes (marketplace.disputes)
     account = account_of(session, payout.shop_id)
     payout.updated_at = now
     if account is None or account.status != "connected":

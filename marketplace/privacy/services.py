@@ -11,7 +11,7 @@ ledger and payouts stay, with the buyer anonymised (name, e-mail, the address's 
 street; the city and province stay, as the programme's "sold outside the city" figure counts them)
 and the text and photos of the messages they wrote (the other party's side of a conversation stays).
 It is refused, with the reason, while something of theirs is still open: an order not yet delivered or
-cancelled, a shop's order to ship, a payout not yet paid. An admin's account is closed by another admin
+cancelled, a shop's order to ship, a payout not yet paid, a dispute (theirs or their shop's) not resolved. An admin's account is closed by another admin
 (deactivation), not by itself. The audit log records the closing.
 """
 
@@ -29,6 +29,7 @@ from marketplace.accounts.models import ApiToken, Role, User, UserSession
 from marketplace.accounts.services import verify_password
 from marketplace.audit.services import record_admin_action
 from marketplace.cart.models import CartItem
+from marketplace.disputes import services as disputes
 from marketplace.errors import Conflict, ValidationFailed
 from marketplace.listings.models import Listing
 from marketplace.media.photos import delete_when_committed
@@ -158,6 +159,8 @@ def reasons_to_wait(session: Session, user: User) -> list[str]:
         .limit(1))
     if open_orders is not None:
         reasons.append("You have an order that is not delivered or cancelled yet.")
+    if disputes.has_open(session, user):
+        reasons.append("You have a dispute that is still open.")
     shop = session.scalar(select(Shop).where(Shop.owner_id == user.id))
     if shop is not None:
         if session.scalar(select(SellerOrder.id).where(SellerOrder.shop_id == shop.id,

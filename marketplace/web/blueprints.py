@@ -31,6 +31,7 @@ API_MODULES = (
     "marketplace.programme.booth.api",
     "marketplace.reviews.api",
     "marketplace.follows.api",
+    "marketplace.disputes.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -67,6 +68,7 @@ PAGE_MODULES = (
     "marketplace.programme.booth.views",
     "marketplace.reviews.views",
     "marketplace.follows.views",
+    "marketplace.disputes.views",
 )
 
 

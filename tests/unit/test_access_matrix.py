@@ -142,6 +142,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/me/following/<int:shop_id>"): USER,
     ("DELETE", "/api/v1/me/following/<int:shop_id>"): USER,
     ("GET", "/api/v1/me/following"): USER,
+    ("POST", "/api/v1/seller-orders/<int:seller_order_id>/disputes"): USER,  # its buyer; anyone else 403
+    ("POST", "/api/v1/disputes/<int:dispute_id>/photos"): USER,  # the dispute's buyer; anyone else 404
+    ("GET", "/api/v1/disputes/<int:dispute_id>"): USER,  # its buyer, the shop's artisan, admins; else 404
+    ("POST", "/api/v1/disputes/<int:dispute_id>/escalate"): USER,  # its buyer or the shop's artisan; else 404
+    ("POST", "/api/v1/seller/disputes/<int:dispute_id>/respond"): ARTISAN,
+    ("POST", "/api/v1/seller/disputes/<int:dispute_id>/refund"): ARTISAN,
+    ("GET", "/api/v1/admin/disputes"): ADMIN,
+    ("POST", "/api/v1/admin/disputes/<int:dispute_id>/resolve"): ADMIN,
 }
 
 #: ROUTES by the OpenAPI document's paths (``{name}`` there, ``<int:name>`` or ``<name>`` here).
@@ -185,6 +193,7 @@ def _path(rule: str, listing_id: int, image_id: int = 999_999) -> str:
                 .replace("<int:event_id>", "999999")
                 .replace("<int:review_id>", "999999")
                 .replace("<int:refund_id>", "999999")
+                .replace("<int:dispute_id>", "999999")
                 .replace("<month>", "2026-11")
                 .replace("<waybill>", "SBXJNE000000000001"))
 
@@ -295,6 +304,9 @@ PAGES = {
     "/admin/programme/999999/check-in": ADMIN,
     "/admin/reviews": ADMIN,
     "/orders/{order_id}/items/999999/review": BUYER,
+    "/orders/{order_id}/parts/999999/dispute": BUYER,
+    "/seller/disputes": ARTISAN,
+    "/admin/disputes": ADMIN,
 }
 
 #: Pages every logged-in user may open (any role); anonymous visitors are sent to log in.

@@ -18,6 +18,8 @@ whom is ``marketplace.notifications.triggers``:
   ``listing.approved`` also leaves the new product for the shop's followers (``marketplace.follows``:
   in-app, and the scheduler's daily digest e-mail).
 - ``message.sent`` → the other party of the conversation (at most once per 15 minutes while unread).
+- ``dispute.opened`` → the shop's artisan; ``dispute.resolved`` → the buyer, and the artisan when an admin
+  decided (``marketplace.disputes.notify``).
 - ``programme_event.cancelled`` / ``programme_event.rescheduled`` → everyone registered or waiting; ``registration.promoted`` → the person
   who got a seat from the waiting list (``marketplace.programme.triggers``; the day-before reminders
   are the scheduler's).
@@ -38,6 +40,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from marketplace.config import Settings
+from marketplace.disputes import notify as disputes_notify
 from marketplace.messaging import notify as messaging_notify
 from marketplace.notifications import triggers
 from marketplace.notifications.delivery import MailLoop
@@ -80,6 +83,8 @@ HANDLERS: dict[str, Handler] = {
     "programme_event.cancelled": _handler(programme_triggers.programme_event_cancelled),
     "programme_event.rescheduled": _handler(programme_triggers.programme_event_rescheduled),
     "registration.promoted": _handler(programme_triggers.registration_promoted),
+    "dispute.opened": _handler(disputes_notify.dispute_opened),
+    "dispute.resolved": _handler(disputes_notify.dispute_resolved),
 }
 
 

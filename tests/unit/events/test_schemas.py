@@ -71,6 +71,9 @@ EXAMPLES = {
     "registration.promoted": {"programme_event_id": 4, "registration_id": 8, "status": "registered"},
     "attendance.recorded": {"programme_event_id": 4, "registration_id": 8, "status": "attended"},
     "review.posted": {"review_id": 4, "listing_id": 12, "shop_id": 3, "order_item_id": 21, "rating": 5},
+    "dispute.opened": {"dispute_id": 2, "order_id": 7, "seller_order_id": 11, "shop_id": 3, "reason": "damaged"},
+    "dispute.resolved": {"dispute_id": 2, "order_id": 7, "seller_order_id": 11, "shop_id": 3, "outcome": "refund",
+                         "refund_id": 5, "amount_idr": 50_000, "resolved_by": "artisan"},
     "review.replied": {"review_id": 4, "listing_id": 12, "shop_id": 3},
     "review.hidden": {"review_id": 4, "listing_id": 12, "shop_id": 3, "reason": "Bahasa kasar"},
 }

@@ -43,6 +43,7 @@ def _context() -> dict:
         "review_base": "https://pasar.test/orders/7/items", "window_days": 60,
         "listings": [{"title": "Kain <batik> tulis", "shop": "Batik Ciputat", "price_idr": 150_000,
                       "url": "https://pasar.test/listings/5"}], "following_url": "https://pasar.test/toko-diikuti",
+        "order_id": 7, "dispute_url": "https://pasar.test/disputes/2", "outcome": "refund",
     }
 
 
