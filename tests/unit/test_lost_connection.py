@@ -63,3 +63,15 @@ def test_a_write_on_a_connection_the_server_closed_is_a_503_and_writes_nothing(a
         assert session.scalar(select(Shop).where(Shop.owner_id == artisan.id)) is None
     created = api.post("/api/v1/shops", as_=artisan, json=body)
     assert created.status_code == 201, created.json
+
+
+def test_a_rate_limited_login_on_connections_the_server_closed_is_not_a_500(api, killer):
+    """The chaos run's 500 on ``POST /api/v1/auth/register``: the rate-limit counters live in the same
+    database (``marketplace.web.ratelimit``), and their read for the response's headers, after the view,
+    met a closed connection where no error handler answers 503."""
+    buyer = api.make_user("buyer")
+    assert api.post("/api/v1/auth/token", json={"email": buyer.email, "password": "wrong password"}).status_code == 401
+    assert killer() >= 1
+    again = api.post("/api/v1/auth/token", json={"email": buyer.email, "password": "wrong password"})
+    assert again.status_code == 401, again.json
+    assert "X-RateLimit-Remaining" in again.headers
