@@ -4,7 +4,7 @@
                               [--database-server postgresql://postgres@127.0.0.1:5432] [--database chaos]
 
 1. ``topology``: a fresh PostgreSQL database, migrated; the broker, 2 web processes, 2 relays, 2 of
-   each worker, the scheduler (``PAYOUT_HOLD_HOURS=0`` and ``ORDER_PAYMENT_TTL_MINUTES=1`` so payouts
+   each worker, the scheduler (``PAYOUT_HOLD_HOURS=0`` and ``ORDER_PAYMENT_TTL_MINUTES=2`` so payouts
    and expiries happen within the run);
 2. ``load`` (and ``replay``): artisans, buyers and an admin over HTTP for ``--duration`` seconds,
    while ``faults`` plays its seeded schedule;
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import signal
 import sys
 import threading
 import time
@@ -70,12 +71,13 @@ def wait_ready(client: RoundRobin, ports: list[int], timeout: float = 120) -> No
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))  # the finally below stops every process
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1_000_000)
     t_start = time.monotonic()
     out = Path(args.out) / f"{args.broker}-seed{seed}"
     say(f"seed {seed} (replay: --seed {seed}), broker {args.broker}, {args.duration:.0f} s, output in {out}")
     topo = Topology(out, server_url=args.database_server, database=args.database, broker=args.broker, root=ROOT)
-    topo.env["ORDER_PAYMENT_TTL_MINUTES"] = "1"
+    topo.env["ORDER_PAYMENT_TTL_MINUTES"] = "2"  # expiries within the run; slow payments under faults
     plan = faults.schedule(seed, args.duration, sorted(topo.procs))
     say(f"{len(plan)} faults planned: " + ", ".join(f"{f.at:.0f}s {f.kind} {f.target}".strip() for f in plan[:8])
         + (" …" if len(plan) > 8 else ""))

@@ -43,6 +43,12 @@ class Proc:
     unexpected_exits: list[int] = field(default_factory=list)
 
 
+def _main_thread() -> bool:
+    """Linux sends the parent-death signal when the forking *thread* ends: only the main thread's
+    children get it (a restart from a fault's timer thread would otherwise die with that thread)."""
+    return threading.current_thread() is threading.main_thread()
+
+
 def free_port() -> int:
     from events.broker import free_port as _free
 
@@ -89,6 +95,9 @@ class Topology:
         self.procs: dict[str, Proc] = {}
         self.lock = threading.Lock()
         self.stopping = False
+        from marketplace.local.supervisor import _parent_death_signal
+
+        self._preexec = _parent_death_signal()  # a harness that dies takes its processes with it
         for spec in self._specs():
             self.procs[spec.name] = spec
 
@@ -152,7 +161,8 @@ class Topology:
                 return
             with open(proc.log, "ab") as log:
                 proc.popen = subprocess.Popen(proc.argv, env=self.env, cwd=self.root, stdin=subprocess.DEVNULL,  # noqa: S603
-                                              stdout=log, stderr=subprocess.STDOUT, process_group=0)
+                                              stdout=log, stderr=subprocess.STDOUT, process_group=0,
+                                              preexec_fn=self._preexec if _main_thread() else None)
             proc.paused, proc.down_by_fault = False, False
             proc.starts += 1
 
