@@ -39,8 +39,9 @@ def table(meta: dict[str, Any], checks: list[Check], faults: dict[str, Any], cli
         "|---|---|",
         f"| faults | {faults['played']} played ({faults['skipped']} skipped, target down): {kinds} |",
         f"| orders | {load.get('orders', 0)} placed, {load.get('paid_seen', 0)} seen paid, "
-        f"{load.get('left_unpaid', 0)} left to expire, {load.get('payment_failed', 0) + load.get('payment_pending_payment', 0)}"
-        f" declined first, {load.get('refunds_asked', 0)} refunds asked, {load.get('seller_cancelled', 0)} cancelled "
+        f"{load.get('left_unpaid', 0)} left to expire, {load.get('payment_failed', 0)} declined first, "
+        f"{load.get('payment_pending_payment', 0) + load.get('payment_not_ready', 0)} not settled while the buyer "
+        f"waited, {load.get('refunds_asked', 0)} refunds asked, {load.get('seller_cancelled', 0)} cancelled "
         f"by artisans, {load.get('delivered', 0)} deliveries confirmed |",
         f"| catalogue | {load.get('shops', 0)} shops opened, {load.get('listings', 0)} listings with a photo, "
         f"{load.get('approved', 0)} approved |",
