@@ -1,4 +1,4 @@
-.PHONY: run test bench clean
+.PHONY: run test bench chaos clean
 
 # Start everything (broker, migrations, demo data, web, relay, workers) on the embedded default.
 run:
@@ -10,6 +10,12 @@ test:
 
 bench:
 	@bash -c 'source scripts/venv.sh && python bench/run.py'
+
+# The chaos test (bench/chaos/): the scaled-out topology on PostgreSQL, traffic and random faults, then the
+# invariants. `make chaos ARGS="--duration 90 --seed 1"` for the short version; `--broker postgres` for Tansu's
+# PostgreSQL storage.
+chaos:
+	@bash -c 'source scripts/venv.sh && python -m bench.chaos.run $(ARGS)'
 
 clean:
 	rm -rf .venv var .pytest_cache

@@ -272,6 +272,15 @@ def topic_layout(bootstrap: str, timeout: float = 5.0) -> dict[str, tuple[str, i
         admin.close()
 
 
+def group_ids(bootstrap: str, timeout: float = 5.0) -> list[str]:
+    """The ids of the broker's consumer groups (``workers.rejoin.Membership`` follows a moved kind)."""
+    admin = make_admin(bootstrap, timeout)
+    try:
+        return [g["group_id"] for g in admin.list_groups()]
+    finally:
+        admin.close()
+
+
 def _any_port_open(servers: list[str], timeout: float) -> bool:
     import socket
 

@@ -116,8 +116,10 @@ class Membership:
     """
 
     def __init__(self, open_consumer: Callable[[str], Any], rewind: TopicRewind, *, group_id: str,
-                 rejoin_after: float, name: str = ""):
+                 rejoin_after: float, name: str = "", groups: Callable[[], Iterable[str]] | None = None):
         self._open = open_consumer
+        self._groups = groups
+        self._groups_checked_at = float("-inf")
         self.rewind = rewind
         self.base_group_id = group_id
         self.group_id = group_id
@@ -132,6 +134,7 @@ class Membership:
         Raises ``KafkaError`` when the broker is away (the runner backs off and polls again).
         """
         if self.consumer is None:
+            self.group_id = self._moved_group() or self.group_id
             self.consumer = self._open(self.group_id)
             self.rewind.attach(self.consumer)
             self._unstable_since = None
@@ -142,10 +145,38 @@ class Membership:
             self.group_id = incarnation_group(self.base_group_id, self.rewind.incarnation())
             self.rejoin(f"its topics were re-created (now group {self.group_id})")
             return {}
+        moved = self._moved_group()
+        if moved:
+            self.group_id = moved
+            self.rejoin(f"the other instances consume in group {moved} (the broker re-created the topics)")
+            return {}
         if self._stuck():
             self.rejoin(f"it has not been in a stable group for {self.rejoin_after:.0f}s")
             return {}
         return batch
+
+    def _moved_group(self) -> str | None:
+        """The incarnation group of the topics as they are now, if this member is still in the plain
+        group while that one exists on the broker: an instance started after a broker restart saw no
+        re-creation, so it would stay in the plain group while the ones that lived through it moved
+        (a kind split in two groups, each reading every partition). Looked at every ``interval``."""
+        if self._groups is None or self.group_id != self.base_group_id:
+            return None
+        if time.monotonic() - self._groups_checked_at < self.rewind.interval:
+            return None
+        self._groups_checked_at = time.monotonic()
+        from kafka.errors import KafkaError
+
+        from events.kafka import incarnation_group
+
+        ids = self.rewind.incarnation()  # as the poll's own ``rewind.check()`` last saw them
+        if len(ids) != len(self.rewind.topics):
+            return None
+        wanted = incarnation_group(self.base_group_id, ids)
+        try:
+            return wanted if wanted in set(self._groups()) else None
+        except (KafkaError, OSError):  # broker away: look again later
+            return None
 
     def _stuck(self) -> bool:
         coordinator = getattr(self.consumer, "_coordinator", None)  # kafka-python: no public group state

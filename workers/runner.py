@@ -190,7 +190,7 @@ class ConsumerRunner:
     def _consume(self) -> None:
         from kafka.errors import KafkaError
 
-        from events.kafka import ensure_topics, make_consumer, topic_layout
+        from events.kafka import ensure_topics, group_ids, make_consumer, topic_layout
 
         options = self.options
         if options.create_topics and not self._ensure_topics(ensure_topics):
@@ -208,6 +208,7 @@ class ConsumerRunner:
                 session_timeout_ms=options.session_timeout_ms, listener=rewind, **options.consumer_overrides,
             ),
             rewind, group_id=group_id, rejoin_after=options.rejoin_seconds, name=self.consumer,
+            groups=lambda: group_ids(self.bootstrap_servers, 2.0),
         )
         log.info("worker %s consuming %s as group %s", self.consumer, self.topics, group_id)
         backoff, failures = self._backoff(), 0

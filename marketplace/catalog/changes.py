@@ -57,6 +57,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 #: Tables whose rows a catalogue page shows (a listing's and shop's reviews and their photos too, so a new
 #: review or a hide is on the next page copy, and ``sort=rating`` is never answered from an old memo).
@@ -334,10 +335,15 @@ class CatalogChanges:
         if kind is None:
             return
         if conn.dialect.name == "postgresql" and announced not in (kind, FULL):
-            cursor = conn.connection.dbapi_connection.cursor()
+            dbapi = conn.connection.dbapi_connection
+            cursor = dbapi.cursor()
             try:
                 cursor.execute("SELECT pg_notify(%(pk_catalog_channel)s, %(pk_catalog_payload)s || ':' || current_schema())",
                                announcement_params(conn, kind))
+            except conn.dialect.loaded_dbapi.OperationalError as err:
+                # The server closed the connection before the commit (nothing was committed): raised as
+                # SQLAlchemy's, so the web app answers 503 ``database_busy`` as for any lost write.
+                raise OperationalError("SELECT pg_notify(...)", None, err, connection_invalidated=dbapi.closed) from err
             finally:
                 cursor.close()
         self.bump(kind)

@@ -23,7 +23,7 @@ from limits.storage import Storage
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from marketplace.ops.models import KEY_MAX as _KEY_MAX, RateLimitCounter
 
@@ -31,6 +31,23 @@ from marketplace.ops.models import KEY_MAX as _KEY_MAX, RateLimitCounter
 DATABASE_STORAGE = "database"
 #: Expired windows are deleted every this many hits of a process (a few rows per client address).
 _PURGE_EVERY = 200
+
+
+def _once_more_if_lost(fn: Any) -> Any:
+    """Run ``fn`` again, once, on a fresh connection when the server had closed the pooled one (a
+    restart, a failover, ``pg_terminate_backend``): SQLAlchemy has discarded it and the pool's others
+    (``connection_invalidated``). A counter is one statement, so at worst a hit lost with the
+    connection is counted twice; without this a login after such a close answered 503, or 500 when it
+    was the response's ``X-RateLimit`` headers that met it (after the view, past every error handler)."""
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DBAPIError as err:
+            if not err.connection_invalidated:
+                raise
+            return fn(*args, **kwargs)
+
+    return run
 
 
 def _db_key(key: str) -> str:
@@ -75,6 +92,7 @@ class DatabaseStorage(Storage):
             return sqlite.insert(self._table)
         raise NotImplementedError(f"no rate-limit UPSERT for the {dialect} dialect")
 
+    @_once_more_if_lost
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
         t = self._table.c
@@ -93,6 +111,7 @@ class DatabaseStorage(Storage):
                 conn.execute(delete(self._table).where(t.expires_at <= now))
         return hits
 
+    @_once_more_if_lost
     def _row(self, key: str) -> tuple[int, float] | None:
         t = self._table.c
         with self.engine.connect() as conn:

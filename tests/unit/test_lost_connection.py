@@ -63,3 +63,45 @@ def test_a_write_on_a_connection_the_server_closed_is_a_503_and_writes_nothing(a
         assert session.scalar(select(Shop).where(Shop.owner_id == artisan.id)) is None
     created = api.post("/api/v1/shops", as_=artisan, json=body)
     assert created.status_code == 201, created.json
+
+
+def test_a_rate_limited_login_on_connections_the_server_closed_is_not_a_500(api, killer):
+    """The chaos run's 500 on ``POST /api/v1/auth/register``: the rate-limit counters live in the same
+    database (``marketplace.web.ratelimit``), and their read for the response's headers, after the view,
+    met a closed connection where no error handler answers 503."""
+    buyer = api.make_user("buyer")
+    assert api.post("/api/v1/auth/token", json={"email": buyer.email, "password": "wrong password"}).status_code == 401
+    assert killer() >= 1
+    again = api.post("/api/v1/auth/token", json={"email": buyer.email, "password": "wrong password"})
+    assert again.status_code == 401, again.json
+    assert "X-RateLimit-Remaining" in again.headers
+
+
+def test_a_catalogue_write_whose_connection_the_server_closes_at_its_commit_is_a_503(app, api, db_session, backend,
+                                                                                       monkeypatch):
+    """The chaos run's 500 on an approval: the catalogue's NOTIFY, sent on the raw connection just before
+    the commit (``catalog.changes``), met the closed connection and its driver error passed every
+    handler. Nothing was committed, so it is a 503 ``database_busy`` like any other lost write."""
+    if backend == "sqlite":
+        pytest.skip("SQLite has no server to close a connection")
+    from marketplace.catalog import changes
+
+    artisan = api.make_user("artisan")
+    shop = Catalog(db_session).shop(owner=artisan)
+    listing = Catalog(db_session).listing(shop, title="Kain tenun", status="draft")
+    outside = make_engine(app.config["DATABASE_URL"])
+    real = changes.announcement_params
+
+    def closed_first(conn, kind):  # type: ignore[no-untyped-def]
+        with outside.begin() as c:
+            c.execute(text("SELECT pg_terminate_backend(:pid, 5000)"),
+                      {"pid": conn.connection.dbapi_connection.info.backend_pid})
+        return real(conn, kind)
+
+    monkeypatch.setattr(changes, "announcement_params", closed_first)
+    try:
+        refused = api.patch(f"/api/v1/listings/{listing.id}", as_=artisan, json={"title": "Kain tenun ikat"})
+    finally:
+        outside.dispose()
+    assert refused.status_code == 503, refused.json
+    assert refused.json["error"]["code"] == "database_busy"
