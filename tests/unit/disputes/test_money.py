@@ -130,3 +130,24 @@ def test_an_admin_refund_of_a_part_already_refunded_elsewhere_is_409(tx, paid, p
     with pytest.raises(Conflict) as err:
         disputes.resolve(tx, admin, dispute.id, {"outcome": "refund", "amount_idr": 5000, "note": "Sebagian"}, now=LATER)
     assert err.value.code == "already_refunded"
+
+
+@pytest.mark.parametrize("whole_order", [True, False])
+def test_a_payout_waits_for_any_pending_refund_and_is_never_paid_after_a_full_one(tx, paid, provider,  # noqa: F811
+                                                                                  whole_order):
+    """The chaos run's find: an admin refunds a shipped order, the buyer confirms delivery anyway, the
+    payout fell due while the refund was still pending at the gateway and was paid in full."""
+    order, part, _, buyer, sari, *_ = paid
+    _captured(tx, order)
+    connect(tx, provider, sari)
+    fulfilment.ship(tx, sari, part.id, courier="JNE", tracking_number="JNE-1", now=NOW)
+    admin = factories.user(tx, "admin")
+    refund = refunds.request_refund(tx, admin, order.id, seller_order_id=None if whole_order else part.id,
+                                    reason="Paket hilang", now=NOW)
+    fulfilment.confirm_delivery(tx, buyer, part.id, now=NOW)  # the buyer confirms while it is pending
+    payout = release.schedule_payout(tx, part.id, hold_hours=0, now=NOW)
+    assert payout.status == "scheduled" and queries.due_releases(tx, LATER) == []  # held by the pending refund
+    assert release.release_payout(tx, payout.id, now=LATER) == "scheduled"
+    _confirm(tx, CountingGateway(), refund.id)
+    assert release.release_payout(tx, payout.id, now=LATER) == "cancelled"  # nothing left to pay the artisan
+    assert ledger.balance(tx, ledger.PAYOUTS_PAID) == 0 and ledger.balance(tx, ledger.PAYOUTS_IN_TRANSIT) == 0
