@@ -20,6 +20,8 @@ from markupsafe import Markup
 from marketplace.catalog.views import absolute_url
 from marketplace.reviews import services as reviews
 from marketplace.seo import jsonld, services
+from marketplace.language_paths import LANGUAGES
+from marketplace.web import language_urls
 from marketplace.web.deps import deps
 from marketplace.web.transaction import get_session
 
@@ -29,6 +31,7 @@ bp = Blueprint("seo_pages", __name__)
 PRIVATE_PREFIXES = ("/cart", "/checkout", "/orders", "/account", "/seller", "/admin", "/login", "/register",
                     "/forgot-password", "/reset-password", "/logout", "/lang/", "/api/")
 _XML = "application/xml; charset=utf-8"
+_QUOTE = {'"': "&quot;"}
 
 
 def _base() -> str:
@@ -69,16 +72,20 @@ def sitemap(kind: str, page: int) -> Response:
     if not rows and page > 1:
         abort(404)
     parts = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">']
     for key, changed in rows:
-        loc = _abs(_path(kind, key))
         lastmod = f"<lastmod>{changed.strftime('%Y-%m-%dT%H:%M:%SZ')}</lastmod>" if changed else ""
-        parts.append(f"<url><loc>{escape(loc)}</loc>{lastmod}</url>")
+        versions = language_urls.alternates(_path(kind, key))
+        links = "".join(f'<xhtml:link rel="alternate" hreflang="{language}" href="{escape(url, _QUOTE)}"/>'
+                        for language, url in versions.items())
+        for language in LANGUAGES:  # each language's URL is an entry, naming all of them
+            parts.append(f"<url><loc>{escape(versions[language])}</loc>{lastmod}{links}</url>")
     parts.append("</urlset>")
     return Response("\n".join(parts), content_type=_XML)
 
 
 def _path(kind: str, key: Any) -> str:
+    """The language-free path of a sitemap row's page (this request, the sitemap's, is in none)."""
     if kind == "listings":
         return url_for("catalog_pages.listing", listing_id=key)
     if kind == "shops":
@@ -163,10 +170,17 @@ def event_jsonld(event: Any) -> Markup:
 
 
 @bp.app_template_global()
+def canonical_link(url: str) -> Markup:
+    """The page's canonical link (its URL in its own language); the ``hreflang`` alternates in the
+    ``<head>`` are then this page's in each language."""
+    return Markup('<link rel="canonical" href="{}">').format(language_urls.mark_canonical(url))
+
+
+@bp.app_template_global()
 def page_meta(title: str, description: str, path: str, image_url: str | None = None) -> Markup:
     """A public page's canonical link, Open Graph and Twitter-card tags (a link shared in a chat or a
     post shows its title, text and picture)."""
-    url = _abs(path)
+    url = language_urls.mark_canonical(path)
     tags = [("og:type", "website"), ("og:site_name", "Pasar Kreatif"), ("og:title", title),
             ("og:description", description), ("og:url", url)]
     if image_url:
