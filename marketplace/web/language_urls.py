@@ -13,8 +13,8 @@ Done in one place rather than in every view and template:
   page took from ``request.full_path``, which has no prefix).
 * An old preference still works: ``?lang=en`` on a page, or the ``lang`` cookie set by the switch
   (``/lang/<code>``), redirects a GET to that language's URL.
-* :func:`language_alternates` writes the ``hreflang`` links (id, en, x-default) and, unless the page
-  wrote its own, the canonical link of the page in its language.
+* The ``hreflang`` links (id, en, x-default) and the canonical link of each public page in its
+  language are written by :mod:`marketplace.seo.views` (``language_alternates``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, g, has_request_context, redirect, request
-from markupsafe import Markup
 
 from marketplace import language_paths
 from marketplace.language_paths import DEFAULT_LANGUAGE, LANGUAGES
@@ -82,7 +81,7 @@ def page_path(path: str | None = None) -> str:
     return language_paths.split(site)[1] + (f"?{query}" if query else "")
 
 
-def _request_page() -> str:
+def request_page() -> str:
     """This page's language-free path and query, without tracking tags."""
     args = [(k, v) for k, v in request.args.items(multi=True)
             if k not in _NOT_PAGE_PARAMS and not k.startswith("utm_")]
@@ -119,45 +118,6 @@ def _keep_language_on_redirect(response: Any) -> Any:
     return response
 
 
-def _abs(path: str) -> str:
-    from marketplace.catalog.views import absolute_url
-    from marketplace.web.deps import deps
-
-    return absolute_url(deps().settings.public_base_url.rstrip("/"), path)
-
-
-def mark_canonical(path: str) -> str:
-    """Note that the page wrote its canonical link for ``path`` (so the alternates are those of that
-    page); returns the absolute canonical URL in the request's language."""
-    g.pk_canonical_page = page_path(path)
-    return _abs(language_paths.localize(g.pk_canonical_page, url_language()))
-
-
-def alternates(path: str) -> dict[str, str]:
-    """The absolute URL of the language-free ``path`` in each language, and ``x-default``."""
-    urls = {language: _abs(language_paths.localize(path, language)) for language in LANGUAGES}
-    return {**urls, "x-default": urls[DEFAULT_LANGUAGE]}
-
-
-def language_alternates() -> Markup:
-    """``<link rel="alternate" hreflang>`` for each language of this public page (and ``x-default``),
-    and its canonical link when the page wrote none. Private pages (``noindex``) and unknown paths get
-    none."""
-    from marketplace.seo.views import PRIVATE_PREFIXES
-
-    if request.endpoint is None or not localizable_request() or request.path.startswith(PRIVATE_PREFIXES):
-        return Markup("")
-    page = g.get("pk_canonical_page")
-    html = []
-    if page is None:
-        page = _request_page()
-        own = _abs(language_paths.localize(page, url_language()))
-        html.append(Markup('<link rel="canonical" href="{}">').format(own))
-    for language, url in alternates(page).items():
-        html.append(Markup('<link rel="alternate" hreflang="{}" href="{}">').format(language, url))
-    return Markup("\n  ").join(html)
-
-
 def switch_target(code: str, target: str) -> str:
     """Where the language switch leads: the same page (``target``, a safe local path with its query)
     in language ``code``."""
@@ -170,5 +130,4 @@ def init_app(app: Flask) -> None:
     app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]
     app.before_request(_legacy_preference)
     app.after_request(_keep_language_on_redirect)
-    app.jinja_env.globals["language_alternates"] = language_alternates
     app.jinja_env.globals["url_language"] = url_language
