@@ -66,6 +66,8 @@ def test_english_page_has_its_own_url_and_its_links_stay_english(app, client, ma
     assert links["id"] == links["x-default"] == f"{base}/listings/{listing['id']}"
     assert links["en"] == links["canonical"]
     assert f'"url":"{base}/en/listings/{listing["id"]}"' in html  # the Product's offer, in JSON-LD
+    copied = re.search(r'data-copy-link="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert copied == f"{base}/en/listings/{listing['id']}?utm_source=link&utm_medium=share&utm_campaign=listing-{listing['id']}"
     indonesian = client.get(f"/listings/{listing['id']}").get_data(as_text=True)
     assert '<html lang="id">' in indonesian and 'action="/search"' in indonesian
     assert _links(indonesian) == {**links, "canonical": links["id"]}
