@@ -48,6 +48,8 @@ def robots() -> Response:
     """Every public page may be crawled; the private ones and the API may not; the sitemap is named."""
     lines = ["User-agent: *", "Allow: /"]
     lines += [f"Disallow: {prefix}" for prefix in PRIVATE_PREFIXES]
+    lines += [f"Disallow: {language_paths.localize(prefix, language)}" for language in LANGUAGES
+              for prefix in PRIVATE_PREFIXES if language != DEFAULT_LANGUAGE and language_paths.localizable(prefix)]
     lines += ["", f"Sitemap: {_abs(url_for('.sitemap_index'))}", ""]
     return Response("\n".join(lines), mimetype="text/plain")
 

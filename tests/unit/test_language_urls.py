@@ -160,3 +160,10 @@ def test_each_language_of_an_anonymous_page_is_kept_apart(client):
     assert '<html lang="en">' in client.get("/en/").get_data(as_text=True)
     assert '<html lang="id">' in client.get("/").get_data(as_text=True)
     assert '<html lang="en">' in client.get("/en").get_data(as_text=True)
+
+
+def test_robots_keeps_the_english_private_pages_out_too(client):
+    lines = client.get("/robots.txt").get_data(as_text=True).splitlines()
+    assert "Disallow: /en/cart" in lines and "Disallow: /en/seller" in lines and "Disallow: /en/account" in lines
+    assert "Disallow: /en/api/" not in lines  # there is no English API
+    assert client.get("/en/cart").headers.get("X-Robots-Tag") == "noindex, nofollow"
