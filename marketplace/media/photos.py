@@ -81,7 +81,8 @@ class ThumbnailSet:
 def thumbnail_set(thumb_key: str) -> ThumbnailSet:
     """The files that exist beside ``thumb_key``, read from its name alone (no storage call)."""
     stem, dot, extension = thumb_key.rpartition(".")
-    if not dot or not stem.endswith("-" + THUMB):
+    if not dot or not stem.endswith("-" + THUMB) or "?" in thumb_key or "#" in thumb_key:
+        # An old photo, or a signed URL (each file has a signature of its own): the one file named.
         return ThumbnailSet({400: thumb_key}, {})
     base = stem[: -len(THUMB)]
     fallback = {200: f"{base}t200.{extension}", 400: thumb_key}

@@ -47,6 +47,8 @@ def test_the_files_of_a_thumbnail_are_known_from_its_name():
     assert new.fallback == {200: "listings/ab12-t200.jpg", 400: "listings/ab12-t400.jpg"}
     assert new.webp == {200: "listings/ab12-t200.webp", 400: "listings/ab12-t400.webp"}
     assert thumbnail_set("listings/ab12-t400.webp").webp == {}
+    signed = "https://s3.example/b/listings/ab12-t400.jpg?X-Amz-Signature=ab.cd"
+    assert thumbnail_set(signed).fallback == {400: signed} and thumbnail_set(signed).webp == {}
     old = thumbnail_set("https://cdn.example/listings/ab12-thumb.jpg")
     assert old.fallback == {400: "https://cdn.example/listings/ab12-thumb.jpg"} and old.webp == {}
 
