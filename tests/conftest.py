@@ -316,7 +316,7 @@ class PageAuth:
     def csrf_token(self, path: str) -> str:
         import re
 
-        html = self.client.get(path).get_data(as_text=True)
+        html = self.client.get(path, follow_redirects=True).get_data(as_text=True)  # a remembered language redirects
         match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
         assert match, f"no CSRF token on {path}"
         return match.group(1)

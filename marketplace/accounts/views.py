@@ -24,6 +24,7 @@ from marketplace.web.transaction import get_session
 from marketplace.errors import DomainError, Forbidden
 from marketplace.web.extensions import limiter
 from marketplace.web.forms import load_form, show_errors
+from marketplace.web import language_urls
 from marketplace.web.i18n import LOCALES
 from marketplace.web.i18n import gettext as _
 
@@ -121,7 +122,8 @@ def account() -> Any:
 @bp.route("/lang/<code>")
 def set_language(code: str) -> Any:
     """Switch the interface language (Bahasa Indonesia or English)."""
-    resp = make_response(redirect(_safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path)))
+    target = _safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path)
+    resp = make_response(redirect(language_urls.switch_target(code, target) if code in LOCALES else target))
     if code in LOCALES:
         resp.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return resp

@@ -46,6 +46,8 @@ MAX_IMAGE_PIXELS = 50_000_000
 MAX_DECODE_BYTES = 128 * 1024 * 1024
 MAX_SIDE = 2048
 THUMB_SIDE = 400
+#: The small thumbnail: a product card is ~170 CSS px wide on a phone, so at 1x it needs no 400 px image.
+SMALL_THUMB_SIDE = 200
 JPEG_QUALITY = 85
 WEBP_QUALITY = 85
 
@@ -63,6 +65,10 @@ class EncodedImage:
 class ProcessedImage:
     full: EncodedImage
     thumb: EncodedImage
+    #: The thumbnails' other sizes and formats for ``srcset`` (:func:`derivatives`), by name: ``t200``
+    #: (the small thumbnail, same format as ``thumb``) and, when ``thumb`` is a JPEG, ``t400w`` and
+    #: ``t200w`` (the same two in WebP). Empty for an image made before they existed.
+    extras: tuple[tuple[str, EncodedImage], ...] = ()
 
 
 def _file_error(exc_type: type, message: str) -> Exception:
@@ -92,7 +98,18 @@ def process_upload(
             raise _file_error(ValidationFailed, "The photo has too many pixels.") from None
     image = _normalise(image)
     thumb = image.resize(_fit(image.size, THUMB_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    return ProcessedImage(full=_encode(image), thumb=_encode(thumb))
+    return ProcessedImage(full=_encode(image), thumb=_encode(thumb), extras=derivatives(thumb))
+
+
+def derivatives(thumb: Image.Image) -> tuple[tuple[str, EncodedImage], ...]:
+    """The thumbnail at :data:`SMALL_THUMB_SIDE` and, for an opaque one (a JPEG), both sizes in WebP
+    too (a third smaller at the same quality; the JPEG stays as the fallback). A transparent thumbnail
+    is WebP already."""
+    small = thumb.resize(_fit(thumb.size, SMALL_THUMB_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    extras = [("t200", _encode(small))]
+    if thumb.mode != "RGBA":
+        extras += [("t400w", _encode(thumb, webp=True)), ("t200w", _encode(small, webp=True))]
+    return tuple(extras)
 
 
 #: Bytes a pixel takes in Pillow's memory by mode (multi-band modes are stored 4 bytes a pixel).
@@ -215,9 +232,9 @@ def _to_srgb(image: Image.Image, icc: bytes) -> Image.Image:
     return converted if converted is not None else image
 
 
-def _encode(image: Image.Image) -> EncodedImage:
+def _encode(image: Image.Image, *, webp: bool = False) -> EncodedImage:
     out = io.BytesIO()
-    if image.mode == "RGBA":
+    if image.mode == "RGBA" or webp:
         image.save(out, format="WEBP", quality=WEBP_QUALITY, method=4)
         content_type, extension = "image/webp", "webp"
     else:

@@ -127,6 +127,10 @@ class NotificationPreference(Base):
     whatsapp_failed_phone: Mapped[str | None] = mapped_column(String(16), default=None)
     whatsapp_failure_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     whatsapp_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: When the user last wrote to our WhatsApp number, and from which number: for 24 hours after it a
+    #: message to that number may be free-form text, not a template (``notifications.inbound``).
+    whatsapp_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    whatsapp_inbound_phone: Mapped[str | None] = mapped_column(String(16), default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

@@ -29,6 +29,7 @@ from marketplace.notifications.mailer import mail_domain
 from marketplace.notifications.models import (
     Channel, Notification, NotificationOptOut, NotificationPreference, NotificationStatus, SkipReason,
 )
+from marketplace.language_paths import localize_links
 from marketplace.notifications.rendering import language_or_default, render
 from marketplace.notifications.schemas import WHATSAPP_NEEDS_PHONE
 from marketplace.queue import Failed, LeasedQueue, Retry
@@ -146,10 +147,10 @@ def queue(
         row.status, row.skip_reason, row.next_attempt_at = NotificationStatus.SKIPPED.value, reason, None
     else:
         base = settings.public_base_url.rstrip("/")
-        rendered = render(kind, language, {**context, "user": recipient, "base_url": base,
-                                           "settings_url": base + SETTINGS_PATH})
+        links = localize_links({**context, "settings_url": base + SETTINGS_PATH}, base, language)
+        rendered = render(kind, language, {**links, "user": recipient, "base_url": base})
         row.subject, row.body_text, row.body_html = rendered.subject, rendered.text, rendered.html
-        row.unsubscribe_url = None if spec.transactional else base + SETTINGS_PATH
+        row.unsubscribe_url = None if spec.transactional else links["settings_url"]
         row.status, row.next_attempt_at = NotificationStatus.QUEUED.value, send_at or now
     session.add(row)
     session.flush()
@@ -177,7 +178,8 @@ def queue_whatsapp(
         return existing
     language = language_of(session, recipient.id)
     base = settings.public_base_url.rstrip("/")
-    params = whatsapp_texts.parameters(kind, language, {**context, "user": recipient, "base_url": base})
+    params = whatsapp_texts.parameters(kind, language, {**localize_links(context, base, language),
+                                                        "user": recipient, "base_url": base})
     row = Notification(
         event_id=event_id, event_type=event_type, kind=kind, channel=Channel.WHATSAPP.value, recipient_id=recipient.id,
         language=language, transactional=True, message_id=f"wa-{uuid.uuid4().hex}.{kind}",

@@ -6,7 +6,8 @@ delivery statuses), thin like the payment and payout webhooks.
   constant time), else 403.
 - ``POST``: the raw body's ``X-Hub-Signature-256`` is checked with ``WHATSAPP_APP_SECRET`` before
   anything else (a bad or missing one is 400 and nothing is recorded); the statuses are applied by
-  :func:`marketplace.notifications.statuses.apply_statuses` in the request's one commit.
+  :func:`marketplace.notifications.statuses.apply_statuses`, and the time a user wrote to us (the
+  24-hour window, :mod:`marketplace.notifications.inbound`) noted, in the request's one commit.
 
 Both answer 404 unless ``WHATSAPP_PROVIDER=cloud`` with its secret set: nothing else sends WhatsApp
 messages whose statuses could come back. CSRF-exempt: Meta authenticates by signature.
@@ -22,7 +23,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from marketplace.db import utcnow
 from marketplace.errors import BadRequest, Forbidden, NotFound
-from marketplace.notifications import statuses
+from marketplace.notifications import inbound, statuses
 from marketplace.web.deps import deps
 from marketplace.web.extensions import csrf
 from marketplace.web.transaction import get_session
@@ -63,8 +64,11 @@ def whatsapp_webhook() -> Any:
     if not statuses.signature_valid(settings.whatsapp_app_secret, body, request.headers.get("X-Hub-Signature-256")):
         raise InvalidWhatsAppWebhook("The X-Hub-Signature-256 signature does not verify.")
     try:
-        updates = statuses.parse_statuses(json.loads(body))
+        payload = json.loads(body)
+        updates = statuses.parse_statuses(payload)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidWhatsAppWebhook(str(exc)) from exc
-    applied = statuses.apply_statuses(get_session(), updates, utcnow())
-    return jsonify({"received": True, "statuses": len(updates), "applied": applied})
+    now = utcnow()
+    applied = statuses.apply_statuses(get_session(), updates, now)
+    windows = inbound.record_inbound(get_session(), inbound.parse_inbound(payload), now)
+    return jsonify({"received": True, "statuses": len(updates), "applied": applied, "windows_opened": windows})

@@ -39,6 +39,8 @@ from marketplace.ops import breakers
 
 TEMPORARY_CODES = frozenset({0, 1, 2, 4, 10, 190, 200, 80007, 130429, 131000, 131048, 131056})
 RECIPIENT_CODES = frozenset({131021, 131026, 131030})
+#: Free-form text outside the 24-hour customer-service window ("re-engagement message").
+WINDOW_CLOSED_CODE = 131047
 
 
 @dataclass(frozen=True)
@@ -50,14 +52,19 @@ class WhatsAppMessage:
     language: str  # "id" | "en"
     parameters: tuple[str, ...]
     text: str
+    #: Inside the 24-hour window the user opened (``notifications.inbound``): sent as this text, not as
+    #: the template.
+    free_form: bool = False
 
 
 class WhatsAppError(Exception):
     """A send did not happen. ``permanent``: never retry this message; ``recipient``: nor anything to
     this number; ``retry_after``: the seconds the API asked us to wait."""
 
-    def __init__(self, message: str, *, permanent: bool = False, recipient: bool = False, retry_after: float = 0.0):
+    def __init__(self, message: str, *, permanent: bool = False, recipient: bool = False, retry_after: float = 0.0,
+                 window_closed: bool = False):
         super().__init__(message)
+        self.window_closed = window_closed  # a free-form text outside the 24-hour window: retry as a template
         self.permanent = permanent or recipient
         self.recipient = recipient
         self.retry_after = retry_after
@@ -139,7 +146,11 @@ class CloudWhatsApp:
 
     @staticmethod
     def body(message: WhatsAppMessage) -> dict[str, Any]:
-        """The request body: a template message with its body parameters."""
+        """The request body: a template message with its body parameters, or inside the 24-hour window
+        the message's text."""
+        if message.free_form:
+            return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": message.to,
+                    "type": "text", "text": {"body": message.text, "preview_url": True}}
         return {
             "messaging_product": "whatsapp", "recipient_type": "individual", "to": message.to, "type": "template",
             "template": {"name": message.template, "language": {"code": message.language},
@@ -173,6 +184,8 @@ class CloudWhatsApp:
         text = str(details or error.get("message") or "")[:300]
         message = f"{what}: {text}" if text else what
         wait = retry_after_seconds(response.headers.get("Retry-After"))
+        if code == WINDOW_CLOSED_CODE:
+            return WhatsAppError(message, window_closed=True)
         if response.status_code == 429 or response.status_code >= 500 or response.status_code in (401, 403) \
                 or code in TEMPORARY_CODES:
             return WhatsAppError(message, retry_after=wait)

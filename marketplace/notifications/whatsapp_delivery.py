@@ -6,7 +6,9 @@ and the same loop as the mail (``delivery.deliver_due`` runs both jobs), over th
    who opted out, removed their number, or whose number was refused meanwhile gets the row
    ``skipped`` with the reason. Otherwise the row is leased and the message built with the number
    as it is now (the row never holds it).
-2. **Sent** through the ``WhatsAppSender`` (Cloud API, or the sandbox's files).
+2. **Sent** through the ``WhatsAppSender`` (Cloud API, or the sandbox's files): as free-form text while
+   the 24-hour window the user opened by writing to us is open (:mod:`marketplace.notifications.inbound`),
+   else as the template; a text the API refuses as outside the window is retried as the template.
 3. **Recorded**: ``sent`` with the provider's message id (the webhook's statuses find the row by it);
    a temporary failure is retried after the policy's wait or the API's ``Retry-After`` if longer
    (``RetryPolicy``), until ``MAX_ATTEMPTS`` (``failed``); a permanent refusal is ``permanent`` with
@@ -27,7 +29,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
-from marketplace.notifications import services
+from marketplace.notifications import inbound, services
 from marketplace.notifications.models import Channel, DeliveryStatus, Notification, NotificationStatus
 from marketplace.notifications.whatsapp import WhatsAppError, WhatsAppMessage, WhatsAppSender
 from marketplace.queue import Failed, LeasedQueue, Sent
@@ -55,9 +57,10 @@ class WhatsApps:
             row.status, row.skip_reason, row.next_attempt_at = NotificationStatus.SKIPPED.value, reason, None
             return None
         self.queue.take(row, now)
+        free_form = inbound.window_open(services.preference(session, user.id), user.phone, now)
         return WhatsAppMessage(reference=row.message_id, to=user.phone, kind=row.kind, template=row.subject,
                                language=row.language, parameters=tuple(json.loads(row.parameters or "[]")),
-                               text=row.body_text)
+                               text=row.body_text, free_form=free_form)
 
     def send(self, message: WhatsAppMessage, now: datetime) -> Result:
         try:
@@ -75,6 +78,8 @@ class WhatsApps:
                      self.sender.name)
             return True
         row.last_error = str(result)[:500]
+        if result.window_closed:
+            inbound.close_window(services.preference(session, row.recipient_id))
         if result.permanent:
             self.queue.settle(row, Failed(str(result)), now)
             row.status = NotificationStatus.PERMANENT.value

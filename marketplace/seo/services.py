@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from marketplace.language_paths import LANGUAGES
 from marketplace.listings.models import Listing, ListingStatus
 from marketplace.programme.models import EventStatus, ProgrammeEvent
 from marketplace.sentra.models import Sentra
@@ -48,6 +49,12 @@ def _events() -> Any:
     return select(ProgrammeEvent.id, ProgrammeEvent.updated_at).where(ProgrammeEvent.status == EventStatus.SCHEDULED.value)
 
 
+def rows_per_file() -> int:
+    """Pages per sitemap file: each page is listed once per language (:mod:`marketplace.language_paths`),
+    and a file holds at most :data:`URLS_PER_FILE` URLs."""
+    return max(1, URLS_PER_FILE // len(LANGUAGES))
+
+
 def counts(session: Session) -> dict[str, int]:
     """How many URLs of each kind there are (the index names one file per 50,000)."""
     def count(stmt: Any) -> int:
@@ -60,15 +67,15 @@ def counts(session: Session) -> dict[str, int]:
 
 def files(session: Session) -> list[tuple[str, int]]:
     """The sitemap files, ``(kind, page)``: one per kind at least (an empty one is valid), one more per
-    50,000 URLs."""
+    50,000 URLs (25,000 pages in two languages)."""
     return [(kind, page) for kind, n in counts(session).items()
-            for page in range(1, max(1, -(-n // URLS_PER_FILE)) + 1)]
+            for page in range(1, max(1, -(-n // rows_per_file())) + 1)]
 
 
 def entries(session: Session, kind: str, page: int) -> Sequence[tuple[Any, datetime | None]]:
     """One file's rows: ``(key, last change)`` where key is a listing id, a shop or sentra slug, or a
     ``(city, kelurahan)`` pair; ordered so a page always holds the same rows."""
-    offset = (page - 1) * URLS_PER_FILE
+    offset = (page - 1) * rows_per_file()
     if kind == "listings":
         stmt = _public_listings().order_by(Listing.id)
     elif kind == "shops":
@@ -81,7 +88,7 @@ def entries(session: Session, kind: str, page: int) -> Sequence[tuple[Any, datet
         stmt = _events().order_by(ProgrammeEvent.id)
     else:
         raise ValueError(kind)
-    rows = session.execute(stmt.limit(URLS_PER_FILE).offset(offset)).all()
+    rows = session.execute(stmt.limit(rows_per_file()).offset(offset)).all()
     if kind == "places":
         return [((city, kelurahan), changed) for city, kelurahan, changed in rows]
     return [(key, changed) for key, changed in rows]

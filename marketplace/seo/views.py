@@ -14,12 +14,15 @@ from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, g, request, url_for
 from markupsafe import Markup
 
 from marketplace.catalog.views import absolute_url
 from marketplace.reviews import services as reviews
 from marketplace.seo import jsonld, services
+from marketplace import language_paths
+from marketplace.language_paths import DEFAULT_LANGUAGE, LANGUAGES
+from marketplace.web import language_urls
 from marketplace.web.deps import deps
 from marketplace.web.transaction import get_session
 
@@ -29,6 +32,7 @@ bp = Blueprint("seo_pages", __name__)
 PRIVATE_PREFIXES = ("/cart", "/checkout", "/orders", "/account", "/seller", "/admin", "/login", "/register",
                     "/forgot-password", "/reset-password", "/logout", "/lang/", "/api/")
 _XML = "application/xml; charset=utf-8"
+_QUOTE = {'"': "&quot;"}
 
 
 def _base() -> str:
@@ -44,6 +48,8 @@ def robots() -> Response:
     """Every public page may be crawled; the private ones and the API may not; the sitemap is named."""
     lines = ["User-agent: *", "Allow: /"]
     lines += [f"Disallow: {prefix}" for prefix in PRIVATE_PREFIXES]
+    lines += [f"Disallow: {language_paths.localize(prefix, language)}" for language in LANGUAGES
+              for prefix in PRIVATE_PREFIXES if language != DEFAULT_LANGUAGE and language_paths.localizable(prefix)]
     lines += ["", f"Sitemap: {_abs(url_for('.sitemap_index'))}", ""]
     return Response("\n".join(lines), mimetype="text/plain")
 
@@ -69,16 +75,20 @@ def sitemap(kind: str, page: int) -> Response:
     if not rows and page > 1:
         abort(404)
     parts = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">']
     for key, changed in rows:
-        loc = _abs(_path(kind, key))
         lastmod = f"<lastmod>{changed.strftime('%Y-%m-%dT%H:%M:%SZ')}</lastmod>" if changed else ""
-        parts.append(f"<url><loc>{escape(loc)}</loc>{lastmod}</url>")
+        versions = alternates(_path(kind, key))
+        links = "".join(f'<xhtml:link rel="alternate" hreflang="{language}" href="{escape(url, _QUOTE)}"/>'
+                        for language, url in versions.items())
+        for language in LANGUAGES:  # each language's URL is an entry, naming all of them
+            parts.append(f"<url><loc>{escape(versions[language])}</loc>{lastmod}{links}</url>")
     parts.append("</urlset>")
     return Response("\n".join(parts), content_type=_XML)
 
 
 def _path(kind: str, key: Any) -> str:
+    """The language-free path of a sitemap row's page (this request, the sitemap's, is in none)."""
     if kind == "listings":
         return url_for("catalog_pages.listing", listing_id=key)
     if kind == "shops":
@@ -163,10 +173,17 @@ def event_jsonld(event: Any) -> Markup:
 
 
 @bp.app_template_global()
+def canonical_link(url: str) -> Markup:
+    """The page's canonical link (its URL in its own language); the ``hreflang`` alternates in the
+    ``<head>`` are then this page's in each language."""
+    return Markup('<link rel="canonical" href="{}">').format(mark_canonical(url))
+
+
+@bp.app_template_global()
 def page_meta(title: str, description: str, path: str, image_url: str | None = None) -> Markup:
     """A public page's canonical link, Open Graph and Twitter-card tags (a link shared in a chat or a
     post shows its title, text and picture)."""
-    url = _abs(path)
+    url = mark_canonical(path)
     tags = [("og:type", "website"), ("og:site_name", "Pasar Kreatif"), ("og:title", title),
             ("og:description", description), ("og:url", url)]
     if image_url:
@@ -197,3 +214,38 @@ def share_links(path: str, title: str, campaign: str) -> dict[str, Any]:
     return {"links": [{"name": name, "label": label, "url": build(tagged(name), title)}
                       for name, label, build in SHARE_TARGETS],
             "copy": tagged("link")}
+
+
+# --- each language's URL of a page (marketplace.language_paths): canonical and hreflang links ---
+
+def mark_canonical(path: str) -> str:
+    """Note that the page writes its canonical link for ``path`` (a URL as ``url_for`` built it), so
+    the ``hreflang`` alternates are those of that page; the absolute canonical URL in the request's
+    language."""
+    g.pk_canonical_page = language_urls.page_path(path)
+    return _abs(language_paths.localize(g.pk_canonical_page, language_urls.url_language()))
+
+
+def alternates(path: str) -> dict[str, str]:
+    """The absolute URL of the language-free ``path`` in each language, and ``x-default``."""
+    urls = {language: _abs(language_paths.localize(path, language)) for language in LANGUAGES}
+    return {**urls, "x-default": urls[DEFAULT_LANGUAGE]}
+
+
+@bp.app_template_global()
+def language_alternates() -> Markup:
+    """``<link rel="alternate" hreflang>`` for each language of this public page (and ``x-default``),
+    and its canonical link when the page wrote none (``page_meta``, ``canonical_link``). Private pages
+    (``noindex``) and unknown paths get none."""
+    if (request.endpoint is None or not language_urls.localizable_request()
+            or request.path.startswith(PRIVATE_PREFIXES)):
+        return Markup("")
+    page = g.get("pk_canonical_page")
+    html = []
+    if page is None:
+        page = language_urls.request_page()
+        own = _abs(language_paths.localize(page, language_urls.url_language()))
+        html.append(Markup('<link rel="canonical" href="{}">').format(own))
+    for language, url in alternates(page).items():
+        html.append(Markup('<link rel="alternate" hreflang="{}" href="{}">').format(language, url))
+    return Markup("\n  ").join(html)

@@ -1,7 +1,10 @@
 """User-facing text: Bahasa Indonesia first, English on request.
 
 Message ids are English; ``translations/<locale>/*.json`` (one file per feature, merged) hold the
-translations. The locale comes from the ``lang`` cookie (set by ``/lang/<code>``), else ``id``.
+translations. A page's locale is its URL's language (``/en/…`` English, the root Bahasa Indonesia:
+:mod:`marketplace.web.language_urls`); else ``?lang=``, else the ``lang`` cookie (set by ``/lang/<code>``:
+the API, and a form posted to a root URL), else ``id``. A GET of a page asked in another language by
+``?lang=`` or the cookie is redirected to that language's URL first.
 English has no catalogue: its text is the message id. A test checks that every message used in the
 templates and code has an Indonesian translation.
 
@@ -28,6 +31,8 @@ from babel import Locale
 from flask import Flask, g, has_request_context, request
 
 from marketplace import formatting
+from marketplace.web import language_urls
+from marketplace.web.language_urls import ENVIRON_KEY
 
 LOCALES = ("id", "en")
 DEFAULT_LOCALE = "id"
@@ -59,9 +64,18 @@ def current_locale() -> str:
     if not has_request_context():
         return DEFAULT_LOCALE
     if "locale" not in g:
-        lang = request.args.get("lang") or request.cookies.get("lang") or DEFAULT_LOCALE
-        g.locale = lang if lang in LOCALES else DEFAULT_LOCALE
+        g.locale = _request_locale()
     return g.locale
+
+
+def _request_locale() -> str:
+    if ENVIRON_KEY in request.environ:
+        return request.environ[ENVIRON_KEY]
+    asked = request.args.get("lang")
+    if asked in LOCALES:
+        return asked
+    asked = request.cookies.get("lang")  # a page's GET in another language was redirected before
+    return asked if asked in LOCALES else DEFAULT_LOCALE
 
 
 def gettext(message: str, **params: object) -> str:
@@ -87,6 +101,7 @@ def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
 
 
 def init_app(app: Flask) -> None:
+    language_urls.init_app(app)
     app.jinja_env.globals["_"] = gettext
     app.jinja_env.globals["ngettext"] = ngettext
     app.jinja_env.globals["current_locale"] = current_locale

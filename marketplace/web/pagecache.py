@@ -8,7 +8,7 @@ can revalidate it (``304 Not Modified``).
 
 **What is shared, and what never is.** Only a request that carries no credentials at all is eligible:
 GET or HEAD, no session cookie, no ``Authorization`` header. Everything such a page can show is then a
-function of the URL (path and query), the host and scheme, the ``lang`` cookie and the catalogue — the
+function of the URL (path and query), the host and scheme, the language and the catalogue — the
 header's cart count is 0 and there are no flashed messages, because there is no session to hold them.
 A logged-in visitor, a visitor with a session cart, a buyer with a token: always rendered afresh, and
 answered ``Cache-Control: private, no-store`` (:func:`cache_headers`, for every HTML/JSON answer that
@@ -45,7 +45,7 @@ from flask import Flask, Response, current_app, g, request, session
 from werkzeug.http import generate_etag
 
 from marketplace.catalog import changes
-from marketplace.web import deps
+from marketplace.web import deps, i18n
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -123,7 +123,7 @@ def _eligible() -> bool:
 
 def _key() -> tuple[str, ...]:
     return (request.endpoint or "", request.scheme, request.host, request.full_path,
-            request.cookies.get("lang", ""))
+            i18n.current_locale())
 
 
 _SKIPPED_HEADERS = frozenset({"set-cookie", "vary", "content-length", "etag", "last-modified", "cache-control"})

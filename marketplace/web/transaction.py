@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import Database
 from marketplace.web.guards import MarketplaceJSONProvider, MarketplaceMap, MarketplaceRequest
+from marketplace.web.language_urls import LanguageUrls
 
-class MarketplaceFlask(Flask):
+class MarketplaceFlask(LanguageUrls, Flask):
     """Flask whose every view runs as one unit of work on the request's session (see module doc), with
     bounded ids in URLs and a JSON parser that refuses what we cannot store."""
 

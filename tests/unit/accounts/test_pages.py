@@ -105,9 +105,10 @@ def test_secure_cookie_flag_on_by_default(settings):
 def test_language_switch_to_english_and_back(client):
     assert "Masuk" in client.get("/login").get_data(as_text=True)
     resp = client.get("/lang/en?next=/login")
-    assert resp.status_code == 302 and resp.headers["Location"] == "/login"
-    html = client.get("/login").get_data(as_text=True)
+    assert resp.status_code == 302 and resp.headers["Location"] == "/en/login"
+    html = client.get("/en/login").get_data(as_text=True)
     assert ">Log in<" in html and 'lang="en"' in html
+    assert client.get("/login").headers["Location"] == "/en/login"  # the choice is remembered
     client.get("/lang/id")
     assert 'lang="id"' in client.get("/login").get_data(as_text=True)
 

@@ -39,7 +39,7 @@ def test_expansion_is_bounded_and_quoted():
 
 def test_search_page_in_english_reads_like_a_search_box(client, catalog):
     catalog.listing(catalog.shop(), title="Mug Keramik", category="keramik")
-    page = client.get("/search?q=ceramics&lang=en").get_data(as_text=True)
+    page = client.get("/en/search?q=ceramics").get_data(as_text=True)
     assert "What are you looking for?" in page and ">Words<" not in page
     assert "Mug Keramik" in page and "1 product" in page
     assert "Cari apa?" in client.get("/search").get_data(as_text=True)

@@ -452,12 +452,12 @@ def test_the_home_browse_lists_are_kept_per_language_and_follow_the_catalogue(ap
     """The rendered browse lists are kept in the memo (per language): a logged-in visitor switching
     language gets that language's list, and a new listing moves its kelurahan's and category's count."""
     catalog.listing(shop, title="Selendang Tenun Ikat", category="tenun")
-    english = shopper.get("/?lang=en").get_data(as_text=True)
+    english = shopper.get("/en/").get_data(as_text=True)
     indonesian = shopper.get("/?lang=id").get_data(as_text=True)
     assert "Woven cloth (tenun)" in english and "Woven cloth (tenun)" not in indonesian
     assert "Harapan Jaya</a>\n          <span class=\"muted\">(1)</span>" in indonesian
     with statements(app) as seen:
-        assert _without_csrf(shopper.get("/?lang=en").get_data(as_text=True)) == _without_csrf(english)
+        assert _without_csrf(shopper.get("/en/").get_data(as_text=True)) == _without_csrf(english)
     assert ran(seen, COUNTS) == 0
     catalog.listing(shop, title="Sarung Tenun Bu Ani", category="tenun")
     again = shopper.get("/?lang=id").get_data(as_text=True)

@@ -144,8 +144,8 @@ def test_a_utm_landing_sets_its_cookie_and_is_not_shared(visitor, catalog, shop)
 def test_language_is_part_of_the_copy(visitor, catalog, shop):
     catalog.listing(shop, title="Selendang Tenun Ikat")
     assert "Produk kreatif dari kelurahan" in visitor.get("/").get_data(as_text=True)
-    assert "Creative products from the kelurahan" in visitor.get("/?lang=en").get_data(as_text=True)
-    page = visitor.get("/", headers={"Cookie": "lang=en"}).get_data(as_text=True)
+    assert "Creative products from the kelurahan" in visitor.get("/en/").get_data(as_text=True)
+    page = visitor.get("/", headers={"Cookie": "lang=en"}, follow_redirects=True).get_data(as_text=True)
     assert "Creative products from the kelurahan" in page
 
 

@@ -38,7 +38,7 @@ def test_home_shows_programme_newest_and_browsing(client, catalog, shop):
 
 
 def test_home_in_english_and_when_empty(client):
-    page = html(client.get("/?lang=en"))
+    page = html(client.get("/en/"))
     assert "Creative products from the kelurahan" in page and "No products yet" in page
 
 
@@ -112,21 +112,21 @@ def test_category_labels_are_translated_on_listing_home_and_search(client, catal
     for path in (f"/listings/{listing.id}", "/", "/search"):
         page = html(client.get(path))
         assert ">Anyaman<" in page.replace("> ", ">").replace(" <", "<"), path
-    assert "Basketry (anyaman)" in html(client.get(f"/listings/{listing.id}?lang=en"))
+    assert "Basketry (anyaman)" in html(client.get(f"/en/listings/{listing.id}"))
 
 
 def test_counts_take_the_plural_of_the_visitors_language(client, catalog, shop):
     catalog.listing(shop, title="Kain Sasirangan", category="tenun")
-    assert "1 product<" in html(client.get("/search?category=tenun&lang=en"))
+    assert "1 product<" in html(client.get("/en/search?category=tenun"))
     catalog.listing(shop, title="Kain Songket", category="tenun")
-    assert "2 products<" in html(client.get("/search?category=tenun&lang=en"))
+    assert "2 products<" in html(client.get("/en/search?category=tenun"))
     assert "2 produk<" in html(client.get("/search?category=tenun"))
 
 
 def test_listing_page_counts_days_and_stock_in_the_visitors_language(client, catalog, shop):
     made = catalog.listing(shop, title="Tas Rotan", fulfilment="made_to_order", processing_days=1)
-    assert "Ready to ship in 1 day" in html(client.get(f"/listings/{made.id}?lang=en"))
+    assert "Ready to ship in 1 day" in html(client.get(f"/en/listings/{made.id}"))
     assert "Siap dikirim dalam 1 hari" in html(client.get(f"/listings/{made.id}"))
     stocked = catalog.listing(shop, title="Gelang Manik", stock=1_250)
     assert "Stok 1.250" in html(client.get(f"/listings/{stocked.id}"))
-    assert "1,250 in stock" in html(client.get(f"/listings/{stocked.id}?lang=en"))
+    assert "1,250 in stock" in html(client.get(f"/en/listings/{stocked.id}"))

@@ -75,7 +75,7 @@ def test_ninth_photo_is_rejected(market, db_session, settings):
     resp = market.add_image(seller, listing["id"])
     assert resp.status_code == 409 and resp.json["error"]["code"] == "too_many_images"
     assert image_rows(db_session) == MAX_IMAGES_PER_LISTING
-    assert len(stored_files(settings)) == 2 * MAX_IMAGES_PER_LISTING
+    assert len(stored_files(settings)) == 5 * MAX_IMAGES_PER_LISTING  # full size, and 4 thumbnail files
 
 
 @pytest.mark.parametrize("data,name,status", [
@@ -196,7 +196,10 @@ def test_delete_photo(api, market, client, db_session, settings):
     assert api.delete(path, as_=seller).status_code == 404
     got = api.get(f"/api/v1/listings/{listing['id']}", as_=seller).json
     assert [i["id"] for i in got["images"]] == [keep["id"]] and got["status"] == "pending_review"
-    assert client.get(gone["url"]).status_code == 404 and len(stored_files(settings)) == 2
+    assert client.get(gone["url"]).status_code == 404
+    gone_stem = gone["url"].rsplit("/", 1)[-1].split(".")[0]
+    left = [p.name for p in stored_files(settings)]
+    assert len(left) == 5 and not any(name.startswith(gone_stem) for name in left)  # its thumbnails went too
     assert market.types(listing["id"])[-2:] == ["listing.updated", "listing.submitted"]
     other = market.listing(market.seller())
     assert api.delete(f"/api/v1/listings/{other['id']}/images/{keep['id']}", as_=seller).status_code == 404

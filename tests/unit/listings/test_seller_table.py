@@ -36,11 +36,10 @@ def test_units_sold_appear_once_paid_orders_exist(client, auth, api, market, buy
     api.post("/api/v1/cart/items", as_=buyer, json={"listing_id": tas["id"], "quantity": 3})
     order = api.post("/api/v1/checkout", as_=buyer, json={"shipping_address": ADDRESS}).json
     auth.login(seller.email, seller.password)
-    client.set_cookie("lang", "en")
-    assert "<th>Sold</th>" not in client.get("/seller").get_data(as_text=True)  # unpaid: not sold yet
+    assert "<th>Sold</th>" not in client.get("/en/seller").get_data(as_text=True)  # unpaid: not sold yet
     db_session.execute(update(SellerOrder).where(SellerOrder.order_id == order["id"]).values(status="awaiting_shipment"))
     db_session.commit()
-    page = client.get("/seller").get_data(as_text=True)
+    page = client.get("/en/seller").get_data(as_text=True)
     assert "<th>Sold</th>" in page
     tas_row, = [r for r in rows(page) if "Tas Pandan" in r]
     other, = [r for r in rows(page) if "Belum Laku" in r]

@@ -86,8 +86,7 @@ def test_the_listing_page_has_option_pickers_and_says_from(client, shirt_page):
         assert found == values
     assert "<legend>ukuran</legend>" in html and "<legend>warna</legend>" in html
     assert "Tinggal 1." in html and "variant-picker.js" in html
-    client.set_cookie("lang", "en")
-    assert "from Rp 200.000" in text(client.get(f"/listings/{shirt_page['id']}"))
+    assert "from Rp 200.000" in text(client.get(f"/en/listings/{shirt_page['id']}"))
 
 
 def _add(client, auth, listing_id: int, **extra):

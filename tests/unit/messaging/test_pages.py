@@ -90,7 +90,7 @@ def test_photos_in_a_message_at_most_three(client, auth, api, shop):
                      data={"csrf_token": token, "text": "", "photos": photos(2)})
     assert ok.status_code == 302
     chat = _page(client, f"/messages/{conversation_id}")
-    assert chat.count('<div class="chat-photos">') == 1 and chat.count("-thumb.") == 2
+    assert chat.count('<div class="chat-photos">') == 1 and chat.count("-t400.") == 2  # the 400 px thumbnails
 
 
 def test_the_artisan_offers_in_the_chat_and_the_buyer_buys_it_from_there(client, auth, api, shop):

@@ -30,7 +30,7 @@ def test_card_shows_fulfilment_and_missing_photo(client, admin, market, lang, pr
     made = market.listing(seller, title="Kebaya Pesanan", fulfilment="made_to_order", processing_days=14, stock=0)
     stocked = market.listing(seller, title="Tas Siap", stock=3)
     market.add_image(seller, stocked["id"])
-    html = client.get("/admin/moderation").get_data(as_text=True)
+    html = client.get("/admin/moderation", follow_redirects=True).get_data(as_text=True)
     made_card, stocked_card = card(html, made["id"]), card(html, stocked["id"])
     assert preorder in made_card and no_photo in made_card
     assert "Stok: 0" not in made_card and "Stock: 0" not in made_card
@@ -41,7 +41,7 @@ def test_reject_without_reason_returns_to_its_card(client, auth, admin, market):
     seller = market.seller()
     first = market.listing(seller, title="Pertama")
     second = market.listing(seller, title="Kedua")
-    html = client.get("/admin/moderation").get_data(as_text=True)
+    html = client.get("/admin/moderation", follow_redirects=True).get_data(as_text=True)
     # Every decision form posts to its card's anchor, so the answer (an error) opens at that card.
     assert f'/admin/moderation/{second["id"]}/reject#listing-{second["id"]}' in html
     assert f'/admin/moderation/{second["id"]}/approve#listing-{second["id"]}' in html

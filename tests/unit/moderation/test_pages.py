@@ -93,7 +93,7 @@ def test_history_page(client, auth, admin, market, api):
     api.patch(f"/api/v1/listings/{listing['id']}", as_=seller, json={"category": "tenun"})  # revision 2
     assert client.post(f"/admin/moderation/{listing['id']}/approve",
                        data={"csrf_token": token, "revision": 2}).status_code == 302
-    html = client.get(f"/admin/moderation/listings/{listing['id']}?lang=en").get_data(as_text=True)
+    html = client.get(f"/en/admin/moderation/listings/{listing['id']}").get_data(as_text=True)
     assert "Kategori salah" in html and html.count("status-rejected") == 1 and html.count("status-approved") == 2
     rows = [" ".join(r.split()) for r in html.split("<tr>")[2:]]
     assert "<td>Kategori salah</td> <td>1</td> </tr>" in rows[0] and "<td></td> <td>2</td> </tr>" in rows[1]
@@ -176,5 +176,5 @@ def test_queue_and_history_show_times_in_wib(client, auth, admin, market, db_ses
     decision = db_session.scalars(select(ModerationDecision).where(ModerationDecision.listing_id == listing["id"])).one()
     decision.decided_at = datetime(2026, 11, 30, 20, 5, tzinfo=timezone.utc)
     db_session.commit()
-    history = client.get(f"/admin/moderation/listings/{listing['id']}?lang=en").get_data(as_text=True)
+    history = client.get(f"/en/admin/moderation/listings/{listing['id']}").get_data(as_text=True)
     assert "<th>When</th>" in history and "<td>Dec 1, 2026, 3:05\u202fAM WIB</td>" in history

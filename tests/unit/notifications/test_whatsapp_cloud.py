@@ -66,7 +66,7 @@ def test_an_order_paid_goes_to_the_cloud_api_as_template_messages_in_each_recipi
         "messaging_product": "whatsapp", "recipient_type": "individual", "to": "+6281234567890", "type": "template",
         "template": {"name": "pk_order_paid", "language": {"code": "en"}, "components": [{"type": "body", "parameters": [
             {"type": "text", "text": str(placed.order_id)}, {"type": "text", "text": "Rp 650.000"},
-            {"type": "text", "text": f"https://pasar.test/orders/{placed.order_id}"}]}]}}
+            {"type": "text", "text": f"https://pasar.test/en/orders/{placed.order_id}"}]}]}}  # English link
     template = artisan_req.json["template"]
     assert (artisan_req.json["to"], template["name"], template["language"]["code"]) == (
         "+6285711112222", "pk_seller_order_to_ship", "id")
@@ -195,7 +195,7 @@ def test_a_rejected_listing_tells_its_artisan_the_reason_by_whatsapp_and_a_deliv
     rejected, delivered = whatsapp_rows(factory)
     assert (rejected.kind, rejected.recipient_id, rejected.language) == ("listing_rejected", placed.artisan_ids[0], "en")
     assert "Reason: The photos are blurred" in rejected.body_text
-    assert f"https://pasar.test/seller/listings/{listing_id}/edit" in rejected.body_text
+    assert f"https://pasar.test/en/seller/listings/{listing_id}/edit" in rejected.body_text
     assert (delivered.kind, delivered.recipient_id) == ("order_delivered", placed.buyer_id)
     assert delivered.body_text.startswith(f"Pesanan #{placed.order_id} sudah diterima.")
     with factory() as session:
@@ -203,4 +203,4 @@ def test_a_rejected_listing_tells_its_artisan_the_reason_by_whatsapp_and_a_deliv
             Notification.channel == "email", Notification.kind == "listing_rejected")).one()
     assert mailed.recipient_id == placed.artisan_ids[0] and mailed.status == "queued"
     assert "The reviewers' reason: The photos are blurred" in mailed.body_text
-    assert f"https://pasar.test/seller/listings/{listing_id}/edit" in mailed.body_html
+    assert f"https://pasar.test/en/seller/listings/{listing_id}/edit" in mailed.body_html

@@ -149,6 +149,6 @@ def test_admins_see_the_sandbox_whatsapp_messages_beside_the_mail_without_the_nu
     assert "Order #42 has been delivered" in text and "pk_order_delivered" in text and "berkas ditulis" in text
     assert "6281234567890" not in text and "81234567890" not in text  # the number is the user's and the channel's
     client.get("/lang/en")
-    assert "WhatsApp messages" in client.get("/admin/whatsapp").get_data(as_text=True)
+    assert "WhatsApp messages" in client.get("/admin/whatsapp", follow_redirects=True).get_data(as_text=True)
     with app.extensions["db"].new_session() as session:
         assert session.scalars(select(Notification)).all()[0].parameters == '["42", "https://p/orders/42"]'

@@ -107,10 +107,10 @@ def test_a_bad_or_missing_signature_is_a_400_and_records_nothing(client, cloud, 
 def test_statuses_are_applied_once_and_never_backwards(client, cloud, sent_message, api, auth):
     delivered = body(status("delivered"))
     first = post(client, delivered, signed(delivered))
-    assert first.status_code == 200 and first.json == {"received": True, "statuses": 1, "applied": 1}
+    assert first.status_code == 200 and first.json == {"received": True, "statuses": 1, "applied": 1, "windows_opened": 0}
     assert post(client, delivered, signed(delivered)).json["applied"] == 0  # Meta's retry
     read = body(status("read"), status("sent", "wamid.someone-else"))
-    assert post(client, read, signed(read)).json == {"received": True, "statuses": 2, "applied": 1}
+    assert post(client, read, signed(read)).json == {"received": True, "statuses": 2, "applied": 1, "windows_opened": 0}
     late = body(status("sent"))
     assert post(client, late, signed(late)).json["applied"] == 0  # a late "sent" after "read"
     row = _row(cloud, sent_message["row_id"])

@@ -33,6 +33,13 @@ def route(stub: Loopback, req: Recorded) -> Answer:
     if req.headers.get("authorization") != f"Bearer {TOKEN}":
         return _error(401, 190, "Invalid OAuth access token")
     body = req.json
+    if body.get("messaging_product") == "whatsapp" and body.get("type") == "text":
+        if not (body.get("text") or {}).get("body"):
+            return _error(400, 100, "Invalid parameter")
+        if body["to"] not in stub.state.get("window_open", set()):  # the 24-hour rule
+            return _error(400, 131047, "Re-engagement message")
+        n = stub.state["sent"] = stub.state.get("sent", 0) + 1
+        return 200, {"messaging_product": "whatsapp", "messages": [{"id": f"wamid.TEXT{n:04d}"}]}, {}
     if body.get("messaging_product") != "whatsapp" or body.get("type") != "template":
         return _error(400, 100, "Invalid parameter")
     template = body["template"]

@@ -139,4 +139,4 @@ def test_the_sentra_form_is_for_admins_only(client, auth, api, market):
     buyer = api.make_user("buyer")
     auth.login(buyer.email, buyer.password)
     assert client.get(f"/admin/sentra/{centre['id']}/edit").status_code == 403
-    assert client.get("/admin/sentra?lang=en").status_code == 403
+    assert client.get("/en/admin/sentra").status_code == 403

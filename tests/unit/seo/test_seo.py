@@ -67,10 +67,11 @@ def test_sitemaps_list_every_public_page_with_its_last_change_and_nothing_privat
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", urls[f"{base}/listings/{public['id']}"].text)
 
     shops = _locs(_xml(client, "/sitemaps/shops-1.xml"))
-    assert len(shops) == 1 and shops[0].startswith(f"{base}/shops/")
+    assert len(shops) == 2 and shops[0].startswith(f"{base}/shops/")  # in Indonesian and in English
+    assert shops[1] == f"{base}/en{shops[0][len(base):]}"
     assert client.get(shops[0][len(base):]).status_code == 200
     places = _locs(_xml(client, "/sitemaps/places-1.xml"))
-    assert len(places) == 1 and client.get(places[0][len(base):]).status_code == 200  # Cipayung only
+    assert len(places) == 2 and client.get(places[0][len(base):]).status_code == 200  # Cipayung only
     assert client.get("/sitemaps/listings-2.xml").status_code == 404
     assert client.get("/sitemaps/secrets-1.xml").status_code == 404
 
@@ -83,8 +84,10 @@ def test_a_kind_over_the_limit_is_split_into_files(app, client, market, monkeypa
     assert f"{base}/sitemaps/listings-2.xml" in _locs(_xml(client, "/sitemap.xml"))
     first = _locs(_xml(client, "/sitemaps/listings-1.xml"))
     second = _locs(_xml(client, "/sitemaps/listings-2.xml"))
-    assert first + second == [f"{base}/listings/{i}" for i in sorted(ids)]
-    assert client.get("/sitemaps/listings-3.xml").status_code == 404
+    third = _locs(_xml(client, "/sitemaps/listings-3.xml"))
+    assert len(first) == len(second) == 2  # one page, in each language: no file over the limit
+    assert first + second + third == [f"{base}{prefix}/listings/{i}" for i in sorted(ids) for prefix in ("", "/en")]
+    assert client.get("/sitemaps/listings-4.xml").status_code == 404
 
 
 def test_product_page_carries_product_and_breadcrumbs_for_rich_results(app, client, market):

@@ -42,7 +42,7 @@ def test_the_page_shows_zone_billed_weight_and_estimate(client, listing):
 
 
 def test_the_estimate_in_english(client, listing):
-    page = html(client.get(f"/listings/{listing.id}?lang=en&ship_city=Tangerang+Selatan&ship_province=Banten"))
+    page = html(client.get(f"/en/listings/{listing.id}?ship_city=Tangerang+Selatan&ship_province=Banten"))
     assert "Estimate shipping" in page and "Same city" in page and "Rp 13.000" in page
 
 
