@@ -6,7 +6,7 @@ free-form text; outside, only a template.
 Written by hand; no application code imported.
 
 Revision ID: 0032_i18n
-Revises: 0023_payment_attempts
+Revises: 0028_disputes
 Create Date: 2026-12-07 23:20:00
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = "0032_i18n"
-down_revision = "0023_payment_attempts"
+down_revision = "0028_disputes"
 branch_labels = None
 depends_on = None
 

@@ -158,7 +158,7 @@ def test_closing_an_account_erases_the_messages_it_wrote_and_their_photos(client
     sent = client.post(f"/messages/{conversation_id}", content_type="multipart/form-data",
                        data={"csrf_token": token, "text": "", "photos": [(io.BytesIO(image_bytes()), "ktp.jpg")]})
     assert sent.status_code == 302
-    photo_urls = re.findall(r'<img src="([^"]+-thumb\.[a-z]+)"', _page(client, f"/messages/{conversation_id}"))
+    photo_urls = re.findall(r'<img src="([^"]+-t400\.[a-z]+)"', _page(client, f"/messages/{conversation_id}"))
     assert len(photo_urls) == 1 and _status(client, photo_urls[0]) == 200
     auth.logout()
     auth.login(seller.email, seller.password)
@@ -169,7 +169,7 @@ def test_closing_an_account_erases_the_messages_it_wrote_and_their_photos(client
 
     assert api.delete("/api/v1/me", as_=buyer, json={"password": buyer.password}).status_code == 200
     chat = _page(client, f"/messages/{conversation_id}")
-    assert "Melati" not in chat and "-thumb." not in chat
+    assert "Melati" not in chat and "-t400." not in chat
     assert chat.count("Pesan ini telah dihapus") == 2 and "Siap, kami kirim ke sana." in chat
     assert _status(client, photo_urls[0]) == 404  # the file itself is gone too
 
