@@ -36,7 +36,7 @@ ACTION_LABELS: dict[str, str] = {
     "sentra.create": "Sentra created", "sentra.update": "Sentra changed", "shop.assign_sentra": "Shop's sentra set",
     "shop.suspend": "Shop suspended", "shop.reinstate": "Shop reinstated",
     "review.hide": "Review hidden", "review.reports_dismiss": "Review reports dismissed",
-    "conversation.read": "Reported conversation read",
+    "conversation.read": "Reported conversation read", "conversation.report_dismiss": "Conversation report dismissed",
     "programme_event.create": "Programme event created", "programme_event.update": "Programme event changed",
     "programme_event.cancel": "Programme event cancelled",
     "admin.create": "Admin created", "account.close": "Account closed",

@@ -219,6 +219,17 @@ def reported_conversations() -> Any:
     return {"items": services.reported(get_session())}
 
 
+@bp.route("/admin/conversations/<int:conversation_id>/dismiss", methods=["POST"])
+@bp.doc(**error_responses(404))
+@api_auth(ADMIN)
+@bp.response(200, schemas.ReportDismissedOut)
+def dismiss_report(conversation_id: int) -> Any:
+    """Close a report with nothing to act on (audit-logged): the conversation leaves the queue and is
+    private again; 404 when it is not reported."""
+    services.dismiss_report(get_session(), require_user(ADMIN), conversation_id)
+    return {"status": "dismissed"}
+
+
 @bp.route("/admin/conversations/<int:conversation_id>/open", methods=["POST"])
 @bp.doc(**error_responses(404))
 @api_auth(ADMIN)

@@ -138,3 +138,7 @@ class ReportedConversationList(Schema):
 
 def message_list(conversation: Any, items: list[Any], unread: int) -> dict[str, Any]:
     return {"conversation": conversation, "items": items, "unread": unread}
+
+
+class ReportDismissedOut(Schema):
+    status = fields.String(required=True, metadata={"enum": ["dismissed"]})

@@ -241,6 +241,20 @@ def open_as_admin(session: Session, admin: User, conversation_id: int) -> tuple[
     return conversation, messages(session, conversation)
 
 
+def dismiss_report(session: Session, admin: User, conversation_id: int) -> Conversation:
+    """The admin found nothing to act on: the report is closed (audit-logged with who reported and why),
+    the conversation leaves the queue and is private again (404 to admins until a new report)."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None or conversation.reported_at is None:
+        raise NotFound(NOT_FOUND)
+    record_admin_action(session, admin, "conversation.report_dismiss", "conversation", conversation.id,
+                        {"reported_at": conversation.reported_at, "reported_by_id": conversation.reported_by_id,
+                         "reason": conversation.report_reason}, {"reported_at": None})
+    conversation.reported_at = conversation.reported_by_id = conversation.report_reason = None
+    session.flush()
+    return conversation
+
+
 def unread_for(conversation: Conversation, side: str, items: list[Message]) -> int:
     read_id = conversation.user_read_id if side == USER else conversation.shop_read_id
     mine = conversation.user_id if side == USER else conversation.shop.owner_id

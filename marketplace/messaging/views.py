@@ -266,6 +266,18 @@ def reported() -> Any:
     return render_template("messaging/admin.html", items=services.reported(get_session()), button=CsrfOnly())
 
 
+@bp.route("/admin/conversations/<int:conversation_id>/dismiss", methods=["POST"])
+@login_required(ADMIN)
+def admin_dismiss(conversation_id: int) -> Any:
+    """Close a report with nothing to act on (audit-logged); back to the queue."""
+    if CsrfOnly().validate_on_submit():
+        services.dismiss_report(get_session(), require_user(ADMIN), conversation_id)
+        flash(_("Report dismissed: the conversation is private again."), "info")
+    else:
+        discard()
+    return redirect(url_for(".reported"))
+
+
 @bp.route("/admin/conversations/<int:conversation_id>", methods=["POST"])
 @login_required(ADMIN)
 def admin_open(conversation_id: int) -> Any:

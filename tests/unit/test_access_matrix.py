@@ -115,6 +115,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/offers/<int:offer_id>/accept"): BUYER,
     ("GET", "/api/v1/admin/conversations"): ADMIN,
     ("POST", "/api/v1/admin/conversations/<int:conversation_id>/open"): ADMIN,
+    ("POST", "/api/v1/admin/conversations/<int:conversation_id>/dismiss"): ADMIN,
     ("GET", "/api/v1/events"): PUBLIC,
     ("GET", "/api/v1/events/<int:event_id>"): PUBLIC,
     ("POST", "/api/v1/events/<int:event_id>/registrations"): USER,

@@ -130,6 +130,17 @@ def test_an_admin_reads_a_reported_conversation_and_each_read_is_audited(api, ma
     reads = db_session.scalars(select(AdminAction).where(AdminAction.action == "conversation.read")).all()
     assert [(r.actor_id, r.target_id) for r in reads] == [(admin.id, conversation)] * 2
 
+    # nothing to act on: the report is dismissed, the conversation leaves the queue and is private again
+    assert api.post(f"/api/v1/admin/conversations/{conversation}/dismiss", as_=buyer).status_code == 403
+    resp = api.post(f"/api/v1/admin/conversations/{conversation}/dismiss", as_=admin)
+    assert resp.status_code == 200 and resp.json == {"status": "dismissed"}
+    assert api.get("/api/v1/admin/conversations", as_=admin).json["items"] == []
+    assert api.post(f"/api/v1/admin/conversations/{conversation}/open", as_=admin).status_code == 404
+    assert api.post(f"/api/v1/admin/conversations/{conversation}/dismiss", as_=admin).status_code == 404
+    db_session.rollback()
+    [dismissed] = db_session.scalars(select(AdminAction).where(AdminAction.action == "conversation.report_dismiss"))
+    assert dismissed.before["reason"] == "Minta transfer" and dismissed.actor_id == admin.id
+
 
 def test_the_export_holds_the_users_own_messages(api, buyer, shop_and_listing):
     seller, _ = shop_and_listing
