@@ -34,6 +34,7 @@ from marketplace.messaging.models import Conversation, CustomOffer, Message  # n
 from marketplace.programme.models import EventShop, ProgrammeEvent, Registration  # noqa: F401,E402
 from marketplace.reviews.models import Review, ReviewPhoto, ReviewReport  # noqa: F401,E402
 from marketplace.follows.models import Favourite, FollowUpdate, ShopFollow  # noqa: F401,E402
+from marketplace.figures.models import ArtisanCraft, ArtisanProfile  # noqa: F401,E402
 
 from marketplace.catalog import fts  # noqa: E402
 from marketplace.db import Base  # noqa: E402

@@ -30,6 +30,7 @@ API_MODULES = (
     "marketplace.programme.api",
     "marketplace.reviews.api",
     "marketplace.follows.api",
+    "marketplace.figures.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",

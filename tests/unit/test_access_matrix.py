@@ -83,6 +83,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/promotions/<int:promotion_id>/retry"): ADMIN,
     ("GET", "/api/v1/admin/reconciliation"): ADMIN,
     ("GET", "/api/v1/admin/impact"): ADMIN,
+    ("GET", "/api/v1/programme/figures"): PUBLIC,
+    ("GET", "/api/v1/admin/programme/figures"): ADMIN,
     ("GET", "/api/v1/seller/listings/<int:listing_id>/share-kit"): ARTISAN,
     ("POST", "/api/v1/seller/listings/<int:listing_id>/share-kit"): ARTISAN,
     ("GET", "/api/v1/admin/promotions/figures"): ADMIN,
