@@ -55,6 +55,7 @@ PAGE_MODULES = (
     "marketplace.accounts.reset.views",
     "marketplace.payouts.views",
     "marketplace.impact.views",
+    "marketplace.figures.views",
     "marketplace.promotion.posts.views",
     "marketplace.promotion.attribution.views",
     "marketplace.promotion.feeds.views",

@@ -299,7 +299,7 @@ PAGES = {
 }
 
 #: Pages every logged-in user may open (any role); anonymous visitors are sent to log in.
-USER_PAGES = ("/favorit", "/toko-diikuti")
+USER_PAGES = ("/favorit", "/toko-diikuti", "/account/programme")
 
 
 def test_user_pages_need_a_login_and_open_for_every_role(client, auth, world):
