@@ -42,3 +42,15 @@ def test_an_artisan_saves_a_birth_year_and_crafts_and_a_bad_year_is_refused(clie
     assert db_session.scalars(select(ArtisanProfile.birth_year)).all() == [2001]
     assert sorted(db_session.scalars(select(ArtisanCraft.category))) == ["batik", "tenun"]
     assert 'value="2001"' in client.get("/account/programme").get_data(as_text=True)
+
+
+def test_the_admins_impact_dashboard_shows_every_programme_number(client, auth, api, db_session):
+    dataset.seed(db_session)
+    db_session.commit()
+    admin = api.make_user("admin")
+    auth.login(admin.email, admin.password)
+    page = client.get(f"/admin/impact?{dataset.QUERY}")
+    assert page.status_code == 200
+    section = page.get_data(as_text=True).split('id="programme-figures"')[1]
+    assert "Corong pelatihan" in section and 'class="chart funnel-chart"' in section
+    assert "330.000" in section and "kurang dari 5 perajin" not in section  # nothing suppressed for admins
