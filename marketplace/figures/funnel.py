@@ -21,7 +21,8 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, text
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from marketplace.impact.counted import Period, between, is_postgresql
@@ -37,9 +38,10 @@ TRAINING_KINDS = (EventKind.TRAINING.value, EventKind.WORKSHOP.value)
 STEPS = ("trained", "opened_shop", "first_listing", "first_sale")
 GAPS = ("days_training_to_shop", "days_shop_to_listing", "days_listing_to_sale")
 MIN_COHORT = 5
+TABLE = "figures_cohort"
 
 
-def cohort(session: Session, period: Period, city: str | None) -> Any:
+def cohort(session: Session, period: Period, city: str | None) -> Select[Any]:
     """One row per person of the cohort: their place (city, kelurahan, sentra_id), which steps they reached
     (a time or null) and the days between the steps (null unless both reached)."""
     E, R = ProgrammeEvent, Registration
@@ -77,7 +79,7 @@ def cohort(session: Session, period: Period, city: str | None) -> Any:
             .outerjoin(Sentra, Sentra.id == ProgrammeEvent.sentra_id)
             .outerjoin(Shop, Shop.owner_id == first.c.user_id)
             .outerjoin(listing, listing.c.shop_id == Shop.id)
-            .outerjoin(sale, sale.c.shop_id == Shop.id)).subquery("cohort")
+            .outerjoin(sale, sale.c.shop_id == Shop.id))
 
 
 def _level_columns(c: Any, level: str) -> list[Any]:
@@ -86,7 +88,13 @@ def _level_columns(c: Any, level: str) -> list[Any]:
 
 def by_level(session: Session, period: Period, city: str | None) -> dict[tuple[str, tuple[Any, ...]], dict[str, Any]]:
     """The funnel per ``(level, key)`` as the figures key their rows (``("total", ())`` for everything)."""
-    c = cohort(session, period, city)
+    # The cohort once, into a temporary table of this connection that the levels' statements share
+    # (each would otherwise find every first listing and first sale again); dropped at the end, or with
+    # the transaction's rollback (DDL is transactional on both backends).
+    session.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
+    create = cohort(session, period, city).into(TABLE, temporary=True)
+    session.execute(create)
+    c = create.table
     postgres = is_postgresql(session)
     out: dict[tuple[str, tuple[Any, ...]], dict[str, Any]] = {}
     for level in ("city", "kelurahan", "sentra", "total"):
@@ -110,6 +118,7 @@ def by_level(session: Session, period: Period, city: str | None) -> dict[tuple[s
             for ident, found in ((k[1], v) for k, v in out.items() if k[0] == level):
                 found.update({g: _days(statistics.median(values[ident][g])) if values[ident][g] else None
                               for g in GAPS})
+    session.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
     return out
 
 
