@@ -150,6 +150,7 @@ def figures(session: Session, period: Period, *, city: str | None = None, suppre
     names = _sentra(session, {k[1][0] for k in sums if k[0] == "sentra"} | {
         k[1][0] for k in funnels if k[0] == "sentra"})
     booth = booth_flag(literal(0)) is not None
+    hidden_keys = _hidden(sums, names) if suppress else set()
 
     def row(key: tuple[str, tuple[Any, ...]]) -> dict[str, Any]:
         level, ident = key
@@ -162,7 +163,7 @@ def figures(session: Session, period: Period, *, city: str | None = None, suppre
         elif level == "sentra":
             out["sentra_id"] = ident[0]
             out["city"], out["kelurahan"], out["sentra"] = names.get(ident[0], (None, None, None))
-        hidden = suppress and s["artisans"] < MIN_GROUP
+        hidden = key in hidden_keys
         out["suppressed"] = hidden
         figures_ = {name: s[name] for name in (*SUMS, *EVENT_SUMS)}
         figures_["outside_city_share"] = _share(s["outside_city_orders"], s["orders"])
@@ -181,6 +182,38 @@ def figures(session: Session, period: Period, *, city: str | None = None, suppre
             "suppressed_below": MIN_GROUP if suppress else None, "booth_sales_counted": booth,
             "totals": row(("total", ())), "cities": rows["city"], "kelurahan": rows["kelurahan"],
             "sentra": rows["sentra"]}
+
+
+def _hidden(sums: dict[tuple[str, tuple[Any, ...]], dict[str, int]], names: dict[int, tuple[str, str, str]]
+            ) -> set[tuple[str, tuple[Any, ...]]]:
+    """The rows to suppress: every group of fewer than :data:`MIN_GROUP` artisans, and then, so that no
+    hidden group can be worked out by subtraction, more: within each parent (the kelurahan and the
+    sentra of a city, the cities of the total), the artisans hidden (the hidden children, plus the
+    parent's artisans in no listed child: the shops in no sentra) must be none or at least
+    :data:`MIN_GROUP`; the smallest visible child is hidden until they are, or the parent itself when
+    no child is left to hide. Repeated until nothing changes (hiding a city can unbalance the total)."""
+    def n(key: tuple[str, tuple[Any, ...]]) -> int:
+        return sums[key]["artisans"] if key in sums else 0
+
+    hidden = {k for k in sums if n(k) < MIN_GROUP}
+    total = ("total", ())
+    partitions = [(total, [k for k in sums if k[0] == "city"])]
+    for city in [k for k in sums if k[0] == "city"]:
+        partitions.append((city, [k for k in sums if k[0] == "kelurahan" and k[1][0] == city[1][0]]))
+        partitions.append((city, [k for k in sums if k[0] == "sentra" and names.get(k[1][0], (None,))[0] == city[1][0]]))
+    changed = True
+    while changed:
+        changed = False
+        for parent, children in partitions:
+            if parent in hidden:
+                continue
+            rest = n(parent) - sum(n(c) for c in children)
+            out = rest + sum(n(c) for c in children if c in hidden)
+            if 0 < out < MIN_GROUP:
+                visible = sorted((c for c in children if c not in hidden), key=lambda c: (n(c), str(c)))
+                hidden.add(visible[0] if visible else parent)
+                changed = True
+    return hidden
 
 
 def _sentra(session: Session, ids: set[Any]) -> dict[int, tuple[str, str, str]]:

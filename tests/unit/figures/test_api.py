@@ -20,9 +20,9 @@ BIRTH_YEAR = 1999
 
 @pytest.fixture
 def two_kelurahan(db_session):
-    """Five artisans in Jombang (all born in 1999) and four in Rengas, all selling in January 2026."""
+    """Six artisans in Jombang, five in Serua and four in Rengas (all born in 1999), all listing in January 2026."""
     shops = {}
-    for kelurahan, count in (("Jombang", 5), ("Rengas", 4)):
+    for kelurahan, count in (("Jombang", 6), ("Serua", 5), ("Rengas", 4)):
         for _ in range(count):
             owner = factories.user(db_session, "artisan", name=f"Perajin Rahasia {kelurahan}")
             shop = factories.shop(db_session, owner, city="Tangerang Selatan", kelurahan=kelurahan,
@@ -39,15 +39,17 @@ def test_a_kelurahan_of_four_artisans_shows_no_numbers(api, two_kelurahan):
     body = api.get(f"{URL}?{dataset.QUERY}").get_json()
     kelurahan = {r["kelurahan"]: r for r in body["kelurahan"]}
     assert kelurahan["Jombang"]["suppressed"] is False
-    assert (kelurahan["Jombang"]["artisans"], kelurahan["Jombang"]["active_artisans"]) == (5, 5)
-    assert kelurahan["Jombang"]["young_active_artisans"] == 5  # born 1999: Gen Z (1997-2012)
+    assert (kelurahan["Jombang"]["artisans"], kelurahan["Jombang"]["active_artisans"]) == (6, 6)
+    assert kelurahan["Jombang"]["young_active_artisans"] == 6  # born 1999: Gen Z (1997-2012)
     rengas = kelurahan["Rengas"]
     assert rengas["suppressed"] is True
     assert [k for k, v in rengas.items() if isinstance(v, (int, float)) and not isinstance(v, bool)] == []
     assert all(v is None for k, v in rengas["funnel"].items() if k != "suppressed")
-    assert body["cities"][0]["artisans"] == 9
+    assert body["cities"][0]["artisans"] == 15
+    # The city less the kelurahan shown must not give Rengas's 4 away: Serua (the smallest) is hidden too.
+    assert kelurahan["Serua"]["suppressed"] is True and kelurahan["Serua"]["artisans"] is None
     admin = api.get(f"{ADMIN_URL}?{dataset.QUERY}", as_=api.make_user("admin")).get_json()
-    assert {r["kelurahan"]: r["artisans"] for r in admin["kelurahan"]} == {"Jombang": 5, "Rengas": 4}
+    assert {r["kelurahan"]: r["artisans"] for r in admin["kelurahan"]} == {"Jombang": 6, "Serua": 5, "Rengas": 4}
 
 
 def test_no_email_name_or_birth_year_in_the_public_output(api, client, two_kelurahan):
@@ -69,7 +71,7 @@ def test_the_csv_has_every_row_and_the_json_figures(api, two_kelurahan):
     rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
     assert len(rows) == 1 + len(body["cities"]) + len(body["kelurahan"]) + len(body["sentra"])
     jombang = next(r for r in rows if r["kelurahan"] == "Jombang")
-    assert (jombang["artisans"], jombang["suppressed"]) == ("5", "False")
+    assert (jombang["artisans"], jombang["suppressed"]) == ("6", "False")
     rengas = next(r for r in rows if r["kelurahan"] == "Rengas")
     assert rengas["artisans"] == "" and rengas["gmv_idr"] == ""
 

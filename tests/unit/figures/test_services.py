@@ -80,3 +80,14 @@ def test_one_city_only(tx, seeded):
     found = services.figures(tx, PERIOD, city="Bekasi", suppress=False, now=NOW)
     assert [r["city"] for r in found["cities"]] == ["Bekasi"]
     assert found["totals"]["gmv_idr"] == 157_000 and found["totals"]["funnel"]["trained"] == 1
+
+
+def test_a_hidden_group_cannot_be_worked_out_by_subtraction():
+    """Kelurahan of 6, 5 and 4 artisans in a city of 15: hiding only the 4 would leave it as 15 - 6 - 5."""
+    sums = {("total", ()): {"artisans": 15}, ("city", ("Bekasi",)): {"artisans": 15},
+            ("kelurahan", ("Bekasi", "Kranji")): {"artisans": 6}, ("kelurahan", ("Bekasi", "Jatiasih")): {"artisans": 5},
+            ("kelurahan", ("Bekasi", "Bintara")): {"artisans": 4}, ("sentra", (1,)): {"artisans": 12}}
+    hidden = services._hidden(sums, {1: ("Bekasi", "Kranji", "Sentra Kranji")})
+    # Bintara (4) and then Jatiasih (the smallest shown); the sentra: 3 artisans of Bekasi are in none,
+    # and it is the only sentra, so the city would give them away: the sentra is hidden.
+    assert hidden == {("kelurahan", ("Bekasi", "Bintara")), ("kelurahan", ("Bekasi", "Jatiasih")), ("sentra", (1,))}
