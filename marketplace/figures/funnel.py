@@ -57,29 +57,35 @@ def cohort(session: Session, period: Period, city: str | None) -> Select[Any]:
     first = (select(first_at.c.user_id, first_at.c.at, func.min(attended.c.event_id).label("event_id"))
              .join(attended, (attended.c.user_id == first_at.c.user_id) & (attended.c.starts_at == first_at.c.at))
              .group_by(first_at.c.user_id, first_at.c.at).subquery("first"))
-    listing = (select(Listing.shop_id, func.min(ModerationDecision.decided_at).label("at"))
-               .join(Listing, Listing.id == ModerationDecision.listing_id)
-               .where(ModerationDecision.decision == "approved").group_by(Listing.shop_id).subquery("first_listing"))
-    sale = (select(SellerOrder.shop_id, func.min(Order.paid_at).label("at"))
-            .join(Order, Order.id == SellerOrder.order_id).where(Order.paid_at.is_not(None))
-            .group_by(SellerOrder.shop_id).subquery("first_sale"))
+    # The first approved listing and the first paid order of the cohort's own shops only: correlated
+    # look-ups (by ``listings.shop_id``, ``seller_orders.shop_id``), not an aggregate of every shop's orders.
+    first_listing = (select(func.min(ModerationDecision.decided_at))
+                     .join(Listing, Listing.id == ModerationDecision.listing_id)
+                     .where(Listing.shop_id == Shop.id, ModerationDecision.decision == "approved")
+                     .correlate(Shop).scalar_subquery())
+    first_sale = (select(func.min(Order.paid_at)).select_from(SellerOrder)
+                  .join(Order, Order.id == SellerOrder.order_id)
+                  .where(SellerOrder.shop_id == Shop.id, Order.paid_at.is_not(None))
+                  .correlate(Shop).scalar_subquery())
+    return (select(ProgrammeEvent.city.label("city"), Sentra.kelurahan.label("kelurahan"),
+                   ProgrammeEvent.sentra_id.label("sentra_id"), first.c.at.label("trained"),
+                   Shop.created_at.label("opened_shop"), first_listing.label("first_listing"),
+                   first_sale.label("any_sale"))
+            .select_from(first).join(ProgrammeEvent, ProgrammeEvent.id == first.c.event_id)
+            .outerjoin(Sentra, Sentra.id == ProgrammeEvent.sentra_id)
+            .outerjoin(Shop, Shop.owner_id == first.c.user_id))
 
+
+def _steps(session: Session, c: Any) -> dict[str, Any]:
+    """The steps and the days between them, as columns over the cohort's table."""
     def days(later: Any, earlier: Any) -> Any:
         seconds = seconds_between(session, later, earlier)
         return case((seconds < 0, 0.0), else_=seconds / 86400.0)
 
-    return (select(ProgrammeEvent.city.label("city"), Sentra.kelurahan.label("kelurahan"),
-                   ProgrammeEvent.sentra_id.label("sentra_id"), first.c.at.label("trained"),
-                   Shop.created_at.label("opened_shop"), listing.c.at.label("first_listing"),
-                   case((listing.c.at.is_not(None), sale.c.at)).label("first_sale"),
-                   days(Shop.created_at, first.c.at).label(GAPS[0]),
-                   days(listing.c.at, Shop.created_at).label(GAPS[1]),
-                   days(sale.c.at, listing.c.at).label(GAPS[2]))
-            .select_from(first).join(ProgrammeEvent, ProgrammeEvent.id == first.c.event_id)
-            .outerjoin(Sentra, Sentra.id == ProgrammeEvent.sentra_id)
-            .outerjoin(Shop, Shop.owner_id == first.c.user_id)
-            .outerjoin(listing, listing.c.shop_id == Shop.id)
-            .outerjoin(sale, sale.c.shop_id == Shop.id))
+    sale = case((c.c.first_listing.is_not(None), c.c.any_sale))
+    return {"trained": c.c.trained, "opened_shop": c.c.opened_shop, "first_listing": c.c.first_listing,
+            "first_sale": sale, GAPS[0]: days(c.c.opened_shop, c.c.trained),
+            GAPS[1]: days(c.c.first_listing, c.c.opened_shop), GAPS[2]: days(sale, c.c.first_listing)}
 
 
 def _level_columns(c: Any, level: str) -> list[Any]:
@@ -95,13 +101,14 @@ def by_level(session: Session, period: Period, city: str | None) -> dict[tuple[s
     create = cohort(session, period, city).into(TABLE, temporary=True)
     session.execute(create)
     c = create.table
+    col = _steps(session, c)
     postgres = is_postgresql(session)
     out: dict[tuple[str, tuple[Any, ...]], dict[str, Any]] = {}
     for level in ("city", "kelurahan", "sentra", "total"):
         cols = _level_columns(c, level)
-        stmt = select(*cols, *[func.count(getattr(c.c, s)).label(s) for s in STEPS])
+        stmt = select(*cols, *[func.count(col[s]).label(s) for s in STEPS])
         if postgres:
-            stmt = stmt.add_columns(*[func.percentile_cont(0.5).within_group(getattr(c.c, g)).label(g) for g in GAPS])
+            stmt = stmt.add_columns(*[func.percentile_cont(0.5).within_group(col[g]).label(g) for g in GAPS])
         for r in session.execute(stmt.group_by(*cols)):
             ident = tuple(r[: len(cols)])
             if any(v is None for v in ident) or not r.trained:
@@ -111,7 +118,7 @@ def by_level(session: Session, period: Period, city: str | None) -> dict[tuple[s
             out[(level, ident)] = found
         if not postgres:
             values: dict[tuple[Any, ...], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-            for r in session.execute(select(*cols, *[getattr(c.c, g) for g in GAPS])):
+            for r in session.execute(select(*cols, *[col[g].label(g) for g in GAPS])):
                 for g in GAPS:
                     if getattr(r, g) is not None:
                         values[tuple(r[: len(cols)])][g].append(float(getattr(r, g)))
