@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 from bench.impact_bench import _bulk, populate  # noqa: E402
@@ -93,6 +93,16 @@ def add_programme(url: str, n_events: int, seed: int = 27) -> None:
 
 def timed(url: str, repeat: int) -> None:
     engine = make_engine(url)
+    log: list[tuple[float, str]] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        conn.info["t0"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        log.append(((time.perf_counter() - conn.info["t0"]) * 1000, " ".join(statement.split())[:80]))
+
     factory = sessionmaker(bind=engine)
     period = period_of({"from_": YEAR[0], "to": YEAR[1]})
     now = datetime(2027, 1, 15, tzinfo=timezone.utc)
@@ -108,12 +118,18 @@ def timed(url: str, repeat: int) -> None:
     for label, run in cases:
         times = []
         for _ in range(repeat):
+            log.clear()
             with factory() as session:
                 t0 = time.perf_counter()
                 run(session)
                 times.append((time.perf_counter() - t0) * 1000)
                 session.rollback()
         print(f"| {label} | {statistics.median(times):.0f} | {max(times):.0f} |")
+        if label.startswith("figures, both cities (public)"):
+            slowest = sorted(log, reverse=True)[:5]
+    print("\nThe slowest statements of the last public figures run:\n\n| ms | statement |\n|---|---|")
+    for ms, statement in slowest:
+        print(f"| {ms:.0f} | `{statement}` |")
     engine.dispose()
 
 
