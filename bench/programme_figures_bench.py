@@ -11,7 +11,8 @@ PostgreSQL schema (``TEST_DATABASE_URL``) or a temporary SQLite file.
 
 Then it times, in-process (no HTTP), the public figures of both cities over 2026
 (``figures.services.figures``), the same for one city, and the potential map
-(``figures.potential.potential``), ``--repeat`` times each, and prints p50/max with the number of
+(``figures.potential.potential``), and for reference the impact report of the same year (it reads the
+same counted seller orders), ``--repeat`` times each, and prints p50/max with the number of
 orders paid in the year. A benchmark, not a test: nothing asserts on the numbers. Record runs in
 bench/README.md.
 
@@ -41,6 +42,7 @@ from bench.search_bench import pg_schema  # noqa: E402
 from marketplace.accounts.models import User  # noqa: E402
 from marketplace.db import make_engine, normalise_url  # noqa: E402
 from marketplace.figures import potential, services  # noqa: E402
+from marketplace.impact import services as impact  # noqa: E402
 from marketplace.figures.models import ArtisanCraft, ArtisanProfile  # noqa: E402
 from marketplace.impact.schemas import period_of  # noqa: E402
 from marketplace.listings.models import CATEGORIES  # noqa: E402
@@ -113,7 +115,9 @@ def timed(url: str, repeat: int) -> None:
     cases = (("figures, both cities (public)", lambda s: services.figures(s, period, now=now)),
              ("figures, both cities (admin, nothing suppressed)", lambda s: services.figures(s, period, suppress=False, now=now)),
              ("figures, Bekasi", lambda s: services.figures(s, period, city="Bekasi", now=now)),
-             ("potential map, both cities", lambda s: potential.potential(s, period)))
+             ("potential map, both cities", lambda s: potential.potential(s, period)),
+             # The same run's reference: the admins' impact report reads the same counted seller orders.
+             ("reference: impact report, kelurahan", lambda s: impact.report(s, "kelurahan", period)))
     print("| in-process | p50 ms | max ms |\n|---|---|---|")
     for label, run in cases:
         times = []
