@@ -35,6 +35,7 @@ from marketplace.programme.models import EventShop, ProgrammeEvent, Registration
 from marketplace.reviews.models import Review, ReviewPhoto, ReviewReport  # noqa: F401,E402
 from marketplace.follows.models import Favourite, FollowUpdate, ShopFollow  # noqa: F401,E402
 from marketplace.disputes.models import Dispute, DisputePhoto  # noqa: F401,E402
+from marketplace.figures.models import ArtisanCraft, ArtisanProfile  # noqa: F401,E402
 
 from marketplace.catalog import fts  # noqa: E402
 from marketplace.db import Base  # noqa: E402

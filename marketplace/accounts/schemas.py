@@ -14,6 +14,7 @@ from marketplace.accounts.passwords import (  # noqa: F401 (the messages are thi
     guessable_password_error,
 )
 from marketplace.accounts.phone import PHONE_MESSAGE, normalise_phone
+from marketplace.figures.profile import BirthYear, Crafts
 from marketplace.fields import INVALID_CHOICE, NOTHING_TO_CHANGE, REQUIRED, OneLine, Text
 
 MIN_PASSWORD_LENGTH = 10
@@ -107,9 +108,12 @@ class PhoneNumber(Text):
 
 
 class ProfileIn(Schema):
-    """What a user changes of their own account here: the phone number (WhatsApp messages need it)."""
+    """What a user changes of their own account here: the phone number (WhatsApp messages need it); an
+    artisan's birth year (private, used only in the programme's aggregates) and crafts."""
 
     phone = PhoneNumber(allow_none=True)
+    birth_year = BirthYear(metadata={"description": "1940 to this year; null removes it; shown to nobody"})
+    crafts = Crafts(metadata={"description": "craft categories practised (the catalogue's categories)"})
 
     @validates_schema
     def _something(self, data: dict[str, Any], **_: Any) -> None:

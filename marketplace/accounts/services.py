@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
+from typing import Any
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
 
@@ -25,6 +26,7 @@ from marketplace.accounts.schemas import MIN_PASSWORD_LENGTH, password_error
 from marketplace.db import utcnow
 from marketplace.audit.services import record_admin_action
 from marketplace.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
+from marketplace.figures.profile import set_profile
 
 
 
@@ -253,12 +255,14 @@ def change_password(session: Session, user: User, *, current_password: str, new_
 _UNSET = object()
 
 
-def update_profile(session: Session, user: User, *, phone: object = _UNSET) -> User:
+def update_profile(session: Session, user: User, *, phone: object = _UNSET, **programme: Any) -> User:
     """Change what the user may change of their own account: the phone number (E.164, checked by
     ``ProfileIn``; None removes it, and WhatsApp messages stop with it). A number that WhatsApp refused
     before is simply marked in the notification settings: a new number sends again."""
     if phone is not _UNSET:
         assert phone is None or isinstance(phone, str)
         user.phone = phone
+    if programme:  # birth_year, crafts: the programme profile (marketplace.figures.profile)
+        set_profile(session, user.id, **programme)
     session.flush()
     return user

@@ -16,6 +16,7 @@ from marketplace.formatting import format_idr
 from marketplace.web.i18n import gettext as _
 from marketplace.impact import charts, schemas, services
 from marketplace.impact.api import csv_response
+from marketplace.figures.views import page_context
 
 bp = Blueprint("impact_pages", __name__)
 
@@ -54,8 +55,11 @@ def dashboard() -> Any:
     months = charts.month_chart(report["months"], label=_("GMV per month"),
                                 legend=(_("GMV"), _("GMV shipped outside the shop's city")))
     export = {"group_by": query["group_by"], "from": first.isoformat(), "to": last.isoformat()}
+    # The programme figures of the same period, every number shown (admins), with the funnel and the map.
+    programme = page_context({"from_": first, "to": last}, suppress=False)
     return render_template("impact/dashboard.html", report=report, errors={}, args=args, first=first, last=last,
-                           bars=bars, months=months, export=export, groupings=services.GROUPINGS, group_name=_group_name)
+                           bars=bars, months=months, export=export, groupings=services.GROUPINGS, group_name=_group_name,
+                           programme=programme)
 
 
 @bp.route("/admin/impact/export.csv")

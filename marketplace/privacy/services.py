@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from marketplace.figures.models import ArtisanCraft, ArtisanProfile
+from marketplace.figures.profile import profile_of
 from marketplace.follows.models import Favourite, FollowUpdate, ShopFollow
 from marketplace.reviews.models import Review, ReviewReport
 from marketplace.accounts.models import ApiToken, Role, User, UserSession
@@ -76,6 +78,7 @@ def export_for(session: Session, user: User, orders_out: Any) -> dict[str, Any]:
     return {
         "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
                  "created_at": _iso(user.created_at), "active": user.is_active, "phone": user.phone},
+        "programme_profile": profile_of(session, user.id),
         "notification_settings": {
             "language": preference.language if preference else None,
             "bounced_email": preference.bounced_email if preference else None,
@@ -189,6 +192,8 @@ def close_account(session: Session, user: User, now: datetime, storage: MediaSto
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     session.execute(delete(CartItem).where(CartItem.user_id == user.id))
+    for model in (ArtisanProfile, ArtisanCraft):  # the birth year is personal data (§9); crafts go with it
+        session.execute(delete(model).where(model.user_id == user.id))
     for model in (Favourite, ShopFollow, FollowUpdate):  # their reviews stay, shown under no name (``Pembeli``)
         session.execute(delete(model).where(model.user_id == user.id))
     session.execute(delete(NotificationOptOut).where(NotificationOptOut.user_id == user.id))

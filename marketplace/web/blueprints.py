@@ -32,6 +32,7 @@ API_MODULES = (
     "marketplace.reviews.api",
     "marketplace.follows.api",
     "marketplace.disputes.api",
+    "marketplace.figures.api",
 )
 PAGE_MODULES = (
     "marketplace.accounts.views",
@@ -56,6 +57,7 @@ PAGE_MODULES = (
     "marketplace.accounts.reset.views",
     "marketplace.payouts.views",
     "marketplace.impact.views",
+    "marketplace.figures.views",
     "marketplace.promotion.posts.views",
     "marketplace.promotion.attribution.views",
     "marketplace.promotion.feeds.views",

@@ -84,6 +84,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/promotions/<int:promotion_id>/retry"): ADMIN,
     ("GET", "/api/v1/admin/reconciliation"): ADMIN,
     ("GET", "/api/v1/admin/impact"): ADMIN,
+    ("GET", "/api/v1/programme/figures"): PUBLIC,
+    ("GET", "/api/v1/admin/programme/figures"): ADMIN,
     ("GET", "/api/v1/seller/listings/<int:listing_id>/share-kit"): ARTISAN,
     ("POST", "/api/v1/seller/listings/<int:listing_id>/share-kit"): ARTISAN,
     ("GET", "/api/v1/admin/promotions/figures"): ADMIN,
@@ -311,7 +313,7 @@ PAGES = {
 }
 
 #: Pages every logged-in user may open (any role); anonymous visitors are sent to log in.
-USER_PAGES = ("/favorit", "/toko-diikuti")
+USER_PAGES = ("/favorit", "/toko-diikuti", "/account/programme")
 
 
 def test_user_pages_need_a_login_and_open_for_every_role(client, auth, world):
