@@ -54,7 +54,7 @@ def test_a_kelurahan_of_four_artisans_shows_no_numbers(api, two_kelurahan):
 
 def test_no_email_name_or_birth_year_in_the_public_output(api, client, two_kelurahan):
     responses = [api.get(f"{URL}?{dataset.QUERY}"), api.get(f"{URL}?{dataset.QUERY}&format=csv"),
-                 client.get(f"/program?{dataset.QUERY}"), client.get(f"/program?{dataset.QUERY}&lang=en")]
+                 client.get(f"/program?{dataset.QUERY}"), client.get(f"/en/program?{dataset.QUERY}")]
     assert [r.status_code for r in responses] == [200] * 4
     answers = [r.get_data(as_text=True) for r in responses]
     assert "Jombang" in answers[2] and "Rengas" in answers[2]

@@ -21,7 +21,7 @@ def test_the_program_page_shows_figures_and_the_kelurahan_grids(client, db_sessi
     assert "Angka program" in html and "Corong pelatihan" in html
     assert html.count('class="chart kelurahan-grid"') == 2 and "<script" not in html.split("</header>")[-1]
     assert "330.000" not in html  # every group here has fewer than 5 artisans: no GMV shown
-    english = client.get(f"/program?{dataset.QUERY}&lang=en").get_data(as_text=True)
+    english = client.get(f"/en/program?{dataset.QUERY}").get_data(as_text=True)
     assert "Programme figures" in english and "Training funnel" in english
     assert client.get("/program?city=Jakarta").status_code == 422
 

@@ -24,17 +24,17 @@ def figures_of(row):
 
 def test_admin_figures_match_the_hand_computed_values(tx, seeded):
     found = services.figures(tx, PERIOD, suppress=False, now=NOW)
-    assert found["booth_sales_counted"] is False  # no orders.fulfilment column yet: the hook reports none
+    assert found["booth_sales_counted"] is True  # orders.fulfilment exists: booth sales are counted (none here)
     assert figures_of(found["totals"]) == {
         "artisans": 4, "active_artisans": 4, "young_active_artisans": 2, "new_shops": 3, "listings": 2,
         "orders": 5, "gmv_idr": 487_000, "outside_city_orders": 3, "outside_province_orders": 2,
-        "outside_city_share": 0.6, "outside_province_share": 0.4, "booth_orders": None, "booth_gmv_idr": None,
+        "outside_city_share": 0.6, "outside_province_share": 0.4, "booth_orders": 0, "booth_gmv_idr": 0,
         "events_held": 2, "attendees": 4}
     cities = {r["city"]: r for r in found["cities"]}
     assert figures_of(cities["Tangerang Selatan"]) == {
         "artisans": 3, "active_artisans": 3, "young_active_artisans": 2, "new_shops": 2, "listings": 2,
         "orders": 2, "gmv_idr": 330_000, "outside_city_orders": 1, "outside_province_orders": 1,
-        "outside_city_share": 0.5, "outside_province_share": 0.5, "booth_orders": None, "booth_gmv_idr": None,
+        "outside_city_share": 0.5, "outside_province_share": 0.5, "booth_orders": 0, "booth_gmv_idr": 0,
         "events_held": 1, "attendees": 3}
     bekasi = cities["Bekasi"]
     assert (bekasi["artisans"], bekasi["young_active_artisans"], bekasi["orders"], bekasi["gmv_idr"]) == (1, 0, 3, 157_000)
