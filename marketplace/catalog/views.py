@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, get_template_attribute, jsonify, render_template, request, url_for
 from markupsafe import Markup
 from marshmallow import EXCLUDE, ValidationError
 
 from marketplace.web import pagecache
 from marketplace.web.auth import current_user
-from marketplace.catalog import schemas, services
+from marketplace.catalog import schemas, services, suggestions
 from marketplace.web.transaction import get_session
 from marketplace.web.i18n import current_locale
 from marketplace.listings import services as listings
@@ -25,6 +25,7 @@ from marketplace.shipping.estimate import estimate_for_listing
 from marketplace.shipping.rates import rates_for
 from marketplace.shops import places
 from marketplace.web.deps import deps
+from marketplace.web.errors import error_body
 
 bp = Blueprint("catalog_pages", __name__)
 
@@ -91,6 +92,27 @@ def search() -> Any:
     result = _result(services.search(get_session(), services.SearchParams.from_query(query), memo=_memo()))
     return render_template("catalog/search.html", args=args, errors={}, result=result, page_url=_page_url(args),
                            **_filter_choices())
+
+
+@bp.route("/search/suggest")
+def suggest() -> Any:
+    """``?q=`` → a few products, shops and categories for the header's search box (JSON; site.js reads it).
+
+    ``q`` is what has been typed: 2 to 100 characters, else a 400 with the usual error shape."""
+    q = " ".join(request.args.get("q", "").split())
+    if not 2 <= len(q) <= suggestions.MAX_QUERY or "\x00" in q:
+        message = "Type 2 to 100 characters."
+        return jsonify(error_body("validation_error", message, {"q": [message]})), 400
+    found = suggestions.suggest(get_session(), q, memo=_memo())
+    label = get_template_attribute("_labels.html", "category_label")
+    needle = q.lower()
+    categories = [{"name": str(label(c)).strip(), "url": url_for(".search", category=c)}
+                  for c in CATEGORIES if needle in c or needle in str(label(c)).lower()][:3]
+    return jsonify({
+        "products": [{"name": item.title, "url": url_for(".listing", listing_id=item.id)} for item in found.products],
+        "shops": [{"name": shop.name, "url": url_for("shops_pages.show", slug=shop.slug)} for shop in found.shops],
+        "categories": categories,
+    })
 
 
 def _page_url(args: dict[str, str]) -> Any:
