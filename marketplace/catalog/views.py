@@ -15,9 +15,10 @@ from marshmallow import EXCLUDE, ValidationError
 
 from marketplace.web import pagecache
 from marketplace.web.auth import current_user
-from marketplace.catalog import schemas, services, suggestions
+from marketplace.catalog import card_facts as facts, schemas, services, suggestions
 from marketplace.web.transaction import get_session
 from marketplace.web.i18n import current_locale
+from marketplace.db import utcnow
 from marketplace.listings import services as listings
 from marketplace.listings.models import CATEGORIES, ListingStatus
 from marketplace.media.storage import public_url
@@ -44,6 +45,22 @@ def _filter_choices() -> dict[str, Any]:
         "places": {city: places.kelurahan_of(city) for city in places.CITIES},
         "sorts": SORT_LABELS,
     }
+
+
+@bp.app_template_global()
+def card_facts(items: list[dict[str, Any]]) -> dict[int, facts.CardFacts]:
+    """The product grid's ratings, sold counts and voucher badges (``catalog.card_facts``): three grouped
+    statements for the whole grid, none per card."""
+    return facts.card_facts(get_session(), ((item["id"], item["shop"]["id"]) for item in items), now=utcnow())
+
+
+@bp.app_template_global()
+def rating_text(average: float | None) -> str:
+    """``4,5`` in Bahasa Indonesia, ``4.5`` in English (one decimal), for the cards."""
+    if average is None:
+        return ""
+    text = f"{average:.1f}"
+    return text.replace(".", ",") if current_locale() == "id" else text
 
 
 @bp.route("/")
