@@ -22,6 +22,7 @@ from marketplace.db import utcnow
 from marketplace.listings import services as listings
 from marketplace.listings.models import CATEGORIES, ListingStatus
 from marketplace.media.storage import public_url
+from marketplace.reviews import services as reviews
 from marketplace.shipping.estimate import estimate_for_listing
 from marketplace.shipping.rates import rates_for
 from marketplace.shops import places
@@ -170,10 +171,12 @@ def listing(listing_id: int) -> Any:
     if images:
         og["og:image"] = absolute_url(base_url, images[0]["url"])
     shipping = estimate_for_listing(item, request.args, rates_for(settings), deps().shipping_quotes)
+    preview = item.status != ListingStatus.APPROVED.value
+    shop_rating = None if preview else reviews.summary(get_session(), shop_id=item.shop_id)  # one grouped statement
     return render_template(
         "catalog/listing.html", listing=item, shop=item.shop, images=images, og=og,
         image_urls={img.id: public_url(img.key) for img in item.images},
-        preview=item.status != ListingStatus.APPROVED.value, shipping=shipping, photo_index=photo_index,
+        preview=preview, shipping=shipping, photo_index=photo_index, shop_rating=shop_rating,
     ), (400 if shipping.errors else 200)
 
 

@@ -115,3 +115,19 @@ def test_suggestions_offer_products_shops_and_categories(client, catalog):
     assert [s["name"] for s in found["shops"]] == ["Batik Bu Sari"]
     assert found["categories"] == [{"name": "Batik", "url": "/search?category=batik"}]
     assert client.get("/search/suggest?q=50%25_off").get_json() == {"products": [], "shops": [], "categories": []}
+
+
+def test_the_product_page_has_a_buy_bar_and_the_shop_card_shows_its_rating(client, api, app, market):
+    seller = market.seller()
+    listing = market.approved_listing(seller, title="Tas anyaman mendong", stock=20)
+    review(api, buy(api, app, market, seller=seller, listing=listing), 4)
+    page = html(client.get(f"/listings/{listing['id']}"))
+    bar = page[page.index('<div class="buy-bar">'):]
+    bar = bar[:bar.index("</div>")]
+    assert 'form="buy"' in bar and "Beli" in text(bar) and 'id="buy"' in page  # the bar submits the page's form
+    shop_card = page[page.index('<section class="card shop-info">'):]
+    shop_card = text(shop_card[:shop_card.index("</section>")])
+    assert "4,0 dari 5 bintang" in shop_card and "(1 ulasan)" in shop_card and "Kelurahan" in shop_card
+    sold_out = market.approved_listing(seller, title="Tas habis", stock=1)
+    buy(api, app, market, seller=seller, listing=sold_out, deliver=False)
+    assert '<div class="buy-bar">' not in html(client.get(f"/listings/{sold_out['id']}"))  # nothing to buy
