@@ -15,7 +15,7 @@ from marshmallow import EXCLUDE, ValidationError
 
 from marketplace.web import pagecache
 from marketplace.web.auth import current_user
-from marketplace.catalog import card_facts as facts, schemas, services, suggestions
+from marketplace.catalog import card_facts as facts, home as storefront, schemas, services, suggestions
 from marketplace.web.transaction import get_session
 from marketplace.web.i18n import current_locale
 from marketplace.db import utcnow
@@ -70,7 +70,12 @@ def home() -> Any:
     """The programme, the newest approved listings, and ways to browse by place and category."""
     session = get_session()
     memo = _memo()
+    now = utcnow()
+    events = storefront.upcoming_events(session, now=now)
     return render_template("catalog/home.html", newest=_cards(services.newest(session, memo=memo)),
+                           bestsellers=_cards(storefront.bestsellers(session, memo=memo)),
+                           campaign=storefront.campaign(session, events, now=now), events=events,
+                           sentra=storefront.sentra_highlights(session),
                            browse=Markup(_browse_lists(session, memo)))
 
 

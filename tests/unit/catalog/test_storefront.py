@@ -80,6 +80,7 @@ def test_header_icon_links_and_counts_for_a_buyer(client, auth, api, market):
 
 
 def test_the_bottom_navigation_bar_has_the_five_shortcuts(client, auth, api, market):
+    market.approved_listing(market.seller(), title="Kain batik", stock=3)
     page = html(client.get("/"))
     nav = page[page.index('<nav class="bottom-nav"'):]
     nav = nav[:nav.index("</nav>")]
@@ -87,7 +88,7 @@ def test_the_bottom_navigation_bar_has_the_five_shortcuts(client, auth, api, mar
                                                                        "Akun"]
     assert 'aria-current="page"' in nav.split("</a>")[0]  # on the home page, "Beranda" is where we are
     assert 'href="/login"' in nav and 'id="kategori"' in page  # the categories shortcut lands on the tiles
-    seller = market.seller()
+    seller = market.seller(kelurahan="Pamulang Barat")
     auth.login(seller.email, seller.password)
     nav = html(client.get("/seller"))
     nav = nav[nav.index('<nav class="bottom-nav"'):]
@@ -131,3 +132,24 @@ def test_the_product_page_has_a_buy_bar_and_the_shop_card_shows_its_rating(clien
     sold_out = market.approved_listing(seller, title="Tas habis", stock=1)
     buy(api, app, market, seller=seller, listing=sold_out, deliver=False)
     assert '<div class="buy-bar">' not in html(client.get(f"/listings/{sold_out['id']}"))  # nothing to buy
+
+
+def test_home_shows_the_festival_as_its_hero_the_best_sellers_and_the_events(client, api, app, market):
+    from tests.unit.programme.helpers import create_event
+
+    seller = market.seller()
+    popular = market.approved_listing(seller, title="Tas anyaman mendong", stock=20)
+    market.approved_listing(seller, title="Tas anyaman rotan", stock=20)
+    buy(api, app, market, seller=seller, listing=popular, deliver=False)
+    page = html(client.get("/"))
+    assert "Produk terlaris" in page and 'id="kategori"' in page
+    row = page[page.index("Produk terlaris"):page.index("Produk terbaru")]
+    assert "Tas anyaman mendong" in row and "Tas anyaman rotan" not in row  # only what sold
+    assert 'class="campaign' not in page  # no campaign running: no campaign card
+    create_event(api, market.admin, kind="workshop", title="Membatik dengan canting")
+    create_event(api, market.admin, kind="festival", title="Festival Kriya Cipayung")
+    page = html(client.get("/?fresh=1"))
+    hero = page[page.index('<section class="hero">'):page.index("</section>")]
+    assert "Festival Kriya Cipayung" in hero and "Lihat acara" in hero
+    events = page[page.index("Acara mendatang"):]
+    assert "Membatik dengan canting" in events and "Festival Kriya Cipayung" in events
