@@ -114,7 +114,7 @@ def search() -> Any:
         return render_template("catalog/search.html", args=args, errors=errors, result=None, **_filter_choices()), 400
     result = _result(services.search(get_session(), services.SearchParams.from_query(query), memo=_memo()))
     return render_template("catalog/search.html", args=args, errors={}, result=result, page_url=_page_url(args),
-                           **_filter_choices())
+                           without=_without(args), **_filter_choices())
 
 
 @bp.route("/search/suggest")
@@ -136,6 +136,14 @@ def suggest() -> Any:
         "shops": [{"name": shop.name, "url": url_for("shops_pages.show", slug=shop.slug)} for shop in found.shops],
         "categories": categories,
     })
+
+
+def _without(args: dict[str, str]) -> Any:
+    """The search's address without one filter (and from its first page): a chip's "remove" link."""
+    def build(name: str) -> str:
+        return url_for("catalog_pages.search", **{k: v for k, v in args.items() if k not in (name, "page") and v})
+
+    return build
 
 
 def _page_url(args: dict[str, str]) -> Any:

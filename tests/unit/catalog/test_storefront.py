@@ -153,3 +153,19 @@ def test_home_shows_the_festival_as_its_hero_the_best_sellers_and_the_events(cli
     assert "Festival Kriya Cipayung" in hero and "Lihat acara" in hero
     events = page[page.index("Acara mendatang"):]
     assert "Membatik dengan canting" in events and "Festival Kriya Cipayung" in events
+
+
+def test_search_says_the_query_and_shows_the_filters_as_removable_chips(client, catalog):
+    shop = catalog.shop(city="Bekasi", kelurahan="Harapan Jaya")
+    catalog.listing(shop, title="Selendang tenun ikat", category="tenun", price_idr=275_000)
+    page = html(client.get("/search?q=tenun&category=tenun&city=Bekasi&min_price=100000&page=1"))
+    assert "<h1>Hasil untuk “tenun”</h1>" in unescape(page)
+    chips = page[page.index('class="chips filter-chips"'):]
+    chips = chips[:chips.index("</ul>")]
+    links = dict((text(label), unescape(href)) for href, label in re.findall(r'<a[^>]*href="([^"]+)"[^>]*>(.*?)</a>',
+                                                                              chips, re.S))
+    assert links["Hapus filter: Tenun"].startswith("/search?") and "category=" not in links["Hapus filter: Tenun"]
+    assert "q=tenun" in links["Hapus filter: Tenun"] and "page=" not in links["Hapus filter: Tenun"]
+    assert "min_price" not in links["Hapus filter: Min. Rp 100.000"] and "city=Bekasi" in links["Hapus filter: Min. Rp 100.000"]
+    assert links["Hapus semua"] == "/search"
+    assert "filter-chips" not in html(client.get("/search"))  # no filter, no chips
