@@ -9,7 +9,6 @@ from html import unescape
 import pytest
 
 from marketplace.db import utcnow
-from marketplace.orders import services as orders
 from tests.unit.orders.test_api import ADDRESS
 from tests.unit.reviews.helpers import buy, review
 
@@ -163,7 +162,7 @@ def test_search_says_the_query_and_shows_the_filters_as_removable_chips(client, 
     chips = page[page.index('class="chips filter-chips"'):]
     chips = chips[:chips.index("</ul>")]
     links = dict((text(label), unescape(href)) for href, label in re.findall(r'<a[^>]*href="([^"]+)"[^>]*>(.*?)</a>',
-                                                                              chips, re.S))
+                                                                              chips, re.DOTALL))
     assert links["Hapus filter: Tenun"].startswith("/search?") and "category=" not in links["Hapus filter: Tenun"]
     assert "q=tenun" in links["Hapus filter: Tenun"] and "page=" not in links["Hapus filter: Tenun"]
     assert "min_price" not in links["Hapus filter: Min. Rp 100.000"] and "city=Bekasi" in links["Hapus filter: Min. Rp 100.000"]
