@@ -9,24 +9,27 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, get_template_attribute, jsonify, render_template, request, url_for
 from markupsafe import Markup
 from marshmallow import EXCLUDE, ValidationError
 
 from marketplace.web import pagecache
 from marketplace.web.auth import current_user
-from marketplace.catalog import schemas, services
+from marketplace.catalog import card_facts as facts, home as storefront, schemas, services, suggestions
 from marketplace.web.transaction import get_session
 from marketplace.web.i18n import current_locale
+from marketplace.db import utcnow
 from marketplace.errors import NotFound
 from marketplace.listings import services as listings
 from marketplace.listings.models import CATEGORIES, ListingStatus
 from marketplace.media.storage import public_url
 from marketplace.messaging import offers
+from marketplace.reviews import services as reviews
 from marketplace.shipping.estimate import estimate_for_listing
 from marketplace.shipping.rates import rates_for
 from marketplace.shops import places
 from marketplace.web.deps import deps
+from marketplace.web.errors import error_body
 
 bp = Blueprint("catalog_pages", __name__)
 
@@ -47,13 +50,34 @@ def _filter_choices() -> dict[str, Any]:
     }
 
 
+@bp.app_template_global()
+def card_facts(items: list[dict[str, Any]]) -> dict[int, facts.CardFacts]:
+    """The product grid's ratings, sold counts and voucher badges (``catalog.card_facts``): three grouped
+    statements for the whole grid, none per card."""
+    return facts.card_facts(get_session(), ((item["id"], item["shop"]["id"]) for item in items), now=utcnow())
+
+
+@bp.app_template_global()
+def rating_text(average: float | None) -> str:
+    """``4,5`` in Bahasa Indonesia, ``4.5`` in English (one decimal), for the cards."""
+    if average is None:
+        return ""
+    text = f"{average:.1f}"
+    return text.replace(".", ",") if current_locale() == "id" else text
+
+
 @bp.route("/")
 @pagecache.anonymous
 def home() -> Any:
     """The programme, the newest approved listings, and ways to browse by place and category."""
     session = get_session()
     memo = _memo()
+    now = utcnow()
+    events = storefront.upcoming_events(session, now=now)
     return render_template("catalog/home.html", newest=_cards(services.newest(session, memo=memo)),
+                           bestsellers=_cards(storefront.bestsellers(session, memo=memo)),
+                           campaign=storefront.campaign(session, events, now=now), events=events,
+                           sentra=storefront.sentra_highlights(session),
                            browse=Markup(_browse_lists(session, memo)))
 
 
@@ -92,7 +116,36 @@ def search() -> Any:
         return render_template("catalog/search.html", args=args, errors=errors, result=None, **_filter_choices()), 400
     result = _result(services.search(get_session(), services.SearchParams.from_query(query), memo=_memo()))
     return render_template("catalog/search.html", args=args, errors={}, result=result, page_url=_page_url(args),
-                           **_filter_choices())
+                           without=_without(args), **_filter_choices())
+
+
+@bp.route("/search/suggest")
+def suggest() -> Any:
+    """``?q=`` → a few products, shops and categories for the header's search box (JSON; site.js reads it).
+
+    ``q`` is what has been typed: 2 to 100 characters, else a 400 with the usual error shape."""
+    q = " ".join(request.args.get("q", "").split())
+    if not 2 <= len(q) <= suggestions.MAX_QUERY or "\x00" in q:
+        message = "Type 2 to 100 characters."
+        return jsonify(error_body("validation_error", message, {"q": [message]})), 400
+    found = suggestions.suggest(get_session(), q, memo=_memo())
+    label = get_template_attribute("_labels.html", "category_label")
+    needle = q.lower()
+    categories = [{"name": str(label(c)).strip(), "url": url_for(".search", category=c)}
+                  for c in CATEGORIES if needle in c or needle in str(label(c)).lower()][:3]
+    return jsonify({
+        "products": [{"name": item.title, "url": url_for(".listing", listing_id=item.id)} for item in found.products],
+        "shops": [{"name": shop.name, "url": url_for("shops_pages.show", slug=shop.slug)} for shop in found.shops],
+        "categories": categories,
+    })
+
+
+def _without(args: dict[str, str]) -> Any:
+    """The search's address without one filter (and from its first page): a chip's "remove" link."""
+    def build(name: str) -> str:
+        return url_for("catalog_pages.search", **{k: v for k, v in args.items() if k not in (name, "page") and v})
+
+    return build
 
 
 def _page_url(args: dict[str, str]) -> Any:
@@ -138,10 +191,12 @@ def listing(listing_id: int) -> Any:
     if images:
         og["og:image"] = absolute_url(base_url, images[0]["url"])
     shipping = estimate_for_listing(item, request.args, rates_for(settings), deps().shipping_quotes)
+    preview = item.status != ListingStatus.APPROVED.value
+    shop_rating = None if preview else reviews.summary(get_session(), shop_id=item.shop_id)  # one grouped statement
     return render_template(
         "catalog/listing.html", listing=item, shop=item.shop, images=images, og=og,
         image_urls={img.id: public_url(img.key) for img in item.images},
-        preview=item.status != ListingStatus.APPROVED.value, shipping=shipping, photo_index=photo_index, offer=offer,
+        preview=preview, shipping=shipping, photo_index=photo_index, shop_rating=shop_rating, offer=offer,
     ), (400 if shipping.errors else 200)
 
 

@@ -82,3 +82,57 @@
   var seconds = parseInt(marker.getAttribute("data-refresh-after"), 10);
   if (seconds > 0) setTimeout(function () { window.location.reload(); }, seconds * 1000);
 })();
+
+/* Header search: suggestions as you type (products, shops, categories) from /search/suggest. Without this
+   script the box is a plain search form; with it, a list of links opens under the box (Tab reaches them,
+   Escape closes it). */
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-suggest]");
+  if (!form || !window.fetch) { return; }
+  var input = form.querySelector("input[name=q]");
+  var box = document.createElement("div");
+  box.className = "suggest-box";
+  box.id = "search-suggestions";
+  box.hidden = true;
+  form.appendChild(box);
+  input.setAttribute("aria-controls", box.id);
+  var timer = null, controller = null, groups = ["products", "shops", "categories"];
+  function close() { box.hidden = true; box.textContent = ""; }
+  function show(data) {
+    box.textContent = "";
+    groups.forEach(function (group) {
+      if (!data[group] || !data[group].length) { return; }
+      var heading = document.createElement("p");
+      heading.className = "suggest-heading";
+      heading.textContent = form.getAttribute("data-label-" + group);
+      var list = document.createElement("ul");
+      data[group].forEach(function (entry) {
+        var item = document.createElement("li"), link = document.createElement("a");
+        link.href = entry.url;
+        link.textContent = entry.name;
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+      box.appendChild(heading);
+      box.appendChild(list);
+    });
+    box.hidden = !box.firstChild;
+  }
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    var q = input.value.trim();
+    if (q.length < 2) { close(); return; }
+    timer = setTimeout(function () {
+      if (controller) { controller.abort(); }
+      controller = window.AbortController ? new AbortController() : null;
+      fetch(form.getAttribute("data-suggest") + "?q=" + encodeURIComponent(q),
+            {headers: {"Accept": "application/json"}, signal: controller ? controller.signal : undefined})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) { if (data && input.value.trim() === q) { show(data); } })
+        .catch(function () {});
+    }, 150);
+  });
+  form.addEventListener("keydown", function (event) { if (event.key === "Escape") { close(); input.focus(); } });
+  document.addEventListener("click", function (event) { if (!form.contains(event.target)) { close(); } });
+})();
