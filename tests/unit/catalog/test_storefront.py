@@ -17,9 +17,10 @@ def html(resp) -> str:
     return resp.get_data(as_text=True)
 
 
-def card_of(page: str, listing_id: int) -> str:
-    """The product card of ``listing_id`` on a page (from its link to the end of its card)."""
-    start = page.index(f'href="/listings/{listing_id}"')
+def card_of(page: str, listing_id: int, prefix: str = "") -> str:
+    """The product card of ``listing_id`` on a page (from its link to the end of its card); ``prefix``
+    ``/en`` on an English page."""
+    start = page.index(f'href="{prefix}/listings/{listing_id}"')
     return page[start:page.index('<div class="product-card">', start) if '<div class="product-card">' in page[start:]
                 else len(page)]
 
@@ -45,9 +46,9 @@ def test_cards_show_the_rating_the_sold_count_and_the_badges(client, api, app, m
     assert "2 terjual" in text(card_of(page, loved["id"]))
     assert "1 terjual" in text(card_of(page, waiting["id"])) and "bintang" not in text(card_of(page, waiting["id"]))
     assert "terjual" not in text(card_of(page, plain["id"])) and "card-stats" not in card_of(page, plain["id"])
-    english = html(client.get("/search?q=anyaman&lang=en"))
-    assert "4.5 out of 5 stars, 2 reviews" in text(card_of(english, loved["id"]))
-    assert "2 sold" in text(card_of(english, loved["id"]))
+    english = html(client.get("/en/search?q=anyaman"))
+    assert "4.5 out of 5 stars, 2 reviews" in text(card_of(english, loved["id"], "/en"))
+    assert "2 sold" in text(card_of(english, loved["id"], "/en"))
 
 
 def test_a_shop_voucher_running_puts_a_badge_on_its_cards(client, api, market):
