@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import shutil
@@ -60,6 +61,7 @@ def main() -> None:
                "SESSION_COOKIE_SECURE": "0", "RATELIMIT_STORAGE_URI": "memory://"}
         settings = Settings.from_env(env)
         app = create_app(settings)
+        gc.freeze()  # as marketplace.web.wsgi does once the app is built
         client = app.test_client()
         statements: list[str] = []
         db = app.extensions["db"]
