@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import shutil
@@ -48,7 +49,7 @@ def main() -> None:
                         help="carts as basket_bench.py's checkout row: a shirt size and the programme's voucher")
     args = parser.parse_args()
     if args.instructions and not os.environ.get(_UNDER_CALLGRIND):
-        count_instructions(args.n)
+        count_instructions(args.n, ["--variants-vouchers"] if args.variants_vouchers else [])
         return
 
     from marketplace.web.app import create_app
@@ -60,6 +61,7 @@ def main() -> None:
                "SESSION_COOKIE_SECURE": "0", "RATELIMIT_STORAGE_URI": "memory://"}
         settings = Settings.from_env(env)
         app = create_app(settings)
+        gc.freeze()  # as marketplace.web.wsgi does once the app is built
         client = app.test_client()
         statements: list[str] = []
         db = app.extensions["db"]
@@ -109,7 +111,7 @@ def main() -> None:
         db.dispose()
 
 
-def count_instructions(n: int) -> None:
+def count_instructions(n: int, extra: list[str]) -> None:
     """Run this script under callgrind (instrumentation off until the measured checkouts) and print
     the instructions per checkout."""
     if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
@@ -118,7 +120,7 @@ def count_instructions(n: int) -> None:
         out = Path(tmp) / "callgrind.out"
         run = subprocess.run(
             ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-             sys.executable, __file__, "--n", str(n)],
+             sys.executable, __file__, "--n", str(n), *extra],
             env={**os.environ, _UNDER_CALLGRIND: "1"}, capture_output=True, text=True)
         if run.returncode != 0 or not out.exists():
             raise SystemExit(f"the run under callgrind failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")

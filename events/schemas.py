@@ -19,6 +19,7 @@ from marshmallow import Schema, ValidationError, fields, missing, validate
 from marketplace.fields import StrictInteger
 from events.catalogue import InvalidEvent, UnknownEventType, all_event_types
 from events.schema_base import EventData
+from events.schema_check import check_for
 from events.schema_base import id_field as _id
 from events.schema_base import idr_field as _idr
 from events.schema_base import text_field as _text
@@ -351,13 +352,17 @@ def schema_for(event_type: str, version: int) -> Schema:
 
 
 def validate_data(event_type: str, version: int, data: dict[str, Any]) -> dict[str, Any]:
-    """Check ``data`` against its schema and return it in its JSON form (load, then dump).
+    """Check ``data`` against its schema and return it in its JSON form (load, then dump; or ``data``
+    itself when the schema's compiled check, ``events.schema_check``, finds it valid and plain JSON).
 
     Raises ``UnknownEventType`` / ``InvalidEvent`` (both ``ValueError``) with per-field messages.
     """
     schema = schema_for(event_type, version)
     if not isinstance(data, dict):
         raise InvalidEvent(f"{event_type} v{version}: data must be an object", {"data": ["not an object"]})
+    check = check_for(schema)  # valid and already what marshmallow would load: ``data`` itself (issue #24)
+    if check is not None and check(data):
+        return data
     try:
         loaded = schema.load(data)
     except ValidationError as err:

@@ -188,16 +188,46 @@ def inserted(session: Session, model: type[ModelT], values: dict[str, Any]) -> M
     """A row this transaction just inserted with Core, as a persistent object (as a query would load
     it), without reading it back: ``values`` hold every value the insert gave it (its id included),
     and each column they leave out was stored as NULL. Later changes to the object are flushed as an
-    ``UPDATE``; the caller makes sure no column default or trigger chose a value it does not know."""
-    instance = model(**{**dict.fromkeys(_column_keys(model)), **values})
+    ``UPDATE``; the caller makes sure no column default or trigger chose a value it does not know.
+
+    The object is made without its constructor when the model lets that change nothing (its own
+    ``__init__`` is the declarative one, no validator, ``init`` or attribute ``set`` listener, and its
+    attributes are named as its columns): its state's dictionary is filled as a query's loading
+    fills it, instead of one instrumented ``setattr`` (history, events) per column — the constructor
+    was most of the cost of a checkout's five such objects (issue #24)."""
+    keys, plain = _column_keys(model), _plainly_built(model)
+    if plain:
+        if not keys.issuperset(values):
+            raise TypeError(f"not columns of {model.__name__}: {sorted(set(values) - keys)}")
+        instance = model._sa_class_manager.new_instance()
+        instance.__dict__.update(dict.fromkeys(keys), **values)
+    else:
+        instance = model(**{**dict.fromkeys(keys), **values})
     make_transient_to_detached(instance)
     session.add(instance)
     return instance
 
 
 @cache
-def _column_keys(model: type[Base]) -> tuple[str, ...]:
-    return tuple(model.__table__.c.keys())
+def _column_keys(model: type[Base]) -> frozenset[str]:
+    return frozenset(model.__table__.c.keys())
+
+
+@cache
+def _plainly_built(model: type[Base]) -> bool:
+    """Whether ``model(**columns)`` would only set each column's attribute (see :func:`inserted`)."""
+    from sqlalchemy import inspect as sa_inspect
+    from sqlalchemy.orm.decl_base import _declarative_constructor
+    from sqlalchemy.orm.mapper import _event_on_init
+
+    mapper, manager = sa_inspect(model), model._sa_class_manager
+    mapper._check_configure()  # what SQLAlchemy's own ``init`` listener does first, once
+    attributes = {prop.key for prop in mapper.column_attrs}
+    return (manager.original_init is _declarative_constructor and not mapper.validators
+            and all(listener is _event_on_init for listener in manager.dispatch.init)  # (configure, above)
+            and not mapper._set_polymorphic_identity and not manager.dispatch.init_failure
+            and attributes == set(_column_keys(model))
+            and all(not manager[key].dispatch.set for key in attributes))
 
 
 _ON_COMMIT = "pk_after_commit"

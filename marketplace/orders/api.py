@@ -26,7 +26,7 @@ BUYER = Role.BUYER.value
 @bp.route("/checkout", methods=["POST"])
 @bp.doc(**error_responses(409))
 @api_auth(BUYER)
-@bp.arguments(schemas.CheckoutIn)
+@bp.arguments(schemas.CHECKOUT_IN)
 @bp.response(201, schemas.OrderOut)
 def checkout(body: dict[str, Any]) -> Any:
     """Turn the cart into one order (one seller order per shop) awaiting payment; 409 naming the

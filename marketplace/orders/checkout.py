@@ -261,7 +261,7 @@ def _insert_order_statement(with_voucher: bool) -> TextClause:
             UPDATE users SET cart_voucher_id = NULL WHERE users.id = :buyer_id AND users.cart_voucher_id IS NOT NULL
         )"""
         voucher_column = ", (SELECT count(*) FROM new_use) AS uses_taken"
-    statement = text(f"""
+    statement = text(_one_line(f"""
         WITH new_order AS (
             INSERT INTO orders ({listed(_ORDER_COLUMNS)}) VALUES ({listed(_ORDER_COLUMNS, ":")}) RETURNING id
         ), new_seller_orders AS (
@@ -281,8 +281,16 @@ def _insert_order_statement(with_voucher: bool) -> TextClause:
         SELECT new_order.id AS order_id, new_seller_orders.shop_id, new_items.seller_order_id,
                new_items.id AS item_id, new_items.listing_id, new_items.variant_id{voucher_column}
         FROM new_order, new_items JOIN new_seller_orders ON new_seller_orders.id = new_items.seller_order_id
-    """)
+    """))
     return statement.bindparams(*(bindparam(column, type_=orders[column].type) for column in _ORDER_COLUMNS))
+
+
+def _one_line(sql: str) -> str:
+    """``sql`` with its runs of whitespace made one space (it holds no comment and no quoted text
+    with spaces): psycopg keeps its parse of a statement's text for the next execution only when
+    the text is at most 4,096 characters (``psycopg._queries.MAX_CACHED_STATEMENT_LENGTH``), and
+    the indented statement with a voucher was longer, so every voucher checkout parsed it again."""
+    return " ".join(sql.split())
 
 
 @cache
