@@ -223,6 +223,18 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
+@pytest.fixture
+def crowd(chromium: Any, system: RunningSystem, tmp_path: Path) -> Iterator[Any]:
+    """The people of ``test_browser`` (``People``: a browser context each), closed after the test."""
+    from tests.e2e.test_browser import People  # imported here: test_browser imports this module
+
+    people = People(chromium, system, tmp_path)
+    try:
+        yield people
+    finally:
+        people.close()
+
+
 def loopback_only(context: Any, base_url: str, blocked: list[str] | None = None) -> list[str]:
     """Abort every request of ``context`` that is not for ``base_url``; they are appended to ``blocked``
     (a new list unless given, so several contexts can share one), which is returned."""

@@ -9,12 +9,8 @@ Uses the fixtures of ``test_browser`` (the system, the browser, the people); ski
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 try:
     from playwright.sync_api import expect
@@ -23,22 +19,12 @@ except ImportError:  # conftest.chromium skips the test (or fails it under CI=tr
 
 from marketplace.db import utcnow
 from tests.e2e.conftest import RunningSystem, http
+from tests.e2e.phone import PHONE_390, PATIENCE_MS
 from tests.e2e.test_browser import People, check_phone_page
 
-PHONE_390 = {"viewport": {"width": 390, "height": 844}}
-PATIENCE_MS = 60_000
 #: Seconds an API call of the set-up may take on a machine shared with other suites (a login hashes).
 API_PATIENCE = 60.0
 FESTIVAL = "Festival Seni Tangerang Selatan"
-
-
-@pytest.fixture
-def crowd(chromium: Any, system: RunningSystem, tmp_path: Path) -> Iterator[People]:
-    people = People(chromium, system, tmp_path)
-    try:
-        yield people
-    finally:
-        people.close()
 
 
 def _token(system: RunningSystem, email: str, password: str) -> str:

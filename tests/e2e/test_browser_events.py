@@ -8,11 +8,7 @@ Uses the fixtures of ``test_browser`` (the system, the browser, the people); ski
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 try:
     from playwright.sync_api import expect
@@ -21,27 +17,8 @@ except ImportError:  # conftest.chromium skips the test (or fails it under CI=tr
 
 from marketplace.local.seed_events import WORKSHOP
 from tests.e2e.conftest import RunningSystem
+from tests.e2e.phone import PATIENCE_MS, open_phone
 from tests.e2e.test_browser import People, check_phone_page
-
-PHONE_390 = {"viewport": {"width": 390, "height": 844}}
-#: Longer than the main journey's: this one is often run beside other suites on a busy machine.
-PATIENCE_MS = 60_000
-
-
-@pytest.fixture
-def crowd(chromium: Any, system: RunningSystem, tmp_path: Path) -> Iterator[People]:
-    people = People(chromium, system, tmp_path)
-    try:
-        yield people
-    finally:
-        people.close()
-
-
-def open_phone(people: People, who: str) -> Any:
-    page = people.open(who, **PHONE_390)
-    page.context.set_default_timeout(PATIENCE_MS)
-    page.context.set_default_navigation_timeout(PATIENCE_MS)
-    return page
 
 
 def log_in(page: Any, email: str, password: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-
 try:
     from playwright.sync_api import expect
 except ImportError:  # the chromium fixture skips (or fails under CI) with the reason

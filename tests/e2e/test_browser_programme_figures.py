@@ -6,11 +6,7 @@ the browser); skipped without Chromium."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 try:
     from playwright.sync_api import expect
@@ -19,19 +15,8 @@ except ImportError:  # conftest.chromium skips the test (or fails it under CI=tr
 
 from tests.e2e.audit import audit
 from tests.e2e.conftest import RunningSystem
+from tests.e2e.phone import PHONE_390, PATIENCE_MS
 from tests.e2e.test_browser import People, check_phone_page
-
-PHONE_390 = {"viewport": {"width": 390, "height": 844}}
-PATIENCE_MS = 60_000
-
-
-@pytest.fixture
-def crowd(chromium: Any, system: RunningSystem, tmp_path: Path) -> Iterator[People]:
-    people = People(chromium, system, tmp_path)
-    try:
-        yield people
-    finally:
-        people.close()
 
 
 def test_the_programme_figures_on_a_phone_in_both_languages(chromium: Any, system: RunningSystem,

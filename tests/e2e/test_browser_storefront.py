@@ -9,11 +9,7 @@ fixtures of ``test_browser``; skipped without Chromium."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 try:
     from playwright.sync_api import expect
@@ -21,20 +17,10 @@ except ImportError:  # conftest.chromium skips the test (or fails it under CI=tr
     expect = None
 
 from tests.e2e.conftest import RunningSystem
+from tests.e2e.phone import PHONE_390, PATIENCE_MS
 from tests.e2e.test_browser import People, check_phone_page
 
-PATIENCE_MS = 60_000  # often run beside other suites on a busy machine
-PHONE_390 = {"viewport": {"width": 390, "height": 844}}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False}
-
-
-@pytest.fixture
-def crowd(chromium: Any, system: RunningSystem, tmp_path: Path) -> Iterator[People]:
-    people = People(chromium, system, tmp_path)
-    try:
-        yield people
-    finally:
-        people.close()
 
 
 def patient(page: Any) -> Any:
