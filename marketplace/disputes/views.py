@@ -10,15 +10,15 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from marketplace.accounts.models import Role
-from marketplace.db import end_reads, utcnow
+from marketplace.db import utcnow
 from marketplace.disputes import forms, schemas, services
 from marketplace.disputes.models import MAX_PHOTOS_PER_DISPUTE
-from marketplace.errors import DomainError, ValidationFailed
+from marketplace.errors import DomainError
 from marketplace.orders import services as orders
 from marketplace.payments import refunds
 from marketplace.web.auth import login_required, require_user
 from marketplace.web.deps import deps
-from marketplace.web.forms import CsrfOnly, act_then_redirect, load_form, show_errors
+from marketplace.web.forms import processed_photos, CsrfOnly, act_then_redirect, load_form, show_errors
 from marketplace.web.i18n import gettext as _
 from marketplace.web.transaction import discard, get_session
 
@@ -62,15 +62,7 @@ def _part(order: Any, seller_order_id: int) -> Any:
 
 
 def _processed_photos(form: Any) -> list[Any]:
-    """The chosen photos decoded by the bounded image pool, outside any transaction."""
-    uploads = [f for f in (form.photos.data or []) if getattr(f, "filename", None)]
-    if len(uploads) > MAX_PHOTOS_PER_DISPUTE:
-        raise ValidationFailed(services.TOO_MANY_PHOTOS, fields={"photos": [services.TOO_MANY_PHOTOS]},
-                               code="too_many_photos")
-    if not uploads:
-        return []
-    end_reads(get_session())
-    return [deps().image_processor.process(f.read()) for f in uploads]
+    return processed_photos(form.photos, MAX_PHOTOS_PER_DISPUTE, services.TOO_MANY_PHOTOS)
 
 
 @bp.route("/orders/<int:order_id>/parts/<int:seller_order_id>/dispute", methods=["GET", "POST"])

@@ -9,14 +9,14 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from marketplace.accounts.models import Role
-from marketplace.db import end_reads, utcnow
-from marketplace.errors import DomainError, ValidationFailed
+from marketplace.db import utcnow
+from marketplace.errors import DomainError
 from marketplace.orders import services as orders
 from marketplace.reviews import forms, schemas, services
 from marketplace.reviews.models import MAX_PHOTOS_PER_REVIEW
 from marketplace.web.auth import current_user, login_required, require_user
 from marketplace.web.deps import deps
-from marketplace.web.forms import CsrfOnly, act_then_redirect, flash_refusal, load_form, show_errors
+from marketplace.web.forms import processed_photos, CsrfOnly, act_then_redirect, flash_refusal, load_form, show_errors
 from marketplace.web.i18n import current_locale, gettext as _
 from marketplace.web.transaction import discard, get_session
 
@@ -75,16 +75,7 @@ def _item(order: Any, item_id: int) -> Any:
 
 
 def _processed_photos(form: Any) -> list[Any]:
-    """The chosen photos decoded by the bounded image pool, outside any transaction; a bad one raises
-    its 4xx domain error, before anything is written."""
-    uploads = [f for f in (form.photos.data or []) if getattr(f, "filename", None)]
-    if len(uploads) > MAX_PHOTOS_PER_REVIEW:
-        raise ValidationFailed(services.TOO_MANY_PHOTOS, fields={"photos": [services.TOO_MANY_PHOTOS]},
-                               code="too_many_photos")
-    if not uploads:
-        return []
-    end_reads(get_session())
-    return [deps().image_processor.process(f.read()) for f in uploads]
+    return processed_photos(form.photos, MAX_PHOTOS_PER_REVIEW, services.TOO_MANY_PHOTOS)
 
 
 @bp.route("/orders/<int:order_id>/items/<int:item_id>/review", methods=["GET", "POST"])

@@ -191,3 +191,21 @@ def act_then_redirect(action: Any, target: str) -> Any:
     else:
         flash(gettext("Done."), "info")
     return redirect(target)
+
+
+def processed_photos(field: Any, limit: int, too_many: str) -> list[Any]:
+    """The photos chosen in a multiple-file ``field``, decoded by the bounded image pool outside any
+    transaction (the request's reads are ended first); more than ``limit``: 422 ``too_many_photos`` with
+    ``too_many`` on the field, and a bad photo raises its own 4xx — before anything is written."""
+    from marketplace.db import end_reads
+    from marketplace.errors import ValidationFailed
+    from marketplace.web.deps import deps
+    from marketplace.web.transaction import get_session
+
+    uploads = [f for f in (field.data or []) if getattr(f, "filename", None)]
+    if len(uploads) > limit:
+        raise ValidationFailed(too_many, fields={"photos": [too_many]}, code="too_many_photos")
+    if not uploads:
+        return []
+    end_reads(get_session())
+    return [deps().image_processor.process(f.read()) for f in uploads]
