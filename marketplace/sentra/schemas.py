@@ -55,8 +55,8 @@ class ShopAdminPatch(PatchSchema):
 class SentraQuery(QuerySchema):
     """``GET /api/v1/sentra`` filters: a city and/or kelurahan (canonical spelling applied)."""
 
-    city = OneLine(validate=validate.Length(max=80))
-    kelurahan = OneLine(validate=validate.Length(max=80))
+    city = OneLine(validate=validate.Length(max=80), metadata=places.CITY_DOC)
+    kelurahan = OneLine(validate=validate.Length(max=80), metadata=places.KELURAHAN_DOC)
 
     @validates_schema
     def _place(self, data: dict[str, Any], **_kw: Any) -> None:
