@@ -141,6 +141,15 @@ class PatchSchema(Schema):
             raise ValidationError(NOTHING_TO_CHANGE)
 
 
+class UploadedFile(fields.Raw):
+    """A file of a multipart upload, documented as one (``format: binary``) that is not empty. What
+    its bytes must be (a JPEG, PNG or WebP photo) the upload's service checks: 415 otherwise."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"type": "string", "format": "binary", "minLength": 1, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+
 class QuerySchema(Schema):
     """The parameters of a GET (a query string, a GET form): an empty value counts as absent, since a
     form sends every field, filled in or not."""

@@ -22,6 +22,7 @@ from marketplace.fields import (
     QueryNumber,
     QuerySchema,
     TrimmedString,
+    UploadedFile,
     WholeNumber,
 )
 from marketplace.formatting import TIMEZONE
@@ -114,7 +115,7 @@ class ProgrammeCheckInIn(Schema):
 
 
 class ProgrammePhotoUploadIn(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = UploadedFile(required=True)
 
 
 def _url(key: str | None) -> str | None:

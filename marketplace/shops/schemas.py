@@ -80,7 +80,8 @@ class ShopIn(PlaceRule, Schema):
     kelurahan = kelurahan_field()
     #: Where couriers pick parcels up (issue #25); optional, the coordinates only for instant couriers.
     pickup_address = TrimmedString(allow_none=True, validate=validate.Length(max=PICKUP_ADDRESS_MAX, error=PICKUP_MESSAGE))
-    pickup_postal_code = postal_code_field(allow_none=True)
+    #: blank is no postal code (the form sends every field)
+    pickup_postal_code = postal_code_field(allow_none=True, metadata={"pattern": r"^(?:[1-9][0-9]{4}|[ \t\n\r]*)$"})
     pickup_latitude = latitude_field(allow_none=True)
     pickup_longitude = longitude_field(allow_none=True)
 

@@ -157,8 +157,10 @@ def make_api(app: Any) -> MarketplaceApi:
 
 
 def _empty_is_absent(converter: Any, field: Any, **_kwargs: Any) -> dict[str, Any]:
-    """A query parameter of a :class:`~marketplace.fields.QuerySchema` may be sent empty (``?status=``,
-    as a GET form sends it): it counts as absent. ``allowEmptyValue`` says so in the document."""
+    """An optional query parameter of a :class:`~marketplace.fields.QuerySchema` may be sent empty
+    (``?status=``, as a GET form sends it): it counts as absent. ``allowEmptyValue`` says so in the
+    document. (An empty required one is a missing one, 422.)"""
     from marketplace.fields import QuerySchema
 
-    return {"allowEmptyValue": True} if isinstance(getattr(field, "parent", None), QuerySchema) else {}
+    empty_is_absent = isinstance(getattr(field, "parent", None), QuerySchema) and not field.required
+    return {"allowEmptyValue": True} if empty_is_absent else {}
