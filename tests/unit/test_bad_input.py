@@ -196,6 +196,7 @@ def test_query_numbers_are_read_from_text_and_unknown_parameters_are_refused(api
     not a silently unfiltered list; an empty value of a filter is no filter."""
     seller = market.seller()
     listing = market.listing(seller)
+    market.approve(listing["id"])
     resp = api.get(f"/api/v1/listings/{listing['id']}/reviews?page=2&per_page=5")
     assert resp.status_code == 200, resp.json
     resp = api.get(f"/api/v1/listings/{listing['id']}/reviews?page=2.5")
