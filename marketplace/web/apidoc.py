@@ -19,7 +19,7 @@ from http import HTTPStatus
 from typing import Any
 
 from apispec import BasePlugin
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from marshmallow import Schema, fields
 
 BEARER = "bearerAuth"
@@ -149,10 +149,6 @@ def make_api(app: Any) -> MarketplaceApi:
     api = MarketplaceApi(app, spec_kwargs={"extra_plugins": [CommonErrorsPlugin()]})
     api.register_field(Day, "string", None)  # its pattern says which days (fields.day_pattern)
     api.ma_plugin.converter.add_parameter_attribute_function(_empty_is_absent)
-    # An unknown query parameter (a misspelt filter) is refused with 422 like an unknown body field,
-    # not ignored (webargs' default): the document lists every parameter an operation takes.
-    parser = Blueprint.ARGUMENTS_PARSER
-    parser.DEFAULT_UNKNOWN_BY_LOCATION = {**parser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
     return api
 
 

@@ -190,10 +190,9 @@ def test_a_chunked_body_past_the_cap_is_413_not_a_cut_body_judged(app):
     assert status.startswith("422"), b"".join(chunks)
 
 
-def test_query_numbers_are_read_from_text_and_unknown_parameters_are_refused(api, market):
+def test_query_numbers_are_read_from_text(api, market):
     """A query string is text: ``?page=2`` of a review list and ``?sentra_id=`` of the events were
-    refused whatever the number (a JSON integer was wanted). A misspelt filter (``?stauts=``) is 422,
-    not a silently unfiltered list; an empty value of a filter is no filter."""
+    refused whatever the number (a JSON integer was wanted). An empty value of a filter is no filter."""
     seller = market.seller()
     listing = market.listing(seller)
     market.approve(listing["id"])
@@ -202,6 +201,4 @@ def test_query_numbers_are_read_from_text_and_unknown_parameters_are_refused(api
     resp = api.get(f"/api/v1/listings/{listing['id']}/reviews?page=2.5")
     assert resp.status_code == 422 and resp.json["error"]["fields"] == {"page": ["Enter a whole number."]}
     assert api.get("/api/v1/events?sentra_id=1").status_code == 200
-    resp = api.get("/api/v1/admin/orders?stauts=paid", as_=market.admin)
-    assert resp.status_code == 422 and "stauts" in resp.json["error"]["fields"]
     assert api.get("/api/v1/listings?sort=").status_code == 200
