@@ -50,9 +50,22 @@ class WholeNumber(StrictInteger):
     default_error_messages = {**_REQUIRED_MESSAGES, "invalid": WHOLE_NUMBER}
 
 
+class QueryNumber(fields.Integer):
+    """A whole number in a query string, which is text: ``"2"`` is 2; ``"2.5"`` and ``"two"`` are
+    refused with :data:`WHOLE_NUMBER` (:class:`WholeNumber` is for JSON, where a number is a number)."""
+
+    default_error_messages = {**_REQUIRED_MESSAGES, "invalid": WHOLE_NUMBER}
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(strict=False, **kwargs)
+
+
 #: Control characters (ANSI escapes start with one) other than tab, newline and carriage return, and
 #: the bidi embeddings, overrides and isolates that make text display in another order than it reads.
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_FORBIDDEN_SET = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_FORBIDDEN = re.compile(f"[{_FORBIDDEN_SET}]")
+#: The same rule as a JSON Schema ``pattern`` (the OpenAPI document of every :class:`Text`).
+CONTROL_FREE_PATTERN = f"^[^{_FORBIDDEN_SET}]*$"
 #: Characters that show nothing: zero-width space, word joiner, BOM, soft hyphen, direction marks...
 _INVISIBLE = re.compile(r"[\u00ad\u061c\u180e\u200b\u200e\u200f\u2060-\u2064\ufeff]")
 #: Joiners are invisible too, but a zero-width joiner inside an emoji (👩‍🎨) or a word is meaningful:
@@ -81,6 +94,12 @@ class Text(fields.String):
 
     default_error_messages = {**_REQUIRED_MESSAGES, "invalid": NOT_TEXT, "control": CONTROL_CHARACTERS}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The OpenAPI document says it too (unless a regex validator of the field says more).
+        if not any(isinstance(getattr(v, "regex", None), re.Pattern) for v in self.validators):
+            self.metadata = {"pattern": CONTROL_FREE_PATTERN, **self.metadata}
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         if _FORBIDDEN.search(text):
@@ -105,7 +124,12 @@ class OneLine(TrimmedString):
 
 class PatchSchema(Schema):
     """The body of a PATCH: every field optional, only the fields sent change, and at least one is
-    sent (an empty PATCH is a client bug, not a success that changed nothing)."""
+    sent (an empty PATCH is a client bug, not a success that changed nothing).
+
+    ``OPENAPI`` (here and on any schema class): JSON Schema keys the OpenAPI document adds to the
+    schema's own, for rules of the whole body (:class:`marketplace.web.apidoc.CommonErrorsPlugin`)."""
+
+    OPENAPI = {"minProperties": 1}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["partial"] = True
@@ -117,6 +141,15 @@ class PatchSchema(Schema):
             raise ValidationError(NOTHING_TO_CHANGE)
 
 
+class UploadedFile(fields.Raw):
+    """A file of a multipart upload, documented as one (``format: binary``) that is not empty. What
+    its bytes must be (a JPEG, PNG or WebP photo) the upload's service checks: 415 otherwise."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"type": "string", "format": "binary", "minLength": 1, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+
 class QuerySchema(Schema):
     """The parameters of a GET (a query string, a GET form): an empty value counts as absent, since a
     form sends every field, filled in or not."""
@@ -126,3 +159,25 @@ class QuerySchema(Schema):
         if hasattr(data, "items"):
             return {k: v for k, v in data.items() if not (isinstance(v, str) and v.strip() == "")}
         return data
+
+
+def day_pattern(first_year: int, last_year: int) -> str:
+    """A JSON Schema ``pattern`` for the calendar days (``YYYY-MM-DD``) of ``first_year`` to ``last_year``,
+    Feb 29 in leap years only: a date range in the OpenAPI document (JSON Schema's minimum and maximum
+    are for numbers). :class:`Day` puts it in the document (with no ``format``, which would be one rule too many)."""
+    years = "|".join(str(y) for y in range(first_year, last_year + 1))
+    leap = "|".join(str(y) for y in range(first_year, last_year + 1) if y % 4 == 0 and (y % 100 or y % 400 == 0))
+    month_day = ("(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+                 "|02-(?:0[1-9]|1[0-9]|2[0-8])")
+    return f"^(?:(?:{years})-(?:{month_day})|(?:{leap})-02-29)$"
+
+
+class Day(fields.Date):
+    """A calendar day (``YYYY-MM-DD``) between two years, documented as a ``pattern`` of exactly those days.
+
+    The range is also checked (``validate``, with the caller's message); the document's pattern tells
+    a client (and the fuzz test) which days the server takes."""
+
+    def __init__(self, *, years: tuple[int, int], **kwargs: Any) -> None:
+        metadata = {"pattern": day_pattern(*years), **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)

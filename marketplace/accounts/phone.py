@@ -16,6 +16,12 @@ PHONE_MAX = 16  # "+62" and at most 12 digits; E.164 allows 15 digits in all
 _SEPARATORS = re.compile(r"[\s\-.()/]")
 _NATIONAL = re.compile(r"8\d{8,11}")  # after +62: a mobile number, 9 to 12 digits
 
+#: The same rule as a JSON Schema ``pattern`` (the OpenAPI document): blank, or the forms above with
+#: any of the separators between any two characters.
+_SEP = r"[ \t\n\r\-.()/]*"
+PHONE_PATTERN = (rf"^(?:[ \t\n\r]*|{_SEP}(?:(?:\+{_SEP}6{_SEP}2|6{_SEP}2|0){_SEP})?(?:0{_SEP})?8{_SEP}"
+                 rf"(?:[0-9]{_SEP}){{8,11}})$")
+
 
 def normalise_phone(raw: str) -> str:
     """``raw`` as ``+62…``; ``ValueError(PHONE_MESSAGE)`` when it is not an Indonesian mobile number."""

@@ -13,9 +13,9 @@ from marketplace.accounts.passwords import (  # noqa: F401 (the messages are thi
     PASSWORD_PERSONAL_MESSAGE,
     guessable_password_error,
 )
-from marketplace.accounts.phone import PHONE_MESSAGE, normalise_phone
+from marketplace.accounts.phone import PHONE_MESSAGE, PHONE_PATTERN, normalise_phone
 from marketplace.figures.profile import BirthYear, Crafts
-from marketplace.fields import INVALID_CHOICE, NOTHING_TO_CHANGE, REQUIRED, OneLine, Text
+from marketplace.fields import INVALID_CHOICE, REQUIRED, OneLine, PatchSchema, Text
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -29,6 +29,10 @@ PASSWORD_LONG_MESSAGE = "Use at most 200 characters."
 EMAIL_MESSAGE = "Invalid email address."
 EMAIL_LONG_MESSAGE = "Use at most 254 characters."
 NAME_LONG_MESSAGE = "Use at most 120 characters."
+
+#: The password rule's lengths in the OpenAPI document (the rule itself is :func:`password_error`).
+PASSWORD_DOC = {"minLength": MIN_PASSWORD_LENGTH, "maxLength": MAX_PASSWORD_LENGTH,
+                "description": "Not a common or guessable password, nor one made of the e-mail or name (422)."}
 
 
 def password_error(password: str, *, email: str | None = None, name: str | None = None) -> str | None:
@@ -64,7 +68,7 @@ class AccountEmail(fields.Email):
 class RegisterIn(Schema):
     email = AccountEmail(required=True, validate=validate.Length(max=EMAIL_MAX, error=EMAIL_LONG_MESSAGE),
                          error_messages={"required": REQUIRED, "null": REQUIRED, "invalid": EMAIL_MESSAGE})
-    password = Text(required=True, load_only=True, validate=_password_rule)
+    password = Text(required=True, load_only=True, validate=_password_rule, metadata=PASSWORD_DOC)
     name = OneLine(required=True, validate=[validate.Length(min=1, error=REQUIRED),
                                             validate.Length(max=NAME_MAX, error=NAME_LONG_MESSAGE)])
     role = fields.String(required=True, validate=validate.OneOf(REGISTER_ROLES, error=INVALID_CHOICE),
@@ -97,6 +101,10 @@ class PhoneNumber(Text):
     """An Indonesian mobile number as typed, loaded as E.164 (:mod:`marketplace.accounts.phone`); an
     empty text or null removes the number."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = {"pattern": PHONE_PATTERN, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str | None:
         text = super()._deserialize(value, attr, data, **kwargs)
         if not text or not text.strip():
@@ -107,18 +115,13 @@ class PhoneNumber(Text):
             raise ValidationError(PHONE_MESSAGE) from exc
 
 
-class ProfileIn(Schema):
+class ProfileIn(PatchSchema):
     """What a user changes of their own account here: the phone number (WhatsApp messages need it); an
     artisan's birth year (private, used only in the programme's aggregates) and crafts."""
 
     phone = PhoneNumber(allow_none=True)
     birth_year = BirthYear(metadata={"description": "1940 to this year; null removes it; shown to nobody"})
     crafts = Crafts(metadata={"description": "craft categories practised (the catalogue's categories)"})
-
-    @validates_schema
-    def _something(self, data: dict[str, Any], **_: Any) -> None:
-        if not data:
-            raise ValidationError(NOTHING_TO_CHANGE)
 
 
 class UserOut(Schema):
@@ -136,4 +139,4 @@ class PasswordChangeIn(Schema):
 
     current_password = Text(required=True, load_only=True, validate=[
         validate.Length(min=1, error=REQUIRED), validate.Length(max=MAX_PASSWORD_LENGTH, error=PASSWORD_LONG_MESSAGE)])
-    new_password = Text(required=True, load_only=True, validate=_password_rule)
+    new_password = Text(required=True, load_only=True, validate=_password_rule, metadata=PASSWORD_DOC)

@@ -28,8 +28,8 @@ class SearchQuery(QuerySchema):
 
     q = OneLine(validate=validate.Length(max=200))
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    city = OneLine(validate=validate.Length(max=80))
-    kelurahan = OneLine(validate=validate.Length(max=80))
+    city = OneLine(validate=validate.Length(max=80), metadata=places.CITY_DOC)
+    kelurahan = OneLine(validate=validate.Length(max=80), metadata=places.KELURAHAN_DOC)
     sentra_id = fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID),
                                metadata={"description": "only the artisans of this sentra (``GET /api/v1/sentra``)"})
     min_price = fields.Integer(strict=False, validate=validate.Range(min=0, max=MAX_PRICE_IDR))

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from marketplace.fields import QuerySchema
+from marketplace.fields import Day, QuerySchema
 from marketplace.impact.counted import GROUPINGS, Period
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -34,6 +34,7 @@ _DATE_ERRORS = {"invalid": DATE_MESSAGE, "format": DATE_MESSAGE}
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 RANGE_MESSAGE = "Choose a date between 2000 and 2100."
 _IN_RANGE = validate.Range(EARLIEST, LATEST, error=RANGE_MESSAGE)
+_YEARS = (EARLIEST.year, LATEST.year)
 
 
 def today_wib() -> date:
@@ -44,8 +45,10 @@ class ImpactQuery(QuerySchema):
     """``group_by``, ``from``, ``to`` (WIB days, inclusive); ``format=csv`` and ``table`` for the CSV export."""
 
     group_by = fields.String(load_default="kelurahan", validate=validate.OneOf(GROUPINGS, error=GROUPING_MESSAGE))
-    from_ = fields.Date(data_key="from", error_messages=_DATE_ERRORS, validate=_IN_RANGE, metadata={"description": "first day (WIB)"})
-    to = fields.Date(error_messages=_DATE_ERRORS, validate=_IN_RANGE, metadata={"description": "last day (WIB), included"})
+    from_ = Day(data_key="from", years=_YEARS, error_messages=_DATE_ERRORS, validate=_IN_RANGE,
+                metadata={"description": "first day (WIB)"})
+    to = Day(years=_YEARS, error_messages=_DATE_ERRORS, validate=_IN_RANGE,
+             metadata={"description": "last day (WIB), included; not before `from`, at most five years after it (422)"})
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv"), error=FORMAT_MESSAGE))
     table = fields.String(load_default="items", validate=validate.OneOf(TABLES, error=TABLE_MESSAGE),
                           metadata={"description": "which table the CSV holds"})

@@ -17,7 +17,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from marketplace.db import MAX_ID
-from marketplace.fields import INVALID_CHOICE, REQUIRED, OneLine, PatchSchema, TrimmedString, WholeNumber
+from marketplace.fields import INVALID_CHOICE, REQUIRED, OneLine, PatchSchema, TrimmedString, UploadedFile, WholeNumber
 from marketplace.listings.models import CATEGORIES, FULFILMENT_KINDS, MAX_OPTION_NAMES, ListingStatus
 from marketplace.media.storage import public_url
 
@@ -137,7 +137,7 @@ class ListingPatch(PatchSchema, ListingIn):
 
 
 class ImageUploadIn(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = UploadedFile(required=True)
 
 
 class ImageOut(Schema):

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from marketplace.db import MAX_ID
-from marketplace.fields import OneLine, QuerySchema, TrimmedString, WholeNumber
+from marketplace.fields import OneLine, QuerySchema, TrimmedString, UploadedFile, WholeNumber
 from marketplace.listings import schemas as listing_schemas
 from marketplace.media.storage import public_url
 from marketplace.messaging.models import MAX_TEXT
@@ -52,7 +52,7 @@ class ConversationReportIn(Schema):
 
 
 class ChatPhotoIn(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = UploadedFile(required=True)
 
 
 class CustomOfferIn(Schema):

@@ -120,6 +120,10 @@ BULK_ITEMS_MESSAGE = "Select 1 to 100 listings."
 class BulkIn(Schema):
     """Approve or reject several queue items, each naming the revision the moderator saw."""
 
+    #: A rejection gives its reason (the OpenAPI document says so too).
+    OPENAPI = {"anyOf": [{"properties": {"action": {"enum": ["approve"]}}},
+                         {"required": ["reason"], "properties": {"reason": {"type": "string"}}}]}
+
     action = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
     items = fields.List(fields.Nested(BulkItemIn), required=True,
                         validate=validate.Length(1, BULK_MAX, error=BULK_ITEMS_MESSAGE),

@@ -11,19 +11,22 @@ from marshmallow import Schema, ValidationError, fields, post_load, pre_load, va
 
 from marketplace.fields import TrimmedString
 from marketplace.orders.models import VISIBLE_TO_SELLER, OrderStatus, SellerOrderStatus
-from marketplace.shipping.provinces import PROVINCE_MESSAGE, canonical_province
+from marketplace.shipping.provinces import PROVINCE_DOC, PROVINCE_MESSAGE, canonical_province
 
 PHONE_MESSAGE = "Enter an Indonesian phone number, e.g. 0812 3456 7890."
 POSTAL_CODE_MESSAGE = "Enter the 5-digit postal code."
 _PHONE = re.compile(r"(?:\+62|62|0)\d{8,13}")
+#: The same rule as a JSON Schema ``pattern`` (the OpenAPI document): the separators dropped above anywhere.
+_SEP = r"[ \t\n\r.\-()]*"
+PHONE_DOC = {"pattern": rf"^{_SEP}(?:\+{_SEP}6{_SEP}2|6{_SEP}2|0){_SEP}(?:[0-9]{_SEP}){{8,13}}$"}
 
 
 class AddressIn(Schema):
     recipient = TrimmedString(required=True, validate=validate.Length(2, 120, error="Use 2 to 120 characters."))
-    phone = TrimmedString(required=True, validate=validate.Length(max=20, error=PHONE_MESSAGE))
+    phone = TrimmedString(required=True, validate=validate.Length(max=20, error=PHONE_MESSAGE), metadata=PHONE_DOC)
     line1 = TrimmedString(required=True, validate=validate.Length(5, 200, error="Use 5 to 200 characters."))
     city = TrimmedString(required=True, validate=validate.Length(2, 80, error="Use 2 to 80 characters."))
-    province = TrimmedString(required=True)
+    province = TrimmedString(required=True, metadata=PROVINCE_DOC)
     postal_code = TrimmedString(required=True, validate=validate.Regexp(r"^\d{5}$", error=POSTAL_CODE_MESSAGE))
 
     @pre_load

@@ -14,7 +14,17 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
 from marketplace.db import MAX_ID
-from marketplace.fields import INVALID_CHOICE, REQUIRED, OneLine, PatchSchema, QuerySchema, TrimmedString, WholeNumber
+from marketplace.fields import (
+    INVALID_CHOICE,
+    REQUIRED,
+    OneLine,
+    PatchSchema,
+    QueryNumber,
+    QuerySchema,
+    TrimmedString,
+    UploadedFile,
+    WholeNumber,
+)
 from marketplace.formatting import TIMEZONE
 from marketplace.media.storage import public_url
 from marketplace.programme.models import EventKind, ParticipationStatus, RegistrationStatus
@@ -40,7 +50,7 @@ class ProgrammeEventIn(Schema):
     title = OneLine(required=True, validate=validate.Length(min=3, max=140))
     description = TrimmedString(load_default="", validate=validate.Length(max=5000))
     venue = OneLine(required=True, validate=validate.Length(min=3, max=200))
-    city = OneLine(allow_none=True, load_default=None)
+    city = OneLine(allow_none=True, load_default=None, metadata=places.CITY_DOC)
     sentra_id = WholeNumber(allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     starts_at = _date()
     ends_at = _date()
@@ -76,8 +86,8 @@ class ProgrammeCancelIn(Schema):
 class ProgrammeEventQuery(QuerySchema):
     """``GET /api/v1/events``: upcoming (not yet ended) events by default."""
 
-    city = OneLine(load_default=None)
-    sentra_id = WholeNumber(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    city = OneLine(load_default=None, metadata=places.CITY_DOC)
+    sentra_id = QueryNumber(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     kind = fields.String(load_default=None, validate=validate.OneOf(KINDS, error=INVALID_CHOICE))
     from_ = _date(required=False, data_key="from", load_default=None)
     to = _date(required=False, load_default=None)
@@ -105,7 +115,7 @@ class ProgrammeCheckInIn(Schema):
 
 
 class ProgrammePhotoUploadIn(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = UploadedFile(required=True)
 
 
 def _url(key: str | None) -> str | None:

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from marketplace.db import MAX_ID
-from marketplace.fields import TrimmedString, WholeNumber
+from marketplace.fields import QueryNumber, QuerySchema, TrimmedString, WholeNumber
 from marketplace.media.storage import public_url
 from marketplace.moderation.schemas import REASON_LENGTH, REPORT_REASON_MESSAGE
 from marketplace.reviews.services import display_name
@@ -43,9 +43,9 @@ class ReviewHideIn(Schema):
                            error_messages={"required": REASON_MESSAGE, "null": REASON_MESSAGE})
 
 
-class ReviewPageQuery(Schema):
-    page = WholeNumber(load_default=1, validate=validate.Range(min=1, max=10_000))
-    per_page = WholeNumber(load_default=10, validate=validate.Range(min=1, max=50))
+class ReviewPageQuery(QuerySchema):
+    page = QueryNumber(load_default=1, validate=validate.Range(min=1, max=10_000))
+    per_page = QueryNumber(load_default=10, validate=validate.Range(min=1, max=50))
 
 
 class ReviewPhotoOut(Schema):

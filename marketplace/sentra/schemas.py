@@ -12,7 +12,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from marketplace.db import MAX_ID
-from marketplace.fields import REQUIRED, OneLine, PatchSchema, QuerySchema, TrimmedString, WholeNumber
+from marketplace.fields import REQUIRED, OneLine, PatchSchema, QuerySchema, TrimmedString, UploadedFile, WholeNumber
 from marketplace.media.storage import public_url
 from marketplace.shops import places
 from marketplace.shops.schemas import PlaceRule, city_field, kelurahan_field
@@ -55,8 +55,8 @@ class ShopAdminPatch(PatchSchema):
 class SentraQuery(QuerySchema):
     """``GET /api/v1/sentra`` filters: a city and/or kelurahan (canonical spelling applied)."""
 
-    city = OneLine(validate=validate.Length(max=80))
-    kelurahan = OneLine(validate=validate.Length(max=80))
+    city = OneLine(validate=validate.Length(max=80), metadata=places.CITY_DOC)
+    kelurahan = OneLine(validate=validate.Length(max=80), metadata=places.KELURAHAN_DOC)
 
     @validates_schema
     def _place(self, data: dict[str, Any], **_kw: Any) -> None:
@@ -73,7 +73,7 @@ class SentraQuery(QuerySchema):
 
 
 class PhotoUploadIn(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = UploadedFile(required=True)
 
 
 def _url(key: str | None) -> str | None:

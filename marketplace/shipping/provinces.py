@@ -103,6 +103,9 @@ _VARIANTS: dict[str, str] = {
 }
 
 PROVINCE_MESSAGE = "Choose one of Indonesia's 38 provinces."
+#: The rule in the OpenAPI document (``metadata`` of a field): the canonical names (the server also
+#: takes the usual variants, "Jakarta", "Provinsi Jawa Barat", "Jabar").
+PROVINCE_DOC = {"enum": list(PROVINCES)}
 
 _PREFIX = re.compile(r"^(provinsi|prov)\s+")
 

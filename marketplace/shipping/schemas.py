@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from marketplace.db import MAX_ID
 from marketplace.fields import OneLine, QuerySchema, TrimmedString
 from marketplace.shipping import provinces
-from marketplace.shipping.provinces import PROVINCE_MESSAGE
+from marketplace.shipping.provinces import PROVINCE_DOC, PROVINCE_MESSAGE
 from marketplace.shipping.rates import ZONES
 
 MAX_QUANTITY = 100
@@ -34,7 +34,7 @@ class QuoteQuery(QuerySchema):
         required=True, validate=validate.Length(min=1, max=MAX_CITY_LENGTH, error=CITY_MESSAGE),
         error_messages={"required": CITY_MESSAGE},
     )
-    province = OneLine(required=True, error_messages={"required": PROVINCE_MESSAGE})
+    province = OneLine(required=True, error_messages={"required": PROVINCE_MESSAGE}, metadata=PROVINCE_DOC)
 
     @validates("province")
     def _known_province(self, value: str, **_kw: Any) -> None:
@@ -76,7 +76,7 @@ class RatesQuery(QuerySchema):
     destination_city = TrimmedString(
         required=True, validate=validate.Length(min=1, max=MAX_CITY_LENGTH, error=CITY_MESSAGE),
         error_messages={"required": CITY_MESSAGE})
-    province = OneLine(required=True, error_messages={"required": PROVINCE_MESSAGE})
+    province = OneLine(required=True, error_messages={"required": PROVINCE_MESSAGE}, metadata=PROVINCE_DOC)
     postal_code = postal_code_field()
     latitude = latitude_field()
     longitude = longitude_field()

@@ -55,6 +55,15 @@ PLACES: dict[str, dict[str, tuple[str, ...]]] = {
 CITIES: tuple[str, ...] = tuple(PLACES)
 
 CITY_MESSAGE = "Choose Tangerang Selatan or Bekasi."
+#: The place rule in the OpenAPI document (``metadata`` of a field): the canonical spellings. The
+#: server also takes other cases and spacing of them; that a kelurahan lies in the city sent with it
+#: is :data:`PLACE_DOC` on a schema with both.
+CITY_DOC = {"enum": list(CITIES)}
+KELURAHAN_DOC = {"enum": sorted({k for kecamatan in PLACES.values() for ks in kecamatan.values() for k in ks})}
+PLACE_DOC = {"anyOf": [
+    {"properties": {"city": {"enum": [city]},
+                    "kelurahan": {"enum": sorted({k for ks in kecamatan.values() for k in ks})}}}
+    for city, kecamatan in PLACES.items()]}
 KELURAHAN_MESSAGE = "This kelurahan is not in the chosen city."
 
 

@@ -27,12 +27,14 @@ COORDINATES_MESSAGE = "Give both the latitude and the longitude, or neither."
 
 def city_field() -> Text:
     """A place's city: required, its message the place rule's."""
-    return Text(required=True, error_messages={"required": places.CITY_MESSAGE, "null": places.CITY_MESSAGE})
+    return Text(required=True, error_messages={"required": places.CITY_MESSAGE, "null": places.CITY_MESSAGE},
+                metadata=places.CITY_DOC)
 
 
 def kelurahan_field() -> Text:
     """A place's kelurahan: required, its message the place rule's."""
-    return Text(required=True, error_messages={"required": places.KELURAHAN_MESSAGE, "null": places.KELURAHAN_MESSAGE})
+    return Text(required=True, error_messages={"required": places.KELURAHAN_MESSAGE, "null": places.KELURAHAN_MESSAGE},
+                metadata=places.KELURAHAN_DOC)
 
 
 class PlaceRule:
@@ -40,6 +42,8 @@ class PlaceRule:
     they must be a kelurahan of a city of the programme (:func:`~marketplace.shops.places.clean_place`),
     and are loaded in its canonical spelling. A PATCH that sends the city alone gets the city checked
     and spelled; the service checks it against the stored kelurahan."""
+
+    OPENAPI = places.PLACE_DOC
 
     @validates_schema
     def _place(self, data: dict[str, Any], **_kw: Any) -> None:
@@ -76,7 +80,8 @@ class ShopIn(PlaceRule, Schema):
     kelurahan = kelurahan_field()
     #: Where couriers pick parcels up (issue #25); optional, the coordinates only for instant couriers.
     pickup_address = TrimmedString(allow_none=True, validate=validate.Length(max=PICKUP_ADDRESS_MAX, error=PICKUP_MESSAGE))
-    pickup_postal_code = postal_code_field(allow_none=True)
+    #: blank is no postal code (the form sends every field)
+    pickup_postal_code = postal_code_field(allow_none=True, metadata={"pattern": r"^(?:[1-9][0-9]{4}|[ \t\n\r]*)$"})
     pickup_latitude = latitude_field(allow_none=True)
     pickup_longitude = longitude_field(allow_none=True)
 
@@ -87,6 +92,12 @@ class ShopIn(PlaceRule, Schema):
             return {k: (None if k.startswith("pickup_") and isinstance(v, str) and not v.strip() else v)
                     for k, v in data.items()}
         return data
+
+    #: Both coordinates or neither (null is neither), as the OpenAPI document says.
+    OPENAPI = {"anyOf": [
+        {"required": ["pickup_latitude", "pickup_longitude"],
+         "properties": {"pickup_latitude": {"type": "number"}, "pickup_longitude": {"type": "number"}}},
+        {"properties": {"pickup_latitude": {"enum": [None]}, "pickup_longitude": {"enum": [None]}}}]}
 
     @validates_schema
     def _both_coordinates(self, data: dict[str, Any], **_kw: Any) -> None:

@@ -58,7 +58,7 @@ class VoucherIn(Schema):
 class ProgrammeVoucherIn(VoucherIn):
     """A programme voucher (admins): optionally limited to a city, a sentra or a category."""
 
-    city = TrimmedString(allow_none=True, load_default=None)
+    city = TrimmedString(allow_none=True, load_default=None, metadata=places.CITY_DOC)
     sentra_id = WholeNumber(allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     category = fields.String(allow_none=True, load_default=None,
                              validate=validate.OneOf(CATEGORIES, error=INVALID_CHOICE))

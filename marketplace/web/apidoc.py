@@ -85,7 +85,11 @@ def add_manual_doc(func: Any, doc: dict[str, Any]) -> None:
 
 
 class CommonErrorsPlugin(BasePlugin):
-    """Adds to each operation what every operation of its kind can answer:
+    """Adds to each schema what its marshmallow class enforces beyond its fields: the ``OPENAPI``
+    dicts of the classes it derives from (:class:`~marketplace.fields.PatchSchema`'s
+    ``minProperties: 1``, the place rule's city-and-kelurahan pairs, ...).
+
+    Adds to each operation what every operation of its kind can answer:
 
     - POST, PUT, PATCH and DELETE: 400 ``invalid_json``, 413 (body too large) and 415 (a body that is not
       JSON), from the guards in :mod:`marketplace.web.guards`, for every write, body documented or not;
@@ -93,6 +97,19 @@ class CommonErrorsPlugin(BasePlugin):
     - every operation: 503 (SQLite busy, media storage down: nothing was changed, try again);
     - no ``security`` of its own: ``[]``, a public operation (the document has no global requirement).
     """
+
+    def schema_helper(self, name: str, definition: dict[str, Any], **kwargs: Any) -> dict[str, Any] | None:
+        schema = kwargs.get("schema")
+        if schema is None:
+            return None
+        schema_class = schema if isinstance(schema, type) else type(schema)
+        extra: dict[str, Any] = {}
+        for klass in reversed(schema_class.__mro__):
+            own = dict(klass.__dict__.get("OPENAPI", {}))
+            if "anyOf" in own and "anyOf" in extra:  # two rules of alternatives: every pair of them
+                own["anyOf"] = [_both(a, b) for a in extra["anyOf"] for b in own["anyOf"]]
+            extra.update(own)
+        return extra or None
 
     def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None,
                          **kwargs: Any) -> None:
@@ -111,7 +128,35 @@ class CommonErrorsPlugin(BasePlugin):
             operation.setdefault("security", [])
 
 
+def _both(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """One branch of alternatives that satisfies branch ``a`` and branch ``b`` (their properties and
+    required fields together; a property both constrain must be given both ways: ``allOf``)."""
+    properties = dict(a.get("properties", {}))
+    for name, rule in b.get("properties", {}).items():
+        properties[name] = {"allOf": [properties[name], rule]} if name in properties else rule
+    both: dict[str, Any] = {"properties": properties}
+    required = sorted(set(a.get("required", [])) | set(b.get("required", [])))
+    if required:
+        both["required"] = required
+    return both
+
+
 def make_api(app: Any) -> MarketplaceApi:
     """The app's Api: the bearer scheme declared (no global requirement) and :class:`CommonErrorsPlugin`."""
+    from marketplace.fields import Day
+
     app.config["API_SPEC_OPTIONS"] = {"components": {"securitySchemes": SECURITY_SCHEMES}}
-    return MarketplaceApi(app, spec_kwargs={"extra_plugins": [CommonErrorsPlugin()]})
+    api = MarketplaceApi(app, spec_kwargs={"extra_plugins": [CommonErrorsPlugin()]})
+    api.register_field(Day, "string", None)  # its pattern says which days (fields.day_pattern)
+    api.ma_plugin.converter.add_parameter_attribute_function(_empty_is_absent)
+    return api
+
+
+def _empty_is_absent(converter: Any, field: Any, **_kwargs: Any) -> dict[str, Any]:
+    """An optional query parameter of a :class:`~marketplace.fields.QuerySchema` may be sent empty
+    (``?status=``, as a GET form sends it): it counts as absent. ``allowEmptyValue`` says so in the
+    document. (An empty required one is a missing one, 422.)"""
+    from marketplace.fields import QuerySchema
+
+    empty_is_absent = isinstance(getattr(field, "parent", None), QuerySchema) and not field.required
+    return {"allowEmptyValue": True} if empty_is_absent else {}

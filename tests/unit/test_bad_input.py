@@ -188,3 +188,17 @@ def test_a_chunked_body_past_the_cap_is_413_not_a_cut_body_judged(app):
     environ.update({"wsgi.input": io.BytesIO(b'{"email": "x"}')})  # a small chunked body is judged as usual
     chunks, status, _ = run_wsgi_app(app, environ)
     assert status.startswith("422"), b"".join(chunks)
+
+
+def test_query_numbers_are_read_from_text(api, market):
+    """A query string is text: ``?page=2`` of a review list and ``?sentra_id=`` of the events were
+    refused whatever the number (a JSON integer was wanted). An empty value of a filter is no filter."""
+    seller = market.seller()
+    listing = market.listing(seller)
+    market.approve(listing["id"])
+    resp = api.get(f"/api/v1/listings/{listing['id']}/reviews?page=2&per_page=5")
+    assert resp.status_code == 200, resp.json
+    resp = api.get(f"/api/v1/listings/{listing['id']}/reviews?page=2.5")
+    assert resp.status_code == 422 and resp.json["error"]["fields"] == {"page": ["Enter a whole number."]}
+    assert api.get("/api/v1/events?sentra_id=1").status_code == 200
+    assert api.get("/api/v1/listings?sort=").status_code == 200

@@ -8,19 +8,23 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from marketplace.db import utcnow
-from marketplace.fields import QuerySchema
+from marketplace.fields import Day, QuerySchema
 
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 366
 EARLIEST = date(2020, 1, 1)
+#: The years the document allows (the end is checked against today, 422).
+_YEARS = (EARLIEST.year, 2100)
 
 
 class FiguresQuery(QuerySchema):
     """``?from=&to=`` (UTC days, both included); default: the last 30 days. At most a year, not before
     2020, not after tomorrow (the figures are counters per day: an absurd period is a mistake)."""
 
-    since = fields.Date(data_key="from", metadata={"description": "first day (YYYY-MM-DD), included"})
-    until = fields.Date(data_key="to", metadata={"description": "last day (YYYY-MM-DD), included"})
+    since = Day(data_key="from", years=_YEARS, metadata={"description": "first day (YYYY-MM-DD), included"})
+    until = Day(data_key="to", years=_YEARS, metadata={
+        "description": "last day (YYYY-MM-DD), included; not after tomorrow, not before `from`, "
+                       "at most a year after it (422)"})
 
     @validates_schema
     def _check(self, data: dict[str, Any], **_kw: Any) -> None:
