@@ -30,6 +30,8 @@ class BirthYear(fields.Integer):
     """A year from 1940 to this year (checked at load time, so the year turns over by itself); null removes it."""
 
     def __init__(self, **kwargs: Any) -> None:
+        # The document states the range as of when it is built (the code checks it at load time).
+        kwargs["metadata"] = {"minimum": EARLIEST_BIRTH_YEAR, "maximum": this_year(), **kwargs.get("metadata", {})}
         super().__init__(strict=True, allow_none=True, error_messages={"invalid": BIRTH_YEAR_MESSAGE}, **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int | None:
@@ -45,7 +47,7 @@ class Crafts(fields.List):
     """Craft categories (each one of ``CATEGORIES``), duplicates dropped, in the catalogue's order."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(fields.String(), **kwargs)
+        super().__init__(fields.String(metadata={"enum": list(CATEGORIES)}), **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[str]:
         items = super()._deserialize(value, attr, data, **kwargs)

@@ -16,6 +16,7 @@ from marketplace.listings import services as listings
 from marketplace.listings.models import Listing, ListingImage
 from marketplace.moderation import services as moderation
 from marketplace.moderation.models import ModerationDecision
+from tests.unit.listings.test_services import FILES_PER_PHOTO
 from tests.unit.listings.helpers import image_bytes, upload
 
 
@@ -40,7 +41,7 @@ def test_upload_failing_after_the_photo_is_stored_leaves_no_row_event_or_file(ap
 
     def after_change_then_fail(session, row, changed):
         real_after_change(session, row, changed)  # the image row and the listing.updated event are added…
-        assert len(_files(settings.media_root)) == 2  # …and both files are already in the store
+        assert len(_files(settings.media_root)) == FILES_PER_PHOTO  # …and its files are already in the store
         raise Boom("disk full while writing the audit trail")
 
     monkeypatch.setattr(listings, "_after_change", after_change_then_fail)
@@ -53,7 +54,7 @@ def test_upload_failing_after_the_photo_is_stored_leaves_no_row_event_or_file(ap
 
     monkeypatch.setattr(listings, "_after_change", real_after_change)  # the retry works and keeps its files
     assert market.add_image(seller, listing["id"]).status_code == 201
-    assert _count(db_session, ListingImage.id) == 1 and len(_files(settings.media_root)) == 2
+    assert _count(db_session, ListingImage.id) == 1 and len(_files(settings.media_root)) == FILES_PER_PHOTO
 
 
 def test_page_upload_failing_after_the_photo_is_stored_leaves_nothing_either(client, auth, market, db_session, settings, monkeypatch):

@@ -129,12 +129,16 @@ def _stored(root) -> list[str]:
     return sorted(p.name for p in root.rglob("*") if p.is_file())
 
 
+#: The photo, its 400-px thumbnail, a 200-px one and both in WebP (marketplace.media.images.derivatives).
+FILES_PER_PHOTO = 5
+
+
 def test_photo_files_are_removed_when_the_transaction_does_not_commit(tx, seller, tmp_path):
     storage = LocalStorage(tmp_path / "media")
     listing = factories.listing(tx, seller)
     tx.commit()  # releases the savepoint: the listing is "already there"
     image = services.add_image(tx, storage, seller, listing.id, process_upload(image_bytes(), max_bytes=1_000_000))
-    assert len(_stored(tmp_path / "media")) == 2  # the photo and its thumbnail, written before the commit
+    assert len(_stored(tmp_path / "media")) == FILES_PER_PHOTO  # written before the commit
     assert image.key.startswith(f"listings/{listing.id}/")
     tx.rollback()
     assert _stored(tmp_path / "media") == []
@@ -146,11 +150,11 @@ def test_photo_files_are_kept_on_commit_and_deleted_only_after_the_delete_commit
     listing = factories.listing(tx, seller)
     image = services.add_image(tx, storage, seller, listing.id, process_upload(image_bytes(), max_bytes=1_000_000))
     tx.commit()
-    assert len(_stored(tmp_path / "media")) == 2
+    assert len(_stored(tmp_path / "media")) == FILES_PER_PHOTO
     services.delete_image(tx, storage, seller, listing.id, image.id)
-    assert len(_stored(tmp_path / "media")) == 2, "files must outlive a delete that may still roll back"
+    assert len(_stored(tmp_path / "media")) == FILES_PER_PHOTO, "files must outlive a delete that may still roll back"
     tx.rollback()
-    assert len(_stored(tmp_path / "media")) == 2, "a rolled-back delete keeps the photo"
+    assert len(_stored(tmp_path / "media")) == FILES_PER_PHOTO, "a rolled-back delete keeps the photo"
     services.delete_image(tx, storage, seller, listing.id, image.id)
     tx.commit()
     assert _stored(tmp_path / "media") == []
