@@ -59,6 +59,17 @@ BUSINESS_RULES: dict[str, tuple[int, ...]] = {
     "GET /api/v1/programme/figures": (422,),  # `to` before `from`
     "GET /api/v1/admin/programme/figures": (422,),  # `to` before `from`
     "POST /api/v1/admin/disputes/{dispute_id}/resolve": (422,),  # an amount with a rejection
+    # rules of the state the object is in, which an id of an existing object meets (the fuzzed ids are
+    # the real ones of whatever ran before on that worker): a workshop takes no shops, a registration
+    # window closed, an event outside its hours, a delivery too long ago, a method outside its limits
+    "POST /api/v1/admin/events/{event_id}/shops": (422,),
+    "PATCH /api/v1/admin/events/{event_id}": (422,),
+    "POST /api/v1/events/{event_id}/registrations": (422,),
+    "POST /api/v1/seller/booth-orders": (422,),
+    "POST /api/v1/seller-orders/{seller_order_id}/disputes": (422,),
+    "POST /api/v1/listings/{listing_id}/reviews": (422,),
+    "POST /api/v1/orders/{order_id}/pay": (422,),
+    "POST /api/v1/seller/disputes/{dispute_id}/refund": (422,),
     # bytes that are no JPEG, PNG or WebP photo
     "POST /api/v1/listings/{listing_id}/images": (415,),
     "POST /api/v1/conversations/{conversation_id}/photos": (415,),
