@@ -133,7 +133,12 @@ def test_the_buyer_picks_a_courier_and_follows_the_parcel_to_delivered(
 
         # 4. An admin moves the parcel; the buyer follows it to delivered.
         admin_token = _token(system, "admin")
-        shopper.goto(f"/orders/{order_id}")
+        try:
+            shopper.goto(f"/orders/{order_id}")
+        except Exception as err:  # noqa: BLE001 - the payment page reloading itself once paid aborted this one
+            if "ERR_ABORTED" not in str(err):
+                raise
+            shopper.goto(f"/orders/{order_id}")
         for step, shown in (("picked_up", "Diambil kurir"), ("in_transit", "Dalam perjalanan"),
                             ("delivered", "Diterima")):
             resp = http("POST", f"{base}/api/v1/sandbox/shipments/{waybill}/advance", token=admin_token,
